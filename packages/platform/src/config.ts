@@ -1,0 +1,119 @@
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { resolve } from 'node:path';
+
+/** Everything the platform reads from its environment, validated once at start-up. */
+export interface Config {
+  port: number;
+  host: string;
+  publicUrl: string;
+  /** Path prefix in front of the guide's interface suffixes, '' by default. */
+  apiPrefix: string;
+  dataDir: string;
+  databaseUrl: string | undefined;
+  redisUrl: string | undefined;
+  /** 32 hex characters: the SM4 key for personal data at rest and the root of the blind-index key. */
+  masterKey: string;
+  timestampToleranceMs: number;
+  rateLimitPerSecond: number;
+  bodyLimitBytes: number;
+  callbackTimeoutMs: number;
+  callbackRetryDelaySeconds: number;
+  callbackRetryLimit: number;
+  /** Postgres schema for our tables (tests isolate themselves with it); pg-boss gets `${schema}_jobs`. */
+  dbSchema: string;
+  logLevel: string;
+  runJobs: boolean;
+}
+
+const KNOWN = new Set([
+  'PORT', 'HOST', 'PUBLIC_URL', 'MDL_API_PREFIX', 'MDL_DATA_DIR', 'DATABASE_URL', 'REDIS_URL', 'MDL_MASTER_KEY',
+  'MDL_TIMESTAMP_TOLERANCE_S', 'MDL_RATE_LIMIT_PER_S', 'MDL_BODY_LIMIT_BYTES', 'MDL_CALLBACK_TIMEOUT_MS',
+  'MDL_CALLBACK_RETRY_DELAY_S', 'MDL_CALLBACK_RETRY_LIMIT', 'MDL_DB_SCHEMA', 'MDL_LOG_LEVEL',
+]);
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+function int(env: NodeJS.ProcessEnv, name: string, def: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return def;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < min || n > max) throw new ConfigError(`${name}=${raw}: expected an integer from ${min} to ${max}`);
+  return n;
+}
+
+/**
+ * Reads the environment. Unknown MDL_* settings stop the start: a typo in a setting name should not
+ * silently run the platform with a default.
+ */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Partial<Config> = {}): Config {
+  for (const name of Object.keys(env)) {
+    if (name.startsWith('MDL_') && !KNOWN.has(name)) throw new ConfigError(`unknown setting ${name} (known: ${[...KNOWN].filter((k) => k.startsWith('MDL_')).join(', ')})`);
+  }
+  const port = int(env, 'PORT', 8080, 0, 65535);
+  const host = env.HOST || '127.0.0.1';
+  const publicUrl = (env.PUBLIC_URL || `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`).replace(/\/+$/, '');
+  try {
+    new URL(publicUrl);
+  } catch {
+    throw new ConfigError(`PUBLIC_URL=${publicUrl}: not a URL`);
+  }
+  const apiPrefix = (env.MDL_API_PREFIX ?? '').replace(/\/+$/, '');
+  if (apiPrefix && !apiPrefix.startsWith('/')) throw new ConfigError('MDL_API_PREFIX must start with /');
+  const databaseUrl = env.DATABASE_URL || undefined;
+  if (databaseUrl && !/^postgres(ql)?:\/\//.test(databaseUrl)) throw new ConfigError('DATABASE_URL must be a postgres:// URL');
+  const redisUrl = env.REDIS_URL || undefined;
+  if (redisUrl && !/^rediss?:\/\//.test(redisUrl)) throw new ConfigError('REDIS_URL must be a redis:// URL');
+  const dataDir = resolve(env.MDL_DATA_DIR || './data');
+  const dbSchema = env.MDL_DB_SCHEMA || 'public';
+  if (!/^[a-z_][a-z0-9_]{0,40}$/.test(dbSchema)) throw new ConfigError('MDL_DB_SCHEMA must be a lower-case identifier');
+  const cfg: Config = {
+    port,
+    host,
+    publicUrl,
+    apiPrefix,
+    dataDir,
+    databaseUrl,
+    redisUrl,
+    masterKey: overrides.masterKey ?? masterKeyFrom(env, databaseUrl, dataDir),
+    timestampToleranceMs: int(env, 'MDL_TIMESTAMP_TOLERANCE_S', 300, 1, 86400) * 1000,
+    rateLimitPerSecond: int(env, 'MDL_RATE_LIMIT_PER_S', 500, 1, 1_000_000),
+    bodyLimitBytes: int(env, 'MDL_BODY_LIMIT_BYTES', 1024 * 1024, 1024, 64 * 1024 * 1024),
+    callbackTimeoutMs: int(env, 'MDL_CALLBACK_TIMEOUT_MS', 10_000, 100, 120_000),
+    callbackRetryDelaySeconds: int(env, 'MDL_CALLBACK_RETRY_DELAY_S', 30, 1, 3600),
+    callbackRetryLimit: int(env, 'MDL_CALLBACK_RETRY_LIMIT', 12, 0, 100),
+    dbSchema,
+    logLevel: env.MDL_LOG_LEVEL || 'info',
+    runJobs: true,
+  };
+  return { ...cfg, ...overrides };
+}
+
+const KEY_RE = /^[0-9a-fA-F]{32}$/;
+
+/**
+ * Production (DATABASE_URL) reads the key from MDL_MASTER_KEY and refuses to start without it. The
+ * embedded default makes one on first use and keeps it beside the data, so `npm start` just works.
+ */
+function masterKeyFrom(env: NodeJS.ProcessEnv, databaseUrl: string | undefined, dataDir: string): string {
+  const given = env.MDL_MASTER_KEY;
+  if (given) {
+    if (!KEY_RE.test(given)) throw new ConfigError('MDL_MASTER_KEY must be 32 hex characters (16 bytes)');
+    return given.toLowerCase();
+  }
+  if (databaseUrl) {
+    throw new ConfigError('MDL_MASTER_KEY is required with DATABASE_URL: personal data is encrypted under it (generate one with `openssl rand -hex 16`)');
+  }
+  const file = resolve(dataDir, 'master.key');
+  if (existsSync(file)) {
+    const k = readFileSync(file, 'utf8').trim();
+    if (!KEY_RE.test(k)) throw new ConfigError(`${file} does not hold a 32-hex-character key`);
+    return k.toLowerCase();
+  }
+  mkdirSync(dataDir, { recursive: true });
+  const k = randomBytes(16).toString('hex');
+  writeFileSync(file, k + '\n', { mode: 0o600 });
+  return k;
+}

@@ -1,0 +1,22 @@
+/** A FIFO lock: PGlite is a single connection, so every user of it takes turns through one of these. */
+export class Mutex {
+  #tail: Promise<void> = Promise.resolve();
+
+  async lock(): Promise<() => void> {
+    let release!: () => void;
+    const next = new Promise<void>((r) => (release = r));
+    const prev = this.#tail;
+    this.#tail = prev.then(() => next);
+    await prev;
+    return release;
+  }
+
+  async run<T>(fn: () => Promise<T>): Promise<T> {
+    const release = await this.lock();
+    try {
+      return await fn();
+    } finally {
+      release();
+    }
+  }
+}

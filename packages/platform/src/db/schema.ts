@@ -1,0 +1,157 @@
+import type { ColumnType, Generated, Insertable, Selectable } from 'kysely';
+
+type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
+type CreatedAt = ColumnType<Date, Date | string | undefined, never>;
+
+export interface InstitutionTable {
+  org_id: string;
+  org_name: string;
+  region: string | null;
+  /** Base URL of the institution's own interfaces; ORG_001 is `${endpoint_url}/qmdl/getOverdueResult`. */
+  endpoint_url: string | null;
+  /** JSON array of host names a production credential may name in notifyUrl. */
+  notify_hosts: string;
+  /** JSON array of payment channels shown to citizens. */
+  payment_channels: string;
+  created_at: CreatedAt;
+  updated_at: Timestamp;
+}
+
+export interface AppCredentialTable {
+  app_id: string;
+  /** 'institution' acts for its org_id; 'channel' (闽政通) may only query. */
+  kind: 'institution' | 'channel';
+  org_id: string | null;
+  label: string | null;
+  env: 'test' | 'prod';
+  secret_enc: string;
+  status: 'active' | 'disabled';
+  created_at: CreatedAt;
+  updated_at: Timestamp;
+}
+
+export interface PersonTable {
+  id: Generated<number>;
+  id_type: string;
+  id_no_bidx: string;
+  id_no_enc: string;
+  name_bidx: string;
+  name_enc: string;
+  phone_enc: string | null;
+  ehealth_card_id: string;
+  card_no: string;
+  card_type: string;
+  sex: string | null;
+  birthday: string | null;
+  psn_no_bidx: string | null;
+  created_at: CreatedAt;
+  updated_at: Timestamp;
+}
+
+export interface BatchTable {
+  id: Generated<number>;
+  org_id: string;
+  org_request_id: string;
+  kind: 'REPORT' | 'UPDATE';
+  app_id: string;
+  payload_hash: string;
+  payload_enc: string;
+  notify_url: string;
+  item_count: number;
+  status: 'received' | 'done';
+  accepted_count: number | null;
+  rejected_count: number | null;
+  result_enc: string | null;
+  callback_status: 'pending' | 'delivered' | 'failed';
+  callback_attempts: Generated<number>;
+  request_id: string | null;
+  received_at: CreatedAt;
+  processed_at: Date | null;
+  delivered_at: Date | null;
+}
+
+export interface ArrearsItemTable {
+  id: Generated<number>;
+  trace_id: string;
+  org_id: string;
+  org_trace_id: string;
+  real_name: boolean;
+  person_id: number | null;
+  subject_bidx: string;
+  id_type: string | null;
+  id_no_enc: string | null;
+  name_enc: string | null;
+  phone_enc: string | null;
+  ehealth_card_id: string | null;
+  user_type: string;
+  med_type: string;
+  fee_type: string;
+  item_name: string;
+  amount_fen: number;
+  actual_time: Timestamp;
+  state: '0' | '1' | '2';
+  report_batch_id: number;
+  last_batch_id: number;
+  created_at: CreatedAt;
+  updated_at: Timestamp;
+  settled_at: Date | null;
+}
+
+export interface CallbackAttemptTable {
+  id: Generated<number>;
+  batch_id: number;
+  attempt: number;
+  url: string;
+  started_at: CreatedAt;
+  duration_ms: number;
+  http_status: number | null;
+  outcome: 'delivered' | 'refused' | 'error';
+  detail: string | null;
+  request_id: string | null;
+}
+
+export interface AuditEventTable {
+  id: Generated<number>;
+  at: CreatedAt;
+  actor_type: 'app' | 'operator' | 'system' | 'citizen';
+  actor_id: string;
+  org_id: string | null;
+  subject_bidx: string | null;
+  action: string;
+  target: string | null;
+  outcome: 'ok' | 'refused' | 'error';
+  resp_code: string | null;
+  request_id: string | null;
+  detail: string | null;
+}
+
+export interface SettingTable {
+  key: string;
+  value: string;
+  updated_at: Timestamp;
+}
+
+export interface MigrationTable {
+  id: string;
+  applied_at: CreatedAt;
+}
+
+export interface DB {
+  institution: InstitutionTable;
+  app_credential: AppCredentialTable;
+  person: PersonTable;
+  batch: BatchTable;
+  arrears_item: ArrearsItemTable;
+  callback_attempt: CallbackAttemptTable;
+  audit_event: AuditEventTable;
+  setting: SettingTable;
+  mdl_migration: MigrationTable;
+}
+
+export type Institution = Selectable<InstitutionTable>;
+export type AppCredential = Selectable<AppCredentialTable>;
+export type Person = Selectable<PersonTable>;
+export type Batch = Selectable<BatchTable>;
+export type ArrearsItem = Selectable<ArrearsItemTable>;
+export type NewArrearsItem = Insertable<ArrearsItemTable>;
+export type NewAuditEvent = Insertable<AuditEventTable>;

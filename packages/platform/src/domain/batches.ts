@@ -1,0 +1,132 @@
+import { MdlError, RespCode, sm3Hex, MAX_ITEMS_PER_CALL, identityProblem } from '@mdl/protocol';
+import type { ReportOverdueDataRequest, UpdateOverdueDataRequest, ResultPerson } from '@mdl/protocol';
+import type { Kysely } from 'kysely';
+import type { Batch, DB } from '../db/schema.js';
+import type { Vault } from '../vault.js';
+import type { Caller } from './credentials.js';
+import { audit } from './audit.js';
+
+export type BatchKind = 'REPORT' | 'UPDATE';
+
+/** What a processed batch produced: the lists of ORG_002 / ORG_MDL_005. */
+export interface BatchResult {
+  persons: ResultPerson[];
+  accepted: number;
+  rejected: number;
+}
+
+/** Checks that need more than one field (DESIGN.md "Limits", "Item identity"); each is a 000105. */
+export function batchProblem(kind: BatchKind, payload: ReportOverdueDataRequest | UpdateOverdueDataRequest): string | undefined {
+  const traceIds: string[] = [];
+  if (kind === 'REPORT') {
+    const p = payload as ReportOverdueDataRequest;
+    const persons = p.unsettleList ?? [];
+    for (let i = 0; i < persons.length; i++) {
+      const problem = identityProblem(persons[i]!);
+      if (problem) return `unsettleList[${i}]: ${problem}`;
+      traceIds.push(...persons[i]!.itemList.map((it) => it.orgTraceId));
+    }
+  } else {
+    const p = payload as UpdateOverdueDataRequest;
+    const problem = identityProblem(p);
+    if (problem) return problem;
+    traceIds.push(...p.itemList.map((it) => it.orgTraceId));
+  }
+  if (traceIds.length > MAX_ITEMS_PER_CALL) return `单次最多 ${MAX_ITEMS_PER_CALL} 条项目，本次 ${traceIds.length} 条，请分批调用`;
+  if (new Set(traceIds).size !== traceIds.length) return '同一批次内机构跟踪号(orgTraceId)重复';
+  return undefined;
+}
+
+/**
+ * A production credential may only have results sent to hosts its institution registered
+ * (DESIGN.md "notifyUrl"): the platform must not call into arbitrary networks on a hospital's say-so.
+ */
+export async function notifyUrlProblem(db: Kysely<DB>, caller: Caller, notifyUrl: string): Promise<string | undefined> {
+  if (caller.env !== 'prod' || !caller.orgId) return undefined;
+  const inst = await db.selectFrom('institution').select('notify_hosts').where('org_id', '=', caller.orgId).executeTakeFirst();
+  const hosts = inst ? (JSON.parse(inst.notify_hosts) as string[]) : [];
+  const host = new URL(notifyUrl).hostname.toLowerCase();
+  return hosts.map((h) => h.toLowerCase()).includes(host) ? undefined : `回调地址主机 ${host} 未在机构登记的回调主机列表中`;
+}
+
+export interface AcceptDeps {
+  db: Kysely<DB>;
+  vault: Vault;
+  /** Enqueues the processing job inside the same transaction as the batch row. */
+  enqueue(trx: Kysely<DB>, batchId: number): Promise<void>;
+}
+
+/**
+ * Stores a batch exactly once per (orgId, orgRequestId). The same request again gets the same answer;
+ * another payload under a used orgRequestId is refused (DESIGN.md "Batch identity").
+ */
+export async function acceptBatch(
+  deps: AcceptDeps,
+  caller: Caller,
+  kind: BatchKind,
+  payload: ReportOverdueDataRequest | UpdateOverdueDataRequest,
+  plaintext: string,
+  itemCount: number,
+  requestId: string,
+): Promise<{ state: 'success'; msg: string }> {
+  const hash = sm3Hex(plaintext);
+  return deps.db.transaction().execute(async (trx) => {
+    const inserted = await trx
+      .insertInto('batch')
+      .values({
+        org_id: payload.orgId,
+        org_request_id: payload.orgRequestId,
+        kind,
+        app_id: caller.appId,
+        payload_hash: hash,
+        payload_enc: deps.vault.encrypt(plaintext),
+        notify_url: payload.notifyUrl,
+        item_count: itemCount,
+        status: 'received',
+        callback_status: 'pending',
+        request_id: requestId,
+        accepted_count: null,
+        rejected_count: null,
+        result_enc: null,
+        processed_at: null,
+        delivered_at: null,
+      })
+      .onConflict((oc) => oc.columns(['org_id', 'org_request_id']).doNothing())
+      .returning('id')
+      .executeTakeFirst();
+    if (!inserted) {
+      const existing = await trx
+        .selectFrom('batch')
+        .select(['payload_hash', 'kind'])
+        .where('org_id', '=', payload.orgId)
+        .where('org_request_id', '=', payload.orgRequestId)
+        .executeTakeFirstOrThrow();
+      if (existing.payload_hash !== hash || existing.kind !== kind) {
+        throw new MdlError(RespCode.INVALID_PARAM, `请求批次号 ${payload.orgRequestId} 已被使用，且内容不同`);
+      }
+      return { state: 'success' as const, msg: '该批次已接收，处理结果以回调或查询为准' };
+    }
+    await deps.enqueue(trx, inserted.id);
+    await audit(trx, {
+      actor_type: 'app',
+      actor_id: caller.appId,
+      org_id: payload.orgId,
+      subject_bidx: null,
+      action: kind === 'REPORT' ? 'batch.report.accept' : 'batch.update.accept',
+      target: payload.orgRequestId,
+      outcome: 'ok',
+      resp_code: RespCode.SUCCESS,
+      request_id: requestId,
+      detail: JSON.stringify({ items: itemCount }),
+    });
+    return { state: 'success' as const, msg: '已接收' };
+  });
+}
+
+export async function findBatch(db: Kysely<DB>, orgId: string, orgRequestId: string): Promise<Batch | undefined> {
+  return db.selectFrom('batch').selectAll().where('org_id', '=', orgId).where('org_request_id', '=', orgRequestId).executeTakeFirst();
+}
+
+export function readResult(vault: Vault, batch: Batch): BatchResult | undefined {
+  return batch.result_enc ? (JSON.parse(vault.decrypt(batch.result_enc)) as BatchResult) : undefined;
+}

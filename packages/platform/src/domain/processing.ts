@@ -1,0 +1,205 @@
+import { randomBytes } from 'node:crypto';
+import { chinaTimeToEpochMs, yuanToFen } from '@mdl/protocol';
+import type { ReportOverdueDataRequest, ResultItem, ResultPerson, UnsettledPerson, UpdateOverdueDataRequest } from '@mdl/protocol';
+import type { Kysely, Transaction } from 'kysely';
+import type { ArrearsItem, Batch, DB } from '../db/schema.js';
+import type { Vault } from '../vault.js';
+import { auditMany, type AuditInput } from './audit.js';
+import type { BatchResult } from './batches.js';
+import { checkRealName } from './persons.js';
+
+/** Platform trace id: T + China date + 20 hex characters, 29 characters (guide: at most 40). */
+export function newTraceId(now: number): string {
+  const d = new Date(now + 8 * 3600_000).toISOString().slice(0, 10).replace(/-/g, '');
+  return `T${d}${randomBytes(10).toString('hex')}`;
+}
+
+export interface ProcessDeps {
+  db: Kysely<DB>;
+  vault: Vault;
+  now: () => number;
+  /** Enqueues the result callback in the processing transaction. */
+  enqueueCallback(trx: Transaction<DB>, batchId: number): Promise<void>;
+}
+
+/**
+ * Applies a stored batch to the ledger in one transaction, then enqueues its callback in the same
+ * transaction. Safe to run again: a batch already done is left alone, and item identity is
+ * (orgId, orgTraceId), so a retry after a crash never double-counts.
+ */
+export async function processBatch(deps: ProcessDeps, batchId: number): Promise<'done' | 'already-done' | 'missing'> {
+  return deps.db.transaction().execute(async (trx) => {
+    const batch = await trx.selectFrom('batch').selectAll().where('id', '=', batchId).forUpdate().executeTakeFirst();
+    if (!batch) return 'missing' as const;
+    if (batch.status === 'done') return 'already-done' as const;
+    const payload = JSON.parse(deps.vault.decrypt(batch.payload_enc)) as ReportOverdueDataRequest | UpdateOverdueDataRequest;
+    const events: AuditInput[] = [];
+    const result =
+      batch.kind === 'REPORT'
+        ? await applyReport(deps, trx, batch, payload as ReportOverdueDataRequest, events)
+        : await applyUpdate(deps, trx, batch, payload as UpdateOverdueDataRequest, events);
+    await trx
+      .updateTable('batch')
+      .set({
+        status: 'done',
+        processed_at: new Date(deps.now()),
+        accepted_count: result.accepted,
+        rejected_count: result.rejected,
+        result_enc: deps.vault.encrypt(JSON.stringify(result)),
+      })
+      .where('id', '=', batch.id)
+      .execute();
+    await auditMany(trx, events);
+    await deps.enqueueCallback(trx, batch.id);
+    return 'done' as const;
+  });
+}
+
+async function existingItems(trx: Transaction<DB>, orgId: string, orgTraceIds: string[]): Promise<Map<string, ArrearsItem>> {
+  if (orgTraceIds.length === 0) return new Map();
+  const rows = await trx.selectFrom('arrears_item').selectAll().where('org_id', '=', orgId).where('org_trace_id', 'in', orgTraceIds).forUpdate().execute();
+  return new Map(rows.map((r) => [r.org_trace_id, r]));
+}
+
+function event(batch: Batch, action: string, subject: string | null, outcome: 'ok' | 'refused', detail: unknown): AuditInput {
+  return {
+    actor_type: 'app',
+    actor_id: batch.app_id,
+    org_id: batch.org_id,
+    subject_bidx: subject,
+    action,
+    target: batch.org_request_id,
+    outcome,
+    resp_code: null,
+    request_id: batch.request_id,
+    detail: JSON.stringify(detail),
+  };
+}
+
+interface Subject {
+  real: boolean;
+  personId: number | null;
+  key: string;
+}
+
+async function resolveSubject(deps: ProcessDeps, trx: Transaction<DB>, orgId: string, p: Partial<UnsettledPerson>): Promise<Subject | { problem: string }> {
+  if (p.ehealthCardId) {
+    const check = await checkRealName(trx, deps.vault, { idType: p.idType!, idNo: p.idNo!, userName: p.userName!, ehealthCardId: p.ehealthCardId });
+    if ('problem' in check) return check;
+    return { real: true, personId: check.person.id, key: deps.vault.personKey(p.idType!, p.idNo!) };
+  }
+  return { real: false, personId: null, key: deps.vault.localKey(orgId, p.idType ?? '', p.idNo ?? '', p.userName ?? '') };
+}
+
+async function applyReport(deps: ProcessDeps, trx: Transaction<DB>, batch: Batch, payload: ReportOverdueDataRequest, events: AuditInput[]): Promise<BatchResult> {
+  const persons: ResultPerson[] = [];
+  let accepted = 0;
+  let rejected = 0;
+  const allIds = (payload.unsettleList ?? []).flatMap((p) => p.itemList.map((i) => i.orgTraceId));
+  const existing = await existingItems(trx, batch.org_id, allIds);
+  const now = deps.now();
+  for (const p of payload.unsettleList ?? []) {
+    const who = { idNo: p.idNo ?? '', userName: p.userName ?? '' };
+    const subject = await resolveSubject(deps, trx, batch.org_id, p);
+    if ('problem' in subject) {
+      rejected += p.itemList.length;
+      persons.push({ ...who, itemList: p.itemList.map((i) => ({ orgTraceId: i.orgTraceId, traceId: '' })), extData: { result: 'fail', msg: subject.problem } });
+      events.push(event(batch, 'item.report', p.idType && p.idNo ? deps.vault.personKey(p.idType, p.idNo) : null, 'refused', { reason: subject.problem }));
+      continue;
+    }
+    const identity = {
+      real_name: subject.real,
+      person_id: subject.personId,
+      subject_bidx: subject.key,
+      id_type: p.idType || null,
+      id_no_enc: deps.vault.encryptOpt(p.idNo?.toUpperCase()),
+      name_enc: deps.vault.encryptOpt(p.userName),
+      phone_enc: deps.vault.encryptOpt(p.mobilePhone),
+      ehealth_card_id: p.ehealthCardId || null,
+      user_type: p.userType,
+    };
+    const items: ResultItem[] = [];
+    const fresh = [];
+    for (const it of p.itemList) {
+      const details = {
+        med_type: it.medType,
+        fee_type: it.feeType,
+        item_name: it.itemName,
+        amount_fen: yuanToFen(it.amount),
+        actual_time: new Date(chinaTimeToEpochMs(it.actualTime)!),
+      };
+      const old = existing.get(it.orgTraceId);
+      if (!old) {
+        fresh.push({ ...identity, ...details, trace_id: newTraceId(now), org_id: batch.org_id, org_trace_id: it.orgTraceId, state: '0' as const, report_batch_id: batch.id, last_batch_id: batch.id, settled_at: null });
+        continue;
+      }
+      // Re-reporting the same orgTraceId refreshes an unpaid item; a settled one keeps its state.
+      if (old.state === '0') {
+        await trx.updateTable('arrears_item').set({ ...identity, ...details, last_batch_id: batch.id, updated_at: new Date(now) }).where('id', '=', old.id).execute();
+      }
+      items.push({ orgTraceId: it.orgTraceId, traceId: old.trace_id, state: old.state });
+    }
+    if (fresh.length > 0) {
+      const ins = await trx.insertInto('arrears_item').values(fresh).returning(['org_trace_id', 'trace_id']).execute();
+      const byId = new Map(ins.map((r) => [r.org_trace_id, r.trace_id]));
+      for (const f of fresh) items.push({ orgTraceId: f.org_trace_id, traceId: byId.get(f.org_trace_id)!, state: '0' });
+    }
+    // Keep the order the hospital sent.
+    const order = new Map(p.itemList.map((it, i) => [it.orgTraceId, i]));
+    items.sort((a, b) => order.get(a.orgTraceId)! - order.get(b.orgTraceId)!);
+    accepted += items.length;
+    persons.push({ ...who, itemList: items });
+    events.push(event(batch, 'item.report', subject.key, 'ok', { items: items.length, realName: subject.real }));
+  }
+  return { persons, accepted, rejected };
+}
+
+async function applyUpdate(deps: ProcessDeps, trx: Transaction<DB>, batch: Batch, payload: UpdateOverdueDataRequest, events: AuditInput[]): Promise<BatchResult> {
+  const who = { idNo: payload.idNo ?? '', userName: payload.userName ?? '' };
+  const subject = payload.ehealthCardId ? await resolveSubject(deps, trx, batch.org_id, payload) : undefined;
+  const subjectKey = payload.idType && payload.idNo ? deps.vault.personKey(payload.idType, payload.idNo) : null;
+  if (subject && 'problem' in subject) {
+    events.push(event(batch, 'item.update', subjectKey, 'refused', { reason: subject.problem }));
+    return {
+      persons: [{ ...who, itemList: payload.itemList.map((i) => ({ orgTraceId: i.orgTraceId, traceId: i.traceId })), extData: { result: 'fail', msg: subject.problem } }],
+      accepted: 0,
+      rejected: payload.itemList.length,
+    };
+  }
+  const existing = await existingItems(trx, batch.org_id, payload.itemList.map((i) => i.orgTraceId));
+  const now = new Date(deps.now());
+  const items: ResultItem[] = [];
+  const failures: { orgTraceId: string; msg: string }[] = [];
+  for (const it of payload.itemList) {
+    const row = existing.get(it.orgTraceId);
+    let problem: string | undefined;
+    if (!row || row.trace_id !== it.traceId) problem = '未找到对应的欠费记录（orgTraceId 与 traceId 不匹配）';
+    else if (subject && row.real_name && row.person_id !== subject.personId) problem = '身份信息与原欠费记录不一致';
+    if (problem || !row) {
+      failures.push({ orgTraceId: it.orgTraceId, msg: problem! });
+      items.push({ orgTraceId: it.orgTraceId, traceId: it.traceId, ...(row ? { state: row.state } : {}) });
+      continue;
+    }
+    const set: Partial<ArrearsItem> = { last_batch_id: batch.id, updated_at: now };
+    if (subject && !row.real_name) {
+      // §3.1.10: a non-real-name record becomes the person's, province-wide.
+      Object.assign(set, {
+        real_name: true,
+        person_id: subject.personId,
+        subject_bidx: subject.key,
+        id_type: payload.idType,
+        id_no_enc: deps.vault.encrypt(payload.idNo!.toUpperCase()),
+        name_enc: deps.vault.encrypt(payload.userName!),
+        ehealth_card_id: payload.ehealthCardId,
+      });
+    }
+    const newState = it.state === '0' ? row.state : (it.state as '1' | '2');
+    if (newState !== row.state) Object.assign(set, { state: newState, settled_at: now });
+    await trx.updateTable('arrears_item').set(set).where('id', '=', row.id).execute();
+    items.push({ orgTraceId: it.orgTraceId, traceId: row.trace_id, state: newState });
+  }
+  const accepted = items.length - failures.length;
+  events.push(event(batch, 'item.update', subject && !('problem' in subject) ? subject.key : subjectKey, failures.length ? 'refused' : 'ok', { accepted, failures: failures.length }));
+  const extData = failures.length ? { extData: { result: accepted ? 'partial' : 'fail', failures } } : {};
+  return { persons: [{ ...who, itemList: items, ...extData }], accepted, rejected: failures.length };
+}

@@ -1,0 +1,87 @@
+import { CompiledQuery, type Kysely, type Transaction } from 'kysely';
+import PgBoss from 'pg-boss';
+import type { Logger } from '../log.js';
+import type { SqlExecutor } from '../db/database.js';
+import type { DB } from '../db/schema.js';
+
+/**
+ * A typed, versioned job. The version is part of the queue name: a change to the data shape gets a new
+ * queue, and old workers never see jobs they cannot read.
+ */
+export interface JobType<T> {
+  readonly name: string;
+  readonly options: Omit<PgBoss.Queue, 'name'>;
+  /** Phantom field carrying the data type. */
+  readonly _data?: T;
+}
+
+export function defineJob<T>(name: string, options: JobType<T>['options']): JobType<T> {
+  return { name, options };
+}
+
+/** Every job carries the request that caused it, so logs of the job and of the request line up. */
+export interface Traced {
+  requestId?: string | undefined;
+}
+
+export type JobHandler<T> = (data: T, meta: { id: string; retryCount: number; retryLimit: number }) => Promise<void>;
+
+export class JobQueue {
+  readonly boss: PgBoss;
+  #started = false;
+
+  constructor(
+    executor: SqlExecutor,
+    schema: string,
+    private readonly log: Logger,
+  ) {
+    this.boss = new PgBoss({ db: executor, schema, supervise: true, schedule: true, migrate: true });
+    this.boss.on('error', (err) => this.log.error({ err }, 'job queue error'));
+  }
+
+  async start(types: JobType<unknown>[]): Promise<void> {
+    if (!this.#started) {
+      await this.boss.start();
+      this.#started = true;
+    }
+    // Dead-letter queues first: a queue may only name one that exists.
+    const ordered = [...types].sort((a, b) => Number(Boolean(a.options.deadLetter)) - Number(Boolean(b.options.deadLetter)));
+    for (const t of ordered) {
+      await this.boss.createQueue(t.name, { name: t.name, ...t.options });
+      await this.boss.updateQueue(t.name, { name: t.name, ...t.options });
+    }
+  }
+
+  /** Enqueue inside the caller's transaction when given one: the job exists if and only if the write does. */
+  async send<T extends Traced>(type: JobType<T>, data: T, trx?: Transaction<DB> | Kysely<DB>, opts: PgBoss.SendOptions = {}): Promise<string | null> {
+    const db = trx ? transactionExecutor(trx) : undefined;
+    return this.boss.send(type.name, data as object, { ...opts, ...(db ? { db } : {}) });
+  }
+
+  async work<T>(type: JobType<T>, handler: JobHandler<T>, opts: { pollingIntervalSeconds?: number; batchSize?: number } = {}): Promise<void> {
+    await this.boss.work<T>(
+      type.name,
+      { pollingIntervalSeconds: opts.pollingIntervalSeconds ?? 1, batchSize: opts.batchSize ?? 1, includeMetadata: true },
+      async (jobs) => {
+        for (const job of jobs as PgBoss.JobWithMetadata<T>[]) {
+          await handler(job.data, { id: job.id, retryCount: job.retryCount, retryLimit: job.retryLimit });
+        }
+      },
+    );
+  }
+
+  async stop(): Promise<void> {
+    if (!this.#started) return;
+    this.#started = false;
+    await this.boss.stop({ graceful: true, wait: true, timeout: 10_000 });
+  }
+}
+
+function transactionExecutor(trx: Transaction<DB> | Kysely<DB>): SqlExecutor {
+  return {
+    async executeSql(text, values) {
+      const r = await trx.executeQuery(CompiledQuery.raw(text, values ?? []));
+      return { rows: r.rows as Record<string, unknown>[] };
+    },
+  };
+}

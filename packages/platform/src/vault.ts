@@ -1,0 +1,61 @@
+import { createCipheriv, createDecipheriv, createHmac, randomBytes } from 'node:crypto';
+
+/**
+ * Personal data at rest: SM4-CBC under the platform master key with a random IV per value, and a keyed
+ * SM3 (HMAC-SM3) blind index so that equality look-ups never need the clear value.
+ */
+export class Vault {
+  readonly #encKey: Buffer;
+  readonly #indexKey: Buffer;
+  readonly fingerprint: string;
+
+  constructor(masterKeyHex: string) {
+    const master = Buffer.from(masterKeyHex, 'hex');
+    if (master.length !== 16) throw new Error('master key must be 16 bytes');
+    this.#encKey = createHmac('sm3', master).update('mdl/encryption').digest().subarray(0, 16);
+    this.#indexKey = createHmac('sm3', master).update('mdl/blind-index').digest();
+    this.fingerprint = createHmac('sm3', master).update('mdl/fingerprint').digest('hex').slice(0, 16);
+  }
+
+  encrypt(plain: string): string {
+    const iv = randomBytes(16);
+    const c = createCipheriv('sm4-cbc', this.#encKey, iv);
+    return 'v1:' + Buffer.concat([iv, c.update(plain, 'utf8'), c.final()]).toString('base64');
+  }
+
+  decrypt(sealed: string): string {
+    if (!sealed.startsWith('v1:')) throw new Error('unknown sealed value format');
+    const raw = Buffer.from(sealed.slice(3), 'base64');
+    const d = createDecipheriv('sm4-cbc', this.#encKey, raw.subarray(0, 16));
+    return Buffer.concat([d.update(raw.subarray(16)), d.final()]).toString('utf8');
+  }
+
+  encryptOpt(plain: string | undefined | null): string | null {
+    return plain ? this.encrypt(plain) : null;
+  }
+
+  decryptOpt(sealed: string | undefined | null): string {
+    return sealed ? this.decrypt(sealed) : '';
+  }
+
+  /** Blind index of a tuple; parts are joined unambiguously so ('a|b','c') and ('a','b|c') differ. */
+  index(...parts: string[]): string {
+    const h = createHmac('sm3', this.#indexKey);
+    for (const p of parts) h.update(`${Buffer.byteLength(p)}:${p};`);
+    return h.digest('base64url');
+  }
+
+  /** The key of a real-name person: (idType, idNo), idNo upper-cased (a trailing x is X). */
+  personKey(idType: string, idNo: string): string {
+    return this.index('person', idType, idNo.toUpperCase());
+  }
+
+  /** A non-real-name patient belongs to the reporting institution alone (guide §1.2.2). */
+  localKey(orgId: string, idType: string, idNo: string, userName: string): string {
+    return this.index('local', orgId, idType, idNo.toUpperCase(), userName);
+  }
+
+  nameKey(name: string): string {
+    return this.index('name', name.trim());
+  }
+}
