@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { RespCode } from '@mdl/protocol';
 import { gatewayPlugin } from './gateway/plugin.js';
 import { unsignedReply } from './gateway/pipeline.js';
@@ -10,7 +10,9 @@ import { webPlugin } from './web/plugin.js';
 export async function buildApp(platform: Platform): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: platform.log as FastifyBaseLogger,
-    disableRequestLogging: true,
+    // One debug line per interface call comes from the gateway; Fastify's own two lines per request would
+    // dominate the log at booking-time load.
+    logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: platform.config.bodyLimitBytes,
     genReqId: (req) => {
       const given = req.headers['x-request-id'];
