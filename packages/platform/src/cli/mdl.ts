@@ -1,3 +1,6 @@
+import { realpathSync } from 'node:fs';
+import { sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig, type Config } from '../config.js';
 import { DatabaseBusyError, openDatabase } from '../db/database.js';
@@ -141,8 +144,9 @@ async function serveCommand(command: 'serve' | 'start' | 'worker', config: Confi
   return runServer(config, { mode: command, jobs: !values['no-jobs'], io });
 }
 
-const isMain = process.argv[1] && import.meta.url.endsWith('/cli/mdl.js');
-if (isMain || process.argv[1]?.endsWith('bin/mdl.js')) {
+// Run only as a program (node …/cli/mdl.js, or through bin/mdl.js), never when imported by tests.
+const argv1 = process.argv[1] ? realpathSync(process.argv[1]) : '';
+if (argv1 === fileURLToPath(import.meta.url) || argv1.endsWith(`${sep}bin${sep}mdl.js`)) {
   main(process.argv.slice(2)).then(
     (code) => {
       if (code !== 0 || !['serve', 'start', 'worker'].includes(process.argv[2] ?? '')) process.exitCode = code;
