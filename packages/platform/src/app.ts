@@ -38,7 +38,9 @@ export async function buildApp(platform: Platform): Promise<FastifyInstance> {
       return reply.type('application/json; charset=utf-8').send(unsignedReply(RespCode.INVALID_PARAM, '请求格式不正确').envelope);
     }
     req.log.error({ err, requestId: req.id }, 'unhandled error');
-    return reply.type('application/json; charset=utf-8').send(unsignedReply(RespCode.SYSTEM_ERROR, `系统错误，请求编号 ${req.id}`).envelope);
+    return reply
+      .type('application/json; charset=utf-8')
+      .send(unsignedReply(RespCode.SYSTEM_ERROR, `系统错误，请求编号 ${req.id}`).envelope);
   });
 
   await app.register(gatewayPlugin, { platform });

@@ -23,7 +23,23 @@ describe('mdl CLI on a fresh embedded data directory', () => {
 
   it('apps create --json prints the appId and secret once', async () => {
     const c = capture();
-    const code = await main(['apps', 'create', '--org-id', 'H35010200001', '--org-name', '福州市第一医院', '--env', 'prod', '--notify-host', '127.0.0.1', '--json'], c.io, env);
+    const code = await main(
+      [
+        'apps',
+        'create',
+        '--org-id',
+        'H35010200001',
+        '--org-name',
+        '福州市第一医院',
+        '--env',
+        'prod',
+        '--notify-host',
+        '127.0.0.1',
+        '--json',
+      ],
+      c.io,
+      env,
+    );
     assert.equal(code, 0, c.err.join('\n'));
     created = JSON.parse(c.out[0]!) as { appId: string; secret: string };
     assert.match(created.appId, /^APP\w{29}$/);
@@ -39,7 +55,11 @@ describe('mdl CLI on a fresh embedded data directory', () => {
     const platform = await createPlatform(loadConfig(env), { queue: false });
     try {
       const app = await buildApp(platform);
-      const res = await app.inject({ method: 'POST', url: '/qmdl/queryReportResult', payload: JSON.stringify(sealRequest({ orgId: 'H35010200001', orgRequestId: 'none' }, created)) });
+      const res = await app.inject({
+        method: 'POST',
+        url: '/qmdl/queryReportResult',
+        payload: JSON.stringify(sealRequest({ orgId: 'H35010200001', orgRequestId: 'none' }, created)),
+      });
       const reply = openReply(res.json(), created.secret, { allowPlain: false });
       assert.equal(reply.respCode, '000105', 'the credential is known (not -8); the batch is not');
       await app.close();

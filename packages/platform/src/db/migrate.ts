@@ -17,7 +17,9 @@ export async function migrate(database: Database): Promise<MigrateResult> {
   const applied: string[] = [];
   await database.db.transaction().execute(async (trx) => {
     await sql`SELECT pg_advisory_xact_lock(74201)`.execute(trx);
-    await sql`CREATE TABLE IF NOT EXISTS mdl_migration (id VARCHAR(64) PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())`.execute(trx);
+    await sql`CREATE TABLE IF NOT EXISTS mdl_migration (id VARCHAR(64) PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())`.execute(
+      trx,
+    );
     const done = new Set((await trx.selectFrom('mdl_migration').select('id').execute()).map((r) => r.id));
     for (const m of MIGRATIONS) {
       if (done.has(m.id)) continue;
