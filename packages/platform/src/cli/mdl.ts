@@ -6,6 +6,7 @@ import { ConfigError, loadConfig, type Config } from '../config.js';
 import { DatabaseBusyError, openDatabase } from '../db/database.js';
 import { migrate } from '../db/migrate.js';
 import { appsCommand } from './apps.js';
+import { usersCommand } from './users.js';
 import { runServer } from '../start/server.js';
 import { createPlatform, MasterKeyMismatchError } from '../platform.js';
 import { seedDemo, type DemoSummary } from '../demo.js';
@@ -24,6 +25,7 @@ Commands:
   demo               load demo institutions, credentials, persons and arrears
   apps <sub>         credentials: create | list | disable | rotate  (mdl apps --help)
   callbacks resend --batch ID   queue an ORG_002 callback again
+  users create --username U --role operator|auditor|staff [--org-id ID]   a console account (mdl users --help)
 
 Options:
   --json             machine-readable output
@@ -61,6 +63,8 @@ export async function main(argv: string[], io: Io = stdio, env: NodeJS.ProcessEn
         return await demoCommand(config, rest, io);
       case 'apps':
         return await appsCommand(config, rest, io);
+      case 'users':
+        return await usersCommand(config, rest, io);
       case 'callbacks':
         return await callbacksCommand(config, rest, io);
       case 'serve':

@@ -143,6 +143,47 @@ export interface AppealTable {
   updated_at: Timestamp;
 }
 
+export interface ConsoleUserTable {
+  id: Generated<number>;
+  username: string;
+  role: 'operator' | 'auditor' | 'staff';
+  /** Institution staff act for this orgId only. */
+  org_id: string | null;
+  display_name: string | null;
+  /** scrypt$N$r$p$salt$hash (memory-hard, node:crypto). */
+  password_hash: string;
+  /** Base32 TOTP secret sealed by the vault; required for operators. */
+  totp_secret_enc: string | null;
+  /** Last accepted TOTP time step: a code is good once. */
+  totp_last_step: number | null;
+  status: Generated<'active' | 'disabled'>;
+  failed_count: Generated<number>;
+  locked_until: Date | null;
+  last_login_at: Date | null;
+  created_at: CreatedAt;
+  updated_at: Timestamp;
+}
+
+export interface ConsoleSessionTable {
+  /** SM3 of the cookie token. */
+  token_hash: string;
+  user_id: number;
+  csrf_token: string;
+  ip: string | null;
+  created_at: Timestamp;
+  last_seen_at: Timestamp;
+  ended_at: Date | null;
+}
+
+export interface PolicyHistoryTable {
+  id: Generated<number>;
+  policy: string;
+  previous: string | null;
+  note: string | null;
+  changed_by: string;
+  changed_at: CreatedAt;
+}
+
 export interface SettingTable {
   key: string;
   value: string;
@@ -164,6 +205,9 @@ export interface DB {
   audit_event: AuditEventTable;
   setting: SettingTable;
   appeal: AppealTable;
+  console_user: ConsoleUserTable;
+  console_session: ConsoleSessionTable;
+  policy_history: PolicyHistoryTable;
   mdl_migration: MigrationTable;
 }
 
@@ -175,3 +219,4 @@ export type ArrearsItem = Selectable<ArrearsItemTable>;
 export type NewArrearsItem = Insertable<ArrearsItemTable>;
 export type Appeal = Selectable<AppealTable>;
 export type NewAuditEvent = Insertable<AuditEventTable>;
+export type ConsoleUser = Selectable<ConsoleUserTable>;

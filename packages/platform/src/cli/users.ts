@@ -1,0 +1,71 @@
+import { parseArgs } from 'node:util';
+import type { Config } from '../config.js';
+import { createUser, UserInputError, type Role } from '../console/auth.js';
+import { createLogger } from '../log.js';
+import { createPlatform } from '../platform.js';
+import type { Io } from './mdl.js';
+
+const HELP = `mdl users — console accounts
+
+  mdl users create --username U --role operator|auditor|staff [--org-id ID] [--password P] [--json]
+
+The password comes from --password or, better (it stays out of the shell history), from the first line
+of standard input. At least 10 characters of three kinds (upper, lower, digit, symbol).
+An operator gets a TOTP secret for an authenticator app; it is printed once, with its otpauth:// URI.`;
+
+async function readStdin(): Promise<string> {
+  if (process.stdin.isTTY) return '';
+  let s = '';
+  for await (const chunk of process.stdin) s += String(chunk);
+  return s.split(/\r?\n/)[0] ?? '';
+}
+
+export async function usersCommand(config: Config, args: string[], io: Io, stdin: () => Promise<string> = readStdin): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: {
+      username: { type: 'string' },
+      role: { type: 'string' },
+      'org-id': { type: 'string' },
+      password: { type: 'string' },
+      json: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (values.help || positionals[0] !== 'create') {
+    io.out(HELP);
+    return values.help ? 0 : 2;
+  }
+  const fail = (msg: string) => (io.err(`mdl users create: ${msg}`), 2);
+  if (!values.username) return fail('--username is required');
+  if (!['operator', 'auditor', 'staff'].includes(values.role ?? '')) return fail('--role must be operator, auditor or staff');
+  if (values.role === 'staff' && !values['org-id']) return fail('--org-id is required for staff');
+  const password = values.password ?? (await stdin());
+  if (!password) return fail('give the password with --password or on standard input');
+  const platform = await createPlatform(config, { queue: false, log: createLogger('warn') });
+  try {
+    const r = await createUser(
+      platform,
+      { username: values.username, role: values.role as Role, orgId: values['org-id'] ?? null, password },
+      'cli',
+    );
+    const out = { username: r.user.username, role: r.user.role, orgId: r.user.org_id, totpSecret: r.totpSecret, otpauth: r.otpauth };
+    if (values.json) io.out(JSON.stringify(out));
+    else {
+      io.out(`created ${out.role} ${out.username}${out.orgId ? ` (${out.orgId})` : ''}`);
+      if (r.totpSecret) {
+        io.out(`  TOTP secret: ${r.totpSecret}`);
+        io.out(`  otpauth URI: ${r.otpauth}`);
+        io.out('(add it to an authenticator app now: it is shown only once)');
+      }
+      io.out(`sign in at ${config.publicUrl}/console/login`);
+    }
+    return 0;
+  } catch (e) {
+    if (e instanceof UserInputError) return fail(e.message);
+    throw e;
+  } finally {
+    await platform.close();
+  }
+}

@@ -1,0 +1,258 @@
+import { createHash, randomBytes } from 'node:crypto';
+import type { Kysely } from 'kysely';
+import type { ConsoleUser, DB } from '../db/schema.js';
+import { audit } from '../domain/audit.js';
+import type { Platform } from '../platform.js';
+import { hashPassword, passwordProblem, verifyPassword } from './passwords.js';
+import { newTotpSecret, otpauthUri, verifyTotp } from './totp.js';
+
+/**
+ * Console accounts and sessions (等保 level 3): memory-hard password hashes, lock-out after repeated
+ * failures, TOTP for operators, sessions that end after 30 idle minutes, a CSRF token per session.
+ * Every sign-in, failed or not, and every sign-out or expiry is an audit event.
+ */
+export type Role = 'operator' | 'auditor' | 'staff';
+export const ROLE_TEXT: Record<Role, string> = { operator: '运营人员', auditor: '审计人员（只读）', staff: '医疗机构人员' };
+
+export const LOCK_AFTER_FAILURES = 5;
+export const LOCK_MS = 15 * 60_000;
+export const IDLE_MS = 30 * 60_000;
+/** Even an active session is asked to sign in again after a working day. */
+export const MAX_SESSION_MS = 12 * 3600_000;
+
+/** Who is asking, as every console query needs it: staff are confined to `orgId`. */
+export interface Actor {
+  userId: number;
+  username: string;
+  role: Role;
+  orgId: string | null;
+  csrf: string;
+}
+
+/** The orgId every query must be filtered by, or undefined for platform-wide roles. */
+export function orgScope(actor: Actor): string | undefined {
+  return actor.role === 'staff' ? (actor.orgId ?? '\u0000no-org') : undefined;
+}
+
+export class UserInputError extends Error {
+  override name = 'UserInputError';
+  constructor(
+    message: string,
+    readonly field?: string,
+  ) {
+    super(message);
+  }
+}
+
+export interface NewUser {
+  username: string;
+  role: Role;
+  password: string;
+  orgId?: string | null | undefined;
+  displayName?: string | null | undefined;
+}
+
+export async function createUser(
+  platform: Platform,
+  input: NewUser,
+  by: string,
+): Promise<{ user: ConsoleUser; totpSecret: string | null; otpauth: string | null }> {
+  const { db, vault } = platform;
+  if (!/^[A-Za-z0-9_.-]{3,40}$/.test(input.username)) throw new UserInputError('用户名为 3 到 40 个字母、数字或 _ . -', 'username');
+  if (!['operator', 'auditor', 'staff'].includes(input.role)) throw new UserInputError('角色应为 operator、auditor 或 staff', 'role');
+  const pwProblem = passwordProblem(input.password);
+  if (pwProblem) throw new UserInputError(pwProblem, 'password');
+  let orgId: string | null = null;
+  if (input.role === 'staff') {
+    if (!input.orgId) throw new UserInputError('医疗机构人员必须指定机构编码', 'orgId');
+    const inst = await db.selectFrom('institution').select('org_id').where('org_id', '=', input.orgId).executeTakeFirst();
+    if (!inst) throw new UserInputError(`机构 ${input.orgId} 不存在`, 'orgId');
+    orgId = inst.org_id;
+  }
+  const exists = await db.selectFrom('console_user').select('id').where('username', '=', input.username).executeTakeFirst();
+  if (exists) throw new UserInputError('用户名已存在', 'username');
+  const totpSecret = input.role === 'operator' ? newTotpSecret() : null;
+  const passwordHash = await hashPassword(input.password);
+  const user = await db.transaction().execute(async (trx) => {
+    const u = await trx
+      .insertInto('console_user')
+      .values({
+        username: input.username,
+        role: input.role,
+        org_id: orgId,
+        display_name: input.displayName ?? null,
+        password_hash: passwordHash,
+        totp_secret_enc: totpSecret ? vault.encrypt(totpSecret) : null,
+        totp_last_step: null,
+        locked_until: null,
+        last_login_at: null,
+      })
+      .returningAll()
+      .executeTakeFirstOrThrow();
+    await audit(trx, {
+      actor_type: 'operator',
+      actor_id: by,
+      org_id: orgId,
+      subject_bidx: null,
+      action: 'console.user.create',
+      target: `user:${input.username}`,
+      outcome: 'ok',
+      resp_code: null,
+      request_id: null,
+      detail: JSON.stringify({ role: input.role }),
+    });
+    return u;
+  });
+  return { user, totpSecret, otpauth: totpSecret ? otpauthUri(totpSecret, input.username) : null };
+}
+
+export function hashToken(token: string): string {
+  return createHash('sm3').update(token).digest('hex');
+}
+
+export type SignInResult =
+  | { ok: true; token: string; actor: Actor }
+  | { ok: false; message: string; field?: 'code' | undefined };
+
+const GENERIC = '用户名、密码或动态口令不正确';
+// Checked against when the user does not exist, so a wrong name costs as long as a wrong password.
+let dummyHash: Promise<string> | undefined;
+
+export async function signIn(
+  platform: Platform,
+  input: { username: string; password: string; code: string; ip: string | null },
+): Promise<SignInResult> {
+  const { db, vault } = platform;
+  const now = new Date(platform.now());
+  const user = await db.selectFrom('console_user').selectAll().where('username', '=', input.username.slice(0, 40)).executeTakeFirst();
+  const event = (outcome: 'ok' | 'refused', reason: string | null, u?: ConsoleUser) =>
+    audit(db, {
+      actor_type: 'operator',
+      actor_id: (u?.username ?? input.username).slice(0, 64) || '-',
+      org_id: u?.org_id ?? null,
+      subject_bidx: null,
+      action: 'console.login',
+      target: input.ip ? `ip:${input.ip}` : null,
+      outcome,
+      resp_code: null,
+      request_id: null,
+      detail: reason,
+    });
+  if (!user) {
+    await verifyPassword(input.password, await (dummyHash ??= hashPassword('not-a-real-password-1A')));
+    await event('refused', 'unknown user');
+    return { ok: false, message: GENERIC };
+  }
+  if (user.status !== 'active') {
+    await event('refused', 'disabled', user);
+    return { ok: false, message: '账户已停用，请联系管理员' };
+  }
+  if (user.locked_until && user.locked_until.getTime() > now.getTime()) {
+    await event('refused', 'locked', user);
+    const minutes = Math.ceil((user.locked_until.getTime() - now.getTime()) / 60_000);
+    return { ok: false, message: `连续登录失败次数过多，账户已锁定，请 ${minutes} 分钟后再试` };
+  }
+  const passwordOk = await verifyPassword(input.password, user.password_hash);
+  let step: number | undefined;
+  if (passwordOk && user.role === 'operator') {
+    step = user.totp_secret_enc ? verifyTotp(vault.decrypt(user.totp_secret_enc), input.code.trim(), now.getTime(), user.totp_last_step) : undefined;
+  }
+  if (!passwordOk || (user.role === 'operator' && step === undefined)) {
+    const failures = user.failed_count + 1;
+    const lock = failures >= LOCK_AFTER_FAILURES;
+    await db
+      .updateTable('console_user')
+      .set(lock ? { failed_count: 0, locked_until: new Date(now.getTime() + LOCK_MS) } : { failed_count: failures })
+      .where('id', '=', user.id)
+      .execute();
+    await event('refused', (passwordOk ? 'bad second factor' : 'bad password') + (lock ? '; locked' : ''), user);
+    if (lock) return { ok: false, message: `连续登录失败 ${LOCK_AFTER_FAILURES} 次，账户已锁定 ${LOCK_MS / 60_000} 分钟` };
+    return { ok: false, message: GENERIC };
+  }
+  const token = randomBytes(32).toString('base64url');
+  const csrf = randomBytes(24).toString('base64url');
+  await db.transaction().execute(async (trx) => {
+    await trx
+      .updateTable('console_user')
+      .set({ failed_count: 0, locked_until: null, last_login_at: now, ...(step !== undefined ? { totp_last_step: step } : {}) })
+      .where('id', '=', user.id)
+      .execute();
+    await trx
+      .insertInto('console_session')
+      .values({ token_hash: hashToken(token), user_id: user.id, csrf_token: csrf, ip: input.ip, created_at: now, last_seen_at: now, ended_at: null })
+      .execute();
+  });
+  await event('ok', null, user);
+  return { ok: true, token, actor: { userId: user.id, username: user.username, role: user.role, orgId: user.org_id, csrf } };
+}
+
+export type SessionLookup = { actor: Actor } | { expired: boolean };
+
+/** Resolves a session cookie. An idle or over-long session is ended (and audited) on first sight. */
+export async function resolveSession(platform: Platform, token: string | undefined): Promise<SessionLookup> {
+  if (!token || token.length > 100) return { expired: false };
+  const { db } = platform;
+  const now = platform.now();
+  const row = await db
+    .selectFrom('console_session as s')
+    .innerJoin('console_user as u', 'u.id', 's.user_id')
+    .select(['s.token_hash', 's.csrf_token', 's.created_at', 's.last_seen_at', 'u.id', 'u.username', 'u.role', 'u.org_id', 'u.status'])
+    .where('s.token_hash', '=', hashToken(token))
+    .where('s.ended_at', 'is', null)
+    .executeTakeFirst();
+  if (!row) return { expired: false };
+  const idle = now - new Date(row.last_seen_at).getTime() > IDLE_MS;
+  const tooLong = now - new Date(row.created_at).getTime() > MAX_SESSION_MS;
+  if (idle || tooLong || row.status !== 'active') {
+    await endSession(db, row.token_hash, new Date(now), row.username, row.org_id, idle ? 'idle' : tooLong ? 'max-age' : 'user disabled');
+    return { expired: true };
+  }
+  // Written at most once a minute: every page view should not be a write.
+  if (now - new Date(row.last_seen_at).getTime() > 60_000) {
+    await db.updateTable('console_session').set({ last_seen_at: new Date(now) }).where('token_hash', '=', row.token_hash).execute();
+  }
+  return { actor: { userId: row.id, username: row.username, role: row.role, orgId: row.org_id, csrf: row.csrf_token } };
+}
+
+async function endSession(db: Kysely<DB>, tokenHash: string, at: Date, username: string, orgId: string | null, why: string) {
+  await db.updateTable('console_session').set({ ended_at: at }).where('token_hash', '=', tokenHash).execute();
+  await audit(db, {
+    actor_type: 'operator',
+    actor_id: username,
+    org_id: orgId,
+    subject_bidx: null,
+    action: why === 'sign-out' ? 'console.logout' : 'console.session.expire',
+    target: null,
+    outcome: 'ok',
+    resp_code: null,
+    request_id: null,
+    detail: why,
+  });
+}
+
+export async function signOut(platform: Platform, token: string, actor: Actor): Promise<void> {
+  await endSession(platform.db, hashToken(token), new Date(platform.now()), actor.username, actor.orgId, 'sign-out');
+}
+
+/** Audit one console action; `subject` is a blind index when the action concerns a person. */
+export async function auditAction(
+  db: Kysely<DB>,
+  actor: Actor,
+  action: string,
+  target: string | null,
+  detail: unknown = null,
+  opts: { subject?: string | null; outcome?: 'ok' | 'refused'; orgId?: string | null; requestId?: string | null } = {},
+): Promise<void> {
+  await audit(db, {
+    actor_type: 'operator',
+    actor_id: actor.username,
+    org_id: opts.orgId !== undefined ? opts.orgId : actor.orgId,
+    subject_bidx: opts.subject ?? null,
+    action,
+    target,
+    outcome: opts.outcome ?? 'ok',
+    resp_code: null,
+    request_id: opts.requestId ?? null,
+    detail: detail === null ? null : typeof detail === 'string' ? detail : JSON.stringify(detail),
+  });
+}

@@ -1,0 +1,69 @@
+/**
+ * The dashboard's only script, served from /console/assets/dashboard.js (the CSP allows no inline
+ * script). It reads the figures the server embedded as JSON and draws them with the local ECharts.
+ */
+export const DASHBOARD_JS = `(function () {
+  'use strict';
+  var el = document.getElementById('dashboard-data');
+  if (!el || !window.echarts) return;
+  var d = JSON.parse(el.textContent);
+  var yuan = function (fen) { return Math.round(fen) / 100; };
+  var charts = [];
+  function draw(id, option) {
+    var node = document.getElementById(id);
+    if (!node) return;
+    var c = window.echarts.init(node, null, { renderer: 'canvas' });
+    c.setOption(Object.assign({ animation: false, textStyle: { fontFamily: 'Noto Sans CJK SC, PingFang SC, Microsoft YaHei, sans-serif' } }, option));
+    charts.push(c);
+    node.setAttribute('data-rendered', '1');
+  }
+  var shortDays = d.days.map(function (s) { return s.slice(5); });
+  draw('chart-trend', {
+    title: { text: '近 30 天上报与结清金额（元）', textStyle: { fontSize: 14 } },
+    tooltip: { trigger: 'axis' },
+    legend: { data: ['上报金额', '结清金额'], top: 24 },
+    grid: { left: 60, right: 20, top: 60, bottom: 30 },
+    xAxis: { type: 'category', data: shortDays },
+    yAxis: { type: 'value' },
+    series: [
+      { name: '上报金额', type: 'line', smooth: true, data: d.reportedFen.map(yuan), areaStyle: { opacity: 0.15 } },
+      { name: '结清金额', type: 'line', smooth: true, data: d.settledFen.map(yuan), areaStyle: { opacity: 0.15 } }
+    ]
+  });
+  draw('chart-region', {
+    title: { text: '未结清金额 · 按地区（元）', textStyle: { fontSize: 14 } },
+    tooltip: { trigger: 'item', formatter: '{b}: {c} 元 ({d}%)' },
+    series: [{ type: 'pie', radius: ['35%', '65%'], top: 30,
+      data: d.byRegion.map(function (r) { return { name: r.regionName, value: yuan(r.totalFen) }; }) }]
+  });
+  draw('chart-institution', {
+    title: { text: '未结清金额 · 按机构（元，前 15）', textStyle: { fontSize: 14 } },
+    tooltip: { trigger: 'axis' },
+    grid: { left: 150, right: 30, top: 40, bottom: 30 },
+    xAxis: { type: 'value' },
+    yAxis: { type: 'category', inverse: true, data: d.byInstitution.map(function (r) { return r.orgName; }) },
+    series: [{ type: 'bar', data: d.byInstitution.map(function (r) { return yuan(r.totalFen); }) }]
+  });
+  draw('chart-callbacks', {
+    title: { text: '近 30 天回调结果（次）', textStyle: { fontSize: 14 } },
+    tooltip: { trigger: 'axis' },
+    legend: { data: ['成功', '失败'], top: 24 },
+    grid: { left: 50, right: 20, top: 60, bottom: 30 },
+    xAxis: { type: 'category', data: shortDays },
+    yAxis: { type: 'value', minInterval: 1 },
+    series: [
+      { name: '成功', type: 'bar', stack: 'cb', data: d.callbackOk, itemStyle: { color: '#059669' } },
+      { name: '失败', type: 'bar', stack: 'cb', data: d.callbackBad, itemStyle: { color: '#dc2626' } }
+    ]
+  });
+  draw('chart-queries', {
+    title: { text: '近 30 天欠费查询量（次）', textStyle: { fontSize: 14 } },
+    tooltip: { trigger: 'axis' },
+    grid: { left: 50, right: 20, top: 40, bottom: 30 },
+    xAxis: { type: 'category', data: shortDays },
+    yAxis: { type: 'value', minInterval: 1 },
+    series: [{ name: '查询量', type: 'bar', data: d.queries }]
+  });
+  window.addEventListener('resize', function () { charts.forEach(function (c) { c.resize(); }); });
+})();
+`;

@@ -1,0 +1,175 @@
+import { MED_TYPES } from '@mdl/protocol';
+import { h, type Html } from '../html.js';
+import { auditAction, orgScope, type Actor } from '../../console/auth.js';
+import { batchDetail, listAttempts, listBatches, listItems, PAGE_SIZE, type ItemView } from '../../console/batches.js';
+import { resendCallback } from '../../jobs/callbacks.js';
+import { actorOf, html, need, notFound, type ConsoleContext } from './plugin.js';
+import { CALLBACK_TEXT, consolePage, csrfField, num, STATE_TEXT, str, tag, time, yuan } from './layout.js';
+
+const cbTag = (s: string) => tag(CALLBACK_TEXT[s] ?? s, s === 'delivered' ? 'ok' : s === 'failed' ? 'bad' : 'warn');
+const stateTag = (s: string) => tag(STATE_TEXT[s] ?? s, s === '0' ? 'warn' : s === '1' ? 'ok' : '');
+
+function pager(base: string, query: Record<string, string | undefined>, page: number, more: boolean): Html {
+  const link = (p: number) => {
+    const q = new URLSearchParams();
+    for (const [k, v] of Object.entries(query)) if (v) q.set(k, v);
+    q.set('page', String(p));
+    return `${base}?${q.toString()}`;
+  };
+  return h`<div class="pager">${page > 1 ? h`<a href="${link(page - 1)}">上一页</a> ` : ''}第 ${page} 页${more ? h` <a href="${link(page + 1)}">下一页</a>` : ''}</div>`;
+}
+
+export function itemsTable(items: ItemView[]): Html {
+  const med = MED_TYPES as Record<string, string>;
+  return h`<div class="tablewrap"><table class="data" id="items"><thead><tr><th>平台跟踪号</th><th>机构</th><th>机构流水号</th><th>患者</th><th>证件号</th><th>项目</th><th>就诊类型</th><th>金额（元）</th><th>发生时间</th><th>状态</th><th>批次</th></tr></thead><tbody>
+${items.map(
+  (i) => h`<tr><td><code>${i.traceId}</code></td><td>${i.orgId}</td><td>${i.orgTraceId}</td><td>${i.name}${i.realName ? '' : h` <span class="tag">非实名</span>`}</td><td>${i.idNo}</td>
+<td>${i.itemName}</td><td>${med[i.medType] ?? i.medType}</td><td>${yuan(i.amountFen)}</td><td>${time(i.actualTime)}</td><td>${stateTag(i.state)}</td>
+<td><a href="/console/batches/${i.lastBatchId}">${i.lastBatchId}</a></td></tr>`,
+)}</tbody></table></div>`;
+}
+
+export async function batchRoutes({ app, platform }: ConsoleContext): Promise<void> {
+  const { db, vault } = platform;
+
+  app.get('/batches', async (req, reply) => {
+    const actor = actorOf(req);
+    const q = req.query as Record<string, unknown>;
+    const f = { orgId: str(q.orgId).trim() || undefined, callbackStatus: str(q.callbackStatus) || undefined, page: num(q.page) ?? 1 };
+    const rows = await listBatches(db, orgScope(actor), f);
+    const more = rows.length > PAGE_SIZE;
+    const body = h`<form class="filters" method="get">
+${actor.role !== 'staff' ? h`<label>机构编码 <input name="orgId" value="${f.orgId ?? ''}"></label>` : ''}
+<label>回调状态 <select name="callbackStatus"><option value="">全部</option>${Object.entries(CALLBACK_TEXT).map(([v, t]) => h`<option value="${v}" ${f.callbackStatus === v ? 'selected' : ''}>${t}</option>`)}</select></label>
+<button type="submit">筛选</button></form>
+<div class="tablewrap"><table class="data" id="batches"><thead><tr><th>编号</th><th>机构</th><th>请求批次号</th><th>类型</th><th>条数</th><th>处理</th><th>成功/失败</th><th>回调</th><th>回调次数</th><th>接收时间</th></tr></thead><tbody>
+${rows.slice(0, PAGE_SIZE).map(
+  (b) => h`<tr><td><a href="/console/batches/${b.id}">${b.id}</a></td><td>${b.org_name ?? b.org_id}</td><td>${b.org_request_id}</td><td>${b.kind === 'REPORT' ? '上报' : '更新'}</td>
+<td>${b.item_count}</td><td>${b.status === 'done' ? tag('已处理', 'ok') : tag('处理中', 'warn')}</td><td>${b.accepted_count ?? '-'} / ${b.rejected_count ?? '-'}</td>
+<td>${cbTag(b.callback_status)}</td><td>${b.callback_attempts}</td><td>${time(b.received_at)}</td></tr>`,
+)}</tbody></table></div>${pager('/console/batches', { orgId: f.orgId, callbackStatus: f.callbackStatus }, f.page, more)}`;
+    return html(reply, consolePage(actor, { title: '批次', active: '/console/batches', body }));
+  });
+
+  app.get<{ Params: { id: string } }>('/batches/:id', async (req, reply) => {
+    const actor = actorOf(req);
+    const id = num(req.params.id);
+    const d = id === undefined ? undefined : await batchDetail(db, vault, orgScope(actor), id);
+    if (!d) notFound('批次');
+    await auditAction(db, actor, 'console.batch.view', `batch:${d.batch.id}`, null, { orgId: d.batch.org_id });
+    const b = d.batch;
+    const resend =
+      actor.role === 'operator' && b.status === 'done'
+        ? h`<form method="post" action="/console/batches/${b.id}/resend">${csrfField(actor)}<button type="submit" id="resend">重新回调</button></form>`
+        : '';
+    const body = h`<div class="card"><dl class="kv">
+<dt>机构</dt><dd>${b.org_name ?? ''}（${b.org_id}）</dd><dt>请求批次号</dt><dd>${b.org_request_id}</dd><dt>类型</dt><dd>${b.kind === 'REPORT' ? '上报（ORG_MDL_001）' : '更新（ORG_MDL_003）'}</dd>
+<dt>appId</dt><dd><code>${b.app_id}</code></dd><dt>条数</dt><dd>${b.item_count}</dd><dt>接收时间</dt><dd>${time(b.received_at)}</dd>
+<dt>处理</dt><dd>${b.status === 'done' ? h`已处理 ${time(b.processed_at)}，成功 ${b.accepted_count} 条，失败 ${b.rejected_count} 条` : '处理中'}</dd>
+<dt>回调地址</dt><dd>${b.notify_url}</dd><dt>回调状态</dt><dd id="callback-status">${cbTag(b.callback_status)} 共 ${b.callback_attempts} 次${b.delivered_at ? h`，送达于 ${time(b.delivered_at)}` : ''}</dd>
+</dl>${resend}</div>
+<h3>处理结果</h3>
+${
+  d.result
+    ? h`<div class="tablewrap"><table class="data" id="result"><thead><tr><th>患者</th><th>证件号</th><th>结果</th><th>项目（机构流水号 → 平台跟踪号 · 状态）</th></tr></thead><tbody>
+${d.result.persons.map((p) => {
+  const ext = (p.extData ?? {}) as Record<string, unknown>;
+  return h`<tr><td>${p.userName}</td><td>${p.idNo}</td><td>${ext.result === 'fail' ? h`${tag('失败', 'bad')} ${String(ext.msg ?? '')}` : tag('成功', 'ok')}</td>
+<td class="wrap">${(p.itemList ?? []).map((i) => h`<div>${i.orgTraceId} → ${i.traceId || '—'} · ${STATE_TEXT[i.state ?? ''] ?? i.state ?? ''}</div>`)}</td></tr>`;
+})}</tbody></table></div>`
+    : h`<p class="muted">尚未处理。</p>`
+}
+<h3>涉及的欠费记录</h3>${itemsTable(d.items)}
+<h3>回调记录</h3>${attemptsTable(d.attempts.map((a) => ({ ...a, org_id: b.org_id, org_request_id: b.org_request_id })))}`;
+    return html(reply, consolePage(actor, { title: `批次 ${b.id}`, active: '/console/batches', body }));
+  });
+
+  const resendMany = async (actor: Actor, ids: number[]) => {
+    let queued = 0;
+    for (const id of ids) if (await resendCallback(platform, id, actor.username)) queued++;
+    return queued;
+  };
+
+  app.post<{ Params: { id: string } }>('/batches/:id/resend', async (req, reply) => {
+    const actor = need(req, 'operator');
+    const id = num(req.params.id);
+    if (id === undefined || !(await resendMany(actor, [id]))) notFound('批次');
+    return reply.redirect(`/console/batches/${id}?resent=1`, 303);
+  });
+
+  app.get('/callbacks', async (req, reply) => {
+    const actor = actorOf(req);
+    const org = orgScope(actor);
+    const failed = await listBatches(db, org, { callbackStatus: 'failed' });
+    const attempts = await listAttempts(db, org);
+    const q = req.query as Record<string, unknown>;
+    const canResend = actor.role === 'operator';
+    const body = h`${q.resent ? h`<div class="card ok" role="status">已重新排队 ${str(q.resent)} 个回调。</div>` : ''}
+<h3>投递失败的回调（${failed.length > PAGE_SIZE ? `${PAGE_SIZE}+` : failed.length}）</h3>
+${
+  failed.length === 0
+    ? h`<p class="muted" id="no-failed">没有失败的回调。</p>`
+    : h`<form method="post" action="/console/callbacks/resend" id="bulk-resend">${csrfField(actor)}
+<div class="tablewrap"><table class="data" id="failed"><thead><tr>${canResend ? h`<th>选择</th>` : ''}<th>批次</th><th>机构</th><th>请求批次号</th><th>回调次数</th><th>接收时间</th></tr></thead><tbody>
+${failed.slice(0, PAGE_SIZE).map(
+  (b) => h`<tr>${canResend ? h`<td><input type="checkbox" name="batchId" value="${b.id}" aria-label="选择批次 ${b.id}"></td>` : ''}<td><a href="/console/batches/${b.id}">${b.id}</a></td><td>${b.org_name ?? b.org_id}</td><td>${b.org_request_id}</td><td>${b.callback_attempts}</td><td>${time(b.received_at)}</td></tr>`,
+)}</tbody></table></div>
+${canResend ? h`<p><button type="submit" name="scope" value="selected" id="resend-selected">重发所选</button> <button type="submit" name="scope" value="all" class="secondary" id="resend-all">重发全部失败回调</button></p>` : ''}</form>`
+}
+<h3>最近的回调尝试</h3>${attemptsTable(attempts)}`;
+    return html(reply, consolePage(actor, { title: '回调', active: '/console/callbacks', body }));
+  });
+
+  app.post('/callbacks/resend', async (req, reply) => {
+    const actor = need(req, 'operator');
+    const b = (req.body ?? {}) as Record<string, unknown>;
+    let ids: number[];
+    if (str(b.scope) === 'all') {
+      const rows = await db.selectFrom('batch').select('id').where('callback_status', '=', 'failed').orderBy('id').limit(1000).execute();
+      ids = rows.map((r) => r.id);
+    } else {
+      const raw = Array.isArray(b.batchId) ? b.batchId : b.batchId === undefined ? [] : [b.batchId];
+      ids = raw.map((x) => num(x)).filter((x): x is number => x !== undefined);
+    }
+    const queued = await resendMany(actor, ids.slice(0, 1000));
+    await auditAction(db, actor, 'console.callback.resend.bulk', null, { requested: ids.length, queued }, { orgId: null });
+    return reply.redirect(`/console/callbacks?resent=${queued}`, 303);
+  });
+
+  app.get('/items', async (req, reply) => {
+    const actor = actorOf(req);
+    const q = req.query as Record<string, unknown>;
+    const f = { orgId: str(q.orgId).trim() || undefined, state: str(q.state) || undefined, traceId: str(q.traceId).trim() || undefined, page: num(q.page) ?? 1 };
+    const items = await listItems(db, vault, orgScope(actor), f);
+    await auditAction(db, actor, 'console.items.view', null, { filter: f, rows: Math.min(items.length, PAGE_SIZE) });
+    const body = h`<form class="filters" method="get">
+${actor.role !== 'staff' ? h`<label>机构编码 <input name="orgId" value="${f.orgId ?? ''}"></label>` : ''}
+<label>状态 <select name="state"><option value="">全部</option>${Object.entries(STATE_TEXT).map(([v, t]) => h`<option value="${v}" ${f.state === v ? 'selected' : ''}>${t}</option>`)}</select></label>
+<label>跟踪号 / 流水号 <input name="traceId" value="${f.traceId ?? ''}"></label><button type="submit">筛选</button></form>
+${itemsTable(items.slice(0, PAGE_SIZE))}${pager('/console/items', { orgId: f.orgId, state: f.state, traceId: f.traceId }, f.page, items.length > PAGE_SIZE)}`;
+    return html(reply, consolePage(actor, { title: '欠费记录', active: '/console/items', body }));
+  });
+}
+
+function attemptsTable(
+  rows: {
+    batch_id: number;
+    attempt: number;
+    url: string;
+    started_at: Date;
+    duration_ms: number;
+    http_status: number | null;
+    outcome: string;
+    detail: string | null;
+    org_id: string;
+    org_request_id: string;
+  }[],
+): Html {
+  if (rows.length === 0) return h`<p class="muted">暂无回调记录。</p>`;
+  const text: Record<string, string> = { delivered: '成功', refused: '医院拒绝', error: '出错' };
+  return h`<div class="tablewrap"><table class="data" id="attempts"><thead><tr><th>批次</th><th>机构</th><th>第几次</th><th>时间</th><th>耗时</th><th>HTTP</th><th>结果</th><th>响应 / 原因</th></tr></thead><tbody>
+${rows.map(
+  (a) => h`<tr><td><a href="/console/batches/${a.batch_id}">${a.batch_id}</a></td><td>${a.org_id}</td><td>${a.attempt}</td><td>${time(a.started_at)}</td><td>${a.duration_ms} ms</td>
+<td>${a.http_status ?? '-'}</td><td>${tag(text[a.outcome] ?? a.outcome, a.outcome === 'delivered' ? 'ok' : 'bad')}</td><td class="wrap">${a.detail ?? ''}</td></tr>`,
+)}</tbody></table></div>`;
+}

@@ -1,0 +1,171 @@
+import type { FastifyReply } from 'fastify';
+import { h, type Html } from '../html.js';
+import { auditAction, orgScope, type Actor } from '../../console/auth.js';
+import {
+  getInstitution,
+  institutionToForm,
+  listInstitutions,
+  parseInstitutionForm,
+  type FieldErrors,
+  type InstitutionForm,
+} from '../../console/institutions.js';
+import { createApp, rotateApp, setAppStatus, upsertInstitution } from '../../domain/credentials.js';
+import { actorOf, html, need, notFound, type ConsoleContext } from './plugin.js';
+import { consolePage, csrfField, field, REGIONS, regionName, str, tag, time } from './layout.js';
+
+const EMPTY: InstitutionForm = { orgId: '', orgName: '', region: '', endpointUrl: '', notifyHosts: '', paymentChannels: '' };
+
+function formOf(body: unknown): InstitutionForm {
+  const b = (body ?? {}) as Record<string, unknown>;
+  return {
+    orgId: str(b.orgId),
+    orgName: str(b.orgName),
+    region: str(b.region),
+    endpointUrl: str(b.endpointUrl),
+    notifyHosts: str(b.notifyHosts),
+    paymentChannels: str(b.paymentChannels),
+  };
+}
+
+function institutionForm(actor: Actor, f: InstitutionForm, errors: FieldErrors, isNew: boolean): Html {
+  const action = isNew ? '/console/institutions' : `/console/institutions/${encodeURIComponent(f.orgId)}`;
+  return h`<form method="post" action="${action}" class="card" id="institution-form" novalidate>${csrfField(actor)}
+${isNew ? field({ label: '机构编码（orgId）', name: 'orgId', value: f.orgId, error: errors.orgId, required: true }) : h`<input type="hidden" name="orgId" value="${f.orgId}">`}
+${field({ label: '机构名称', name: 'orgName', value: f.orgName, error: errors.orgName, required: true })}
+${field({ label: '所属地区', name: 'region', value: f.region, error: errors.region, options: [['', '（未登记）'], ...REGIONS.map(([c, n]): [string, string] => [c, `${n}（${c}）`])] })}
+${field({ label: '机构接口地址（ORG_001 等）', name: 'endpointUrl', value: f.endpointUrl, error: errors.endpointUrl, hint: '例如 https://his.example.org，平台调用 {地址}/qmdl/getOverdueResult' })}
+${field({ label: '允许的回调主机', name: 'notifyHosts', value: f.notifyHosts, error: errors.notifyHosts, textarea: true, hint: '每行一个主机名；生产凭证的 notifyUrl 只能指向这些主机' })}
+${field({ label: '向患者展示的缴费渠道', name: 'paymentChannels', value: f.paymentChannels, error: errors.paymentChannels, textarea: true, hint: '每行一个：类型|名称|内容，类型为 phone（电话）/ online（网址）/ address（地点）/ other' })}
+<p><button type="submit">${isNew ? '创建机构' : '保存修改'}</button></p></form>`;
+}
+
+function secretPage(actor: Actor, orgId: string, appId: string, secret: string, rotated: boolean): string {
+  return consolePage(actor, {
+    title: rotated ? '凭证密钥已更换' : '凭证已创建',
+    active: '/console/institutions',
+    body: h`<div class="card"><p class="warn"><b>密钥只显示这一次</b>，请立即通过安全渠道交给机构，关闭本页后无法再次查看。</p>
+<dl class="kv"><dt>appId</dt><dd class="secret" id="new-app-id">${appId}</dd><dt>密钥（secret）</dt><dd class="secret" id="new-secret">${secret}</dd></dl>
+<p><a class="button" href="/console/institutions/${encodeURIComponent(orgId)}">返回机构</a></p></div>`,
+  });
+}
+
+export async function institutionRoutes({ app, platform }: ConsoleContext): Promise<void> {
+  const { db, vault } = platform;
+
+  app.get('/institutions', async (req, reply) => {
+    const actor = actorOf(req);
+    const rows = await listInstitutions(db, orgScope(actor));
+    const body = h`${actor.role === 'operator' ? h`<p><a class="button" href="/console/institutions/new" id="new-institution">新增机构</a></p>` : ''}
+<div class="tablewrap"><table class="data" id="institutions"><thead><tr><th>机构编码</th><th>名称</th><th>地区</th><th>接口地址</th><th>有效凭证</th><th>更新时间</th></tr></thead><tbody>
+${rows.map((r) => h`<tr><td><a href="/console/institutions/${encodeURIComponent(r.org_id)}">${r.org_id}</a></td><td>${r.org_name}</td><td>${regionName(r.region)}</td><td class="wrap">${r.endpoint_url ?? ''}</td><td>${Number(r.active_apps ?? 0)}</td><td>${time(r.updated_at)}</td></tr>`)}
+</tbody></table></div>`;
+    return html(reply, consolePage(actor, { title: '机构与凭证', active: '/console/institutions', body }));
+  });
+
+  app.get('/institutions/new', async (req, reply) => {
+    const actor = need(req, 'operator');
+    return html(reply, consolePage(actor, { title: '新增机构', active: '/console/institutions', body: institutionForm(actor, EMPTY, {}, true) }));
+  });
+
+  const saveInstitution = async (actor: Actor, f: InstitutionForm, isNew: boolean, reply: FastifyReply) => {
+    const { input, errors } = parseInstitutionForm(f, isNew);
+    if (input && isNew) {
+      const exists = await db.selectFrom('institution').select('org_id').where('org_id', '=', input.orgId).executeTakeFirst();
+      if (exists) errors.orgId = '该机构编码已存在';
+    }
+    if (!input || Object.keys(errors).length) {
+      return html(
+        reply,
+        consolePage(actor, {
+          title: isNew ? '新增机构' : `机构 ${f.orgId}`,
+          active: '/console/institutions',
+          body: h`<div class="card bad" role="alert">请修改标红的项目。</div>${institutionForm(actor, f, errors, isNew)}`,
+        }),
+        400,
+      );
+    }
+    await db.transaction().execute(async (trx) => {
+      await upsertInstitution(trx, input);
+      await auditAction(trx, actor, isNew ? 'console.institution.create' : 'console.institution.update', `org:${input.orgId}`, input, {
+        orgId: input.orgId,
+      });
+    });
+    return reply.redirect(`/console/institutions/${encodeURIComponent(input.orgId)}?saved=1`, 303);
+  };
+
+  app.post('/institutions', async (req, reply) => saveInstitution(need(req, 'operator'), formOf(req.body), true, reply));
+
+  app.post<{ Params: { orgId: string } }>('/institutions/:orgId', async (req, reply) => {
+    const actor = need(req, 'operator');
+    const found = await getInstitution(db, undefined, req.params.orgId);
+    if (!found) notFound('机构');
+    return saveInstitution(actor, { ...formOf(req.body), orgId: found.inst.org_id }, false, reply);
+  });
+
+  app.get<{ Params: { orgId: string } }>('/institutions/:orgId', async (req, reply) => {
+    const actor = actorOf(req);
+    const found = await getInstitution(db, orgScope(actor), req.params.orgId);
+    if (!found) notFound('机构');
+    const { inst, apps } = found;
+    const f = institutionToForm(inst);
+    const canEdit = actor.role === 'operator';
+    const q = req.query as Record<string, unknown>;
+    const details = h`<div class="card"><dl class="kv"><dt>机构编码</dt><dd>${inst.org_id}</dd><dt>名称</dt><dd>${inst.org_name}</dd>
+<dt>地区</dt><dd>${regionName(inst.region)}</dd><dt>接口地址</dt><dd>${inst.endpoint_url ?? '（未登记）'}</dd>
+<dt>回调主机</dt><dd>${f.notifyHosts.replace(/\n/g, '，') || '（无）'}</dd><dt>缴费渠道</dt><dd>${f.paymentChannels.split('\n').map((l) => h`<div>${l}</div>`)}</dd></dl></div>`;
+    const appRows = apps.map(
+      (a) => h`<tr><td><code>${a.app_id}</code></td><td>${a.env === 'prod' ? '生产' : '测试'}</td><td>${a.label ?? ''}</td>
+<td>${a.status === 'active' ? tag('有效', 'ok') : tag('已停用', 'bad')}</td><td>${time(a.created_at)}</td><td>${time(a.updated_at)}</td>
+<td>${canEdit ? h`<form class="inline" method="post" action="/console/apps/${a.app_id}/rotate">${csrfField(actor)}<button class="small secondary" type="submit">更换密钥</button></form>
+<form class="inline" method="post" action="/console/apps/${a.app_id}/status">${csrfField(actor)}<input type="hidden" name="status" value="${a.status === 'active' ? 'disabled' : 'active'}"><button class="small ${a.status === 'active' ? 'danger' : ''}" type="submit">${a.status === 'active' ? '停用' : '启用'}</button></form>` : ''}</td></tr>`,
+    );
+    const newApp = canEdit
+      ? h`<form method="post" action="/console/institutions/${encodeURIComponent(inst.org_id)}/apps" class="filters" id="new-app">${csrfField(actor)}
+<label>环境 <select name="env"><option value="test">测试</option><option value="prod">生产</option></select></label>
+<label>备注 <input name="label" maxlength="60"></label><button type="submit">签发新凭证</button></form>`
+      : '';
+    const body = h`${q.saved ? h`<div class="card ok" role="status">已保存。</div>` : ''}
+${canEdit ? institutionForm(actor, f, {}, false) : details}
+<h3>接口凭证</h3>${newApp}
+<div class="tablewrap"><table class="data" id="apps"><thead><tr><th>appId</th><th>环境</th><th>备注</th><th>状态</th><th>签发时间</th><th>更新时间</th><th></th></tr></thead>
+<tbody>${appRows}</tbody></table></div>
+<p><a href="/console/batches?orgId=${encodeURIComponent(inst.org_id)}">查看该机构的批次</a> · <a href="/console/items?orgId=${encodeURIComponent(inst.org_id)}">欠费记录</a></p>`;
+    return html(reply, consolePage(actor, { title: `${inst.org_name}（${inst.org_id}）`, active: '/console/institutions', body }));
+  });
+
+  app.post<{ Params: { orgId: string } }>('/institutions/:orgId/apps', async (req, reply) => {
+    const actor = need(req, 'operator');
+    const found = await getInstitution(db, undefined, req.params.orgId);
+    if (!found) notFound('机构');
+    const b = (req.body ?? {}) as Record<string, unknown>;
+    const env = str(b.env) === 'prod' ? 'prod' : 'test';
+    const label = str(b.label).trim().slice(0, 60) || undefined;
+    const r = await createApp(db, vault, { kind: 'institution', orgId: found.inst.org_id, env, label });
+    await auditAction(db, actor, 'console.app.create', `app:${r.appId}`, { env }, { orgId: found.inst.org_id });
+    return html(reply, secretPage(actor, found.inst.org_id, r.appId, r.secret, false));
+  });
+
+  const appOf = async (appId: string) =>
+    db.selectFrom('app_credential').select(['app_id', 'org_id', 'status']).where('app_id', '=', appId).executeTakeFirst();
+
+  app.post<{ Params: { appId: string } }>('/apps/:appId/rotate', async (req, reply) => {
+    const actor = need(req, 'operator');
+    const a = await appOf(req.params.appId);
+    if (!a) notFound('凭证');
+    const secret = (await rotateApp(db, vault, a.app_id))!;
+    platform.credentials.forget(a.app_id);
+    await auditAction(db, actor, 'console.app.rotate', `app:${a.app_id}`, null, { orgId: a.org_id });
+    return html(reply, secretPage(actor, a.org_id ?? '', a.app_id, secret, true));
+  });
+
+  app.post<{ Params: { appId: string } }>('/apps/:appId/status', async (req, reply) => {
+    const actor = need(req, 'operator');
+    const a = await appOf(req.params.appId);
+    if (!a) notFound('凭证');
+    const status = str((req.body as Record<string, unknown>).status) === 'active' ? 'active' : 'disabled';
+    await setAppStatus(db, a.app_id, status);
+    platform.credentials.forget(a.app_id);
+    await auditAction(db, actor, status === 'active' ? 'console.app.enable' : 'console.app.disable', `app:${a.app_id}`, null, { orgId: a.org_id });
+    return reply.redirect(`/console/institutions/${encodeURIComponent(a.org_id ?? '')}?saved=1`, 303);
+  });
+}

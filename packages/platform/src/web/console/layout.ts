@@ -1,0 +1,133 @@
+import { epochMsToChinaTime, fenToYuan } from '@mdl/protocol';
+import { h, page, raw, type Html } from '../html.js';
+import { ROLE_TEXT, type Actor } from '../../console/auth.js';
+
+/** The console's frame: navigation by role, the signed-in user and a sign-out form (with its CSRF token). */
+const NAV: { href: string; text: string; roles: Actor['role'][] }[] = [
+  { href: '/console', text: '总览', roles: ['operator', 'auditor', 'staff'] },
+  { href: '/console/institutions', text: '机构与凭证', roles: ['operator', 'auditor', 'staff'] },
+  { href: '/console/batches', text: '批次', roles: ['operator', 'auditor', 'staff'] },
+  { href: '/console/items', text: '欠费记录', roles: ['operator', 'auditor', 'staff'] },
+  { href: '/console/callbacks', text: '回调', roles: ['operator', 'auditor', 'staff'] },
+  { href: '/console/appeals', text: '申诉', roles: ['operator', 'auditor', 'staff'] },
+  { href: '/console/audit', text: '审计', roles: ['operator', 'auditor'] },
+  { href: '/console/policy', text: '判定规则', roles: ['operator', 'auditor'] },
+  { href: '/console/users', text: '账户', roles: ['operator'] },
+];
+
+export const CONSOLE_CSS = `
+nav.cnav{display:flex;gap:.25rem;flex-wrap:wrap;margin:0 0 1rem}
+nav.cnav a{padding:.45rem .8rem;border-radius:.375rem;text-decoration:none;color:#0f5fa8;background:#fff;box-shadow:0 1px 2px rgba(0,0,0,.06)}
+nav.cnav a.active{background:#0f5fa8;color:#fff}
+.kpis{display:grid;grid-template-columns:repeat(auto-fit,minmax(11rem,1fr));gap:.75rem;margin:0 0 1rem}
+.kpi{background:#fff;border-radius:.5rem;padding:.8rem 1rem;box-shadow:0 1px 2px rgba(0,0,0,.06)}
+.kpi b{display:block;font-size:1.5rem}
+.charts{display:grid;grid-template-columns:repeat(auto-fit,minmax(26rem,1fr));gap:1rem}
+.chart{height:320px;width:100%}
+table.data{font-size:.92rem}table.data td,table.data th{white-space:nowrap}
+table.data td.wrap{white-space:normal;word-break:break-all}
+.tablewrap{overflow-x:auto}
+form.inline{display:inline}
+form.filters{display:flex;gap:.5rem;flex-wrap:wrap;align-items:flex-end;margin:0 0 1rem}
+form.filters label{margin:0;font-weight:normal;font-size:.9rem}
+form.filters input,form.filters select{width:auto;min-width:9rem}
+.secret{font-family:ui-monospace,monospace;font-size:1.1rem;background:#fef3c7;padding:.5rem;border-radius:.25rem;word-break:break-all}
+.user{font-size:.9rem}.user button{padding:.25rem .6rem;margin-left:.5rem;background:#fff;color:#0f5fa8}
+button.small{padding:.3rem .6rem;font-size:.85rem}
+.pager{margin:.5rem 0}
+dl.kv{display:grid;grid-template-columns:10rem 1fr;gap:.3rem 1rem;margin:0}dl.kv dt{color:#6b7280}dl.kv dd{margin:0;word-break:break-all}
+`;
+
+export function consolePage(actor: Actor, o: { title: string; active: string; body: Html; scripts?: string[] }): string {
+  const nav = NAV.filter((n) => n.roles.includes(actor.role)).map(
+    (n) => h`<a href="${n.href}" class="${n.href === o.active ? 'active' : ''}">${n.text}</a>`,
+  );
+  return page({
+    title: `诊疗失信人员信息管理 · ${o.title}`,
+    wide: true,
+    css: CONSOLE_CSS,
+    scripts: o.scripts ?? [],
+    headerRight: h`<span class="user">${actor.username}（${ROLE_TEXT[actor.role]}${actor.orgId ? ` · ${actor.orgId}` : ''}）<form class="inline" method="post" action="/console/logout">${csrfField(actor)}<button type="submit">退出</button></form></span>`,
+    body: h`<nav class="cnav">${nav}</nav><h2>${o.title}</h2>${o.body}`,
+  });
+}
+
+export function csrfField(actor: Actor): Html {
+  return h`<input type="hidden" name="_csrf" value="${actor.csrf}">`;
+}
+
+export interface FieldOpts {
+  label: string;
+  name: string;
+  value?: string | null | undefined;
+  error?: string | undefined;
+  type?: string;
+  hint?: string;
+  required?: boolean;
+  textarea?: boolean;
+  options?: [string, string][];
+  attrs?: string;
+}
+
+/** A labelled input with its error message right beside it. */
+export function field(o: FieldOpts): Html {
+  const id = `f-${o.name}`;
+  const err = o.error ? h`<div class="field-error" id="${id}-error">${o.error}</div>` : '';
+  const aria = raw(o.error ? ` aria-invalid="true" aria-describedby="${id}-error"` : '');
+  const req = raw(o.required ? ' required' : '');
+  let control: Html;
+  if (o.options) {
+    control = h`<select id="${id}" name="${o.name}"${aria}>${o.options.map(([v, t]) => h`<option value="${v}"${raw(v === (o.value ?? '') ? ' selected' : '')}>${t}</option>`)}</select>`;
+  } else if (o.textarea) {
+    control = h`<textarea id="${id}" name="${o.name}" rows="4"${aria}${req}>${o.value ?? ''}</textarea>`;
+  } else {
+    control = h`<input id="${id}" name="${o.name}" type="${o.type ?? 'text'}" value="${o.value ?? ''}"${aria}${req}${raw(o.attrs ? ' ' + o.attrs : '')}>`;
+  }
+  return h`<div class="fieldbox"><label for="${id}">${o.label}</label>${control}${o.hint ? h`<div class="muted">${o.hint}</div>` : ''}${err}</div>`;
+}
+
+export function yuan(fen: number | string | null | undefined): string {
+  return fenToYuan(Number(fen ?? 0));
+}
+
+export function time(d: Date | string | null | undefined): string {
+  if (!d) return '';
+  return epochMsToChinaTime(new Date(d).getTime());
+}
+
+export function notice(text: string | undefined, kind: 'ok' | 'bad' = 'ok'): Html | '' {
+  return text ? h`<div class="card ${kind}" role="status">${text}</div>` : '';
+}
+
+export function str(v: unknown): string {
+  return typeof v === 'string' ? v : Array.isArray(v) && typeof v[0] === 'string' ? v[0] : '';
+}
+
+export function num(v: unknown): number | undefined {
+  const s = str(v);
+  return /^\d{1,15}$/.test(s) ? Number(s) : undefined;
+}
+
+export const STATE_TEXT: Record<string, string> = { '0': '欠费', '1': '已缴清', '2': '已撤销' };
+export const CALLBACK_TEXT: Record<string, string> = { pending: '待回调', delivered: '已送达', failed: '失败' };
+
+export function tag(text: string, kind: 'ok' | 'bad' | 'warn' | '' = ''): Html {
+  return h`<span class="tag ${kind}">${text}</span>`;
+}
+
+export const REGIONS: [string, string][] = [
+  ['350100', '福州市'],
+  ['350200', '厦门市'],
+  ['350300', '莆田市'],
+  ['350400', '三明市'],
+  ['350500', '泉州市'],
+  ['350600', '漳州市'],
+  ['350700', '南平市'],
+  ['350800', '龙岩市'],
+  ['350900', '宁德市'],
+  ['350128', '平潭综合实验区'],
+];
+export function regionName(code: string | null | undefined): string {
+  if (!code) return '未登记';
+  return REGIONS.find(([c]) => c === code)?.[1] ?? code;
+}

@@ -1,0 +1,195 @@
+import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import type { Platform } from '../../platform.js';
+import { resolveSession, signIn, signOut, type Actor, type Role } from '../../console/auth.js';
+import { h, page } from '../html.js';
+import { CONSOLE_CSS, consolePage, field, str } from './layout.js';
+import { DASHBOARD_JS } from './assets.js';
+import { dashboardRoutes } from './dashboard.js';
+import { institutionRoutes } from './institutions.js';
+import { batchRoutes } from './batches.js';
+import { appealRoutes } from './appeals.js';
+import { auditRoutes } from './audit.js';
+import { policyRoutes } from './policy.js';
+import { userRoutes } from './users.js';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    consoleActor: Actor | null;
+  }
+}
+
+export const SESSION_COOKIE = 'mdl_console';
+const LOGIN_COOKIE = 'mdl_console_login';
+const PUBLIC_ROUTES = new Set(['/console/login', '/console/assets/echarts.min.js', '/console/assets/dashboard.js']);
+
+/** An HTTP error the console shows as a page: 403 for a role that may not act, 404 for what is not yours. */
+export class ConsoleHttpError extends Error {
+  constructor(
+    readonly statusCode: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export function actorOf(req: FastifyRequest): Actor {
+  if (!req.consoleActor) throw new ConsoleHttpError(401, '请先登录');
+  return req.consoleActor;
+}
+
+/** Role check at the door of every handler; data-level scoping happens in the queries themselves. */
+export function need(req: FastifyRequest, ...roles: Role[]): Actor {
+  const actor = actorOf(req);
+  if (!roles.includes(actor.role)) throw new ConsoleHttpError(403, '当前账户无权执行此操作');
+  return actor;
+}
+
+export function notFound(what = '记录'): never {
+  throw new ConsoleHttpError(404, `${what}不存在或无权查看`);
+}
+
+function sameToken(a: string, b: string): boolean {
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  return x.length === y.length && x.length > 0 && timingSafeEqual(x, y);
+}
+
+function loginPage(o: { error?: string; info?: string; username?: string; csrf: string }): string {
+  return page({
+    title: '诊疗失信人员信息管理系统 · 登录',
+    css: CONSOLE_CSS + 'main{max-width:26rem}',
+    body: h`<div class="card"><h2>管理控制台登录</h2>
+${o.info ? h`<p class="warn" role="status">${o.info}</p>` : ''}
+${o.error ? h`<p class="bad" role="alert" id="login-error">${o.error}</p>` : ''}
+<form method="post" action="/console/login" autocomplete="off">
+<input type="hidden" name="_csrf" value="${o.csrf}">
+${field({ label: '用户名', name: 'username', value: o.username ?? '', required: true, attrs: 'autocomplete="username"' })}
+${field({ label: '密码', name: 'password', type: 'password', required: true, attrs: 'autocomplete="current-password"' })}
+${field({ label: '动态口令（运营人员必填）', name: 'code', attrs: 'inputmode="numeric" pattern="[0-9]{6}" maxlength="6" autocomplete="one-time-code"', hint: '身份验证器应用中的 6 位数字' })}
+<p><button type="submit">登录</button></p></form>
+<p class="muted">连续 5 次登录失败将锁定账户 15 分钟；30 分钟无操作自动退出。</p></div>`,
+  });
+}
+
+export const consolePlugin: FastifyPluginAsync<{ platform: Platform }> = async (app, { platform }) => {
+  const secure = platform.config.publicUrl.startsWith('https:');
+  const cookieOpts = { path: '/console', httpOnly: true, sameSite: 'strict' as const, secure };
+  app.decorateRequest('consoleActor', null);
+
+  app.setErrorHandler((err: Error & { statusCode?: number }, req, reply) => {
+    const status = err instanceof ConsoleHttpError ? err.statusCode : err.statusCode && err.statusCode < 500 ? 400 : 500;
+    if (status >= 500) req.log.error({ err, requestId: req.id }, 'console error');
+    const message = status >= 500 ? `系统错误，请求编号 ${req.id}` : err.message;
+    const body = h`<div class="card bad" role="alert"><p>${message}</p><p><a href="/console">返回总览</a></p></div>`;
+    reply.code(status).type('text/html; charset=utf-8');
+    return req.consoleActor
+      ? consolePage(req.consoleActor, { title: status === 404 ? '不存在' : status === 403 ? '无权访问' : '出错了', active: '', body })
+      : page({ title: '出错了', body });
+  });
+
+  app.addHook('onRequest', async (_req, reply) => {
+    // Pages show personal data and one-time secrets: never cached, never framed, scripts only from here.
+    reply.header('cache-control', 'no-store');
+    reply.header('x-frame-options', 'DENY');
+    reply.header('x-content-type-options', 'nosniff');
+    reply.header('referrer-policy', 'no-referrer');
+    reply.header(
+      'content-security-policy',
+      "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; frame-ancestors 'none'; form-action 'self'",
+    );
+  });
+
+  app.addHook('preHandler', async (req, reply) => {
+    if (PUBLIC_ROUTES.has(req.routeOptions.url ?? '')) return;
+    const found = await resolveSession(platform, req.cookies[SESSION_COOKIE]);
+    if (!('actor' in found)) {
+      reply.clearCookie(SESSION_COOKIE, cookieOpts);
+      return reply.redirect(found.expired ? '/console/login?expired=1' : '/console/login', 303);
+    }
+    req.consoleActor = found.actor;
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      const token = str((req.body as Record<string, unknown> | undefined)?._csrf);
+      if (!sameToken(token, found.actor.csrf)) {
+        await platform.db
+          .insertInto('audit_event')
+          .values({
+            actor_type: 'operator',
+            actor_id: found.actor.username,
+            org_id: found.actor.orgId,
+            subject_bidx: null,
+            action: 'console.csrf',
+            target: req.url.slice(0, 120),
+            outcome: 'refused',
+            resp_code: null,
+            request_id: req.id,
+            detail: null,
+          })
+          .execute();
+        throw new ConsoleHttpError(403, '表单已失效或来源不明（CSRF 校验失败），请刷新页面后重试');
+      }
+    }
+  });
+
+  const require = createRequire(import.meta.url);
+  let echarts: Buffer | undefined;
+  app.get('/assets/echarts.min.js', async (_req, reply) => {
+    echarts ??= readFileSync(require.resolve('echarts/dist/echarts.min.js'));
+    return reply.header('cache-control', 'public, max-age=86400').type('text/javascript; charset=utf-8').send(echarts);
+  });
+  app.get('/assets/dashboard.js', async (_req, reply) =>
+    reply.header('cache-control', 'public, max-age=300').type('text/javascript; charset=utf-8').send(DASHBOARD_JS),
+  );
+
+  const showLogin = (reply: FastifyReply, o: { error?: string; info?: string; username?: string }, status = 200) => {
+    // Login CSRF: a double-submit token, since there is no session yet to hold one.
+    const csrf = randomBytes(18).toString('base64url');
+    reply.setCookie(LOGIN_COOKIE, csrf, cookieOpts);
+    return reply.code(status).type('text/html; charset=utf-8').send(loginPage({ ...o, csrf }));
+  };
+
+  app.get('/login', async (req, reply) => {
+    const q = req.query as Record<string, unknown>;
+    return showLogin(reply, q.expired ? { info: '长时间未操作，会话已结束，请重新登录' } : {});
+  });
+
+  app.post('/login', async (req, reply) => {
+    const body = (req.body ?? {}) as Record<string, unknown>;
+    const username = str(body.username).trim();
+    if (!sameToken(str(body._csrf), req.cookies[LOGIN_COOKIE] ?? '')) {
+      return showLogin(reply, { error: '登录表单已失效，请重试', username }, 403);
+    }
+    const r = await signIn(platform, { username, password: str(body.password), code: str(body.code), ip: req.ip });
+    if (!r.ok) return showLogin(reply, { error: r.message, username }, 401);
+    reply.clearCookie(LOGIN_COOKIE, cookieOpts);
+    reply.setCookie(SESSION_COOKIE, r.token, cookieOpts);
+    return reply.redirect('/console', 303);
+  });
+
+  app.post('/logout', async (req, reply) => {
+    const actor = actorOf(req);
+    await signOut(platform, req.cookies[SESSION_COOKIE]!, actor);
+    reply.clearCookie(SESSION_COOKIE, cookieOpts);
+    return reply.redirect('/console/login', 303);
+  });
+
+  const ctx: ConsoleContext = { app, platform };
+  await dashboardRoutes(ctx);
+  await institutionRoutes(ctx);
+  await batchRoutes(ctx);
+  await appealRoutes(ctx);
+  await auditRoutes(ctx);
+  await policyRoutes(ctx);
+  await userRoutes(ctx);
+};
+
+export interface ConsoleContext {
+  app: FastifyInstance;
+  platform: Platform;
+}
+
+export function html(reply: FastifyReply, body: string, status = 200): FastifyReply {
+  return reply.code(status).type('text/html; charset=utf-8').send(body);
+}

@@ -1,0 +1,78 @@
+import { h } from '../html.js';
+import { createUser, ROLE_TEXT, UserInputError, auditAction, type Actor, type Role } from '../../console/auth.js';
+import { html, need, type ConsoleContext } from './plugin.js';
+import { consolePage, csrfField, field, num, str, tag, time } from './layout.js';
+
+/** Accounts (operators only): create auditors, institution staff and other operators; unlock; disable. */
+export async function userRoutes({ app, platform }: ConsoleContext): Promise<void> {
+  const { db } = platform;
+  const render = async (actor: Actor, values: Record<string, string> = {}, errors: Record<string, string> = {}) => {
+    const users = await db
+      .selectFrom('console_user')
+      .select(['id', 'username', 'role', 'org_id', 'status', 'locked_until', 'last_login_at', 'created_at'])
+      .orderBy('id')
+      .execute();
+    const now = platform.now();
+    return consolePage(actor, {
+      title: '账户',
+      active: '/console/users',
+      body: h`${errors.form ? h`<div class="card bad" role="alert">${errors.form}</div>` : ''}
+<div class="tablewrap"><table class="data" id="users"><thead><tr><th>用户名</th><th>角色</th><th>机构</th><th>状态</th><th>最近登录</th><th>创建时间</th><th></th></tr></thead><tbody>
+${users.map((u) => {
+  const locked = u.locked_until && u.locked_until.getTime() > now;
+  return h`<tr><td>${u.username}</td><td>${ROLE_TEXT[u.role]}</td><td>${u.org_id ?? ''}</td>
+<td>${u.status === 'active' ? (locked ? tag('已锁定', 'warn') : tag('正常', 'ok')) : tag('已停用', 'bad')}</td><td>${time(u.last_login_at)}</td><td>${time(u.created_at)}</td>
+<td>${u.id !== actor.userId ? h`<form class="inline" method="post" action="/console/users/${u.id}/status">${csrfField(actor)}<input type="hidden" name="status" value="${u.status === 'active' ? 'disabled' : 'active'}"><button class="small secondary" type="submit">${u.status === 'active' ? (locked ? '解锁并保持启用' : '停用') : '启用'}</button></form>` : ''}</td></tr>`;
+})}</tbody></table></div>
+<form method="post" action="/console/users" class="card" id="user-form" novalidate>${csrfField(actor)}<h3>新建账户</h3><div class="row">
+${field({ label: '用户名', name: 'username', value: values.username, error: errors.username })}
+${field({ label: '角色', name: 'role', value: values.role, error: errors.role, options: Object.entries(ROLE_TEXT) as [string, string][] })}
+${field({ label: '机构编码（医疗机构人员必填）', name: 'orgId', value: values.orgId, error: errors.orgId })}
+${field({ label: '初始密码', name: 'password', type: 'password', error: errors.password, hint: '至少 10 位，含大小写字母、数字、符号中的三类', attrs: 'autocomplete="new-password"' })}
+</div><p><button type="submit">创建</button></p></form>`,
+    });
+  };
+
+  app.get('/users', async (req, reply) => html(reply, await render(need(req, 'operator'))));
+
+  app.post('/users', async (req, reply) => {
+    const actor = need(req, 'operator');
+    const b = (req.body ?? {}) as Record<string, unknown>;
+    const values = { username: str(b.username).trim(), role: str(b.role), orgId: str(b.orgId).trim() };
+    try {
+      const r = await createUser(
+        platform,
+        { username: values.username, role: values.role as Role, orgId: values.orgId || null, password: str(b.password) },
+        actor.username,
+      );
+      return html(
+        reply,
+        consolePage(actor, {
+          title: '账户已创建',
+          active: '/console/users',
+          body: h`<div class="card"><p>已创建 ${r.user.username}（${ROLE_TEXT[r.user.role]}）。</p>
+${r.totpSecret ? h`<p class="warn"><b>动态口令密钥只显示这一次</b>，请本人在身份验证器应用中添加：</p><dl class="kv"><dt>密钥</dt><dd class="secret" id="totp-secret">${r.totpSecret}</dd><dt>otpauth URI</dt><dd class="secret">${r.otpauth}</dd></dl>` : ''}
+<p><a class="button" href="/console/users">返回</a></p></div>`,
+        }),
+      );
+    } catch (e) {
+      if (!(e instanceof UserInputError)) throw e;
+      return html(reply, await render(actor, values, { [e.field ?? 'form']: e.message }), 400);
+    }
+  });
+
+  app.post<{ Params: { id: string } }>('/users/:id/status', async (req, reply) => {
+    const actor = need(req, 'operator');
+    const id = num(req.params.id);
+    const status = str((req.body as Record<string, unknown>).status) === 'active' ? 'active' : 'disabled';
+    if (id === undefined || id === actor.userId) return reply.redirect('/console/users', 303);
+    const r = await db
+      .updateTable('console_user')
+      .set({ status, failed_count: 0, locked_until: null, updated_at: new Date(platform.now()) })
+      .where('id', '=', id)
+      .returning('username')
+      .executeTakeFirst();
+    if (r) await auditAction(db, actor, status === 'active' ? 'console.user.enable' : 'console.user.disable', `user:${r.username}`);
+    return reply.redirect('/console/users', 303);
+  });
+}
