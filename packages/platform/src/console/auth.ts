@@ -58,7 +58,7 @@ export async function createUser(
   by: string,
 ): Promise<{ user: ConsoleUser; totpSecret: string | null; otpauth: string | null }> {
   const { db, vault } = platform;
-  if (!/^[A-Za-z0-9_.-]{3,40}$/.test(input.username)) throw new UserInputError('用户名为 3 到 40 个字母、数字或 _ . -', 'username');
+  if (!/^[A-Za-z0-9_.-]{2,40}$/.test(input.username)) throw new UserInputError('用户名为 2 到 40 个字母、数字或 _ . -', 'username');
   if (!['operator', 'auditor', 'staff'].includes(input.role)) throw new UserInputError('角色应为 operator、auditor 或 staff', 'role');
   const pwProblem = passwordProblem(input.password);
   if (pwProblem) throw new UserInputError(pwProblem, 'password');

@@ -1,0 +1,204 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import type { FastifyInstance } from 'fastify';
+import { startTestPlatform, type TestPlatform } from '../testing.js';
+import { upsertInstitution } from '../domain/credentials.js';
+import { createUser, IDLE_MS, LOCK_AFTER_FAILURES, LOCK_MS } from './auth.js';
+import { base32Decode, totp } from './totp.js';
+
+const PASSWORD = 'Correct-Horse-9';
+
+/** A browser's worth of state for app.inject: cookies and the last CSRF token seen on a page. */
+class Agent {
+  cookies = new Map<string, string>();
+  csrf = '';
+  constructor(readonly app: FastifyInstance) {}
+  private cookieHeader() {
+    return [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; ');
+  }
+  private keep(res: { cookies: { name: string; value: string; maxAge?: number; expires?: Date }[]; body: string }) {
+    for (const c of res.cookies) {
+      if (c.value === '' || (c.expires && c.expires.getTime() < Date.now())) this.cookies.delete(c.name);
+      else this.cookies.set(c.name, c.value);
+    }
+    const m = /name="_csrf" value="([^"]+)"/.exec(res.body);
+    if (m) this.csrf = m[1]!;
+  }
+  async get(url: string) {
+    const res = await this.app.inject({ method: 'GET', url, headers: { cookie: this.cookieHeader() } });
+    this.keep(res);
+    return res;
+  }
+  async post(url: string, form: Record<string, string>, csrf: string | null = this.csrf) {
+    const body = new URLSearchParams({ ...form, ...(csrf !== null ? { _csrf: csrf } : {}) }).toString();
+    const res = await this.app.inject({
+      method: 'POST',
+      url,
+      payload: body,
+      headers: { cookie: this.cookieHeader(), 'content-type': 'application/x-www-form-urlencoded' },
+    });
+    this.keep(res);
+    return res;
+  }
+  async signIn(username: string, password: string, code = '') {
+    await this.get('/console/login');
+    return this.post('/console/login', { username, password, code });
+  }
+}
+
+describe('console sign-in, sessions and CSRF (inject, injected clock)', () => {
+  let t: TestPlatform;
+  let clock = Date.parse('2026-03-02T02:00:00Z');
+  let totpSecret = '';
+  const code = () => totp(base32Decode(totpSecret), clock);
+
+  before(async () => {
+    t = await startTestPlatform({}, { queue: false, now: () => clock });
+    await upsertInstitution(t.platform.db, { orgId: 'H1', orgName: '甲医院' });
+    await upsertInstitution(t.platform.db, { orgId: 'H2', orgName: '乙医院' });
+    const op = await createUser(t.platform, { username: 'op', role: 'operator', password: PASSWORD }, 'test');
+    totpSecret = op.totpSecret!;
+    await createUser(t.platform, { username: 'aud', role: 'auditor', password: PASSWORD }, 'test');
+    await createUser(t.platform, { username: 'staff1', role: 'staff', orgId: 'H1', password: PASSWORD }, 'test');
+  });
+  after(() => t.close());
+
+  it('rejects weak passwords, staff without an institution, duplicate names', async () => {
+    await assert.rejects(createUser(t.platform, { username: 'weak', role: 'auditor', password: 'short' }, 't'), /密码长度/);
+    await assert.rejects(createUser(t.platform, { username: 'x1', role: 'staff', password: PASSWORD }, 't'), /机构/);
+    await assert.rejects(createUser(t.platform, { username: 'x2', role: 'staff', orgId: 'NOPE', password: PASSWORD }, 't'), /不存在/);
+    await assert.rejects(createUser(t.platform, { username: 'op', role: 'auditor', password: PASSWORD }, 't'), /已存在/);
+    const row = await t.platform.db.selectFrom('console_user').select(['password_hash', 'totp_secret_enc']).where('username', '=', 'op').executeTakeFirstOrThrow();
+    assert.match(row.password_hash, /^scrypt\$32768\$8\$1\$/);
+    assert.equal(row.totp_secret_enc!.includes(totpSecret), false, 'the TOTP secret is sealed');
+  });
+
+  it('pages need a session', async () => {
+    const a = new Agent(t.app);
+    const res = await a.get('/console/batches');
+    assert.equal(res.statusCode, 303);
+    assert.equal(res.headers.location, '/console/login');
+  });
+
+  it('an operator needs the TOTP code, and a code is good once', async () => {
+    const a = new Agent(t.app);
+    let res = await a.signIn('op', PASSWORD, '');
+    assert.equal(res.statusCode, 401);
+    assert.match(res.body, /用户名、密码或动态口令不正确/);
+    const c = code();
+    res = await a.signIn('op', PASSWORD, c);
+    assert.equal(res.statusCode, 303, res.body);
+    assert.equal(res.headers.location, '/console');
+    assert.equal((await a.get('/console')).statusCode, 200);
+    const b = new Agent(t.app);
+    res = await b.signIn('op', PASSWORD, c);
+    assert.equal(res.statusCode, 401, 'the same code cannot sign in twice');
+    const logins = await t.platform.db
+      .selectFrom('audit_event')
+      .select(['outcome', 'detail'])
+      .where('action', '=', 'console.login')
+      .where('actor_id', '=', 'op')
+      .orderBy('id')
+      .execute();
+    assert.deepEqual(
+      logins.map((l) => l.outcome),
+      ['refused', 'ok', 'refused'],
+    );
+    // Reset the failure counter for the next tests.
+    clock += 60_000;
+    assert.equal((await new Agent(t.app).signIn('op', PASSWORD, code())).statusCode, 303);
+  });
+
+  it(`locks the account after ${LOCK_AFTER_FAILURES} failures, even for the right password, until the lock ends`, async () => {
+    const a = new Agent(t.app);
+    for (let i = 0; i < LOCK_AFTER_FAILURES; i++) {
+      const res = await a.signIn('aud', 'Wrong-password-1');
+      assert.equal(res.statusCode, 401);
+      if (i === LOCK_AFTER_FAILURES - 1) assert.match(res.body, /已锁定/);
+    }
+    let res = await a.signIn('aud', PASSWORD);
+    assert.equal(res.statusCode, 401);
+    assert.match(res.body, /锁定/);
+    clock += LOCK_MS + 1000;
+    res = await a.signIn('aud', PASSWORD);
+    assert.equal(res.statusCode, 303, 'the lock ends after its time');
+    const events = await t.platform.db
+      .selectFrom('audit_event')
+      .select('detail')
+      .where('action', '=', 'console.login')
+      .where('actor_id', '=', 'aud')
+      .where('outcome', '=', 'refused')
+      .execute();
+    assert.ok(events.some((e) => e.detail === 'locked'));
+    assert.ok(events.some((e) => /; locked/.test(e.detail ?? '')));
+  });
+
+  it('ends a session after 30 idle minutes, and keeps an active one alive', async () => {
+    const a = new Agent(t.app);
+    assert.equal((await a.signIn('staff1', PASSWORD)).statusCode, 303);
+    clock += IDLE_MS - 60_000;
+    assert.equal((await a.get('/console/batches')).statusCode, 200, 'still within 30 minutes');
+    clock += IDLE_MS - 60_000;
+    assert.equal((await a.get('/console/batches')).statusCode, 200, 'activity moved the idle deadline');
+    clock += IDLE_MS + 1000;
+    const res = await a.get('/console/batches');
+    assert.equal(res.statusCode, 303);
+    assert.equal(res.headers.location, '/console/login?expired=1');
+    assert.equal(a.cookies.has('mdl_console'), false, 'the cookie is cleared');
+    const ev = await t.platform.db
+      .selectFrom('audit_event')
+      .select('detail')
+      .where('action', '=', 'console.session.expire')
+      .where('actor_id', '=', 'staff1')
+      .executeTakeFirst();
+    assert.equal(ev?.detail, 'idle');
+  });
+
+  it('refuses a form without the session’s CSRF token, and accepts it with', async () => {
+    const a = new Agent(t.app);
+    clock += 60_000;
+    assert.equal((await a.signIn('op', PASSWORD, code())).statusCode, 303);
+    await a.get('/console/policy');
+    const form = { maxAgeDays: '20', maxTotalYuan: '800', maxCount: '4', note: '' };
+    let res = await a.post('/console/policy', form, null);
+    assert.equal(res.statusCode, 403);
+    assert.match(res.body, /CSRF/);
+    res = await a.post('/console/policy', form, 'forged-token');
+    assert.equal(res.statusCode, 403);
+    assert.equal((await t.platform.policy.get()).maxAgeDays, 15, 'nothing changed');
+    res = await a.post('/console/policy', form);
+    assert.equal(res.statusCode, 303);
+    assert.equal((await t.platform.policy.get()).maxAgeDays, 20);
+    const refused = await t.platform.db.selectFrom('audit_event').select('id').where('action', '=', 'console.csrf').execute();
+    assert.equal(refused.length, 2);
+    // The login form has its own (double-submit) token.
+    const b = new Agent(t.app);
+    await b.get('/console/login');
+    res = await b.post('/console/login', { username: 'aud', password: PASSWORD }, 'not-the-cookie');
+    assert.equal(res.statusCode, 403);
+  });
+
+  it('an auditor reads but may not act; staff may not read the audit trail', async () => {
+    const a = new Agent(t.app);
+    assert.equal((await a.signIn('aud', PASSWORD)).statusCode, 303);
+    assert.equal((await a.get('/console/policy')).statusCode, 200);
+    assert.equal((await a.post('/console/policy/preview', { maxAgeDays: '1', maxTotalYuan: '1', maxCount: '1' })).statusCode, 403);
+    assert.equal((await a.get('/console/institutions/new')).statusCode, 403);
+    const s = new Agent(t.app);
+    assert.equal((await s.signIn('staff1', PASSWORD)).statusCode, 303);
+    assert.equal((await s.get('/console/audit')).statusCode, 403);
+    assert.equal((await s.get('/console/institutions/H2')).statusCode, 404, 'another institution is not found');
+    assert.equal((await s.get('/console/institutions/H1')).statusCode, 200);
+    const list = await s.get('/console/institutions');
+    assert.doesNotMatch(list.body, /乙医院/);
+  });
+
+  it('signs out', async () => {
+    const a = new Agent(t.app);
+    assert.equal((await a.signIn('staff1', PASSWORD)).statusCode, 303);
+    await a.get('/console');
+    const res = await a.post('/console/logout', {});
+    assert.equal(res.statusCode, 303);
+    assert.equal((await a.get('/console')).statusCode, 303);
+  });
+});
