@@ -19,10 +19,10 @@ export const DASHBOARD_JS = `(function () {
   }
   var shortDays = d.days.map(function (s) { return s.slice(5); });
   draw('chart-trend', {
-    title: { text: '近 30 天上报与结清金额（元）', textStyle: { fontSize: 14 } },
+    title: { text: '近 30 天上报与结清金额（元）', left: 0, top: 0, textStyle: { fontSize: 14 } },
     tooltip: { trigger: 'axis' },
-    legend: { data: ['上报金额', '结清金额'], top: 24 },
-    grid: { left: 60, right: 20, top: 60, bottom: 30 },
+    legend: { data: ['上报金额', '结清金额'], top: 0, right: 0 },
+    grid: { left: 60, right: 20, top: 50, bottom: 30 },
     xAxis: { type: 'category', data: shortDays },
     yAxis: { type: 'value' },
     series: [
@@ -31,13 +31,13 @@ export const DASHBOARD_JS = `(function () {
     ]
   });
   draw('chart-region', {
-    title: { text: '未结清金额 · 按地区（元）', textStyle: { fontSize: 14 } },
+    title: { text: '未结清金额 · 按地区（元）', left: 0, top: 0, textStyle: { fontSize: 14 } },
     tooltip: { trigger: 'item', formatter: '{b}: {c} 元 ({d}%)' },
     series: [{ type: 'pie', radius: ['35%', '65%'], top: 30,
       data: d.byRegion.map(function (r) { return { name: r.regionName, value: yuan(r.totalFen) }; }) }]
   });
   draw('chart-institution', {
-    title: { text: '未结清金额 · 按机构（元，前 15）', textStyle: { fontSize: 14 } },
+    title: { text: '未结清金额 · 按机构（元，前 15）', left: 0, top: 0, textStyle: { fontSize: 14 } },
     tooltip: { trigger: 'axis' },
     grid: { left: 150, right: 30, top: 40, bottom: 30 },
     xAxis: { type: 'value' },
@@ -45,10 +45,10 @@ export const DASHBOARD_JS = `(function () {
     series: [{ type: 'bar', data: d.byInstitution.map(function (r) { return yuan(r.totalFen); }) }]
   });
   draw('chart-callbacks', {
-    title: { text: '近 30 天回调结果（次）', textStyle: { fontSize: 14 } },
+    title: { text: '近 30 天回调结果（次）', left: 0, top: 0, textStyle: { fontSize: 14 } },
     tooltip: { trigger: 'axis' },
-    legend: { data: ['成功', '失败'], top: 24 },
-    grid: { left: 50, right: 20, top: 60, bottom: 30 },
+    legend: { data: ['成功', '失败'], top: 0, right: 0 },
+    grid: { left: 50, right: 20, top: 50, bottom: 30 },
     xAxis: { type: 'category', data: shortDays },
     yAxis: { type: 'value', minInterval: 1 },
     series: [
@@ -57,7 +57,7 @@ export const DASHBOARD_JS = `(function () {
     ]
   });
   draw('chart-queries', {
-    title: { text: '近 30 天欠费查询量（次）', textStyle: { fontSize: 14 } },
+    title: { text: '近 30 天欠费查询量（次）', left: 0, top: 0, textStyle: { fontSize: 14 } },
     tooltip: { trigger: 'axis' },
     grid: { left: 50, right: 20, top: 40, bottom: 30 },
     xAxis: { type: 'category', data: shortDays },
