@@ -39,11 +39,24 @@ describe('operator console in a real browser', () => {
     const card = await cardOf(t, inst, idNo, userName);
     const notify = `${hospital.url}/umdl/callback`;
     await report(t, inst, notify, 'R-001', [
-      { idNo, idType: '01', userName, ehealthCardId: card, items: [{ orgTraceId: 'V1', amount: '120.50', daysAgo: 20 }, { orgTraceId: 'V2', amount: '35' }] },
+      {
+        idNo,
+        idType: '01',
+        userName,
+        ehealthCardId: card,
+        items: [
+          { orgTraceId: 'V1', amount: '120.50', daysAgo: 20 },
+          { orgTraceId: 'V2', amount: '35' },
+        ],
+      },
       { idNo: '', idType: '', userName: '无名氏', ehealthCardId: '', items: [{ orgTraceId: 'A1', amount: '10' }] },
     ]);
-    await report(t, inst, notify, 'R-002', [{ idNo, idType: '01', userName, ehealthCardId: card, items: [{ orgTraceId: 'V3', amount: '99' }] }]);
-    await report(t, inst, notify, 'R-003', [{ idNo, idType: '01', userName, ehealthCardId: card, items: [{ orgTraceId: 'V4', amount: '8' }] }]);
+    await report(t, inst, notify, 'R-002', [
+      { idNo, idType: '01', userName, ehealthCardId: card, items: [{ orgTraceId: 'V3', amount: '99' }] },
+    ]);
+    await report(t, inst, notify, 'R-003', [
+      { idNo, idType: '01', userName, ehealthCardId: card, items: [{ orgTraceId: 'V4', amount: '8' }] },
+    ]);
     for (const r of ['R-001', 'R-002', 'R-003']) await waitForBatch(t, inst.orgId, r, { callback: 'failed' });
     browser = await launchBrowser();
     page = await desktopPage(browser);
@@ -105,7 +118,11 @@ describe('operator console in a real browser', () => {
     assert.match(await page.locator('#apps').innerText(), new RegExp(appId));
     assert.doesNotMatch(await page.content(), new RegExp(secret), 'the secret is never shown again');
     await screenshot(page, 'console-institution');
-    const row = await t.platform.db.selectFrom('app_credential').select(['env', 'org_id']).where('app_id', '=', appId).executeTakeFirstOrThrow();
+    const row = await t.platform.db
+      .selectFrom('app_credential')
+      .select(['env', 'org_id'])
+      .where('app_id', '=', appId)
+      .executeTakeFirstOrThrow();
     assert.deepEqual(row, { env: 'prod', org_id: 'H35020300002' });
     await page.goto(`${t.url}/console/institutions`);
     await screenshot(page, 'console-institutions');
@@ -145,13 +162,29 @@ describe('operator console in a real browser', () => {
   });
 
   it('staff answer an appeal, the operator decides, and the citizen-side outcome is recorded', async () => {
-    const items = await t.platform.db.selectFrom('arrears_item').select(['id', 'subject_bidx', 'org_trace_id']).where('org_id', '=', inst.orgId).execute();
+    const items = await t.platform.db
+      .selectFrom('arrears_item')
+      .select(['id', 'subject_bidx', 'org_trace_id'])
+      .where('org_id', '=', inst.orgId)
+      .execute();
     const v1 = items.find((i) => i.org_trace_id === 'V1')!;
     const v2 = items.find((i) => i.org_trace_id === 'V2')!;
     const subject = t.platform.vault.personKey('01', idNo);
     assert.equal(v1.subject_bidx, subject);
-    const a1 = await fileAppeal(t.platform.db, { itemId: v1.id, subjectBidx: subject, reason: 'paid', description: '已于窗口缴清 <img src=x onerror=alert(1)>', actor: 'citizen' });
-    const a2 = await fileAppeal(t.platform.db, { itemId: v2.id, subjectBidx: subject, reason: 'not_me', description: '当天未就诊', actor: 'citizen' });
+    const a1 = await fileAppeal(t.platform.db, {
+      itemId: v1.id,
+      subjectBidx: subject,
+      reason: 'paid',
+      description: '已于窗口缴清 <img src=x onerror=alert(1)>',
+      actor: 'citizen',
+    });
+    const a2 = await fileAppeal(t.platform.db, {
+      itemId: v2.id,
+      subjectBidx: subject,
+      reason: 'not_me',
+      description: '当天未就诊',
+      actor: 'citizen',
+    });
 
     await signInBrowser(staffPage, t.url, 'fz1.staff');
     await staffPage.goto(`${t.url}/console/appeals/${a1.id}`);
@@ -183,7 +216,11 @@ describe('operator console in a real browser', () => {
     assert.match(await page.locator('#decision').innerText(), /申诉不成立：医院提供了就诊签字记录/);
     await screenshot(page, 'console-appeal-rejected');
 
-    const states = await t.platform.db.selectFrom('arrears_item').select(['org_trace_id', 'state']).where('id', 'in', [v1.id, v2.id]).execute();
+    const states = await t.platform.db
+      .selectFrom('arrears_item')
+      .select(['org_trace_id', 'state'])
+      .where('id', 'in', [v1.id, v2.id])
+      .execute();
     assert.deepEqual(Object.fromEntries(states.map((s) => [s.org_trace_id, s.state])), { V1: '2', V2: '0' });
     // What the citizen app (issue 4) shows the person: outcome and reason.
     const outcome = await appealOutcomesForCitizen(t.platform.db, subject);
@@ -204,7 +241,8 @@ describe('operator console in a real browser', () => {
     await page.fill('#f-idNo', idNo);
     await page.click('#audit-form button[type=submit]');
     const text = await page.locator('#audit').innerText();
-    for (const action of ['ehc.register', 'appeal.file', 'appeal.uphold', 'appeal.reject']) assert.match(text, new RegExp(action.replace('.', '\\.')));
+    for (const action of ['ehc.register', 'appeal.file', 'appeal.uphold', 'appeal.reject'])
+      assert.match(text, new RegExp(action.replace('.', '\\.')));
     assert.doesNotMatch(text, /console\.login/, 'only this person');
     await screenshot(page, 'console-audit');
     const [download] = await Promise.all([page.waitForEvent('download'), page.click('#export-csv')]);
@@ -258,6 +296,8 @@ describe('operator console in a real browser', () => {
     await page.waitForURL(/\/console\/login/);
     await page.goto(`${t.url}/console/batches`);
     assert.match(page.url(), /\/console\/login/);
-    await eventually(async () => assert.ok(await t.platform.db.selectFrom('audit_event').select('id').where('action', '=', 'console.logout').executeTakeFirst()));
+    await eventually(async () =>
+      assert.ok(await t.platform.db.selectFrom('audit_event').select('id').where('action', '=', 'console.logout').executeTakeFirst()),
+    );
   });
 });

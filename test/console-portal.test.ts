@@ -44,8 +44,24 @@ describe('institution portal in a real browser: scoped to one institution', () =
     const itemA = items.find((i) => i.org_id === a.orgId)!;
     const itemB = items.find((i) => i.org_id === b.orgId)!;
     ids.itemB = itemB.id;
-    ids.appealA = (await fileAppeal(t.platform.db, { itemId: itemA.id, subjectBidx: itemA.subject_bidx, reason: 'paid', description: '甲的申诉', actor: 'c' })).id;
-    ids.appealB = (await fileAppeal(t.platform.db, { itemId: itemB.id, subjectBidx: itemB.subject_bidx, reason: 'paid', description: '乙的申诉内容', actor: 'c' })).id;
+    ids.appealA = (
+      await fileAppeal(t.platform.db, {
+        itemId: itemA.id,
+        subjectBidx: itemA.subject_bidx,
+        reason: 'paid',
+        description: '甲的申诉',
+        actor: 'c',
+      })
+    ).id;
+    ids.appealB = (
+      await fileAppeal(t.platform.db, {
+        itemId: itemB.id,
+        subjectBidx: itemB.subject_bidx,
+        reason: 'paid',
+        description: '乙的申诉内容',
+        actor: 'c',
+      })
+    ).id;
     await createUser(t.platform, { username: 'staff.a', role: 'staff', orgId: a.orgId, password: CONSOLE_PASSWORD }, 'test');
     browser = await launchBrowser();
     page = await desktopPage(browser);
@@ -94,11 +110,7 @@ describe('institution portal in a real browser: scoped to one institution', () =
   });
 
   it('gets nothing of another institution by changing ids in URLs', async () => {
-    for (const path of [
-      `/console/batches/${ids.batchB}`,
-      `/console/appeals/${ids.appealB}`,
-      `/console/institutions/${b.orgId}`,
-    ]) {
+    for (const path of [`/console/batches/${ids.batchB}`, `/console/appeals/${ids.appealB}`, `/console/institutions/${b.orgId}`]) {
       const res = await page.goto(`${t.url}${path}`);
       assert.equal(res?.status(), 404, path);
       await assertNothingOfB(path);
@@ -122,9 +134,16 @@ describe('institution portal in a real browser: scoped to one institution', () =
     // Point the form at the other institution's appeal, as a forged request would.
     await page.$eval('#answer-form', (f, id) => f.setAttribute('action', `/console/appeals/${id}/answer`), ids.appealB);
     await page.fill('#f-reply', '越权答复');
-    const [res] = await Promise.all([page.waitForResponse((r) => r.request().method() === 'POST'), page.click('#answer-form button[type=submit]')]);
+    const [res] = await Promise.all([
+      page.waitForResponse((r) => r.request().method() === 'POST'),
+      page.click('#answer-form button[type=submit]'),
+    ]);
     assert.equal(res.status(), 404);
-    const appealB = await t.platform.db.selectFrom('appeal').select(['status', 'org_reply']).where('id', '=', ids.appealB).executeTakeFirstOrThrow();
+    const appealB = await t.platform.db
+      .selectFrom('appeal')
+      .select(['status', 'org_reply'])
+      .where('id', '=', ids.appealB)
+      .executeTakeFirstOrThrow();
     assert.deepEqual(appealB, { status: 'open', org_reply: null });
     const status = await page.evaluate(async (id) => {
       const csrf = (document.querySelector('input[name=_csrf]') as HTMLInputElement).value;

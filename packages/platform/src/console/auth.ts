@@ -110,9 +110,7 @@ export function hashToken(token: string): string {
   return createHash('sm3').update(token).digest('hex');
 }
 
-export type SignInResult =
-  | { ok: true; token: string; actor: Actor }
-  | { ok: false; message: string; field?: 'code' | undefined };
+export type SignInResult = { ok: true; token: string; actor: Actor } | { ok: false; message: string; field?: 'code' | undefined };
 
 const GENERIC = '用户名、密码或动态口令不正确';
 // Checked against when the user does not exist, so a wrong name costs as long as a wrong password.
@@ -155,7 +153,9 @@ export async function signIn(
   const passwordOk = await verifyPassword(input.password, user.password_hash);
   let step: number | undefined;
   if (passwordOk && user.role === 'operator') {
-    step = user.totp_secret_enc ? verifyTotp(vault.decrypt(user.totp_secret_enc), input.code.trim(), now.getTime(), user.totp_last_step) : undefined;
+    step = user.totp_secret_enc
+      ? verifyTotp(vault.decrypt(user.totp_secret_enc), input.code.trim(), now.getTime(), user.totp_last_step)
+      : undefined;
   }
   if (!passwordOk || (user.role === 'operator' && step === undefined)) {
     const failures = user.failed_count + 1;
@@ -179,7 +179,15 @@ export async function signIn(
       .execute();
     await trx
       .insertInto('console_session')
-      .values({ token_hash: hashToken(token), user_id: user.id, csrf_token: csrf, ip: input.ip, created_at: now, last_seen_at: now, ended_at: null })
+      .values({
+        token_hash: hashToken(token),
+        user_id: user.id,
+        csrf_token: csrf,
+        ip: input.ip,
+        created_at: now,
+        last_seen_at: now,
+        ended_at: null,
+      })
       .execute();
   });
   await event('ok', null, user);
@@ -209,7 +217,11 @@ export async function resolveSession(platform: Platform, token: string | undefin
   }
   // Written at most once a minute: every page view should not be a write.
   if (now - new Date(row.last_seen_at).getTime() > 60_000) {
-    await db.updateTable('console_session').set({ last_seen_at: new Date(now) }).where('token_hash', '=', row.token_hash).execute();
+    await db
+      .updateTable('console_session')
+      .set({ last_seen_at: new Date(now) })
+      .where('token_hash', '=', row.token_hash)
+      .execute();
   }
   return { actor: { userId: row.id, username: row.username, role: row.role, orgId: row.org_id, csrf: row.csrf_token } };
 }

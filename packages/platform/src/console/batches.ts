@@ -179,7 +179,19 @@ export async function listAttempts(db: Kysely<DB>, org: string | undefined, limi
   return db
     .selectFrom('callback_attempt as a')
     .innerJoin('batch as b', 'b.id', 'a.batch_id')
-    .select(['a.id', 'a.batch_id', 'a.attempt', 'a.url', 'a.started_at', 'a.duration_ms', 'a.http_status', 'a.outcome', 'a.detail', 'b.org_id', 'b.org_request_id'])
+    .select([
+      'a.id',
+      'a.batch_id',
+      'a.attempt',
+      'a.url',
+      'a.started_at',
+      'a.duration_ms',
+      'a.http_status',
+      'a.outcome',
+      'a.detail',
+      'b.org_id',
+      'b.org_request_id',
+    ])
     .$if(org !== undefined, (qb) => qb.where('b.org_id', '=', org!))
     .orderBy('a.id', 'desc')
     .limit(limit)

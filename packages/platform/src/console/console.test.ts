@@ -68,7 +68,11 @@ describe('console sign-in, sessions and CSRF (inject, injected clock)', () => {
     await assert.rejects(createUser(t.platform, { username: 'x1', role: 'staff', password: PASSWORD }, 't'), /机构/);
     await assert.rejects(createUser(t.platform, { username: 'x2', role: 'staff', orgId: 'NOPE', password: PASSWORD }, 't'), /不存在/);
     await assert.rejects(createUser(t.platform, { username: 'op', role: 'auditor', password: PASSWORD }, 't'), /已存在/);
-    const row = await t.platform.db.selectFrom('console_user').select(['password_hash', 'totp_secret_enc']).where('username', '=', 'op').executeTakeFirstOrThrow();
+    const row = await t.platform.db
+      .selectFrom('console_user')
+      .select(['password_hash', 'totp_secret_enc'])
+      .where('username', '=', 'op')
+      .executeTakeFirstOrThrow();
     assert.match(row.password_hash, /^scrypt\$32768\$8\$1\$/);
     assert.equal(row.totp_secret_enc!.includes(totpSecret), false, 'the TOTP secret is sealed');
   });

@@ -50,73 +50,90 @@ export async function dashboardData(db: Kysely<DB>, org: string | undefined, now
   const days = Array.from({ length: 30 }, (_, i) => chinaDay(from.getTime() + i * DAY_MS));
 
   const unpaid = await db
-      .selectFrom('arrears_item')
-      .select([
-        sql<number>`count(DISTINCT subject_bidx)`.as('persons'),
-        sql<number>`count(*)`.as('n'),
-        sql<string>`coalesce(sum(amount_fen), 0)`.as('total'),
-      ])
-      .where('state', '=', '0')
-    .$if(org !== undefined, (qb) => qb.where('org_id', '=', org!)).executeTakeFirstOrThrow();
-  const reportedToday = await db.selectFrom('arrears_item').select(sql<number>`count(*)`.as('n')).where('created_at', '>=', today)
-    .$if(org !== undefined, (qb) => qb.where('org_id', '=', org!)).executeTakeFirstOrThrow();
-  const settledToday = await db.selectFrom('arrears_item').select(sql<number>`count(*)`.as('n')).where('state', '=', '1').where('settled_at', '>=', today)
-    .$if(org !== undefined, (qb) => qb.where('org_id', '=', org!)).executeTakeFirstOrThrow();
+    .selectFrom('arrears_item')
+    .select([
+      sql<number>`count(DISTINCT subject_bidx)`.as('persons'),
+      sql<number>`count(*)`.as('n'),
+      sql<string>`coalesce(sum(amount_fen), 0)`.as('total'),
+    ])
+    .where('state', '=', '0')
+    .$if(org !== undefined, (qb) => qb.where('org_id', '=', org!))
+    .executeTakeFirstOrThrow();
+  const reportedToday = await db
+    .selectFrom('arrears_item')
+    .select(sql<number>`count(*)`.as('n'))
+    .where('created_at', '>=', today)
+    .$if(org !== undefined, (qb) => qb.where('org_id', '=', org!))
+    .executeTakeFirstOrThrow();
+  const settledToday = await db
+    .selectFrom('arrears_item')
+    .select(sql<number>`count(*)`.as('n'))
+    .where('state', '=', '1')
+    .where('settled_at', '>=', today)
+    .$if(org !== undefined, (qb) => qb.where('org_id', '=', org!))
+    .executeTakeFirstOrThrow();
   const callbacks = await db
-      .selectFrom('batch')
-      .select(['callback_status', sql<number>`count(*)`.as('n')])
-      .where('status', '=', 'done')
-      .where('received_at', '>=', from)
-      .groupBy('callback_status')
-    .$if(org !== undefined, (qb) => qb.where('org_id', '=', org!)).execute();
+    .selectFrom('batch')
+    .select(['callback_status', sql<number>`count(*)`.as('n')])
+    .where('status', '=', 'done')
+    .where('received_at', '>=', from)
+    .groupBy('callback_status')
+    .$if(org !== undefined, (qb) => qb.where('org_id', '=', org!))
+    .execute();
   const reported = await db
-      .selectFrom('arrears_item')
-      .select([dayOf('created_at').as('d'), sql<string>`sum(amount_fen)`.as('total')])
-      .where('created_at', '>=', from)
-      .groupBy(sql`1`)
-    .$if(org !== undefined, (qb) => qb.where('org_id', '=', org!)).execute();
+    .selectFrom('arrears_item')
+    .select([dayOf('created_at').as('d'), sql<string>`sum(amount_fen)`.as('total')])
+    .where('created_at', '>=', from)
+    .groupBy(sql`1`)
+    .$if(org !== undefined, (qb) => qb.where('org_id', '=', org!))
+    .execute();
   const settled = await db
-      .selectFrom('arrears_item')
-      .select([dayOf('settled_at').as('d'), sql<string>`sum(amount_fen)`.as('total')])
-      .where('state', '=', '1')
-      .where('settled_at', '>=', from)
-      .groupBy(sql`1`)
-    .$if(org !== undefined, (qb) => qb.where('org_id', '=', org!)).execute();
+    .selectFrom('arrears_item')
+    .select([dayOf('settled_at').as('d'), sql<string>`sum(amount_fen)`.as('total')])
+    .where('state', '=', '1')
+    .where('settled_at', '>=', from)
+    .groupBy(sql`1`)
+    .$if(org !== undefined, (qb) => qb.where('org_id', '=', org!))
+    .execute();
   const queries = await db
-      .selectFrom('audit_event')
-      .select([dayOf('at').as('d'), sql<number>`count(*)`.as('n')])
-      .where('action', '=', 'arrears.query')
-      .where('at', '>=', from)
-      .groupBy(sql`1`)
-    .$if(org !== undefined, (qb) => qb.where('org_id', '=', org!)).execute();
+    .selectFrom('audit_event')
+    .select([dayOf('at').as('d'), sql<number>`count(*)`.as('n')])
+    .where('action', '=', 'arrears.query')
+    .where('at', '>=', from)
+    .groupBy(sql`1`)
+    .$if(org !== undefined, (qb) => qb.where('org_id', '=', org!))
+    .execute();
   const attempts = await db
-      .selectFrom('callback_attempt as a')
-      .innerJoin('batch as b', 'b.id', 'a.batch_id')
-      .select([
-        dayOf('a.started_at').as('d'),
-        sql<number>`sum(CASE WHEN a.outcome = 'delivered' THEN 1 ELSE 0 END)`.as('ok'),
-        sql<number>`sum(CASE WHEN a.outcome = 'delivered' THEN 0 ELSE 1 END)`.as('bad'),
-      ])
-      .where('a.started_at', '>=', from)
-      .groupBy(sql`1`)
-    .$if(org !== undefined, (qb) => qb.where('b.org_id', '=', org!)).execute();
+    .selectFrom('callback_attempt as a')
+    .innerJoin('batch as b', 'b.id', 'a.batch_id')
+    .select([
+      dayOf('a.started_at').as('d'),
+      sql<number>`sum(CASE WHEN a.outcome = 'delivered' THEN 1 ELSE 0 END)`.as('ok'),
+      sql<number>`sum(CASE WHEN a.outcome = 'delivered' THEN 0 ELSE 1 END)`.as('bad'),
+    ])
+    .where('a.started_at', '>=', from)
+    .groupBy(sql`1`)
+    .$if(org !== undefined, (qb) => qb.where('b.org_id', '=', org!))
+    .execute();
   const byRegion = await db
-      .selectFrom('arrears_item as i')
-      .leftJoin('institution as o', 'o.org_id', 'i.org_id')
-      .select(['o.region', sql<string>`sum(i.amount_fen)`.as('total'), sql<number>`count(*)`.as('n')])
-      .where('i.state', '=', '0')
-      .groupBy('o.region')
-      .orderBy(sql`2`, 'desc')
-    .$if(org !== undefined, (qb) => qb.where('i.org_id', '=', org!)).execute();
+    .selectFrom('arrears_item as i')
+    .leftJoin('institution as o', 'o.org_id', 'i.org_id')
+    .select(['o.region', sql<string>`sum(i.amount_fen)`.as('total'), sql<number>`count(*)`.as('n')])
+    .where('i.state', '=', '0')
+    .groupBy('o.region')
+    .orderBy(sql`2`, 'desc')
+    .$if(org !== undefined, (qb) => qb.where('i.org_id', '=', org!))
+    .execute();
   const byInstitution = await db
-      .selectFrom('arrears_item as i')
-      .leftJoin('institution as o', 'o.org_id', 'i.org_id')
-      .select(['i.org_id', 'o.org_name', sql<string>`sum(i.amount_fen)`.as('total'), sql<number>`count(*)`.as('n')])
-      .where('i.state', '=', '0')
-      .groupBy(['i.org_id', 'o.org_name'])
-      .orderBy(sql`3`, 'desc')
-      .limit(15)
-    .$if(org !== undefined, (qb) => qb.where('i.org_id', '=', org!)).execute();
+    .selectFrom('arrears_item as i')
+    .leftJoin('institution as o', 'o.org_id', 'i.org_id')
+    .select(['i.org_id', 'o.org_name', sql<string>`sum(i.amount_fen)`.as('total'), sql<number>`count(*)`.as('n')])
+    .where('i.state', '=', '0')
+    .groupBy(['i.org_id', 'o.org_name'])
+    .orderBy(sql`3`, 'desc')
+    .limit(15)
+    .$if(org !== undefined, (qb) => qb.where('i.org_id', '=', org!))
+    .execute();
   const queriesToday = queries.find((q) => q.d === chinaDay(now));
 
   const series = <R extends { d: string }>(rows: R[], pick: (r: R) => unknown) => {
@@ -147,6 +164,11 @@ export async function dashboardData(db: Kysely<DB>, org: string | undefined, now
     callbackOk: series(attempts, (r) => r.ok),
     callbackBad: series(attempts, (r) => r.bad),
     byRegion: byRegion.map((r) => ({ region: r.region, totalFen: Number(r.total), count: Number(r.n) })),
-    byInstitution: byInstitution.map((r) => ({ orgId: r.org_id, orgName: r.org_name ?? r.org_id, totalFen: Number(r.total), count: Number(r.n) })),
+    byInstitution: byInstitution.map((r) => ({
+      orgId: r.org_id,
+      orgName: r.org_name ?? r.org_id,
+      totalFen: Number(r.total),
+      count: Number(r.n),
+    })),
   };
 }

@@ -44,7 +44,10 @@ export function parseInstitutionForm(f: InstitutionForm, isNew: boolean): { inpu
   if (badHost) errors.notifyHosts = `“${badHost}” 不是有效的主机名`;
   else if (notifyHosts.length > 20) errors.notifyHosts = '最多 20 个回调主机';
   const paymentChannels: { kind: string; label: string; value: string }[] = [];
-  const lines = f.paymentChannels.split(/\r?\n/).map((l) => l.trim()).filter(Boolean);
+  const lines = f.paymentChannels
+    .split(/\r?\n/)
+    .map((l) => l.trim())
+    .filter(Boolean);
   for (const [i, line] of lines.entries()) {
     const [kind, label, ...rest] = line.split('|').map((s) => s.trim());
     const value = rest.join('|');
@@ -60,7 +63,10 @@ export function parseInstitutionForm(f: InstitutionForm, isNew: boolean): { inpu
   }
   if (lines.length > 10) errors.paymentChannels = '最多 10 个缴费渠道';
   if (Object.keys(errors).length) return { errors };
-  return { errors, input: { orgId, orgName, region: region || undefined, endpointUrl: endpointUrl || undefined, notifyHosts, paymentChannels } };
+  return {
+    errors,
+    input: { orgId, orgName, region: region || undefined, endpointUrl: endpointUrl || undefined, notifyHosts, paymentChannels },
+  };
 }
 
 export function institutionToForm(row: {

@@ -21,7 +21,12 @@ export interface PolicyPreview {
   becomeEligible: number;
 }
 
-export async function previewPolicy(db: Kysely<DB>, current: EligibilityPolicy, proposed: EligibilityPolicy, now: number): Promise<PolicyPreview> {
+export async function previewPolicy(
+  db: Kysely<DB>,
+  current: EligibilityPolicy,
+  proposed: EligibilityPolicy,
+  now: number,
+): Promise<PolicyPreview> {
   const groups = await db
     .selectFrom('arrears_item')
     .select([
@@ -80,7 +85,14 @@ export async function savePolicy(platform: Platform, actor: Actor, policy: Eligi
       .insertInto('policy_history')
       .values({ policy: JSON.stringify(policy), previous: JSON.stringify(previous), note: note.trim() || null, changed_by: actor.username })
       .execute();
-    await auditAction(trx, actor, 'policy.update', 'setting:eligibility_policy', { previous, policy, note: note.trim() || undefined }, { orgId: null });
+    await auditAction(
+      trx,
+      actor,
+      'policy.update',
+      'setting:eligibility_policy',
+      { previous, policy, note: note.trim() || undefined },
+      { orgId: null },
+    );
   });
 }
 

@@ -20,17 +20,27 @@ export async function appealRoutes({ app, platform }: ConsoleContext): Promise<v
 ${Object.entries(APPEAL_STATUS_TEXT).map(([v, t]) => h`<option value="${v}" ${status === v ? 'selected' : ''}>${t}</option>`)}</select></label><button type="submit">筛选</button></form>
 <div class="tablewrap"><table class="data" id="appeals"><thead><tr><th>编号</th><th>提交时间</th><th>机构</th><th>记录</th><th>金额（元）</th><th>原因</th><th>说明</th><th>状态</th></tr></thead><tbody>
 ${rows.map(
-  (a) => h`<tr><td><a href="/console/appeals/${a.id}">${a.id}</a></td><td>${time(a.created_at)}</td><td>${a.org_name ?? a.org_id}</td><td>${a.item_name}<br><code>${a.trace_id}</code></td>
+  (
+    a,
+  ) => h`<tr><td><a href="/console/appeals/${a.id}">${a.id}</a></td><td>${time(a.created_at)}</td><td>${a.org_name ?? a.org_id}</td><td>${a.item_name}<br><code>${a.trace_id}</code></td>
 <td>${yuan(a.amount_fen)}</td><td>${APPEAL_REASONS[a.reason]}</td><td class="wrap">${[...a.description].slice(0, 60).join('')}</td><td>${statusTag(a.status)}</td></tr>`,
 )}</tbody></table></div>${rows.length === 0 ? h`<p class="muted">没有申诉。</p>` : ''}`;
     return html(reply, consolePage(actor, { title: '申诉', active: '/console/appeals', body }));
   });
 
-  const show = async (req: Parameters<typeof actorOf>[0], id: number | undefined, errors: Record<string, string> = {}, values: Record<string, string> = {}) => {
+  const show = async (
+    req: Parameters<typeof actorOf>[0],
+    id: number | undefined,
+    errors: Record<string, string> = {},
+    values: Record<string, string> = {},
+  ) => {
     const actor = actorOf(req);
     const d = id === undefined ? undefined : await appealDetail(db, vault, orgScope(actor), id);
     if (!d) notFound('申诉');
-    await auditAction(db, actor, 'console.appeal.view', `appeal:${d.appeal.id}`, null, { subject: d.appeal.subject_bidx, orgId: d.appeal.org_id });
+    await auditAction(db, actor, 'console.appeal.view', `appeal:${d.appeal.id}`, null, {
+      subject: d.appeal.subject_bidx,
+      orgId: d.appeal.org_id,
+    });
     const { appeal: a, item: i, inst, batch } = d;
     const open = a.status === 'open' || a.status === 'answered';
     const answerForm =
@@ -42,7 +52,17 @@ ${field({ label: '机构答复（将提供给运营人员裁决，并向患者�
     const decideForm =
       open && actor.role === 'operator'
         ? h`<form method="post" action="/console/appeals/${a.id}/decide" class="card" id="decide-form">${csrfField(actor)}
-${field({ label: '裁决', name: 'decision', value: values.decision ?? '', error: errors.decision, options: [['', '请选择'], ['upheld', '申诉成立：撤销该记录（状态 2）'], ['rejected', '申诉不成立：驳回']] })}
+${field({
+  label: '裁决',
+  name: 'decision',
+  value: values.decision ?? '',
+  error: errors.decision,
+  options: [
+    ['', '请选择'],
+    ['upheld', '申诉成立：撤销该记录（状态 2）'],
+    ['rejected', '申诉不成立：驳回'],
+  ],
+})}
 ${field({ label: '理由（驳回时必填，将向患者展示）', name: 'reason', value: values.reason ?? '', error: errors.reason, textarea: true })}
 <p><button type="submit">提交裁决</button></p></form>`
         : '';
@@ -95,7 +115,11 @@ ${d.history.length ? h`<p class="muted">该记录的其他申诉：${d.history.m
       await decideAppeal(db, { appealId: id, upheld: decision === 'upheld', reason, actor: actor.username });
     } catch (e) {
       if (!(e instanceof AppealError)) throw e;
-      return html(reply, await show(req, id, /理由/.test(e.message) ? { reason: e.message } : { form: e.message }, { decision, reason }), 400);
+      return html(
+        reply,
+        await show(req, id, /理由/.test(e.message) ? { reason: e.message } : { form: e.message }, { decision, reason }),
+        400,
+      );
     }
     return reply.redirect(`/console/appeals/${id}`, 303);
   });

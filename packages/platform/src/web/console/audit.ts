@@ -35,10 +35,17 @@ export async function auditRoutes({ app, platform }: ConsoleContext): Promise<vo
     const before = num(raw.before);
     const rows = ok && searched ? await searchAudit(db, filter, PAGE + 1, before) : [];
     if (ok && searched) {
-      await auditAction(db, actor, 'audit.read', null, { ...describeFilter(filter), rows: Math.min(rows.length, PAGE) }, {
-        subject: filter.subject ?? null,
-        orgId: filter.orgId ?? null,
-      });
+      await auditAction(
+        db,
+        actor,
+        'audit.read',
+        null,
+        { ...describeFilter(filter), rows: Math.min(rows.length, PAGE) },
+        {
+          subject: filter.subject ?? null,
+          orgId: filter.orgId ?? null,
+        },
+      );
     }
     const body = h`<form method="post" action="/console/audit" class="card" id="audit-form" novalidate>${csrfField(actor)}
 <div class="row">
@@ -58,7 +65,9 @@ ${
   searched && ok
     ? h`<div class="tablewrap"><table class="data" id="audit"><thead><tr><th>编号</th><th>时间</th><th>操作人</th><th>机构</th><th>对象</th><th>操作</th><th>目标</th><th>结果</th><th>应答码</th><th>详情</th></tr></thead><tbody>
 ${rows.slice(0, PAGE).map(
-  (e) => h`<tr><td>${e.id}</td><td>${time(e.at)}</td><td>${e.actor_type}:${e.actor_id}</td><td>${e.org_id ?? ''}</td><td title="盲索引">${e.subject_bidx ? e.subject_bidx.slice(0, 10) + '…' : ''}</td>
+  (
+    e,
+  ) => h`<tr><td>${e.id}</td><td>${time(e.at)}</td><td>${e.actor_type}:${e.actor_id}</td><td>${e.org_id ?? ''}</td><td title="盲索引">${e.subject_bidx ? e.subject_bidx.slice(0, 10) + '…' : ''}</td>
 <td>${e.action}</td><td class="wrap">${e.target ?? ''}</td><td>${tag(e.outcome, e.outcome === 'ok' ? 'ok' : 'bad')}</td><td>${e.resp_code ?? ''}</td><td class="wrap">${(e.detail ?? '').slice(0, 200)}</td></tr>`,
 )}</tbody></table></div>
 ${rows.length === 0 ? h`<p class="muted" id="audit-empty">没有符合条件的记录。</p>` : ''}`
@@ -74,11 +83,31 @@ ${rows.length === 0 ? h`<p class="muted" id="audit-empty">没有符合条件的�
     const { filter, errors } = parseAuditQuery(vault, queryOf(req.body as Record<string, unknown>));
     if (Object.keys(errors).length) return reply.code(400).type('text/plain; charset=utf-8').send(Object.values(errors).join('\n'));
     const rows = await searchAudit(db, filter, EXPORT_MAX);
-    await auditAction(db, actor, 'audit.export', null, { ...describeFilter(filter), rows: rows.length }, {
-      subject: filter.subject ?? null,
-      orgId: filter.orgId ?? null,
-    });
-    const cols = ['id', 'at', 'actor_type', 'actor_id', 'org_id', 'subject_bidx', 'action', 'target', 'outcome', 'resp_code', 'request_id', 'detail'] as const;
+    await auditAction(
+      db,
+      actor,
+      'audit.export',
+      null,
+      { ...describeFilter(filter), rows: rows.length },
+      {
+        subject: filter.subject ?? null,
+        orgId: filter.orgId ?? null,
+      },
+    );
+    const cols = [
+      'id',
+      'at',
+      'actor_type',
+      'actor_id',
+      'org_id',
+      'subject_bidx',
+      'action',
+      'target',
+      'outcome',
+      'resp_code',
+      'request_id',
+      'detail',
+    ] as const;
     // A BOM so that Excel opens the Chinese text as UTF-8.
     const lines = ['\ufeff' + cols.join(','), ...rows.map((r) => cols.map((c) => csvField(r[c])).join(','))];
     return reply

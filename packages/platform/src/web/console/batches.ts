@@ -23,7 +23,9 @@ export function itemsTable(items: ItemView[]): Html {
   const med = MED_TYPES as Record<string, string>;
   return h`<div class="tablewrap"><table class="data" id="items"><thead><tr><th>平台跟踪号</th><th>机构</th><th>机构流水号</th><th>患者</th><th>证件号</th><th>项目</th><th>就诊类型</th><th>金额（元）</th><th>发生时间</th><th>状态</th><th>批次</th></tr></thead><tbody>
 ${items.map(
-  (i) => h`<tr><td><code>${i.traceId}</code></td><td>${i.orgId}</td><td>${i.orgTraceId}</td><td>${i.name}${i.realName ? '' : h` <span class="tag">非实名</span>`}</td><td>${i.idNo}</td>
+  (
+    i,
+  ) => h`<tr><td><code>${i.traceId}</code></td><td>${i.orgId}</td><td>${i.orgTraceId}</td><td>${i.name}${i.realName ? '' : h` <span class="tag">非实名</span>`}</td><td>${i.idNo}</td>
 <td>${i.itemName}</td><td>${med[i.medType] ?? i.medType}</td><td>${yuan(i.amountFen)}</td><td>${time(i.actualTime)}</td><td>${stateTag(i.state)}</td>
 <td><a href="/console/batches/${i.lastBatchId}">${i.lastBatchId}</a></td></tr>`,
 )}</tbody></table></div>`;
@@ -44,7 +46,9 @@ ${actor.role !== 'staff' ? h`<label>机构编码 <input name="orgId" value="${f.
 <button type="submit">筛选</button></form>
 <div class="tablewrap"><table class="data" id="batches"><thead><tr><th>编号</th><th>机构</th><th>请求批次号</th><th>类型</th><th>条数</th><th>处理</th><th>成功/失败</th><th>回调</th><th>回调次数</th><th>接收时间</th></tr></thead><tbody>
 ${rows.slice(0, PAGE_SIZE).map(
-  (b) => h`<tr><td><a href="/console/batches/${b.id}">${b.id}</a></td><td>${b.org_name ?? b.org_id}</td><td>${b.org_request_id}</td><td>${b.kind === 'REPORT' ? '上报' : '更新'}</td>
+  (
+    b,
+  ) => h`<tr><td><a href="/console/batches/${b.id}">${b.id}</a></td><td>${b.org_name ?? b.org_id}</td><td>${b.org_request_id}</td><td>${b.kind === 'REPORT' ? '上报' : '更新'}</td>
 <td>${b.item_count}</td><td>${b.status === 'done' ? tag('已处理', 'ok') : tag('处理中', 'warn')}</td><td>${b.accepted_count ?? '-'} / ${b.rejected_count ?? '-'}</td>
 <td>${cbTag(b.callback_status)}</td><td>${b.callback_attempts}</td><td>${time(b.received_at)}</td></tr>`,
 )}</tbody></table></div>${pager('/console/batches', { orgId: f.orgId, callbackStatus: f.callbackStatus }, f.page, more)}`;
@@ -111,9 +115,12 @@ ${
     ? h`<p class="muted" id="no-failed">没有失败的回调。</p>`
     : h`<form method="post" action="/console/callbacks/resend" id="bulk-resend">${csrfField(actor)}
 <div class="tablewrap"><table class="data" id="failed"><thead><tr>${canResend ? h`<th>选择</th>` : ''}<th>批次</th><th>机构</th><th>请求批次号</th><th>回调次数</th><th>接收时间</th></tr></thead><tbody>
-${failed.slice(0, PAGE_SIZE).map(
-  (b) => h`<tr>${canResend ? h`<td><input type="checkbox" name="batchId" value="${b.id}" aria-label="选择批次 ${b.id}"></td>` : ''}<td><a href="/console/batches/${b.id}">${b.id}</a></td><td>${b.org_name ?? b.org_id}</td><td>${b.org_request_id}</td><td>${b.callback_attempts}</td><td>${time(b.received_at)}</td></tr>`,
-)}</tbody></table></div>
+${failed
+  .slice(0, PAGE_SIZE)
+  .map(
+    (b) =>
+      h`<tr>${canResend ? h`<td><input type="checkbox" name="batchId" value="${b.id}" aria-label="选择批次 ${b.id}"></td>` : ''}<td><a href="/console/batches/${b.id}">${b.id}</a></td><td>${b.org_name ?? b.org_id}</td><td>${b.org_request_id}</td><td>${b.callback_attempts}</td><td>${time(b.received_at)}</td></tr>`,
+  )}</tbody></table></div>
 ${canResend ? h`<p><button type="submit" name="scope" value="selected" id="resend-selected">重发所选</button> <button type="submit" name="scope" value="all" class="secondary" id="resend-all">重发全部失败回调</button></p>` : ''}</form>`
 }
 <h3>最近的回调尝试</h3>${attemptsTable(attempts)}`;
@@ -139,7 +146,12 @@ ${canResend ? h`<p><button type="submit" name="scope" value="selected" id="resen
   app.get('/items', async (req, reply) => {
     const actor = actorOf(req);
     const q = req.query as Record<string, unknown>;
-    const f = { orgId: str(q.orgId).trim() || undefined, state: str(q.state) || undefined, traceId: str(q.traceId).trim() || undefined, page: num(q.page) ?? 1 };
+    const f = {
+      orgId: str(q.orgId).trim() || undefined,
+      state: str(q.state) || undefined,
+      traceId: str(q.traceId).trim() || undefined,
+      page: num(q.page) ?? 1,
+    };
     const items = await listItems(db, vault, orgScope(actor), f);
     await auditAction(db, actor, 'console.items.view', null, { filter: f, rows: Math.min(items.length, PAGE_SIZE) });
     const body = h`<form class="filters" method="get">
@@ -169,7 +181,9 @@ function attemptsTable(
   const text: Record<string, string> = { delivered: '成功', refused: '医院拒绝', error: '出错' };
   return h`<div class="tablewrap"><table class="data" id="attempts"><thead><tr><th>批次</th><th>机构</th><th>第几次</th><th>时间</th><th>耗时</th><th>HTTP</th><th>结果</th><th>响应 / 原因</th></tr></thead><tbody>
 ${rows.map(
-  (a) => h`<tr><td><a href="/console/batches/${a.batch_id}">${a.batch_id}</a></td><td>${a.org_id}</td><td>${a.attempt}</td><td>${time(a.started_at)}</td><td>${a.duration_ms} ms</td>
+  (
+    a,
+  ) => h`<tr><td><a href="/console/batches/${a.batch_id}">${a.batch_id}</a></td><td>${a.org_id}</td><td>${a.attempt}</td><td>${time(a.started_at)}</td><td>${a.duration_ms} ms</td>
 <td>${a.http_status ?? '-'}</td><td>${tag(text[a.outcome] ?? a.outcome, a.outcome === 'delivered' ? 'ok' : 'bad')}</td><td class="wrap">${a.detail ?? ''}</td></tr>`,
 )}</tbody></table></div>`;
 }

@@ -6,7 +6,10 @@ import { consolePage, regionName, yuan } from './layout.js';
 
 /** JSON inside a <script type="application/json">: `<` is escaped so no text can close the element. */
 export function jsonForScript(v: unknown): string {
-  return JSON.stringify(v).replace(/</g, '\\u003c').replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029');
+  return JSON.stringify(v)
+    .replace(/</g, '\\u003c')
+    .replace(/\u2028/g, '\\u2028')
+    .replace(/\u2029/g, '\\u2029');
 }
 
 export async function dashboardRoutes({ app, platform }: ConsoleContext): Promise<void> {
@@ -36,7 +39,12 @@ export async function dashboardRoutes({ app, platform }: ConsoleContext): Promis
 <script type="application/json" id="dashboard-data">${raw(jsonForScript(data))}</script>`;
     return html(
       reply,
-      consolePage(actor, { title: '总览', active: '/console', body, scripts: ['/console/assets/echarts.min.js', '/console/assets/dashboard.js'] }),
+      consolePage(actor, {
+        title: '总览',
+        active: '/console',
+        body,
+        scripts: ['/console/assets/echarts.min.js', '/console/assets/dashboard.js'],
+      }),
     );
   });
 }

@@ -64,7 +64,10 @@ ${rows.map((r) => h`<tr><td><a href="/console/institutions/${encodeURIComponent(
 
   app.get('/institutions/new', async (req, reply) => {
     const actor = need(req, 'operator');
-    return html(reply, consolePage(actor, { title: '新增机构', active: '/console/institutions', body: institutionForm(actor, EMPTY, {}, true) }));
+    return html(
+      reply,
+      consolePage(actor, { title: '新增机构', active: '/console/institutions', body: institutionForm(actor, EMPTY, {}, true) }),
+    );
   });
 
   const saveInstitution = async (actor: Actor, f: InstitutionForm, isNew: boolean, reply: FastifyReply) => {
@@ -116,8 +119,12 @@ ${rows.map((r) => h`<tr><td><a href="/console/institutions/${encodeURIComponent(
     const appRows = apps.map(
       (a) => h`<tr><td><code>${a.app_id}</code></td><td>${a.env === 'prod' ? '生产' : '测试'}</td><td>${a.label ?? ''}</td>
 <td>${a.status === 'active' ? tag('有效', 'ok') : tag('已停用', 'bad')}</td><td>${time(a.created_at)}</td><td>${time(a.updated_at)}</td>
-<td>${canEdit ? h`<form class="inline" method="post" action="/console/apps/${a.app_id}/rotate">${csrfField(actor)}<button class="small secondary" type="submit">更换密钥</button></form>
-<form class="inline" method="post" action="/console/apps/${a.app_id}/status">${csrfField(actor)}<input type="hidden" name="status" value="${a.status === 'active' ? 'disabled' : 'active'}"><button class="small ${a.status === 'active' ? 'danger' : ''}" type="submit">${a.status === 'active' ? '停用' : '启用'}</button></form>` : ''}</td></tr>`,
+<td>${
+        canEdit
+          ? h`<form class="inline" method="post" action="/console/apps/${a.app_id}/rotate">${csrfField(actor)}<button class="small secondary" type="submit">更换密钥</button></form>
+<form class="inline" method="post" action="/console/apps/${a.app_id}/status">${csrfField(actor)}<input type="hidden" name="status" value="${a.status === 'active' ? 'disabled' : 'active'}"><button class="small ${a.status === 'active' ? 'danger' : ''}" type="submit">${a.status === 'active' ? '停用' : '启用'}</button></form>`
+          : ''
+      }</td></tr>`,
     );
     const newApp = canEdit
       ? h`<form method="post" action="/console/institutions/${encodeURIComponent(inst.org_id)}/apps" class="filters" id="new-app">${csrfField(actor)}
@@ -165,7 +172,9 @@ ${canEdit ? institutionForm(actor, f, {}, false) : details}
     const status = str((req.body as Record<string, unknown>).status) === 'active' ? 'active' : 'disabled';
     await setAppStatus(db, a.app_id, status);
     platform.credentials.forget(a.app_id);
-    await auditAction(db, actor, status === 'active' ? 'console.app.enable' : 'console.app.disable', `app:${a.app_id}`, null, { orgId: a.org_id });
+    await auditAction(db, actor, status === 'active' ? 'console.app.enable' : 'console.app.disable', `app:${a.app_id}`, null, {
+      orgId: a.org_id,
+    });
     return reply.redirect(`/console/institutions/${encodeURIComponent(a.org_id ?? '')}?saved=1`, 303);
   });
 }

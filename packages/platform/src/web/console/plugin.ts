@@ -147,7 +147,10 @@ export const consolePlugin: FastifyPluginAsync<{ platform: Platform }> = async (
     // Login CSRF: a double-submit token, since there is no session yet to hold one.
     const csrf = randomBytes(18).toString('base64url');
     reply.setCookie(LOGIN_COOKIE, csrf, cookieOpts);
-    return reply.code(status).type('text/html; charset=utf-8').send(loginPage({ ...o, csrf }));
+    return reply
+      .code(status)
+      .type('text/html; charset=utf-8')
+      .send(loginPage({ ...o, csrf }));
   };
 
   app.get('/login', async (req, reply) => {
