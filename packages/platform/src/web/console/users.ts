@@ -22,7 +22,7 @@ ${users.map((u) => {
   const locked = u.locked_until && u.locked_until.getTime() > now;
   return h`<tr><td>${u.username}</td><td>${ROLE_TEXT[u.role]}</td><td>${u.org_id ?? ''}</td>
 <td>${u.status === 'active' ? (locked ? tag('已锁定', 'warn') : tag('正常', 'ok')) : tag('已停用', 'bad')}</td><td>${time(u.last_login_at)}</td><td>${time(u.created_at)}</td>
-<td>${u.id !== actor.userId ? h`<form class="inline" method="post" action="/console/users/${u.id}/status">${csrfField(actor)}<input type="hidden" name="status" value="${u.status === 'active' ? 'disabled' : 'active'}"><button class="small secondary" type="submit">${u.status === 'active' ? (locked ? '解锁并保持启用' : '停用') : '启用'}</button></form>` : ''}</td></tr>`;
+<td>${u.id !== actor.userId ? h`<form class="inline" method="post" action="/console/users/${u.id}/status">${csrfField(actor)}<input type="hidden" name="status" value="${u.status === 'active' && !locked ? 'disabled' : 'active'}"><button class="small secondary" type="submit">${u.status === 'active' ? (locked ? '解锁' : '停用') : '启用'}</button></form>` : ''}</td></tr>`;
 })}</tbody></table></div>
 <form method="post" action="/console/users" class="card" id="user-form" novalidate>${csrfField(actor)}<h3>新建账户</h3><div class="row">
 ${field({ label: '用户名', name: 'username', value: values.username, error: errors.username })}
@@ -73,6 +73,15 @@ ${r.totpSecret ? h`<p class="warn"><b>动态口令密钥只显示这一次</b>�
       .returning('username')
       .executeTakeFirst();
     if (r) await auditAction(db, actor, status === 'active' ? 'console.user.enable' : 'console.user.disable', `user:${r.username}`);
+    // A disabled account's open sessions end at once, not at their idle timeout.
+    if (r && status === 'disabled') {
+      await db
+        .updateTable('console_session')
+        .set({ ended_at: new Date(platform.now()) })
+        .where('user_id', '=', id)
+        .where('ended_at', 'is', null)
+        .execute();
+    }
     return reply.redirect('/console/users', 303);
   });
 }
