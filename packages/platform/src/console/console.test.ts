@@ -3,7 +3,9 @@ import { after, before, describe, it } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import { startTestPlatform, type TestPlatform } from '../testing.js';
 import { upsertInstitution } from '../domain/credentials.js';
+import { sql } from 'kysely';
 import { createUser, IDLE_MS, LOCK_AFTER_FAILURES, LOCK_MS } from './auth.js';
+import { tableExists } from './citizen-data.js';
 import { base32Decode, totp } from './totp.js';
 
 const PASSWORD = 'Correct-Horse-9';
@@ -204,5 +206,87 @@ describe('console sign-in, sessions and CSRF (inject, injected clock)', () => {
     const res = await a.post('/console/logout', {});
     assert.equal(res.statusCode, 303);
     assert.equal((await a.get('/console')).statusCode, 303);
+  });
+
+  it('an operator unlocks a locked account from the accounts page', async () => {
+    const a = new Agent(t.app);
+    for (let i = 0; i < LOCK_AFTER_FAILURES; i++) await a.signIn('staff1', 'Wrong-password-1');
+    assert.match((await a.signIn('staff1', PASSWORD)).body, /锁定/);
+    const op = new Agent(t.app);
+    clock += 60_000;
+    assert.equal((await op.signIn('op', PASSWORD, code())).statusCode, 303);
+    const page = await op.get('/console/users');
+    assert.match(page.body, /已锁定/);
+    const id = (await t.platform.db.selectFrom('console_user').select('id').where('username', '=', 'staff1').executeTakeFirstOrThrow()).id;
+    assert.equal((await op.post(`/console/users/${id}/status`, { status: 'active' })).statusCode, 303);
+    assert.equal((await a.signIn('staff1', PASSWORD)).statusCode, 303);
+  });
+
+  it('shows the reminder outbox and reconciliation results of the citizen app, scoped for staff', async () => {
+    const op = new Agent(t.app);
+    clock += 60_000;
+    assert.equal((await op.signIn('op', PASSWORD, code())).statusCode, 303);
+    const db = t.platform.db;
+    if (!(await tableExists(db, 'reminder'))) {
+      assert.match((await op.get('/console/reminders')).body, /not-enabled/);
+      // The citizen app's tables (issue 4, migration 004) as far as the console reads them.
+      await sql`CREATE TABLE IF NOT EXISTS reminder (id BIGSERIAL PRIMARY KEY, subject_bidx VARCHAR(64) NOT NULL, person_id BIGINT,
+        channel VARCHAR(8) NOT NULL, status VARCHAR(10) NOT NULL, unpaid_count INT NOT NULL, total_fen BIGINT NOT NULL,
+        org_summary TEXT NOT NULL, message TEXT NOT NULL, link VARCHAR(200) NOT NULL, period_key VARCHAR(20) NOT NULL,
+        attempts INT NOT NULL DEFAULT 0, last_error TEXT, created_at TIMESTAMPTZ NOT NULL DEFAULT now(), sent_at TIMESTAMPTZ)`.execute(db);
+      await sql`CREATE TABLE IF NOT EXISTS item_refresh (item_id BIGINT PRIMARY KEY, status VARCHAR(8) NOT NULL, attempts INT NOT NULL DEFAULT 0,
+        last_state VARCHAR(1), last_detail TEXT, last_attempt_at TIMESTAMPTZ NOT NULL, updated_at TIMESTAMPTZ NOT NULL DEFAULT now())`.execute(
+        db,
+      );
+    }
+    const item = (orgId: string, trace: string) => ({
+      trace_id: trace,
+      org_id: orgId,
+      org_trace_id: `O-${trace}`,
+      real_name: false,
+      person_id: null,
+      subject_bidx: `s-${trace}`,
+      id_type: null,
+      id_no_enc: null,
+      name_enc: null,
+      phone_enc: null,
+      ehealth_card_id: null,
+      user_type: '01',
+      med_type: '11',
+      fee_type: '01',
+      item_name: '诊查费',
+      amount_fen: 100,
+      actual_time: new Date(clock),
+      state: '0' as const,
+      report_batch_id: 0,
+      last_batch_id: 0,
+      settled_at: null,
+    });
+    const rows = await db
+      .insertInto('arrears_item')
+      .values([item('H1', 'TRC-H1'), item('H2', 'TRC-H2')])
+      .returning(['id', 'org_id'])
+      .execute();
+    for (const r of rows) {
+      await sql`INSERT INTO item_refresh (item_id, status, attempts, last_state, last_detail, last_attempt_at)
+        VALUES (${r.id}, 'failed', 2, NULL, ${`timeout <b>${r.org_id}</b>`}, now())`.execute(db);
+    }
+    await sql`INSERT INTO reminder (subject_bidx, person_id, channel, status, unpaid_count, total_fen, org_summary, message, link, period_key)
+      VALUES ('s-x', NULL, 'outbox', 'sent', 2, 12345, ${JSON.stringify([{ orgId: 'H1', orgName: '甲医院', count: 2, amountFen: 12345 }])},
+              '您在甲医院有 2 笔欠费 <script>x</script>', 'http://127.0.0.1/mdr/', '2026-03-02')`.execute(db);
+    const rem = await op.get('/console/reminders');
+    assert.equal(rem.statusCode, 200);
+    assert.match(rem.body, /123\.45/);
+    assert.match(rem.body, /&lt;script&gt;x/);
+    const rec = await op.get('/console/reconciliation?status=failed');
+    assert.match(rec.body, /TRC-H1/);
+    assert.match(rec.body, /TRC-H2/);
+    assert.match(rec.body, /timeout &lt;b&gt;H1/);
+    const s = new Agent(t.app);
+    assert.equal((await s.signIn('staff1', PASSWORD)).statusCode, 303);
+    assert.equal((await s.get('/console/reminders')).statusCode, 403, 'a reminder spans institutions: not for staff');
+    const own = await s.get('/console/reconciliation');
+    assert.match(own.body, /TRC-H1/);
+    assert.doesNotMatch(own.body, /TRC-H2/);
   });
 });

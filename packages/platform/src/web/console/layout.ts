@@ -10,6 +10,8 @@ const NAV: { href: string; text: string; roles: Actor['role'][] }[] = [
   { href: '/console/items', text: '欠费记录', roles: ['operator', 'auditor', 'staff'] },
   { href: '/console/callbacks', text: '回调', roles: ['operator', 'auditor', 'staff'] },
   { href: '/console/appeals', text: '申诉', roles: ['operator', 'auditor', 'staff'] },
+  { href: '/console/reconciliation', text: '对账', roles: ['operator', 'auditor', 'staff'] },
+  { href: '/console/reminders', text: '提醒', roles: ['operator', 'auditor'] },
   { href: '/console/audit', text: '审计', roles: ['operator', 'auditor'] },
   { href: '/console/policy', text: '判定规则', roles: ['operator', 'auditor'] },
   { href: '/console/users', text: '账户', roles: ['operator'] },

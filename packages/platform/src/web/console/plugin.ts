@@ -14,6 +14,7 @@ import { appealRoutes } from './appeals.js';
 import { auditRoutes } from './audit.js';
 import { policyRoutes } from './policy.js';
 import { userRoutes } from './users.js';
+import { citizenDataRoutes } from './citizen-data.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -186,6 +187,7 @@ export const consolePlugin: FastifyPluginAsync<{ platform: Platform }> = async (
   await auditRoutes(ctx);
   await policyRoutes(ctx);
   await userRoutes(ctx);
+  await citizenDataRoutes(ctx);
 };
 
 export interface ConsoleContext {
