@@ -6,6 +6,7 @@ import { createUser } from '@mdl/platform/console/auth.js';
 import { appealOutcomesForCitizen } from '@mdl/platform/console/appeals.js';
 import { fileAppeal } from '@mdl/platform/domain/appeals.js';
 import { TestHospital } from './support/hospital.js';
+import { call } from './support/client.js';
 import { desktopPage, launchBrowser, screenshot } from './support/browser.js';
 import { residentId, eventually } from './support/people.js';
 import { CONSOLE_PASSWORD, batchRow, cardOf, chartSizes, report, signInBrowser, waitForBatch } from './support/console.js';
@@ -58,6 +59,16 @@ describe('operator console in a real browser', () => {
       { idNo, idType: '01', userName, ehealthCardId: card, items: [{ orgTraceId: 'V4', amount: '8' }] },
     ]);
     for (const r of ['R-001', 'R-002', 'R-003']) await waitForBatch(t, inst.orgId, r, { callback: 'failed' });
+    for (let i = 0; i < 2; i++) {
+      const q = await call(t.url, '/qmdl/queryOverdueData', inst.appId, inst.secret, {
+        businessType: '01101',
+        idType: '01',
+        idNo,
+        userName,
+        ehealthCardId: card,
+      });
+      assert.equal(q.respCode, '000000', q.respMsg);
+    }
     browser = await launchBrowser();
     page = await desktopPage(browser);
     staffPage = await desktopPage(browser);
@@ -87,6 +98,7 @@ describe('operator console in a real browser', () => {
     for (const s of sizes) assert.ok(s.width > 200 && s.height > 200, `${s.id} is drawn (${s.width}x${s.height})`);
     assert.match(await page.locator('#kpi-persons').innerText(), /2/, 'one real-name person and one non-real-name patient');
     assert.match(await page.locator('#kpi-unpaid').innerText(), /272\.50/);
+    assert.match(await page.locator('#kpi-queries').innerText(), /2/, 'two ORG_MDL_002 queries today');
     await screenshot(page, 'console-dashboard');
   });
 
@@ -124,6 +136,18 @@ describe('operator console in a real browser', () => {
       .where('app_id', '=', appId)
       .executeTakeFirstOrThrow();
     assert.deepEqual(row, { env: 'prod', org_id: 'H35020300002' });
+    // Editing: an emptied field is cleared.
+    await page.fill('#f-endpointUrl', '');
+    await page.click('#institution-form button[type=submit]');
+    await page.waitForURL(/saved=1/);
+    const edited = await t.platform.db
+      .selectFrom('institution')
+      .select(['endpoint_url', 'region', 'payment_channels'])
+      .where('org_id', '=', 'H35020300002')
+      .executeTakeFirstOrThrow();
+    assert.equal(edited.endpoint_url, null);
+    assert.equal(edited.region, '350200');
+    assert.equal(JSON.parse(edited.payment_channels).length, 2);
     await page.goto(`${t.url}/console/institutions`);
     await screenshot(page, 'console-institutions');
   });
@@ -289,6 +313,10 @@ describe('operator console in a real browser', () => {
     await screenshot(page, 'console-policy');
     await page.goto(`${t.url}/console/users`);
     await screenshot(page, 'console-users');
+    await page.goto(`${t.url}/console/reminders`);
+    await screenshot(page, 'console-reminders');
+    await page.goto(`${t.url}/console/reconciliation`);
+    await screenshot(page, 'console-reconciliation');
   });
 
   it('signs out', async () => {

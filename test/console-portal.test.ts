@@ -96,6 +96,7 @@ describe('institution portal in a real browser: scoped to one institution', () =
       ['/console/callbacks', 'portal-callbacks'],
       ['/console/appeals', 'portal-appeals'],
       ['/console/institutions', 'portal-institutions'],
+      ['/console/reconciliation', 'portal-reconciliation'],
     ] as const) {
       const res = await page.goto(`${t.url}${path}`);
       assert.equal(res?.status(), 200, path);
@@ -123,7 +124,7 @@ describe('institution portal in a real browser: scoped to one institution', () =
       await assertNothingOfB(path, [b.orgId, 'B-ITEM-SECRET']);
       assert.equal(await page.locator('tbody tr').count(), 0, `${path} lists nothing`);
     }
-    for (const path of ['/console/audit', '/console/policy', '/console/users', '/console/institutions/new']) {
+    for (const path of ['/console/audit', '/console/policy', '/console/users', '/console/institutions/new', '/console/reminders']) {
       const res = await page.goto(`${t.url}${path}`);
       assert.equal(res?.status(), 403, path);
     }

@@ -68,7 +68,7 @@ ${rows.slice(0, PAGE).map(
   (
     e,
   ) => h`<tr><td>${e.id}</td><td>${time(e.at)}</td><td>${e.actor_type}:${e.actor_id}</td><td>${e.org_id ?? ''}</td><td title="盲索引">${e.subject_bidx ? e.subject_bidx.slice(0, 10) + '…' : ''}</td>
-<td>${e.action}</td><td class="wrap">${e.target ?? ''}</td><td>${tag(e.outcome, e.outcome === 'ok' ? 'ok' : 'bad')}</td><td>${e.resp_code ?? ''}</td><td class="wrap">${(e.detail ?? '').slice(0, 200)}</td></tr>`,
+<td>${e.action}</td><td>${e.target ?? ''}</td><td>${tag(e.outcome, e.outcome === 'ok' ? 'ok' : 'bad')}</td><td>${e.resp_code ?? ''}</td><td class="wrap">${(e.detail ?? '').slice(0, 200)}</td></tr>`,
 )}</tbody></table></div>
 ${rows.length === 0 ? h`<p class="muted" id="audit-empty">没有符合条件的记录。</p>` : ''}`
     : ''

@@ -26,7 +26,7 @@ export async function dashboardRoutes({ app, platform }: ConsoleContext): Promis
   <div class="kpi" id="kpi-unpaid"><span class="muted">未结清金额（元）</span><b>${yuan(k.unpaidTotalFen)}</b><span class="muted">${k.unpaidCount} 笔</span></div>
   <div class="kpi"><span class="muted">今日上报</span><b>${k.reportedToday}</b></div>
   <div class="kpi"><span class="muted">今日结清</span><b>${k.settledToday}</b></div>
-  <div class="kpi"><span class="muted">今日查询量</span><b>${k.queriesToday}</b></div>
+  <div class="kpi" id="kpi-queries"><span class="muted">今日查询量</span><b>${k.queriesToday}</b></div>
   <div class="kpi"><span class="muted">回调成功率（30 天）</span><b>${rate}</b><span class="muted">失败 ${k.callbackFailed} · 待回调 ${k.callbackPending}</span></div>
 </div>
 <div class="charts">

@@ -88,7 +88,22 @@ ${rows.map((r) => h`<tr><td><a href="/console/institutions/${encodeURIComponent(
       );
     }
     await db.transaction().execute(async (trx) => {
-      await upsertInstitution(trx, input);
+      if (isNew) await upsertInstitution(trx, input);
+      else {
+        // The form holds every field: an emptied one is cleared (upsert would keep the old value).
+        await trx
+          .updateTable('institution')
+          .set({
+            org_name: input.orgName,
+            region: input.region ?? null,
+            endpoint_url: input.endpointUrl ?? null,
+            notify_hosts: JSON.stringify(input.notifyHosts ?? []),
+            payment_channels: JSON.stringify(input.paymentChannels ?? []),
+            updated_at: new Date(platform.now()),
+          })
+          .where('org_id', '=', input.orgId)
+          .execute();
+      }
       await auditAction(trx, actor, isNew ? 'console.institution.create' : 'console.institution.update', `org:${input.orgId}`, input, {
         orgId: input.orgId,
       });

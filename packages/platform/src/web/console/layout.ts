@@ -28,7 +28,7 @@ nav.cnav a.active{background:#0f5fa8;color:#fff}
 .charts{display:grid;grid-template-columns:repeat(auto-fit,minmax(26rem,1fr));gap:1rem}
 .chart{height:320px;width:100%}
 table.data{font-size:.92rem}table.data td,table.data th{white-space:nowrap}
-table.data td.wrap{white-space:normal;word-break:break-all}
+table.data td.wrap{white-space:normal;word-break:break-all;min-width:12rem}
 .tablewrap{overflow-x:auto}
 form.inline{display:inline}
 form.filters{display:flex;gap:.5rem;flex-wrap:wrap;align-items:flex-end;margin:0 0 1rem}
