@@ -100,6 +100,18 @@ describe('operator console in a real browser', () => {
     assert.match(await page.locator('#kpi-unpaid').innerText(), /272\.50/);
     assert.match(await page.locator('#kpi-queries').innerText(), /2/, 'two ORG_MDL_002 queries today');
     await screenshot(page, 'console-dashboard');
+    // Usable on a tablet: no sideways scrolling of the page, charts fit.
+    const ctx = await browser.newContext({
+      viewport: { width: 820, height: 1180 },
+      locale: 'zh-CN',
+      storageState: await page.context().storageState(),
+    });
+    const tablet = await ctx.newPage();
+    await tablet.goto(`${t.url}/console`);
+    await tablet.waitForSelector('#chart-queries[data-rendered="1"] canvas');
+    assert.ok((await tablet.evaluate(() => document.documentElement.scrollWidth)) <= 820, 'no horizontal scrolling at tablet width');
+    await screenshot(tablet, 'console-dashboard-tablet');
+    await ctx.close();
   });
 
   it('creates an institution (after a field error) and issues a credential shown once', async () => {

@@ -169,6 +169,12 @@ export async function signIn(
     if (lock) return { ok: false, message: `连续登录失败 ${LOCK_AFTER_FAILURES} 次，账户已锁定 ${LOCK_MS / 60_000} 分钟` };
     return { ok: false, message: GENERIC };
   }
+  // Housekeeping on the way: sessions long past any timeout are of no use, even to the audit trail
+  // (which has its own events).
+  await db
+    .deleteFrom('console_session')
+    .where('last_seen_at', '<', new Date(now.getTime() - 7 * 86_400_000))
+    .execute();
   const token = randomBytes(32).toString('base64url');
   const csrf = randomBytes(24).toString('base64url');
   await db.transaction().execute(async (trx) => {

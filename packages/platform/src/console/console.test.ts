@@ -289,4 +289,25 @@ describe('console sign-in, sessions and CSRF (inject, injected clock)', () => {
     assert.match(own.body, /TRC-H1/);
     assert.doesNotMatch(own.body, /TRC-H2/);
   });
+
+  it('embeds dashboard data so that no institution name can close the script element', async () => {
+    await upsertInstitution(t.platform.db, { orgId: 'H1', orgName: '</script><script>alert(1)</script>' });
+    const op = new Agent(t.app);
+    clock += 60_000;
+    assert.equal((await op.signIn('op', PASSWORD, code())).statusCode, 303);
+    const res = await op.get('/console');
+    assert.equal(res.statusCode, 200);
+    assert.equal(res.body.includes('<script>alert(1)'), false);
+    assert.match(res.body, /\\u003c\/script>\\u003cscript>alert\(1\)/);
+    assert.match(String(res.headers['content-security-policy']), /script-src 'self'/);
+    const data = /<script type="application\/json" id="dashboard-data">(.*?)<\/script>/s.exec(res.body)![1]!;
+    const parsed = JSON.parse(data) as { byInstitution: { orgName: string }[] };
+    assert.ok(
+      parsed.byInstitution.some((i) => i.orgName === '</script><script>alert(1)</script>'),
+      'the name survives intact as data',
+    );
+    const js = await op.get('/console/assets/echarts.min.js');
+    assert.equal(js.statusCode, 200);
+    assert.ok(js.body.length > 500_000, 'ECharts is served locally');
+  });
 });
