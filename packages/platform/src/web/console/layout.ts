@@ -19,6 +19,7 @@ const NAV: { href: string; text: string; roles: Actor['role'][] }[] = [
 
 export const CONSOLE_CSS = `
 .card>h3:first-child{margin-top:0}
+[aria-invalid=true]{border-color:#b91c1c;background:#fef2f2}
 nav.cnav{display:flex;gap:.25rem;flex-wrap:wrap;margin:0 0 1rem}
 nav.cnav a{padding:.45rem .8rem;border-radius:.375rem;text-decoration:none;color:#0f5fa8;background:#fff;box-shadow:0 1px 2px rgba(0,0,0,.06)}
 nav.cnav a.active{background:#0f5fa8;color:#fff}
