@@ -1,0 +1,3 @@
+export * from './errors.js';
+export * from './batching.js';
+export * from './client.js';
