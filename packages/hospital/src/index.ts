@@ -1,3 +1,4 @@
 export * from './errors.js';
 export * from './batching.js';
 export * from './client.js';
+export * from './handlers.js';
