@@ -140,6 +140,19 @@ function checkDuplicates(rows: Table['rows'], problems: CsvProblem[]): void {
 /** Reads a report file into persons (one per row; the client merges rows of the same real-name patient). */
 export function parseReportCsv(text: string): UnsettledPerson[] {
   const { rows, problems } = readTable(text, REPORT_COLUMNS, REPORT_OPTIONAL);
+  return personsFromRows(rows, problems);
+}
+
+/** Rows from a database query (column names as in a report file) into persons; row N is the N-th record. */
+export function reportRowsToPersons(records: readonly Record<string, string | null | undefined>[]): UnsettledPerson[] {
+  const rows = records.map((r, i) => ({
+    line: i + 1,
+    values: Object.fromEntries(REPORT_COLUMNS.map((c) => [c, String(r[c] ?? '').trim()])),
+  }));
+  return personsFromRows(rows, []);
+}
+
+function personsFromRows(rows: Table['rows'], problems: CsvProblem[]): UnsettledPerson[] {
   const persons: UnsettledPerson[] = [];
   const userTypeOf = new Map<string, { userType: string; line: number }>();
   for (const { line, values: v } of rows) {

@@ -1,19 +1,14 @@
 import assert from 'node:assert/strict';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createServer } from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import { type Envelope, openReply, sealRequest } from '@mdl/protocol';
 import type { CallbackRequest } from '@mdl/protocol';
 import { createHospitalListener, createHospitalServer, fastifyHospitalPlugin } from './handlers.js';
+import { listen } from './testing/fixtures.js';
 
 const appId = 'HOSPAPP0001';
 const secret = 'HospitalSecret-0123456789abcdefXYZ';
 const orgId = 'H35010200001';
-
-export async function listen(server: Server): Promise<string> {
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-}
 
 async function post(url: string, body: unknown): Promise<Envelope> {
   const r = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: typeof body === 'string' ? body : JSON.stringify(body) });

@@ -19,11 +19,14 @@ import {
 import type { Envelope, ReportOverdueDataRequest, ResultPerson, UpdateOverdueDataRequest } from '@mdl/protocol';
 
 export type Fault =
+  | { pass: true }
   | { http: number }
   | { respCode: string }
   | { badSign: true }
   | { drop: true }
-  | { plain: true };
+  | { plain: true }
+  /** Processed, then the connection is cut before the answer: the caller cannot know it worked. */
+  | { loseReply: true };
 
 export interface FakePlatformOptions {
   appId: string;
@@ -193,6 +196,7 @@ export async function startFakePlatform(opts: FakePlatformOptions): Promise<Fake
       if (issue) throw new MdlError(RespCode.INVALID_PARAM, `${issue.path}: ${issue.message}`);
       const out = business(path, payload);
       const sealed = reply(RespCode.SUCCESS, out, fault && 'plain' in fault ? 'PLAIN' : 'SM4');
+      if (fault && 'loseReply' in fault) return 'drop';
       if (fault && 'badSign' in fault) sealed.sign = reply(RespCode.SUCCESS, { other: true }).sign;
       return { status: 200, body: sealed };
     } catch (e) {

@@ -1,4 +1,6 @@
 /** Test data shared by the kit's tests and usable by the end-to-end suite. */
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { residentIdCheckChar } from '@mdl/protocol';
 import { REPORT_COLUMNS, csvField } from '../csv.js';
 
@@ -25,4 +27,10 @@ export function reportCsv(n: number, opts: { per?: number; prefix?: string; day?
     rows.push(cells.map(csvField).join(','));
   }
   return rows.join('\n') + '\n';
+}
+
+/** Listens on a free loopback port and gives the base URL. */
+export async function listen(server: Server): Promise<string> {
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 }
