@@ -6,3 +6,4 @@ export * from './csv.js';
 export * from './schedule.js';
 export * from './store.js';
 export * from './uploader.js';
+export * from './check.js';
