@@ -7,3 +7,5 @@ export * from './schedule.js';
 export * from './store.js';
 export * from './uploader.js';
 export * from './check.js';
+export * from './outbox.js';
+export * from './frontend.js';
