@@ -14,7 +14,7 @@ import { type OrgInfo, type PersonUpdate, planReport, planUpdates, traceIdsOf } 
 import { PlatformClient, type PlatformClientOptions, type PlatformInterface, checkRequest } from './client.js';
 import { CsvError, reportRowsToPersons } from './csv.js';
 import { PlatformError } from './errors.js';
-import { type OverdueState, createHospitalListener, readBody, sendJson } from './handlers.js';
+import { type OverdueState, callbackRequestId, createHospitalListener, readBody, resultReady, sendJson } from './handlers.js';
 import { Outbox } from './outbox.js';
 
 export interface FrontendOptions {
@@ -239,8 +239,9 @@ async function onCallback(opts: FrontendOptions, outbox: Outbox, req: CallbackRe
     });
     if (!r.ok) throw new Error(`院内回调接口返回 HTTP ${r.status}`);
   }
-  const entry = await outbox.recordResult(req.orgRequestId, list);
-  log(`收到平台${req.notifyType === 'UPDATE' ? '更新' : '上报'}结果 ${req.orgRequestId ?? ''}${entry ? '' : ' (不是本前置机发送的批次)'}`);
+  const id = callbackRequestId(req);
+  const entry = await outbox.recordResult(id, list);
+  log(`收到平台${req.notifyType === 'UPDATE' ? '更新' : '上报'}结果 ${id ?? ''}${entry ? '' : ' (不是本前置机发送的批次)'}`);
 }
 
 /** ORG_MDL_005 for sent batches whose callback is overdue (guide §4.3.5: 没有收到回调通知的情况可发起主动查询). */
@@ -249,7 +250,7 @@ async function sweepResults(outbox: Outbox, client: PlatformClient, orgId: strin
   for (const e of overdue) {
     try {
       const r = await client.queryReportResult({ orgId, orgRequestId: e.id });
-      if ((r.reportResultList ?? []).length > 0) await outbox.recordResult(e.id, r.reportResultList ?? []);
+      if (resultReady(r)) await outbox.recordResult(e.id, r.reportResultList ?? []);
     } catch (err) {
       log(`查询批次 ${e.id} 结果失败: ${err instanceof Error ? err.message : String(err)}`);
     }

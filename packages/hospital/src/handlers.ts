@@ -36,6 +36,21 @@ export interface HandlerReply {
 export const ORG_001_PATH = INTERFACES.ORG_001.path;
 export const ORG_002_PATH = INTERFACES.ORG_002.path;
 
+/**
+ * The batch a callback is about. The guide's ORG_002 table has no orgRequestId; the platform sends
+ * it in `extData.orgRequestId`, and a top-level field is accepted too.
+ */
+export function callbackRequestId(req: CallbackRequest): string | undefined {
+  const ext = req.extData?.orgRequestId;
+  return req.orgRequestId || (typeof ext === 'string' && ext ? ext : undefined);
+}
+
+/** Whether an ORG_MDL_005 answer carries the final result (the platform says `extData.status: processing` until then). */
+export function resultReady(r: { reportResultList?: unknown[]; extData?: Record<string, unknown> }): boolean {
+  const status = r.extData?.status;
+  return status === undefined ? (r.reportResultList?.length ?? 0) > 0 : status === 'done';
+}
+
 /** Which endpoint a request path is for; any prefix before the guide's suffix is allowed. */
 export function endpointOf(path: string): 'ORG_001' | 'ORG_002' | undefined {
   const p = path.split('?')[0]!.replace(/\/+$/, '');

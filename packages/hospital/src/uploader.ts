@@ -13,6 +13,7 @@ import { type OrgInfo, planReport, traceIdsOf } from './batching.js';
 import { type PlatformClient, checkRequest } from './client.js';
 import { parseReportCsv, reportRowsToPersons } from './csv.js';
 import { PlatformError } from './errors.js';
+import { callbackRequestId, resultReady } from './handlers.js';
 import { nextRunAt, previousChinaDay } from './schedule.js';
 import { JsonDocument } from './store.js';
 
@@ -186,9 +187,8 @@ export class NightlyUploader {
   private async knownToPlatform(b: BatchRecord): Promise<boolean> {
     try {
       const r = await this.opts.client.queryReportResult({ orgId: this.opts.org.orgId, orgRequestId: b.orgRequestId });
-      const list = r.reportResultList ?? [];
-      if (list.length === 0) return true; // known, still processing
-      await this.recordResult(b, list, 'ORG_MDL_005');
+      if (!resultReady(r)) return true; // known, still processing
+      await this.recordResult(b, r.reportResultList ?? [], 'ORG_MDL_005');
       return true;
     } catch (e) {
       if (e instanceof PlatformError && !e.retryable) return false;
@@ -202,9 +202,10 @@ export class NightlyUploader {
     const list = req.reportResultList ?? [];
     const traces = new Set(list.flatMap((p) => p.itemList.map((i) => i.orgTraceId)));
     const doc = await this.state();
+    const id = callbackRequestId(req);
     for (const day of Object.values(doc.value.days)) {
       for (const b of day.batches) {
-        const match = req.orgRequestId ? b.orgRequestId === req.orgRequestId : b.orgTraceIds.some((t) => traces.has(t));
+        const match = id ? b.orgRequestId === id : b.orgTraceIds.some((t) => traces.has(t));
         if (match && b.status !== 'abandoned') await this.recordResult(b, list, 'callback');
       }
     }

@@ -136,7 +136,7 @@ export async function startFakePlatform(opts: FakePlatformOptions): Promise<Fake
     const kind = isReport ? 'REPORT' : 'UPDATE';
     fake.batches.set(req.orgRequestId, { payloadJson: JSON.stringify(payload), kind, results });
     const listKey = isReport ? 'reportResultList' : 'updateResultList';
-    sendCallback(req.notifyUrl, { orgId: req.orgId, orgName, notifyType: kind, orgRequestId: req.orgRequestId, [listKey]: results });
+    sendCallback(req.notifyUrl, { orgId: req.orgId, orgName, notifyType: kind, reportResultList: [], updateResultList: [], [listKey]: results, extData: { orgRequestId: req.orgRequestId } });
   }
 
   function business(path: string, payload: Record<string, unknown>): unknown {
@@ -155,7 +155,7 @@ export async function startFakePlatform(opts: FakePlatformOptions): Promise<Fake
       case INTERFACES.ORG_MDL_005.path: {
         const b = fake.batches.get(String(payload.orgRequestId));
         if (!b) throw new MdlError(RespCode.INVALID_PARAM, '请求批次号不存在');
-        return { orgId: payload.orgId, orgName, reportResultList: b.results };
+        return { orgId: payload.orgId, orgName, reportResultList: b.results, extData: { notifyType: b.kind, status: 'done' } };
       }
       case INTERFACES.ORG_EHC_001.path:
         return { authUrl: 'https://ehc.example/auth?x=1' };
