@@ -2,7 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { chinaTimeToEpochMs, yuanToFen } from '@mdl/protocol';
 import type { ReportOverdueDataRequest, ResultItem, ResultPerson, UnsettledPerson, UpdateOverdueDataRequest } from '@mdl/protocol';
 import type { Kysely, Transaction } from 'kysely';
-import type { ArrearsItem, Batch, DB } from '../db/schema.js';
+import type { ArrearsItem, ArrearsItemTable, Batch, DB } from '../db/schema.js';
+import type { Updateable } from 'kysely';
 import type { Vault } from '../vault.js';
 import { auditMany, type AuditInput } from './audit.js';
 import type { BatchResult } from './batches.js';
@@ -82,7 +83,9 @@ interface Subject {
   key: string;
 }
 
-async function resolveSubject(deps: ProcessDeps, trx: Transaction<DB>, orgId: string, p: Partial<UnsettledPerson>): Promise<Subject | { problem: string }> {
+type IdentityFields = Pick<Partial<UnsettledPerson>, 'idNo' | 'idType' | 'userName' | 'ehealthCardId'>;
+
+async function resolveSubject(deps: ProcessDeps, trx: Transaction<DB>, orgId: string, p: IdentityFields): Promise<Subject | { problem: string }> {
   if (p.ehealthCardId) {
     const check = await checkRealName(trx, deps.vault, { idType: p.idType!, idNo: p.idNo!, userName: p.userName!, ehealthCardId: p.ehealthCardId });
     if ('problem' in check) return check;
@@ -180,7 +183,7 @@ async function applyUpdate(deps: ProcessDeps, trx: Transaction<DB>, batch: Batch
       items.push({ orgTraceId: it.orgTraceId, traceId: it.traceId, ...(row ? { state: row.state } : {}) });
       continue;
     }
-    const set: Partial<ArrearsItem> = { last_batch_id: batch.id, updated_at: now };
+    const set: Updateable<ArrearsItemTable> = { last_batch_id: batch.id, updated_at: now };
     if (subject && !row.real_name) {
       // §3.1.10: a non-real-name record becomes the person's, province-wide.
       Object.assign(set, {

@@ -58,16 +58,21 @@ export class JobQueue {
     return this.boss.send(type.name, data as object, { ...opts, ...(db ? { db } : {}) });
   }
 
-  async work<T>(type: JobType<T>, handler: JobHandler<T>, opts: { pollingIntervalSeconds?: number; batchSize?: number } = {}): Promise<void> {
-    await this.boss.work<T>(
-      type.name,
-      { pollingIntervalSeconds: opts.pollingIntervalSeconds ?? 1, batchSize: opts.batchSize ?? 1, includeMetadata: true },
-      async (jobs) => {
-        for (const job of jobs as PgBoss.JobWithMetadata<T>[]) {
-          await handler(job.data, { id: job.id, retryCount: job.retryCount, retryLimit: job.retryLimit });
-        }
-      },
-    );
+  /**
+   * Each worker takes one job at a time so that one failing job never drags others into a retry;
+   * `concurrency` runs several such workers in this process.
+   */
+  async work<T>(type: JobType<T>, handler: JobHandler<T>, opts: { pollingIntervalSeconds?: number; concurrency?: number } = {}): Promise<void> {
+    for (let i = 0; i < (opts.concurrency ?? 1); i++) {
+      await this.boss.work<T>(
+        type.name,
+        { pollingIntervalSeconds: opts.pollingIntervalSeconds ?? 1, batchSize: 1, includeMetadata: true },
+        async ([job]) => {
+          const j = job as PgBoss.JobWithMetadata<T>;
+          await handler(j.data, { id: j.id, retryCount: j.retryCount, retryLimit: j.retryLimit });
+        },
+      );
+    }
   }
 
   async stop(): Promise<void> {

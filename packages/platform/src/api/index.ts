@@ -1,0 +1,15 @@
+import type { ApiHandler } from './types.js';
+import { queryEcAuthResult } from './queryEcAuthResult.js';
+import { queryOverdueData } from './queryOverdueData.js';
+import { queryReportResult } from './queryReportResult.js';
+import { reportOverdueData } from './reportOverdueData.js';
+import { updateOverdueData } from './updateOverdueData.js';
+
+/** The interfaces this platform serves. Adding one here is all the gateway needs. */
+export const API_HANDLERS: ApiHandler<never, unknown>[] = [
+  reportOverdueData,
+  queryOverdueData,
+  updateOverdueData,
+  queryReportResult,
+  queryEcAuthResult,
+] as ApiHandler<never, unknown>[];

@@ -1,0 +1,26 @@
+import type { QueryOverdueDataRequest, QueryOverdueDataResponse } from '@mdl/protocol';
+import { audit } from '../domain/audit.js';
+import { queryArrears } from '../domain/arrears.js';
+import { defineApi } from './types.js';
+
+/** ORG_MDL_002: items and `next`; the decision and its reasons go to the audit trail. */
+export const queryOverdueData = defineApi<QueryOverdueDataRequest, QueryOverdueDataResponse>({
+  code: 'ORG_MDL_002',
+  channelAllowed: true,
+  async handle({ platform, caller, requestId }, req) {
+    const r = await queryArrears(platform.db, platform.vault, caller, req, await platform.policy.get(), platform.now());
+    await audit(platform.db, {
+      actor_type: 'app',
+      actor_id: caller.appId,
+      org_id: caller.orgId,
+      subject_bidx: r.subject,
+      action: 'arrears.query',
+      target: req.businessType,
+      outcome: 'ok',
+      resp_code: '000000',
+      request_id: requestId,
+      detail: JSON.stringify({ next: r.decision.next, reasons: r.decision.reasons, unpaid: r.decision.unpaidCount }),
+    });
+    return r.response;
+  },
+});

@@ -1,0 +1,23 @@
+import type { InterfaceCode } from '@mdl/protocol';
+import type { Caller } from '../domain/credentials.js';
+import type { Platform } from '../platform.js';
+
+export interface CallContext {
+  platform: Platform;
+  caller: Caller;
+  requestId: string;
+  /** The business JSON exactly as received. */
+  plaintext: string;
+}
+
+/** One interface of the guide: the gateway has validated the payload against its schema before `handle`. */
+export interface ApiHandler<Req = never, Res = unknown> {
+  code: InterfaceCode;
+  /** Channel credentials (闽政通) may call only the interfaces that say so. */
+  channelAllowed: boolean;
+  handle(ctx: CallContext, payload: Req): Promise<Res>;
+}
+
+export function defineApi<Req, Res>(h: ApiHandler<Req, Res>): ApiHandler<Req, Res> {
+  return h;
+}

@@ -1,0 +1,47 @@
+import { randomUUID } from 'node:crypto';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { RespCode } from '@mdl/protocol';
+import { gatewayPlugin } from './gateway/plugin.js';
+import { unsignedReply } from './gateway/pipeline.js';
+import type { Platform } from './platform.js';
+import { webPlugin } from './web/plugin.js';
+
+/** Builds the HTTP application without listening, so tests can use inject(). */
+export async function buildApp(platform: Platform): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: platform.log as FastifyBaseLogger,
+    // One debug line per interface call comes from the gateway; Fastify's own two lines per request would
+    // dominate the log at booking-time load.
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: platform.config.bodyLimitBytes,
+    genReqId: (req) => {
+      const given = req.headers['x-request-id'];
+      return typeof given === 'string' && /^[\w.-]{1,64}$/.test(given) ? given : randomUUID();
+    },
+  });
+  // The gateway parses the envelope itself, so that malformed JSON still gets an enveloped reply.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', { parseAs: 'string' }, (_req, body, done) => done(null, body));
+  app.addHook('onSend', async (req, reply) => {
+    reply.header('x-request-id', req.id);
+  });
+
+  app.setNotFoundHandler((req, reply) => {
+    if (req.method === 'POST') return reply.type('application/json; charset=utf-8').send(unsignedReply(RespCode.BAD_PATH).envelope);
+    return reply.code(404).type('text/plain; charset=utf-8').send('页面不存在');
+  });
+  app.setErrorHandler((err: Error & { statusCode?: number; code?: string }, req, reply) => {
+    if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
+      return reply.type('application/json; charset=utf-8').send(unsignedReply(RespCode.INVALID_PARAM, '请求报文过大').envelope);
+    }
+    if (err.statusCode && err.statusCode < 500) {
+      return reply.type('application/json; charset=utf-8').send(unsignedReply(RespCode.INVALID_PARAM, '请求格式不正确').envelope);
+    }
+    req.log.error({ err, requestId: req.id }, 'unhandled error');
+    return reply.type('application/json; charset=utf-8').send(unsignedReply(RespCode.SYSTEM_ERROR, `系统错误，请求编号 ${req.id}`).envelope);
+  });
+
+  await app.register(gatewayPlugin, { platform });
+  await app.register(webPlugin, { platform });
+  return app;
+}

@@ -1,0 +1,85 @@
+import { parseArgs } from 'node:util';
+import type { Config } from '../config.js';
+import { createApp, listApps, rotateApp, setAppStatus, upsertInstitution } from '../domain/credentials.js';
+import { createLogger } from '../log.js';
+import { createPlatform } from '../platform.js';
+import type { Io } from './mdl.js';
+
+const HELP = `mdl apps — application credentials (appId + secret)
+
+  mdl apps create --org-id ID --org-name NAME --env test|prod [--notify-host HOST ...] [--json]
+  mdl apps create --channel --label NAME --env test|prod [--json]     a 闽政通-style channel credential (query only)
+  mdl apps list [--json]
+  mdl apps disable APP_ID [--json]
+  mdl apps rotate APP_ID [--json]     new secret, shown once
+
+The secret is printed once, at creation or rotation. Keep it like a password.`;
+
+export async function appsCommand(config: Config, args: string[], io: Io): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: {
+      'org-id': { type: 'string' },
+      'org-name': { type: 'string' },
+      env: { type: 'string' },
+      'notify-host': { type: 'string', multiple: true },
+      channel: { type: 'boolean' },
+      label: { type: 'string' },
+      json: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  const [sub, appIdArg] = positionals;
+  if (values.help || !sub) {
+    io.out(HELP);
+    return values.help ? 0 : 2;
+  }
+  const fail = (msg: string) => (io.err(`mdl apps ${sub}: ${msg}`), 2);
+  if (sub === 'create') {
+    if (values.env !== 'test' && values.env !== 'prod') return fail('--env must be test or prod');
+    if (!values.channel) {
+      if (!values['org-id'] || !/^[A-Za-z0-9]{1,12}$/.test(values['org-id'])) return fail('--org-id is required: the institution code, at most 12 letters or digits');
+      if (!values['org-name'] || [...values['org-name']].length > 40) return fail('--org-name is required, at most 40 characters');
+    }
+  } else if (sub === 'disable' || sub === 'rotate') {
+    if (!appIdArg) return fail('give the APP_ID');
+  } else if (sub !== 'list') {
+    return fail(`unknown subcommand\n\n${HELP}`);
+  }
+  const platform = await createPlatform(config, { queue: false, log: createLogger('warn') });
+  try {
+    const { db, vault } = platform;
+    switch (sub) {
+      case 'create': {
+        if (!values.channel) {
+          await upsertInstitution(db, { orgId: values['org-id']!, orgName: values['org-name']!, ...(values['notify-host'] ? { notifyHosts: values['notify-host'] } : {}) });
+        }
+        const r = await createApp(db, vault, { kind: values.channel ? 'channel' : 'institution', orgId: values['org-id'], env: values.env as 'test' | 'prod', label: values.label });
+        const out = { appId: r.appId, secret: r.secret, kind: values.channel ? 'channel' : 'institution', orgId: values['org-id'] ?? null, env: values.env };
+        io.out(values.json ? JSON.stringify(out) : `created ${out.kind} credential\n  appId:  ${r.appId}\n  secret: ${r.secret}\n(the secret is shown only now)`);
+        return 0;
+      }
+      case 'list': {
+        const rows = await listApps(db);
+        if (values.json) io.out(JSON.stringify(rows));
+        else if (rows.length === 0) io.out('no credentials yet: mdl apps create --help');
+        else for (const r of rows) io.out(`${r.app_id}  ${r.kind.padEnd(11)} ${(r.org_id ?? '-').padEnd(12)} ${r.env.padEnd(4)} ${r.status}`);
+        return 0;
+      }
+      case 'disable': {
+        const ok = await setAppStatus(db, appIdArg!, 'disabled');
+        io.out(values.json ? JSON.stringify({ appId: appIdArg, disabled: ok }) : ok ? `disabled ${appIdArg}` : `no credential ${appIdArg}`);
+        return ok ? 0 : 1;
+      }
+      case 'rotate': {
+        const secret = await rotateApp(db, vault, appIdArg!);
+        io.out(values.json ? JSON.stringify({ appId: appIdArg, secret: secret ?? null }) : secret ? `new secret for ${appIdArg}: ${secret}` : `no credential ${appIdArg}`);
+        return secret ? 0 : 1;
+      }
+    }
+    return 2;
+  } finally {
+    await platform.close();
+  }
+}

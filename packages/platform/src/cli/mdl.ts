@@ -1,0 +1,155 @@
+import { parseArgs } from 'node:util';
+import { ConfigError, loadConfig, type Config } from '../config.js';
+import { DatabaseBusyError, openDatabase } from '../db/database.js';
+import { migrate } from '../db/migrate.js';
+import { appsCommand } from './apps.js';
+import { runServer } from '../start/server.js';
+import { createPlatform, MasterKeyMismatchError } from '../platform.js';
+import { seedDemo, type DemoSummary } from '../demo.js';
+import { createLogger } from '../log.js';
+import { resendCallback } from '../jobs/callbacks.js';
+
+const HELP = `mdl — 福建省诊疗失信人员信息管理系统 (platform CLI)
+
+Usage: mdl <command> [options]
+
+Commands:
+  start              migrate, load demo data and serve (what \`npm start\` runs)
+  serve              serve the interfaces and pages (runs the jobs too on the embedded database)
+  worker             run background jobs only (batch processing, callbacks)
+  migrate            apply database migrations
+  demo               load demo institutions, credentials, persons and arrears
+  apps <sub>         credentials: create | list | disable | rotate  (mdl apps --help)
+  callbacks resend --batch ID   queue an ORG_002 callback again
+
+Options:
+  --json             machine-readable output
+  -h, --help         this help
+
+Settings come from the environment: PORT (8080), HOST (127.0.0.1), PUBLIC_URL, MDL_DATA_DIR (./data),
+DATABASE_URL (PostgreSQL; embedded PGlite when unset), REDIS_URL, MDL_MASTER_KEY (required with DATABASE_URL).
+`;
+
+export interface Io {
+  out(s: string): void;
+  err(s: string): void;
+}
+
+const stdio: Io = { out: (s) => process.stdout.write(s + '\n'), err: (s) => process.stderr.write(s + '\n') };
+
+export async function main(argv: string[], io: Io = stdio, env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  const [command, ...rest] = argv;
+  if (!command || command === '-h' || command === '--help' || command === 'help') {
+    io.out(HELP);
+    return command ? 0 : 1;
+  }
+  let config: Config;
+  try {
+    config = loadConfig(env);
+  } catch (e) {
+    io.err(`mdl: ${(e as Error).message}`);
+    return 2;
+  }
+  try {
+    switch (command) {
+      case 'migrate':
+        return await migrateCommand(config, rest, io);
+      case 'demo':
+        return await demoCommand(config, rest, io);
+      case 'apps':
+        return await appsCommand(config, rest, io);
+      case 'callbacks':
+        return await callbacksCommand(config, rest, io);
+      case 'serve':
+      case 'start':
+      case 'worker':
+        return await serveCommand(command, config, rest, io);
+      default:
+        io.err(`mdl: unknown command "${command}"\n\n${HELP}`);
+        return 2;
+    }
+  } catch (e) {
+    if (e instanceof DatabaseBusyError || e instanceof MasterKeyMismatchError || e instanceof ConfigError) {
+      io.err(`mdl: ${e.message}`);
+      return 1;
+    }
+    throw e;
+  }
+}
+
+async function migrateCommand(config: Config, args: string[], io: Io): Promise<number> {
+  const { values } = parseArgs({ args, options: { json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } });
+  if (values.help) return io.out('mdl migrate [--json]: apply database migrations'), 0;
+  const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, schema: config.dbSchema });
+  try {
+    const r = await migrate(database);
+    io.out(values.json ? JSON.stringify(r) : r.applied.length ? `applied: ${r.applied.join(', ')}` : 'database is up to date');
+    return 0;
+  } finally {
+    await database.close();
+  }
+}
+
+async function demoCommand(config: Config, args: string[], io: Io): Promise<number> {
+  const { values } = parseArgs({ args, options: { json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } });
+  if (values.help) return io.out('mdl demo [--json]: load demo data (idempotent)'), 0;
+  const platform = await createPlatform(config, { queue: false, log: createLogger('warn') });
+  try {
+    const demo = await seedDemo(platform);
+    io.out(values.json ? JSON.stringify(demo) : describeDemo(demo, config));
+    return 0;
+  } finally {
+    await platform.close();
+  }
+}
+
+async function callbacksCommand(config: Config, args: string[], io: Io): Promise<number> {
+  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { batch: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } });
+  if (values.help || positionals[0] !== 'resend' || !values.batch) {
+    io.out('mdl callbacks resend --batch ID [--json]: queue the ORG_002 callback of a processed batch again');
+    return values.help ? 0 : 2;
+  }
+  const platform = await createPlatform(config, { log: createLogger('warn') });
+  try {
+    const ok = await resendCallback(platform, Number(values.batch), 'cli');
+    io.out(values.json ? JSON.stringify({ queued: ok }) : ok ? `callback of batch ${values.batch} queued` : `batch ${values.batch} not found or not processed yet`);
+    return ok ? 0 : 1;
+  } finally {
+    await platform.close();
+  }
+}
+
+export function describeDemo(demo: DemoSummary, config: Config): string {
+  const p = demo.persons[0]!;
+  return [
+    `演示凭证 (test environment, SM4/SM3 or PLAIN):`,
+    `  appId:   ${demo.appId}`,
+    `  secret:  ${demo.secret}`,
+    `  orgId:   ${demo.orgId} (${demo.orgName})`,
+    `闽政通演示渠道凭证: appId ${demo.channelAppId}  secret ${demo.channelSecret}`,
+    `演示患者: ${p.userName}  idType 01  idNo ${p.idNo}  ehealthCardId ${p.ehealthCardId}`,
+    `Try: POST ${config.publicUrl}${config.apiPrefix}/qmdl/queryOverdueData (see README "Quick start")`,
+  ].join('\n');
+}
+
+async function serveCommand(command: 'serve' | 'start' | 'worker', config: Config, args: string[], io: Io): Promise<number> {
+  const { values } = parseArgs({ args, options: { help: { type: 'boolean', short: 'h' }, 'no-jobs': { type: 'boolean' } } });
+  if (values.help) {
+    io.out(`mdl ${command}${command === 'serve' ? ' [--no-jobs]' : ''}: ${command === 'worker' ? 'run background jobs' : 'serve the platform'} until SIGINT/SIGTERM`);
+    return 0;
+  }
+  return runServer(config, { mode: command, jobs: !values['no-jobs'], io });
+}
+
+const isMain = process.argv[1] && import.meta.url.endsWith('/cli/mdl.js');
+if (isMain || process.argv[1]?.endsWith('bin/mdl.js')) {
+  main(process.argv.slice(2)).then(
+    (code) => {
+      if (code !== 0 || !['serve', 'start', 'worker'].includes(process.argv[2] ?? '')) process.exitCode = code;
+    },
+    (e: unknown) => {
+      process.stderr.write(`mdl: ${(e as Error).stack ?? String(e)}\n`);
+      process.exitCode = 1;
+    },
+  );
+}

@@ -1,0 +1,124 @@
+import { residentIdCheckChar } from '@mdl/protocol';
+import type { ReportOverdueDataRequest } from '@mdl/protocol';
+import { createApp, upsertInstitution } from './domain/credentials.js';
+import { getOrRegisterPerson } from './domain/persons.js';
+import { processBatch } from './domain/processing.js';
+import type { Platform } from './platform.js';
+import { sm3Hex } from '@mdl/protocol';
+
+export const DEMO_APP_ID = 'APPDEMO350102000010000000000001';
+export const DEMO_CHANNEL_APP_ID = 'APPDEMOMZT00000000000000000000001';
+
+const INSTITUTIONS = [
+  { orgId: 'H35010200001', orgName: '福州市第一医院', region: '350100', paymentChannels: [{ kind: 'phone', label: '收费处电话', value: '0591-88880001' }, { kind: 'address', label: '门诊楼一层收费处', value: '福州市台江区达道路 190 号' }] },
+  { orgId: 'H35020300002', orgName: '厦门大学附属第一医院', region: '350200', paymentChannels: [{ kind: 'online', label: '线上缴费', value: 'https://example.invalid/pay' }] },
+  { orgId: 'H35050300003', orgName: '泉州市第一医院', region: '350500', paymentChannels: [{ kind: 'phone', label: '收费处电话', value: '0595-22270001' }] },
+];
+
+function rid(region: string, birth: string, seq: number): string {
+  const f = `${region}${birth}${String(seq).padStart(3, '0')}`;
+  return f + residentIdCheckChar(f);
+}
+
+export const DEMO_PERSONS = [
+  { idNo: rid('350102', '19900307', 123), userName: '林晓梅', mobilePhone: '13800000001' },
+  { idNo: rid('350203', '19851112', 456), userName: '陈建国', mobilePhone: '13800000002' },
+  { idNo: rid('350503', '20010520', 789), userName: '黄丽华', mobilePhone: '13800000003' },
+  { idNo: rid('350102', '19770101', 222), userName: '张伟', mobilePhone: '13800000004' },
+];
+
+function chinaTime(daysAgo: number): string {
+  const t = new Date(Date.now() - daysAgo * 86_400_000 + 8 * 3600_000).toISOString();
+  return `${t.slice(0, 10)} ${t.slice(11, 13)}:00:00`;
+}
+
+export interface DemoSummary {
+  appId: string;
+  secret: string;
+  orgId: string;
+  orgName: string;
+  channelAppId: string;
+  channelSecret: string;
+  persons: { idNo: string; idType: string; userName: string; ehealthCardId: string }[];
+  created: boolean;
+}
+
+/**
+ * Demo institutions, a test-environment credential, persons with cards, and arrears in several states.
+ * Idempotent: a second run finds what the first made and only reports it.
+ */
+export async function seedDemo(platform: Platform): Promise<DemoSummary> {
+  const { db, vault } = platform;
+  for (const i of INSTITUTIONS) await upsertInstitution(db, { ...i, notifyHosts: ['127.0.0.1', 'localhost'] });
+  let created = false;
+  const cred = async (appId: string, kind: 'institution' | 'channel', label: string) => {
+    const row = await db.selectFrom('app_credential').select('secret_enc').where('app_id', '=', appId).executeTakeFirst();
+    if (row) return vault.decrypt(row.secret_enc);
+    created = true;
+    return (await createApp(db, vault, { appId, kind, orgId: kind === 'institution' ? INSTITUTIONS[0]!.orgId : undefined, env: 'test', label })).secret;
+  };
+  const secret = await cred(DEMO_APP_ID, 'institution', '演示凭证');
+  const channelSecret = await cred(DEMO_CHANNEL_APP_ID, 'channel', '闽政通演示渠道');
+  const persons: DemoSummary['persons'] = [];
+  for (const p of DEMO_PERSONS) {
+    const { person } = await getOrRegisterPerson(db, vault, { idType: '01', ...p });
+    persons.push({ idNo: p.idNo, idType: '01', userName: p.userName, ehealthCardId: person.ehealth_card_id });
+  }
+  const plan: [number, number, string, string, number][] = [
+    // [person, institution, item, amount, days ago]
+    [0, 0, '诊查费', '25.00', 3],
+    [0, 1, '住院费', '1280.50', 20],
+    [1, 0, '诊查费', '18.00', 2],
+    [2, 2, '诊查费', '30.00', 1],
+    [2, 2, '检查费', '120.00', 1],
+    [2, 0, '诊查费', '25.00', 5],
+  ];
+  for (let inst = 0; inst < INSTITUTIONS.length; inst++) {
+    const org = INSTITUTIONS[inst]!;
+    const rows = plan.map((r, k) => ({ r, k })).filter(({ r }) => r[1] === inst);
+    if (rows.length === 0) continue;
+    const byPerson = new Map<number, typeof rows>();
+    for (const x of rows) byPerson.set(x.r[0], [...(byPerson.get(x.r[0]) ?? []), x]);
+    const payload: ReportOverdueDataRequest = {
+      orgId: org.orgId,
+      orgName: org.orgName,
+      notifyUrl: 'http://127.0.0.1/demo',
+      orgRequestId: `DEMO-${org.orgId}`,
+      unsettleList: [...byPerson.entries()].map(([pi, xs]) => ({
+        idNo: persons[pi]!.idNo,
+        idType: '01',
+        userName: persons[pi]!.userName,
+        ehealthCardId: persons[pi]!.ehealthCardId,
+        userType: '02',
+        itemList: xs.map(({ r, k }) => ({ orgTraceId: `DEMO-${k + 1}`, medType: r[2] === '住院费' ? '21' : '11', feeType: r[2] === '住院费' ? '02' : '01', itemName: r[2], amount: r[3], actualTime: chinaTime(r[4]) })),
+      })),
+    };
+    const plaintext = JSON.stringify(payload);
+    const inserted = await db
+      .insertInto('batch')
+      .values({
+        org_id: org.orgId,
+        org_request_id: payload.orgRequestId,
+        kind: 'REPORT',
+        app_id: DEMO_APP_ID,
+        payload_hash: sm3Hex(plaintext),
+        payload_enc: vault.encrypt(plaintext),
+        notify_url: payload.notifyUrl,
+        item_count: rows.length,
+        status: 'received',
+        // Demo data has no hospital listening: there is nothing to call back.
+        callback_status: 'delivered',
+        request_id: 'demo',
+        accepted_count: null,
+        rejected_count: null,
+        result_enc: null,
+        processed_at: null,
+        delivered_at: null,
+      })
+      .onConflict((oc) => oc.columns(['org_id', 'org_request_id']).doNothing())
+      .returning('id')
+      .executeTakeFirst();
+    if (inserted) await processBatch({ ...platform.processDeps, enqueueCallback: async () => {} }, inserted.id);
+  }
+  return { appId: DEMO_APP_ID, secret, orgId: INSTITUTIONS[0]!.orgId, orgName: INSTITUTIONS[0]!.orgName, channelAppId: DEMO_CHANNEL_APP_ID, channelSecret, persons, created };
+}

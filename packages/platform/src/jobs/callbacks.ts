@@ -1,0 +1,104 @@
+import type { CallbackRequest } from '@mdl/protocol';
+import { audit } from '../domain/audit.js';
+import { readResult } from '../domain/batches.js';
+import { callHospital } from '../outbound/hospital.js';
+import type { Platform } from '../platform.js';
+
+export class CallbackNotAccepted extends Error {
+  override name = 'CallbackNotAccepted';
+}
+
+/**
+ * One ORG_002 attempt for a processed batch, recorded whatever happens. Throws when the hospital did
+ * not confirm with state `success`, so the queue retries with backoff.
+ */
+export async function deliverCallback(platform: Platform, batchId: number, requestId: string | undefined): Promise<'delivered' | 'skipped'> {
+  const { db, vault } = platform;
+  const batch = await db.selectFrom('batch').selectAll().where('id', '=', batchId).executeTakeFirst();
+  if (!batch || batch.status !== 'done' || batch.callback_status === 'delivered') return 'skipped';
+  const [inst, app] = await Promise.all([
+    db.selectFrom('institution').select('org_name').where('org_id', '=', batch.org_id).executeTakeFirst(),
+    db.selectFrom('app_credential').select(['secret_enc', 'env']).where('app_id', '=', batch.app_id).executeTakeFirstOrThrow(),
+  ]);
+  const result = readResult(vault, batch)!;
+  const payload: CallbackRequest = {
+    orgId: batch.org_id,
+    orgName: inst?.org_name ?? '',
+    notifyType: batch.kind,
+    reportResultList: batch.kind === 'REPORT' ? result.persons : [],
+    updateResultList: batch.kind === 'UPDATE' ? result.persons : [],
+    extData: { orgRequestId: batch.org_request_id, accepted: result.accepted, rejected: result.rejected },
+  };
+  const attempt = batch.callback_attempts + 1;
+  const out = await callHospital(
+    db,
+    {
+      url: batch.notify_url,
+      appId: batch.app_id,
+      secret: vault.decrypt(app.secret_enc),
+      env: app.env,
+      payload,
+      timeoutMs: platform.config.callbackTimeoutMs,
+      action: 'callback.deliver',
+      orgId: batch.org_id,
+      requestId: requestId ?? batch.request_id,
+    },
+    platform.post,
+  );
+  const accepted = out.ok && out.payload?.state === 'success';
+  const detail = accepted ? 'success' : out.ok ? `hospital answered state=${String(out.payload?.state)} ${String(out.payload?.msg ?? '')}` : out.detail;
+  await db.transaction().execute(async (trx) => {
+    await trx
+      .insertInto('callback_attempt')
+      .values({
+        batch_id: batch.id,
+        attempt,
+        url: batch.notify_url.slice(0, 200),
+        duration_ms: out.durationMs,
+        http_status: out.httpStatus,
+        outcome: accepted ? 'delivered' : out.ok ? 'refused' : 'error',
+        detail: detail.slice(0, 500),
+        request_id: requestId ?? null,
+      })
+      .execute();
+    await trx
+      .updateTable('batch')
+      .set({ callback_attempts: attempt, ...(accepted ? { callback_status: 'delivered', delivered_at: new Date() } : {}) })
+      .where('id', '=', batch.id)
+      .execute();
+  });
+  if (!accepted) throw new CallbackNotAccepted(`callback for batch ${batch.id} not accepted: ${detail}`);
+  return 'delivered';
+}
+
+/** After the last retry: the batch shows as failed in the console, where an operator can resend. */
+export async function markCallbackFailed(platform: Platform, batchId: number): Promise<void> {
+  await platform.db.transaction().execute(async (trx) => {
+    const r = await trx.updateTable('batch').set({ callback_status: 'failed' }).where('id', '=', batchId).where('callback_status', '=', 'pending').executeTakeFirst();
+    if (Number(r.numUpdatedRows) === 0) return;
+    const b = await trx.selectFrom('batch').select(['org_id', 'org_request_id', 'callback_attempts']).where('id', '=', batchId).executeTakeFirstOrThrow();
+    await audit(trx, {
+      actor_type: 'system',
+      actor_id: 'platform',
+      org_id: b.org_id,
+      subject_bidx: null,
+      action: 'callback.failed',
+      target: b.org_request_id,
+      outcome: 'error',
+      resp_code: null,
+      request_id: null,
+      detail: `gave up after ${b.callback_attempts} attempts`,
+    });
+  });
+}
+
+/** Operator action: deliver again, whatever happened before. */
+export async function resendCallback(platform: Platform, batchId: number, operator: string): Promise<boolean> {
+  return platform.db.transaction().execute(async (trx) => {
+    const r = await trx.updateTable('batch').set({ callback_status: 'pending' }).where('id', '=', batchId).where('status', '=', 'done').returning(['org_id', 'org_request_id']).executeTakeFirst();
+    if (!r) return false;
+    await platform.jobs.send(platform.callbackJob, { batchId }, trx);
+    await audit(trx, { actor_type: 'operator', actor_id: operator, org_id: r.org_id, subject_bidx: null, action: 'callback.resend', target: r.org_request_id, outcome: 'ok', resp_code: null, request_id: null, detail: null });
+    return true;
+  });
+}

@@ -1,0 +1,127 @@
+import { assertSmAvailable } from '@mdl/protocol';
+import type { Kysely } from 'kysely';
+import type { Config } from './config.js';
+import { openDatabase, type Database } from './db/database.js';
+import { migrate } from './db/migrate.js';
+import type { DB } from './db/schema.js';
+import type { AcceptDeps } from './domain/batches.js';
+import { CredentialCache } from './domain/credentials.js';
+import { PolicyStore } from './domain/eligibility.js';
+import type { ProcessDeps } from './domain/processing.js';
+import { MemoryState, RedisState, type SharedState } from './gateway/shared-state.js';
+import { CallbackDeadJob, ProcessBatchDeadJob, ProcessBatchJob, deliverCallbackJob, type BatchJobData } from './jobs/definitions.js';
+import { JobQueue, type JobType } from './jobs/queue.js';
+import { startWorkers } from './jobs/workers.js';
+import { createLogger, type Logger } from './log.js';
+import { Metrics } from './metrics.js';
+import { fetchPost, type HttpPost } from './outbound/hospital.js';
+import { Vault } from './vault.js';
+
+/** Everything a request, a job or a CLI command needs, built once per process. */
+export interface Platform {
+  config: Config;
+  log: Logger;
+  database: Database;
+  db: Kysely<DB>;
+  vault: Vault;
+  credentials: CredentialCache;
+  policy: PolicyStore;
+  shared: SharedState;
+  jobs: JobQueue;
+  callbackJob: JobType<BatchJobData>;
+  acceptDeps: AcceptDeps;
+  processDeps: ProcessDeps;
+  metrics: Metrics;
+  post: HttpPost;
+  now: () => number;
+  /** Set while shutting down: new interface calls get 000003. */
+  draining: boolean;
+  close(): Promise<void>;
+}
+
+export interface PlatformOptions {
+  log?: Logger;
+  post?: HttpPost;
+  now?: () => number;
+  /** Start pg-boss workers in this process (serve on the embedded default, worker, tests). */
+  workers?: boolean;
+  /** Start the job queue at all (false for CLI commands that only touch tables). */
+  queue?: boolean;
+  pollingIntervalSeconds?: number;
+}
+
+export class MasterKeyMismatchError extends Error {
+  override name = 'MasterKeyMismatchError';
+}
+
+export async function createPlatform(config: Config, opts: PlatformOptions = {}): Promise<Platform> {
+  assertSmAvailable();
+  const log = opts.log ?? createLogger(config.logLevel);
+  const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, schema: config.dbSchema });
+  const cleanups: (() => Promise<void>)[] = [() => database.close()];
+  const closeAll = async () => {
+    for (const c of cleanups.reverse()) await c().catch((err) => log.warn({ err }, 'error while closing'));
+  };
+  try {
+    await migrate(database);
+    const vault = new Vault(config.masterKey);
+    await checkMasterKey(database.db, vault);
+    const shared: SharedState = config.redisUrl ? new RedisState(config.redisUrl, `mdl:${config.dbSchema}:`) : new MemoryState();
+    if (shared instanceof RedisState) await shared.ping();
+    cleanups.push(() => shared.close());
+    const bossSchema = config.dbSchema === 'public' ? 'pgboss' : `${config.dbSchema}_jobs`;
+    const jobs = new JobQueue(database, bossSchema, log);
+    const callbackJob = deliverCallbackJob(config);
+    const now = opts.now ?? Date.now;
+    const db = database.db;
+    const platform: Platform = {
+      config,
+      log,
+      database,
+      db,
+      vault,
+      credentials: new CredentialCache(db, vault),
+      policy: new PolicyStore(db),
+      shared,
+      jobs,
+      callbackJob,
+      acceptDeps: {
+        db,
+        vault,
+        enqueue: async (trx, batchId) => void (await jobs.send(ProcessBatchJob, { batchId }, trx)),
+      },
+      processDeps: {
+        db,
+        vault,
+        now,
+        enqueueCallback: async (trx, batchId) => void (await jobs.send(callbackJob, { batchId }, trx)),
+      },
+      metrics: new Metrics(),
+      post: opts.post ?? fetchPost,
+      now,
+      draining: false,
+      close: closeAll,
+    };
+    if (opts.queue !== false) {
+      await jobs.start([ProcessBatchDeadJob, ProcessBatchJob, CallbackDeadJob, callbackJob]);
+      cleanups.push(() => jobs.stop());
+      if (opts.workers) await startWorkers(platform, { pollingIntervalSeconds: opts.pollingIntervalSeconds ?? 0.5 });
+    }
+    return platform;
+  } catch (e) {
+    await closeAll();
+    throw e;
+  }
+}
+
+/**
+ * Data encrypted under one master key is unreadable under another; refuse to start rather than write
+ * a mix. The first start records the key's fingerprint.
+ */
+async function checkMasterKey(db: Kysely<DB>, vault: Vault): Promise<void> {
+  await db.insertInto('setting').values({ key: 'master_key_fingerprint', value: vault.fingerprint }).onConflict((oc) => oc.column('key').doNothing()).execute();
+  const row = await db.selectFrom('setting').select('value').where('key', '=', 'master_key_fingerprint').executeTakeFirstOrThrow();
+  if (row.value !== vault.fingerprint) {
+    throw new MasterKeyMismatchError('MDL_MASTER_KEY does not match the key this database was created with; refusing to start.');
+  }
+}

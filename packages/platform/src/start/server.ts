@@ -1,0 +1,37 @@
+import { buildApp } from '../app.js';
+import type { Io } from '../cli/mdl.js';
+import type { Config } from '../config.js';
+import { describeDemo } from '../cli/mdl.js';
+import { seedDemo } from '../demo.js';
+import { createPlatform } from '../platform.js';
+
+/**
+ * Runs until SIGINT/SIGTERM. On a signal, new interface calls get 000003 while calls in flight finish,
+ * then workers stop and the database closes.
+ */
+export async function runServer(config: Config, opts: { mode: 'serve' | 'start' | 'worker'; jobs: boolean; io: Io }): Promise<number> {
+  const embedded = !config.databaseUrl;
+  // On the embedded database only one process may open the files, so the server runs the jobs too.
+  const workers = opts.mode === 'worker' || (opts.jobs && (embedded || opts.mode === 'start'));
+  const platform = await createPlatform(config, { workers });
+  const app = opts.mode === 'worker' ? undefined : await buildApp(platform);
+  let demo: Awaited<ReturnType<typeof seedDemo>> | undefined;
+  if (opts.mode === 'start') demo = await seedDemo(platform);
+  if (app) await app.listen({ port: config.port, host: config.host });
+  const where = embedded ? `embedded PGlite in ${config.dataDir}` : 'PostgreSQL (DATABASE_URL)';
+  if (app) opts.io.out(`福建省诊疗失信人员信息管理系统 listening on ${config.publicUrl} (${where}${workers ? ', jobs running' : ''})`);
+  else opts.io.out(`mdl worker running jobs on ${where}`);
+  if (demo) opts.io.out(describeDemo(demo, config));
+  await new Promise<void>((resolve) => {
+    const stop = (signal: string) => {
+      platform.log.info({ signal }, 'shutting down');
+      platform.draining = true;
+      resolve();
+    };
+    process.once('SIGINT', () => stop('SIGINT'));
+    process.once('SIGTERM', () => stop('SIGTERM'));
+  });
+  await app?.close();
+  await platform.close();
+  return 0;
+}

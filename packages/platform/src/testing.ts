@@ -1,0 +1,83 @@
+import { randomBytes } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
+import type { FastifyInstance } from 'fastify';
+import pg from 'pg';
+import { buildApp } from './app.js';
+import { loadConfig, type Config } from './config.js';
+import { createApp, upsertInstitution } from './domain/credentials.js';
+import { createLogger } from './log.js';
+import { createPlatform, type Platform, type PlatformOptions } from './platform.js';
+
+/**
+ * A whole platform for tests: in-memory PGlite by default, or a fresh schema in the PostgreSQL at
+ * DATABASE_URL (and Redis at REDIS_URL) when set, so the same tests run on both.
+ */
+export interface TestPlatform {
+  platform: Platform;
+  app: FastifyInstance;
+  /** Set after listen(). */
+  url: string;
+  listen(): Promise<string>;
+  close(): Promise<void>;
+}
+
+export async function startTestPlatform(overrides: Partial<Config> = {}, opts: PlatformOptions = {}): Promise<TestPlatform> {
+  const databaseUrl = process.env.DATABASE_URL || undefined;
+  const schema = databaseUrl ? `t_${randomBytes(6).toString('hex')}` : 'public';
+  const config = loadConfig(
+    {},
+    {
+      dataDir: 'memory://',
+      databaseUrl,
+      redisUrl: process.env.REDIS_URL || undefined,
+      dbSchema: schema,
+      masterKey: randomBytes(16).toString('hex'),
+      callbackRetryDelaySeconds: 1,
+      callbackRetryLimit: 3,
+      callbackTimeoutMs: 3000,
+      logLevel: process.env.MDL_TEST_LOG_LEVEL ?? 'silent',
+      ...overrides,
+    },
+  );
+  const platform = await createPlatform(config, { workers: true, log: createLogger(config.logLevel), ...opts });
+  const app = await buildApp(platform);
+  const t: TestPlatform = {
+    platform,
+    app,
+    url: '',
+    async listen() {
+      await app.listen({ port: 0, host: '127.0.0.1' });
+      t.url = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
+      return t.url;
+    },
+    async close() {
+      await app.close();
+      await platform.close();
+      if (databaseUrl) {
+        const c = new pg.Client({ connectionString: databaseUrl });
+        await c.connect();
+        await c.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE; DROP SCHEMA IF EXISTS "${schema}_jobs" CASCADE`);
+        await c.end();
+      }
+    },
+  };
+  return t;
+}
+
+export interface TestInstitution {
+  orgId: string;
+  orgName: string;
+  appId: string;
+  secret: string;
+}
+
+export async function addInstitution(
+  platform: Platform,
+  orgId: string,
+  opts: { orgName?: string; env?: 'test' | 'prod'; notifyHosts?: string[]; endpointUrl?: string } = {},
+): Promise<TestInstitution> {
+  const orgName = opts.orgName ?? `测试医院${orgId.slice(-4)}`;
+  await upsertInstitution(platform.db, { orgId, orgName, notifyHosts: opts.notifyHosts ?? ['127.0.0.1'], endpointUrl: opts.endpointUrl });
+  const { appId, secret } = await createApp(platform.db, platform.vault, { kind: 'institution', orgId, env: opts.env ?? 'prod' });
+  return { orgId, orgName, appId, secret };
+}

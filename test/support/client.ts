@@ -1,0 +1,20 @@
+import { SIGN_VERSION, SIGN_VERSION_HEADER, openReply, sealRequest, type Envelope } from '@mdl/protocol';
+
+/** A bare-bones signed caller for tests: real HTTP, real envelope, reply verified. */
+export async function call(
+  baseUrl: string,
+  path: string,
+  appId: string,
+  secret: string,
+  payload: unknown,
+): Promise<{ respCode: string; respMsg: string; payload: Record<string, unknown> | undefined; envelope: Envelope }> {
+  const env = sealRequest(payload, { appId, secret });
+  const res = await fetch(baseUrl + path, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json; charset=utf-8', [SIGN_VERSION_HEADER]: SIGN_VERSION },
+    body: JSON.stringify(env),
+  });
+  const body = (await res.json()) as Envelope;
+  const reply = openReply(body, secret, { allowPlain: false });
+  return { ...reply, envelope: body };
+}

@@ -1,0 +1,26 @@
+import { residentIdCheckChar } from '@mdl/protocol';
+
+/** A valid resident ID number (GB 11643) from a region, a birth date and a sequence number. */
+export function residentId(region: string, birth: string, seq: number): string {
+  const first17 = `${region}${birth}${String(seq).padStart(3, '0')}`;
+  return first17 + residentIdCheckChar(first17);
+}
+
+/** China time, `daysAgo` days before now, in the guide's format. */
+export function chinaTime(daysAgo = 0): string {
+  const t = new Date(Date.now() - daysAgo * 86_400_000 + 8 * 3600_000).toISOString();
+  return `${t.slice(0, 10)} ${t.slice(11, 19)}`;
+}
+
+/** Polls until `check` stops throwing: for effects that land a moment after the event a test saw. */
+export async function eventually<T>(check: () => Promise<T>, timeoutMs = 10_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      return await check();
+    } catch (e) {
+      if (Date.now() > deadline) throw e;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+}
