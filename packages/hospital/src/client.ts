@@ -10,30 +10,13 @@ import {
   sealRequest,
   validate,
 } from '@mdl/protocol';
-import type {
-  AcceptResponse,
-  GenAuthUrlRequest,
-  GenAuthUrlResponse,
-  GetIntoMdlUrlRequest,
-  GetIntoMdlUrlResponse,
-  QueryAuthResultRequest,
-  QueryAuthResultResponse,
-  QueryEcAuthResultRequest,
-  QueryEcAuthResultResponse,
-  QueryOverdueDataRequest,
-  QueryOverdueDataResponse,
-  QueryReportResultRequest,
-  QueryReportResultResponse,
-  ReportOverdueDataRequest,
-  UnsettledPerson,
-  UpdateOverdueDataRequest,
-  VerifyQrCodeRequest,
-  VerifyQrCodeResponse,
-} from '@mdl/protocol';
+import type { AcceptResponse, Infer, ReportOverdueDataRequest, UnsettledPerson } from '@mdl/protocol';
 import { type OrgInfo, type PersonUpdate, itemCount, planReport, planUpdates } from './batching.js';
 import { ConnectionError, InvalidRequestError, PlatformError, errorForCode } from './errors.js';
 
 export type PlatformInterface = Exclude<keyof typeof INTERFACES, 'ORG_001' | 'ORG_002'>;
+export type RequestOf<C extends PlatformInterface> = Infer<(typeof INTERFACES)[C]['request']>;
+export type ResponseOf<C extends PlatformInterface> = Infer<(typeof INTERFACES)[C]['response']>;
 
 export interface PlatformClientOptions {
   /** Platform address including any path prefix, e.g. `https://mdl.example.gov.cn/api`. */
@@ -114,32 +97,19 @@ export class PlatformClient {
     this.random = opts.random ?? Math.random;
   }
 
-  reportOverdueData(params: ReportOverdueDataRequest, options?: CallOptions): Promise<AcceptResponse> {
-    return this.call('ORG_MDL_001', params, options) as Promise<AcceptResponse>;
-  }
-  queryOverdueData(params: QueryOverdueDataRequest, options?: CallOptions): Promise<QueryOverdueDataResponse> {
-    return this.call('ORG_MDL_002', params, options) as Promise<QueryOverdueDataResponse>;
-  }
-  updateOverdueData(params: UpdateOverdueDataRequest, options?: CallOptions): Promise<AcceptResponse> {
-    return this.call('ORG_MDL_003', params, options) as Promise<AcceptResponse>;
-  }
-  getIntoMdlUrl(params: GetIntoMdlUrlRequest, options?: CallOptions): Promise<GetIntoMdlUrlResponse> {
-    return this.call('ORG_MDL_004', params, options) as Promise<GetIntoMdlUrlResponse>;
-  }
-  queryReportResult(params: QueryReportResultRequest, options?: CallOptions): Promise<QueryReportResultResponse> {
-    return this.call('ORG_MDL_005', params, options) as Promise<QueryReportResultResponse>;
-  }
-  genAuthUrl(params: GenAuthUrlRequest, options?: CallOptions): Promise<GenAuthUrlResponse> {
-    return this.call('ORG_EHC_001', params, options) as Promise<GenAuthUrlResponse>;
-  }
-  queryAuthResult(params: QueryAuthResultRequest, options?: CallOptions): Promise<QueryAuthResultResponse> {
-    return this.call('ORG_EHC_002', params, options) as Promise<QueryAuthResultResponse>;
-  }
-  verifyQrCode(params: VerifyQrCodeRequest, options?: CallOptions): Promise<VerifyQrCodeResponse> {
-    return this.call('ORG_EHC_003', params, options) as Promise<VerifyQrCodeResponse>;
-  }
-  queryEcAuthResult(params: QueryEcAuthResultRequest, options?: CallOptions): Promise<QueryEcAuthResultResponse> {
-    return this.call('ORG_EHC_004', params, options) as Promise<QueryEcAuthResultResponse>;
+  // One method per interface; parameter and result types come from the protocol package's schemas.
+  readonly reportOverdueData = this.method('ORG_MDL_001');
+  readonly queryOverdueData = this.method('ORG_MDL_002');
+  readonly updateOverdueData = this.method('ORG_MDL_003');
+  readonly getIntoMdlUrl = this.method('ORG_MDL_004');
+  readonly queryReportResult = this.method('ORG_MDL_005');
+  readonly genAuthUrl = this.method('ORG_EHC_001');
+  readonly queryAuthResult = this.method('ORG_EHC_002');
+  readonly verifyQrCode = this.method('ORG_EHC_003');
+  readonly queryEcAuthResult = this.method('ORG_EHC_004');
+
+  private method<C extends PlatformInterface>(code: C) {
+    return (params: RequestOf<C>, options?: CallOptions): Promise<ResponseOf<C>> => this.call(code, params, options) as Promise<ResponseOf<C>>;
   }
 
   /**
@@ -198,10 +168,8 @@ export class PlatformClient {
     }
   }
 
-  /** Exponential with "equal jitter": never below half the step, so retries cannot bunch at zero. */
   private backoff(attempt: number): number {
-    const step = Math.min(this.retryMaxMs, this.retryBaseMs * 2 ** attempt);
-    return Math.round(step / 2 + (this.random() * step) / 2);
+    return backoffDelay(attempt, this.retryBaseMs, this.retryMaxMs, this.random);
   }
 
   private async attempt(code: PlatformInterface, params: object, options: CallOptions): Promise<Record<string, unknown>> {
@@ -261,6 +229,18 @@ export class PlatformClient {
     if (issue) throw new PlatformError(RespCode.EXTERNAL, `平台应答格式不符: ${issue.path} ${issue.message}`);
     return payload;
   }
+}
+
+/** Exponential with "equal jitter": never below half the step, so retries cannot bunch at zero. */
+export function backoffDelay(attempt: number, baseMs: number, capMs: number, random: () => number = Math.random): number {
+  const step = Math.min(capMs, baseMs * 2 ** Math.min(attempt, 30));
+  return Math.round(step / 2 + (random() * step) / 2);
+}
+
+/** Whether an ORG_MDL_005 answer carries the final result (the platform says `extData.status: processing` until then). */
+export function resultReady(r: { reportResultList?: unknown[]; extData?: Record<string, unknown> }): boolean {
+  const status = r.extData?.status;
+  return status === undefined ? (r.reportResultList?.length ?? 0) > 0 : status === 'done';
 }
 
 /** Validates a request locally so a bad amount or date is caught before anything is sent. */

@@ -11,10 +11,10 @@ import type { AddressInfo } from 'node:net';
 import { INTERFACES, MdlError } from '@mdl/protocol';
 import type { CallbackRequest, GetOverdueResultRequest, UnsettledPerson } from '@mdl/protocol';
 import { type OrgInfo, type PersonUpdate, planReport, planUpdates, traceIdsOf } from './batching.js';
-import { PlatformClient, type PlatformClientOptions, type PlatformInterface, checkRequest } from './client.js';
+import { PlatformClient, type PlatformClientOptions, type PlatformInterface, checkRequest, resultReady } from './client.js';
 import { CsvError, reportRowsToPersons } from './csv.js';
 import { PlatformError } from './errors.js';
-import { type OverdueState, callbackRequestId, createHospitalListener, readBody, resultReady, sendJson } from './handlers.js';
+import { type OverdueState, callbackRequestId, createHospitalListener, readBody, sendJson } from './handlers.js';
 import { Outbox } from './outbox.js';
 
 export interface FrontendOptions {

@@ -45,12 +45,6 @@ export function callbackRequestId(req: CallbackRequest): string | undefined {
   return req.orgRequestId || (typeof ext === 'string' && ext ? ext : undefined);
 }
 
-/** Whether an ORG_MDL_005 answer carries the final result (the platform says `extData.status: processing` until then). */
-export function resultReady(r: { reportResultList?: unknown[]; extData?: Record<string, unknown> }): boolean {
-  const status = r.extData?.status;
-  return status === undefined ? (r.reportResultList?.length ?? 0) > 0 : status === 'done';
-}
-
 /** Which endpoint a request path is for; any prefix before the guide's suffix is allowed. */
 export function endpointOf(path: string): 'ORG_001' | 'ORG_002' | undefined {
   const p = path.split('?')[0]!.replace(/\/+$/, '');

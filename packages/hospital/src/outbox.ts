@@ -7,7 +7,7 @@
 import { join } from 'node:path';
 import type { ReportOverdueDataRequest, ResultPerson, UpdateOverdueDataRequest } from '@mdl/protocol';
 import { traceIdsOf } from './batching.js';
-import type { PlatformClient } from './client.js';
+import { type PlatformClient, backoffDelay } from './client.js';
 import { PlatformError } from './errors.js';
 import { JsonLinesLog } from './store.js';
 
@@ -144,8 +144,7 @@ export class Outbox {
           continue;
         }
         await this.record({ t: 'attempt', id: next.id, error: msg });
-        const step = Math.min(cap, base * 2 ** Math.min(failures++, 20));
-        const delay = Math.round(step / 2 + (Math.random() * step) / 2);
+        const delay = backoffDelay(failures++, base, cap);
         opts.onEvent?.(`批次 ${next.id} 发送失败, ${delay} ms 后重试: ${msg}`);
         await this.sleep(delay, opts.signal);
       }

@@ -10,10 +10,10 @@
 import { readFile } from 'node:fs/promises';
 import type { CallbackRequest, ResultItem, ResultPerson, UnsettledPerson } from '@mdl/protocol';
 import { type OrgInfo, planReport, traceIdsOf } from './batching.js';
-import { type PlatformClient, checkRequest } from './client.js';
+import { type PlatformClient, checkRequest, resultReady } from './client.js';
 import { parseReportCsv, reportRowsToPersons } from './csv.js';
 import { PlatformError } from './errors.js';
-import { callbackRequestId, resultReady } from './handlers.js';
+import { callbackRequestId } from './handlers.js';
 import { nextRunAt, previousChinaDay } from './schedule.js';
 import { JsonDocument } from './store.js';
 

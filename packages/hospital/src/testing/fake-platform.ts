@@ -17,6 +17,7 @@ import {
   validate,
 } from '@mdl/protocol';
 import type { Envelope, ReportOverdueDataRequest, ResultPerson, UpdateOverdueDataRequest } from '@mdl/protocol';
+import { readBody } from '../handlers.js';
 
 export type Fault =
   | { pass: true }
@@ -171,14 +172,13 @@ export async function startFakePlatform(opts: FakePlatformOptions): Promise<Fake
 
   async function handle(req: IncomingMessage): Promise<{ status: number; body: unknown } | 'drop'> {
     const path = new URL(req.url ?? '/', 'http://x').pathname;
-    const chunks: Buffer[] = [];
-    for await (const c of req) chunks.push(c as Buffer);
+    const text = await readBody(req);
     const fault = nextFault(path);
     if (fault && 'drop' in fault) return 'drop';
     if (fault && 'http' in fault) return { status: fault.http, body: { error: 'injected' } };
     let env: Envelope;
     try {
-      env = JSON.parse(Buffer.concat(chunks).toString('utf8')) as Envelope;
+      env = JSON.parse(text) as Envelope;
     } catch {
       return { status: 200, body: { respCode: RespCode.INVALID_PARAM, respMsg: '报文不是 JSON' } };
     }
