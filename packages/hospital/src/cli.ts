@@ -167,6 +167,7 @@ const serve: Command = {
     'state-hook': { type: 'string', help: 'ORG_001 院内状态接口 URL (POST {orgId,orgTraceId,traceId} → {state})' },
     'state-table': { type: 'string', help: 'ORG_001 院内状态表 JSON 文件 ({"机构跟踪号":"1"}, 未列出的视为欠费)' },
     'callback-hook': { type: 'string', help: '把平台回调结果转发给 HIS 的 URL (可选)' },
+    'local-token': { type: 'string', env: 'MDL_LOCAL_TOKEN', help: '本地接口访问令牌 (设置后 HIS 须带 Authorization: Bearer 令牌)' },
     'allow-plain': { type: 'boolean', help: '允许 PLAIN 明文 (仅测试环境)' },
     ...PLATFORM_OPTIONS,
     ...ORG_OPTIONS,
@@ -180,7 +181,7 @@ const serve: Command = {
       dataDir: a.need('data-dir'),
       localHost: a.need('local-host'), localPort: Number(a.need('local-port')),
       platformHost: a.need('host'), platformPort: Number(a.need('port')),
-      stateHook: a.get('state-hook'), stateTable: a.get('state-table'), callbackHook: a.get('callback-hook'),
+      stateHook: a.get('state-hook'), stateTable: a.get('state-table'), callbackHook: a.get('callback-hook'), localToken: a.get('local-token'),
       allowPlain: a.values['allow-plain'] === true,
       log: (m) => say(`${new Date().toISOString()} ${m}`),
     });

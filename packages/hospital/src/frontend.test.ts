@@ -123,6 +123,17 @@ describe('front-end service (前置机)', () => {
     }
   });
 
+  it('requires the local token when one is set', async () => {
+    const guarded = await startFrontend({ platform: { baseUrl: fake.url, appId, secret }, org: { orgId, orgName }, dataDir: join(dir, 'guarded'), localPort: 0, platformHost: '127.0.0.1', platformPort: 0, stateTable: table, localToken: 's3cret-token' });
+    try {
+      assert.equal((await fetch(`${guarded.localUrl}/local/health`)).status, 401);
+      assert.equal((await fetch(`${guarded.localUrl}/local/health`, { headers: { authorization: 'Bearer wrong-token!' } })).status, 401);
+      assert.equal((await fetch(`${guarded.localUrl}/local/health`, { headers: { authorization: 'Bearer s3cret-token' } })).status, 200);
+    } finally {
+      await guarded.close();
+    }
+  });
+
   it('answers the platform ORG_001 from the state table', async () => {
     const ask = async (orgTraceId: string) => {
       const env = sealRequest({ orgId, orgTraceId }, { appId, secret });

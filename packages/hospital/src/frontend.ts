@@ -5,6 +5,7 @@
  *    outbox status;
  *  - the platform endpoints ORG_001/ORG_002 (signed and encrypted), reachable by the platform.
  */
+import { timingSafeEqual } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -30,6 +31,8 @@ export interface FrontendOptions {
   stateHook?: string;
   /** ... or a JSON file `{ "<orgTraceId>": "1", ... }`; items not listed are still unpaid (0). */
   stateTable?: string;
+  /** When set, the local API requires `Authorization: Bearer <token>` (for a 前置机 reachable from the HIS network). */
+  localToken?: string;
   /** Where to forward ORG_002 results as plain JSON (optional; they are also kept in the outbox). */
   callbackHook?: string;
   allowPlain?: boolean;
@@ -88,7 +91,7 @@ export async function startFrontend(opts: FrontendOptions): Promise<Frontend> {
   const org: OrgInfo = { ...opts.org, notifyUrl: opts.org.notifyUrl ?? `${platformUrl}${INTERFACES.ORG_002.path}` };
 
   const localServer = createServer((req, res) => {
-    handleLocal(req, res, { org, outbox, client }).catch((e: unknown) => {
+    handleLocal(req, res, { org, outbox, client, token: opts.localToken }).catch((e: unknown) => {
       if (e instanceof HttpError) return sendJson(res, e.status, { error: e.message, ...e.extra });
       if (e instanceof PlatformError) return sendJson(res, 502, { error: e.message, respCode: e.respCode });
       log(`本地接口异常: ${e instanceof Error ? e.stack : String(e)}`);
@@ -129,10 +132,19 @@ async function listen(server: Server, host: string, port: number): Promise<strin
   return `http://${shown}:${a.port}`;
 }
 
+function tokenMatches(header: string | undefined, token: string): boolean {
+  const got = Buffer.from(header?.replace(/^Bearer\s+/i, '') ?? '');
+  const want = Buffer.from(token);
+  return got.length === want.length && timingSafeEqual(got, want);
+}
+
+/** A night's report from a large hospital can run to megabytes; the platform-facing endpoints keep the 1 MB limit. */
+const LOCAL_BODY_LIMIT = 64 << 20;
+
 async function jsonBody(req: IncomingMessage): Promise<Record<string, unknown>> {
   let v: unknown;
   try {
-    v = JSON.parse(await readBody(req));
+    v = JSON.parse(await readBody(req, LOCAL_BODY_LIMIT));
   } catch {
     throw new HttpError(400, '请求体不是 JSON');
   }
@@ -140,8 +152,9 @@ async function jsonBody(req: IncomingMessage): Promise<Record<string, unknown>> 
   return v as Record<string, unknown>;
 }
 
-async function handleLocal(req: IncomingMessage, res: ServerResponse, ctx: { org: OrgInfo; outbox: Outbox; client: PlatformClient }): Promise<void> {
+async function handleLocal(req: IncomingMessage, res: ServerResponse, ctx: { org: OrgInfo; outbox: Outbox; client: PlatformClient; token?: string }): Promise<void> {
   const url = new URL(req.url ?? '/', 'http://local');
+  if (ctx.token && !tokenMatches(req.headers.authorization, ctx.token)) throw new HttpError(401, '缺少或错误的 Authorization: Bearer 令牌');
   const route = url.pathname.replace(/^\/local\//, '');
   if (req.method === 'GET' && route === 'outbox') {
     const status = url.searchParams.get('status');
