@@ -1,28 +1,13 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { UnsettledPerson } from '@mdl/protocol';
+import { makePersons } from './testing/fixtures.js';
 import { ConnectionError, InvalidRequestError, PermissionError, PlatformClient, RateLimitError, SignatureError } from './index.js';
 import { type FakePlatform, startFakePlatform } from './testing/fake-platform.js';
 
 const appId = 'HOSPAPP0001';
 const secret = 'HospitalSecret-0123456789abcdefXYZ';
 const org = { orgId: 'H35010200001', orgName: '福州市第一医院', notifyUrl: 'http://127.0.0.1:9/umdl/callback' };
-
-/** `n` patients with `per` items each; real-name ids are not needed for batching. */
-export function makePersons(n: number, per = 1, prefix = 'T'): UnsettledPerson[] {
-  return Array.from({ length: n }, (_, p) => ({
-    userType: '01',
-    userName: `患者${p}`,
-    itemList: Array.from({ length: per }, (_, i) => ({
-      orgTraceId: `${prefix}${p}-${i}`,
-      medType: '11',
-      feeType: '01',
-      itemName: '诊查费',
-      amount: '25.00',
-      actualTime: '2026-11-24 09:15:00',
-    })),
-  }));
-}
 
 describe('PlatformClient', () => {
   let fake: FakePlatform;

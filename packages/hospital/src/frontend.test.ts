@@ -72,6 +72,7 @@ describe('front-end service (前置机)', () => {
     await fe.close();
     fe = await start(port);
     assert.deepEqual(fe.outbox.list().map((e) => e.status), ['pending', 'pending']);
+    assert.ok(fe.outbox.list()[0]!.attempts > 0, 'attempts survive the restart');
     const again = await postJson(`${fe.localUrl}/local/report`, { rows });
     assert.deepEqual((again.body.batches as { created: boolean }[]).map((b) => b.created), [false, false], 'the same submission is not queued twice');
 
@@ -90,9 +91,13 @@ describe('front-end service (前置机)', () => {
 
   it('queues an update and forwards queries', async () => {
     const item = fake.items.get('F-3')!;
-    const u = await postJson(`${fe!.localUrl}/local/update`, { userName: '患者3', itemList: [{ orgTraceId: 'F-3', traceId: item.traceId, state: '1' }] });
+    // traceId may be left out: the 前置机 knows it from the report's result.
+    const u = await postJson(`${fe!.localUrl}/local/update`, { userName: '患者3', itemList: [{ orgTraceId: 'F-3', state: '1' }] });
     assert.equal(u.status, 202);
     await until('the update', () => fake.items.get('F-3')!.state === '1');
+    const unknown = await postJson(`${fe!.localUrl}/local/update`, { itemList: [{ orgTraceId: 'NOPE', state: '1' }] });
+    assert.equal(unknown.status, 400);
+    assert.match(String(unknown.body.error), /traceId/);
     const q = await postJson(`${fe!.localUrl}/local/query`, { businessType: '01101', idNo: item.idNo, idType: '01', userName: item.userName, ehealthCardId: `EHC${item.idNo}` });
     assert.equal(q.status, 200);
     assert.equal(q.body.next, '1');

@@ -171,7 +171,7 @@ async function handleLocal(req: IncomingMessage, res: ServerResponse, ctx: { org
   const body = await jsonBody(req);
 
   if (route === 'report' || route === 'update') {
-    const plan = route === 'report' ? planReport(reportPersons(body), ctx.org) : planUpdates(updateList(body), ctx.org);
+    const plan = route === 'report' ? planReport(reportPersons(body), ctx.org) : planUpdates(withTraceIds(updateList(body), ctx.outbox), ctx.org);
     try {
       // Every batch is checked before any is queued: a bad item stops the whole submission.
       plan.forEach((p) => checkRequest(route === 'report' ? 'ORG_MDL_001' : 'ORG_MDL_003', p));
@@ -219,6 +219,19 @@ function updateList(body: Record<string, unknown>): PersonUpdate[] {
     throw new HttpError(400, '每个更新都应有 itemList: [{orgTraceId, traceId, state}]');
   }
   return list as PersonUpdate[];
+}
+
+/** Items reported through this 前置机 may leave out traceId: it is known from the platform's result. */
+function withTraceIds(updates: PersonUpdate[], outbox: Outbox): PersonUpdate[] {
+  return updates.map((u) => ({
+    ...u,
+    itemList: u.itemList.map((i) => {
+      if (i.traceId) return i;
+      const traceId = outbox.traceIdOf(i.orgTraceId);
+      if (!traceId) throw new HttpError(400, `费用 ${i.orgTraceId} 缺少平台跟踪号 traceId, 且前置机尚未收到它的上报结果`);
+      return { ...i, traceId };
+    }),
+  }));
 }
 
 async function overdueState(opts: FrontendOptions, req: GetOverdueResultRequest): Promise<{ state: OverdueState }> {

@@ -45,7 +45,10 @@ export class Outbox {
 
   static async open(dataDir: string): Promise<Outbox> {
     const box = new Outbox(dataDir);
-    for (const e of (await box.log.readAll()) as Event[]) box.apply(e);
+    const events = (await box.log.readAll()) as Event[];
+    for (const e of events) box.apply(e);
+    // Retries during a long outage add a line each: fold the log back to one line per entry.
+    if (events.length > 2 * box.entries.size + 100) await box.log.rewrite(box.list().map((entry) => ({ t: 'enqueue', entry })));
     return box;
   }
 
@@ -88,6 +91,16 @@ export class Outbox {
     await this.record({ t: 'enqueue', entry });
     this.wake?.();
     return { entry: this.entries.get(entry.id)!, created: true };
+  }
+
+  /** The platform trace id of a reported item, once its result has come back. */
+  traceIdOf(orgTraceId: string): string | undefined {
+    for (const e of this.entries.values()) {
+      if (e.kind !== 'report') continue;
+      const hit = e.results?.find((r) => r.orgTraceId === orgTraceId && r.traceId);
+      if (hit) return hit.traceId;
+    }
+    return undefined;
   }
 
   list(): OutboxEntry[] {

@@ -21,18 +21,22 @@ async function fsyncDir(dir: string): Promise<void> {
 }
 
 /** Write to a temporary file, fsync, rename over the target: readers see the old or the new file, never half. */
-export async function writeJsonAtomic(path: string, value: unknown): Promise<void> {
+export async function writeFileAtomic(path: string, text: string): Promise<void> {
   await mkdir(dirname(path), { recursive: true, mode: 0o700 });
   const tmp = `${path}.${process.pid}.tmp`;
   const h = await open(tmp, 'w', 0o600);
   try {
-    await h.writeFile(JSON.stringify(value, null, 1));
+    await h.writeFile(text);
     await h.sync();
   } finally {
     await h.close();
   }
   await rename(tmp, path);
   await fsyncDir(dirname(path));
+}
+
+export function writeJsonAtomic(path: string, value: unknown): Promise<void> {
+  return writeFileAtomic(path, JSON.stringify(value, null, 1));
 }
 
 export async function readJsonFile<T>(path: string, fallback: T): Promise<T> {
@@ -91,6 +95,13 @@ export class JsonLinesLog {
       }
     }
     return out;
+  }
+
+  /** Replaces the whole log at once (compaction), atomically. */
+  rewrite(records: readonly unknown[]): Promise<void> {
+    const next = this.chain.then(() => writeFileAtomic(this.path, records.map((r) => JSON.stringify(r)).join('\n') + '\n'));
+    this.chain = next.catch(() => undefined);
+    return next;
   }
 
   append(record: unknown): Promise<void> {

@@ -62,9 +62,10 @@ describe('nightly uploader', () => {
     const state = JSON.parse(await readFile(join(dir, 'state1.json'), 'utf8')) as UploaderState;
     assert.equal(state.days['2026-11-24']!.batches.length, 3);
 
-    // A second run of the same night sends nothing.
+    // A second run of the same night sends nothing, nor does a later night handed the same items.
     const before = reportCalls();
     assert.equal((await make(join(dir, 'state1.json'), csv).run('2026-11-24')).sentNow, 0);
+    assert.equal((await make(join(dir, 'state1.json'), csv).run('2026-11-25')).sentNow, 0);
     assert.equal(reportCalls(), before);
   });
 

@@ -106,11 +106,15 @@ export class NightlyUploader {
     const persons = await this.load(day);
     const dayState = (doc.value.days[day] ??= { startedAt: new Date(this.now()).toISOString(), batches: [] });
     const prefix = `R${day.replace(/-/g, '')}`;
+    // Items reported on any night count: a source that hands over every unsettled item, not just
+    // the day's, must not get them reported again.
     const reported = new Set<string>();
+    for (const d of Object.values(doc.value.days)) {
+      for (const b of d.batches) if (b.status === 'accepted' || b.status === 'done') b.orgTraceIds.forEach((t) => reported.add(t));
+    }
     const queue: { req: ReturnType<typeof planReport>[number]; record: BatchRecord }[] = [];
 
     for (const b of dayState.batches) {
-      if (b.status === 'accepted' || b.status === 'done') b.orgTraceIds.forEach((t) => reported.add(t));
       if (b.status !== 'sending') continue;
       // Outcome unknown (crash or lost reply): the same items make the same request; resend it as is.
       const again = planReport(subset(persons, new Set(b.orgTraceIds)), this.opts.org, prefix);

@@ -2,6 +2,7 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { residentIdCheckChar } from '@mdl/protocol';
+import type { UnsettledPerson } from '@mdl/protocol';
 import { REPORT_COLUMNS, csvField } from '../csv.js';
 
 export const TEST_APP = { appId: 'HOSPAPP0001', secret: 'HospitalSecret-0123456789abcdefXYZ', orgId: 'H35010200001', orgName: '福州市第一医院' };
@@ -33,4 +34,20 @@ export function reportCsv(n: number, opts: { per?: number; prefix?: string; day?
 export async function listen(server: Server): Promise<string> {
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
   return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+}
+
+/** `n` patients with `per` items each; real-name ids are not needed for batching. */
+export function makePersons(n: number, per = 1, prefix = 'T'): UnsettledPerson[] {
+  return Array.from({ length: n }, (_, p) => ({
+    userType: '01',
+    userName: `患者${p}`,
+    itemList: Array.from({ length: per }, (_, i) => ({
+      orgTraceId: `${prefix}${p}-${i}`,
+      medType: '11',
+      feeType: '01',
+      itemName: '诊查费',
+      amount: '25.00',
+      actualTime: '2026-11-24 09:15:00',
+    })),
+  }));
 }
