@@ -89,6 +89,19 @@ describe('mdl-hospital CLI', () => {
     }
   });
 
+  it('runs a night upload once, then finds nothing left to send', async () => {
+    const file = join(dir, 'unsettled-2026-11-23.csv');
+    await writeFile(file, reportCsv(120, { prefix: 'NT-' }));
+    const args = ['nightly', '--csv', join(dir, 'unsettled-{day}.csv'), '--day', '2026-11-23', '--state', join(dir, 'nightly.json'), '--callback-timeout', '0', '--json'];
+    const first = await run(args, env);
+    assert.equal(first.code, 0, first.stderr);
+    const s = JSON.parse(first.stdout) as { sentNow: number; batches: { status: string; via: string }[] };
+    assert.equal(s.sentNow, 2);
+    assert.deepEqual(s.batches.map((b) => [b.status, b.via]), [['done', 'ORG_MDL_005'], ['done', 'ORG_MDL_005']]);
+    assert.match(first.stderr, /发送 \[2\/2\]/);
+    assert.equal((JSON.parse((await run(args, env)).stdout) as { sentNow: number }).sentNow, 0);
+  });
+
   it('runs as a bin', () => {
     const bin = fileURLToPath(new URL('./cli.js', import.meta.url));
     const r = spawnSync(process.execPath, [bin, 'report', '--help'], { encoding: 'utf8' });
