@@ -47,7 +47,14 @@ describe('end to end: report → callback → query → pay → callback → que
         ehealthCardId,
         mobilePhone: '13800000000',
         userType: '02',
-        itemList: items.map((i) => ({ orgTraceId: i.orgTraceId, medType: '11', feeType: '01', itemName: '诊查费', amount: i.amount, actualTime: yesterday })),
+        itemList: items.map((i) => ({
+          orgTraceId: i.orgTraceId,
+          medType: '11',
+          feeType: '01',
+          itemName: '诊查费',
+          amount: i.amount,
+          actualTime: yesterday,
+        })),
       },
       {
         idNo: '',
@@ -55,24 +62,56 @@ describe('end to end: report → callback → query → pay → callback → que
         userName: '无名氏',
         ehealthCardId: '',
         userType: '01',
-        itemList: [{ orgTraceId: `${orgRequestId}-anon`, medType: '13', feeType: '01', itemName: '急诊诊查费', amount: '10', actualTime: twoDaysAgo }],
+        itemList: [
+          {
+            orgTraceId: `${orgRequestId}-anon`,
+            medType: '13',
+            feeType: '01',
+            itemName: '急诊诊查费',
+            amount: '10',
+            actualTime: twoDaysAgo,
+          },
+        ],
       },
     ],
   });
 
   it('gets the insured person a card (ORG_EHC_004)', async () => {
-    const r = await call(base, '/ehc/queryEcAuthResult', inst.appId, inst.secret, { orgId: inst.orgId, type: '01', psnNo: 'P001', idNo, idType: '01', userName });
+    const r = await call(base, '/ehc/queryEcAuthResult', inst.appId, inst.secret, {
+      orgId: inst.orgId,
+      type: '01',
+      psnNo: 'P001',
+      idNo,
+      idType: '01',
+      userName,
+    });
     assert.equal(r.respCode, '000000', r.respMsg);
     ehealthCardId = String(r.payload!.ehealthCardId);
     assert.match(ehealthCardId, /^[0-9A-F]{32}$/);
     assert.equal(r.payload!.idNo, idNo);
     assert.equal(r.payload!.birthday, '19900307');
-    const again = await call(base, '/ehc/queryEcAuthResult', inst.appId, inst.secret, { orgId: inst.orgId, type: '02', psnNo: 'P001', idNo, idType: '01', userName });
+    const again = await call(base, '/ehc/queryEcAuthResult', inst.appId, inst.secret, {
+      orgId: inst.orgId,
+      type: '02',
+      psnNo: 'P001',
+      idNo,
+      idType: '01',
+      userName,
+    });
     assert.equal(again.payload!.ehealthCardId, ehealthCardId, 'the same person keeps the same card');
   });
 
   it('reports and receives the REPORT callback', async () => {
-    const r = await call(base, '/umdl/reportOverdueData', inst.appId, inst.secret, report('R-001', [{ orgTraceId: 'V1', amount: '25.00' }, { orgTraceId: 'V2', amount: '100.5' }]));
+    const r = await call(
+      base,
+      '/umdl/reportOverdueData',
+      inst.appId,
+      inst.secret,
+      report('R-001', [
+        { orgTraceId: 'V1', amount: '25.00' },
+        { orgTraceId: 'V2', amount: '100.5' },
+      ]),
+    );
     assert.equal(r.respCode, '000000', r.respMsg);
     assert.equal(r.payload!.state, 'success');
     const [cb] = await hospital.waitForCallbacks(1);
@@ -82,7 +121,13 @@ describe('end to end: report → callback → query → pay → callback → que
     assert.deepEqual(cb!.updateResultList, []);
     assert.equal(cb!.extData?.orgRequestId, 'R-001');
     const real = cb!.reportResultList!.find((p) => p.idNo === idNo)!;
-    assert.deepEqual(real.itemList.map((i) => [i.orgTraceId, i.state]), [['V1', '0'], ['V2', '0']]);
+    assert.deepEqual(
+      real.itemList.map((i) => [i.orgTraceId, i.state]),
+      [
+        ['V1', '0'],
+        ['V2', '0'],
+      ],
+    );
     traceIds = real.itemList.map((i) => i.traceId!);
     for (const id of traceIds) assert.ok(id.length > 0 && id.length <= 40);
     const anon = cb!.reportResultList!.find((p) => p.userName === '无名氏')!;
@@ -93,12 +138,22 @@ describe('end to end: report → callback → query → pay → callback → que
     const r = await call(base, '/qmdl/queryReportResult', inst.appId, inst.secret, { orgId: inst.orgId, orgRequestId: 'R-001' });
     assert.equal(r.respCode, '000000', r.respMsg);
     const persons = r.payload!.reportResultList as { idNo: string; itemList: { traceId: string; state: string }[] }[];
-    assert.deepEqual(persons.find((p) => p.idNo === idNo)!.itemList.map((i) => i.traceId), traceIds);
+    assert.deepEqual(
+      persons.find((p) => p.idNo === idNo)!.itemList.map((i) => i.traceId),
+      traceIds,
+    );
     assert.equal((r.payload!.extData as { status: string }).status, 'done');
   });
 
   it('queries: two unpaid items, still eligible', async () => {
-    const r = await call(base, '/qmdl/queryOverdueData', inst.appId, inst.secret, { orgId: '', businessType: '01101', idNo, idType: '01', userName, ehealthCardId });
+    const r = await call(base, '/qmdl/queryOverdueData', inst.appId, inst.secret, {
+      orgId: '',
+      businessType: '01101',
+      idNo,
+      idType: '01',
+      userName,
+      ehealthCardId,
+    });
     assert.equal(r.respCode, '000000', r.respMsg);
     assert.equal(r.payload!.next, '1');
     const items = r.payload!.itemList as { amount: string; orgName: string; state: string }[];
@@ -108,18 +163,51 @@ describe('end to end: report → callback → query → pay → callback → que
   });
 
   it('a re-sent batch gets the same answer and is not counted twice', async () => {
-    const again = await call(base, '/umdl/reportOverdueData', inst.appId, inst.secret, report('R-001', [{ orgTraceId: 'V1', amount: '25.00' }, { orgTraceId: 'V2', amount: '100.5' }]));
+    const again = await call(
+      base,
+      '/umdl/reportOverdueData',
+      inst.appId,
+      inst.secret,
+      report('R-001', [
+        { orgTraceId: 'V1', amount: '25.00' },
+        { orgTraceId: 'V2', amount: '100.5' },
+      ]),
+    );
     assert.equal(again.respCode, '000000', again.respMsg);
     assert.equal(again.payload!.state, 'success');
-    const other = await call(base, '/umdl/reportOverdueData', inst.appId, inst.secret, report('R-001', [{ orgTraceId: 'V9', amount: '1.00' }]));
+    const other = await call(
+      base,
+      '/umdl/reportOverdueData',
+      inst.appId,
+      inst.secret,
+      report('R-001', [{ orgTraceId: 'V9', amount: '1.00' }]),
+    );
     assert.equal(other.respCode, '000105');
     assert.match(other.respMsg, /R-001/);
     // Same items under a new batch number: still the same two items.
-    const rereport = await call(base, '/umdl/reportOverdueData', inst.appId, inst.secret, report('R-002', [{ orgTraceId: 'V1', amount: '25.00' }, { orgTraceId: 'V2', amount: '100.5' }]));
+    const rereport = await call(
+      base,
+      '/umdl/reportOverdueData',
+      inst.appId,
+      inst.secret,
+      report('R-002', [
+        { orgTraceId: 'V1', amount: '25.00' },
+        { orgTraceId: 'V2', amount: '100.5' },
+      ]),
+    );
     assert.equal(rereport.respCode, '000000');
     const [, cb2] = await hospital.waitForCallbacks(2);
-    assert.deepEqual(cb2!.reportResultList!.find((p) => p.idNo === idNo)!.itemList.map((i) => i.traceId), traceIds);
-    const q = await call(base, '/qmdl/queryOverdueData', inst.appId, inst.secret, { businessType: '01101', idNo, idType: '01', userName, ehealthCardId });
+    assert.deepEqual(
+      cb2!.reportResultList!.find((p) => p.idNo === idNo)!.itemList.map((i) => i.traceId),
+      traceIds,
+    );
+    const q = await call(base, '/qmdl/queryOverdueData', inst.appId, inst.secret, {
+      businessType: '01101',
+      idNo,
+      idType: '01',
+      userName,
+      ehealthCardId,
+    });
     assert.equal((q.payload!.itemList as unknown[]).length, 2);
     const batches = await t.platform.db.selectFrom('batch').select('org_request_id').execute();
     assert.deepEqual(batches.map((b) => b.org_request_id).sort(), ['R-001', 'R-002']);
@@ -142,8 +230,17 @@ describe('end to end: report → callback → query → pay → callback → que
     assert.equal(cb.notifyType, 'UPDATE');
     assert.deepEqual(cb.reportResultList, []);
     assert.deepEqual(cb.updateResultList![0]!.itemList, [{ orgTraceId: 'V1', traceId: traceIds[0], state: '1' }]);
-    const q = await call(base, '/qmdl/queryOverdueData', inst.appId, inst.secret, { businessType: '01301', idNo, idType: '01', userName, ehealthCardId });
-    assert.deepEqual((q.payload!.itemList as { amount: string }[]).map((i) => i.amount), ['100.50']);
+    const q = await call(base, '/qmdl/queryOverdueData', inst.appId, inst.secret, {
+      businessType: '01301',
+      idNo,
+      idType: '01',
+      userName,
+      ehealthCardId,
+    });
+    assert.deepEqual(
+      (q.payload!.itemList as { amount: string }[]).map((i) => i.amount),
+      ['100.50'],
+    );
   });
 
   it('retries a callback the hospital failed to take, and records every attempt', async () => {
@@ -166,10 +263,27 @@ describe('end to end: report → callback → query → pay → callback → que
       assert.equal(b.callback_status, 'delivered');
       return b;
     });
-    const attempts = await t.platform.db.selectFrom('callback_attempt').selectAll().where('batch_id', '=', batch.id).orderBy('attempt').execute();
-    assert.deepEqual(attempts.map((a) => [a.attempt, a.outcome, a.http_status]), [[1, 'error', 500], [2, 'delivered', 200]]);
+    const attempts = await t.platform.db
+      .selectFrom('callback_attempt')
+      .selectAll()
+      .where('batch_id', '=', batch.id)
+      .orderBy('attempt')
+      .execute();
+    assert.deepEqual(
+      attempts.map((a) => [a.attempt, a.outcome, a.http_status]),
+      [
+        [1, 'error', 500],
+        [2, 'delivered', 200],
+      ],
+    );
     assert.equal(batch.callback_status, 'delivered');
-    const q = await call(base, '/qmdl/queryOverdueData', inst.appId, inst.secret, { businessType: '01101', idNo, idType: '01', userName, ehealthCardId });
+    const q = await call(base, '/qmdl/queryOverdueData', inst.appId, inst.secret, {
+      businessType: '01101',
+      idNo,
+      idType: '01',
+      userName,
+      ehealthCardId,
+    });
     assert.deepEqual(q.payload!.itemList, []);
     assert.equal(q.payload!.next, '1');
   });
@@ -177,7 +291,15 @@ describe('end to end: report → callback → query → pay → callback → que
   it('audits every query and change', async () => {
     const events = await t.platform.db.selectFrom('audit_event').select(['action', 'outcome']).execute();
     const actions = new Set(events.map((e) => e.action));
-    for (const a of ['ehc.register', 'batch.report.accept', 'item.report', 'arrears.query', 'batch.update.accept', 'item.update', 'callback.deliver']) {
+    for (const a of [
+      'ehc.register',
+      'batch.report.accept',
+      'item.report',
+      'arrears.query',
+      'batch.update.accept',
+      'item.update',
+      'callback.deliver',
+    ]) {
       assert.ok(actions.has(a), `audit has ${a}`);
     }
     await assert.rejects(t.platform.db.deleteFrom('audit_event').execute(), /append-only/);

@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import cookie from '@fastify/cookie';
+import formbody from '@fastify/formbody';
 import { RespCode } from '@mdl/protocol';
 import { gatewayPlugin } from './gateway/plugin.js';
 import { unsignedReply } from './gateway/pipeline.js';
@@ -22,6 +24,9 @@ export async function buildApp(platform: Platform): Promise<FastifyInstance> {
   // The gateway parses the envelope itself, so that malformed JSON still gets an enveloped reply.
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'string' }, (_req, body, done) => done(null, body));
+  // Pages post ordinary HTML forms (they work without JavaScript) and keep sessions in cookies.
+  await app.register(formbody);
+  await app.register(cookie);
   app.addHook('onSend', async (req, reply) => {
     reply.header('x-request-id', req.id);
   });
@@ -38,7 +43,9 @@ export async function buildApp(platform: Platform): Promise<FastifyInstance> {
       return reply.type('application/json; charset=utf-8').send(unsignedReply(RespCode.INVALID_PARAM, '请求格式不正确').envelope);
     }
     req.log.error({ err, requestId: req.id }, 'unhandled error');
-    return reply.type('application/json; charset=utf-8').send(unsignedReply(RespCode.SYSTEM_ERROR, `系统错误，请求编号 ${req.id}`).envelope);
+    return reply
+      .type('application/json; charset=utf-8')
+      .send(unsignedReply(RespCode.SYSTEM_ERROR, `系统错误，请求编号 ${req.id}`).envelope);
   });
 
   await app.register(gatewayPlugin, { platform });

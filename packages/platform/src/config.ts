@@ -27,9 +27,22 @@ export interface Config {
 }
 
 const KNOWN = new Set([
-  'PORT', 'HOST', 'PUBLIC_URL', 'MDL_API_PREFIX', 'MDL_DATA_DIR', 'DATABASE_URL', 'REDIS_URL', 'MDL_MASTER_KEY',
-  'MDL_TIMESTAMP_TOLERANCE_S', 'MDL_RATE_LIMIT_PER_S', 'MDL_BODY_LIMIT_BYTES', 'MDL_CALLBACK_TIMEOUT_MS',
-  'MDL_CALLBACK_RETRY_DELAY_S', 'MDL_CALLBACK_RETRY_LIMIT', 'MDL_DB_SCHEMA', 'MDL_LOG_LEVEL',
+  'PORT',
+  'HOST',
+  'PUBLIC_URL',
+  'MDL_API_PREFIX',
+  'MDL_DATA_DIR',
+  'DATABASE_URL',
+  'REDIS_URL',
+  'MDL_MASTER_KEY',
+  'MDL_TIMESTAMP_TOLERANCE_S',
+  'MDL_RATE_LIMIT_PER_S',
+  'MDL_BODY_LIMIT_BYTES',
+  'MDL_CALLBACK_TIMEOUT_MS',
+  'MDL_CALLBACK_RETRY_DELAY_S',
+  'MDL_CALLBACK_RETRY_LIMIT',
+  'MDL_DB_SCHEMA',
+  'MDL_LOG_LEVEL',
 ]);
 
 export class ConfigError extends Error {
@@ -50,7 +63,8 @@ function int(env: NodeJS.ProcessEnv, name: string, def: number, min: number, max
  */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Partial<Config> = {}): Config {
   for (const name of Object.keys(env)) {
-    if (name.startsWith('MDL_') && !KNOWN.has(name)) throw new ConfigError(`unknown setting ${name} (known: ${[...KNOWN].filter((k) => k.startsWith('MDL_')).join(', ')})`);
+    if (name.startsWith('MDL_') && !KNOWN.has(name))
+      throw new ConfigError(`unknown setting ${name} (known: ${[...KNOWN].filter((k) => k.startsWith('MDL_')).join(', ')})`);
   }
   const port = int(env, 'PORT', 8080, 0, 65535);
   const host = env.HOST || '127.0.0.1';
@@ -104,7 +118,9 @@ function masterKeyFrom(env: NodeJS.ProcessEnv, databaseUrl: string | undefined, 
     return given.toLowerCase();
   }
   if (databaseUrl) {
-    throw new ConfigError('MDL_MASTER_KEY is required with DATABASE_URL: personal data is encrypted under it (generate one with `openssl rand -hex 16`)');
+    throw new ConfigError(
+      'MDL_MASTER_KEY is required with DATABASE_URL: personal data is encrypted under it (generate one with `openssl rand -hex 16`)',
+    );
   }
   const file = resolve(dataDir, 'master.key');
   if (existsSync(file)) {

@@ -10,9 +10,27 @@ export const DEMO_APP_ID = 'APPDEMO350102000010000000000001';
 export const DEMO_CHANNEL_APP_ID = 'APPDEMOMZT00000000000000000000001';
 
 const INSTITUTIONS = [
-  { orgId: 'H35010200001', orgName: '福州市第一医院', region: '350100', paymentChannels: [{ kind: 'phone', label: '收费处电话', value: '0591-88880001' }, { kind: 'address', label: '门诊楼一层收费处', value: '福州市台江区达道路 190 号' }] },
-  { orgId: 'H35020300002', orgName: '厦门大学附属第一医院', region: '350200', paymentChannels: [{ kind: 'online', label: '线上缴费', value: 'https://example.invalid/pay' }] },
-  { orgId: 'H35050300003', orgName: '泉州市第一医院', region: '350500', paymentChannels: [{ kind: 'phone', label: '收费处电话', value: '0595-22270001' }] },
+  {
+    orgId: 'H35010200001',
+    orgName: '福州市第一医院',
+    region: '350100',
+    paymentChannels: [
+      { kind: 'phone', label: '收费处电话', value: '0591-88880001' },
+      { kind: 'address', label: '门诊楼一层收费处', value: '福州市台江区达道路 190 号' },
+    ],
+  },
+  {
+    orgId: 'H35020300002',
+    orgName: '厦门大学附属第一医院',
+    region: '350200',
+    paymentChannels: [{ kind: 'online', label: '线上缴费', value: 'https://example.invalid/pay' }],
+  },
+  {
+    orgId: 'H35050300003',
+    orgName: '泉州市第一医院',
+    region: '350500',
+    paymentChannels: [{ kind: 'phone', label: '收费处电话', value: '0595-22270001' }],
+  },
 ];
 
 function rid(region: string, birth: string, seq: number): string {
@@ -55,7 +73,9 @@ export async function seedDemo(platform: Platform): Promise<DemoSummary> {
     const row = await db.selectFrom('app_credential').select('secret_enc').where('app_id', '=', appId).executeTakeFirst();
     if (row) return vault.decrypt(row.secret_enc);
     created = true;
-    return (await createApp(db, vault, { appId, kind, orgId: kind === 'institution' ? INSTITUTIONS[0]!.orgId : undefined, env: 'test', label })).secret;
+    return (
+      await createApp(db, vault, { appId, kind, orgId: kind === 'institution' ? INSTITUTIONS[0]!.orgId : undefined, env: 'test', label })
+    ).secret;
   };
   const secret = await cred(DEMO_APP_ID, 'institution', '演示凭证');
   const channelSecret = await cred(DEMO_CHANNEL_APP_ID, 'channel', '闽政通演示渠道');
@@ -90,7 +110,14 @@ export async function seedDemo(platform: Platform): Promise<DemoSummary> {
         userName: persons[pi]!.userName,
         ehealthCardId: persons[pi]!.ehealthCardId,
         userType: '02',
-        itemList: xs.map(({ r, k }) => ({ orgTraceId: `DEMO-${k + 1}`, medType: r[2] === '住院费' ? '21' : '11', feeType: r[2] === '住院费' ? '02' : '01', itemName: r[2], amount: r[3], actualTime: chinaTime(r[4]) })),
+        itemList: xs.map(({ r, k }) => ({
+          orgTraceId: `DEMO-${k + 1}`,
+          medType: r[2] === '住院费' ? '21' : '11',
+          feeType: r[2] === '住院费' ? '02' : '01',
+          itemName: r[2],
+          amount: r[3],
+          actualTime: chinaTime(r[4]),
+        })),
       })),
     };
     const plaintext = JSON.stringify(payload);
@@ -120,5 +147,14 @@ export async function seedDemo(platform: Platform): Promise<DemoSummary> {
       .executeTakeFirst();
     if (inserted) await processBatch({ ...platform.processDeps, enqueueCallback: async () => {} }, inserted.id);
   }
-  return { appId: DEMO_APP_ID, secret, orgId: INSTITUTIONS[0]!.orgId, orgName: INSTITUTIONS[0]!.orgName, channelAppId: DEMO_CHANNEL_APP_ID, channelSecret, persons, created };
+  return {
+    appId: DEMO_APP_ID,
+    secret,
+    orgId: INSTITUTIONS[0]!.orgId,
+    orgName: INSTITUTIONS[0]!.orgName,
+    channelAppId: DEMO_CHANNEL_APP_ID,
+    channelSecret,
+    persons,
+    created,
+  };
 }

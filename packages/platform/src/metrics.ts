@@ -9,7 +9,10 @@ export class Metrics {
   }
 
   prometheus(): string {
-    const lines = ['# HELP mdl_interface_calls_total Interface calls by interface code and response code.', '# TYPE mdl_interface_calls_total counter'];
+    const lines = [
+      '# HELP mdl_interface_calls_total Interface calls by interface code and response code.',
+      '# TYPE mdl_interface_calls_total counter',
+    ];
     for (const [k, v] of this.#calls) {
       const [code, resp] = k.split('|');
       lines.push(`mdl_interface_calls_total{code="${code}",resp_code="${resp}"} ${v}`);

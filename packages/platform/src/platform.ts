@@ -119,7 +119,11 @@ export async function createPlatform(config: Config, opts: PlatformOptions = {})
  * a mix. The first start records the key's fingerprint.
  */
 async function checkMasterKey(db: Kysely<DB>, vault: Vault): Promise<void> {
-  await db.insertInto('setting').values({ key: 'master_key_fingerprint', value: vault.fingerprint }).onConflict((oc) => oc.column('key').doNothing()).execute();
+  await db
+    .insertInto('setting')
+    .values({ key: 'master_key_fingerprint', value: vault.fingerprint })
+    .onConflict((oc) => oc.column('key').doNothing())
+    .execute();
   const row = await db.selectFrom('setting').select('value').where('key', '=', 'master_key_fingerprint').executeTakeFirstOrThrow();
   if (row.value !== vault.fingerprint) {
     throw new MasterKeyMismatchError('MDL_MASTER_KEY does not match the key this database was created with; refusing to start.');

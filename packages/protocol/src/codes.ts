@@ -49,11 +49,7 @@ export const RESP_MESSAGES: Record<RespCode, string> = {
 };
 
 /** Codes after which sending the same call again can succeed (guide §4.2 and §5.1.1 "可重试"). */
-export const RETRYABLE_CODES: ReadonlySet<string> = new Set([
-  RespCode.APP_TIMEOUT,
-  RespCode.RATE_LIMITED,
-  RespCode.MAINTENANCE,
-]);
+export const RETRYABLE_CODES: ReadonlySet<string> = new Set([RespCode.APP_TIMEOUT, RespCode.RATE_LIMITED, RespCode.MAINTENANCE]);
 
 /** The one error type of the system: every failure that reaches a caller carries a guide code. */
 export class MdlError extends Error {

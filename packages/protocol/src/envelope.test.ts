@@ -46,14 +46,20 @@ describe('envelope', () => {
     const other = sealRequest({ a: 2 }, { appId: 'A1', secret, timestamp: env.timestamp });
     const forged = { ...env, encryptData: other.encryptData };
     const opened = extractPayload(forged, secret, opts);
-    assert.equal(codeOf(() => checkSignature(forged, opened, secret, false)), RespCode.BAD_SIGNATURE);
+    assert.equal(
+      codeOf(() => checkSignature(forged, opened, secret, false)),
+      RespCode.BAD_SIGNATURE,
+    );
   });
 
   it('rejects a missing signature with 000102', () => {
     const env = sealRequest({ a: 1 }, { appId: 'A1', secret });
     delete env.sign;
     const opened = extractPayload(env, secret, opts);
-    assert.equal(codeOf(() => checkSignature(env, opened, secret, false)), RespCode.BAD_SIGNATURE);
+    assert.equal(
+      codeOf(() => checkSignature(env, opened, secret, false)),
+      RespCode.BAD_SIGNATURE,
+    );
   });
 
   it('answers 000101 for junk, partial blocks, bad padding, non-UTF-8 and non-JSON', () => {
@@ -67,23 +73,39 @@ describe('envelope', () => {
     ];
     for (const encryptData of cases) {
       const env = { appId: 'A1', encryptType: 'SM4', signType: 'SM3', encryptData };
-      assert.equal(codeOf(() => extractPayload(env, secret, opts)), RespCode.DECRYPT_FAILED, encryptData);
+      assert.equal(
+        codeOf(() => extractPayload(env, secret, opts)),
+        RespCode.DECRYPT_FAILED,
+        encryptData,
+      );
     }
   });
 
   it('answers 000105 for a payload that is JSON but not an object, and for a missing payload', () => {
     const key = sm4KeyFromSecret(secret);
     const env = { appId: 'A1', encryptType: 'SM4', signType: 'SM3', encryptData: base64UrlEncode(sm4EcbEncrypt(key, Buffer.from('[1]'))) };
-    assert.equal(codeOf(() => extractPayload(env, secret, opts)), RespCode.INVALID_PARAM);
-    assert.equal(codeOf(() => extractPayload({ appId: 'A1', encryptType: 'SM4', signType: 'SM3' }, secret, opts)), RespCode.INVALID_PARAM);
+    assert.equal(
+      codeOf(() => extractPayload(env, secret, opts)),
+      RespCode.INVALID_PARAM,
+    );
+    assert.equal(
+      codeOf(() => extractPayload({ appId: 'A1', encryptType: 'SM4', signType: 'SM3' }, secret, opts)),
+      RespCode.INVALID_PARAM,
+    );
   });
 
   it('allows PLAIN only when the credential allows it', () => {
     const env = sealRequest({ a: 1 }, { appId: 'A1', secret, encryptType: 'PLAIN', signType: 'PLAIN' });
-    assert.equal(codeOf(() => extractPayload(env, secret, opts)), RespCode.DECRYPT_FAILED);
+    assert.equal(
+      codeOf(() => extractPayload(env, secret, opts)),
+      RespCode.DECRYPT_FAILED,
+    );
     const opened = extractPayload(env, secret, { ...opts, allowPlain: true });
     assert.deepEqual(opened.payload, { a: 1 });
-    assert.equal(codeOf(() => checkSignature(env, opened, secret, false)), RespCode.BAD_SIGNATURE);
+    assert.equal(
+      codeOf(() => checkSignature(env, opened, secret, false)),
+      RespCode.BAD_SIGNATURE,
+    );
     assert.doesNotThrow(() => checkSignature(env, opened, secret, true));
   });
 
@@ -105,7 +127,10 @@ describe('envelope', () => {
 
   it('refuses a reply whose signature is wrong', () => {
     const ok = sealResponse({ state: '1' }, { appId: 'A1', secret, respCode: '000000' });
-    assert.equal(codeOf(() => openReply({ ...ok, respCode: '-1' }, secret, { allowPlain: false })), RespCode.BAD_SIGNATURE);
+    assert.equal(
+      codeOf(() => openReply({ ...ok, respCode: '-1' }, secret, { allowPlain: false })),
+      RespCode.BAD_SIGNATURE,
+    );
   });
 
   it('decodes base64 leniently but not junk', () => {

@@ -65,7 +65,9 @@ describe('schema', () => {
         userName: '张三',
         ehealthCardId: 'C1',
         userType: '01',
-        itemList: [{ orgTraceId: 'T1', medType: '11', feeType: '01', itemName: '诊查费', amount: '25.00', actualTime: '2024-11-20 09:15:00' }],
+        itemList: [
+          { orgTraceId: 'T1', medType: '11', feeType: '01', itemName: '诊查费', amount: '25.00', actualTime: '2024-11-20 09:15:00' },
+        ],
       },
     ],
   };

@@ -30,8 +30,7 @@ export interface JsonField<R extends boolean = boolean> {
 export type Field = StringField | ListField | JsonField;
 export type ObjectSchema = { readonly [key: string]: Field };
 
-type FieldType<F> =
-  F extends ListField<boolean, infer S> ? Infer<S>[] : F extends JsonField ? Record<string, unknown> : string;
+type FieldType<F> = F extends ListField<boolean, infer S> ? Infer<S>[] : F extends JsonField ? Record<string, unknown> : string;
 
 type RequiredKeys<S extends ObjectSchema> = { [K in keyof S]: S[K]['required'] extends true ? K : never }[keyof S];
 type OptionalKeys<S extends ObjectSchema> = Exclude<keyof S, RequiredKeys<S>>;

@@ -42,7 +42,7 @@ describe('shared/protocol/vectors.json', () => {
   for (const v of vectors.primitives.sm4_ecb_block) {
     it(`sm4 block x${v.iterations ?? 1}`, () => {
       const key = Buffer.from(v.keyHex, 'hex');
-      let block: Buffer = Buffer.from(v.plainHex, "hex");
+      let block: Buffer = Buffer.from(v.plainHex, 'hex');
       // One block without padding: the first 16 bytes of a padded encryption are the raw block cipher.
       for (let i = 0; i < (v.iterations ?? 1); i++) block = sm4EcbEncrypt(key, block).subarray(0, 16);
       assert.equal(block.toString('hex'), v.cipherHex);

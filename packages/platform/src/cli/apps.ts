@@ -39,7 +39,8 @@ export async function appsCommand(config: Config, args: string[], io: Io): Promi
   if (sub === 'create') {
     if (values.env !== 'test' && values.env !== 'prod') return fail('--env must be test or prod');
     if (!values.channel) {
-      if (!values['org-id'] || !/^[A-Za-z0-9]{1,12}$/.test(values['org-id'])) return fail('--org-id is required: the institution code, at most 12 letters or digits');
+      if (!values['org-id'] || !/^[A-Za-z0-9]{1,12}$/.test(values['org-id']))
+        return fail('--org-id is required: the institution code, at most 12 letters or digits');
       if (!values['org-name'] || [...values['org-name']].length > 40) return fail('--org-name is required, at most 40 characters');
     }
   } else if (sub === 'disable' || sub === 'rotate') {
@@ -53,18 +54,38 @@ export async function appsCommand(config: Config, args: string[], io: Io): Promi
     switch (sub) {
       case 'create': {
         if (!values.channel) {
-          await upsertInstitution(db, { orgId: values['org-id']!, orgName: values['org-name']!, ...(values['notify-host'] ? { notifyHosts: values['notify-host'] } : {}) });
+          await upsertInstitution(db, {
+            orgId: values['org-id']!,
+            orgName: values['org-name']!,
+            ...(values['notify-host'] ? { notifyHosts: values['notify-host'] } : {}),
+          });
         }
-        const r = await createApp(db, vault, { kind: values.channel ? 'channel' : 'institution', orgId: values['org-id'], env: values.env as 'test' | 'prod', label: values.label });
-        const out = { appId: r.appId, secret: r.secret, kind: values.channel ? 'channel' : 'institution', orgId: values['org-id'] ?? null, env: values.env };
-        io.out(values.json ? JSON.stringify(out) : `created ${out.kind} credential\n  appId:  ${r.appId}\n  secret: ${r.secret}\n(the secret is shown only now)`);
+        const r = await createApp(db, vault, {
+          kind: values.channel ? 'channel' : 'institution',
+          orgId: values['org-id'],
+          env: values.env as 'test' | 'prod',
+          label: values.label,
+        });
+        const out = {
+          appId: r.appId,
+          secret: r.secret,
+          kind: values.channel ? 'channel' : 'institution',
+          orgId: values['org-id'] ?? null,
+          env: values.env,
+        };
+        io.out(
+          values.json
+            ? JSON.stringify(out)
+            : `created ${out.kind} credential\n  appId:  ${r.appId}\n  secret: ${r.secret}\n(the secret is shown only now)`,
+        );
         return 0;
       }
       case 'list': {
         const rows = await listApps(db);
         if (values.json) io.out(JSON.stringify(rows));
         else if (rows.length === 0) io.out('no credentials yet: mdl apps create --help');
-        else for (const r of rows) io.out(`${r.app_id}  ${r.kind.padEnd(11)} ${(r.org_id ?? '-').padEnd(12)} ${r.env.padEnd(4)} ${r.status}`);
+        else
+          for (const r of rows) io.out(`${r.app_id}  ${r.kind.padEnd(11)} ${(r.org_id ?? '-').padEnd(12)} ${r.env.padEnd(4)} ${r.status}`);
         return 0;
       }
       case 'disable': {
@@ -74,7 +95,13 @@ export async function appsCommand(config: Config, args: string[], io: Io): Promi
       }
       case 'rotate': {
         const secret = await rotateApp(db, vault, appIdArg!);
-        io.out(values.json ? JSON.stringify({ appId: appIdArg, secret: secret ?? null }) : secret ? `new secret for ${appIdArg}: ${secret}` : `no credential ${appIdArg}`);
+        io.out(
+          values.json
+            ? JSON.stringify({ appId: appIdArg, secret: secret ?? null })
+            : secret
+              ? `new secret for ${appIdArg}: ${secret}`
+              : `no credential ${appIdArg}`,
+        );
         return secret ? 0 : 1;
       }
     }

@@ -1,3 +1,6 @@
+import { realpathSync } from 'node:fs';
+import { sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig, type Config } from '../config.js';
 import { DatabaseBusyError, openDatabase } from '../db/database.js';
@@ -79,7 +82,7 @@ export async function main(argv: string[], io: Io = stdio, env: NodeJS.ProcessEn
 
 async function migrateCommand(config: Config, args: string[], io: Io): Promise<number> {
   const { values } = parseArgs({ args, options: { json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } });
-  if (values.help) return io.out('mdl migrate [--json]: apply database migrations'), 0;
+  if (values.help) return (io.out('mdl migrate [--json]: apply database migrations'), 0);
   const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, schema: config.dbSchema });
   try {
     const r = await migrate(database);
@@ -92,7 +95,7 @@ async function migrateCommand(config: Config, args: string[], io: Io): Promise<n
 
 async function demoCommand(config: Config, args: string[], io: Io): Promise<number> {
   const { values } = parseArgs({ args, options: { json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } });
-  if (values.help) return io.out('mdl demo [--json]: load demo data (idempotent)'), 0;
+  if (values.help) return (io.out('mdl demo [--json]: load demo data (idempotent)'), 0);
   const platform = await createPlatform(config, { queue: false, log: createLogger('warn') });
   try {
     const demo = await seedDemo(platform);
@@ -104,7 +107,11 @@ async function demoCommand(config: Config, args: string[], io: Io): Promise<numb
 }
 
 async function callbacksCommand(config: Config, args: string[], io: Io): Promise<number> {
-  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { batch: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } });
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: { batch: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
+  });
   if (values.help || positionals[0] !== 'resend' || !values.batch) {
     io.out('mdl callbacks resend --batch ID [--json]: queue the ORG_002 callback of a processed batch again');
     return values.help ? 0 : 2;
@@ -112,7 +119,13 @@ async function callbacksCommand(config: Config, args: string[], io: Io): Promise
   const platform = await createPlatform(config, { log: createLogger('warn') });
   try {
     const ok = await resendCallback(platform, Number(values.batch), 'cli');
-    io.out(values.json ? JSON.stringify({ queued: ok }) : ok ? `callback of batch ${values.batch} queued` : `batch ${values.batch} not found or not processed yet`);
+    io.out(
+      values.json
+        ? JSON.stringify({ queued: ok })
+        : ok
+          ? `callback of batch ${values.batch} queued`
+          : `batch ${values.batch} not found or not processed yet`,
+    );
     return ok ? 0 : 1;
   } finally {
     await platform.close();
@@ -135,14 +148,17 @@ export function describeDemo(demo: DemoSummary, config: Config): string {
 async function serveCommand(command: 'serve' | 'start' | 'worker', config: Config, args: string[], io: Io): Promise<number> {
   const { values } = parseArgs({ args, options: { help: { type: 'boolean', short: 'h' }, 'no-jobs': { type: 'boolean' } } });
   if (values.help) {
-    io.out(`mdl ${command}${command === 'serve' ? ' [--no-jobs]' : ''}: ${command === 'worker' ? 'run background jobs' : 'serve the platform'} until SIGINT/SIGTERM`);
+    io.out(
+      `mdl ${command}${command === 'serve' ? ' [--no-jobs]' : ''}: ${command === 'worker' ? 'run background jobs' : 'serve the platform'} until SIGINT/SIGTERM`,
+    );
     return 0;
   }
   return runServer(config, { mode: command, jobs: !values['no-jobs'], io });
 }
 
-const isMain = process.argv[1] && import.meta.url.endsWith('/cli/mdl.js');
-if (isMain || process.argv[1]?.endsWith('bin/mdl.js')) {
+// Run only as a program (node …/cli/mdl.js, or through bin/mdl.js), never when imported by tests.
+const argv1 = process.argv[1] ? realpathSync(process.argv[1]) : '';
+if (argv1 === fileURLToPath(import.meta.url) || argv1.endsWith(`${sep}bin${sep}mdl.js`)) {
   main(process.argv.slice(2)).then(
     (code) => {
       if (code !== 0 || !['serve', 'start', 'worker'].includes(process.argv[2] ?? '')) process.exitCode = code;

@@ -1,9 +1,13 @@
 import { sql } from 'kysely';
 import type { Database } from './database.js';
 import * as m001 from './migrations/001_init.js';
+import * as m002 from './migrations/002_appeals.js';
 
 /** One ordered migration set for PGlite and PostgreSQL. Append only; never edit an applied one. */
-const MIGRATIONS: { id: string; up: string }[] = [{ id: '001_init', up: m001.up }];
+const MIGRATIONS: { id: string; up: string }[] = [
+  { id: '001_init', up: m001.up },
+  { id: '002_appeals', up: m002.up },
+];
 
 export interface MigrateResult {
   applied: string[];
@@ -17,7 +21,9 @@ export async function migrate(database: Database): Promise<MigrateResult> {
   const applied: string[] = [];
   await database.db.transaction().execute(async (trx) => {
     await sql`SELECT pg_advisory_xact_lock(74201)`.execute(trx);
-    await sql`CREATE TABLE IF NOT EXISTS mdl_migration (id VARCHAR(64) PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())`.execute(trx);
+    await sql`CREATE TABLE IF NOT EXISTS mdl_migration (id VARCHAR(64) PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())`.execute(
+      trx,
+    );
     const done = new Set((await trx.selectFrom('mdl_migration').select('id').execute()).map((r) => r.id));
     for (const m of MIGRATIONS) {
       if (done.has(m.id)) continue;

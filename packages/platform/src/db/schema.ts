@@ -125,6 +125,24 @@ export interface AuditEventTable {
   detail: string | null;
 }
 
+export interface AppealTable {
+  id: Generated<number>;
+  item_id: number;
+  org_id: string;
+  subject_bidx: string;
+  reason: 'paid' | 'not_me' | 'wrong_amount' | 'other';
+  description: string;
+  status: Generated<'open' | 'answered' | 'upheld' | 'rejected'>;
+  org_reply: string | null;
+  org_replied_by: string | null;
+  org_replied_at: Date | null;
+  decision_reason: string | null;
+  decided_by: string | null;
+  decided_at: Date | null;
+  created_at: CreatedAt;
+  updated_at: Timestamp;
+}
+
 export interface SettingTable {
   key: string;
   value: string;
@@ -145,6 +163,7 @@ export interface DB {
   callback_attempt: CallbackAttemptTable;
   audit_event: AuditEventTable;
   setting: SettingTable;
+  appeal: AppealTable;
   mdl_migration: MigrationTable;
 }
 
@@ -154,4 +173,5 @@ export type Person = Selectable<PersonTable>;
 export type Batch = Selectable<BatchTable>;
 export type ArrearsItem = Selectable<ArrearsItemTable>;
 export type NewArrearsItem = Insertable<ArrearsItemTable>;
+export type Appeal = Selectable<AppealTable>;
 export type NewAuditEvent = Insertable<AuditEventTable>;

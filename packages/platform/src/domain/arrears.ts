@@ -50,7 +50,11 @@ export async function queryArrears(
     .where('i.state', '=', '0')
     .orderBy('i.actual_time')
     .execute();
-  const decision = decide(policy, rows.map((r) => ({ amountFen: r.amount_fen, actualTime: r.actual_time })), now);
+  const decision = decide(
+    policy,
+    rows.map((r) => ({ amountFen: r.amount_fen, actualTime: r.actual_time })),
+    now,
+  );
   const itemList: OverdueItem[] = rows
     .filter((r) => !req.orgId || r.org_id === req.orgId)
     .map((r) => ({

@@ -30,7 +30,12 @@ export interface CardView {
 export const CARD_TYPE_EHC = '01';
 
 export async function findPersonByIdentity(db: Kysely<DB>, vault: Vault, idType: string, idNo: string): Promise<Person | undefined> {
-  return db.selectFrom('person').selectAll().where('id_type', '=', idType).where('id_no_bidx', '=', vault.personKey(idType, idNo)).executeTakeFirst();
+  return db
+    .selectFrom('person')
+    .selectAll()
+    .where('id_type', '=', idType)
+    .where('id_no_bidx', '=', vault.personKey(idType, idNo))
+    .executeTakeFirst();
 }
 
 export async function findPersonByCard(db: Kysely<DB>, ehealthCardId: string): Promise<Person | undefined> {

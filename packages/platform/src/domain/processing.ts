@@ -58,7 +58,13 @@ export async function processBatch(deps: ProcessDeps, batchId: number): Promise<
 
 async function existingItems(trx: Transaction<DB>, orgId: string, orgTraceIds: string[]): Promise<Map<string, ArrearsItem>> {
   if (orgTraceIds.length === 0) return new Map();
-  const rows = await trx.selectFrom('arrears_item').selectAll().where('org_id', '=', orgId).where('org_trace_id', 'in', orgTraceIds).forUpdate().execute();
+  const rows = await trx
+    .selectFrom('arrears_item')
+    .selectAll()
+    .where('org_id', '=', orgId)
+    .where('org_trace_id', 'in', orgTraceIds)
+    .forUpdate()
+    .execute();
   return new Map(rows.map((r) => [r.org_trace_id, r]));
 }
 
@@ -85,16 +91,32 @@ interface Subject {
 
 type IdentityFields = Pick<Partial<UnsettledPerson>, 'idNo' | 'idType' | 'userName' | 'ehealthCardId'>;
 
-async function resolveSubject(deps: ProcessDeps, trx: Transaction<DB>, orgId: string, p: IdentityFields): Promise<Subject | { problem: string }> {
+async function resolveSubject(
+  deps: ProcessDeps,
+  trx: Transaction<DB>,
+  orgId: string,
+  p: IdentityFields,
+): Promise<Subject | { problem: string }> {
   if (p.ehealthCardId) {
-    const check = await checkRealName(trx, deps.vault, { idType: p.idType!, idNo: p.idNo!, userName: p.userName!, ehealthCardId: p.ehealthCardId });
+    const check = await checkRealName(trx, deps.vault, {
+      idType: p.idType!,
+      idNo: p.idNo!,
+      userName: p.userName!,
+      ehealthCardId: p.ehealthCardId,
+    });
     if ('problem' in check) return check;
     return { real: true, personId: check.person.id, key: deps.vault.personKey(p.idType!, p.idNo!) };
   }
   return { real: false, personId: null, key: deps.vault.localKey(orgId, p.idType ?? '', p.idNo ?? '', p.userName ?? '') };
 }
 
-async function applyReport(deps: ProcessDeps, trx: Transaction<DB>, batch: Batch, payload: ReportOverdueDataRequest, events: AuditInput[]): Promise<BatchResult> {
+async function applyReport(
+  deps: ProcessDeps,
+  trx: Transaction<DB>,
+  batch: Batch,
+  payload: ReportOverdueDataRequest,
+  events: AuditInput[],
+): Promise<BatchResult> {
   const persons: ResultPerson[] = [];
   let accepted = 0;
   let rejected = 0;
@@ -106,8 +128,16 @@ async function applyReport(deps: ProcessDeps, trx: Transaction<DB>, batch: Batch
     const subject = await resolveSubject(deps, trx, batch.org_id, p);
     if ('problem' in subject) {
       rejected += p.itemList.length;
-      persons.push({ ...who, itemList: p.itemList.map((i) => ({ orgTraceId: i.orgTraceId, traceId: '' })), extData: { result: 'fail', msg: subject.problem } });
-      events.push(event(batch, 'item.report', p.idType && p.idNo ? deps.vault.personKey(p.idType, p.idNo) : null, 'refused', { reason: subject.problem }));
+      persons.push({
+        ...who,
+        itemList: p.itemList.map((i) => ({ orgTraceId: i.orgTraceId, traceId: '' })),
+        extData: { result: 'fail', msg: subject.problem },
+      });
+      events.push(
+        event(batch, 'item.report', p.idType && p.idNo ? deps.vault.personKey(p.idType, p.idNo) : null, 'refused', {
+          reason: subject.problem,
+        }),
+      );
       continue;
     }
     const identity = {
@@ -133,12 +163,26 @@ async function applyReport(deps: ProcessDeps, trx: Transaction<DB>, batch: Batch
       };
       const old = existing.get(it.orgTraceId);
       if (!old) {
-        fresh.push({ ...identity, ...details, trace_id: newTraceId(now), org_id: batch.org_id, org_trace_id: it.orgTraceId, state: '0' as const, report_batch_id: batch.id, last_batch_id: batch.id, settled_at: null });
+        fresh.push({
+          ...identity,
+          ...details,
+          trace_id: newTraceId(now),
+          org_id: batch.org_id,
+          org_trace_id: it.orgTraceId,
+          state: '0' as const,
+          report_batch_id: batch.id,
+          last_batch_id: batch.id,
+          settled_at: null,
+        });
         continue;
       }
       // Re-reporting the same orgTraceId refreshes an unpaid item; a settled one keeps its state.
       if (old.state === '0') {
-        await trx.updateTable('arrears_item').set({ ...identity, ...details, last_batch_id: batch.id, updated_at: new Date(now) }).where('id', '=', old.id).execute();
+        await trx
+          .updateTable('arrears_item')
+          .set({ ...identity, ...details, last_batch_id: batch.id, updated_at: new Date(now) })
+          .where('id', '=', old.id)
+          .execute();
       }
       items.push({ orgTraceId: it.orgTraceId, traceId: old.trace_id, state: old.state });
     }
@@ -157,19 +201,35 @@ async function applyReport(deps: ProcessDeps, trx: Transaction<DB>, batch: Batch
   return { persons, accepted, rejected };
 }
 
-async function applyUpdate(deps: ProcessDeps, trx: Transaction<DB>, batch: Batch, payload: UpdateOverdueDataRequest, events: AuditInput[]): Promise<BatchResult> {
+async function applyUpdate(
+  deps: ProcessDeps,
+  trx: Transaction<DB>,
+  batch: Batch,
+  payload: UpdateOverdueDataRequest,
+  events: AuditInput[],
+): Promise<BatchResult> {
   const who = { idNo: payload.idNo ?? '', userName: payload.userName ?? '' };
   const subject = payload.ehealthCardId ? await resolveSubject(deps, trx, batch.org_id, payload) : undefined;
   const subjectKey = payload.idType && payload.idNo ? deps.vault.personKey(payload.idType, payload.idNo) : null;
   if (subject && 'problem' in subject) {
     events.push(event(batch, 'item.update', subjectKey, 'refused', { reason: subject.problem }));
     return {
-      persons: [{ ...who, itemList: payload.itemList.map((i) => ({ orgTraceId: i.orgTraceId, traceId: i.traceId })), extData: { result: 'fail', msg: subject.problem } }],
+      persons: [
+        {
+          ...who,
+          itemList: payload.itemList.map((i) => ({ orgTraceId: i.orgTraceId, traceId: i.traceId })),
+          extData: { result: 'fail', msg: subject.problem },
+        },
+      ],
       accepted: 0,
       rejected: payload.itemList.length,
     };
   }
-  const existing = await existingItems(trx, batch.org_id, payload.itemList.map((i) => i.orgTraceId));
+  const existing = await existingItems(
+    trx,
+    batch.org_id,
+    payload.itemList.map((i) => i.orgTraceId),
+  );
   const now = new Date(deps.now());
   const items: ResultItem[] = [];
   const failures: { orgTraceId: string; msg: string }[] = [];
@@ -202,7 +262,12 @@ async function applyUpdate(deps: ProcessDeps, trx: Transaction<DB>, batch: Batch
     items.push({ orgTraceId: it.orgTraceId, traceId: row.trace_id, state: newState });
   }
   const accepted = items.length - failures.length;
-  events.push(event(batch, 'item.update', subject && !('problem' in subject) ? subject.key : subjectKey, failures.length ? 'refused' : 'ok', { accepted, failures: failures.length }));
+  events.push(
+    event(batch, 'item.update', subject && !('problem' in subject) ? subject.key : subjectKey, failures.length ? 'refused' : 'ok', {
+      accepted,
+      failures: failures.length,
+    }),
+  );
   const extData = failures.length ? { extData: { result: accepted ? 'partial' : 'fail', failures } } : {};
   return { persons: [{ ...who, itemList: items, ...extData }], accepted, rejected: failures.length };
 }

@@ -26,12 +26,20 @@ describe('gateway response codes', () => {
   after(() => t.close());
 
   async function post(path: string, body: unknown): Promise<Envelope> {
-    const res = await t.app.inject({ method: 'POST', url: path, headers: { 'content-type': 'application/json; charset=utf-8' }, payload: typeof body === 'string' ? body : JSON.stringify(body) });
+    const res = await t.app.inject({
+      method: 'POST',
+      url: path,
+      headers: { 'content-type': 'application/json; charset=utf-8' },
+      payload: typeof body === 'string' ? body : JSON.stringify(body),
+    });
     assert.equal(res.statusCode, 200);
     return res.json() as Envelope;
   }
-  const seal = (payload: unknown, who: { appId: string; secret: string } = inst, extra: Parameters<typeof sealRequest>[1] extends infer O ? Partial<O> : never = {}) =>
-    sealRequest(payload, { appId: who.appId, secret: who.secret, ...extra });
+  const seal = (
+    payload: unknown,
+    who: { appId: string; secret: string } = inst,
+    extra: Parameters<typeof sealRequest>[1] extends infer O ? Partial<O> : never = {},
+  ) => sealRequest(payload, { appId: who.appId, secret: who.secret, ...extra });
 
   const report = (over: Record<string, unknown> = {}, item: Record<string, unknown> = {}, n = 1) => ({
     orgId: inst.orgId,
@@ -45,12 +53,26 @@ describe('gateway response codes', () => {
         userName: '无名氏',
         ehealthCardId: '',
         userType: '01',
-        itemList: Array.from({ length: n }, (_, i) => ({ orgTraceId: `T${i}`, medType: '11', feeType: '01', itemName: '诊查费', amount: '25.00', actualTime: '2024-11-20 09:15:00', ...item })),
+        itemList: Array.from({ length: n }, (_, i) => ({
+          orgTraceId: `T${i}`,
+          medType: '11',
+          feeType: '01',
+          itemName: '诊查费',
+          amount: '25.00',
+          actualTime: '2024-11-20 09:15:00',
+          ...item,
+        })),
       },
     ],
     ...over,
   });
-  const query = (over: Record<string, unknown> = {}) => ({ businessType: '01101', idNo: rid(1), idType: '01', userName: '林晓梅', ...over });
+  const query = (over: Record<string, unknown> = {}) => ({
+    businessType: '01101',
+    idNo: rid(1),
+    idType: '01',
+    userName: '林晓梅',
+    ...over,
+  });
   const batchCount = async () => Number((await sql<{ n: number }>`SELECT count(*)::int AS n FROM batch`.execute(t.platform.db)).rows[0]!.n);
 
   function codeOf(env: Envelope, secret = inst.secret): string {
@@ -96,7 +118,10 @@ describe('gateway response codes', () => {
     const env = seal(report());
     env.encryptData = env.encryptData!.slice(0, -8);
     assert.equal(codeOf(await post('/umdl/reportOverdueData', env)), '000101');
-    assert.equal(codeOf(await post('/umdl/reportOverdueData', seal(report(), inst, { encryptType: 'PLAIN', signType: 'PLAIN' }))), '000101');
+    assert.equal(
+      codeOf(await post('/umdl/reportOverdueData', seal(report(), inst, { encryptType: 'PLAIN', signType: 'PLAIN' }))),
+      '000101',
+    );
   });
 
   it('000102 for a wrong or missing signature, and for PLAIN signing from a production credential', async () => {
@@ -108,7 +133,10 @@ describe('gateway response codes', () => {
   });
 
   it('PLAIN works for a test credential', async () => {
-    const env = await post('/umdl/reportOverdueData', seal(report({ orgId: testInst.orgId }), testInst, { encryptType: 'plain', signType: 'plain' }));
+    const env = await post(
+      '/umdl/reportOverdueData',
+      seal(report({ orgId: testInst.orgId }), testInst, { encryptType: 'plain', signType: 'plain' }),
+    );
     assert.equal(env.respCode, '000000');
     assert.deepEqual(env.param, { state: 'success', msg: '已接收' });
     assert.equal(env.encryptType, 'plain', 'the reply uses the caller spelling');
@@ -144,12 +172,19 @@ describe('gateway response codes', () => {
     (badId.unsettleList[0] as Record<string, unknown>).idNo = '350102199003071235';
     Object.assign(badId.unsettleList[0]!, { idType: '01', ehealthCardId: 'X', userName: '林晓梅' });
     assert.equal(codeOf(await post('/umdl/reportOverdueData', seal(badId))), '000105', 'wrong ID check digit');
-    assert.equal(codeOf(await post('/qmdl/queryOverdueData', seal(query({ ehealthCardId: '' })))), '000105', 'an institution must give ehealthCardId');
+    assert.equal(
+      codeOf(await post('/qmdl/queryOverdueData', seal(query({ ehealthCardId: '' })))),
+      '000105',
+      'an institution must give ehealthCardId',
+    );
     assert.equal(await batchCount(), before, 'nothing stored');
   });
 
   it('000105 for a body over the size limit', async () => {
-    const env = await post('/umdl/reportOverdueData', JSON.stringify({ appId: inst.appId, encryptData: 'A'.repeat(t.platform.config.bodyLimitBytes + 10) }));
+    const env = await post(
+      '/umdl/reportOverdueData',
+      JSON.stringify({ appId: inst.appId, encryptData: 'A'.repeat(t.platform.config.bodyLimitBytes + 10) }),
+    );
     assert.equal(env.respCode, '000105');
   });
 
@@ -157,7 +192,10 @@ describe('gateway response codes', () => {
     assert.equal(codeOf(await post('/umdl/reportOverdueData', seal(report({ orgId: 'H35099900009' })))), '-4');
     assert.equal(codeOf(await post('/qmdl/queryOverdueData', seal(query({ orgId: 'H35099900009', ehealthCardId: 'C' })))), '-4');
     assert.equal(codeOf(await post('/umdl/reportOverdueData', seal(report(), channel)), channel.secret), '-4');
-    assert.equal(codeOf(await post('/qmdl/queryReportResult', seal({ orgId: inst.orgId, orgRequestId: 'x' }, channel)), channel.secret), '-4');
+    assert.equal(
+      codeOf(await post('/qmdl/queryReportResult', seal({ orgId: inst.orgId, orgRequestId: 'x' }, channel)), channel.secret),
+      '-4',
+    );
   });
 
   it('-6 past the per-credential rate limit', async () => {
@@ -167,9 +205,13 @@ describe('gateway response codes', () => {
       const codes: string[] = [];
       // Start at the beginning of a fixed one-second window so all eight calls share it.
       await new Promise((r) => setTimeout(r, 1000 - (Date.now() % 1000) + 5));
-      for (let i = 0; i < 8; i++) codes.push(String((await post('/qmdl/queryOverdueData', seal(query({ ehealthCardId: '', extData: { i } }), channel))).respCode));
+      for (let i = 0; i < 8; i++)
+        codes.push(String((await post('/qmdl/queryOverdueData', seal(query({ ehealthCardId: '', extData: { i } }), channel))).respCode));
       assert.ok(codes.includes('-6'), codes.join(','));
-      assert.ok(codes.slice(0, 3).every((c) => c === '000000'), codes.join(','));
+      assert.ok(
+        codes.slice(0, 3).every((c) => c === '000000'),
+        codes.join(','),
+      );
     } finally {
       t.platform.config.rateLimitPerSecond = limit;
     }
@@ -201,7 +243,9 @@ describe('gateway response codes', () => {
   });
 
   it('a 闽政通 channel credential may query without ehealthCardId', async () => {
-    const r = openReply(await post('/qmdl/queryOverdueData', seal(query({ ehealthCardId: '' }), channel)), channel.secret, { allowPlain: false });
+    const r = openReply(await post('/qmdl/queryOverdueData', seal(query({ ehealthCardId: '' }), channel)), channel.secret, {
+      allowPlain: false,
+    });
     assert.equal(r.respCode, '000000');
     assert.equal(r.payload!.next, '1');
   });

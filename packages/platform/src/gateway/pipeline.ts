@@ -45,7 +45,12 @@ const ENVELOPE_FIELDS = ['version', 'timestamp', 'encryptType', 'signType'] as c
  * (000101) → signature (000102) → replay (010010) → payload (000105) → orgId (-4) → rate limit (-6)
  * → handler. The replay cache only learns signatures that verified, so forgeries cannot poison it.
  */
-export async function runPipeline(platform: Platform, handler: ApiHandler<never, unknown>, rawBody: string, requestId: string): Promise<GatewayReply> {
+export async function runPipeline(
+  platform: Platform,
+  handler: ApiHandler<never, unknown>,
+  rawBody: string,
+  requestId: string,
+): Promise<GatewayReply> {
   if (platform.draining) return unsignedReply(RespCode.MAINTENANCE);
   let env: Envelope;
   try {

@@ -64,7 +64,11 @@ export class RedisState implements SharedState {
   async hit(key: string, windowMs: number): Promise<number> {
     const window = Math.floor(Date.now() / windowMs);
     const k = `${this.prefix}rate:${key}:${window}`;
-    const [[, count]] = (await this.#redis.multi().incr(k).pexpire(k, windowMs * 2).exec()) as [[unknown, number], unknown];
+    const [[, count]] = (await this.#redis
+      .multi()
+      .incr(k)
+      .pexpire(k, windowMs * 2)
+      .exec()) as [[unknown, number], unknown];
     return count;
   }
 

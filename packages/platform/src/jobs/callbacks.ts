@@ -12,7 +12,11 @@ export class CallbackNotAccepted extends Error {
  * One ORG_002 attempt for a processed batch, recorded whatever happens. Throws when the hospital did
  * not confirm with state `success`, so the queue retries with backoff.
  */
-export async function deliverCallback(platform: Platform, batchId: number, requestId: string | undefined): Promise<'delivered' | 'skipped'> {
+export async function deliverCallback(
+  platform: Platform,
+  batchId: number,
+  requestId: string | undefined,
+): Promise<'delivered' | 'skipped'> {
   const { db, vault } = platform;
   const batch = await db.selectFrom('batch').selectAll().where('id', '=', batchId).executeTakeFirst();
   if (!batch || batch.status !== 'done' || batch.callback_status === 'delivered') return 'skipped';
@@ -46,7 +50,11 @@ export async function deliverCallback(platform: Platform, batchId: number, reque
     platform.post,
   );
   const accepted = out.ok && out.payload?.state === 'success';
-  const detail = accepted ? 'success' : out.ok ? `hospital answered state=${String(out.payload?.state)} ${String(out.payload?.msg ?? '')}` : out.detail;
+  const detail = accepted
+    ? 'success'
+    : out.ok
+      ? `hospital answered state=${String(out.payload?.state)} ${String(out.payload?.msg ?? '')}`
+      : out.detail;
   await db.transaction().execute(async (trx) => {
     await trx
       .insertInto('callback_attempt')
@@ -74,9 +82,18 @@ export async function deliverCallback(platform: Platform, batchId: number, reque
 /** After the last retry: the batch shows as failed in the console, where an operator can resend. */
 export async function markCallbackFailed(platform: Platform, batchId: number): Promise<void> {
   await platform.db.transaction().execute(async (trx) => {
-    const r = await trx.updateTable('batch').set({ callback_status: 'failed' }).where('id', '=', batchId).where('callback_status', '=', 'pending').executeTakeFirst();
+    const r = await trx
+      .updateTable('batch')
+      .set({ callback_status: 'failed' })
+      .where('id', '=', batchId)
+      .where('callback_status', '=', 'pending')
+      .executeTakeFirst();
     if (Number(r.numUpdatedRows) === 0) return;
-    const b = await trx.selectFrom('batch').select(['org_id', 'org_request_id', 'callback_attempts']).where('id', '=', batchId).executeTakeFirstOrThrow();
+    const b = await trx
+      .selectFrom('batch')
+      .select(['org_id', 'org_request_id', 'callback_attempts'])
+      .where('id', '=', batchId)
+      .executeTakeFirstOrThrow();
     await audit(trx, {
       actor_type: 'system',
       actor_id: 'platform',
@@ -95,10 +112,27 @@ export async function markCallbackFailed(platform: Platform, batchId: number): P
 /** Operator action: deliver again, whatever happened before. */
 export async function resendCallback(platform: Platform, batchId: number, operator: string): Promise<boolean> {
   return platform.db.transaction().execute(async (trx) => {
-    const r = await trx.updateTable('batch').set({ callback_status: 'pending' }).where('id', '=', batchId).where('status', '=', 'done').returning(['org_id', 'org_request_id']).executeTakeFirst();
+    const r = await trx
+      .updateTable('batch')
+      .set({ callback_status: 'pending' })
+      .where('id', '=', batchId)
+      .where('status', '=', 'done')
+      .returning(['org_id', 'org_request_id'])
+      .executeTakeFirst();
     if (!r) return false;
     await platform.jobs.send(platform.callbackJob, { batchId }, trx);
-    await audit(trx, { actor_type: 'operator', actor_id: operator, org_id: r.org_id, subject_bidx: null, action: 'callback.resend', target: r.org_request_id, outcome: 'ok', resp_code: null, request_id: null, detail: null });
+    await audit(trx, {
+      actor_type: 'operator',
+      actor_id: operator,
+      org_id: r.org_id,
+      subject_bidx: null,
+      action: 'callback.resend',
+      target: r.org_request_id,
+      outcome: 'ok',
+      resp_code: null,
+      request_id: null,
+      detail: null,
+    });
     return true;
   });
 }

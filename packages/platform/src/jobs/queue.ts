@@ -53,7 +53,12 @@ export class JobQueue {
   }
 
   /** Enqueue inside the caller's transaction when given one: the job exists if and only if the write does. */
-  async send<T extends Traced>(type: JobType<T>, data: T, trx?: Transaction<DB> | Kysely<DB>, opts: PgBoss.SendOptions = {}): Promise<string | null> {
+  async send<T extends Traced>(
+    type: JobType<T>,
+    data: T,
+    trx?: Transaction<DB> | Kysely<DB>,
+    opts: PgBoss.SendOptions = {},
+  ): Promise<string | null> {
     const db = trx ? transactionExecutor(trx) : undefined;
     return this.boss.send(type.name, data as object, { ...opts, ...(db ? { db } : {}) });
   }
@@ -62,7 +67,11 @@ export class JobQueue {
    * Each worker takes one job at a time so that one failing job never drags others into a retry;
    * `concurrency` runs several such workers in this process.
    */
-  async work<T>(type: JobType<T>, handler: JobHandler<T>, opts: { pollingIntervalSeconds?: number; concurrency?: number } = {}): Promise<void> {
+  async work<T>(
+    type: JobType<T>,
+    handler: JobHandler<T>,
+    opts: { pollingIntervalSeconds?: number; concurrency?: number } = {},
+  ): Promise<void> {
     for (let i = 0; i < (opts.concurrency ?? 1); i++) {
       await this.boss.work<T>(
         type.name,

@@ -4,7 +4,12 @@ import type { DB } from '../db/schema.js';
 import { audit } from '../domain/audit.js';
 
 /** Injectable so tests and odd deployments can swap the transport; the default is global fetch. */
-export type HttpPost = (url: string, body: string, headers: Record<string, string>, timeoutMs: number) => Promise<{ status: number; text: string }>;
+export type HttpPost = (
+  url: string,
+  body: string,
+  headers: Record<string, string>,
+  timeoutMs: number,
+) => Promise<{ status: number; text: string }>;
 
 export const fetchPost: HttpPost = async (url, body, headers, timeoutMs) => {
   const res = await fetch(url, { method: 'POST', body, headers, signal: AbortSignal.timeout(timeoutMs), redirect: 'error' });
@@ -59,10 +64,21 @@ export async function callHospital(db: Kysely<DB>, call: OutboundCall, post: Htt
       }
       const reply = openReply(body, call.secret, { allowPlain: call.env === 'test' });
       const ok = reply.respCode === RespCode.SUCCESS && reply.payload !== undefined;
-      result = { ok, httpStatus: res.status, payload: reply.payload, durationMs: Date.now() - started, detail: ok ? 'ok' : `respCode ${reply.respCode} ${reply.respMsg}` };
+      result = {
+        ok,
+        httpStatus: res.status,
+        payload: reply.payload,
+        durationMs: Date.now() - started,
+        detail: ok ? 'ok' : `respCode ${reply.respCode} ${reply.respMsg}`,
+      };
     }
   } catch (e) {
-    const detail = e instanceof MdlError ? `${e.code} ${e.message}` : (e as Error).name === 'TimeoutError' ? 'timeout' : String((e as Error).cause ?? (e as Error).message);
+    const detail =
+      e instanceof MdlError
+        ? `${e.code} ${e.message}`
+        : (e as Error).name === 'TimeoutError'
+          ? 'timeout'
+          : String((e as Error).cause ?? (e as Error).message);
     result = { ok: false, httpStatus: null, payload: undefined, durationMs: Date.now() - started, detail };
   }
   await audit(db, {

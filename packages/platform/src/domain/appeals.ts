@@ -1,0 +1,161 @@
+import type { Kysely } from 'kysely';
+import type { Appeal, DB } from '../db/schema.js';
+import { audit } from './audit.js';
+
+/**
+ * Appeals (DESIGN.md): a citizen appeals one of their own records; the reporting institution may answer;
+ * an operator decides. Upheld revokes the item (state 2). Every step is audited. Callers enforce who
+ * may act (citizen session, institution staff of `org_id`, operator); these functions check state.
+ */
+export const APPEAL_REASONS = { paid: '已缴清', not_me: '非本人', wrong_amount: '金额有误', other: '其他' } as const;
+export type AppealReason = keyof typeof APPEAL_REASONS;
+export const APPEAL_STATUS_TEXT = {
+  open: '待处理',
+  answered: '机构已答复',
+  upheld: '申诉成立（记录已撤销）',
+  rejected: '申诉不成立',
+} as const;
+export const MAX_APPEAL_TEXT = 500;
+
+export class AppealError extends Error {
+  override name = 'AppealError';
+}
+
+export async function fileAppeal(
+  db: Kysely<DB>,
+  input: { itemId: number; subjectBidx: string; reason: string; description: string; actor: string; requestId?: string | null },
+): Promise<Appeal> {
+  if (!Object.hasOwn(APPEAL_REASONS, input.reason)) throw new AppealError('请选择申诉原因');
+  const description = input.description.trim();
+  if (description.length === 0) throw new AppealError('请填写申诉说明');
+  if ([...description].length > MAX_APPEAL_TEXT) throw new AppealError(`申诉说明不能超过 ${MAX_APPEAL_TEXT} 字`);
+  return db.transaction().execute(async (trx) => {
+    // The record must belong to the appellant: authorization where the data is read.
+    const item = await trx
+      .selectFrom('arrears_item')
+      .select(['id', 'org_id', 'state'])
+      .where('id', '=', input.itemId)
+      .where('subject_bidx', '=', input.subjectBidx)
+      .executeTakeFirst();
+    if (!item) throw new AppealError('记录不存在');
+    const open = await trx
+      .selectFrom('appeal')
+      .select('id')
+      .where('item_id', '=', item.id)
+      .where('status', 'in', ['open', 'answered'])
+      .executeTakeFirst();
+    if (open) throw new AppealError('该记录已有处理中的申诉，请等待处理结果');
+    const appeal = await trx
+      .insertInto('appeal')
+      .values({
+        item_id: item.id,
+        org_id: item.org_id,
+        subject_bidx: input.subjectBidx,
+        reason: input.reason as AppealReason,
+        description,
+        org_reply: null,
+        org_replied_by: null,
+        org_replied_at: null,
+        decision_reason: null,
+        decided_by: null,
+        decided_at: null,
+      })
+      .returningAll()
+      .executeTakeFirstOrThrow();
+    await audit(trx, {
+      actor_type: 'citizen',
+      actor_id: input.actor,
+      org_id: item.org_id,
+      subject_bidx: input.subjectBidx,
+      action: 'appeal.file',
+      target: `appeal:${appeal.id}`,
+      outcome: 'ok',
+      resp_code: null,
+      request_id: input.requestId ?? null,
+      detail: JSON.stringify({ reason: input.reason, itemId: item.id }),
+    });
+    return appeal;
+  });
+}
+
+export async function answerAppeal(
+  db: Kysely<DB>,
+  input: { appealId: number; orgId: string; reply: string; actor: string },
+): Promise<void> {
+  const reply = input.reply.trim();
+  if (!reply || [...reply].length > MAX_APPEAL_TEXT) throw new AppealError(`答复应为 1 到 ${MAX_APPEAL_TEXT} 字`);
+  await db.transaction().execute(async (trx) => {
+    const r = await trx
+      .updateTable('appeal')
+      .set({ status: 'answered', org_reply: reply, org_replied_by: input.actor, org_replied_at: new Date(), updated_at: new Date() })
+      .where('id', '=', input.appealId)
+      .where('org_id', '=', input.orgId)
+      .where('status', 'in', ['open', 'answered'])
+      .returning(['subject_bidx'])
+      .executeTakeFirst();
+    if (!r) throw new AppealError('申诉不存在或已处理');
+    await audit(trx, {
+      actor_type: 'operator',
+      actor_id: input.actor,
+      org_id: input.orgId,
+      subject_bidx: r.subject_bidx,
+      action: 'appeal.answer',
+      target: `appeal:${input.appealId}`,
+      outcome: 'ok',
+      resp_code: null,
+      request_id: null,
+      detail: null,
+    });
+  });
+}
+
+/** Operator decision. Upheld revokes the record (state 2) in the same transaction. */
+export async function decideAppeal(
+  db: Kysely<DB>,
+  input: { appealId: number; upheld: boolean; reason: string; actor: string },
+): Promise<void> {
+  const reason = input.reason.trim();
+  if (!input.upheld && !reason) throw new AppealError('驳回申诉时必须填写理由');
+  if ([...reason].length > MAX_APPEAL_TEXT) throw new AppealError(`理由不能超过 ${MAX_APPEAL_TEXT} 字`);
+  await db.transaction().execute(async (trx) => {
+    const now = new Date();
+    const a = await trx
+      .updateTable('appeal')
+      .set({
+        status: input.upheld ? 'upheld' : 'rejected',
+        decision_reason: reason || null,
+        decided_by: input.actor,
+        decided_at: now,
+        updated_at: now,
+      })
+      .where('id', '=', input.appealId)
+      .where('status', 'in', ['open', 'answered'])
+      .returning(['item_id', 'org_id', 'subject_bidx'])
+      .executeTakeFirst();
+    if (!a) throw new AppealError('申诉不存在或已处理');
+    if (input.upheld) {
+      await trx
+        .updateTable('arrears_item')
+        .set({ state: '2', settled_at: now, updated_at: now })
+        .where('id', '=', a.item_id)
+        .where('state', '=', '0')
+        .execute();
+    }
+    await audit(trx, {
+      actor_type: 'operator',
+      actor_id: input.actor,
+      org_id: a.org_id,
+      subject_bidx: a.subject_bidx,
+      action: input.upheld ? 'appeal.uphold' : 'appeal.reject',
+      target: `appeal:${input.appealId}`,
+      outcome: 'ok',
+      resp_code: null,
+      request_id: null,
+      detail: reason || null,
+    });
+  });
+}
+
+export async function appealsOfSubject(db: Kysely<DB>, subjectBidx: string): Promise<Appeal[]> {
+  return db.selectFrom('appeal').selectAll().where('subject_bidx', '=', subjectBidx).orderBy('created_at', 'desc').execute();
+}
