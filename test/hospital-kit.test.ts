@@ -61,7 +61,20 @@ describe('hospital kit against the platform', () => {
     const rows = [REPORT_COLUMNS.join(',')];
     for (const [p, who] of people.entries()) {
       for (let i = 0; i < perPerson; i++) {
-        const cells = [who.idNo, '01', who.userName, who.ehealthCardId, '', '02', `${prefix}${p}-${i}`, '11', '01', '诊查费', `${10 + i}.50`, `${day} 09:${String(i % 60).padStart(2, '0')}:00`];
+        const cells = [
+          who.idNo,
+          '01',
+          who.userName,
+          who.ehealthCardId,
+          '',
+          '02',
+          `${prefix}${p}-${i}`,
+          '11',
+          '01',
+          '诊查费',
+          `${10 + i}.50`,
+          `${day} 09:${String(i % 60).padStart(2, '0')}:00`,
+        ];
         rows.push(cells.map(csvField).join(','));
       }
     }
@@ -82,8 +95,14 @@ describe('hospital kit against the platform', () => {
     });
     const s = await uploader.run(day);
     assert.equal(s.sentNow, 3);
-    assert.deepEqual(s.batches.map((b) => b.orgTraceIds.length), [100, 100, 50]);
-    assert.deepEqual(s.batches.map((b) => [b.status, b.via]), Array(3).fill(['done', 'callback']));
+    assert.deepEqual(
+      s.batches.map((b) => b.orgTraceIds.length),
+      [100, 100, 50],
+    );
+    assert.deepEqual(
+      s.batches.map((b) => [b.status, b.via]),
+      Array(3).fill(['done', 'callback']),
+    );
     assert.equal(marked.size, 250);
     assert.ok(s.batches.every((b) => b.results!.length === b.orgTraceIds.length && b.results!.every((r) => r.traceId && r.state === '0')));
     assert.equal((await t.platform.db.selectFrom('arrears_item').select('id').where('org_trace_id', 'like', 'N%').execute()).length, 250);
@@ -94,18 +113,36 @@ describe('hospital kit against the platform', () => {
 
   it('updates a paid item, and the query shows it', async () => {
     const who = people[0]!;
-    const before = await client.queryOverdueData({ orgId: inst.orgId, businessType: '01301', idNo: who.idNo, idType: '01', userName: who.userName, ehealthCardId: who.ehealthCardId });
+    const before = await client.queryOverdueData({
+      orgId: inst.orgId,
+      businessType: '01301',
+      idNo: who.idNo,
+      idType: '01',
+      userName: who.userName,
+      ehealthCardId: who.ehealthCardId,
+    });
     assert.equal(before.itemList?.length, 50);
     const traceId = await uploader.traceIdOf('N0-3');
     assert.ok(traceId);
-    const [batch] = await client.updateAll([{ ...who, idType: '01', itemList: [{ orgTraceId: 'N0-3', traceId, state: '1' }] }], { orgId: inst.orgId, orgName: inst.orgName, notifyUrl });
+    const [batch] = await client.updateAll([{ ...who, idType: '01', itemList: [{ orgTraceId: 'N0-3', traceId, state: '1' }] }], {
+      orgId: inst.orgId,
+      orgName: inst.orgName,
+      notifyUrl,
+    });
     const cb = await eventually(async () => {
       const c = callbacks.find((x) => x.notifyType === 'UPDATE' && x.extData?.orgRequestId === batch!.orgRequestId);
       assert.ok(c);
       return c;
     });
     assert.equal(cb.updateResultList![0]!.itemList[0]!.state, '1');
-    const after = await client.queryOverdueData({ orgId: inst.orgId, businessType: '01301', idNo: who.idNo, idType: '01', userName: who.userName, ehealthCardId: who.ehealthCardId });
+    const after = await client.queryOverdueData({
+      orgId: inst.orgId,
+      businessType: '01301',
+      idNo: who.idNo,
+      idType: '01',
+      userName: who.userName,
+      ehealthCardId: who.ehealthCardId,
+    });
     assert.equal(after.itemList?.length, 49);
     assert.ok(!after.itemList!.some((i) => i.amount === '13.50'));
   });
@@ -146,11 +183,26 @@ describe('hospital kit against the platform', () => {
       assert.equal(r.status, 202);
       await eventually(async () => assert.ok(fe.outbox.list().some((e) => e.attempts >= 2)));
       mode = 'lose';
-      await eventually(async () => assert.deepEqual(fe.outbox.list().map((e) => e.status), ['done', 'done']), 30_000);
+      await eventually(
+        async () =>
+          assert.deepEqual(
+            fe.outbox.list().map((e) => e.status),
+            ['done', 'done'],
+          ),
+        30_000,
+      );
       const items = await t.platform.db.selectFrom('arrears_item').select('org_trace_id').where('org_trace_id', 'like', 'F%').execute();
       assert.equal(items.length, 120);
       assert.equal(new Set(items.map((i) => i.org_trace_id)).size, 120);
-      const batches = await t.platform.db.selectFrom('batch').select('org_request_id').where('org_request_id', 'in', fe.outbox.list().map((e) => e.id)).execute();
+      const batches = await t.platform.db
+        .selectFrom('batch')
+        .select('org_request_id')
+        .where(
+          'org_request_id',
+          'in',
+          fe.outbox.list().map((e) => e.id),
+        )
+        .execute();
       assert.equal(batches.length, 2);
     } finally {
       await fe.close();

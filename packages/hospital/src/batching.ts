@@ -107,7 +107,9 @@ export function splitUpdates(updates: readonly PersonUpdate[], max = MAX_ITEMS_P
   return out.flatMap((u) => {
     const chunks: PersonUpdate[] = [];
     for (let i = 0; i < u.itemList.length; i += max) {
-      const itemList: UpdateItem[] = u.itemList.slice(i, i + max).map((x) => ({ orgTraceId: x.orgTraceId, traceId: x.traceId, state: x.state }));
+      const itemList: UpdateItem[] = u.itemList
+        .slice(i, i + max)
+        .map((x) => ({ orgTraceId: x.orgTraceId, traceId: x.traceId, state: x.state }));
       chunks.push({ ...u, itemList });
     }
     return chunks;

@@ -25,17 +25,25 @@ describe('mdl-hospital check', () => {
   const failed = (r: Awaited<ReturnType<typeof runConformance>>) => r.results.filter((x) => x.status === 'fail').map((x) => x.id);
 
   it('passes a hospital built with the kit', async () => {
-    const url = await start(createHospitalServer({ appId, secret, getOverdueResult: async () => ({ state: '0' }), onCallback: async () => {} }));
+    const url = await start(
+      createHospitalServer({ appId, secret, getOverdueResult: async () => ({ state: '0' }), onCallback: async () => {} }),
+    );
     const r = await runConformance({ url, appId, secret, orgId });
     assert.ok(r.ok, JSON.stringify(r.results));
-    assert.deepEqual(r.results.map((x) => x.status), ['pass', 'pass', 'pass', 'pass', 'pass', 'pass']);
+    assert.deepEqual(
+      r.results.map((x) => x.status),
+      ['pass', 'pass', 'pass', 'pass', 'pass', 'pass'],
+    );
   });
 
   it('finds replies signed with the wrong key', async () => {
     const url = await start(
       broken(() => {
         const env = sealResponse({ state: '1' }, { appId, secret, respCode: '000000' });
-        env.sign = sealResponse({ state: '1' }, { appId, secret: 'WrongSecret-0123456789abcdefghijk', respCode: '000000', timestamp: env.timestamp }).sign;
+        env.sign = sealResponse(
+          { state: '1' },
+          { appId, secret: 'WrongSecret-0123456789abcdefghijk', respCode: '000000', timestamp: env.timestamp },
+        ).sign;
         return env;
       }),
     );
@@ -46,7 +54,9 @@ describe('mdl-hospital check', () => {
   });
 
   it('finds a wrong reply shape', async () => {
-    const url = await start(broken((p) => sealResponse(p.includes('callback') ? { ok: true } : { status: 'paid' }, { appId, secret, respCode: '000000' })));
+    const url = await start(
+      broken((p) => sealResponse(p.includes('callback') ? { ok: true } : { status: 'paid' }, { appId, secret, respCode: '000000' })),
+    );
     const r = await runConformance({ url, appId, secret, orgId });
     assert.ok(failed(r).includes('ORG_001.reply'));
     assert.ok(failed(r).includes('ORG_002.reply'));

@@ -95,7 +95,10 @@ function problemOf(a: Answer): string | undefined {
 
 function forgeries(payload: unknown, opts: CheckOptions): { name: string; env: Envelope }[] {
   const good = sealRequest(payload, { appId: opts.appId, secret: opts.secret });
-  const wrong = { ...good, sign: sealRequest({ forged: true }, { appId: opts.appId, secret: opts.secret, timestamp: good.timestamp }).sign };
+  const wrong = {
+    ...good,
+    sign: sealRequest({ forged: true }, { appId: opts.appId, secret: opts.secret, timestamp: good.timestamp }).sign,
+  };
   const unsigned: Envelope = { ...good };
   delete unsigned.sign;
   return [
@@ -134,8 +137,20 @@ export async function runConformance(opts: CheckOptions): Promise<CheckReport> {
     const issue = validate(INTERFACES.ORG_001.response, a1.payload ?? {});
     results.push(
       issue
-        ? { id: 'ORG_001.reply', title: 'ORG_001 应答格式', status: 'fail', detail: `应答格式错误: ${issue.path} ${issue.message} (应为 {"state":"0|1|2"})` }
-        : { id: 'ORG_001.reply', title: 'ORG_001 应答格式', status: a1.singleLayer ? 'warn' : 'pass', detail: a1.singleLayer ? `单层结构 state=${String(a1.payload?.state)}: 可用, 建议返回签名加密的完整报文` : `state=${String(a1.payload?.state)}` },
+        ? {
+            id: 'ORG_001.reply',
+            title: 'ORG_001 应答格式',
+            status: 'fail',
+            detail: `应答格式错误: ${issue.path} ${issue.message} (应为 {"state":"0|1|2"})`,
+          }
+        : {
+            id: 'ORG_001.reply',
+            title: 'ORG_001 应答格式',
+            status: a1.singleLayer ? 'warn' : 'pass',
+            detail: a1.singleLayer
+              ? `单层结构 state=${String(a1.payload?.state)}: 可用, 建议返回签名加密的完整报文`
+              : `state=${String(a1.payload?.state)}`,
+          },
     );
   }
   if (a1.kind === 'unreachable') return finish(opts, results);
@@ -146,7 +161,9 @@ export async function runConformance(opts: CheckOptions): Promise<CheckReport> {
     orgName: '平台联调检查',
     notifyType: 'REPORT',
     orgRequestId: `MDLCHECK-${Date.now()}`,
-    reportResultList: [{ idNo: '', userName: '联调检查', itemList: [{ orgTraceId: traceAsk.orgTraceId, traceId: traceAsk.traceId, state: '0' }] }],
+    reportResultList: [
+      { idNo: '', userName: '联调检查', itemList: [{ orgTraceId: traceAsk.orgTraceId, traceId: traceAsk.traceId, state: '0' }] },
+    ],
   };
   const a2 = await ask(opts, INTERFACES.ORG_002.path, sealRequest(callback, { appId: opts.appId, secret: opts.secret }));
   const p2 = problemOf(a2);
@@ -154,11 +171,26 @@ export async function runConformance(opts: CheckOptions): Promise<CheckReport> {
   else if (a2.kind === 'reply') {
     const issue = validate(INTERFACES.ORG_002.response, a2.payload ?? {});
     if (issue) {
-      results.push({ id: 'ORG_002.reply', title: 'ORG_002 应答格式', status: 'fail', detail: `应答格式错误: ${issue.path} ${issue.message} (应为 {"state":"success|fail"})` });
+      results.push({
+        id: 'ORG_002.reply',
+        title: 'ORG_002 应答格式',
+        status: 'fail',
+        detail: `应答格式错误: ${issue.path} ${issue.message} (应为 {"state":"success|fail"})`,
+      });
     } else if (a2.payload?.state === 'fail') {
-      results.push({ id: 'ORG_002.reply', title: 'ORG_002 应答格式', status: 'warn', detail: `格式正确, 但返回 fail (测试批次号未知时可以理解): ${String(a2.payload.msg ?? '')}` });
+      results.push({
+        id: 'ORG_002.reply',
+        title: 'ORG_002 应答格式',
+        status: 'warn',
+        detail: `格式正确, 但返回 fail (测试批次号未知时可以理解): ${String(a2.payload.msg ?? '')}`,
+      });
     } else {
-      results.push({ id: 'ORG_002.reply', title: 'ORG_002 应答格式', status: a2.singleLayer ? 'warn' : 'pass', detail: a2.singleLayer ? '单层结构: 可用, 建议返回签名加密的完整报文' : 'state=success' });
+      results.push({
+        id: 'ORG_002.reply',
+        title: 'ORG_002 应答格式',
+        status: a2.singleLayer ? 'warn' : 'pass',
+        detail: a2.singleLayer ? '单层结构: 可用, 建议返回签名加密的完整报文' : 'state=success',
+      });
     }
   }
   results.push(...(await refusalChecks(opts, 'ORG_002', callback)));

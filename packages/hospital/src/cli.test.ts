@@ -26,7 +26,14 @@ describe('mdl-hospital CLI', () => {
   before(async () => {
     fake = await startFakePlatform({ appId, secret, orgName, callbacks: false });
     dir = await mkdtemp(join(tmpdir(), 'mdl-cli-'));
-    env = { MDL_PLATFORM_URL: fake.url, MDL_APP_ID: appId, MDL_SECRET: secret, MDL_ORG_ID: orgId, MDL_ORG_NAME: orgName, MDL_NOTIFY_URL: 'http://127.0.0.1:9/umdl/callback' };
+    env = {
+      MDL_PLATFORM_URL: fake.url,
+      MDL_APP_ID: appId,
+      MDL_SECRET: secret,
+      MDL_ORG_ID: orgId,
+      MDL_ORG_NAME: orgName,
+      MDL_NOTIFY_URL: 'http://127.0.0.1:9/umdl/callback',
+    };
   });
   after(() => fake.close());
 
@@ -46,7 +53,10 @@ describe('mdl-hospital CLI', () => {
     const r = await run(['report', '--csv', file, '--json'], env);
     assert.equal(r.code, 0, r.stderr);
     const body = JSON.parse(r.stdout) as { batches: { itemCount: number }[] };
-    assert.deepEqual(body.batches.map((b) => b.itemCount), [100, 100, 50]);
+    assert.deepEqual(
+      body.batches.map((b) => b.itemCount),
+      [100, 100, 50],
+    );
     assert.match(r.stderr, /\[3\/3\]/);
   });
 
@@ -92,12 +102,29 @@ describe('mdl-hospital CLI', () => {
   it('runs a night upload once, then finds nothing left to send', async () => {
     const file = join(dir, 'unsettled-2026-11-23.csv');
     await writeFile(file, reportCsv(120, { prefix: 'NT-' }));
-    const args = ['nightly', '--csv', join(dir, 'unsettled-{day}.csv'), '--day', '2026-11-23', '--state', join(dir, 'nightly.json'), '--callback-timeout', '0', '--json'];
+    const args = [
+      'nightly',
+      '--csv',
+      join(dir, 'unsettled-{day}.csv'),
+      '--day',
+      '2026-11-23',
+      '--state',
+      join(dir, 'nightly.json'),
+      '--callback-timeout',
+      '0',
+      '--json',
+    ];
     const first = await run(args, env);
     assert.equal(first.code, 0, first.stderr);
     const s = JSON.parse(first.stdout) as { sentNow: number; batches: { status: string; via: string }[] };
     assert.equal(s.sentNow, 2);
-    assert.deepEqual(s.batches.map((b) => [b.status, b.via]), [['done', 'ORG_MDL_005'], ['done', 'ORG_MDL_005']]);
+    assert.deepEqual(
+      s.batches.map((b) => [b.status, b.via]),
+      [
+        ['done', 'ORG_MDL_005'],
+        ['done', 'ORG_MDL_005'],
+      ],
+    );
     assert.match(first.stderr, /发送 \[2\/2\]/);
     assert.equal((JSON.parse((await run(args, env)).stdout) as { sentNow: number }).sentNow, 0);
   });

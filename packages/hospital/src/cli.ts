@@ -3,7 +3,17 @@
 import { readFile } from 'node:fs/promises';
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { type Args, type Command, type Io, ORG_OPTIONS, PLATFORM_OPTIONS, UsageError, helpText, parseCommand, progress } from './cli-args.js';
+import {
+  type Args,
+  type Command,
+  type Io,
+  ORG_OPTIONS,
+  PLATFORM_OPTIONS,
+  UsageError,
+  helpText,
+  parseCommand,
+  progress,
+} from './cli-args.js';
 import { runConformance } from './check.js';
 import { PlatformClient, type PlatformInterface } from './client.js';
 import { CsvError, parseReportCsv, parseUpdateCsv } from './csv.js';
@@ -23,9 +33,15 @@ const orgOf = (a: Args) => ({ orgId: a.need('org-id'), orgName: a.need('org-name
 
 const report: Command = {
   name: 'report',
-  summary: '上报 CSV 文件中的欠费数据 (ORG_MDL_001): 按患者分组, 每批不超过 100 条, 批次号由内容生成, 重复执行不会重复上报。\n任何一行有误则整个文件都不发送, 并指出出错的行。',
+  summary:
+    '上报 CSV 文件中的欠费数据 (ORG_MDL_001): 按患者分组, 每批不超过 100 条, 批次号由内容生成, 重复执行不会重复上报。\n任何一行有误则整个文件都不发送, 并指出出错的行。',
   usage: 'report --csv 文件 [选项]',
-  options: { csv: { type: 'string', help: 'CSV 文件 (列见 docs/hospital-integration.md)' }, 'dry-run': { type: 'boolean', help: '只校验和分批, 不发送' }, ...PLATFORM_OPTIONS, ...ORG_OPTIONS },
+  options: {
+    csv: { type: 'string', help: 'CSV 文件 (列见 docs/hospital-integration.md)' },
+    'dry-run': { type: 'boolean', help: '只校验和分批, 不发送' },
+    ...PLATFORM_OPTIONS,
+    ...ORG_OPTIONS,
+  },
   async run(a, io) {
     const persons = parseReportCsv(await readFile(a.need('csv'), 'utf8'));
     const items = persons.reduce((n, p) => n + p.itemList.length, 0);
@@ -39,8 +55,12 @@ const report: Command = {
       onBatch: (b, i, total) => say(`[${i + 1}/${total}] 批次 ${b.orgRequestId} 已被平台接收 (${b.itemCount} 条)`),
       onRetry: (r) => say(`重试第 ${r.attempt} 次 (${r.delayMs} ms 后): ${r.error.message}`),
     });
-    out(io, a, { ok: true, items, batches: batches.map((b) => ({ orgRequestId: b.orgRequestId, itemCount: b.itemCount })) },
-      `已上报 ${items} 条, 共 ${batches.length} 批:\n${batches.map((b) => `  ${b.orgRequestId}  ${b.itemCount} 条`).join('\n')}\n处理结果将回调到 notifyUrl, 也可用 mdl-hospital status --request-id 查询`);
+    out(
+      io,
+      a,
+      { ok: true, items, batches: batches.map((b) => ({ orgRequestId: b.orgRequestId, itemCount: b.itemCount })) },
+      `已上报 ${items} 条, 共 ${batches.length} 批:\n${batches.map((b) => `  ${b.orgRequestId}  ${b.itemCount} 条`).join('\n')}\n处理结果将回调到 notifyUrl, 也可用 mdl-hospital status --request-id 查询`,
+    );
     return 0;
   },
 };
@@ -49,16 +69,26 @@ const update: Command = {
   name: 'update',
   summary: '按 CSV 文件更新欠费数据 (ORG_MDL_003): state 1 已缴清, 2 撤销。',
   usage: 'update --csv 文件 [选项]',
-  options: { csv: { type: 'string', help: 'CSV 文件 (列: idNo,idType,userName,ehealthCardId,orgTraceId,traceId,state)' }, ...PLATFORM_OPTIONS, 'notify-url': ORG_OPTIONS['notify-url']! },
+  options: {
+    csv: { type: 'string', help: 'CSV 文件 (列: idNo,idType,userName,ehealthCardId,orgTraceId,traceId,state)' },
+    ...PLATFORM_OPTIONS,
+    'notify-url': ORG_OPTIONS['notify-url']!,
+  },
   async run(a, io) {
     const updates = parseUpdateCsv(await readFile(a.need('csv'), 'utf8'));
     const say = progress(io);
     const batches = await clientOf(a).updateAll(updates, {
-      orgId: a.need('org-id'), orgName: '', notifyUrl: a.need('notify-url'),
+      orgId: a.need('org-id'),
+      orgName: '',
+      notifyUrl: a.need('notify-url'),
       onBatch: (b, i, total) => say(`[${i + 1}/${total}] 批次 ${b.orgRequestId} 已被平台接收 (${b.itemCount} 条)`),
     });
-    out(io, a, { ok: true, batches: batches.map((b) => ({ orgRequestId: b.orgRequestId, itemCount: b.itemCount })) },
-      `已提交 ${batches.length} 批更新:\n${batches.map((b) => `  ${b.orgRequestId}  ${b.itemCount} 条`).join('\n')}`);
+    out(
+      io,
+      a,
+      { ok: true, batches: batches.map((b) => ({ orgRequestId: b.orgRequestId, itemCount: b.itemCount })) },
+      `已提交 ${batches.length} 批更新:\n${batches.map((b) => `  ${b.orgRequestId}  ${b.itemCount} 条`).join('\n')}`,
+    );
     return 0;
   },
 };
@@ -74,11 +104,20 @@ const query: Command = {
   name: 'query',
   summary: '查询患者的欠费情况和是否可享先诊后付 (ORG_MDL_002)。',
   usage: 'query --id-no 证件号 --name 姓名 --ehc-id 主索引 [选项]',
-  options: { ...identity, 'business-type': { type: 'string', help: '业务类型', default: '01101' }, 'all-orgs': { type: 'boolean', help: '查询全省所有机构 (不传 orgId)' }, ...PLATFORM_OPTIONS },
+  options: {
+    ...identity,
+    'business-type': { type: 'string', help: '业务类型', default: '01101' },
+    'all-orgs': { type: 'boolean', help: '查询全省所有机构 (不传 orgId)' },
+    ...PLATFORM_OPTIONS,
+  },
   async run(a, io) {
     const r = await clientOf(a).queryOverdueData({
       ...(a.values['all-orgs'] ? {} : { orgId: a.need('org-id') }),
-      businessType: a.need('business-type'), idNo: a.need('id-no'), idType: a.need('id-type'), userName: a.need('name'), ehealthCardId: a.get('ehc-id'),
+      businessType: a.need('business-type'),
+      idNo: a.need('id-no'),
+      idType: a.need('id-type'),
+      userName: a.need('name'),
+      ehealthCardId: a.get('ehc-id'),
     });
     const lines = (r.itemList ?? []).map((i) => `  ${i.actualTime}  ${i.orgName}  ${i.itemName}  ${i.amount} 元`);
     out(io, a, r, `可享先诊后付: ${r.next === '1' ? '是' : '否'}\n欠费 ${lines.length} 条${lines.length ? `:\n${lines.join('\n')}` : ''}`);
@@ -95,7 +134,14 @@ const status: Command = {
     const r = await clientOf(a).queryReportResult({ orgId: a.need('org-id'), orgRequestId: a.need('request-id') });
     const items = (r.reportResultList ?? []).flatMap((p) => p.itemList);
     const states: Record<string, string> = { '0': '欠费', '1': '已缴清', '2': '撤销' };
-    out(io, a, r, items.length === 0 ? '平台尚无处理结果' : items.map((i) => `  ${i.orgTraceId}  平台跟踪号 ${i.traceId ?? '-'}  ${states[i.state ?? ''] ?? i.state ?? '-'}`).join('\n'));
+    out(
+      io,
+      a,
+      r,
+      items.length === 0
+        ? '平台尚无处理结果'
+        : items.map((i) => `  ${i.orgTraceId}  平台跟踪号 ${i.traceId ?? '-'}  ${states[i.state ?? ''] ?? i.state ?? '-'}`).join('\n'),
+    );
     return 0;
   },
 };
@@ -107,13 +153,23 @@ const EHC: Record<string, { code: PlatformInterface; summary: string; params: (a
   'ec-auth': {
     code: 'ORG_EHC_004',
     summary: '查询医保患者主索引',
-    params: (a) => ({ type: a.need('type'), psnNo: a.need('psn-no'), cardNo: a.get('card-no'), idNo: a.need('id-no'), idType: a.need('id-type'), userName: a.need('name'), insuplcAdmdvs: a.get('insuplc-admdvs') }),
+    params: (a) => ({
+      type: a.need('type'),
+      psnNo: a.need('psn-no'),
+      cardNo: a.get('card-no'),
+      idNo: a.need('id-no'),
+      idType: a.need('id-type'),
+      userName: a.need('name'),
+      insuplcAdmdvs: a.get('insuplc-admdvs'),
+    }),
   },
 };
 
 const ehc: Command = {
   name: 'ehc',
-  summary: `电子健康卡接口 (ORG_EHC_001..004)。子命令:\n${Object.entries(EHC).map(([k, v]) => `  ${k.padEnd(14)} ${v.summary} (${v.code})`).join('\n')}`,
+  summary: `电子健康卡接口 (ORG_EHC_001..004)。子命令:\n${Object.entries(EHC)
+    .map(([k, v]) => `  ${k.padEnd(14)} ${v.summary} (${v.code})`)
+    .join('\n')}`,
   usage: 'ehc <gen-auth-url|auth-result|verify-qr|ec-auth> [选项]',
   options: {
     'out-auth-no': { type: 'string', help: '外部授权流水号 (gen-auth-url, auth-result)' },
@@ -130,14 +186,22 @@ const ehc: Command = {
     if (!sub) throw new UsageError(`请给出子命令: ${Object.keys(EHC).join(', ')}`);
     const params = Object.fromEntries(Object.entries({ orgId: a.need('org-id'), ...sub.params(a) }).filter(([, v]) => v !== undefined));
     const r = await clientOf(a).call(sub.code, params);
-    out(io, a, r, Object.entries(r).map(([k, v]) => `${k}: ${typeof v === 'string' ? v : JSON.stringify(v)}`).join('\n'));
+    out(
+      io,
+      a,
+      r,
+      Object.entries(r)
+        .map(([k, v]) => `${k}: ${typeof v === 'string' ? v : JSON.stringify(v)}`)
+        .join('\n'),
+    );
     return 0;
   },
 };
 
 const check: Command = {
   name: 'check',
-  summary: '联调检查: 像平台一样调用本院的 ORG_001 / ORG_002 接口 (正确签名加密), 并发送伪造和无签名的请求 (应被拒绝), 报告发现的问题。\n检查使用带 MDLCHECK 标记的测试数据。',
+  summary:
+    '联调检查: 像平台一样调用本院的 ORG_001 / ORG_002 接口 (正确签名加密), 并发送伪造和无签名的请求 (应被拒绝), 报告发现的问题。\n检查使用带 MDLCHECK 标记的测试数据。',
   usage: 'check --url 本院接口地址 [选项]',
   options: {
     url: { type: 'string', help: '本院接口的基础地址 (不含 /qmdl/getOverdueResult 后缀)' },
@@ -147,16 +211,28 @@ const check: Command = {
     'org-id': PLATFORM_OPTIONS['org-id']!,
   },
   async run(a, io) {
-    const r = await runConformance({ url: a.need('url'), appId: a.need('app-id'), secret: a.need('secret'), orgId: a.need('org-id'), orgTraceId: a.get('trace-id') });
+    const r = await runConformance({
+      url: a.need('url'),
+      appId: a.need('app-id'),
+      secret: a.need('secret'),
+      orgId: a.need('org-id'),
+      orgTraceId: a.get('trace-id'),
+    });
     const mark = { pass: '通过', warn: '注意', fail: '失败' };
-    out(io, a, r, `${r.results.map((x) => `[${mark[x.status]}] ${x.title}: ${x.detail}`).join('\n')}\n\n${r.ok ? '检查通过' : '发现问题, 请按上面的提示修改后再检查'}`);
+    out(
+      io,
+      a,
+      r,
+      `${r.results.map((x) => `[${mark[x.status]}] ${x.title}: ${x.detail}`).join('\n')}\n\n${r.ok ? '检查通过' : '发现问题, 请按上面的提示修改后再检查'}`,
+    );
     return r.ok ? 0 : 1;
   },
 };
 
 const serve: Command = {
   name: 'serve',
-  summary: '启动前置机: 为 HIS 提供不需加解密的本地 JSON 接口 (上报/更新/查询), 数据先写入本地发件箱, 平台或网络中断时自动重试直到平台接收;\n同时为平台提供 ORG_001 / ORG_002 接口。',
+  summary:
+    '启动前置机: 为 HIS 提供不需加解密的本地 JSON 接口 (上报/更新/查询), 数据先写入本地发件箱, 平台或网络中断时自动重试直到平台接收;\n同时为平台提供 ORG_001 / ORG_002 接口。',
   usage: 'serve --data-dir 目录 [选项]',
   options: {
     'data-dir': { type: 'string', env: 'MDL_DATA_DIR', help: '发件箱等数据的目录', default: './mdl-hospital-data' },
@@ -173,15 +249,21 @@ const serve: Command = {
     ...ORG_OPTIONS,
   },
   async run(a, io) {
-    if (!a.get('state-hook') && !a.get('state-table')) throw new UsageError('请用 --state-hook 或 --state-table 指定 ORG_001 的院内状态来源');
+    if (!a.get('state-hook') && !a.get('state-table'))
+      throw new UsageError('请用 --state-hook 或 --state-table 指定 ORG_001 的院内状态来源');
     const say = progress(io);
     const fe = await startFrontend({
       platform: { baseUrl: a.need('platform-url'), appId: a.need('app-id'), secret: a.need('secret') },
       org: { orgId: a.need('org-id'), orgName: a.need('org-name'), notifyUrl: a.get('notify-url') },
       dataDir: a.need('data-dir'),
-      localHost: a.need('local-host'), localPort: Number(a.need('local-port')),
-      platformHost: a.need('host'), platformPort: Number(a.need('port')),
-      stateHook: a.get('state-hook'), stateTable: a.get('state-table'), callbackHook: a.get('callback-hook'), localToken: a.get('local-token'),
+      localHost: a.need('local-host'),
+      localPort: Number(a.need('local-port')),
+      platformHost: a.need('host'),
+      platformPort: Number(a.need('port')),
+      stateHook: a.get('state-hook'),
+      stateTable: a.get('state-table'),
+      callbackHook: a.get('callback-hook'),
+      localToken: a.get('local-token'),
       allowPlain: a.values['allow-plain'] === true,
       log: (m) => say(`${new Date().toISOString()} ${m}`),
     });
@@ -197,7 +279,8 @@ const serve: Command = {
 
 const nightly: Command = {
   name: 'nightly',
-  summary: '夜间上报: 上报前一自然日 (或 --day 指定日) 的欠费数据, 记录已上报状态, 中断后重新执行不会重复上报;\n未收到回调时用 ORG_MDL_005 查询结果。--schedule 则常驻并在本机构的固定时段 (02:00–05:30) 每晚执行。',
+  summary:
+    '夜间上报: 上报前一自然日 (或 --day 指定日) 的欠费数据, 记录已上报状态, 中断后重新执行不会重复上报;\n未收到回调时用 ORG_MDL_005 查询结果。--schedule 则常驻并在本机构的固定时段 (02:00–05:30) 每晚执行。',
   usage: 'nightly --csv 文件 --state 状态文件 [选项]',
   options: {
     csv: { type: 'string', help: 'CSV 文件, 可含 {day} 占位符, 如 /data/unsettled-{day}.csv' },
@@ -212,7 +295,9 @@ const nightly: Command = {
     const say = progress(io);
     const csv = a.need('csv');
     const u = new NightlyUploader({
-      client: clientOf(a), org: orgOf(a), stateFile: a.need('state'),
+      client: clientOf(a),
+      org: orgOf(a),
+      stateFile: a.need('state'),
       source: { csv: (day) => csv.replace('{day}', day) },
       callbackTimeoutMs: Number(a.need('callback-timeout')) * 1000,
       onProgress: (e) => say(`${e.phase === 'send' ? '发送' : '查询结果'} [${e.done}/${e.total}] ${e.orgRequestId}`),
@@ -258,11 +343,12 @@ export async function main(argv: string[], io: Io): Promise<number> {
   } catch (e) {
     const json = a?.json ?? rest.includes('--json');
     const usage = e instanceof UsageError;
-    const info = e instanceof PlatformError
-      ? { error: e.message, respCode: e.respCode, interface: e.interfaceCode }
-      : e instanceof CsvError
-        ? { error: e.message, problems: e.problems }
-        : { error: e instanceof Error ? e.message : String(e) };
+    const info =
+      e instanceof PlatformError
+        ? { error: e.message, respCode: e.respCode, interface: e.interfaceCode }
+        : e instanceof CsvError
+          ? { error: e.message, problems: e.problems }
+          : { error: e instanceof Error ? e.message : String(e) };
     if (json) io.stdout(`${JSON.stringify({ ok: false, ...info })}\n`);
     io.stderr(`错误: ${info.error}${e instanceof PlatformError ? ` (应答码 ${e.respCode})` : ''}\n${usage ? `\n${helpText(cmd)}` : ''}`);
     return usage ? 2 : 1;

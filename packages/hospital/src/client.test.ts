@@ -46,7 +46,10 @@ describe('PlatformClient', () => {
   it('does not retry -4', async () => {
     fake.inject('/qmdl/queryOverdueData', { respCode: '-4' });
     const before = fake.calls.length;
-    await assert.rejects(client.queryOverdueData(query), (e) => e instanceof PermissionError && e.respCode === '-4' && e.interfaceCode === 'ORG_MDL_002');
+    await assert.rejects(
+      client.queryOverdueData(query),
+      (e) => e instanceof PermissionError && e.respCode === '-4' && e.interfaceCode === 'ORG_MDL_002',
+    );
     assert.equal(fake.calls.length - before, 1);
   });
 
@@ -67,7 +70,10 @@ describe('PlatformClient', () => {
     const r = await client.getIntoMdlUrl({ orgId: org.orgId, idNo: '11010519491231002X', idType: '01', userName: '张三' });
     assert.match(r.mdrUrl, /^https:/);
     const dead = new PlatformClient({ baseUrl: 'http://127.0.0.1:9', appId, secret, maxRetries: 1, retryBaseMs: 1 });
-    await assert.rejects(dead.getIntoMdlUrl({ idNo: '11010519491231002X', idType: '01', userName: '张三' }), (e) => e instanceof ConnectionError && e.retryable);
+    await assert.rejects(
+      dead.getIntoMdlUrl({ idNo: '11010519491231002X', idType: '01', userName: '张三' }),
+      (e) => e instanceof ConnectionError && e.retryable,
+    );
   });
 
   it('catches a bad amount or date before sending anything', async () => {
@@ -87,7 +93,10 @@ describe('PlatformClient', () => {
     const seen: number[] = [];
     const out = await client.reportAll(persons, { ...org, onBatch: (_d, i, total) => seen.push(total - i) });
     assert.equal(out.length, 3);
-    assert.deepEqual(out.map((b) => b.itemCount), [100, 100, 50]);
+    assert.deepEqual(
+      out.map((b) => b.itemCount),
+      [100, 100, 50],
+    );
     assert.equal(new Set(out.map((b) => b.orgRequestId)).size, 3);
     assert.ok(out.every((b) => b.orgRequestId.length <= 40));
     const sent = fake.calls.slice(before).map((c) => c.payload as { unsettleList: UnsettledPerson[] });
@@ -99,7 +108,10 @@ describe('PlatformClient', () => {
 
     // Reporting the same items again reuses the ids; the platform stores nothing twice.
     const again = await client.reportAll(persons, org);
-    assert.deepEqual(again.map((b) => b.orgRequestId), out.map((b) => b.orgRequestId));
+    assert.deepEqual(
+      again.map((b) => b.orgRequestId),
+      out.map((b) => b.orgRequestId),
+    );
     assert.ok([...fake.items.values()].every((i) => i.stored === 1));
   });
 
@@ -108,7 +120,10 @@ describe('PlatformClient', () => {
     const a = { ...makePersons(1, 60, 'M')[0]!, ...id };
     const b = { ...makePersons(1, 60, 'N')[0]!, ...id };
     const out = await client.reportAll([a, b], org);
-    assert.deepEqual(out.map((x) => x.itemCount), [100, 20]);
+    assert.deepEqual(
+      out.map((x) => x.itemCount),
+      [100, 20],
+    );
   });
 
   it('updates items with ORG_MDL_003', async () => {

@@ -109,7 +109,8 @@ export class PlatformClient {
   readonly queryEcAuthResult = this.method('ORG_EHC_004');
 
   private method<C extends PlatformInterface>(code: C) {
-    return (params: RequestOf<C>, options?: CallOptions): Promise<ResponseOf<C>> => this.call(code, params, options) as Promise<ResponseOf<C>>;
+    return (params: RequestOf<C>, options?: CallOptions): Promise<ResponseOf<C>> =>
+      this.call(code, params, options) as Promise<ResponseOf<C>>;
   }
 
   /**
@@ -128,7 +129,12 @@ export class PlatformClient {
   async updateAll(updates: readonly PersonUpdate[], opts: UpdateAllOptions): Promise<BatchOutcome[]> {
     const plan = planUpdates(updates, opts, opts.requestIdPrefix ?? 'U');
     plan.forEach((req) => checkRequest('ORG_MDL_003', req));
-    return this.sendPlan(plan, (req) => this.updateOverdueData(req, opts), (r) => r.itemList.length, opts);
+    return this.sendPlan(
+      plan,
+      (req) => this.updateOverdueData(req, opts),
+      (r) => r.itemList.length,
+      opts,
+    );
   }
 
   private async sendPlan<R extends { orgRequestId: string }>(
@@ -211,7 +217,14 @@ export class PlatformClient {
     const env = body as Record<string, unknown> | null;
     // Errors raised before the platform knows the caller (unknown appId, malformed JSON) come unsigned
     // (PROTOCOL.md). They carry no data, so failing on their code trusts nothing.
-    if (env && typeof env === 'object' && !env.sign && !env.encryptData && typeof env.respCode === 'string' && env.respCode !== RespCode.SUCCESS) {
+    if (
+      env &&
+      typeof env === 'object' &&
+      !env.sign &&
+      !env.encryptData &&
+      typeof env.respCode === 'string' &&
+      env.respCode !== RespCode.SUCCESS
+    ) {
       throw errorForCode(env.respCode, typeof env.respMsg === 'string' && env.respMsg ? env.respMsg : undefined);
     }
     let reply;

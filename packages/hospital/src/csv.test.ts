@@ -36,7 +36,13 @@ describe('CSV', () => {
     lines[3] = lines[3]!.replace('25.00', '25.001');
     lines[5] = lines[5]!.replace('2026-11-24 09:15:00', '2026/11/24');
     const e = problemsOf(() => parseReportCsv(lines.join('\n')));
-    assert.deepEqual(e.problems.map((p) => [p.row, p.column]), [[4, 'amount'], [6, 'actualTime']]);
+    assert.deepEqual(
+      e.problems.map((p) => [p.row, p.column]),
+      [
+        [4, 'amount'],
+        [6, 'actualTime'],
+      ],
+    );
     assert.match(e.message, /第 4 行 amount 列/);
     assert.match(e.message, /第 6 行 actualTime 列/);
   });
@@ -46,7 +52,10 @@ describe('CSV', () => {
     lines[2] = lines[2] + ',extra';
     lines[4] = lines[3]!;
     const e = problemsOf(() => parseReportCsv(lines.join('\n')));
-    assert.deepEqual(e.problems.map((p) => p.row), [3, 5]);
+    assert.deepEqual(
+      e.problems.map((p) => p.row),
+      [3, 5],
+    );
     assert.match(e.problems[1]!.message, /与第 4 行重复/);
 
     const badId = reportCsv(1).replace('11010519491231002X', '110105194912310021');
@@ -63,6 +72,9 @@ describe('CSV', () => {
     assert.equal(updates.length, 2);
     assert.deepEqual(updates[1], { itemList: [{ orgTraceId: 'T2', traceId: 'P2', state: '2' }] });
     const bad = problemsOf(() => parseUpdateCsv(text.replace('P2,2', 'P2,7')));
-    assert.deepEqual(bad.problems.map((p) => [p.row, p.column]), [[3, 'state']]);
+    assert.deepEqual(
+      bad.problems.map((p) => [p.row, p.column]),
+      [[3, 'state']],
+    );
   });
 });

@@ -9,8 +9,18 @@ import type { PersonUpdate } from './batching.js';
 
 /** Columns of a report file; the first four may be empty for a non-real-name patient. */
 export const REPORT_COLUMNS = [
-  'idNo', 'idType', 'userName', 'ehealthCardId', 'mobilePhone', 'userType',
-  'orgTraceId', 'medType', 'feeType', 'itemName', 'amount', 'actualTime',
+  'idNo',
+  'idType',
+  'userName',
+  'ehealthCardId',
+  'mobilePhone',
+  'userType',
+  'orgTraceId',
+  'medType',
+  'feeType',
+  'itemName',
+  'amount',
+  'actualTime',
 ] as const;
 export const REPORT_OPTIONAL = new Set(['idNo', 'idType', 'userName', 'ehealthCardId', 'mobilePhone']);
 
@@ -124,7 +134,11 @@ function readTable(text: string, columns: readonly string[], optional: ReadonlyS
 }
 
 /** The last segment of a schema path is the column: `itemList[0].amount` → `amount`. */
-const columnOf = (path: string) => path.split('.').pop()!.replace(/\[\d+\]$/, '');
+const columnOf = (path: string) =>
+  path
+    .split('.')
+    .pop()!
+    .replace(/\[\d+\]$/, '');
 
 function checkDuplicates(rows: Table['rows'], problems: CsvProblem[]): void {
   const firstLine = new Map<string, number>();
@@ -157,9 +171,22 @@ function personsFromRows(rows: Table['rows'], problems: CsvProblem[]): Unsettled
   const userTypeOf = new Map<string, { userType: string; line: number }>();
   for (const { line, values: v } of rows) {
     const person = {
-      idNo: v.idNo, idType: v.idType, userName: v.userName, ehealthCardId: v.ehealthCardId, mobilePhone: v.mobilePhone,
+      idNo: v.idNo,
+      idType: v.idType,
+      userName: v.userName,
+      ehealthCardId: v.ehealthCardId,
+      mobilePhone: v.mobilePhone,
       userType: v.userType ?? '',
-      itemList: [{ orgTraceId: v.orgTraceId ?? '', medType: v.medType ?? '', feeType: v.feeType ?? '', itemName: v.itemName ?? '', amount: v.amount ?? '', actualTime: v.actualTime ?? '' }],
+      itemList: [
+        {
+          orgTraceId: v.orgTraceId ?? '',
+          medType: v.medType ?? '',
+          feeType: v.feeType ?? '',
+          itemName: v.itemName ?? '',
+          amount: v.amount ?? '',
+          actualTime: v.actualTime ?? '',
+        },
+      ],
     };
     const issue = validate(unsettledPerson, person);
     if (issue) {

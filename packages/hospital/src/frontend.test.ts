@@ -71,10 +71,17 @@ describe('front-end service (前置机)', () => {
     const port = Number(new URL(fe.platformUrl).port);
     await fe.close();
     fe = await start(port);
-    assert.deepEqual(fe.outbox.list().map((e) => e.status), ['pending', 'pending']);
+    assert.deepEqual(
+      fe.outbox.list().map((e) => e.status),
+      ['pending', 'pending'],
+    );
     assert.ok(fe.outbox.list()[0]!.attempts > 0, 'attempts survive the restart');
     const again = await postJson(`${fe.localUrl}/local/report`, { rows });
-    assert.deepEqual((again.body.batches as { created: boolean }[]).map((b) => b.created), [false, false], 'the same submission is not queued twice');
+    assert.deepEqual(
+      (again.body.batches as { created: boolean }[]).map((b) => b.created),
+      [false, false],
+      'the same submission is not queued twice',
+    );
 
     // The platform comes back; the first answer is lost after processing, so that batch is sent twice.
     fake.inject('/umdl/reportOverdueData', { loseReply: true });
@@ -82,10 +89,21 @@ describe('front-end service (前置机)', () => {
     await until('both results', () => fe!.outbox.list().every((e) => e.status === 'done'));
     const items = [...fake.items.values()].filter((i) => i.orgTraceId.startsWith('F-'));
     assert.equal(items.length, 150);
-    assert.ok(items.every((i) => i.stored === 1), 'every item arrived exactly once');
+    assert.ok(
+      items.every((i) => i.stored === 1),
+      'every item arrived exactly once',
+    );
 
-    const listing = await (await fetch(`${fe.localUrl}/local/outbox`)).json() as { entries: { id: string; status: string; items: number; results: { traceId: string }[] }[] };
-    assert.deepEqual(listing.entries.map((e) => [e.status, e.items]), [['done', 100], ['done', 50]]);
+    const listing = (await (await fetch(`${fe.localUrl}/local/outbox`)).json()) as {
+      entries: { id: string; status: string; items: number; results: { traceId: string }[] }[];
+    };
+    assert.deepEqual(
+      listing.entries.map((e) => [e.status, e.items]),
+      [
+        ['done', 100],
+        ['done', 50],
+      ],
+    );
     assert.equal(listing.entries[0]!.results.length, 100);
   });
 
@@ -98,7 +116,13 @@ describe('front-end service (前置机)', () => {
     const unknown = await postJson(`${fe!.localUrl}/local/update`, { itemList: [{ orgTraceId: 'NOPE', state: '1' }] });
     assert.equal(unknown.status, 400);
     assert.match(String(unknown.body.error), /traceId/);
-    const q = await postJson(`${fe!.localUrl}/local/query`, { businessType: '01101', idNo: item.idNo, idType: '01', userName: item.userName, ehealthCardId: `EHC${item.idNo}` });
+    const q = await postJson(`${fe!.localUrl}/local/query`, {
+      businessType: '01101',
+      idNo: item.idNo,
+      idType: '01',
+      userName: item.userName,
+      ehealthCardId: `EHC${item.idNo}`,
+    });
     assert.equal(q.status, 200);
     assert.equal(q.body.next, '1');
     const bad = await postJson(`${fe!.localUrl}/local/report`, { rows: [{ ...csvRows(reportCsv(1))[0], amount: 'abc' }] });
@@ -129,7 +153,16 @@ describe('front-end service (前置机)', () => {
   });
 
   it('requires the local token when one is set', async () => {
-    const guarded = await startFrontend({ platform: { baseUrl: fake.url, appId, secret }, org: { orgId, orgName }, dataDir: join(dir, 'guarded'), localPort: 0, platformHost: '127.0.0.1', platformPort: 0, stateTable: table, localToken: 's3cret-token' });
+    const guarded = await startFrontend({
+      platform: { baseUrl: fake.url, appId, secret },
+      org: { orgId, orgName },
+      dataDir: join(dir, 'guarded'),
+      localPort: 0,
+      platformHost: '127.0.0.1',
+      platformPort: 0,
+      stateTable: table,
+      localToken: 's3cret-token',
+    });
     try {
       assert.equal((await fetch(`${guarded.localUrl}/local/health`)).status, 401);
       assert.equal((await fetch(`${guarded.localUrl}/local/health`, { headers: { authorization: 'Bearer wrong-token!' } })).status, 401);

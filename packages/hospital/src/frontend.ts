@@ -101,9 +101,17 @@ export async function startFrontend(opts: FrontendOptions): Promise<Frontend> {
   const localUrl = await listen(localServer, opts.localHost ?? '127.0.0.1', opts.localPort ?? 8300);
 
   const callbackTimeoutMs = opts.callbackTimeoutMs ?? 30 * 60_000;
-  const sweep = setInterval(() => void sweepResults(outbox, client, org.orgId, callbackTimeoutMs, log), Math.min(callbackTimeoutMs, 60_000));
+  const sweep = setInterval(
+    () => void sweepResults(outbox, client, org.orgId, callbackTimeoutMs, log),
+    Math.min(callbackTimeoutMs, 60_000),
+  );
   sweep.unref();
-  const delivering = outbox.deliver(client, { signal: abort.signal, retryBaseMs: opts.retryBaseMs, retryMaxMs: opts.retryMaxMs, onEvent: log });
+  const delivering = outbox.deliver(client, {
+    signal: abort.signal,
+    retryBaseMs: opts.retryBaseMs,
+    retryMaxMs: opts.retryMaxMs,
+    onEvent: log,
+  });
   log(`前置机已启动: 本地接口 ${localUrl}, 平台回调 ${platformUrl} (notifyUrl ${org.notifyUrl})`);
 
   return {
@@ -114,10 +122,15 @@ export async function startFrontend(opts: FrontendOptions): Promise<Frontend> {
       abort.abort();
       clearInterval(sweep);
       await delivering;
-      await Promise.all([localServer, platformServer].map((s) => new Promise<void>((r) => {
-        s.closeAllConnections();
-        s.close(() => r());
-      })));
+      await Promise.all(
+        [localServer, platformServer].map(
+          (s) =>
+            new Promise<void>((r) => {
+              s.closeAllConnections();
+              s.close(() => r());
+            }),
+        ),
+      );
     },
   };
 }
@@ -152,7 +165,11 @@ async function jsonBody(req: IncomingMessage): Promise<Record<string, unknown>> 
   return v as Record<string, unknown>;
 }
 
-async function handleLocal(req: IncomingMessage, res: ServerResponse, ctx: { org: OrgInfo; outbox: Outbox; client: PlatformClient; token?: string }): Promise<void> {
+async function handleLocal(
+  req: IncomingMessage,
+  res: ServerResponse,
+  ctx: { org: OrgInfo; outbox: Outbox; client: PlatformClient; token?: string },
+): Promise<void> {
   const url = new URL(req.url ?? '/', 'http://local');
   if (ctx.token && !tokenMatches(req.headers.authorization, ctx.token)) throw new HttpError(401, '缺少或错误的 Authorization: Bearer 令牌');
   const route = url.pathname.replace(/^\/local\//, '');
@@ -171,7 +188,8 @@ async function handleLocal(req: IncomingMessage, res: ServerResponse, ctx: { org
   const body = await jsonBody(req);
 
   if (route === 'report' || route === 'update') {
-    const plan = route === 'report' ? planReport(reportPersons(body), ctx.org) : planUpdates(withTraceIds(updateList(body), ctx.outbox), ctx.org);
+    const plan =
+      route === 'report' ? planReport(reportPersons(body), ctx.org) : planUpdates(withTraceIds(updateList(body), ctx.outbox), ctx.org);
     try {
       // Every batch is checked before any is queued: a bad item stops the whole submission.
       plan.forEach((p) => checkRequest(route === 'report' ? 'ORG_MDL_001' : 'ORG_MDL_003', p));
@@ -193,7 +211,8 @@ async function handleLocal(req: IncomingMessage, res: ServerResponse, ctx: { org
   try {
     return sendJson(res, 200, await ctx.client.call(code, params));
   } catch (e) {
-    if (e instanceof PlatformError && e.respCode === '000105' && !e.httpStatus) throw new HttpError(400, e.message, { respCode: e.respCode });
+    if (e instanceof PlatformError && e.respCode === '000105' && !e.httpStatus)
+      throw new HttpError(400, e.message, { respCode: e.respCode });
     throw e;
   }
 }
@@ -271,7 +290,13 @@ async function onCallback(opts: FrontendOptions, outbox: Outbox, req: CallbackRe
 }
 
 /** ORG_MDL_005 for sent batches whose callback is overdue (guide §4.3.5: 没有收到回调通知的情况可发起主动查询). */
-async function sweepResults(outbox: Outbox, client: PlatformClient, orgId: string, timeoutMs: number, log: (m: string) => void): Promise<void> {
+async function sweepResults(
+  outbox: Outbox,
+  client: PlatformClient,
+  orgId: string,
+  timeoutMs: number,
+  log: (m: string) => void,
+): Promise<void> {
   const overdue = outbox.list().filter((e) => e.status === 'sent' && Date.now() - Date.parse(e.sentAt ?? '') > timeoutMs);
   for (const e of overdue) {
     try {

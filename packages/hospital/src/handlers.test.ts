@@ -11,7 +11,11 @@ const secret = 'HospitalSecret-0123456789abcdefXYZ';
 const orgId = 'H35010200001';
 
 async function post(url: string, body: unknown): Promise<Envelope> {
-  const r = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: typeof body === 'string' ? body : JSON.stringify(body) });
+  const r = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+  });
   assert.equal(r.status, 200);
   return (await r.json()) as Envelope;
 }
@@ -84,7 +88,13 @@ describe('hospital handlers (ORG_001, ORG_002)', () => {
   });
 
   it('passes a verified ORG_002 callback to the HIS and answers success', async () => {
-    const cb = { orgId, orgName: '福州市第一医院', notifyType: 'REPORT', orgRequestId: 'R1', reportResultList: [{ idNo: '', userName: '张三', itemList: [{ orgTraceId: 'A', traceId: 'T9', state: '0' }] }] };
+    const cb = {
+      orgId,
+      orgName: '福州市第一医院',
+      notifyType: 'REPORT',
+      orgRequestId: 'R1',
+      reportResultList: [{ idNo: '', userName: '张三', itemList: [{ orgTraceId: 'A', traceId: 'T9', state: '0' }] }],
+    };
     const reply = await post(`${url}/umdl/callback`, sealRequest(cb, { appId, secret }));
     assert.deepEqual(openReply(reply, secret, { allowPlain: false }).payload, { state: 'success', msg: '' });
     assert.equal(callbacks.length, 1);
@@ -97,7 +107,13 @@ describe('hospital handlers (ORG_001, ORG_002)', () => {
   });
 
   it('answers PLAIN in the guide example form when the credential is a test one', async () => {
-    const test = createHospitalServer({ appId, secret, allowPlain: true, getOverdueResult: async () => ({ state: '2' }), onCallback: async () => {} });
+    const test = createHospitalServer({
+      appId,
+      secret,
+      allowPlain: true,
+      getOverdueResult: async () => ({ state: '2' }),
+      onCallback: async () => {},
+    });
     const u = await listen(test);
     const reply = await post(`${u}/qmdl/getOverdueResult`, { encryptType: 'plain', signType: 'plain', version: '1.0.0', param: ask });
     assert.deepEqual(reply.param, { state: '2' });
@@ -115,12 +131,17 @@ describe('hospital handlers (ORG_001, ORG_002)', () => {
     );
     const u = await listen(s);
     assert.equal((await fetch(`${u}/health`)).status, 404);
-    assert.equal(openReply(await post(`${u}/qmdl/getOverdueResult`, sealRequest(ask, { appId, secret })), secret, { allowPlain: false }).respCode, '000000');
+    assert.equal(
+      openReply(await post(`${u}/qmdl/getOverdueResult`, sealRequest(ask, { appId, secret })), secret, { allowPlain: false }).respCode,
+      '000000',
+    );
     await new Promise<void>((r) => s.close(() => r()));
 
     type Reply = { code(n: number): Reply; send(b: unknown): unknown };
     const routes = new Map<string, (rq: { body: unknown; url: string }, rp: Reply) => Promise<unknown>>();
-    await fastifyHospitalPlugin({ appId, secret, getOverdueResult: async () => ({ state: '1' }), onCallback: async () => {} })({ post: (p, h) => routes.set(p, h) });
+    await fastifyHospitalPlugin({ appId, secret, getOverdueResult: async () => ({ state: '1' }), onCallback: async () => {} })({
+      post: (p, h) => routes.set(p, h),
+    });
     let sent: Envelope | undefined;
     const rp: Reply = { code: () => rp, send: (b: unknown) => (sent = b as Envelope) };
     await routes.get('/qmdl/getOverdueResult')!({ body: sealRequest(ask, { appId, secret }), url: '/qmdl/getOverdueResult' }, rp);

@@ -59,11 +59,25 @@ export async function handleHospitalCall(opts: HospitalHandlerOptions, path: str
   const env = (body && typeof body === 'object' && !Array.isArray(body) ? body : {}) as Envelope;
   // Replies follow the caller's spelling of the algorithms (PROTOCOL.md), but never PLAIN for a production credential.
   const plainOk = opts.allowPlain === true;
-  const encryptType = plainOk && typeof env.encryptType === 'string' ? env.encryptType : /^sm4$/i.test(String(env.encryptType)) ? String(env.encryptType) : 'SM4';
-  const signType = plainOk && typeof env.signType === 'string' ? env.signType : /^sm3$/i.test(String(env.signType)) ? String(env.signType) : 'SM3';
+  const encryptType =
+    plainOk && typeof env.encryptType === 'string'
+      ? env.encryptType
+      : /^sm4$/i.test(String(env.encryptType))
+        ? String(env.encryptType)
+        : 'SM4';
+  const signType =
+    plainOk && typeof env.signType === 'string' ? env.signType : /^sm3$/i.test(String(env.signType)) ? String(env.signType) : 'SM3';
   const seal = (respCode: string, payload?: unknown, respMsg?: string): HandlerReply => ({
     status: 200,
-    body: sealResponse(payload, { appId: typeof env.appId === 'string' ? env.appId : opts.appId, secret: opts.secret, respCode, respMsg, encryptType, signType, now }),
+    body: sealResponse(payload, {
+      appId: typeof env.appId === 'string' ? env.appId : opts.appId,
+      secret: opts.secret,
+      respCode,
+      respMsg,
+      encryptType,
+      signType,
+      now,
+    }),
   });
   const endpoint = endpointOf(path);
   try {

@@ -14,10 +14,15 @@ describe('outbox log', () => {
     const [req] = planReport(makePersons(2), { orgId: 'H35010200001', orgName: '医院', notifyUrl: 'http://127.0.0.1/umdl/callback' });
     await box.enqueue('report', req!);
     const file = join(dir, 'outbox.jsonl');
-    const attempts = Array.from({ length: 300 }, () => JSON.stringify({ t: 'attempt', id: req!.orgRequestId, error: '000100 无法连接平台' }));
+    const attempts = Array.from({ length: 300 }, () =>
+      JSON.stringify({ t: 'attempt', id: req!.orgRequestId, error: '000100 无法连接平台' }),
+    );
     await appendFile(file, '\n' + attempts.join('\n') + '\n{"t":"sent","id":"' + req!.orgRequestId.slice(0, 5));
     const again = await Outbox.open(dir);
-    assert.deepEqual(again.list().map((e) => [e.status, e.attempts]), [['pending', 300]]);
+    assert.deepEqual(
+      again.list().map((e) => [e.status, e.attempts]),
+      [['pending', 300]],
+    );
     assert.deepEqual(again.get(req!.orgRequestId)!.payload, req);
     assert.equal((await readFile(file, 'utf8')).trim().split('\n').length, 1);
   });

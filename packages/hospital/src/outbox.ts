@@ -87,7 +87,14 @@ export class Outbox {
   async enqueue(kind: OutboxKind, payload: OutboxEntry['payload']): Promise<{ entry: OutboxEntry; created: boolean }> {
     const known = this.entries.get(payload.orgRequestId);
     if (known) return { entry: known, created: false };
-    const entry: OutboxEntry = { id: payload.orgRequestId, kind, payload, status: 'pending', enqueuedAt: new Date().toISOString(), attempts: 0 };
+    const entry: OutboxEntry = {
+      id: payload.orgRequestId,
+      kind,
+      payload,
+      status: 'pending',
+      enqueuedAt: new Date().toISOString(),
+      attempts: 0,
+    };
     await this.record({ t: 'enqueue', entry });
     this.wake?.();
     return { entry: this.entries.get(entry.id)!, created: true };
@@ -129,7 +136,10 @@ export class Outbox {
    * 5xx, -3, -6, 000003) keeps the entry pending and backs off; any other failure marks it failed
    * for an operator to look at.
    */
-  async deliver(client: PlatformClient, opts: { signal: AbortSignal; retryBaseMs?: number; retryMaxMs?: number; onEvent?: (msg: string) => void }): Promise<void> {
+  async deliver(
+    client: PlatformClient,
+    opts: { signal: AbortSignal; retryBaseMs?: number; retryMaxMs?: number; onEvent?: (msg: string) => void },
+  ): Promise<void> {
     const base = opts.retryBaseMs ?? 1000;
     const cap = opts.retryMaxMs ?? 60_000;
     let failures = 0;
@@ -140,9 +150,10 @@ export class Outbox {
         continue;
       }
       try {
-        const call = next.kind === 'report'
-          ? client.reportOverdueData(next.payload as ReportOverdueDataRequest, { maxRetries: 0, signal: opts.signal })
-          : client.updateOverdueData(next.payload as UpdateOverdueDataRequest, { maxRetries: 0, signal: opts.signal });
+        const call =
+          next.kind === 'report'
+            ? client.reportOverdueData(next.payload as ReportOverdueDataRequest, { maxRetries: 0, signal: opts.signal })
+            : client.updateOverdueData(next.payload as UpdateOverdueDataRequest, { maxRetries: 0, signal: opts.signal });
         const r = await call;
         if (r.state !== 'success') throw new PlatformError('-1', r.msg || '平台未接收该批次');
         await this.record({ t: 'sent', id: next.id, at: new Date().toISOString() });

@@ -38,11 +38,19 @@ describe('nightly uploader', () => {
 
   function make(stateFile: string, csvFile: string, extra: Partial<ConstructorParameters<typeof NightlyUploader>[0]> = {}) {
     const client = new PlatformClient({ baseUrl: fake.url, appId, secret, maxRetries: 0 });
-    const u = new NightlyUploader({ client, org: { orgId, orgName, notifyUrl }, source: { csv: csvFile }, stateFile, callbackTimeoutMs: 5000, ...extra });
+    const u = new NightlyUploader({
+      client,
+      org: { orgId, orgName, notifyUrl },
+      source: { csv: csvFile },
+      stateFile,
+      callbackTimeoutMs: 5000,
+      ...extra,
+    });
     uploaders = [u];
     return u;
   }
-  const reportCalls = (id?: string) => fake.calls.filter((c) => c.path === '/umdl/reportOverdueData' && (!id || c.payload?.orgRequestId === id)).length;
+  const reportCalls = (id?: string) =>
+    fake.calls.filter((c) => c.path === '/umdl/reportOverdueData' && (!id || c.payload?.orgRequestId === id)).length;
 
   it('reports a day in 100-item batches, marks items reported and matches the callbacks', async () => {
     const csv = join(dir, 'day1.csv');
@@ -55,7 +63,14 @@ describe('nightly uploader', () => {
     });
     const s = await u.run('2026-11-24');
     assert.equal(s.sentNow, 3);
-    assert.deepEqual(s.batches.map((b) => [b.orgTraceIds.length, b.status, b.via]), [[100, 'done', 'callback'], [100, 'done', 'callback'], [50, 'done', 'callback']]);
+    assert.deepEqual(
+      s.batches.map((b) => [b.orgTraceIds.length, b.status, b.via]),
+      [
+        [100, 'done', 'callback'],
+        [100, 'done', 'callback'],
+        [50, 'done', 'callback'],
+      ],
+    );
     assert.equal(marked.length, 250);
     assert.deepEqual(progress, ['send 1/3', 'send 2/3', 'send 3/3']);
     assert.equal(await u.traceIdOf('D1-7'), fake.items.get('D1-7')!.traceId);
@@ -91,7 +106,10 @@ describe('nightly uploader', () => {
     assert.equal(reportCalls(b1!.orgRequestId), 1);
     assert.equal(reportCalls(b2!.orgRequestId), 2);
     assert.equal(reportCalls(b3!.orgRequestId), 1);
-    assert.ok(s.batches.every((b) => b.status === 'done'), JSON.stringify(s.batches.map((b) => b.status)));
+    assert.ok(
+      s.batches.every((b) => b.status === 'done'),
+      JSON.stringify(s.batches.map((b) => b.status)),
+    );
     const day2 = [...fake.items.values()].filter((i) => i.orgTraceId.startsWith('D2-'));
     assert.equal(day2.length, 250);
     assert.ok(day2.every((i) => i.stored === 1));
@@ -104,7 +122,10 @@ describe('nightly uploader', () => {
     try {
       const u = make(join(dir, 'state3.json'), csv, { callbackTimeoutMs: 50 });
       const s = await u.run('2026-11-26');
-      assert.deepEqual(s.batches.map((b) => [b.status, b.via]), [['done', 'ORG_MDL_005']]);
+      assert.deepEqual(
+        s.batches.map((b) => [b.status, b.via]),
+        [['done', 'ORG_MDL_005']],
+      );
       assert.equal(s.batches[0]!.results!.length, 30);
     } finally {
       fake.setCallbacks(true);

@@ -6,16 +6,7 @@
  */
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import {
-  INTERFACES,
-  MdlError,
-  RespCode,
-  checkSignature,
-  extractPayload,
-  sealRequest,
-  sealResponse,
-  validate,
-} from '@mdl/protocol';
+import { INTERFACES, MdlError, RespCode, checkSignature, extractPayload, sealRequest, sealResponse, validate } from '@mdl/protocol';
 import type { Envelope, ReportOverdueDataRequest, ResultPerson, UpdateOverdueDataRequest } from '@mdl/protocol';
 import { readBody } from '../handlers.js';
 
@@ -79,14 +70,21 @@ export async function startFakePlatform(opts: FakePlatformOptions): Promise<Fake
     inject: (path, ...f) => faults.set(path, [...(faults.get(path) ?? []), ...f]),
     setDown: (d) => void (down = d),
     setCallbacks: (on) => void (callbacks = on),
-    close: () => new Promise((r) => {
-      server.closeAllConnections();
-      server.close(() => r());
-    }),
+    close: () =>
+      new Promise((r) => {
+        server.closeAllConnections();
+        server.close(() => r());
+      }),
   };
 
   const reply = (code: string, payload?: unknown, encryptType = 'SM4') =>
-    sealResponse(payload, { appId: opts.appId, secret: opts.secret, respCode: code, encryptType, signType: encryptType === 'PLAIN' ? 'PLAIN' : 'SM3' });
+    sealResponse(payload, {
+      appId: opts.appId,
+      secret: opts.secret,
+      respCode: code,
+      encryptType,
+      signType: encryptType === 'PLAIN' ? 'PLAIN' : 'SM3',
+    });
 
   function nextFault(path: string): Fault | undefined {
     for (const key of [path, '*']) {
@@ -119,7 +117,15 @@ export async function startFakePlatform(opts: FakePlatformOptions): Promise<Fake
       for (const p of req.unsettleList ?? []) {
         const itemList = p.itemList.map((i) => {
           const old = fake.items.get(i.orgTraceId);
-          const item: FakeItem = old ?? { orgTraceId: i.orgTraceId, traceId: `T${String(++traceSeq).padStart(8, '0')}`, state: '0', idNo: p.idNo ?? '', userName: p.userName ?? '', amount: i.amount, stored: 0 };
+          const item: FakeItem = old ?? {
+            orgTraceId: i.orgTraceId,
+            traceId: `T${String(++traceSeq).padStart(8, '0')}`,
+            state: '0',
+            idNo: p.idNo ?? '',
+            userName: p.userName ?? '',
+            amount: i.amount,
+            stored: 0,
+          };
           item.stored++;
           fake.items.set(i.orgTraceId, item);
           return { orgTraceId: item.orgTraceId, traceId: item.traceId, state: item.state };
@@ -137,7 +143,15 @@ export async function startFakePlatform(opts: FakePlatformOptions): Promise<Fake
     const kind = isReport ? 'REPORT' : 'UPDATE';
     fake.batches.set(req.orgRequestId, { payloadJson: JSON.stringify(payload), kind, results });
     const listKey = isReport ? 'reportResultList' : 'updateResultList';
-    sendCallback(req.notifyUrl, { orgId: req.orgId, orgName, notifyType: kind, reportResultList: [], updateResultList: [], [listKey]: results, extData: { orgRequestId: req.orgRequestId } });
+    sendCallback(req.notifyUrl, {
+      orgId: req.orgId,
+      orgName,
+      notifyType: kind,
+      reportResultList: [],
+      updateResultList: [],
+      [listKey]: results,
+      extData: { orgRequestId: req.orgRequestId },
+    });
   }
 
   function business(path: string, payload: Record<string, unknown>): unknown {
@@ -148,7 +162,14 @@ export async function startFakePlatform(opts: FakePlatformOptions): Promise<Fake
         return { state: 'success' };
       case INTERFACES.ORG_MDL_002.path: {
         const mine = [...fake.items.values()].filter((i) => i.idNo === payload.idNo && i.state === '0');
-        const itemList = mine.map((i) => ({ orgId: String(payload.orgId ?? 'H0'), orgName, itemName: '诊查费', amount: i.amount, actualTime: '2026-11-24 09:00:00', state: '0' }));
+        const itemList = mine.map((i) => ({
+          orgId: String(payload.orgId ?? 'H0'),
+          orgName,
+          itemName: '诊查费',
+          amount: i.amount,
+          actualTime: '2026-11-24 09:00:00',
+          state: '0',
+        }));
         return { next: mine.length === 0 ? '1' : '0', itemList };
       }
       case INTERFACES.ORG_MDL_004.path:
@@ -163,7 +184,14 @@ export async function startFakePlatform(opts: FakePlatformOptions): Promise<Fake
       case INTERFACES.ORG_EHC_002.path:
         return { authStatus: 'ing' };
       default: {
-        const card = { ehealthCardId: 'EHC0001', cardNo: 'C0001', cardType: '01', idNo: '11010519491231002X', idType: '01', userName: '张三' };
+        const card = {
+          ehealthCardId: 'EHC0001',
+          cardNo: 'C0001',
+          cardType: '01',
+          idNo: '11010519491231002X',
+          idType: '01',
+          userName: '张三',
+        };
         if (path === INTERFACES.ORG_EHC_003.path || path === INTERFACES.ORG_EHC_004.path) return card;
         throw new MdlError(RespCode.BAD_PATH);
       }
@@ -202,7 +230,15 @@ export async function startFakePlatform(opts: FakePlatformOptions): Promise<Fake
     } catch (e) {
       if (!payload) fake.calls.push({ path, payload: undefined });
       const code = e instanceof MdlError ? e.code : RespCode.SYSTEM_ERROR;
-      return { status: 200, body: sealResponse(undefined, { appId: opts.appId, secret: opts.secret, respCode: code, respMsg: e instanceof Error ? e.message : undefined }) };
+      return {
+        status: 200,
+        body: sealResponse(undefined, {
+          appId: opts.appId,
+          secret: opts.secret,
+          respCode: code,
+          respMsg: e instanceof Error ? e.message : undefined,
+        }),
+      };
     }
   }
 

@@ -5,7 +5,12 @@ import { residentIdCheckChar } from '@mdl/protocol';
 import type { UnsettledPerson } from '@mdl/protocol';
 import { REPORT_COLUMNS, csvField } from '../csv.js';
 
-export const TEST_APP = { appId: 'HOSPAPP0001', secret: 'HospitalSecret-0123456789abcdefXYZ', orgId: 'H35010200001', orgName: '福州市第一医院' };
+export const TEST_APP = {
+  appId: 'HOSPAPP0001',
+  secret: 'HospitalSecret-0123456789abcdefXYZ',
+  orgId: 'H35010200001',
+  orgName: '福州市第一医院',
+};
 
 /** A valid resident id number for the n-th test patient (born 1990, Fuzhou). */
 export function testIdNo(n: number): string {
@@ -24,7 +29,20 @@ export function reportCsv(n: number, opts: { per?: number; prefix?: string; day?
   for (let i = 0; i < n; i++) {
     const p = Math.floor(i / per);
     const idNo = p === 0 ? '11010519491231002X' : testIdNo(p);
-    const cells = [idNo, '01', `患者${p}`, `EHC${idNo}`, '', '01', `${opts.prefix ?? 'T'}${i}`, '11', '01', '诊查费, 普通', '25.00', `${day} 09:15:00`];
+    const cells = [
+      idNo,
+      '01',
+      `患者${p}`,
+      `EHC${idNo}`,
+      '',
+      '01',
+      `${opts.prefix ?? 'T'}${i}`,
+      '11',
+      '01',
+      '诊查费, 普通',
+      '25.00',
+      `${day} 09:15:00`,
+    ];
     rows.push(cells.map(csvField).join(','));
   }
   return rows.join('\n') + '\n';
