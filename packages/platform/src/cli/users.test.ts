@@ -69,5 +69,16 @@ describe('mdl users create', () => {
     );
     assert.match(plain.out.join('\n'), /created auditor aud1/);
     assert.doesNotMatch(plain.out.join('\n'), /TOTP/, 'only operators get a second factor');
+    const list = capture();
+    assert.equal(await main(['users', 'list', '--json'], list.io, env), 0);
+    const rows = JSON.parse(list.out[0]!) as { username: string; role: string }[];
+    assert.deepEqual(
+      rows.map((r) => [r.username, r.role]),
+      [
+        ['admin', 'operator'],
+        ['aud1', 'auditor'],
+      ],
+    );
+    assert.doesNotMatch(list.out[0]!, /scrypt|totp/, 'no hashes or secrets');
   });
 });

@@ -8,6 +8,7 @@ import type { Io } from './mdl.js';
 const HELP = `mdl users — console accounts
 
   mdl users create --username U --role operator|auditor|staff [--org-id ID] [--password P] [--json]
+  mdl users list [--json]
 
 The password comes from --password or, better (it stays out of the shell history), from the first line
 of standard input. At least 10 characters of three kinds (upper, lower, digit, symbol).
@@ -33,10 +34,11 @@ export async function usersCommand(config: Config, args: string[], io: Io, stdin
       help: { type: 'boolean', short: 'h' },
     },
   });
-  if (values.help || positionals[0] !== 'create') {
+  if (values.help || (positionals[0] !== 'create' && positionals[0] !== 'list')) {
     io.out(HELP);
     return values.help ? 0 : 2;
   }
+  if (positionals[0] === 'list') return listUsers(config, values.json === true, io);
   const fail = (msg: string) => (io.err(`mdl users create: ${msg}`), 2);
   if (!values.username) return fail('--username is required');
   if (!['operator', 'auditor', 'staff'].includes(values.role ?? '')) return fail('--role must be operator, auditor or staff');
@@ -65,6 +67,29 @@ export async function usersCommand(config: Config, args: string[], io: Io, stdin
   } catch (e) {
     if (e instanceof UserInputError) return fail(e.message);
     throw e;
+  } finally {
+    await platform.close();
+  }
+}
+
+async function listUsers(config: Config, json: boolean, io: Io): Promise<number> {
+  const platform = await createPlatform(config, { queue: false, log: createLogger('warn') });
+  try {
+    const rows = await platform.db
+      .selectFrom('console_user')
+      .select(['username', 'role', 'org_id', 'status', 'locked_until', 'last_login_at', 'created_at'])
+      .orderBy('id')
+      .execute();
+    if (json) io.out(JSON.stringify(rows));
+    else if (rows.length === 0) io.out('no console accounts yet: mdl users create --help');
+    else {
+      const now = Date.now();
+      for (const r of rows) {
+        const locked = r.locked_until && r.locked_until.getTime() > now ? ' (locked)' : '';
+        io.out(`${r.username.padEnd(20)} ${r.role.padEnd(8)} ${(r.org_id ?? '-').padEnd(12)} ${r.status}${locked}`);
+      }
+    }
+    return 0;
   } finally {
     await platform.close();
   }
