@@ -24,7 +24,7 @@ Commands:
   demo               load demo institutions, credentials, persons and arrears
   apps <sub>         credentials: create | list | disable | rotate  (mdl apps --help)
   callbacks resend --batch ID   queue an ORG_002 callback again
-  users create | list  console accounts (mdl users --help)
+  users <sub>        console accounts: create | list  (mdl users --help)
 
 Options:
   --json             machine-readable output
