@@ -274,3 +274,38 @@ export async function auditAction(
     detail: detail === null ? null : typeof detail === 'string' ? detail : JSON.stringify(detail),
   });
 }
+
+/**
+ * A user changes their own password: the current one is checked, the new one must meet the rules and
+ * differ, and every other session of the user ends (a stolen session does not outlive the change).
+ */
+export async function changePassword(
+  platform: Platform,
+  actor: Actor,
+  input: { current: string; next: string; confirm: string; keepTokenHash: string },
+): Promise<Record<string, string>> {
+  const { db } = platform;
+  const user = await db.selectFrom('console_user').select(['password_hash']).where('id', '=', actor.userId).executeTakeFirstOrThrow();
+  if (!(await verifyPassword(input.current, user.password_hash))) {
+    await auditAction(db, actor, 'console.password.change', `user:${actor.username}`, 'bad current password', { outcome: 'refused' });
+    return { current: '当前密码不正确' };
+  }
+  const problem = passwordProblem(input.next);
+  if (problem) return { next: problem };
+  if (input.next !== input.confirm) return { confirm: '两次输入的新密码不一致' };
+  if (input.next === input.current) return { next: '新密码不能与当前密码相同' };
+  const hash = await hashPassword(input.next);
+  const now = new Date(platform.now());
+  await db.transaction().execute(async (trx) => {
+    await trx.updateTable('console_user').set({ password_hash: hash, updated_at: now }).where('id', '=', actor.userId).execute();
+    await trx
+      .updateTable('console_session')
+      .set({ ended_at: now })
+      .where('user_id', '=', actor.userId)
+      .where('token_hash', '<>', input.keepTokenHash)
+      .where('ended_at', 'is', null)
+      .execute();
+    await auditAction(trx, actor, 'console.password.change', `user:${actor.username}`);
+  });
+  return {};
+}

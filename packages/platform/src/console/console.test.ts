@@ -310,4 +310,27 @@ describe('console sign-in, sessions and CSRF (inject, injected clock)', () => {
     assert.equal(js.statusCode, 200);
     assert.ok(js.body.length > 500_000, 'ECharts is served locally');
   });
+
+  it('lets a user change their own password, ending their other sessions', async () => {
+    const a = new Agent(t.app);
+    const other = new Agent(t.app);
+    clock += 60_000;
+    assert.equal((await a.signIn('aud', PASSWORD)).statusCode, 303);
+    assert.equal((await other.signIn('aud', PASSWORD)).statusCode, 303);
+    await a.get('/console/password');
+    let res = await a.post('/console/password', { current: 'nope', next: 'New-Password-77', confirm: 'New-Password-77' });
+    assert.equal(res.statusCode, 400);
+    assert.match(res.body, /id="f-current-error"[^>]*>当前密码不正确/);
+    res = await a.post('/console/password', { current: PASSWORD, next: 'weak', confirm: 'weak' });
+    assert.match(res.body, /id="f-next-error"/);
+    res = await a.post('/console/password', { current: PASSWORD, next: 'New-Password-77', confirm: 'New-Password-78' });
+    assert.match(res.body, /id="f-confirm-error"/);
+    res = await a.post('/console/password', { current: PASSWORD, next: 'New-Password-77', confirm: 'New-Password-77' });
+    assert.equal(res.statusCode, 200);
+    assert.match(res.body, /密码已修改/);
+    assert.equal((await a.get('/console')).statusCode, 200, 'this session goes on');
+    assert.equal((await other.get('/console')).statusCode, 303, 'the other session ended');
+    assert.equal((await new Agent(t.app).signIn('aud', PASSWORD)).statusCode, 401);
+    assert.equal((await new Agent(t.app).signIn('aud', 'New-Password-77')).statusCode, 303);
+  });
 });

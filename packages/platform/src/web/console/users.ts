@@ -1,6 +1,15 @@
 import { h } from '../html.js';
-import { createUser, ROLE_TEXT, UserInputError, auditAction, type Actor, type Role } from '../../console/auth.js';
-import { html, need, type ConsoleContext } from './plugin.js';
+import {
+  changePassword,
+  createUser,
+  hashToken,
+  ROLE_TEXT,
+  UserInputError,
+  auditAction,
+  type Actor,
+  type Role,
+} from '../../console/auth.js';
+import { actorOf, html, need, SESSION_COOKIE, type ConsoleContext } from './plugin.js';
 import { consolePage, csrfField, field, num, str, tag, time } from './layout.js';
 
 /** Accounts (operators only): create auditors, institution staff and other operators; unlock; disable. */
@@ -83,5 +92,32 @@ ${r.totpSecret ? h`<p class="warn"><b>动态口令密钥只显示这一次</b>�
         .execute();
     }
     return reply.redirect('/console/users', 303);
+  });
+
+  const passwordPage = (actor: Actor, errors: Record<string, string> = {}, done = false) =>
+    consolePage(actor, {
+      title: '修改密码',
+      active: '',
+      body: h`${done ? h`<div class="card ok" role="status">密码已修改，其他设备上的登录已退出。</div>` : ''}
+<form method="post" action="/console/password" class="card" id="password-form" novalidate>${csrfField(actor)}
+${field({ label: '当前密码', name: 'current', type: 'password', error: errors.current, attrs: 'autocomplete="current-password"' })}
+${field({ label: '新密码', name: 'next', type: 'password', error: errors.next, hint: '至少 10 位，含大小写字母、数字、符号中的三类', attrs: 'autocomplete="new-password"' })}
+${field({ label: '再次输入新密码', name: 'confirm', type: 'password', error: errors.confirm, attrs: 'autocomplete="new-password"' })}
+<p><button type="submit">修改密码</button></p></form>`,
+    });
+
+  app.get('/password', async (req, reply) => html(reply, passwordPage(actorOf(req))));
+
+  app.post('/password', async (req, reply) => {
+    const actor = actorOf(req);
+    const b = (req.body ?? {}) as Record<string, unknown>;
+    const errors = await changePassword(platform, actor, {
+      current: str(b.current),
+      next: str(b.next),
+      confirm: str(b.confirm),
+      keepTokenHash: hashToken(req.cookies[SESSION_COOKIE] ?? ''),
+    });
+    const ok = Object.keys(errors).length === 0;
+    return html(reply, passwordPage(actor, errors, ok), ok ? 200 : 400);
   });
 }
