@@ -143,6 +143,20 @@ export interface AppealTable {
   updated_at: Timestamp;
 }
 
+export interface EhcAuthSessionTable {
+  id: Generated<number>;
+  token_bidx: string;
+  org_id: string;
+  app_id: string;
+  out_auth_no: string;
+  auth_url_enc: string;
+  status: Generated<'ing' | 'succ' | 'fail' | 'cancel'>;
+  person_id: number | null;
+  expires_at: Timestamp;
+  decided_at: Date | null;
+  created_at: CreatedAt;
+}
+
 export interface SettingTable {
   key: string;
   value: string;
@@ -164,6 +178,7 @@ export interface DB {
   audit_event: AuditEventTable;
   setting: SettingTable;
   appeal: AppealTable;
+  ehc_auth_session: EhcAuthSessionTable;
   mdl_migration: MigrationTable;
 }
 
@@ -174,4 +189,5 @@ export type Batch = Selectable<BatchTable>;
 export type ArrearsItem = Selectable<ArrearsItemTable>;
 export type NewArrearsItem = Insertable<ArrearsItemTable>;
 export type Appeal = Selectable<AppealTable>;
+export type EhcAuthSession = Selectable<EhcAuthSessionTable>;
 export type NewAuditEvent = Insertable<AuditEventTable>;
