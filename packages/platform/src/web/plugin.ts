@@ -28,6 +28,9 @@ export const webPlugin: FastifyPluginAsync<{ platform: Platform }> = async (app,
 <li><code>${platform.config.apiPrefix}/umdl/updateOverdueData</code> 更新医疗欠费数据（ORG_MDL_003）</li>
 <li><code>${platform.config.apiPrefix}/qmdl/queryReportResult</code> 查询上报/更新结果（ORG_MDL_005）</li>
 <li><code>${platform.config.apiPrefix}/ehc/queryEcAuthResult</code> 查询医保患者主索引（ORG_EHC_004）</li>
-</ul><p>健康检查：<a href="/healthz">/healthz</a></p></body></html>`;
+<li><code>${platform.config.apiPrefix}/ehc/genAuthUrl</code> 生成电子健康卡授权链接（ORG_EHC_001）</li>
+<li><code>${platform.config.apiPrefix}/ehc/queryAuthResult</code> 查询电子健康卡授权结果（ORG_EHC_002）</li>
+<li><code>${platform.config.apiPrefix}/ehc/verifyQrCode</code> 电子健康卡验码（ORG_EHC_003）</li>
+</ul><p>电子健康卡：<a href="/card">我的电子健康卡</a> · <a href="/card/kiosk">自助机演示</a></p><p>健康检查：<a href="/healthz">/healthz</a></p></body></html>`;
   });
 };

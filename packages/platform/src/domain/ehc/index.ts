@@ -21,7 +21,7 @@ export function ehcServices(platform: Platform): EhcServices {
     s = {
       registry: cardRegistry(platform.db, platform.vault, c.ehcRegistry),
       codes: new HealthCodes(platform.vault, c.ehcEnv, c.ehcCodeTtlSeconds),
-      sessions: { db: platform.db, vault: platform.vault, publicUrl: c.publicUrl, ttlSeconds: c.ehcSessionTtlSeconds },
+      sessions: { db: platform.db, vault: platform.vault, config: c },
     };
     built.set(platform, s);
   }

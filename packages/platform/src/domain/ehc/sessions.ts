@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import { MdlError, RespCode } from '@mdl/protocol';
+import type { Config } from '../../config.js';
 import type { DB, EhcAuthSession } from '../../db/schema.js';
 import type { Vault } from '../../vault.js';
 
@@ -17,8 +18,8 @@ export type AuthStatus = 'ing' | 'succ' | 'fail' | 'cancel';
 export interface SessionDeps {
   db: Kysely<DB>;
   vault: Vault;
-  publicUrl: string;
-  ttlSeconds: number;
+  /** Read at each call (PUBLIC_URL, MDL_EHC_SESSION_TTL_S), not copied. */
+  config: Pick<Config, 'publicUrl' | 'ehcSessionTtlSeconds'>;
 }
 
 /** Path of the citizen's authorization page; authUrl = PUBLIC_URL + this. */
@@ -41,7 +42,7 @@ export async function openSession(
   nowMs: number,
 ): Promise<{ session: EhcAuthSession; authUrl: string; token: string | undefined }> {
   const token = randomBytes(16).toString('base64url');
-  const authUrl = deps.publicUrl + authPath(token);
+  const authUrl = deps.config.publicUrl + authPath(token);
   const inserted = await deps.db
     .insertInto('ehc_auth_session')
     .values({
@@ -50,7 +51,7 @@ export async function openSession(
       app_id: input.appId,
       out_auth_no: input.outAuthNo,
       auth_url_enc: deps.vault.encrypt(authUrl),
-      expires_at: new Date(nowMs + deps.ttlSeconds * 1000),
+      expires_at: new Date(nowMs + deps.config.ehcSessionTtlSeconds * 1000),
     })
     .onConflict((oc) => oc.columns(['org_id', 'out_auth_no']).doNothing())
     .returningAll()
