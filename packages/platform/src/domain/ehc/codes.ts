@@ -54,8 +54,9 @@ export class HealthCodes {
     if (env !== this.env) {
       return { ok: false, reason: 'other_env', message: `健康码不属于本平台环境（码环境 ${env}，本环境 ${this.env}）` };
     }
-    const expected = Buffer.from(this.#mac(`${CODE_VERSION}.${env}.${card}`), 'base64url');
-    const given = Buffer.from(mac, 'base64url');
+    // Compared as text, so only the one canonical spelling of the MAC verifies.
+    const expected = Buffer.from(this.#mac(`${CODE_VERSION}.${env}.${card}`));
+    const given = Buffer.from(mac);
     if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
       return { ok: false, reason: 'forged', message: '健康码签名无效，可能被篡改或伪造' };
     }
