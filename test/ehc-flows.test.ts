@@ -154,6 +154,9 @@ describe('e-health-card flows in a real browser', () => {
 
     const kiosk = await desktopPage(browser);
     await kiosk.goto(`${base}/card/kiosk`);
+    await kiosk.setViewportSize({ width: 390, height: 844 });
+    await screenshot(kiosk, 'ehc-2-kiosk-home-phone');
+    await kiosk.setViewportSize({ width: 1366, height: 900 });
     await kiosk.fill('#appId', inst.appId);
     await kiosk.click('text=主扫：展示授权二维码');
     await kiosk.waitForSelector('#auth-qr svg');
@@ -163,6 +166,9 @@ describe('e-health-card flows in a real browser', () => {
     const outAuthNo = await kiosk.innerText('#out-auth-no');
     assert.deepEqual((await query(outAuthNo)).payload, { authStatus: 'ing' });
     await screenshot(kiosk, 'ehc-2-kiosk-qr');
+    await kiosk.setViewportSize({ width: 390, height: 844 });
+    await noSideScroll(kiosk);
+    await screenshot(kiosk, 'ehc-2-kiosk-qr-phone');
 
     const other: BrowserContext = await browser.newContext({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true, locale: 'zh-CN' });
     const phone2 = await other.newPage();
