@@ -87,7 +87,11 @@ describe('e-health-card interfaces: rules and bad input', () => {
       userName: '陈建国',
     });
     assert.equal(person.respCode, '000000');
-    const row = await t.platform.db.selectFrom('person').select('id').where('ehealth_card_id', '=', String(person.payload!.ehealthCardId)).executeTakeFirstOrThrow();
+    const row = await t.platform.db
+      .selectFrom('person')
+      .select('id')
+      .where('ehealth_card_id', '=', String(person.payload!.ehealthCardId))
+      .executeTakeFirstOrThrow();
     const good = ehcServices(t.platform).codes.issue(row.id, Date.now()).code;
     const ok = await verify(good);
     assert.equal(ok.respCode, '000000', ok.respMsg);
@@ -105,7 +109,12 @@ describe('e-health-card interfaces: rules and bad input', () => {
       assert.match(r.respMsg, msg);
       assert.equal(r.payload, undefined);
     }
-    const refused = await t.platform.db.selectFrom('audit_event').selectAll().where('action', '=', 'ehc.code.verify').where('outcome', '=', 'refused').execute();
+    const refused = await t.platform.db
+      .selectFrom('audit_event')
+      .selectAll()
+      .where('action', '=', 'ehc.code.verify')
+      .where('outcome', '=', 'refused')
+      .execute();
     assert.equal(refused.length, 3, 'refusals after the schema check are audited (the 129-character one never reaches the handler)');
   });
 });

@@ -49,7 +49,15 @@ describe('e-health-card flows in a real browser', () => {
     call(base, '/ehc/genAuthUrl', inst.appId, inst.secret, { orgId: inst.orgId, outAuthNo, ...(extData ? { extData } : {}) });
   const query = (outAuthNo: string) => call(base, '/ehc/queryAuthResult', inst.appId, inst.secret, { orgId: inst.orgId, outAuthNo });
   const verify = (ehealthCode: string) => call(base, '/ehc/verifyQrCode', inst.appId, inst.secret, { orgId: inst.orgId, ehealthCode });
-  const personCount = async () => Number((await t.platform.db.selectFrom('person').select((e) => e.fn.countAll().as('n')).executeTakeFirstOrThrow()).n);
+  const personCount = async () =>
+    Number(
+      (
+        await t.platform.db
+          .selectFrom('person')
+          .select((e) => e.fn.countAll().as('n'))
+          .executeTakeFirstOrThrow()
+      ).n,
+    );
 
   before(async () => {
     t = await startTestPlatform({ ehcEnv: 'TEST', ehcWxMiniAppId: 'wxa1b2c3d4e5f60708' }, { queue: false });
@@ -170,7 +178,13 @@ describe('e-health-card flows in a real browser', () => {
     await noSideScroll(kiosk);
     await screenshot(kiosk, 'ehc-2-kiosk-qr-phone');
 
-    const other: BrowserContext = await browser.newContext({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true, locale: 'zh-CN' });
+    const other: BrowserContext = await browser.newContext({
+      viewport: { width: 390, height: 844 },
+      deviceScaleFactor: 2,
+      isMobile: true,
+      hasTouch: true,
+      locale: 'zh-CN',
+    });
     const phone2 = await other.newPage();
     await phone2.goto(authUrl);
     await fillIdentity(phone2, chen);
@@ -267,9 +281,12 @@ describe('e-health-card expiry in a real browser', () => {
     await screenshot(phone, 'ehc-1-auth-expired');
     // Consent after expiry changes nothing.
     await phone.request.post(authUrl, { form: { decision: 'allow' } });
-    assert.deepEqual((await call(base, '/ehc/queryAuthResult', inst.appId, inst.secret, { orgId: inst.orgId, outAuthNo: 'EXP-1' })).payload, {
-      authStatus: 'fail',
-    });
+    assert.deepEqual(
+      (await call(base, '/ehc/queryAuthResult', inst.appId, inst.secret, { orgId: inst.orgId, outAuthNo: 'EXP-1' })).payload,
+      {
+        authStatus: 'fail',
+      },
+    );
     const again = await call(base, '/ehc/genAuthUrl', inst.appId, inst.secret, { orgId: inst.orgId, outAuthNo: 'EXP-1' });
     assert.equal(again.respCode, '000105');
 

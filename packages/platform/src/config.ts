@@ -105,9 +105,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
   const ehcEnv = env.MDL_EHC_ENV || 'DEV';
   if (!/^[A-Z0-9]{1,16}$/.test(ehcEnv)) throw new ConfigError('MDL_EHC_ENV must be 1 to 16 upper-case letters or digits');
   const ehcWxMiniAppId = env.MDL_EHC_WX_MINI_APP_ID || undefined;
-  if (ehcWxMiniAppId && !/^[\w-]{1,40}$/.test(ehcWxMiniAppId)) throw new ConfigError('MDL_EHC_WX_MINI_APP_ID: at most 40 letters or digits');
+  if (ehcWxMiniAppId && !/^[\w-]{1,40}$/.test(ehcWxMiniAppId))
+    throw new ConfigError('MDL_EHC_WX_MINI_APP_ID: at most 40 letters or digits');
   const ehcWxMiniPath = env.MDL_EHC_WX_MINI_PATH || 'pages/loading/index';
-  if (!/^[\w/.-]{1,100}$/.test(ehcWxMiniPath)) throw new ConfigError('MDL_EHC_WX_MINI_PATH: a mini-program page path such as pages/loading/index');
+  if (!/^[\w/.-]{1,100}$/.test(ehcWxMiniPath))
+    throw new ConfigError('MDL_EHC_WX_MINI_PATH: a mini-program page path such as pages/loading/index');
   const dbSchema = env.MDL_DB_SCHEMA || 'public';
   if (!/^[a-z_][a-z0-9_]{0,40}$/.test(dbSchema)) throw new ConfigError('MDL_DB_SCHEMA must be a lower-case identifier');
   const cfg: Config = {

@@ -17,9 +17,14 @@ export const genAuthUrl = defineApi<GenAuthUrlRequest, GenAuthUrlResponse>({
     const authAppId = optText(ext.authAppId, 'extData.authAppId', 40);
     const authBackUrl = optText(ext.authBackUrl, 'extData.authBackUrl', 200);
     const authSource = optText(ext.authSource, 'extData.authSource', 8) || 'WX_MINI';
-    if (authSource !== 'WX_MINI' && authSource !== 'WX') throw new MdlError(RespCode.INVALID_PARAM, 'extData.authSource 只能是 WX_MINI 或 WX');
+    if (authSource !== 'WX_MINI' && authSource !== 'WX')
+      throw new MdlError(RespCode.INVALID_PARAM, 'extData.authSource 只能是 WX_MINI 或 WX');
     const svc = ehcServices(platform);
-    const { session, authUrl } = await openSession(svc.sessions, { orgId: req.orgId, appId: caller.appId, outAuthNo: req.outAuthNo }, platform.now());
+    const { session, authUrl } = await openSession(
+      svc.sessions,
+      { orgId: req.orgId, appId: caller.appId, outAuthNo: req.outAuthNo },
+      platform.now(),
+    );
     const minutes = Math.round((session.expires_at.getTime() - platform.now()) / 60_000);
     const reply: GenAuthUrlResponse = { authUrl, remark: `请在 ${Math.max(minutes, 1)} 分钟内完成授权，并轮询 ORG_EHC_002 获取结果` };
     const c = platform.config;

@@ -28,12 +28,25 @@ dl.kv dt{color:#6b7280}dl.kv dd{margin:0}
 .notice.bad{background:#fee2e2;color:#991b1b}.notice.ok{background:#d1fae5;color:#065f46}
 `;
 
-export function sendPage(reply: FastifyReply, title: string, body: Html, opts: { status?: number; scripts?: string[]; headerRight?: Html } = {}): FastifyReply {
+export function sendPage(
+  reply: FastifyReply,
+  title: string,
+  body: Html,
+  opts: { status?: number; scripts?: string[]; headerRight?: Html } = {},
+): FastifyReply {
   return reply
     .code(opts.status ?? 200)
     .type('text/html; charset=utf-8')
     .header('cache-control', 'no-store')
-    .send(page({ title, body, css: EHC_CSS, ...(opts.scripts ? { scripts: opts.scripts } : {}), ...(opts.headerRight ? { headerRight: opts.headerRight } : {}) }));
+    .send(
+      page({
+        title,
+        body,
+        css: EHC_CSS,
+        ...(opts.scripts ? { scripts: opts.scripts } : {}),
+        ...(opts.headerRight ? { headerRight: opts.headerRight } : {}),
+      }),
+    );
 }
 
 /** `next` after sign-in: only our own card pages, so the form cannot be used as an open redirect. */

@@ -1,6 +1,15 @@
 import { randomBytes } from 'node:crypto';
 import type { FastifyInstance, FastifyReply } from 'fastify';
-import { INTERFACES, SIGN_VERSION, SIGN_VERSION_HEADER, maskIdNo, maskName, openReply, sealRequest, type InterfaceCode } from '@mdl/protocol';
+import {
+  INTERFACES,
+  SIGN_VERSION,
+  SIGN_VERSION_HEADER,
+  maskIdNo,
+  maskName,
+  openReply,
+  sealRequest,
+  type InterfaceCode,
+} from '@mdl/protocol';
 import type { Caller } from '../../domain/credentials.js';
 import type { Platform } from '../../platform.js';
 import { h, type Html } from '../html.js';
