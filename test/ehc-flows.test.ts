@@ -149,6 +149,38 @@ describe('e-health-card flows in a real browser', () => {
     assert.deepEqual((await query('MP-002')).payload, { authStatus: 'cancel' });
   });
 
+  it('works without JavaScript: 领卡 and consent are plain forms; sign-in never redirects off the card pages', async () => {
+    const ctx = await browser.newContext({
+      viewport: { width: 390, height: 844 },
+      isMobile: true,
+      locale: 'zh-CN',
+      javaScriptEnabled: false,
+    });
+    const p = await ctx.newPage();
+    const r = await gen('MP-003');
+    await p.goto(String(r.payload!.authUrl));
+    await p.click('text=立即领卡');
+    const zhao = { userName: '赵敏', idNo: residentId('350402', '19950220', 7), mobilePhone: '13600000004' };
+    await fillIdentity(p, { ...zhao, mobilePhone: '12345' });
+    await p.click('button[type=submit]');
+    assert.match(await p.locator('[role=alert]').innerText(), /手机号/);
+    await fillIdentity(p, zhao);
+    await p.click('button[type=submit]');
+    await p.click('text=同意授权');
+    await p.waitForSelector('text=授权成功');
+    const done = await query('MP-003');
+    assert.equal(done.payload!.authStatus, 'succ');
+    assert.equal(done.payload!.userName, zhao.userName);
+
+    const res = await p.request.post(`${base}/card/login`, {
+      form: { ...zhao, idType: '01', next: 'https://evil.example/steal' },
+      maxRedirects: 0,
+    });
+    assert.equal(res.status(), 303);
+    assert.equal(res.headers()['location'], '/card');
+    await ctx.close();
+  });
+
   it('主扫: the kiosk shows the authUrl as a QR and polls; a second citizen signs in with a card from ORG_EHC_004', async () => {
     const card = await call(base, '/ehc/queryEcAuthResult', inst.appId, inst.secret, {
       orgId: inst.orgId,
