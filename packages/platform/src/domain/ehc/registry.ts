@@ -3,6 +3,7 @@ import { MdlError, RespCode, documentProblem } from '@mdl/protocol';
 import type { DB, Person } from '../../db/schema.js';
 import type { Vault } from '../../vault.js';
 import { findPersonByIdentity, getOrRegisterPerson, type Identity } from '../persons.js';
+import { UpstreamRegistry, type CityCardSystem } from './upstream.js';
 
 /**
  * Who issues e-health cards (guide §2.2). A region without its own e-health-card system uses the
@@ -88,11 +89,11 @@ export class BuiltinRegistry implements CardRegistry {
 }
 
 /**
- * The registry the settings name. `upstream` needs an adapter for the city's system (see
- * docs/ehc-flows.md, "对接地市电子健康卡系统"); this build ships none, so it refuses to pretend.
+ * The registry the settings name. `upstream` needs the city's system (see upstream.ts and
+ * docs/ehc-flows.md, "对接地市电子健康卡系统"); without one it refuses to start rather than fall back.
  */
-export function cardRegistry(db: Kysely<DB>, vault: Vault, kind: 'builtin' | 'upstream', upstream?: CardRegistry): CardRegistry {
+export function cardRegistry(db: Kysely<DB>, vault: Vault, kind: 'builtin' | 'upstream', city?: CityCardSystem): CardRegistry {
   if (kind === 'builtin') return new BuiltinRegistry(db, vault);
-  if (!upstream) throw new Error('MDL_EHC_REGISTRY=upstream but no upstream card registry adapter is installed');
-  return upstream;
+  if (!city) throw new Error('MDL_EHC_REGISTRY=upstream but no upstream card registry adapter is installed (installCityCardSystem)');
+  return new UpstreamRegistry(db, vault, city);
 }
