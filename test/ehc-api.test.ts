@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { addInstitution, startTestPlatform, type TestInstitution, type TestPlatform } from '@mdl/platform/testing.js';
 import { ehcServices } from '@mdl/platform/domain/ehc/index.js';
+import { PlatformClient, PlatformError } from '@mdl/hospital';
 import { call } from './support/client.js';
 import { residentId } from './support/people.js';
 
@@ -116,5 +117,34 @@ describe('e-health-card interfaces: rules and bad input', () => {
       .where('outcome', '=', 'refused')
       .execute();
     assert.equal(refused.length, 3, 'refusals after the schema check are audited (the 129-character one never reaches the handler)');
+  });
+
+  it("works with the hospital kit's typed client (packages/hospital) as a hospital would call it", async () => {
+    const client = new PlatformClient({ baseUrl: base, appId: a.appId, secret: a.secret, retryBaseMs: 20 });
+    const link = await client.genAuthUrl({ orgId: a.orgId, outAuthNo: 'KIT-1' });
+    assert.ok(link.authUrl.startsWith(`${base}/card/auth/`));
+    assert.equal((await client.queryAuthResult({ orgId: a.orgId, outAuthNo: 'KIT-1' })).authStatus, 'ing');
+    const card = await client.queryEcAuthResult({
+      orgId: a.orgId,
+      type: '01',
+      psnNo: 'P-K',
+      idNo: residentId('350102', '19770707', 77),
+      idType: '01',
+      userName: '郑成功',
+    });
+    const row = await t.platform.db
+      .selectFrom('person')
+      .select('id')
+      .where('ehealth_card_id', '=', card.ehealthCardId)
+      .executeTakeFirstOrThrow();
+    const verified = await client.verifyQrCode({
+      orgId: a.orgId,
+      ehealthCode: ehcServices(t.platform).codes.issue(row.id, Date.now()).code,
+    });
+    assert.equal(verified.ehealthCardId, card.ehealthCardId);
+    await assert.rejects(
+      client.verifyQrCode({ orgId: a.orgId, ehealthCode: 'EHC1.TEST.x.y' }),
+      (e: unknown) => e instanceof PlatformError && e.respCode === '000105',
+    );
   });
 });
