@@ -178,6 +178,9 @@ describe('e-health-card flows in a real browser', () => {
     });
     assert.equal(res.status(), 303);
     assert.equal(res.headers()['location'], '/card');
+    await p.goto(`${base}/card/login`);
+    await noSideScroll(p);
+    await screenshot(p, 'ehc-card-login');
     await ctx.close();
   });
 
@@ -230,6 +233,8 @@ describe('e-health-card flows in a real browser', () => {
     await kiosk.waitForSelector('#kiosk-status[data-status=succ]', { timeout: 15_000 });
     assert.match(await kiosk.innerText('#kiosk-status'), /陈\*国/);
     await screenshot(kiosk, 'ehc-2-kiosk-success');
+    await kiosk.setViewportSize({ width: 390, height: 844 });
+    await screenshot(kiosk, 'ehc-2-kiosk-success-phone');
     const done = await query(outAuthNo);
     assert.equal(done.payload!.authStatus, 'succ');
     assert.equal(done.payload!.ehealthCardId, card.payload!.ehealthCardId);
