@@ -3,6 +3,7 @@
  * Both fsync before they report success, so what a caller was told is written survives a crash or
  * a power cut of the hospital machine.
  */
+import { randomBytes } from 'node:crypto';
 import { mkdir, open, readFile, rename } from 'node:fs/promises';
 import { dirname } from 'node:path';
 
@@ -20,10 +21,27 @@ async function fsyncDir(dir: string): Promise<void> {
   }
 }
 
-/** Write to a temporary file, fsync, rename over the target: readers see the old or the new file, never half. */
-export async function writeFileAtomic(path: string, text: string): Promise<void> {
+const pending = new Map<string, Promise<void>>();
+
+/**
+ * Write to a temporary file, fsync, rename over the target: readers see the old or the new file, never half.
+ * Writes to one path are queued in call order, so a slower earlier write can never land over a later one.
+ */
+export function writeFileAtomic(path: string, text: string): Promise<void> {
+  const prev = pending.get(path) ?? Promise.resolve();
+  const next = prev.catch(() => {}).then(() => writeNow(path, text));
+  pending.set(path, next);
+  void next
+    .finally(() => {
+      if (pending.get(path) === next) pending.delete(path);
+    })
+    .catch(() => {});
+  return next;
+}
+
+async function writeNow(path: string, text: string): Promise<void> {
   await mkdir(dirname(path), { recursive: true, mode: 0o700 });
-  const tmp = `${path}.${process.pid}.tmp`;
+  const tmp = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
   const h = await open(tmp, 'w', 0o600);
   try {
     await h.writeFile(text);

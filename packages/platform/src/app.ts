@@ -7,6 +7,7 @@ import { gatewayPlugin } from './gateway/plugin.js';
 import { unsignedReply } from './gateway/pipeline.js';
 import type { Platform } from './platform.js';
 import { webPlugin } from './web/plugin.js';
+import { ehcPagesPlugin } from './web/ehc/plugin.js';
 import { consolePlugin } from './web/console/plugin.js';
 
 /** Builds the HTTP application without listening, so tests can use inject(). */
@@ -51,6 +52,7 @@ export async function buildApp(platform: Platform): Promise<FastifyInstance> {
 
   await app.register(gatewayPlugin, { platform });
   await app.register(webPlugin, { platform });
+  await app.register(ehcPagesPlugin, { platform });
   await app.register(consolePlugin, { platform, prefix: '/console' });
   return app;
 }

@@ -1,4 +1,7 @@
 import type { ApiHandler } from './types.js';
+import { genAuthUrl } from './genAuthUrl.js';
+import { queryAuthResult } from './queryAuthResult.js';
+import { verifyQrCode } from './verifyQrCode.js';
 import { queryEcAuthResult } from './queryEcAuthResult.js';
 import { queryOverdueData } from './queryOverdueData.js';
 import { queryReportResult } from './queryReportResult.js';
@@ -12,4 +15,7 @@ export const API_HANDLERS: ApiHandler<never, unknown>[] = [
   updateOverdueData,
   queryReportResult,
   queryEcAuthResult,
+  genAuthUrl,
+  queryAuthResult,
+  verifyQrCode,
 ] as ApiHandler<never, unknown>[];
