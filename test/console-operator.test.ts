@@ -235,6 +235,10 @@ describe('operator console in a real browser', () => {
 
     await page.goto(`${t.url}/console/appeals`);
     assert.equal(await page.locator('#appeals tbody tr').count(), 2);
+    await page.selectOption('select[name=status]', 'answered');
+    await page.click('form.filters button[type=submit]');
+    assert.equal(await page.locator('#appeals tbody tr').count(), 1, 'one appeal answered by the institution');
+    await page.goto(`${t.url}/console/appeals`);
     await screenshot(page, 'console-appeals');
     await page.goto(`${t.url}/console/appeals/${a1.id}`);
     assert.equal(await page.locator('#answer-form').count(), 0, 'the operator does not answer for the institution');
@@ -251,6 +255,10 @@ describe('operator console in a real browser', () => {
     await page.click('#decide-form button[type=submit]');
     assert.match(await page.locator('#decision').innerText(), /申诉不成立：医院提供了就诊签字记录/);
     await screenshot(page, 'console-appeal-rejected');
+    await page.goto(`${t.url}/console/appeals`);
+    assert.equal(await page.locator('#appeals tbody tr').count(), 0, 'the queue is empty once both are decided');
+    await page.goto(`${t.url}/console/appeals?status=all`);
+    assert.equal(await page.locator('#appeals tbody tr').count(), 2);
 
     const states = await t.platform.db
       .selectFrom('arrears_item')

@@ -8,29 +8,33 @@ import type { Vault } from '../vault.js';
  * Institution staff only ever see appeals against their own records (filtered in the query).
  */
 export async function listAppeals(db: Kysely<DB>, org: string | undefined, status: string | undefined) {
-  return db
-    .selectFrom('appeal as a')
-    .innerJoin('arrears_item as i', 'i.id', 'a.item_id')
-    .leftJoin('institution as o', 'o.org_id', 'a.org_id')
-    .select([
-      'a.id',
-      'a.org_id',
-      'o.org_name',
-      'a.reason',
-      'a.description',
-      'a.status',
-      'a.created_at',
-      'a.org_replied_at',
-      'a.decided_at',
-      'i.trace_id',
-      'i.item_name',
-      'i.amount_fen',
-    ])
-    .$if(org !== undefined, (qb) => qb.where('a.org_id', '=', org!))
-    .$if(!!status, (qb) => qb.where('a.status', '=', status as 'open'))
-    .orderBy('a.created_at', 'asc')
-    .limit(200)
-    .execute();
+  return (
+    db
+      .selectFrom('appeal as a')
+      .innerJoin('arrears_item as i', 'i.id', 'a.item_id')
+      .leftJoin('institution as o', 'o.org_id', 'a.org_id')
+      .select([
+        'a.id',
+        'a.org_id',
+        'o.org_name',
+        'a.reason',
+        'a.description',
+        'a.status',
+        'a.created_at',
+        'a.org_replied_at',
+        'a.decided_at',
+        'i.trace_id',
+        'i.item_name',
+        'i.amount_fen',
+      ])
+      .$if(org !== undefined, (qb) => qb.where('a.org_id', '=', org!))
+      // 'pending' (the queue's default) is everything still awaiting a decision.
+      .$if(status === 'pending', (qb) => qb.where('a.status', 'in', ['open', 'answered']))
+      .$if(!!status && status !== 'pending' && status !== 'all', (qb) => qb.where('a.status', '=', status as 'open'))
+      .orderBy('a.created_at', 'asc')
+      .limit(200)
+      .execute()
+  );
 }
 
 export async function appealDetail(db: Kysely<DB>, vault: Vault, org: string | undefined, id: number) {

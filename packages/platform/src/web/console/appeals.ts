@@ -14,9 +14,9 @@ export async function appealRoutes({ app, platform }: ConsoleContext): Promise<v
   app.get('/appeals', async (req, reply) => {
     const actor = actorOf(req);
     const q = req.query as Record<string, unknown>;
-    const status = str(q.status) || undefined;
+    const status = str(q.status) || 'pending';
     const rows = await listAppeals(db, orgScope(actor), status);
-    const body = h`<form class="filters" method="get"><label>状态 <select name="status"><option value="">全部</option>
+    const body = h`<form class="filters" method="get"><label>状态 <select name="status"><option value="pending" ${status === 'pending' ? 'selected' : ''}>待裁决（待处理 + 机构已答复）</option><option value="all" ${status === 'all' ? 'selected' : ''}>全部</option>
 ${Object.entries(APPEAL_STATUS_TEXT).map(([v, t]) => h`<option value="${v}" ${status === v ? 'selected' : ''}>${t}</option>`)}</select></label><button type="submit">筛选</button></form>
 <div class="tablewrap"><table class="data" id="appeals"><thead><tr><th>编号</th><th>提交时间</th><th>机构</th><th>记录</th><th>金额（元）</th><th>原因</th><th>说明</th><th>状态</th></tr></thead><tbody>
 ${rows.map(
