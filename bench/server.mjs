@@ -1,0 +1,60 @@
+// A server under test, in its own process so it does not share an event loop with the load generator.
+//   node bench/server.mjs platform   the real platform (createPlatform + buildApp), workers per BENCH_WORKERS
+//   node bench/server.mjs echo       a minimal Fastify app with one POST /echo route
+// Tells the parent its port over IPC: { ready: true, port }.
+import Fastify from 'fastify';
+
+const kind = process.argv[2];
+
+async function startPlatform() {
+  const { createPlatform } = await import('@mdl/platform/platform.js');
+  const { buildApp } = await import('@mdl/platform/app.js');
+  const { createLogger } = await import('@mdl/platform/log.js');
+  const { benchConfig } = await import('./setup.mjs');
+  if (process.env.BENCH_PATCH_JOB_LOOP === '1') await patchJobLoop();
+  // The one setting the bench changes: the per-credential rate limit (default 500/s), so that a single
+  // credential can be driven at full speed.
+  const config = benchConfig({ rateLimitPerSecond: 1_000_000, logLevel: process.env.BENCH_SERVER_LOG_LEVEL || 'warn' });
+  const platform = await createPlatform(config, { workers: process.env.BENCH_WORKERS === '1', log: createLogger(config.logLevel) });
+  const app = await buildApp(platform);
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  return { port: app.server.address().port, close: async () => (await app.close(), await platform.close()) };
+}
+
+/**
+ * The fix proposed in docs/BENCHMARKS.md, applied at run time for the comparison run only: after a
+ * worker finished a job, wake it at once (pg-boss notifyWorker) instead of sleeping out the rest of its
+ * polling interval. An empty queue is still polled at the interval.
+ */
+async function patchJobLoop() {
+  const { JobQueue } = await import('@mdl/platform/jobs/queue.js');
+  JobQueue.prototype.work = async function (type, handler, opts = {}) {
+    for (let i = 0; i < (opts.concurrency ?? 1); i++) {
+      let id;
+      id = await this.boss.work(type.name, { pollingIntervalSeconds: opts.pollingIntervalSeconds ?? 1, batchSize: 1, includeMetadata: true }, async ([job]) => {
+        try {
+          await handler(job.data, { id: job.id, retryCount: job.retryCount, retryLimit: job.retryLimit });
+        } finally {
+          if (id) this.boss.notifyWorker(id);
+        }
+      });
+    }
+  };
+}
+
+async function startEcho() {
+  const app = Fastify({ logger: false });
+  app.post('/echo', async (req) => req.body);
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  return { port: app.server.address().port, close: () => app.close() };
+}
+
+const s = kind === 'echo' ? await startEcho() : await startPlatform();
+process.send?.({ ready: true, port: s.port });
+process.on('message', async (m) => {
+  if (m === 'stop') {
+    await s.close().catch(() => {});
+    process.exit(0);
+  }
+});
+process.on('disconnect', () => process.exit(0));
