@@ -1,7 +1,7 @@
 // Shared pieces of the benchmark: settings, and the deterministic synthetic population, so that the
 // loader and the load generators agree on who person #i is without keeping 1M identities in memory.
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 import { residentIdCheckChar } from '@mdl/protocol';
 
 export const settings = {
@@ -76,4 +76,45 @@ export function procMemory(pid) {
   } catch {
     return { hwmMb: NaN, rssMb: NaN };
   }
+}
+
+/** CPU ticks (user+system) of every process, from /proc/<pid>/stat. */
+export function cpuSnapshot() {
+  const out = new Map();
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const s = readFileSync(`/proc/${d}/stat`, 'utf8');
+      const close = s.lastIndexOf(')');
+      const comm = s.slice(s.indexOf('(') + 1, close);
+      const f = s.slice(close + 2).split(' ');
+      out.set(Number(d), { comm, ticks: Number(f[11]) + Number(f[12]), ppid: Number(f[1]) });
+    } catch {
+      // exited meanwhile
+    }
+  }
+  return { at: performance.now(), procs: out };
+}
+
+/**
+ * CPU used between two snapshots, in cores (1.0 = one core busy all the time), by role. `roles` maps
+ * a pid to a label; postgres and redis are recognised by name; everything else is "other".
+ */
+export function cpuUsage(a, b, roles) {
+  const hz = 100;
+  const seconds = (b.at - a.at) / 1000;
+  const by = {};
+  for (const [pid, p] of b.procs) {
+    const before = a.procs.get(pid);
+    const d = p.ticks - (before && before.comm === p.comm ? before.ticks : 0);
+    if (d <= 0) continue;
+    const role = roles.get(pid) ?? (p.comm === 'postgres' ? 'postgres' : p.comm.startsWith('redis') ? 'redis' : 'other processes');
+    by[role] = (by[role] ?? 0) + d / hz / seconds;
+  }
+  for (const k of Object.keys(by)) by[k] = Math.round(by[k] * 100) / 100;
+  return by;
+}
+
+export function loadAverage() {
+  return readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
 }

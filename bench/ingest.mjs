@@ -5,7 +5,7 @@ import { createServer } from 'node:http';
 import { checkSignature, extractPayload, openReply, sealRequest, sealResponse } from '@mdl/protocol';
 import { addInstitution } from '@mdl/platform/testing.js';
 import { sql } from 'kysely';
-import { chinaTime, fmt, log, personAt } from './common.mjs';
+import { chinaTime, cpuSnapshot, cpuUsage, fmt, loadAverage, log, personAt } from './common.mjs';
 
 const ITEMS_PER_BATCH = 100;
 const ITEMS_PER_PERSON = 4;
@@ -72,7 +72,7 @@ function batchPayload(inst, notifyUrl, h, b, persons) {
   return { orgId: inst.orgId, orgName: inst.orgName, notifyUrl, orgRequestId: `B${b}`, unsettleList };
 }
 
-export async function measureIngest({ admin, port, run, hospitals, totalItems, persons, timeoutMs, procMem }) {
+export async function measureIngest({ admin, port, run, hospitals, totalItems, persons, timeoutMs, procMem, roles = new Map() }) {
   const base = `http://127.0.0.1:${port}`;
   const batchesPerHospital = Math.ceil(totalItems / hospitals / ITEMS_PER_BATCH);
   const expected = batchesPerHospital * hospitals * ITEMS_PER_BATCH;
@@ -89,6 +89,8 @@ export async function measureIngest({ admin, port, run, hospitals, totalItems, p
   let reported = 0;
   let reportErrors = 0;
   const firstErrors = [];
+  const load0 = loadAverage();
+  const c0 = cpuSnapshot();
   const started = performance.now();
   let submittedAt = 0;
   const progress = setInterval(() => {
@@ -132,6 +134,9 @@ export async function measureIngest({ admin, port, run, hospitals, totalItems, p
     });
   }
   clearInterval(progress);
+  const cpu = cpuUsage(c0, cpuSnapshot(), roles);
+  const loadAvg = `${load0} → ${loadAverage()}`;
+  log(`ingest: CPU in cores ${JSON.stringify(cpu)}; load average ${loadAvg}`);
   const doneAt = totals.lastAt || performance.now();
   const timedOut = totals.callbacks < reported;
   const seconds = (doneAt - started) / 1000;
@@ -165,6 +170,8 @@ export async function measureIngest({ admin, port, run, hospitals, totalItems, p
     batchesByCallbackStatus: byStatus,
     callbackAttempts: attempts,
     timedOut,
+    cpu,
+    loadAverage: loadAvg,
   };
   result.allAccounted = !timedOut && result.ledgerItems === expected && result.callbackItems === expected && result.callbackAccepted === expected && byStatus.delivered === result.batches;
   log(

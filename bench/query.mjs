@@ -1,6 +1,6 @@
 // Phase (a): ORG_MDL_002 fully signed and encrypted vs a plain Fastify echo route, same machine, same run.
 import { openReply, sealRequest } from '@mdl/protocol';
-import { fmt, log, personAt } from './common.mjs';
+import { cpuSnapshot, cpuUsage, fmt, loadAverage, log, personAt } from './common.mjs';
 import { runLoad } from './httpload.mjs';
 
 const QUERY_PATH = '/qmdl/queryOverdueData';
@@ -51,18 +51,23 @@ export function queryCheck(inst) {
   };
 }
 
-export async function measureQuery({ port, inst, persons, connections, warmupMs, durationMs, expectedRps = 4000 }) {
+export async function measureQuery({ port, inst, persons, connections, warmupMs, durationMs, expectedRps = 4000, roles = new Map() }) {
   const pool = requestPool(inst, persons, Math.ceil(((warmupMs + durationMs) / 1000) * expectedRps * 1.2));
   const check = queryCheck(inst);
   log(`query: ORG_MDL_002 warm-up ${warmupMs / 1000} s at ${connections} connections`);
   const warm = await runLoad({ port, path: QUERY_PATH, connections, durationMs: warmupMs, nextBody: pool.next, check });
   log(`query: warm-up ${fmt(warm.rps)} req/s, ${warm.errors} errors`);
+  const load0 = loadAverage();
+  const c0 = cpuSnapshot();
   const r = await runLoad({ port, path: QUERY_PATH, connections, durationMs, nextBody: pool.next, check });
+  r.cpu = cpuUsage(c0, cpuSnapshot(), roles);
+  r.loadAverage = `${load0} → ${loadAverage()}`;
+  log(`query: CPU in cores ${JSON.stringify(r.cpu)}; load average ${r.loadAverage}`);
   log(`query: ORG_MDL_002 ${fmt(r.rps)} req/s  p50 ${fmt(r.p50, 2)} ms  p99 ${fmt(r.p99, 2)} ms  errors ${r.errors}${r.firstErrors.length ? ' e.g. ' + r.firstErrors[0] : ''}`);
   return { ...r, sealedOnTheFly: pool.extra };
 }
 
-export async function measureEcho({ port, inst, connections, warmupMs, durationMs }) {
+export async function measureEcho({ port, inst, connections, warmupMs, durationMs, roles = new Map() }) {
   // The same kind of body as ORG_MDL_002 (a sealed envelope, ~0.6 kB), parsed and sent back as JSON.
   const pool = requestPool(inst, 1_000_000, 5000);
   const bodies = Array.from({ length: 5000 }, () => pool.next());
@@ -71,7 +76,12 @@ export async function measureEcho({ port, inst, connections, warmupMs, durationM
   const check = (_s, body) => body.length > 100;
   log(`query: echo warm-up ${warmupMs / 1000} s at ${connections} connections`);
   await runLoad({ port, path: '/echo', connections, durationMs: warmupMs, nextBody, check });
+  const load0 = loadAverage();
+  const c0 = cpuSnapshot();
   const r = await runLoad({ port, path: '/echo', connections, durationMs, nextBody, check });
+  r.cpu = cpuUsage(c0, cpuSnapshot(), roles);
+  r.loadAverage = `${load0} → ${loadAverage()}`;
+  log(`query: CPU in cores ${JSON.stringify(r.cpu)}; load average ${r.loadAverage}`);
   log(`query: echo ${fmt(r.rps)} req/s  p50 ${fmt(r.p50, 2)} ms  p99 ${fmt(r.p99, 2)} ms  errors ${r.errors}`);
   return r;
 }

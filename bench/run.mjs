@@ -30,7 +30,9 @@ function sh(cmd) {
 /** Starts bench/server.mjs in its own process and samples its memory until stopped. */
 async function startServer(kind, env, logName) {
   const fd = openSync(join(outDir, `${logName}.log`), 'w');
-  const child = fork(join(here, 'server.mjs'), [kind], { env: { ...process.env, ...env }, stdio: ['ignore', fd, fd, 'ipc'] });
+  // BENCH_CPU_PROF=1 writes a V8 CPU profile of each server to bench/out/ (open it in Chrome DevTools).
+  const execArgv = process.env.BENCH_CPU_PROF === '1' ? ['--cpu-prof', `--cpu-prof-dir=${outDir}`, `--cpu-prof-name=${logName}.cpuprofile`] : [];
+  const child = fork(join(here, 'server.mjs'), [kind], { env: { ...process.env, ...env }, execArgv, stdio: ['ignore', fd, fd, 'ipc'] });
   const port = await new Promise((resolve, reject) => {
     child.once('message', (m) => (m?.ready ? resolve(m.port) : reject(new Error('unexpected message'))));
     child.once('exit', (code) => reject(new Error(`${kind} server exited with ${code}; see bench/out/${logName}.log`)));
@@ -96,12 +98,17 @@ if (settings.queryRuns > 0) {
   const inst = await addInstitution(adminP, 'H35010000001', { orgName: '压测查询医院' });
   const platform = await startServer('platform', { BENCH_WORKERS: '0' }, 'platform-query');
   const echo = await startServer('echo', {}, 'echo');
+  const roles = new Map([
+    [platform.pid, 'platform server'],
+    [echo.pid, 'echo server'],
+    [process.pid, 'load generator'],
+  ]);
   let expectedRps = 3000;
   for (let r = 0; r < settings.queryRuns; r++) {
     log(`query: run ${r + 1}/${settings.queryRuns}`);
-    const q = await measureQuery({ port: platform.port, inst, persons: load.persons, connections: settings.connections, warmupMs: settings.warmupMs, durationMs: settings.durationMs, expectedRps });
+    const q = await measureQuery({ port: platform.port, inst, persons: load.persons, connections: settings.connections, warmupMs: settings.warmupMs, durationMs: settings.durationMs, expectedRps, roles });
     expectedRps = Math.max(1000, q.rps);
-    const e = await measureEcho({ port: echo.port, inst, connections: settings.connections, warmupMs: settings.warmupMs, durationMs: settings.durationMs });
+    const e = await measureEcho({ port: echo.port, inst, connections: settings.connections, warmupMs: settings.warmupMs, durationMs: settings.durationMs, roles });
     results.query.push({ run: r + 1, org002: q, echo: e, ratio: q.rps / e.rps, serverRssMb: platform.mem().hwmMb });
     save();
   }
@@ -121,7 +128,7 @@ for (const [k, plan] of ingestPlan.entries()) {
   const env = { BENCH_WORKERS: '1', BENCH_SERVER_LOG_LEVEL: 'info', ...(plan.patched ? { BENCH_PATCH_JOB_LOOP: '1' } : {}) };
   const server = await startServer('platform', env, `platform-ingest-${k + 1}${plan.patched ? '-patched' : ''}`);
   log(`ingest: run ${k + 1}/${ingestPlan.length}${plan.patched ? ' (with the proposed job-loop fix applied at run time)' : ''}`);
-  const r = await measureIngest({ admin: adminP, port: server.port, run: runId, hospitals: settings.hospitals, totalItems: settings.ingestItems, persons: load.persons, timeoutMs: settings.ingestTimeoutMs, procMem: server.mem });
+  const r = await measureIngest({ admin: adminP, port: server.port, run: runId, hospitals: settings.hospitals, totalItems: settings.ingestItems, persons: load.persons, timeoutMs: settings.ingestTimeoutMs, procMem: server.mem, roles: new Map([[server.pid, 'platform server (API + workers)'], [process.pid, 'hospitals (bench)']]) });
   r.memory = await server.stop();
   r.patched = plan.patched;
   results.ingest.push(r);

@@ -12,6 +12,7 @@ async function startPlatform() {
   const { createLogger } = await import('@mdl/platform/log.js');
   const { benchConfig } = await import('./setup.mjs');
   if (process.env.BENCH_PATCH_JOB_LOOP === '1') await patchJobLoop();
+  if (process.env.BENCH_TRACE === '1') await traceTimings();
   // The one setting the bench changes: the per-credential rate limit (default 500/s), so that a single
   // credential can be driven at full speed.
   const config = benchConfig({ rateLimitPerSecond: 1_000_000, logLevel: process.env.BENCH_SERVER_LOG_LEVEL || 'warn' });
@@ -40,6 +41,39 @@ async function patchJobLoop() {
       });
     }
   };
+}
+
+/** Diagnostics only (BENCH_TRACE=1): where a request waits — pool checkout, each SQL statement, Redis. */
+async function traceTimings() {
+  const pg = (await import('pg')).default;
+  const { RedisState } = await import('@mdl/platform/gateway/shared-state.js');
+  const stats = new Map();
+  const add = (k, ms) => {
+    const s = stats.get(k) ?? { n: 0, ms: 0, max: 0 };
+    s.n++;
+    s.ms += ms;
+    s.max = Math.max(s.max, ms);
+    stats.set(k, s);
+  };
+  const wrap = (proto, name, key) => {
+    const orig = proto[name];
+    proto[name] = function (...args) {
+      const t = performance.now();
+      const k = key(args);
+      const r = orig.apply(this, args);
+      if (r && typeof r.then === 'function') r.then(() => add(k, performance.now() - t), () => add(k, performance.now() - t));
+      return r;
+    };
+  };
+  wrap(pg.Pool.prototype, 'connect', () => 'pool.connect');
+  wrap(pg.Client.prototype, 'query', (a) => 'sql ' + String(typeof a[0] === 'string' ? a[0] : a[0]?.text ?? '?').replace(/\s+/g, ' ').slice(0, 60));
+  wrap(RedisState.prototype, 'seenBefore', () => 'redis.seenBefore');
+  wrap(RedisState.prototype, 'hit', () => 'redis.hit');
+  setInterval(() => {
+    const rows = [...stats].sort((a, b) => b[1].ms - a[1].ms).slice(0, 12);
+    console.log(rows.map(([k, s]) => `${String(s.n).padStart(7)} × ${(s.ms / s.n).toFixed(2).padStart(7)} ms (max ${s.max.toFixed(0)})  ${k}`).join('\n') + '\n--');
+    stats.clear();
+  }, 5000).unref();
 }
 
 async function startEcho() {
