@@ -81,6 +81,9 @@ export function procMemory(pid) {
 /** CPU ticks (user+system) of every process, from /proc/<pid>/stat. */
 export function cpuSnapshot() {
   const out = new Map();
+  // Whole machine from /proc/stat: user nice system idle iowait irq softirq steal.
+  const f = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
+  const machine = { busy: f[0] + f[1] + f[2] + f[5] + f[6], steal: f[7] ?? 0, all: f.slice(0, 8).reduce((s, x) => s + (x || 0), 0) };
   for (const d of readdirSync('/proc')) {
     if (!/^\d+$/.test(d)) continue;
     try {
@@ -93,7 +96,7 @@ export function cpuSnapshot() {
       // exited meanwhile
     }
   }
-  return { at: performance.now(), procs: out };
+  return { at: performance.now(), procs: out, machine };
 }
 
 /**
@@ -111,6 +114,10 @@ export function cpuUsage(a, b, roles) {
     const role = roles.get(pid) ?? (p.comm === 'postgres' ? 'postgres' : p.comm.startsWith('redis') ? 'redis' : 'other processes');
     by[role] = (by[role] ?? 0) + d / hz / seconds;
   }
+  const cores = (b.machine.all - a.machine.all) / hz / seconds;
+  by['machine busy'] = ((b.machine.busy - a.machine.busy) / hz / seconds);
+  by['machine steal'] = ((b.machine.steal - a.machine.steal) / hz / seconds);
+  by['machine cores'] = cores;
   for (const k of Object.keys(by)) by[k] = Math.round(by[k] * 100) / 100;
   return by;
 }

@@ -28,6 +28,11 @@ export function writeReport(path, R, readFileSync = fsRead) {
   L.push(`- Redis: ${R.machine.redis} (replay cache and rate-limit counters, \`REDIS_URL\`)`);
   L.push(`- Whole bench run: ${n(R.totalSeconds / 60, 1)} min`);
   L.push('');
+  const S = R.settings;
+  L.push(
+    `- Settings of this run: ${n(S.persons)} persons / ${n(S.items)} items${R.load.skipped ? ' (kept)' : ''}, ${S.connections} connections, ${S.warmupMs / 1000} s warm-up + ${S.durationMs / 1000} s measured per query run, ${S.queryRuns} query runs, ${S.ingestRuns} ingest run(s) of ${n(S.ingestItems)} items by ${S.hospitals} hospitals${S.ingestPatched ? ' + 1 comparison ingest run with the job-loop fix' : ''}`,
+  );
+  L.push('');
   L.push('## Data set');
   L.push('');
   if (R.load.skipped) L.push(`Kept from an earlier run (BENCH_SKIP_LOAD=1): ${n(R.load.persons)} persons, ${n(R.load.items)} arrears items.`);
@@ -77,6 +82,40 @@ export function writeReport(path, R, readFileSync = fsRead) {
     irow('**platform server peak RSS (MB)**', '< 512 MB', (r) => `**${n(r.memory.peakRssMb)}**`, ing.length ? pass(ing.every((r) => r.memory.peakRssMb < 512)) : '');
   }
   L.push('');
+  // Where the CPU went, per measured window.
+  const cpuRows = [];
+  for (const r of q) {
+    cpuRows.push({ label: `ORG_MDL_002 run ${r.run}`, cpu: r.org002.cpu, load: r.org002.loadAverage, rps: r.org002.rps, server: 'platform server' });
+    cpuRows.push({ label: `echo run ${r.run}`, cpu: r.echo.cpu, load: r.echo.loadAverage, rps: r.echo.rps, server: 'echo server' });
+  }
+  for (const e of R.experiments ?? []) cpuRows.push({ label: `ORG_MDL_002, experiment ${e.name}`, cpu: e.org002.cpu, load: e.org002.loadAverage, rps: e.org002.rps, server: 'platform server' });
+  R.ingest.forEach((r, i) => cpuRows.push({ label: `ingest run ${i + 1}${r.patched ? ' (job-loop fix)' : ''}`, cpu: r.cpu, load: r.loadAverage, rps: r.itemsPerSecond, server: 'platform server (API + workers)', unit: 'item' }));
+  if (cpuRows.some((r) => r.cpu)) {
+    L.push('### Where the CPU went (cores busy during the measured window; the machine has ' + R.machine.nproc + ')');
+    L.push('');
+    L.push('| window | server under test | PostgreSQL | Redis | load generator / hospitals | other processes | machine busy | server CPU per request | PostgreSQL CPU per request | load average (1/5/15 min, start → end) |');
+    L.push('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
+    for (const r of cpuRows) {
+      if (!r.cpu) continue;
+      const c = r.cpu;
+      const srv = c[r.server] ?? 0;
+      const gen = c['load generator'] ?? c['hospitals (bench)'] ?? 0;
+      const per = (x) => (r.rps > 0 ? `${n((x / r.rps) * 1000, 3)} ms` : 'n/a');
+      L.push(
+        `| ${r.label} | ${n(srv, 2)} | ${n(c.postgres ?? 0, 2)} | ${n(c.redis ?? 0, 2)} | ${n(gen, 2)} | ${n(c['other processes'] ?? 0, 2)} | ${c['machine busy'] !== undefined ? n(c['machine busy'], 2) : 'n/a'} | ${per(srv)}${r.unit ? ' per item' : ''} | ${per(c.postgres ?? 0)}${r.unit ? ' per item' : ''} | ${r.load ?? ''} |`,
+      );
+    }
+    L.push('');
+  }
+  if ((R.experiments ?? []).length) {
+    L.push('### What-if experiments (not the platform as committed)');
+    L.push('');
+    L.push('| experiment | ORG_MDL_002 req/s | p50 (ms) | p99 (ms) | errors | vs. unmodified (mean of runs) | peak RSS (MB) |');
+    L.push('| --- | --- | --- | --- | --- | --- | --- |');
+    const base = q.reduce((s, r) => s + r.org002.rps, 0) / (q.length || 1);
+    for (const e of R.experiments) L.push(`| ${e.name} | ${n(e.org002.rps)} | ${n(e.org002.p50, 2)} | ${n(e.org002.p99, 2)} | ${e.org002.errors} | ${n((e.org002.rps / base) * 100 - 100, 0)} % | ${n(e.memory.peakRssMb)} |`);
+    L.push('');
+  }
   L.push('## Method');
   L.push('');
   L.push(readFileSync(join(here, 'method.md'), 'utf8').trim());

@@ -118,6 +118,19 @@ if (settings.queryRuns > 0) {
   save();
 }
 
+// ---- (a') what-if experiments on ORG_MDL_002 (BENCH_EXPERIMENTS=batched-audit,...; off by default) ----
+results.experiments = [];
+for (const name of (process.env.BENCH_EXPERIMENTS || '').split(';').filter(Boolean)) {
+  const inst = await addInstitution(adminP, 'H35010000001', { orgName: '压测查询医院' });
+  const platform = await startServer('platform', { BENCH_WORKERS: '0', BENCH_EXPERIMENT: name }, `platform-query-${name}`);
+  const roles = new Map([[platform.pid, 'platform server'], [process.pid, 'load generator']]);
+  log(`experiment ${name}: ORG_MDL_002`);
+  const q = await measureQuery({ port: platform.port, inst, persons: load.persons, connections: settings.connections, warmupMs: settings.warmupMs, durationMs: settings.durationMs, expectedRps: 3000, roles });
+  const memory = await platform.stop();
+  results.experiments.push({ name, org002: q, memory });
+  save();
+}
+
 // ---- (b) ingest with callbacks -------------------------------------------------------------------
 const ingestPlan = [];
 for (let r = 0; r < settings.ingestRuns; r++) ingestPlan.push({ patched: false });

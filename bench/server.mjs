@@ -17,6 +17,8 @@ async function startPlatform() {
   // credential can be driven at full speed.
   const config = benchConfig({ rateLimitPerSecond: 1_000_000, logLevel: process.env.BENCH_SERVER_LOG_LEVEL || 'warn' });
   const platform = await createPlatform(config, { workers: process.env.BENCH_WORKERS === '1', log: createLogger(config.logLevel) });
+  // What-if experiments (bench/experiments.mjs), off unless BENCH_EXPERIMENT names one.
+  if (process.env.BENCH_EXPERIMENT) (await import('./experiments.mjs')).apply(process.env.BENCH_EXPERIMENT, platform);
   const app = await buildApp(platform);
   await app.listen({ port: 0, host: '127.0.0.1' });
   return { port: app.server.address().port, close: async () => (await app.close(), await platform.close()) };
