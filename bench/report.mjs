@@ -93,7 +93,7 @@ export function writeReport(path, R, readFileSync = fsRead) {
   if (cpuRows.some((r) => r.cpu)) {
     L.push('### Where the CPU went (cores busy during the measured window; the machine has ' + R.machine.nproc + ')');
     L.push('');
-    L.push('| window | server under test | PostgreSQL | Redis | load generator / hospitals | other processes | machine busy | server CPU per request | PostgreSQL CPU per request | load average (1/5/15 min, start → end) |');
+    L.push('| window | server under test | PostgreSQL | Redis | load generator / hospitals | rest of the machine (other sessions) | machine busy | server CPU per request | PostgreSQL CPU per request | load average (1/5/15 min, start → end) |');
     L.push('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
     for (const r of cpuRows) {
       if (!r.cpu) continue;
@@ -101,8 +101,11 @@ export function writeReport(path, R, readFileSync = fsRead) {
       const srv = c[r.server] ?? 0;
       const gen = c['load generator'] ?? c['hospitals (bench)'] ?? 0;
       const per = (x) => (r.rps > 0 ? `${n((x / r.rps) * 1000, 3)} ms` : 'n/a');
+      // /proc/stat sees every process, including short-lived ones (builds, test runs) that start and end
+      // inside the window and so escape the per-process deltas.
+      const rest = c['machine busy'] !== undefined ? Math.max(0, c['machine busy'] - srv - (c.postgres ?? 0) - (c.redis ?? 0) - gen) : c['other processes'] ?? 0;
       L.push(
-        `| ${r.label} | ${n(srv, 2)} | ${n(c.postgres ?? 0, 2)} | ${n(c.redis ?? 0, 2)} | ${n(gen, 2)} | ${n(c['other processes'] ?? 0, 2)} | ${c['machine busy'] !== undefined ? n(c['machine busy'], 2) : 'n/a'} | ${per(srv)}${r.unit ? ' per item' : ''} | ${per(c.postgres ?? 0)}${r.unit ? ' per item' : ''} | ${r.load ?? ''} |`,
+        `| ${r.label} | ${n(srv, 2)} | ${n(c.postgres ?? 0, 2)} | ${n(c.redis ?? 0, 2)} | ${n(gen, 2)} | ${n(rest, 2)} | ${c['machine busy'] !== undefined ? n(c['machine busy'], 2) : 'n/a'} | ${per(srv)}${r.unit ? ' per item' : ''} | ${per(c.postgres ?? 0)}${r.unit ? ' per item' : ''} | ${r.load ?? ''} |`,
       );
     }
     L.push('');

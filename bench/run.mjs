@@ -91,7 +91,10 @@ if (settings.skipLoad) {
 }
 const adminP = settings.skipLoad ? admin : await adminPlatform();
 const results = { machine, settings: { ...settings, databaseUrl: undefined }, load, query: [], ingest: [] };
-const save = () => writeFileSync(join(outDir, 'results.json'), JSON.stringify(results, null, 2));
+// BENCH_RESULTS names the results file (default results.json); BENCH_NO_REPORT=1 leaves the doc alone
+// (for diagnostic and what-if runs).
+const resultsFile = join(outDir, process.env.BENCH_RESULTS || 'results.json');
+const save = () => writeFileSync(resultsFile, JSON.stringify(results, null, 2));
 
 // ---- (a) ORG_MDL_002 vs echo ------------------------------------------------------------------
 if (settings.queryRuns > 0) {
@@ -152,7 +155,10 @@ for (const [k, plan] of ingestPlan.entries()) {
 await adminP.close();
 results.totalSeconds = (Date.now() - benchStarted) / 1000;
 save();
-const docPath = join(here, '..', 'docs', 'BENCHMARKS.md');
-writeReport(docPath, results, readFileSync);
-log(`done in ${fmt(results.totalSeconds / 60, 1)} min; wrote docs/BENCHMARKS.md and bench/out/results.json`);
+if (process.env.BENCH_NO_REPORT === '1') {
+  log(`done in ${fmt(results.totalSeconds / 60, 1)} min; wrote ${resultsFile}`);
+} else {
+  writeReport(join(here, '..', 'docs', 'BENCHMARKS.md'), results, readFileSync);
+  log(`done in ${fmt(results.totalSeconds / 60, 1)} min; wrote docs/BENCHMARKS.md and ${resultsFile}`);
+}
 process.exit(0);
