@@ -1,5 +1,6 @@
 // Shared pieces of the benchmark: settings, and the deterministic synthetic population, so that the
 // loader and the load generators agree on who person #i is without keeping 1M identities in memory.
+import { performance } from 'node:perf_hooks';
 import { createHash } from 'node:crypto';
 import { readFileSync, readdirSync } from 'node:fs';
 import { residentIdCheckChar } from '@mdl/protocol';
@@ -28,7 +29,28 @@ export const settings = {
 /** Institutions that own the bulk-loaded items (not the ingest hospitals). */
 export const LOADER_ORGS = Array.from({ length: 50 }, (_, k) => `H3500000${String(k).padStart(4, '0')}`);
 
-const REGIONS = ['350102', '350103', '350104', '350105', '350111', '350203', '350205', '350206', '350211', '350212', '350302', '350402', '350502', '350503', '350602', '350702', '350802', '350902', '350181', '350182'];
+const REGIONS = [
+  '350102',
+  '350103',
+  '350104',
+  '350105',
+  '350111',
+  '350203',
+  '350205',
+  '350206',
+  '350211',
+  '350212',
+  '350302',
+  '350402',
+  '350502',
+  '350503',
+  '350602',
+  '350702',
+  '350802',
+  '350902',
+  '350181',
+  '350182',
+];
 const SURNAMES = '林陈黄张吴王郑李刘杨许蔡洪谢叶曾苏庄郭周'.split('');
 const GIVEN = '晓梅建国丽华志明秀英伟强海燕文斌春兰振宇雅婷俊杰淑芬'.split('');
 const BIRTH0 = Date.UTC(1940, 0, 1);
@@ -115,8 +137,8 @@ export function cpuUsage(a, b, roles) {
     by[role] = (by[role] ?? 0) + d / hz / seconds;
   }
   const cores = (b.machine.all - a.machine.all) / hz / seconds;
-  by['machine busy'] = ((b.machine.busy - a.machine.busy) / hz / seconds);
-  by['machine steal'] = ((b.machine.steal - a.machine.steal) / hz / seconds);
+  by['machine busy'] = (b.machine.busy - a.machine.busy) / hz / seconds;
+  by['machine steal'] = (b.machine.steal - a.machine.steal) / hz / seconds;
   by['machine cores'] = cores;
   for (const k of Object.keys(by)) by[k] = Math.round(by[k] * 100) / 100;
   return by;

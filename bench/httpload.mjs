@@ -1,6 +1,7 @@
 // A small closed-loop HTTP/1.1 load generator on raw keep-alive sockets: N connections, each sending
 // its next request as soon as the previous reply is complete. Request bytes are prepared before the
 // clock starts, so the generator spends its time on sockets, not on building requests.
+import { performance } from 'node:perf_hooks';
 import { connect } from 'node:net';
 
 /**
@@ -70,7 +71,7 @@ export async function runLoad(o) {
           let good = false;
           try {
             good = status === 200 && o.check(status, body, sent);
-          } catch (e) {
+          } catch {
             good = false;
           }
           if (good) {

@@ -1,6 +1,8 @@
 // Phase (b): N concurrent test hospitals report items in 100-item ORG_MDL_001 batches; the platform
 // processes them with its job workers and calls each hospital's ORG_002 endpoint back. The clock runs
 // from the first report sent until the last callback arrived.
+import { performance } from 'node:perf_hooks';
+import { setInterval, clearInterval } from 'node:timers';
 import { createServer } from 'node:http';
 import { checkSignature, extractPayload, openReply, sealRequest, sealResponse } from '@mdl/protocol';
 import { addInstitution } from '@mdl/platform/testing.js';
@@ -40,7 +42,7 @@ function callbackServer(inst, totals) {
           totals.wake?.();
         } else totals.duplicates++;
         send(sealResponse({ state: 'success', msg: '' }, { appId: inst.appId, secret: inst.secret, respCode: '000000' }));
-      } catch (e) {
+      } catch {
         totals.refused++;
         send(sealResponse(undefined, { appId: inst.appId, secret: inst.secret, respCode: '000102' }));
       }
@@ -66,8 +68,16 @@ function batchPayload(inst, notifyUrl, h, b, persons) {
       unsettleList.push({ idNo: '', idType: '', userName: '无名氏', ehealthCardId: '', userType: '01', itemList });
       continue;
     }
-    const x = personAt(Math.floor(((h * 1_000_003 + b * 7919 + n * 104_729) % persons + persons) % persons));
-    unsettleList.push({ idNo: x.idNo, idType: '01', userName: x.userName, ehealthCardId: x.ehealthCardId, mobilePhone: x.phone, userType: '02', itemList });
+    const x = personAt(Math.floor((((h * 1_000_003 + b * 7919 + n * 104_729) % persons) + persons) % persons));
+    unsettleList.push({
+      idNo: x.idNo,
+      idType: '01',
+      userName: x.userName,
+      ehealthCardId: x.ehealthCardId,
+      mobilePhone: x.phone,
+      userType: '02',
+      itemList,
+    });
   }
   return { orgId: inst.orgId, orgName: inst.orgName, notifyUrl, orgRequestId: `B${b}`, unsettleList };
 }
@@ -76,7 +86,18 @@ export async function measureIngest({ admin, port, run, hospitals, totalItems, p
   const base = `http://127.0.0.1:${port}`;
   const batchesPerHospital = Math.ceil(totalItems / hospitals / ITEMS_PER_BATCH);
   const expected = batchesPerHospital * hospitals * ITEMS_PER_BATCH;
-  const totals = { callbacks: 0, items: 0, withTraceId: 0, accepted: 0, rejected: 0, duplicates: 0, refused: 0, lastAt: 0, seenBatches: new Set(), wake: undefined };
+  const totals = {
+    callbacks: 0,
+    items: 0,
+    withTraceId: 0,
+    accepted: 0,
+    rejected: 0,
+    duplicates: 0,
+    refused: 0,
+    lastAt: 0,
+    seenBatches: new Set(),
+    wake: undefined,
+  };
   const hs = [];
   for (let h = 0; h < hospitals; h++) {
     const orgId = `H${run}${String(h).padStart(2, '0')}`;
@@ -96,7 +117,9 @@ export async function measureIngest({ admin, port, run, hospitals, totalItems, p
   const progress = setInterval(() => {
     const s = (performance.now() - started) / 1000;
     const m = procMem();
-    log(`ingest: ${fmt(s, 0)} s  reported ${fmt(reported)}/${fmt(batchesPerHospital * hospitals)} batches  callbacks ${fmt(totals.callbacks)}  items called back ${fmt(totals.items)} (${fmt(totals.items / s)}/s)  server RSS ${fmt(m.rssMb)} MB`);
+    log(
+      `ingest: ${fmt(s, 0)} s  reported ${fmt(reported)}/${fmt(batchesPerHospital * hospitals)} batches  callbacks ${fmt(totals.callbacks)}  items called back ${fmt(totals.items)} (${fmt(totals.items / s)}/s)  server RSS ${fmt(m.rssMb)} MB`,
+    );
   }, 5000);
 
   const hospitalLoop = async (h) => {
@@ -121,7 +144,9 @@ export async function measureIngest({ admin, port, run, hospitals, totalItems, p
   };
   await Promise.all(hs.map((_, h) => hospitalLoop(h)));
   submittedAt = performance.now();
-  log(`ingest: all ${fmt(reported)} batches accepted in ${fmt((submittedAt - started) / 1000, 1)} s (${reportErrors} refused${firstErrors[0] ? ', e.g. ' + firstErrors[0] : ''}); waiting for callbacks`);
+  log(
+    `ingest: all ${fmt(reported)} batches accepted in ${fmt((submittedAt - started) / 1000, 1)} s (${reportErrors} refused${firstErrors[0] ? ', e.g. ' + firstErrors[0] : ''}); waiting for callbacks`,
+  );
 
   const deadline = started + timeoutMs;
   while (totals.callbacks < reported && performance.now() < deadline) {
@@ -145,7 +170,10 @@ export async function measureIngest({ admin, port, run, hospitals, totalItems, p
   const orgs = hs.map((x) => x.inst.orgId);
   const db = admin.db;
   const inLedger = await sql`SELECT count(*)::int AS n FROM arrears_item WHERE org_id = ANY(${orgs})`.execute(db);
-  const batches = await sql`SELECT callback_status, count(*)::int AS n, sum(callback_attempts)::int AS attempts FROM batch WHERE org_id = ANY(${orgs}) GROUP BY 1`.execute(db);
+  const batches =
+    await sql`SELECT callback_status, count(*)::int AS n, sum(callback_attempts)::int AS attempts FROM batch WHERE org_id = ANY(${orgs}) GROUP BY 1`.execute(
+      db,
+    );
   const byStatus = Object.fromEntries(batches.rows.map((r) => [r.callback_status, r.n]));
   const attempts = batches.rows.reduce((s, r) => s + r.attempts, 0);
   await Promise.all(hs.map((x) => new Promise((r) => x.server.close(r))));
@@ -173,7 +201,12 @@ export async function measureIngest({ admin, port, run, hospitals, totalItems, p
     cpu,
     loadAverage: loadAvg,
   };
-  result.allAccounted = !timedOut && result.ledgerItems === expected && result.callbackItems === expected && result.callbackAccepted === expected && byStatus.delivered === result.batches;
+  result.allAccounted =
+    !timedOut &&
+    result.ledgerItems === expected &&
+    result.callbackItems === expected &&
+    result.callbackAccepted === expected &&
+    byStatus.delivered === result.batches;
   log(
     `ingest: ${fmt(result.callbackItems)} items called back in ${fmt(seconds, 1)} s = ${fmt(result.itemsPerSecond)} items/s; ledger ${fmt(result.ledgerItems)}; accepted ${fmt(result.callbackAccepted)}; all accounted: ${result.allAccounted}`,
   );

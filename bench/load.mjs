@@ -1,6 +1,7 @@
 // Bulk loader: persons and arrears items straight into PostgreSQL with COPY, bypassing the API.
 // Every person's ID number, name and phone are really SM4-encrypted by the platform's Vault and
 // really blind-indexed (HMAC-SM3); an item carries its person's ciphertexts (the same clear values).
+import { setInterval, clearInterval } from 'node:timers';
 import { randomBytes } from 'node:crypto';
 import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
@@ -8,7 +9,8 @@ import pg from 'pg';
 import copyStreams from 'pg-copy-streams';
 import { LOADER_ORGS, fmt, log, personAt } from './common.mjs';
 
-const PERSON_COLS = 'id, id_type, id_no_bidx, id_no_enc, name_bidx, name_enc, phone_enc, ehealth_card_id, card_no, card_type, sex, birthday';
+const PERSON_COLS =
+  'id, id_type, id_no_bidx, id_no_enc, name_bidx, name_enc, phone_enc, ehealth_card_id, card_no, card_type, sex, birthday';
 const ITEM_COLS =
   'id, trace_id, org_id, org_trace_id, real_name, person_id, subject_bidx, id_type, id_no_enc, name_enc, phone_enc, ehealth_card_id, user_type, med_type, fee_type, item_name, amount_fen, actual_time, state, report_batch_id, last_batch_id, settled_at';
 const ITEM_NAMES = ['诊查费', '检查费', '化验费', '西药费', '中成药费', '治疗费', '床位费', '手术费'];
@@ -35,8 +37,14 @@ async function secondaryIndexes(c, schema, table) {
     [schema, table, `"${schema}".${table}`],
   );
   return {
-    drop: [...cons.rows.map((r) => `ALTER TABLE ${table} DROP CONSTRAINT "${r.conname}"`), ...idx.rows.map((r) => `DROP INDEX "${r.indexname}"`)],
-    create: [...cons.rows.map((r) => ({ name: r.conname, sql: `ALTER TABLE ${table} ADD CONSTRAINT "${r.conname}" ${r.def}` })), ...idx.rows.map((r) => ({ name: r.indexname, sql: r.indexdef }))],
+    drop: [
+      ...cons.rows.map((r) => `ALTER TABLE ${table} DROP CONSTRAINT "${r.conname}"`),
+      ...idx.rows.map((r) => `DROP INDEX "${r.indexname}"`),
+    ],
+    create: [
+      ...cons.rows.map((r) => ({ name: r.conname, sql: `ALTER TABLE ${table} ADD CONSTRAINT "${r.conname}" ${r.def}` })),
+      ...idx.rows.map((r) => ({ name: r.indexname, sql: r.indexdef })),
+    ],
   };
 }
 
@@ -185,6 +193,15 @@ export async function loadData({ databaseUrl, schema, vault, persons, items }) {
   );
   await admin.end();
   const seconds = (Date.now() - started) / 1000;
-  log(`load: done in ${fmt(seconds, 1)} s (COPY ${fmt((copied - started) / 1000, 1)} s, indexes + analyze ${fmt((Date.now() - copied) / 1000, 1)} s); person ${sizes.rows[0].person}, arrears_item ${sizes.rows[0].items}`);
-  return { persons: i, items: j, seconds, copySeconds: (copied - started) / 1000, personSize: sizes.rows[0].person, itemSize: sizes.rows[0].items };
+  log(
+    `load: done in ${fmt(seconds, 1)} s (COPY ${fmt((copied - started) / 1000, 1)} s, indexes + analyze ${fmt((Date.now() - copied) / 1000, 1)} s); person ${sizes.rows[0].person}, arrears_item ${sizes.rows[0].items}`,
+  );
+  return {
+    persons: i,
+    items: j,
+    seconds,
+    copySeconds: (copied - started) / 1000,
+    personSize: sizes.rows[0].person,
+    itemSize: sizes.rows[0].items,
+  };
 }

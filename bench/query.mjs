@@ -20,7 +20,14 @@ export function requestPool(inst, persons, size) {
     while (seen.has(i) && seen.size < persons);
     seen.add(i);
     const x = personAt(i);
-    const payload = { orgId: inst.orgId, businessType: '01101', idNo: x.idNo, idType: '01', userName: x.userName, ehealthCardId: x.ehealthCardId };
+    const payload = {
+      orgId: inst.orgId,
+      businessType: '01101',
+      idNo: x.idNo,
+      idType: '01',
+      userName: x.userName,
+      ehealthCardId: x.ehealthCardId,
+    };
     return Buffer.from(JSON.stringify(sealRequest(payload, { appId: inst.appId, secret: inst.secret })));
   };
   for (let k = 0; k < size; k++) bodies.push(make());
@@ -63,7 +70,9 @@ export async function measureQuery({ port, inst, persons, connections, warmupMs,
   r.cpu = cpuUsage(c0, cpuSnapshot(), roles);
   r.loadAverage = `${load0} → ${loadAverage()}`;
   log(`query: CPU in cores ${JSON.stringify(r.cpu)}; load average ${r.loadAverage}`);
-  log(`query: ORG_MDL_002 ${fmt(r.rps)} req/s  p50 ${fmt(r.p50, 2)} ms  p99 ${fmt(r.p99, 2)} ms  errors ${r.errors}${r.firstErrors.length ? ' e.g. ' + r.firstErrors[0] : ''}`);
+  log(
+    `query: ORG_MDL_002 ${fmt(r.rps)} req/s  p50 ${fmt(r.p50, 2)} ms  p99 ${fmt(r.p99, 2)} ms  errors ${r.errors}${r.firstErrors.length ? ' e.g. ' + r.firstErrors[0] : ''}`,
+  );
   return { ...r, sealedOnTheFly: pool.extra };
 }
 

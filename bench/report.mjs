@@ -5,13 +5,13 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const n = (x, d = 0) => (Number.isFinite(x) ? Number(x).toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d }) : 'n/a');
+const n = (x, d = 0) =>
+  Number.isFinite(x) ? Number(x).toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d }) : 'n/a';
 const pass = (ok) => (ok ? '✅ met' : '❌ missed');
 
 export function writeReport(path, R, readFileSync = fsRead) {
   const q = R.query;
   const ing = R.ingest.filter((r) => !r.patched);
-  const patched = R.ingest.filter((r) => r.patched);
   const L = [];
   L.push('# Benchmarks');
   L.push('');
@@ -24,7 +24,11 @@ export function writeReport(path, R, readFileSync = fsRead) {
   L.push(`- CPU: ${R.machine.cpu}, ${R.machine.nproc} cores (load generator, platform, PostgreSQL and Redis all share them)`);
   L.push(`- Memory: \`${R.machine.free.split('\n')[1]?.replace(/\s+/g, ' ')}\` (free -h, Mem line)`);
   L.push(`- Node ${R.machine.node}, ${R.machine.kernel}`);
-  L.push(`- ${R.machine.postgres.split(',')[0]}, local, settings: ${Object.entries(R.machine.pgSettings).map(([k, v]) => `${k}=${v}`).join(', ')}`);
+  L.push(
+    `- ${R.machine.postgres.split(',')[0]}, local, settings: ${Object.entries(R.machine.pgSettings)
+      .map(([k, v]) => `${k}=${v}`)
+      .join(', ')}`,
+  );
   L.push(`- Redis: ${R.machine.redis} (replay cache and rate-limit counters, \`REDIS_URL\`)`);
   L.push(`- Whole bench run: ${n(R.totalSeconds / 60, 1)} min`);
   L.push('');
@@ -35,7 +39,8 @@ export function writeReport(path, R, readFileSync = fsRead) {
   L.push('');
   L.push('## Data set');
   L.push('');
-  if (R.load.skipped) L.push(`Kept from an earlier run (BENCH_SKIP_LOAD=1): ${n(R.load.persons)} persons, ${n(R.load.items)} arrears items.`);
+  if (R.load.skipped)
+    L.push(`Kept from an earlier run (BENCH_SKIP_LOAD=1): ${n(R.load.persons)} persons, ${n(R.load.items)} arrears items.`);
   else
     L.push(
       `${n(R.load.persons)} persons and ${n(R.load.items)} arrears items, loaded in ${n(R.load.seconds, 0)} s (COPY ${n(R.load.copySeconds, 0)} s, index rebuild + ANALYZE the rest). ` +
@@ -57,11 +62,18 @@ export function writeReport(path, R, readFileSync = fsRead) {
     row('ORG_MDL_002 p50 latency (ms)', '', (r) => n(r.org002.p50, 2));
     row('**ORG_MDL_002 p99 latency (ms)**', '< 25 ms', (r) => `**${n(r.org002.p99, 2)}**`, pass(worstP99 < 25));
     row('ORG_MDL_002 max latency (ms)', '', (r) => n(r.org002.max, 1));
-    row('ORG_MDL_002 requests / errors', '0 errors', (r) => `${n(r.org002.requests)} / ${n(r.org002.errors)}`, pass(q.every((r) => r.org002.errors === 0)));
+    row(
+      'ORG_MDL_002 requests / errors',
+      '0 errors',
+      (r) => `${n(r.org002.requests)} / ${n(r.org002.errors)}`,
+      pass(q.every((r) => r.org002.errors === 0)),
+    );
     row('echo p50 / p99 latency (ms)', '', (r) => `${n(r.echo.p50, 2)} / ${n(r.echo.p99, 2)}`);
     row('echo requests / errors', '', (r) => `${n(r.echo.requests)} / ${n(r.echo.errors)}`);
     if (R.queryServerMemory) {
-      L.push(`| **platform server peak RSS, query phase (MB)** | < 512 MB | ${q.map((_, i) => (i === 0 ? `**${n(R.queryServerMemory.peakRssMb)}** (whole phase)` : '')).join(' | ')} | ${pass(R.queryServerMemory.peakRssMb < 512)} |`);
+      L.push(
+        `| **platform server peak RSS, query phase (MB)** | < 512 MB | ${q.map((_, i) => (i === 0 ? `**${n(R.queryServerMemory.peakRssMb)}** (whole phase)` : '')).join(' | ')} | ${pass(R.queryServerMemory.peakRssMb < 512)} |`,
+      );
     }
   }
   L.push('');
@@ -71,29 +83,68 @@ export function writeReport(path, R, readFileSync = fsRead) {
     L.push(`| --- | --- | ${ic.map(() => '---').join(' | ')} | --- |`);
     const irow = (label, target, f, verdict = '') => L.push(`| ${label} | ${target} | ${R.ingest.map(f).join(' | ')} | ${verdict} |`);
     irow('hospitals × batches × items', '20 × … × 100', (r) => `${r.hospitals} × ${r.batches / r.hospitals} × 100`);
-    irow('**items/s end to end** (first report → last callback)', '≥ 2,000', (r) => `**${n(r.itemsPerSecond)}**`, ing.length ? pass(ing.every((r) => r.itemsPerSecond >= 2000)) : '');
+    irow(
+      '**items/s end to end** (first report → last callback)',
+      '≥ 2,000',
+      (r) => `**${n(r.itemsPerSecond)}**`,
+      ing.length ? pass(ing.every((r) => r.itemsPerSecond >= 2000)) : '',
+    );
     irow('wall time (s)', '', (r) => n(r.seconds, 1));
     irow('all reports accepted after (s)', '', (r) => n(r.submitSeconds, 1));
     irow('items in arrears_item for these hospitals', '= expected', (r) => `${n(r.ledgerItems)} / ${n(r.expected)}`);
     irow('items in callbacks (accepted)', '= expected', (r) => `${n(r.callbackItems)} (${n(r.callbackAccepted)})`);
     irow('batches delivered / callback attempts', '', (r) => `${n(r.batchesByCallbackStatus.delivered ?? 0)} / ${n(r.callbackAttempts)}`);
     irow('report errors / refused or duplicate callbacks', '0', (r) => `${r.reportErrors} / ${r.refusedCallbacks + r.duplicateCallbacks}`);
-    irow('**every item accounted for**', 'yes', (r) => (r.allAccounted ? '**yes**' : '**NO**'), ing.length ? pass(ing.every((r) => r.allAccounted)) : '');
-    irow('**platform server peak RSS (MB)**', '< 512 MB', (r) => `**${n(r.memory.peakRssMb)}**`, ing.length ? pass(ing.every((r) => r.memory.peakRssMb < 512)) : '');
+    irow(
+      '**every item accounted for**',
+      'yes',
+      (r) => (r.allAccounted ? '**yes**' : '**NO**'),
+      ing.length ? pass(ing.every((r) => r.allAccounted)) : '',
+    );
+    irow(
+      '**platform server peak RSS (MB)**',
+      '< 512 MB',
+      (r) => `**${n(r.memory.peakRssMb)}**`,
+      ing.length ? pass(ing.every((r) => r.memory.peakRssMb < 512)) : '',
+    );
   }
   L.push('');
   // Where the CPU went, per measured window.
   const cpuRows = [];
   for (const r of q) {
-    cpuRows.push({ label: `ORG_MDL_002 run ${r.run}`, cpu: r.org002.cpu, load: r.org002.loadAverage, rps: r.org002.rps, server: 'platform server' });
+    cpuRows.push({
+      label: `ORG_MDL_002 run ${r.run}`,
+      cpu: r.org002.cpu,
+      load: r.org002.loadAverage,
+      rps: r.org002.rps,
+      server: 'platform server',
+    });
     cpuRows.push({ label: `echo run ${r.run}`, cpu: r.echo.cpu, load: r.echo.loadAverage, rps: r.echo.rps, server: 'echo server' });
   }
-  for (const e of R.experiments ?? []) cpuRows.push({ label: `ORG_MDL_002, experiment ${e.name}`, cpu: e.org002.cpu, load: e.org002.loadAverage, rps: e.org002.rps, server: 'platform server' });
-  R.ingest.forEach((r, i) => cpuRows.push({ label: `ingest run ${i + 1}${r.patched ? ' (job-loop fix)' : ''}`, cpu: r.cpu, load: r.loadAverage, rps: r.itemsPerSecond, server: 'platform server (API + workers)', unit: 'item' }));
+  for (const e of R.experiments ?? [])
+    cpuRows.push({
+      label: `ORG_MDL_002, experiment ${e.name}`,
+      cpu: e.org002.cpu,
+      load: e.org002.loadAverage,
+      rps: e.org002.rps,
+      server: 'platform server',
+    });
+  R.ingest.forEach((r, i) =>
+    cpuRows.push({
+      label: `ingest run ${i + 1}${r.patched ? ' (job-loop fix)' : ''}`,
+      cpu: r.cpu,
+      load: r.loadAverage,
+      rps: r.itemsPerSecond,
+      server: 'platform server (API + workers)',
+      unit: 'item',
+    }),
+  );
   if (cpuRows.some((r) => r.cpu)) {
     L.push('### Where the CPU went (cores busy during the measured window; the machine has ' + R.machine.nproc + ')');
     L.push('');
-    L.push('| window | server under test | PostgreSQL | Redis | load generator / hospitals | rest of the machine (other sessions) | machine busy | server CPU per request | PostgreSQL CPU per request | load average (1/5/15 min, start → end) |');
+    L.push(
+      '| window | server under test | PostgreSQL | Redis | load generator / hospitals | rest of the machine (other sessions) | machine busy | server CPU per request | PostgreSQL CPU per request | load average (1/5/15 min, start → end) |',
+    );
     L.push('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
     for (const r of cpuRows) {
       if (!r.cpu) continue;
@@ -103,7 +154,10 @@ export function writeReport(path, R, readFileSync = fsRead) {
       const per = (x) => (r.rps > 0 ? `${n((x / r.rps) * 1000, 3)} ms` : 'n/a');
       // /proc/stat sees every process, including short-lived ones (builds, test runs) that start and end
       // inside the window and so escape the per-process deltas.
-      const rest = c['machine busy'] !== undefined ? Math.max(0, c['machine busy'] - srv - (c.postgres ?? 0) - (c.redis ?? 0) - gen) : c['other processes'] ?? 0;
+      const rest =
+        c['machine busy'] !== undefined
+          ? Math.max(0, c['machine busy'] - srv - (c.postgres ?? 0) - (c.redis ?? 0) - gen)
+          : (c['other processes'] ?? 0);
       L.push(
         `| ${r.label} | ${n(srv, 2)} | ${n(c.postgres ?? 0, 2)} | ${n(c.redis ?? 0, 2)} | ${n(gen, 2)} | ${n(rest, 2)} | ${c['machine busy'] !== undefined ? n(c['machine busy'], 2) : 'n/a'} | ${per(srv)}${r.unit ? ' per item' : ''} | ${per(c.postgres ?? 0)}${r.unit ? ' per item' : ''} | ${r.load ?? ''} |`,
       );
@@ -116,7 +170,10 @@ export function writeReport(path, R, readFileSync = fsRead) {
     L.push('| experiment | ORG_MDL_002 req/s | p50 (ms) | p99 (ms) | errors | vs. unmodified (mean of runs) | peak RSS (MB) |');
     L.push('| --- | --- | --- | --- | --- | --- | --- |');
     const base = q.reduce((s, r) => s + r.org002.rps, 0) / (q.length || 1);
-    for (const e of R.experiments) L.push(`| ${e.name} | ${n(e.org002.rps)} | ${n(e.org002.p50, 2)} | ${n(e.org002.p99, 2)} | ${e.org002.errors} | ${n((e.org002.rps / base) * 100 - 100, 0)} % | ${n(e.memory.peakRssMb)} |`);
+    for (const e of R.experiments)
+      L.push(
+        `| ${e.name} | ${n(e.org002.rps)} | ${n(e.org002.p50, 2)} | ${n(e.org002.p99, 2)} | ${e.org002.errors} | ${n((e.org002.rps / base) * 100 - 100, 0)} % | ${n(e.memory.peakRssMb)} |`,
+      );
     L.push('');
   }
   L.push('## Method');

@@ -1,5 +1,6 @@
 // `npm run bench`: load the data set, then (a) ORG_MDL_002 vs a plain echo route and (b) ingest with
 // callbacks, and write docs/BENCHMARKS.md. Settings: see bench/common.mjs (BENCH_* variables).
+import { setInterval, clearInterval } from 'node:timers';
 import { execSync, fork } from 'node:child_process';
 import { mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
@@ -31,7 +32,8 @@ function sh(cmd) {
 async function startServer(kind, env, logName) {
   const fd = openSync(join(outDir, `${logName}.log`), 'w');
   // BENCH_CPU_PROF=1 writes a V8 CPU profile of each server to bench/out/ (open it in Chrome DevTools).
-  const execArgv = process.env.BENCH_CPU_PROF === '1' ? ['--cpu-prof', `--cpu-prof-dir=${outDir}`, `--cpu-prof-name=${logName}.cpuprofile`] : [];
+  const execArgv =
+    process.env.BENCH_CPU_PROF === '1' ? ['--cpu-prof', `--cpu-prof-dir=${outDir}`, `--cpu-prof-name=${logName}.cpuprofile`] : [];
   const child = fork(join(here, 'server.mjs'), [kind], { env: { ...process.env, ...env }, execArgv, stdio: ['ignore', fd, fd, 'ipc'] });
   const port = await new Promise((resolve, reject) => {
     child.once('message', (m) => (m?.ready ? resolve(m.port) : reject(new Error('unexpected message'))));
@@ -70,23 +72,35 @@ const admin = await adminPlatform().catch(async (e) => {
 });
 machine.postgres = (await sql`SELECT version() AS v`.execute(admin.db)).rows[0].v;
 machine.pgSettings = Object.fromEntries(
-  (await sql`SELECT name, setting, unit FROM pg_settings WHERE name IN ('shared_buffers', 'max_connections', 'synchronous_commit', 'fsync', 'work_mem')`.execute(admin.db)).rows.map(
-    (r) => [r.name, `${r.setting}${r.unit ? ' ' + r.unit : ''}`],
-  ),
+  (
+    await sql`SELECT name, setting, unit FROM pg_settings WHERE name IN ('shared_buffers', 'max_connections', 'synchronous_commit', 'fsync', 'work_mem')`.execute(
+      admin.db,
+    )
+  ).rows.map((r) => [r.name, `${r.setting}${r.unit ? ' ' + r.unit : ''}`]),
 );
 machine.redis = settings.redisUrl ? sh(`redis-cli -u ${settings.redisUrl} info server | grep redis_version | tr -d '\\r'`) : 'not used';
 log(`machine: ${machine.nproc} cores, ${machine.cpu}, node ${machine.node}`);
 
 let load;
 if (settings.skipLoad) {
-  const c = await sql`SELECT (SELECT count(*) FROM person)::int AS persons, (SELECT count(*) FROM arrears_item)::int AS items`.execute(admin.db);
+  const c = await sql`SELECT (SELECT count(*) FROM person)::int AS persons, (SELECT count(*) FROM arrears_item)::int AS items`.execute(
+    admin.db,
+  );
   load = { persons: c.rows[0].persons, items: c.rows[0].items, seconds: NaN, skipped: true };
-  log(`load: skipped (BENCH_SKIP_LOAD=1); using ${fmt(load.persons)} persons, ${fmt(load.items)} items already in schema ${settings.schema}`);
+  log(
+    `load: skipped (BENCH_SKIP_LOAD=1); using ${fmt(load.persons)} persons, ${fmt(load.items)} items already in schema ${settings.schema}`,
+  );
 } else {
   await admin.close();
   await resetSchema();
   const fresh = await adminPlatform();
-  load = await loadData({ databaseUrl: settings.databaseUrl, schema: settings.schema, vault: fresh.vault, persons: settings.persons, items: settings.items });
+  load = await loadData({
+    databaseUrl: settings.databaseUrl,
+    schema: settings.schema,
+    vault: fresh.vault,
+    persons: settings.persons,
+    items: settings.items,
+  });
   await fresh.close();
 }
 const adminP = settings.skipLoad ? admin : await adminPlatform();
@@ -109,9 +123,25 @@ if (settings.queryRuns > 0) {
   let expectedRps = 3000;
   for (let r = 0; r < settings.queryRuns; r++) {
     log(`query: run ${r + 1}/${settings.queryRuns}`);
-    const q = await measureQuery({ port: platform.port, inst, persons: load.persons, connections: settings.connections, warmupMs: settings.warmupMs, durationMs: settings.durationMs, expectedRps, roles });
+    const q = await measureQuery({
+      port: platform.port,
+      inst,
+      persons: load.persons,
+      connections: settings.connections,
+      warmupMs: settings.warmupMs,
+      durationMs: settings.durationMs,
+      expectedRps,
+      roles,
+    });
     expectedRps = Math.max(1000, q.rps);
-    const e = await measureEcho({ port: echo.port, inst, connections: settings.connections, warmupMs: settings.warmupMs, durationMs: settings.durationMs, roles });
+    const e = await measureEcho({
+      port: echo.port,
+      inst,
+      connections: settings.connections,
+      warmupMs: settings.warmupMs,
+      durationMs: settings.durationMs,
+      roles,
+    });
     results.query.push({ run: r + 1, org002: q, echo: e, ratio: q.rps / e.rps, serverRssMb: platform.mem().hwmMb });
     save();
   }
@@ -126,9 +156,21 @@ results.experiments = [];
 for (const name of (process.env.BENCH_EXPERIMENTS || '').split(';').filter(Boolean)) {
   const inst = await addInstitution(adminP, 'H35010000001', { orgName: '压测查询医院' });
   const platform = await startServer('platform', { BENCH_WORKERS: '0', BENCH_EXPERIMENT: name }, `platform-query-${name}`);
-  const roles = new Map([[platform.pid, 'platform server'], [process.pid, 'load generator']]);
+  const roles = new Map([
+    [platform.pid, 'platform server'],
+    [process.pid, 'load generator'],
+  ]);
   log(`experiment ${name}: ORG_MDL_002`);
-  const q = await measureQuery({ port: platform.port, inst, persons: load.persons, connections: settings.connections, warmupMs: settings.warmupMs, durationMs: settings.durationMs, expectedRps: 3000, roles });
+  const q = await measureQuery({
+    port: platform.port,
+    inst,
+    persons: load.persons,
+    connections: settings.connections,
+    warmupMs: settings.warmupMs,
+    durationMs: settings.durationMs,
+    expectedRps: 3000,
+    roles,
+  });
   const memory = await platform.stop();
   results.experiments.push({ name, org002: q, memory });
   save();
@@ -144,7 +186,20 @@ for (const [k, plan] of ingestPlan.entries()) {
   const env = { BENCH_WORKERS: '1', BENCH_SERVER_LOG_LEVEL: 'info', ...(plan.patched ? { BENCH_PATCH_JOB_LOOP: '1' } : {}) };
   const server = await startServer('platform', env, `platform-ingest-${k + 1}${plan.patched ? '-patched' : ''}`);
   log(`ingest: run ${k + 1}/${ingestPlan.length}${plan.patched ? ' (with the proposed job-loop fix applied at run time)' : ''}`);
-  const r = await measureIngest({ admin: adminP, port: server.port, run: runId, hospitals: settings.hospitals, totalItems: settings.ingestItems, persons: load.persons, timeoutMs: settings.ingestTimeoutMs, procMem: server.mem, roles: new Map([[server.pid, 'platform server (API + workers)'], [process.pid, 'hospitals (bench)']]) });
+  const r = await measureIngest({
+    admin: adminP,
+    port: server.port,
+    run: runId,
+    hospitals: settings.hospitals,
+    totalItems: settings.ingestItems,
+    persons: load.persons,
+    timeoutMs: settings.ingestTimeoutMs,
+    procMem: server.mem,
+    roles: new Map([
+      [server.pid, 'platform server (API + workers)'],
+      [process.pid, 'hospitals (bench)'],
+    ]),
+  });
   r.memory = await server.stop();
   r.patched = plan.patched;
   results.ingest.push(r);

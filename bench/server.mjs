@@ -2,6 +2,8 @@
 //   node bench/server.mjs platform   the real platform (createPlatform + buildApp), workers per BENCH_WORKERS
 //   node bench/server.mjs echo       a minimal Fastify app with one POST /echo route
 // Tells the parent its port over IPC: { ready: true, port }.
+import { performance } from 'node:perf_hooks';
+import { setInterval } from 'node:timers';
 import Fastify from 'fastify';
 
 const kind = process.argv[2];
@@ -34,13 +36,17 @@ async function patchJobLoop() {
   JobQueue.prototype.work = async function (type, handler, opts = {}) {
     for (let i = 0; i < (opts.concurrency ?? 1); i++) {
       let id;
-      id = await this.boss.work(type.name, { pollingIntervalSeconds: opts.pollingIntervalSeconds ?? 1, batchSize: 1, includeMetadata: true }, async ([job]) => {
-        try {
-          await handler(job.data, { id: job.id, retryCount: job.retryCount, retryLimit: job.retryLimit });
-        } finally {
-          if (id) this.boss.notifyWorker(id);
-        }
-      });
+      id = await this.boss.work(
+        type.name,
+        { pollingIntervalSeconds: opts.pollingIntervalSeconds ?? 1, batchSize: 1, includeMetadata: true },
+        async ([job]) => {
+          try {
+            await handler(job.data, { id: job.id, retryCount: job.retryCount, retryLimit: job.retryLimit });
+          } finally {
+            if (id) this.boss.notifyWorker(id);
+          }
+        },
+      );
     }
   };
 }
@@ -63,17 +69,33 @@ async function traceTimings() {
       const t = performance.now();
       const k = key(args);
       const r = orig.apply(this, args);
-      if (r && typeof r.then === 'function') r.then(() => add(k, performance.now() - t), () => add(k, performance.now() - t));
+      if (r && typeof r.then === 'function')
+        r.then(
+          () => add(k, performance.now() - t),
+          () => add(k, performance.now() - t),
+        );
       return r;
     };
   };
   wrap(pg.Pool.prototype, 'connect', () => 'pool.connect');
-  wrap(pg.Client.prototype, 'query', (a) => 'sql ' + String(typeof a[0] === 'string' ? a[0] : a[0]?.text ?? '?').replace(/\s+/g, ' ').slice(0, 60));
+  wrap(
+    pg.Client.prototype,
+    'query',
+    (a) =>
+      'sql ' +
+      String(typeof a[0] === 'string' ? a[0] : (a[0]?.text ?? '?'))
+        .replace(/\s+/g, ' ')
+        .slice(0, 60),
+  );
   wrap(RedisState.prototype, 'seenBefore', () => 'redis.seenBefore');
   wrap(RedisState.prototype, 'hit', () => 'redis.hit');
   setInterval(() => {
     const rows = [...stats].sort((a, b) => b[1].ms - a[1].ms).slice(0, 12);
-    console.log(rows.map(([k, s]) => `${String(s.n).padStart(7)} × ${(s.ms / s.n).toFixed(2).padStart(7)} ms (max ${s.max.toFixed(0)})  ${k}`).join('\n') + '\n--');
+    console.log(
+      rows
+        .map(([k, s]) => `${String(s.n).padStart(7)} × ${(s.ms / s.n).toFixed(2).padStart(7)} ms (max ${s.max.toFixed(0)})  ${k}`)
+        .join('\n') + '\n--',
+    );
     stats.clear();
   }, 5000).unref();
 }
