@@ -22,19 +22,25 @@ export function writeReport(path, R, readFileSync = fsRead) {
   L.push('');
   L.push(`- Date: ${R.machine.date}`);
   L.push(`- CPU: ${R.machine.cpu}, ${R.machine.nproc} cores (load generator, platform, PostgreSQL and Redis all share them)`);
-  L.push(`- Memory: \`${R.machine.free.split('\n')[1]?.replace(/\s+/g, ' ')}\` (free -h, Mem line)`);
+  const [hdr, mem] = R.machine.free.split('\n');
+  const memCols = hdr.trim().split(/\s+/);
+  const memVals = (mem ?? '').trim().split(/\s+/).slice(1);
+  L.push(`- Memory (free -h): ${memCols.map((c, k) => `${c} ${memVals[k]}`).join(', ')}`);
   L.push(`- Node ${R.machine.node}, ${R.machine.kernel}`);
   L.push(
     `- ${R.machine.postgres.split(',')[0]}, local, settings: ${Object.entries(R.machine.pgSettings)
-      .map(([k, v]) => `${k}=${v}`)
+      .map(([k, v]) => `${k}=${/ 8kB$/.test(v) ? `${(parseInt(v, 10) * 8) / 1024} MB` : v}`)
       .join(', ')}`,
   );
   L.push(`- Redis: ${R.machine.redis} (replay cache and rate-limit counters, \`REDIS_URL\`)`);
-  L.push(`- Whole bench run: ${n(R.totalSeconds / 60, 1)} min`);
-  L.push('');
   const S = R.settings;
+  const extra = S.ingestRuns > 1 || (R.experiments ?? []).length > 0;
   L.push(
-    `- Settings of this run: ${n(S.persons)} persons / ${n(S.items)} items${R.load.skipped ? ' (kept)' : ''}, ${S.connections} connections, ${S.warmupMs / 1000} s warm-up + ${S.durationMs / 1000} s measured per query run, ${S.queryRuns} query runs, ${S.ingestRuns} ingest run(s) of ${n(S.ingestItems)} items by ${S.hospitals} hospitals${S.ingestPatched ? ' + 1 comparison ingest run with the job-loop fix' : ''}`,
+    `- Whole bench run: ${n(R.totalSeconds / 60, 1)} min` +
+      (extra ? ' (this run had more than the defaults, see the next line; the default `npm run bench` is shorter)' : ''),
+  );
+  L.push(
+    `- Settings of this run: ${n(S.persons)} persons / ${n(S.items)} items${R.load.skipped ? ' (kept)' : ''}, ${S.connections} connections, ${S.warmupMs / 1000} s warm-up + ${S.durationMs / 1000} s measured per query run, ${S.queryRuns} query runs, ${S.ingestRuns} ingest run(s) of ${n(S.ingestItems)} items by ${S.hospitals} hospitals${S.ingestPatched ? ' + 1 comparison ingest run with the job-loop fix' : ''}${(R.experiments ?? []).length ? `, what-if experiments: ${R.experiments.map((e) => e.name).join(', ')}` : ''}`,
   );
   L.push('');
   L.push('## Data set');
