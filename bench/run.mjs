@@ -7,6 +7,7 @@ import { cpus } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { sql } from 'kysely';
+import pg from 'pg';
 import { addInstitution } from '@mdl/platform/testing.js';
 import { fmt, log, procMemory, settings } from './common.mjs';
 import { loadData } from './load.mjs';
@@ -64,6 +65,19 @@ const machine = {
   node: process.version,
   kernel: sh('uname -sr'),
 };
+
+// Fail early and plainly when PostgreSQL is not there.
+try {
+  const c = new pg.Client({ connectionString: settings.databaseUrl });
+  await c.connect();
+  await c.end();
+} catch (e) {
+  log(`cannot reach PostgreSQL at DATABASE_URL=${settings.databaseUrl}: ${e.message}`);
+  log(
+    'the bench needs a PostgreSQL it may create schemas in (set DATABASE_URL); Redis is used at REDIS_URL (default redis://127.0.0.1:6379)',
+  );
+  process.exit(1);
+}
 
 const admin = await adminPlatform().catch(async (e) => {
   if (settings.skipLoad) throw e;
