@@ -1,0 +1,96 @@
+// Phase (a): ORG_MDL_002 fully signed and encrypted vs a plain Fastify echo route, same machine, same run.
+import { openReply, sealRequest } from '@mdl/protocol';
+import { cpuSnapshot, cpuUsage, fmt, loadAverage, log, personAt } from './common.mjs';
+import { runLoad } from './httpload.mjs';
+
+const QUERY_PATH = '/qmdl/queryOverdueData';
+
+/**
+ * Sealed ORG_MDL_002 requests for distinct random persons (distinct payloads, so no two requests share
+ * a signature and none is taken for a replay). Built before the clock starts; if the run outlasts the
+ * pool, more are sealed on the fly and counted.
+ */
+export function requestPool(inst, persons, size) {
+  const t = Date.now();
+  const seen = new Set();
+  const bodies = [];
+  const make = () => {
+    let i;
+    do i = Math.floor(Math.random() * persons);
+    while (seen.has(i) && seen.size < persons);
+    seen.add(i);
+    const x = personAt(i);
+    const payload = {
+      orgId: inst.orgId,
+      businessType: '01101',
+      idNo: x.idNo,
+      idType: '01',
+      userName: x.userName,
+      ehealthCardId: x.ehealthCardId,
+    };
+    return Buffer.from(JSON.stringify(sealRequest(payload, { appId: inst.appId, secret: inst.secret })));
+  };
+  for (let k = 0; k < size; k++) bodies.push(make());
+  log(`query: sealed ${fmt(size)} ORG_MDL_002 requests in ${fmt((Date.now() - t) / 1000, 1)} s`);
+  let at = 0;
+  const pool = {
+    extra: 0,
+    next() {
+      if (at < bodies.length) return bodies[at++];
+      pool.extra++;
+      return make();
+    },
+  };
+  return pool;
+}
+
+/** A reply counts as a success only with respCode 000000; every 50th is fully opened and verified. */
+export function queryCheck(inst) {
+  let n = 0;
+  return (_status, body) => {
+    const env = JSON.parse(body.toString('utf8'));
+    if (env.respCode !== '000000') return false;
+    if (n++ % 50 === 0) {
+      const r = openReply(env, inst.secret, { allowPlain: false });
+      if (r.respCode !== '000000' || (r.payload?.next !== '0' && r.payload?.next !== '1')) return false;
+    }
+    return true;
+  };
+}
+
+export async function measureQuery({ port, inst, persons, connections, warmupMs, durationMs, expectedRps = 4000, roles = new Map() }) {
+  const pool = requestPool(inst, persons, Math.ceil(((warmupMs + durationMs) / 1000) * expectedRps * 1.2));
+  const check = queryCheck(inst);
+  log(`query: ORG_MDL_002 warm-up ${warmupMs / 1000} s at ${connections} connections`);
+  const warm = await runLoad({ port, path: QUERY_PATH, connections, durationMs: warmupMs, nextBody: pool.next, check });
+  log(`query: warm-up ${fmt(warm.rps)} req/s, ${warm.errors} errors`);
+  const load0 = loadAverage();
+  const c0 = cpuSnapshot();
+  const r = await runLoad({ port, path: QUERY_PATH, connections, durationMs, nextBody: pool.next, check });
+  r.cpu = cpuUsage(c0, cpuSnapshot(), roles);
+  r.loadAverage = `${load0} → ${loadAverage()}`;
+  log(`query: CPU in cores ${JSON.stringify(r.cpu)}; load average ${r.loadAverage}`);
+  log(
+    `query: ORG_MDL_002 ${fmt(r.rps)} req/s  p50 ${fmt(r.p50, 2)} ms  p99 ${fmt(r.p99, 2)} ms  errors ${r.errors}${r.firstErrors.length ? ' e.g. ' + r.firstErrors[0] : ''}`,
+  );
+  return { ...r, sealedOnTheFly: pool.extra };
+}
+
+export async function measureEcho({ port, inst, connections, warmupMs, durationMs, roles = new Map() }) {
+  // The same kind of body as ORG_MDL_002 (a sealed envelope, ~0.6 kB), parsed and sent back as JSON.
+  const pool = requestPool(inst, 1_000_000, 5000);
+  const bodies = Array.from({ length: 5000 }, () => pool.next());
+  let at = 0;
+  const nextBody = () => bodies[at++ % bodies.length];
+  const check = (_s, body) => body.length > 100;
+  log(`query: echo warm-up ${warmupMs / 1000} s at ${connections} connections`);
+  await runLoad({ port, path: '/echo', connections, durationMs: warmupMs, nextBody, check });
+  const load0 = loadAverage();
+  const c0 = cpuSnapshot();
+  const r = await runLoad({ port, path: '/echo', connections, durationMs, nextBody, check });
+  r.cpu = cpuUsage(c0, cpuSnapshot(), roles);
+  r.loadAverage = `${load0} → ${loadAverage()}`;
+  log(`query: CPU in cores ${JSON.stringify(r.cpu)}; load average ${r.loadAverage}`);
+  log(`query: echo ${fmt(r.rps)} req/s  p50 ${fmt(r.p50, 2)} ms  p99 ${fmt(r.p99, 2)} ms  errors ${r.errors}`);
+  return r;
+}

@@ -1,0 +1,233 @@
+// `npm run bench`: load the data set, then (a) ORG_MDL_002 vs a plain echo route and (b) ingest with
+// callbacks, and write docs/BENCHMARKS.md. Settings: see bench/common.mjs (BENCH_* variables).
+import { setInterval, clearInterval } from 'node:timers';
+import { execSync, fork } from 'node:child_process';
+import { mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { sql } from 'kysely';
+import pg from 'pg';
+import { addInstitution } from '@mdl/platform/testing.js';
+import { fmt, log, procMemory, settings } from './common.mjs';
+import { loadData } from './load.mjs';
+import { measureEcho, measureQuery } from './query.mjs';
+import { measureIngest } from './ingest.mjs';
+import { writeReport } from './report.mjs';
+import { adminPlatform, resetSchema } from './setup.mjs';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const outDir = join(here, 'out');
+mkdirSync(outDir, { recursive: true });
+const benchStarted = Date.now();
+
+function sh(cmd) {
+  try {
+    return execSync(cmd, { encoding: 'utf8' }).trim();
+  } catch {
+    return '(unavailable)';
+  }
+}
+
+/** Starts bench/server.mjs in its own process and samples its memory until stopped. */
+async function startServer(kind, env, logName) {
+  const fd = openSync(join(outDir, `${logName}.log`), 'w');
+  // BENCH_CPU_PROF=1 writes a V8 CPU profile of each server to bench/out/ (open it in Chrome DevTools).
+  const execArgv =
+    process.env.BENCH_CPU_PROF === '1' ? ['--cpu-prof', `--cpu-prof-dir=${outDir}`, `--cpu-prof-name=${logName}.cpuprofile`] : [];
+  const child = fork(join(here, 'server.mjs'), [kind], { env: { ...process.env, ...env }, execArgv, stdio: ['ignore', fd, fd, 'ipc'] });
+  const port = await new Promise((resolve, reject) => {
+    child.once('message', (m) => (m?.ready ? resolve(m.port) : reject(new Error('unexpected message'))));
+    child.once('exit', (code) => reject(new Error(`${kind} server exited with ${code}; see bench/out/${logName}.log`)));
+  });
+  let maxRss = 0;
+  const sampler = setInterval(() => (maxRss = Math.max(maxRss, procMemory(child.pid).rssMb || 0)), 250);
+  log(`${kind} server (${logName}) pid ${child.pid} on port ${port}`);
+  return {
+    port,
+    pid: child.pid,
+    mem: () => procMemory(child.pid),
+    async stop() {
+      clearInterval(sampler);
+      const m = procMemory(child.pid);
+      child.send('stop');
+      await new Promise((r) => child.once('exit', r));
+      return { peakRssMb: Math.max(m.hwmMb || 0, maxRss), hwmMb: m.hwmMb, sampledMaxRssMb: maxRss };
+    },
+  };
+}
+
+const machine = {
+  date: sh('date -u'),
+  nproc: sh('nproc'),
+  free: sh('free -h'),
+  cpu: cpus()[0]?.model ?? sh("grep -m1 'model name' /proc/cpuinfo"),
+  node: process.version,
+  kernel: sh('uname -sr'),
+};
+
+// Fail early and plainly when PostgreSQL is not there.
+try {
+  const c = new pg.Client({ connectionString: settings.databaseUrl });
+  await c.connect();
+  await c.end();
+} catch (e) {
+  log(`cannot reach PostgreSQL at DATABASE_URL=${settings.databaseUrl}: ${e.message}`);
+  log(
+    'the bench needs a PostgreSQL it may create schemas in (set DATABASE_URL); Redis is used at REDIS_URL (default redis://127.0.0.1:6379)',
+  );
+  process.exit(1);
+}
+
+const admin = await adminPlatform().catch(async (e) => {
+  if (settings.skipLoad) throw e;
+  await resetSchema();
+  return adminPlatform();
+});
+machine.postgres = (await sql`SELECT version() AS v`.execute(admin.db)).rows[0].v;
+machine.pgSettings = Object.fromEntries(
+  (
+    await sql`SELECT name, setting, unit FROM pg_settings WHERE name IN ('shared_buffers', 'max_connections', 'synchronous_commit', 'fsync', 'work_mem')`.execute(
+      admin.db,
+    )
+  ).rows.map((r) => [r.name, `${r.setting}${r.unit ? ' ' + r.unit : ''}`]),
+);
+machine.redis = settings.redisUrl ? sh(`redis-cli -u ${settings.redisUrl} info server | grep redis_version | tr -d '\\r'`) : 'not used';
+log(`machine: ${machine.nproc} cores, ${machine.cpu}, node ${machine.node}`);
+
+let load;
+if (settings.skipLoad) {
+  const c = await sql`SELECT (SELECT count(*) FROM person)::int AS persons, (SELECT count(*) FROM arrears_item)::int AS items`.execute(
+    admin.db,
+  );
+  load = { persons: c.rows[0].persons, items: c.rows[0].items, seconds: NaN, skipped: true };
+  log(
+    `load: skipped (BENCH_SKIP_LOAD=1); using ${fmt(load.persons)} persons, ${fmt(load.items)} items already in schema ${settings.schema}`,
+  );
+} else {
+  await admin.close();
+  await resetSchema();
+  const fresh = await adminPlatform();
+  load = await loadData({
+    databaseUrl: settings.databaseUrl,
+    schema: settings.schema,
+    vault: fresh.vault,
+    persons: settings.persons,
+    items: settings.items,
+  });
+  await fresh.close();
+}
+const adminP = settings.skipLoad ? admin : await adminPlatform();
+const results = { machine, settings: { ...settings, databaseUrl: undefined }, load, query: [], ingest: [] };
+// BENCH_RESULTS names the results file (default results.json); BENCH_NO_REPORT=1 leaves the doc alone
+// (for diagnostic and what-if runs).
+const resultsFile = join(outDir, process.env.BENCH_RESULTS || 'results.json');
+const save = () => writeFileSync(resultsFile, JSON.stringify(results, null, 2));
+
+// ---- (a) ORG_MDL_002 vs echo ------------------------------------------------------------------
+if (settings.queryRuns > 0) {
+  const inst = await addInstitution(adminP, 'H35010000001', { orgName: '压测查询医院' });
+  const platform = await startServer('platform', { BENCH_WORKERS: '0' }, 'platform-query');
+  const echo = await startServer('echo', {}, 'echo');
+  const roles = new Map([
+    [platform.pid, 'platform server'],
+    [echo.pid, 'echo server'],
+    [process.pid, 'load generator'],
+  ]);
+  let expectedRps = 3000;
+  for (let r = 0; r < settings.queryRuns; r++) {
+    log(`query: run ${r + 1}/${settings.queryRuns}`);
+    const q = await measureQuery({
+      port: platform.port,
+      inst,
+      persons: load.persons,
+      connections: settings.connections,
+      warmupMs: settings.warmupMs,
+      durationMs: settings.durationMs,
+      expectedRps,
+      roles,
+    });
+    expectedRps = Math.max(1000, q.rps);
+    const e = await measureEcho({
+      port: echo.port,
+      inst,
+      connections: settings.connections,
+      warmupMs: settings.warmupMs,
+      durationMs: settings.durationMs,
+      roles,
+    });
+    results.query.push({ run: r + 1, org002: q, echo: e, ratio: q.rps / e.rps, serverRssMb: platform.mem().hwmMb });
+    save();
+  }
+  results.queryServerMemory = await platform.stop();
+  await echo.stop();
+  log(`query: platform server peak RSS ${fmt(results.queryServerMemory.peakRssMb)} MB`);
+  save();
+}
+
+// ---- (a') what-if experiments on ORG_MDL_002 (BENCH_EXPERIMENTS=batched-audit,...; off by default) ----
+results.experiments = [];
+for (const name of (process.env.BENCH_EXPERIMENTS || '').split(';').filter(Boolean)) {
+  const inst = await addInstitution(adminP, 'H35010000001', { orgName: '压测查询医院' });
+  const platform = await startServer('platform', { BENCH_WORKERS: '0', BENCH_EXPERIMENT: name }, `platform-query-${name}`);
+  const roles = new Map([
+    [platform.pid, 'platform server'],
+    [process.pid, 'load generator'],
+  ]);
+  log(`experiment ${name}: ORG_MDL_002`);
+  const q = await measureQuery({
+    port: platform.port,
+    inst,
+    persons: load.persons,
+    connections: settings.connections,
+    warmupMs: settings.warmupMs,
+    durationMs: settings.durationMs,
+    expectedRps: 3000,
+    roles,
+  });
+  const memory = await platform.stop();
+  results.experiments.push({ name, org002: q, memory });
+  save();
+}
+
+// ---- (b) ingest with callbacks -------------------------------------------------------------------
+const ingestPlan = [];
+for (let r = 0; r < settings.ingestRuns; r++) ingestPlan.push({ patched: false });
+if (settings.ingestPatched) ingestPlan.push({ patched: true });
+for (const [k, plan] of ingestPlan.entries()) {
+  // Fresh institutions per run (and per invocation, so a kept data set can be re-run): H + 9 digits + 2.
+  const runId = String((Math.floor(Date.now() / 1000) * 10 + k) % 1e9).padStart(9, '0');
+  const env = { BENCH_WORKERS: '1', BENCH_SERVER_LOG_LEVEL: 'info', ...(plan.patched ? { BENCH_PATCH_JOB_LOOP: '1' } : {}) };
+  const server = await startServer('platform', env, `platform-ingest-${k + 1}${plan.patched ? '-patched' : ''}`);
+  log(`ingest: run ${k + 1}/${ingestPlan.length}${plan.patched ? ' (with the proposed job-loop fix applied at run time)' : ''}`);
+  const r = await measureIngest({
+    admin: adminP,
+    port: server.port,
+    run: runId,
+    hospitals: settings.hospitals,
+    totalItems: settings.ingestItems,
+    persons: load.persons,
+    timeoutMs: settings.ingestTimeoutMs,
+    procMem: server.mem,
+    roles: new Map([
+      [server.pid, 'platform server (API + workers)'],
+      [process.pid, 'hospitals (bench)'],
+    ]),
+  });
+  r.memory = await server.stop();
+  r.patched = plan.patched;
+  results.ingest.push(r);
+  log(`ingest: server peak RSS ${fmt(r.memory.peakRssMb)} MB`);
+  save();
+}
+
+await adminP.close();
+results.totalSeconds = (Date.now() - benchStarted) / 1000;
+save();
+if (process.env.BENCH_NO_REPORT === '1') {
+  log(`done in ${fmt(results.totalSeconds / 60, 1)} min; wrote ${resultsFile}`);
+} else {
+  writeReport(join(here, '..', 'docs', 'BENCHMARKS.md'), results, readFileSync);
+  log(`done in ${fmt(results.totalSeconds / 60, 1)} min; wrote docs/BENCHMARKS.md and ${resultsFile}`);
+}
+process.exit(0);

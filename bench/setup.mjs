@@ -1,0 +1,34 @@
+// Schema reset and the orchestrator's own handle on the platform (migrations, institutions, counts).
+import pg from 'pg';
+import { loadConfig } from '@mdl/platform/config.js';
+import { createPlatform } from '@mdl/platform/platform.js';
+import { createLogger } from '@mdl/platform/log.js';
+import { settings } from './common.mjs';
+
+export function benchConfig(extra = {}) {
+  return loadConfig(
+    {},
+    {
+      databaseUrl: settings.databaseUrl,
+      redisUrl: settings.redisUrl || undefined,
+      dbSchema: settings.schema,
+      masterKey: settings.masterKey,
+      dataDir: 'memory://',
+      logLevel: 'warn',
+      ...extra,
+    },
+  );
+}
+
+export async function resetSchema() {
+  const c = new pg.Client({ connectionString: settings.databaseUrl });
+  await c.connect();
+  await c.query(`DROP SCHEMA IF EXISTS "${settings.schema}" CASCADE; DROP SCHEMA IF EXISTS "${settings.schema}_jobs" CASCADE`);
+  await c.end();
+}
+
+/** Applies the migrations (createPlatform does) and returns a platform without a job queue. */
+export async function adminPlatform() {
+  const config = benchConfig();
+  return createPlatform(config, { queue: false, log: createLogger('warn') });
+}
