@@ -73,10 +73,9 @@ export class JobQueue {
     opts: { pollingIntervalSeconds?: number; concurrency?: number } = {},
   ): Promise<void> {
     for (let i = 0; i < (opts.concurrency ?? 1); i++) {
-      // `let`, not `const`: the handler closes over it and may in principle run before work() resolves.
-      // eslint-disable-next-line prefer-const
-      let workerId: string | undefined;
-      workerId = await this.boss.work<T>(
+      // The handler may in principle run before work() resolves with the id, hence a holder.
+      const worker: { id?: string } = {};
+      worker.id = await this.boss.work<T>(
         type.name,
         { pollingIntervalSeconds: opts.pollingIntervalSeconds ?? 1, batchSize: 1, includeMetadata: true },
         async ([job]) => {
@@ -86,7 +85,7 @@ export class JobQueue {
           } finally {
             // A worker that just found a job looks again at once instead of sleeping out its polling
             // interval: a busy queue drains at the speed of the work, an idle one still polls slowly.
-            if (workerId) this.boss.notifyWorker(workerId);
+            if (worker.id) this.boss.notifyWorker(worker.id);
           }
         },
       );
