@@ -23,7 +23,6 @@ export const settings = {
   ingestItems: Number(process.env.BENCH_INGEST_ITEMS || 200_000),
   ingestTimeoutMs: Number(process.env.BENCH_INGEST_TIMEOUT_S || 600) * 1000,
   /** Also run the ingest with the job-loop fix proposed in docs/BENCHMARKS.md applied at run time. */
-  ingestPatched: process.env.BENCH_INGEST_PATCHED !== '0',
 };
 
 /** Institutions that own the bulk-loaded items (not the ingest hospitals). */

@@ -11,7 +11,7 @@ const pass = (ok) => (ok ? '✅ met' : '❌ missed');
 
 export function writeReport(path, R, readFileSync = fsRead) {
   const q = R.query;
-  const ing = R.ingest.filter((r) => !r.patched);
+  const ing = R.ingest;
   const L = [];
   L.push('# Benchmarks');
   L.push('');
@@ -34,13 +34,13 @@ export function writeReport(path, R, readFileSync = fsRead) {
   );
   L.push(`- Redis: ${R.machine.redis} (replay cache and rate-limit counters, \`REDIS_URL\`)`);
   const S = R.settings;
-  const extra = S.ingestRuns > 1 || (R.experiments ?? []).length > 0;
+  const extra = S.ingestRuns > 1;
   L.push(
     `- Whole bench run: ${n(R.totalSeconds / 60, 1)} min` +
       (extra ? ' (this run had more than the defaults, see the next line; the default `npm run bench` is shorter)' : ''),
   );
   L.push(
-    `- Settings of this run: ${n(S.persons)} persons / ${n(S.items)} items${R.load.skipped ? ' (kept)' : ''}, ${S.connections} connections, ${S.warmupMs / 1000} s warm-up + ${S.durationMs / 1000} s measured per query run, ${S.queryRuns} query runs, ${S.ingestRuns} ingest run(s) of ${n(S.ingestItems)} items by ${S.hospitals} hospitals${S.ingestPatched ? ' + 1 comparison ingest run with the job-loop fix' : ''}${(R.experiments ?? []).length ? `, what-if experiments: ${R.experiments.map((e) => e.name).join(', ')}` : ''}`,
+    `- Settings of this run: ${n(S.persons)} persons / ${n(S.items)} items${R.load.skipped ? ' (kept)' : ''}, ${S.connections} connections, ${S.warmupMs / 1000} s warm-up + ${S.durationMs / 1000} s measured per query run, ${S.queryRuns} query runs, ${S.ingestRuns} ingest run(s) of ${n(S.ingestItems)} items by ${S.hospitals} hospitals`,
   );
   L.push('');
   L.push('## Data set');
@@ -84,7 +84,7 @@ export function writeReport(path, R, readFileSync = fsRead) {
   }
   L.push('');
   if (R.ingest.length) {
-    const ic = R.ingest.map((r, i) => `run ${i + 1}${r.patched ? ' (job-loop fix, see below)' : ''}`);
+    const ic = R.ingest.map((r, i) => `run ${i + 1}`);
     L.push(`| ingest | target | ${ic.join(' | ')} | verdict (unmodified platform) |`);
     L.push(`| --- | --- | ${ic.map(() => '---').join(' | ')} | --- |`);
     const irow = (label, target, f, verdict = '') => L.push(`| ${label} | ${target} | ${R.ingest.map(f).join(' | ')} | ${verdict} |`);
@@ -127,17 +127,9 @@ export function writeReport(path, R, readFileSync = fsRead) {
     });
     cpuRows.push({ label: `echo run ${r.run}`, cpu: r.echo.cpu, load: r.echo.loadAverage, rps: r.echo.rps, server: 'echo server' });
   }
-  for (const e of R.experiments ?? [])
-    cpuRows.push({
-      label: `ORG_MDL_002, experiment ${e.name}`,
-      cpu: e.org002.cpu,
-      load: e.org002.loadAverage,
-      rps: e.org002.rps,
-      server: 'platform server',
-    });
   R.ingest.forEach((r, i) =>
     cpuRows.push({
-      label: `ingest run ${i + 1}${r.patched ? ' (job-loop fix)' : ''}`,
+      label: `ingest run ${i + 1}`,
       cpu: r.cpu,
       load: r.loadAverage,
       rps: r.itemsPerSecond,
@@ -168,18 +160,6 @@ export function writeReport(path, R, readFileSync = fsRead) {
         `| ${r.label} | ${n(srv, 2)} | ${n(c.postgres ?? 0, 2)} | ${n(c.redis ?? 0, 2)} | ${n(gen, 2)} | ${n(rest, 2)} | ${c['machine busy'] !== undefined ? n(c['machine busy'], 2) : 'n/a'} | ${per(srv)}${r.unit ? ' per item' : ''} | ${per(c.postgres ?? 0)}${r.unit ? ' per item' : ''} | ${r.load ?? ''} |`,
       );
     }
-    L.push('');
-  }
-  if ((R.experiments ?? []).length) {
-    L.push('### What-if experiments (not the platform as committed)');
-    L.push('');
-    L.push('| experiment | ORG_MDL_002 req/s | p50 (ms) | p99 (ms) | errors | vs. unmodified (mean of runs) | peak RSS (MB) |');
-    L.push('| --- | --- | --- | --- | --- | --- | --- |');
-    const base = q.reduce((s, r) => s + r.org002.rps, 0) / (q.length || 1);
-    for (const e of R.experiments)
-      L.push(
-        `| ${e.name} | ${n(e.org002.rps)} | ${n(e.org002.p50, 2)} | ${n(e.org002.p99, 2)} | ${e.org002.errors} | ${n((e.org002.rps / base) * 100 - 100, 0)} % | ${n(e.memory.peakRssMb)} |`,
-      );
     L.push('');
   }
   L.push('## Method');

@@ -165,41 +165,12 @@ if (settings.queryRuns > 0) {
   save();
 }
 
-// ---- (a') what-if experiments on ORG_MDL_002 (BENCH_EXPERIMENTS=batched-audit,...; off by default) ----
-results.experiments = [];
-for (const name of (process.env.BENCH_EXPERIMENTS || '').split(';').filter(Boolean)) {
-  const inst = await addInstitution(adminP, 'H35010000001', { orgName: '压测查询医院' });
-  const platform = await startServer('platform', { BENCH_WORKERS: '0', BENCH_EXPERIMENT: name }, `platform-query-${name}`);
-  const roles = new Map([
-    [platform.pid, 'platform server'],
-    [process.pid, 'load generator'],
-  ]);
-  log(`experiment ${name}: ORG_MDL_002`);
-  const q = await measureQuery({
-    port: platform.port,
-    inst,
-    persons: load.persons,
-    connections: settings.connections,
-    warmupMs: settings.warmupMs,
-    durationMs: settings.durationMs,
-    expectedRps: 3000,
-    roles,
-  });
-  const memory = await platform.stop();
-  results.experiments.push({ name, org002: q, memory });
-  save();
-}
-
 // ---- (b) ingest with callbacks -------------------------------------------------------------------
-const ingestPlan = [];
-for (let r = 0; r < settings.ingestRuns; r++) ingestPlan.push({ patched: false });
-if (settings.ingestPatched) ingestPlan.push({ patched: true });
-for (const [k, plan] of ingestPlan.entries()) {
+for (let k = 0; k < settings.ingestRuns; k++) {
   // Fresh institutions per run (and per invocation, so a kept data set can be re-run): H + 9 digits + 2.
   const runId = String((Math.floor(Date.now() / 1000) * 10 + k) % 1e9).padStart(9, '0');
-  const env = { BENCH_WORKERS: '1', BENCH_SERVER_LOG_LEVEL: 'info', ...(plan.patched ? { BENCH_PATCH_JOB_LOOP: '1' } : {}) };
-  const server = await startServer('platform', env, `platform-ingest-${k + 1}${plan.patched ? '-patched' : ''}`);
-  log(`ingest: run ${k + 1}/${ingestPlan.length}${plan.patched ? ' (with the proposed job-loop fix applied at run time)' : ''}`);
+  const server = await startServer('platform', { BENCH_WORKERS: '1', BENCH_SERVER_LOG_LEVEL: 'info' }, `platform-ingest-${k + 1}`);
+  log(`ingest: run ${k + 1}/${settings.ingestRuns}`);
   const r = await measureIngest({
     admin: adminP,
     port: server.port,
@@ -215,7 +186,6 @@ for (const [k, plan] of ingestPlan.entries()) {
     ]),
   });
   r.memory = await server.stop();
-  r.patched = plan.patched;
   results.ingest.push(r);
   log(`ingest: server peak RSS ${fmt(r.memory.peakRssMb)} MB`);
   save();

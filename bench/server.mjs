@@ -13,42 +13,14 @@ async function startPlatform() {
   const { buildApp } = await import('@mdl/platform/app.js');
   const { createLogger } = await import('@mdl/platform/log.js');
   const { benchConfig } = await import('./setup.mjs');
-  if (process.env.BENCH_PATCH_JOB_LOOP === '1') await patchJobLoop();
   if (process.env.BENCH_TRACE === '1') await traceTimings();
   // The one setting the bench changes: the per-credential rate limit (default 500/s), so that a single
   // credential can be driven at full speed.
   const config = benchConfig({ rateLimitPerSecond: 1_000_000, logLevel: process.env.BENCH_SERVER_LOG_LEVEL || 'warn' });
   const platform = await createPlatform(config, { workers: process.env.BENCH_WORKERS === '1', log: createLogger(config.logLevel) });
-  // What-if experiments (bench/experiments.mjs), off unless BENCH_EXPERIMENT names one.
-  if (process.env.BENCH_EXPERIMENT) (await import('./experiments.mjs')).apply(process.env.BENCH_EXPERIMENT, platform);
   const app = await buildApp(platform);
   await app.listen({ port: 0, host: '127.0.0.1' });
   return { port: app.server.address().port, close: async () => (await app.close(), await platform.close()) };
-}
-
-/**
- * The fix proposed in docs/BENCHMARKS.md, applied at run time for the comparison run only: after a
- * worker finished a job, wake it at once (pg-boss notifyWorker) instead of sleeping out the rest of its
- * polling interval. An empty queue is still polled at the interval.
- */
-async function patchJobLoop() {
-  const { JobQueue } = await import('@mdl/platform/jobs/queue.js');
-  JobQueue.prototype.work = async function (type, handler, opts = {}) {
-    for (let i = 0; i < (opts.concurrency ?? 1); i++) {
-      let id;
-      id = await this.boss.work(
-        type.name,
-        { pollingIntervalSeconds: opts.pollingIntervalSeconds ?? 1, batchSize: 1, includeMetadata: true },
-        async ([job]) => {
-          try {
-            await handler(job.data, { id: job.id, retryCount: job.retryCount, retryLimit: job.retryLimit });
-          } finally {
-            if (id) this.boss.notifyWorker(id);
-          }
-        },
-      );
-    }
-  };
 }
 
 /** Diagnostics only (BENCH_TRACE=1): where a request waits — pool checkout, each SQL statement, Redis. */

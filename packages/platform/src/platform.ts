@@ -4,6 +4,7 @@ import type { Config } from './config.js';
 import { openDatabase, type Database } from './db/database.js';
 import { migrate } from './db/migrate.js';
 import type { DB } from './db/schema.js';
+import { AuditWriter } from './domain/audit.js';
 import type { AcceptDeps } from './domain/batches.js';
 import { CredentialCache } from './domain/credentials.js';
 import { PolicyStore } from './domain/eligibility.js';
@@ -26,6 +27,8 @@ export interface Platform {
   vault: Vault;
   credentials: CredentialCache;
   policy: PolicyStore;
+  /** Group-committed audit writes for hot read paths. */
+  auditWriter: AuditWriter;
   shared: SharedState;
   jobs: JobQueue;
   callbackJob: JobType<BatchJobData>;
@@ -82,6 +85,7 @@ export async function createPlatform(config: Config, opts: PlatformOptions = {})
       vault,
       credentials: new CredentialCache(db, vault),
       policy: new PolicyStore(db),
+      auditWriter: new AuditWriter(db),
       shared,
       jobs,
       callbackJob,

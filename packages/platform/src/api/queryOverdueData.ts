@@ -1,5 +1,4 @@
 import type { QueryOverdueDataRequest, QueryOverdueDataResponse } from '@mdl/protocol';
-import { audit } from '../domain/audit.js';
 import { queryArrears } from '../domain/arrears.js';
 import { defineApi } from './types.js';
 
@@ -9,7 +8,7 @@ export const queryOverdueData = defineApi<QueryOverdueDataRequest, QueryOverdueD
   channelAllowed: true,
   async handle({ platform, caller, requestId }, req) {
     const r = await queryArrears(platform.db, platform.vault, caller, req, await platform.policy.get(), platform.now());
-    await audit(platform.db, {
+    await platform.auditWriter.write({
       actor_type: 'app',
       actor_id: caller.appId,
       org_id: caller.orgId,

@@ -33,23 +33,26 @@ export async function queryArrears(
   const problem = documentProblem(req.idType, req.idNo);
   if (problem) throw new MdlError(RespCode.INVALID_PARAM, problem);
   const subject = vault.personKey(req.idType, req.idNo);
-  const person = await findPersonByIdentity(db, vault, req.idType, req.idNo);
+  const subjects = [subject];
+  if (caller.orgId) subjects.push(vault.localKey(caller.orgId, req.idType, req.idNo, req.userName));
+  // The items need only the blind indexes, so both reads go out at once.
+  const [person, rows] = await Promise.all([
+    findPersonByIdentity(db, vault, req.idType, req.idNo),
+    db
+      .selectFrom('arrears_item as i')
+      .innerJoin('institution as o', 'o.org_id', 'i.org_id')
+      .select(['i.org_id', 'o.org_name', 'i.item_name', 'i.amount_fen', 'i.actual_time', 'i.state'])
+      .where('i.subject_bidx', 'in', subjects)
+      .where('i.state', '=', '0')
+      .orderBy('i.actual_time')
+      .execute(),
+  ]);
   if (req.ehealthCardId && (!person || person.ehealth_card_id !== req.ehealthCardId)) {
     throw new MdlError(RespCode.INVALID_PARAM, person ? '电子健康卡主索引与证件信息不一致' : '电子健康卡主索引不存在');
   }
   if (person && person.name_bidx !== vault.nameKey(req.userName)) {
     throw new MdlError(RespCode.INVALID_PARAM, '姓名与证件信息不一致');
   }
-  const subjects = [subject];
-  if (caller.orgId) subjects.push(vault.localKey(caller.orgId, req.idType, req.idNo, req.userName));
-  const rows = await db
-    .selectFrom('arrears_item as i')
-    .innerJoin('institution as o', 'o.org_id', 'i.org_id')
-    .select(['i.org_id', 'o.org_name', 'i.item_name', 'i.amount_fen', 'i.actual_time', 'i.state'])
-    .where('i.subject_bidx', 'in', subjects)
-    .where('i.state', '=', '0')
-    .orderBy('i.actual_time')
-    .execute();
   const decision = decide(
     policy,
     rows.map((r) => ({ amountFen: r.amount_fen, actualTime: r.actual_time })),

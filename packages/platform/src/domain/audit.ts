@@ -20,3 +20,52 @@ function clip(e: AuditInput): AuditInput {
     detail: e.detail ? e.detail.slice(0, 2000) : null,
   };
 }
+
+/**
+ * Group commit for the audit events of hot read paths (ORG_MDL_002): each caller still waits until its
+ * event is committed before answering, but events that arrive while a write is in flight go together in
+ * the next multi-row INSERT, so at load the audit trail costs one commit per group, not per query.
+ */
+export class AuditWriter {
+  #queue: { event: AuditInput; done: (e?: unknown) => void }[] = [];
+  #flushing = false;
+  #scheduled = false;
+
+  constructor(
+    private readonly db: Kysely<DB>,
+    private readonly maxBatch = 500,
+  ) {}
+
+  write(event: AuditInput): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      this.#queue.push({ event, done: (e) => (e ? reject(e) : resolve()) });
+      this.#schedule();
+    });
+  }
+
+  #schedule(): void {
+    if (this.#flushing || this.#scheduled || this.#queue.length === 0) return;
+    this.#scheduled = true;
+    setImmediate(() => {
+      this.#scheduled = false;
+      void this.#flush();
+    });
+  }
+
+  async #flush(): Promise<void> {
+    this.#flushing = true;
+    const group = this.#queue.splice(0, this.maxBatch);
+    try {
+      await auditMany(
+        this.db,
+        group.map((g) => g.event),
+      );
+      for (const g of group) g.done();
+    } catch (e) {
+      for (const g of group) g.done(e);
+    } finally {
+      this.#flushing = false;
+      this.#schedule();
+    }
+  }
+}

@@ -51,7 +51,11 @@ export async function checkRealName(
   vault: Vault,
   who: Identity & { ehealthCardId: string },
 ): Promise<{ person: Person } | { problem: string }> {
-  const person = await findPersonByCard(db, who.ehealthCardId);
+  return matchRealName(vault, await findPersonByCard(db, who.ehealthCardId), who);
+}
+
+/** The 强校验 itself, on a card already read (batch processing reads all cards of a batch at once). */
+export function matchRealName(vault: Vault, person: Person | undefined, who: Identity): { person: Person } | { problem: string } {
   if (!person) return { problem: '电子健康卡主索引不存在' };
   if (person.id_type !== who.idType || person.id_no_bidx !== vault.personKey(who.idType, who.idNo)) {
     return { problem: '电子健康卡主索引与证件信息不一致' };

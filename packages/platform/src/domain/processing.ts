@@ -2,12 +2,12 @@ import { randomBytes } from 'node:crypto';
 import { chinaTimeToEpochMs, yuanToFen } from '@mdl/protocol';
 import type { ReportOverdueDataRequest, ResultItem, ResultPerson, UnsettledPerson, UpdateOverdueDataRequest } from '@mdl/protocol';
 import type { Kysely, Transaction } from 'kysely';
-import type { ArrearsItem, ArrearsItemTable, Batch, DB } from '../db/schema.js';
-import type { Updateable } from 'kysely';
+import type { ArrearsItem, ArrearsItemTable, Batch, DB, Person } from '../db/schema.js';
+import type { Insertable, Updateable } from 'kysely';
 import type { Vault } from '../vault.js';
 import { auditMany, type AuditInput } from './audit.js';
 import type { BatchResult } from './batches.js';
-import { checkRealName } from './persons.js';
+import { checkRealName, matchRealName } from './persons.js';
 
 /** Platform trace id: T + China date + 20 hex characters, 29 characters (guide: at most 40). */
 export function newTraceId(now: number): string {
@@ -96,14 +96,11 @@ async function resolveSubject(
   trx: Transaction<DB>,
   orgId: string,
   p: IdentityFields,
+  cards?: Map<string, Person>,
 ): Promise<Subject | { problem: string }> {
   if (p.ehealthCardId) {
-    const check = await checkRealName(trx, deps.vault, {
-      idType: p.idType!,
-      idNo: p.idNo!,
-      userName: p.userName!,
-      ehealthCardId: p.ehealthCardId,
-    });
+    const who = { idType: p.idType!, idNo: p.idNo!, userName: p.userName!, ehealthCardId: p.ehealthCardId };
+    const check = cards ? matchRealName(deps.vault, cards.get(p.ehealthCardId), who) : await checkRealName(trx, deps.vault, who);
     if ('problem' in check) return check;
     return { real: true, personId: check.person.id, key: deps.vault.personKey(p.idType!, p.idNo!) };
   }
@@ -122,10 +119,19 @@ async function applyReport(
   let rejected = 0;
   const allIds = (payload.unsettleList ?? []).flatMap((p) => p.itemList.map((i) => i.orgTraceId));
   const existing = await existingItems(trx, batch.org_id, allIds);
+  // One read for every card of the batch and one insert for every new item: a batch costs a handful of
+  // round trips however many persons it carries.
+  const cardIds = [...new Set((payload.unsettleList ?? []).map((p) => p.ehealthCardId).filter((c): c is string => Boolean(c)))];
+  const cards = new Map(
+    cardIds.length
+      ? (await trx.selectFrom('person').selectAll().where('ehealth_card_id', 'in', cardIds).execute()).map((p) => [p.ehealth_card_id, p])
+      : [],
+  );
+  const fresh: Insertable<ArrearsItemTable>[] = [];
   const now = deps.now();
   for (const p of payload.unsettleList ?? []) {
     const who = { idNo: p.idNo ?? '', userName: p.userName ?? '' };
-    const subject = await resolveSubject(deps, trx, batch.org_id, p);
+    const subject = await resolveSubject(deps, trx, batch.org_id, p, cards);
     if ('problem' in subject) {
       rejected += p.itemList.length;
       persons.push({
@@ -152,7 +158,6 @@ async function applyReport(
       user_type: p.userType,
     };
     const items: ResultItem[] = [];
-    const fresh = [];
     for (const it of p.itemList) {
       const details = {
         med_type: it.medType,
@@ -163,10 +168,12 @@ async function applyReport(
       };
       const old = existing.get(it.orgTraceId);
       if (!old) {
+        const traceId = newTraceId(now);
+        items.push({ orgTraceId: it.orgTraceId, traceId, state: '0' });
         fresh.push({
           ...identity,
           ...details,
-          trace_id: newTraceId(now),
+          trace_id: traceId,
           org_id: batch.org_id,
           org_trace_id: it.orgTraceId,
           state: '0' as const,
@@ -186,18 +193,11 @@ async function applyReport(
       }
       items.push({ orgTraceId: it.orgTraceId, traceId: old.trace_id, state: old.state });
     }
-    if (fresh.length > 0) {
-      const ins = await trx.insertInto('arrears_item').values(fresh).returning(['org_trace_id', 'trace_id']).execute();
-      const byId = new Map(ins.map((r) => [r.org_trace_id, r.trace_id]));
-      for (const f of fresh) items.push({ orgTraceId: f.org_trace_id, traceId: byId.get(f.org_trace_id)!, state: '0' });
-    }
-    // Keep the order the hospital sent.
-    const order = new Map(p.itemList.map((it, i) => [it.orgTraceId, i]));
-    items.sort((a, b) => order.get(a.orgTraceId)! - order.get(b.orgTraceId)!);
     accepted += items.length;
     persons.push({ ...who, itemList: items });
     events.push(event(batch, 'item.report', subject.key, 'ok', { items: items.length, realName: subject.real }));
   }
+  if (fresh.length > 0) await trx.insertInto('arrears_item').values(fresh).execute();
   return { persons, accepted, rejected };
 }
 

@@ -74,15 +74,14 @@ export async function runPipeline(
     const opened = extractPayload(env, caller.secret, { allowPlain, payloadRequired: true });
     checkSignature(env, opened, caller.secret, allowPlain);
     const replayKey = `${caller.appId}:${env.sign ?? sm3Hex(rawBody)}`;
-    if (await platform.shared.seenBefore(replayKey, platform.config.timestampToleranceMs * 2)) {
-      throw new MdlError(RespCode.REPLAY);
-    }
+    // Replay mark and rate counter in one round trip; the count is only judged after validation below.
+    const admitted = await platform.shared.admit(replayKey, platform.config.timestampToleranceMs * 2, `rate:${caller.appId}`, 1000);
+    if (admitted.replay) throw new MdlError(RespCode.REPLAY);
     const def = INTERFACES[handler.code];
     const issue = validate(def.request, opened.payload);
     if (issue) throw new MdlError(RespCode.INVALID_PARAM, `参数校验不合法: ${issue.path}: ${issue.message}`);
     authorize(caller, handler, opened.payload!);
-    const hits = await platform.shared.hit(`rate:${caller.appId}`, 1000);
-    if (hits > platform.config.rateLimitPerSecond) throw new MdlError(RespCode.RATE_LIMITED);
+    if (admitted.hits > platform.config.rateLimitPerSecond) throw new MdlError(RespCode.RATE_LIMITED);
     const result = await handler.handle({ platform, caller, requestId, plaintext: opened.plaintext! }, opened.payload as never);
     return signedReply(caller, env, RespCode.SUCCESS, undefined, result);
   } catch (e) {

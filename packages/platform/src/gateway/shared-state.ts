@@ -9,6 +9,8 @@ export interface SharedState {
   seenBefore(key: string, ttlMs: number): Promise<boolean>;
   /** Counts a hit in the current fixed window of `windowMs`; returns the count so far. */
   hit(key: string, windowMs: number): Promise<number>;
+  /** Both of the above for one request, in one round trip where the store is remote. */
+  admit(replayKey: string, ttlMs: number, rateKey: string, windowMs: number): Promise<{ replay: boolean; hits: number }>;
   close(): Promise<void>;
 }
 
@@ -35,6 +37,10 @@ export class MemoryState implements SharedState {
       return 1;
     }
     return ++cur.count;
+  }
+
+  async admit(replayKey: string, ttlMs: number, rateKey: string, windowMs: number): Promise<{ replay: boolean; hits: number }> {
+    return { replay: await this.seenBefore(replayKey, ttlMs), hits: await this.hit(rateKey, windowMs) };
   }
 
   #sweep(t: number): void {
@@ -70,6 +76,17 @@ export class RedisState implements SharedState {
       .pexpire(k, windowMs * 2)
       .exec()) as [[unknown, number], unknown];
     return count;
+  }
+
+  async admit(replayKey: string, ttlMs: number, rateKey: string, windowMs: number): Promise<{ replay: boolean; hits: number }> {
+    const k = `${this.prefix}rate:${rateKey}:${Math.floor(Date.now() / windowMs)}`;
+    const r = (await this.#redis
+      .multi()
+      .set(`${this.prefix}replay:${replayKey}`, '1', 'PX', ttlMs, 'NX')
+      .incr(k)
+      .pexpire(k, windowMs * 2)
+      .exec()) as [[unknown, string | null], [unknown, number], unknown];
+    return { replay: r[0][1] === null, hits: r[1][1] };
   }
 
   async ping(): Promise<void> {

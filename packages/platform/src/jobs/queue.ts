@@ -73,12 +73,20 @@ export class JobQueue {
     opts: { pollingIntervalSeconds?: number; concurrency?: number } = {},
   ): Promise<void> {
     for (let i = 0; i < (opts.concurrency ?? 1); i++) {
-      await this.boss.work<T>(
+      // The handler may in principle run before work() resolves with the id, hence a holder.
+      const worker: { id?: string } = {};
+      worker.id = await this.boss.work<T>(
         type.name,
         { pollingIntervalSeconds: opts.pollingIntervalSeconds ?? 1, batchSize: 1, includeMetadata: true },
         async ([job]) => {
           const j = job as PgBoss.JobWithMetadata<T>;
-          await handler(j.data, { id: j.id, retryCount: j.retryCount, retryLimit: j.retryLimit });
+          try {
+            await handler(j.data, { id: j.id, retryCount: j.retryCount, retryLimit: j.retryLimit });
+          } finally {
+            // A worker that just found a job looks again at once instead of sleeping out its polling
+            // interval: a busy queue drains at the speed of the work, an idle one still polls slowly.
+            if (worker.id) this.boss.notifyWorker(worker.id);
+          }
         },
       );
     }
