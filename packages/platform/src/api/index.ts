@@ -1,4 +1,5 @@
 import type { ApiHandler } from './types.js';
+import { getIntoMdlUrl } from './getIntoMdlUrl.js';
 import { queryEcAuthResult } from './queryEcAuthResult.js';
 import { queryOverdueData } from './queryOverdueData.js';
 import { queryReportResult } from './queryReportResult.js';
@@ -12,4 +13,5 @@ export const API_HANDLERS: ApiHandler<never, unknown>[] = [
   updateOverdueData,
   queryReportResult,
   queryEcAuthResult,
+  getIntoMdlUrl,
 ] as ApiHandler<never, unknown>[];
