@@ -6,6 +6,7 @@ import { RespCode } from '@mdl/protocol';
 import { gatewayPlugin } from './gateway/plugin.js';
 import { unsignedReply } from './gateway/pipeline.js';
 import type { Platform } from './platform.js';
+import { citizenPlugin } from './web/citizen/plugin.js';
 import { webPlugin } from './web/plugin.js';
 
 /** Builds the HTTP application without listening, so tests can use inject(). */
@@ -50,5 +51,6 @@ export async function buildApp(platform: Platform): Promise<FastifyInstance> {
 
   await app.register(gatewayPlugin, { platform });
   await app.register(webPlugin, { platform });
+  await app.register(citizenPlugin, { platform });
   return app;
 }
