@@ -50,8 +50,14 @@ export function reminderEnqueuer(platform: Platform) {
 /** Cron schedules, in China time. pg-boss keeps one schedule per queue however many processes call this. */
 export async function scheduleCitizenJobs(platform: Platform): Promise<void> {
   const tz = { tz: 'Asia/Shanghai' };
-  await platform.jobs.boss.schedule(ReminderScanJob.name, platform.config.reminderCron, {}, tz);
-  await platform.jobs.boss.schedule(ReconcileScanJob.name, platform.config.reconcileCron, {}, tz);
+  // An empty cron turns the schedule off (tests that drive the scans with their own clock).
+  for (const [job, cron] of [
+    [ReminderScanJob, platform.config.reminderCron],
+    [ReconcileScanJob, platform.config.reconcileCron],
+  ] as const) {
+    if (cron) await platform.jobs.boss.schedule(job.name, cron, {}, tz);
+    else await platform.jobs.boss.unschedule(job.name);
+  }
 }
 
 export async function startCitizenWorkers(platform: Platform, polling: { pollingIntervalSeconds: number }): Promise<void> {
