@@ -31,7 +31,9 @@ describe('citizen app in headless Chromium', () => {
       { kind: 'phone', label: '收费处电话', value: '0591-88880001' },
       { kind: 'address', label: '门诊楼一层收费处', value: '福州市台江区达道路 190 号' },
     ]);
-    xm = await addSite(t, 'H35020300002', '厦门大学附属第一医院', [{ kind: 'online', label: '线上缴费', value: 'https://pay.example.org/xm' }]);
+    xm = await addSite(t, 'H35020300002', '厦门大学附属第一医院', [
+      { kind: 'online', label: '线上缴费', value: 'https://pay.example.org/xm' },
+    ]);
     alice = await registerPatient(base, fz, residentId('350102', '19900307', 123), '林晓梅', 'P-A');
     bob = await registerPatient(base, fz, residentId('350203', '19851112', 456), '陈建国', 'P-B');
     await report(base, fz, 'FZ-1', [
@@ -44,7 +46,9 @@ describe('citizen app in headless Chromium', () => {
       },
       { patient: bob, items: [{ orgTraceId: 'FZ-B1', itemName: '秘密项目乙', amount: '18.00', daysAgo: 1 }] },
     ]);
-    await report(base, xm, 'XM-1', [{ patient: alice, items: [{ orgTraceId: 'XM-A1', itemName: '住院费', amount: '1280.50', daysAgo: 20 }] }]);
+    await report(base, xm, 'XM-1', [
+      { patient: alice, items: [{ orgTraceId: 'XM-A1', itemName: '住院费', amount: '1280.50', daysAgo: 20 }] },
+    ]);
     browser = await launchBrowser();
     page = await phonePage(browser);
     page.on('dialog', (d) => {
@@ -93,10 +97,18 @@ describe('citizen app in headless Chromium', () => {
     assert.match(await page.locator('.note').innerText(), /已缴清/);
     assert.equal(await page.locator(`#history #item-${id} .tag`).innerText(), '已缴清');
     assert.equal(await page.locator('#unpaid-total').innerText(), '¥1381.00');
-    const row = await t.platform.db.selectFrom('arrears_item').select(['state', 'settled_at']).where('id', '=', id).executeTakeFirstOrThrow();
+    const row = await t.platform.db
+      .selectFrom('arrears_item')
+      .select(['state', 'settled_at'])
+      .where('id', '=', id)
+      .executeTakeFirstOrThrow();
     assert.equal(row.state, '1');
     assert.ok(row.settled_at);
-    const events = await t.platform.db.selectFrom('audit_event').select(['action', 'outcome']).where('action', 'in', ['org001.call', 'item.refresh']).execute();
+    const events = await t.platform.db
+      .selectFrom('audit_event')
+      .select(['action', 'outcome'])
+      .where('action', 'in', ['org001.call', 'item.refresh'])
+      .execute();
     assert.deepEqual(events.map((e) => `${e.action}:${e.outcome}`).sort(), ['item.refresh:ok', 'org001.call:ok']);
     await screenshot(page, 'citizen-refreshed');
   });
@@ -107,6 +119,17 @@ describe('citizen app in headless Chromium', () => {
     await page.waitForURL(/n=unpaid/);
     assert.match(await page.locator('.note').innerText(), /仍未结清/);
     assert.equal(await page.locator(`#unpaid #item-${id} .tag`).innerText(), '未结清');
+  });
+
+  it('a burst of refreshes on one record is slowed down, not passed on to the hospital', async () => {
+    const id = await itemId(t, xm.inst.orgId, 'XM-A1');
+    const csrf = await page.locator('input[name=csrf]').first().inputValue();
+    const seen: string[] = [];
+    for (let i = 0; i < 5; i++) {
+      const r = await page.request.post(`${base}/mdr/items/${id}/refresh`, { form: { csrf }, maxRedirects: 0 });
+      seen.push(new URL(r.headers()['location']!, base).searchParams.get('n')!);
+    }
+    assert.deepEqual(seen, ['unpaid', 'unpaid', 'unpaid', 'slow', 'slow']);
   });
 
   const scripted = '<script>alert("x")</script><img src=x onerror=alert(1)> 我已于本月在收费处缴清，请核实。';

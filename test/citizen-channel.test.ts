@@ -95,7 +95,14 @@ describe('闽政通 channel credential', () => {
       itemList: [{ orgTraceId: 'V1', traceId: 'T1', state: '1' }],
     },
     ORG_MDL_005: { orgId: 'H35010200001', orgRequestId: 'R-1' },
-    ORG_EHC_004: { orgId: 'H35010200001', type: '01', psnNo: 'P-9', idNo: residentId('350102', '19800101', 9), idType: '01', userName: '王五' },
+    ORG_EHC_004: {
+      orgId: 'H35010200001',
+      type: '01',
+      psnNo: 'P-9',
+      idNo: residentId('350102', '19800101', 9),
+      idType: '01',
+      userName: '王五',
+    },
   };
 
   it('gets -4 on every write interface and on everything else not meant for a channel', async () => {
@@ -127,7 +134,13 @@ describe('闽政通 channel credential', () => {
 
   it('institutions: ORG_MDL_004 needs orgId and the card, and only for their own orgId', async () => {
     const { appId, secret, orgId } = site.inst;
-    const ok = await call(base, '/qmdl/getIntoMdlUrl', appId, secret, { orgId, idType: '01', idNo: p.idNo, userName: p.userName, ehealthCardId: p.ehealthCardId });
+    const ok = await call(base, '/qmdl/getIntoMdlUrl', appId, secret, {
+      orgId,
+      idType: '01',
+      idNo: p.idNo,
+      userName: p.userName,
+      ehealthCardId: p.ehealthCardId,
+    });
     assert.equal(ok.respCode, '000000', ok.respMsg);
     const noCard = await call(base, '/qmdl/getIntoMdlUrl', appId, secret, { orgId, idType: '01', idNo: p.idNo, userName: p.userName });
     assert.equal(noCard.respCode, '000105');

@@ -48,7 +48,10 @@ describe('ORG_001 refresh: bad answers are no answer', () => {
     ]);
   });
   after(async () => {
-    for (const s of servers) s.closeAllConnections?.(), s.close();
+    for (const s of servers) {
+      s.closeAllConnections();
+      s.close();
+    }
     await site?.hospital.stop();
     await t?.close();
   });
@@ -56,7 +59,14 @@ describe('ORG_001 refresh: bad answers are no answer', () => {
   const cases: [string, (res: import('node:http').ServerResponse) => void, RegExp][] = [
     ['timeout', () => undefined, /timeout/],
     ['garbage', (res) => res.end('<html>oops</html>'), /不是 JSON/],
-    ['HTTP 502', (res) => (res.statusCode = 502) && res.end('{}'), /HTTP 502/],
+    [
+      'HTTP 502',
+      (res) => {
+        res.statusCode = 502;
+        res.end('{}');
+      },
+      /HTTP 502/,
+    ],
     [
       'wrong signature',
       (res) => res.end(JSON.stringify(sealResponse({ state: '1' }, { appId: 'X', secret: 'W'.repeat(40), respCode: '000000' }))),
@@ -112,7 +122,8 @@ describe('ORG_001 refresh: bad answers are no answer', () => {
     const id = await itemId(t, site.inst.orgId, 'V1');
     site.hospital.states.set('V1', '1');
     // What the reconciliation schedule does for every item it finds.
-    for (const i of await itemsToReconcile(t.platform.db)) await t.platform.jobs.send(ItemRefreshJob, { itemId: i }, undefined, { singletonKey: `item:${i}` });
+    for (const i of await itemsToReconcile(t.platform.db))
+      await t.platform.jobs.send(ItemRefreshJob, { itemId: i }, undefined, { singletonKey: `item:${i}` });
     await eventually(async () => {
       const row = await t.platform.db.selectFrom('arrears_item').select('state').where('id', '=', id).executeTakeFirstOrThrow();
       assert.equal(row.state, '1');
@@ -124,7 +135,13 @@ describe('ORG_001 refresh: bad answers are no answer', () => {
     await report(base, site, 'R-2', [{ patient: p, items: [{ orgTraceId: 'V3', itemName: '诊查费', amount: '5.00', daysAgo: 1 }] }]);
     const id = await itemId(t, site.inst.orgId, 'V3');
     const { fileAppeal } = await import('@mdl/platform/domain/appeals.js');
-    await fileAppeal(t.platform.db, { itemId: id, subjectBidx: t.platform.vault.personKey('01', p.idNo), reason: 'paid', description: '已缴', actor: 'mdr' });
+    await fileAppeal(t.platform.db, {
+      itemId: id,
+      subjectBidx: t.platform.vault.personKey('01', p.idNo),
+      reason: 'paid',
+      description: '已缴',
+      actor: 'mdr',
+    });
     assert.deepEqual(await itemsToReconcile(t.platform.db), [id]);
   });
 });

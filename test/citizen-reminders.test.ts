@@ -150,7 +150,8 @@ describe('reminders through the HTTP push adapter (signed)', () => {
       { now: () => fixed ?? Date.now() },
     );
     base = await t.listen();
-    pushSecret = (await createApp(t.platform.db, t.platform.vault, { kind: 'channel', env: 'prod', appId: PUSH_APP, label: '闽政通推送' })).secret;
+    pushSecret = (await createApp(t.platform.db, t.platform.vault, { kind: 'channel', env: 'prod', appId: PUSH_APP, label: '闽政通推送' }))
+      .secret;
     site = await addSite(t, 'H35010200001', '福州市第一医院');
     alice = await registerPatient(base, site, residentId('350102', '19900307', 123), '林晓梅', 'P-A');
     await report(base, site, 'R-1', [{ patient: alice, items: [{ orgTraceId: 'A1', itemName: '诊查费', amount: '25.00', daysAgo: 1 }] }]);

@@ -47,7 +47,12 @@ export interface ItemSpec {
 }
 
 /** Reports items through ORG_MDL_001 and waits for the REPORT callback, i.e. until they are in the ledger. */
-export async function report(base: string, site: Site, orgRequestId: string, people: { patient: Patient; items: ItemSpec[] }[]): Promise<void> {
+export async function report(
+  base: string,
+  site: Site,
+  orgRequestId: string,
+  people: { patient: Patient; items: ItemSpec[] }[],
+): Promise<void> {
   const before = site.hospital.callbacks.length;
   const r = await call(base, '/umdl/reportOverdueData', site.inst.appId, site.inst.secret, {
     orgId: site.inst.orgId,

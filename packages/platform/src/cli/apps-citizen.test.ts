@@ -30,7 +30,11 @@ describe('mdl apps create: --endpoint-url and --channel', () => {
     assert.match(bad.err.join('\n'), /endpoint-url/);
     const platform = await createPlatform(loadConfig(env), { queue: false });
     try {
-      const row = await platform.db.selectFrom('institution').select('endpoint_url').where('org_id', '=', 'H35010200001').executeTakeFirstOrThrow();
+      const row = await platform.db
+        .selectFrom('institution')
+        .select('endpoint_url')
+        .where('org_id', '=', 'H35010200001')
+        .executeTakeFirstOrThrow();
       assert.equal(row.endpoint_url, 'https://his.example.org/api');
     } finally {
       await platform.close();
@@ -39,7 +43,11 @@ describe('mdl apps create: --endpoint-url and --channel', () => {
 
   it('a channel credential gets mdrUrl and is refused ORG_MDL_001', async () => {
     const c = capture();
-    assert.equal(await main(['apps', 'create', '--channel', '--label', '闽政通', '--env', 'prod', '--json'], c.io, env), 0, c.err.join('\n'));
+    assert.equal(
+      await main(['apps', 'create', '--channel', '--label', '闽政通', '--env', 'prod', '--json'], c.io, env),
+      0,
+      c.err.join('\n'),
+    );
     const cred = JSON.parse(c.out[0]!) as { appId: string; secret: string; kind: string };
     assert.equal(cred.kind, 'channel');
     const platform = await createPlatform(loadConfig(env), { queue: false });

@@ -46,7 +46,8 @@ export async function appsCommand(config: Config, args: string[], io: Io): Promi
         return fail('--org-id is required: the institution code, at most 12 letters or digits');
       if (!values['org-name'] || [...values['org-name']].length > 40) return fail('--org-name is required, at most 40 characters');
       const u = values['endpoint-url'];
-      if (u !== undefined && (!/^https?:\/\/[^\s]+$/.test(u) || u.length > 160)) return fail('--endpoint-url must be an http(s) URL of at most 160 characters');
+      if (u !== undefined && (!/^https?:\/\/[^\s]+$/.test(u) || u.length > 160))
+        return fail('--endpoint-url must be an http(s) URL of at most 160 characters');
     } else if (values['endpoint-url']) {
       return fail('--endpoint-url belongs to an institution, not a channel');
     }

@@ -26,6 +26,7 @@ export const webPlugin: FastifyPluginAsync<{ platform: Platform }> = async (app,
 <li><code>${platform.config.apiPrefix}/umdl/reportOverdueData</code> 上报医疗欠费数据（ORG_MDL_001）</li>
 <li><code>${platform.config.apiPrefix}/qmdl/queryOverdueData</code> 查询医疗欠费状况（ORG_MDL_002）</li>
 <li><code>${platform.config.apiPrefix}/umdl/updateOverdueData</code> 更新医疗欠费数据（ORG_MDL_003）</li>
+<li><code>${platform.config.apiPrefix}/qmdl/getIntoMdlUrl</code> 获取医疗欠费名单应用入口链接（ORG_MDL_004）</li>
 <li><code>${platform.config.apiPrefix}/qmdl/queryReportResult</code> 查询上报/更新结果（ORG_MDL_005）</li>
 <li><code>${platform.config.apiPrefix}/ehc/queryEcAuthResult</code> 查询医保患者主索引（ORG_EHC_004）</li>
 </ul><p>健康检查：<a href="/healthz">/healthz</a></p></body></html>`;

@@ -12,7 +12,14 @@ export interface CitizenRecord {
   actualTime: Date;
   state: '0' | '1' | '2';
   settledAt: Date | null;
-  appeal: { id: number; reason: string; status: string; description: string; decisionReason: string | null; orgReply: string | null } | null;
+  appeal: {
+    id: number;
+    reason: string;
+    status: string;
+    description: string;
+    decisionReason: string | null;
+    orgReply: string | null;
+  } | null;
   refresh: { status: 'ok' | 'failed'; lastAttemptAt: Date } | null;
 }
 
@@ -47,7 +54,12 @@ export function parseChannels(json: string): PaymentChannel[] {
  * Everything about the session's person across institutions. The same subjects and the same policy
  * as ORG_MDL_002 decide eligibility, so the app never says something the hospital will not.
  */
-export async function citizenOverview(db: Kysely<DB>, subjects: string[], policy: EligibilityPolicy, now: number): Promise<CitizenOverview> {
+export async function citizenOverview(
+  db: Kysely<DB>,
+  subjects: string[],
+  policy: EligibilityPolicy,
+  now: number,
+): Promise<CitizenOverview> {
   const rows = await db
     .selectFrom('arrears_item as i')
     .innerJoin('institution as o', 'o.org_id', 'i.org_id')
@@ -93,7 +105,14 @@ export async function citizenOverview(db: Kysely<DB>, subjects: string[], policy
       state: r.state,
       settledAt: r.settled_at,
       appeal: a
-        ? { id: a.id, reason: a.reason, status: a.status, description: a.description, decisionReason: a.decision_reason, orgReply: a.org_reply }
+        ? {
+            id: a.id,
+            reason: a.reason,
+            status: a.status,
+            description: a.description,
+            decisionReason: a.decision_reason,
+            orgReply: a.org_reply,
+          }
         : null,
       refresh: r.refresh_status && r.last_attempt_at ? { status: r.refresh_status, lastAttemptAt: r.last_attempt_at } : null,
     };

@@ -105,75 +105,78 @@ async function remindOne(
   db: Kysely<DB>,
   o: { subject: string; now: number; cutoff: Date; channel: 'outbox' | 'http'; link: string; enqueuePush: ReminderEnqueue },
 ): Promise<number | undefined> {
-  return db.transaction().execute(async (trx) => {
-    const at = new Date(o.now);
-    const claimed = await trx
-      .insertInto('reminder_claim')
-      .values({ subject_bidx: o.subject, last_at: at })
-      .onConflict((oc) => oc.column('subject_bidx').doUpdateSet({ last_at: at }).where('reminder_claim.last_at', '<=', o.cutoff))
-      .returning('subject_bidx')
-      .executeTakeFirst();
-    if (!claimed) return undefined;
-    // Read after the claim, inside the transaction: a person settled meanwhile gets nothing.
-    const items = await trx
-      .selectFrom('arrears_item as i')
-      .innerJoin('institution as o', 'o.org_id', 'i.org_id')
-      .select(['i.org_id', 'o.org_name', 'i.amount_fen', 'i.person_id'])
-      .where('i.subject_bidx', '=', o.subject)
-      .where('i.state', '=', '0')
-      .where('i.real_name', '=', true)
-      .execute();
-    if (items.length === 0) {
-      // Undo the claim by rolling back: nothing was sent.
-      throw new NothingToSend();
-    }
-    const byOrg = new Map<string, OrgSummary>();
-    for (const i of items) {
-      const s = byOrg.get(i.org_id) ?? { orgId: i.org_id, orgName: i.org_name, count: 0, amountFen: 0 };
-      s.count++;
-      s.amountFen += i.amount_fen;
-      byOrg.set(i.org_id, s);
-    }
-    const orgs = [...byOrg.values()].sort((a, b) => b.amountFen - a.amountFen);
-    const total = orgs.reduce((s, x) => s + x.amountFen, 0);
-    const row = await trx
-      .insertInto('reminder')
-      .values({
+  return db
+    .transaction()
+    .execute(async (trx) => {
+      const at = new Date(o.now);
+      const claimed = await trx
+        .insertInto('reminder_claim')
+        .values({ subject_bidx: o.subject, last_at: at })
+        .onConflict((oc) => oc.column('subject_bidx').doUpdateSet({ last_at: at }).where('reminder_claim.last_at', '<=', o.cutoff))
+        .returning('subject_bidx')
+        .executeTakeFirst();
+      if (!claimed) return undefined;
+      // Read after the claim, inside the transaction: a person settled meanwhile gets nothing.
+      const items = await trx
+        .selectFrom('arrears_item as i')
+        .innerJoin('institution as o', 'o.org_id', 'i.org_id')
+        .select(['i.org_id', 'o.org_name', 'i.amount_fen', 'i.person_id'])
+        .where('i.subject_bidx', '=', o.subject)
+        .where('i.state', '=', '0')
+        .where('i.real_name', '=', true)
+        .execute();
+      if (items.length === 0) {
+        // Undo the claim by rolling back: nothing was sent.
+        throw new NothingToSend();
+      }
+      const byOrg = new Map<string, OrgSummary>();
+      for (const i of items) {
+        const s = byOrg.get(i.org_id) ?? { orgId: i.org_id, orgName: i.org_name, count: 0, amountFen: 0 };
+        s.count++;
+        s.amountFen += i.amount_fen;
+        byOrg.set(i.org_id, s);
+      }
+      const orgs = [...byOrg.values()].sort((a, b) => b.amountFen - a.amountFen);
+      const total = orgs.reduce((s, x) => s + x.amountFen, 0);
+      const row = await trx
+        .insertInto('reminder')
+        .values({
+          subject_bidx: o.subject,
+          person_id: items[0]!.person_id,
+          channel: o.channel,
+          status: o.channel === 'outbox' ? 'sent' : 'pending',
+          unpaid_count: items.length,
+          total_fen: total,
+          org_summary: JSON.stringify(orgs),
+          message: reminderMessage(orgs, o.link),
+          link: o.link,
+          period_key: chinaDate(o.now),
+          last_error: null,
+          sent_at: o.channel === 'outbox' ? at : null,
+        })
+        .onConflict((oc) => oc.columns(['subject_bidx', 'period_key']).doNothing())
+        .returning('id')
+        .executeTakeFirst();
+      if (!row) return undefined;
+      if (o.channel === 'http') await o.enqueuePush(trx, row.id);
+      await audit(trx, {
+        actor_type: 'system',
+        actor_id: 'platform',
+        org_id: null,
         subject_bidx: o.subject,
-        person_id: items[0]!.person_id,
-        channel: o.channel,
-        status: o.channel === 'outbox' ? 'sent' : 'pending',
-        unpaid_count: items.length,
-        total_fen: total,
-        org_summary: JSON.stringify(orgs),
-        message: reminderMessage(orgs, o.link),
-        link: o.link,
-        period_key: chinaDate(o.now),
-        last_error: null,
-        sent_at: o.channel === 'outbox' ? at : null,
-      })
-      .onConflict((oc) => oc.columns(['subject_bidx', 'period_key']).doNothing())
-      .returning('id')
-      .executeTakeFirst();
-    if (!row) return undefined;
-    if (o.channel === 'http') await o.enqueuePush(trx, row.id);
-    await audit(trx, {
-      actor_type: 'system',
-      actor_id: 'platform',
-      org_id: null,
-      subject_bidx: o.subject,
-      action: 'reminder.create',
-      target: `reminder:${row.id}`,
-      outcome: 'ok',
-      resp_code: null,
-      request_id: null,
-      detail: JSON.stringify({ channel: o.channel, count: items.length, totalFen: total }),
+        action: 'reminder.create',
+        target: `reminder:${row.id}`,
+        outcome: 'ok',
+        resp_code: null,
+        request_id: null,
+        detail: JSON.stringify({ channel: o.channel, count: items.length, totalFen: total }),
+      });
+      return row.id;
+    })
+    .catch((e: unknown) => {
+      if (e instanceof NothingToSend) return undefined;
+      throw e;
     });
-    return row.id;
-  }).catch((e: unknown) => {
-    if (e instanceof NothingToSend) return undefined;
-    throw e;
-  });
 }
 
 class NothingToSend extends Error {}
@@ -187,7 +190,11 @@ export class PushNotAccepted extends Error {
  * so the job queue retries. Quiet hours and settled persons are re-checked at send time, because a
  * retry can land long after the scan.
  */
-export async function pushReminder(platform: Platform, reminderId: number, now: number): Promise<'sent' | 'cancelled' | 'deferred' | 'skipped'> {
+export async function pushReminder(
+  platform: Platform,
+  reminderId: number,
+  now: number,
+): Promise<'sent' | 'cancelled' | 'deferred' | 'skipped'> {
   const { db, vault, config } = platform;
   const r = await db.selectFrom('reminder').selectAll().where('id', '=', reminderId).executeTakeFirst();
   if (!r || r.status !== 'pending') return 'skipped';

@@ -54,8 +54,7 @@ export function entryUrl(publicUrl: string, token: string): string {
 }
 
 export type OpenOutcome =
-  | { ok: true; sid: string; session: CitizenSession }
-  | { ok: false; why: 'unknown' | 'expired' | 'used'; subjectBidx?: string };
+  { ok: true; sid: string; session: CitizenSession } | { ok: false; why: 'unknown' | 'expired' | 'used'; subjectBidx?: string };
 
 /**
  * Consumes a token and starts a session. The consuming UPDATE is conditional (unused and unexpired), so

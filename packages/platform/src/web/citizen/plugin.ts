@@ -59,7 +59,13 @@ export const citizenPlugin: FastifyPluginAsync<{ platform: Platform }> = async (
         request_id: req.id,
         detail: null,
       });
-      reply.setCookie(COOKIE, r.sid, { path: MDR_PATH, httpOnly: true, sameSite: 'lax', secure, maxAge: Math.floor(config.mdrTokenTtlMs / 1000) });
+      reply.setCookie(COOKIE, r.sid, {
+        path: MDR_PATH,
+        httpOnly: true,
+        sameSite: 'lax',
+        secure,
+        maxAge: Math.floor(config.mdrTokenTtlMs / 1000),
+      });
       return reply.redirect(`${MDR_PATH}/`, 303);
     }
     // Reloading the entry link in the browser that already opened it just continues the session.
@@ -79,7 +85,11 @@ export const citizenPlugin: FastifyPluginAsync<{ platform: Platform }> = async (
     });
     if (r.why === 'expired') return html(reply, infoPage('链接已过期', '这个入口链接的有效期已过（30 分钟内有效）。', HOW_TO_ENTER), 410);
     if (r.why === 'used')
-      return html(reply, infoPage('链接已被使用', '这个入口链接只能打开一次，已在其他地方打开过。', `${HOW_TO_ENTER}如非本人操作，请留意个人信息安全。`), 410);
+      return html(
+        reply,
+        infoPage('链接已被使用', '这个入口链接只能打开一次，已在其他地方打开过。', `${HOW_TO_ENTER}如非本人操作，请留意个人信息安全。`),
+        410,
+      );
     return html(reply, infoPage('链接无效', '这个入口链接不完整或不正确。', HOW_TO_ENTER), 404);
   });
 
@@ -108,7 +118,8 @@ export const citizenPlugin: FastifyPluginAsync<{ platform: Platform }> = async (
     return [...o.unpaid, ...o.history].find((r) => r.id === Number(rawId));
   };
   const notFound = (reply: FastifyReply) => html(reply, infoPage('记录不存在', '没有找到这条记录。', '请返回“我的记录”重新选择。'), 404);
-  const badForm = (reply: FastifyReply) => html(reply, infoPage('页面已失效', '页面已过期，请返回后重试。', '返回“我的记录”重新操作。'), 403);
+  const badForm = (reply: FastifyReply) =>
+    html(reply, infoPage('页面已失效', '页面已过期，请返回后重试。', '返回“我的记录”重新操作。'), 403);
 
   app.post(`${MDR_PATH}/items/:id/refresh`, async (req, reply) => {
     const s = await session(req);
@@ -116,6 +127,9 @@ export const citizenPlugin: FastifyPluginAsync<{ platform: Platform }> = async (
     if (!csrfOk(req, s)) return badForm(reply);
     const { id } = req.params as { id: string };
     if (!/^\d{1,15}$/.test(id)) return notFound(reply);
+    // Each refresh is a call into a hospital: a few per item per minute is plenty for a person.
+    if ((await platform.shared.hit(`mdr-refresh:${s.subject_bidx}:${id}`, 60_000)) > 3)
+      return reply.redirect(`${MDR_PATH}/?n=slow#item-${id}`, 303);
     const r = await refreshItem(platform, { itemId: Number(id), subjects: sessionSubjects(s), actor: 'citizen', requestId: req.id });
     if (r.kind === 'not-found') return notFound(reply);
     // No answer: the record stays as it is and a queued retry asks again with backoff.
@@ -145,7 +159,8 @@ export const citizenPlugin: FastifyPluginAsync<{ platform: Platform }> = async (
       await fileAppeal(db, {
         itemId: r.id,
         // The record's own key (real-name or the entering institution's local key), already checked as ours.
-        subjectBidx: (await db.selectFrom('arrears_item').select('subject_bidx').where('id', '=', r.id).executeTakeFirstOrThrow()).subject_bidx,
+        subjectBidx: (await db.selectFrom('arrears_item').select('subject_bidx').where('id', '=', r.id).executeTakeFirstOrThrow())
+          .subject_bidx,
         reason,
         description,
         actor: 'mdr',

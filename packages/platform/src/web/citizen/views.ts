@@ -96,6 +96,7 @@ export const NOTICES: Record<string, [string, string]> = {
   noanswer: ['bad', '暂时没能联系上该医院，记录保持不变。平台会自动再查询，您也可以稍后再点“状态更新”。'],
   settled: ['ok', '该笔费用已经结清或撤销，无需更新。'],
   appealed: ['ok', '申诉已提交。处理结果会显示在该记录下方。'],
+  slow: ['', '刚刚已经查询过，请过一分钟再试。'],
 };
 
 export function overviewPage(o: CitizenOverview, p: EligibilityPolicy, opts: { name: string; csrf: string; notice?: string }): string {
@@ -123,7 +124,8 @@ function channelView(c: PaymentChannel): Html {
   const label = c.label || CHANNEL_KIND[c.kind] || '缴费方式';
   if (c.kind === 'phone') return h`<li>${label}：<a href="tel:${c.value.replace(/[^\d+-]/g, '')}">${c.value}</a></li>`;
   // Only http(s) links become links: an operator typo must not turn into a javascript: URL.
-  if (c.kind === 'online' && /^https?:\/\//i.test(c.value)) return h`<li>${label}：<a href="${c.value}" rel="noopener noreferrer">${c.value}</a></li>`;
+  if (c.kind === 'online' && /^https?:\/\//i.test(c.value))
+    return h`<li>${label}：<a href="${c.value}" rel="noopener noreferrer">${c.value}</a></li>`;
   return h`<li>${label}：${c.value}</li>`;
 }
 
