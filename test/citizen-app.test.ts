@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
+import { decideAppeal } from '@mdl/platform/domain/appeals.js';
 import { startTestPlatform, type TestPlatform } from '@mdl/platform/testing.js';
 import { launchBrowser, phonePage, screenshot } from './support/browser.js';
 import { addSite, itemId, mdrUrlFor, registerPatient, report, type Patient, type Site } from './support/citizen.js';
@@ -187,6 +188,21 @@ describe('citizen app in headless Chromium', () => {
     const bobRow = await t.platform.db.selectFrom('arrears_item').select('state').where('id', '=', bobs).executeTakeFirstOrThrow();
     assert.equal(bobRow.state, '0');
     assert.equal((await t.platform.db.selectFrom('appeal').select('id').where('item_id', '=', bobs).execute()).length, 0);
+  });
+
+  it("shows the appeal's outcome once the operator decided", async () => {
+    const id = await itemId(t, fz.inst.orgId, 'FZ-A2');
+    const appeal = await t.platform.db.selectFrom('appeal').select('id').where('item_id', '=', id).executeTakeFirstOrThrow();
+    await decideAppeal(t.platform.db, { appealId: appeal.id, upheld: false, reason: '医院核实：该笔费用尚未缴纳 <i>', actor: 'op1' });
+    await page.goto(`${base}/mdr/`);
+    const box = await page.locator(`#item-${id} .appeal`).innerText();
+    assert.match(box, /申诉不成立/);
+    assert.match(box, /处理意见：医院核实：该笔费用尚未缴纳 <i>/);
+    assert.equal(
+      await page.locator(`#item-${id} a.button`, { hasText: '申诉' }).count(),
+      1,
+      'a decided appeal can be followed by a new one',
+    );
   });
 
   it('shows how to pay each institution', async () => {

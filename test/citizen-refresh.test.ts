@@ -6,7 +6,7 @@ import { sealResponse } from '@mdl/protocol';
 import { upsertInstitution } from '@mdl/platform/domain/credentials.js';
 import { itemsToReconcile } from '@mdl/platform/domain/citizen/reconcile.js';
 import { refreshItem } from '@mdl/platform/domain/citizen/refresh.js';
-import { ItemRefreshJob } from '@mdl/platform/jobs/citizen.js';
+import { ReconcileScanJob } from '@mdl/platform/jobs/citizen.js';
 import { startTestPlatform, type TestPlatform } from '@mdl/platform/testing.js';
 import { addSite, itemId, registerPatient, report, type Patient, type Site } from './support/citizen.js';
 import { eventually, residentId } from './support/people.js';
@@ -121,9 +121,8 @@ describe('ORG_001 refresh: bad answers are no answer', () => {
     await upsertInstitution(t.platform.db, { orgId: site.inst.orgId, orgName: site.inst.orgName, endpointUrl: site.hospital.url });
     const id = await itemId(t, site.inst.orgId, 'V1');
     site.hospital.states.set('V1', '1');
-    // What the reconciliation schedule does for every item it finds.
-    for (const i of await itemsToReconcile(t.platform.db))
-      await t.platform.jobs.send(ItemRefreshJob, { itemId: i }, undefined, { singletonKey: `item:${i}` });
+    // The scheduled reconciliation, triggered now instead of at its cron time.
+    await t.platform.jobs.send(ReconcileScanJob, {});
     await eventually(async () => {
       const row = await t.platform.db.selectFrom('arrears_item').select('state').where('id', '=', id).executeTakeFirstOrThrow();
       assert.equal(row.state, '1');

@@ -39,8 +39,16 @@ export const ReminderPushJob = defineJob<ReminderJobData>('reminder-push-v1', {
 
 export const CITIZEN_JOBS: JobType<unknown>[] = [ItemRefreshJob, ReminderScanJob, ReconcileScanJob, ReminderPushDeadJob, ReminderPushJob];
 
-export async function enqueueItemRefresh(platform: Platform, itemId: number, requestId?: string, trx?: Transaction<DB>): Promise<void> {
-  await platform.jobs.send(ItemRefreshJob, { itemId, requestId }, trx, { singletonKey: `item:${itemId}`, startAfter: 30 });
+/** `delaySeconds`: a citizen's failed refresh waits a little before the retry instead of knocking again at once. */
+export async function enqueueItemRefresh(
+  platform: Platform,
+  itemId: number,
+  opts: { requestId?: string; delaySeconds?: number; trx?: Transaction<DB> } = {},
+): Promise<void> {
+  await platform.jobs.send(ItemRefreshJob, { itemId, requestId: opts.requestId }, opts.trx, {
+    singletonKey: `item:${itemId}`,
+    startAfter: opts.delaySeconds ?? 0,
+  });
 }
 
 export function reminderEnqueuer(platform: Platform) {
