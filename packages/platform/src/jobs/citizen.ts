@@ -75,7 +75,7 @@ export async function startCitizenWorkers(platform: Platform, polling: { polling
       const r = await refreshItem(platform, { itemId, actor: 'platform', requestId: requestId ?? null });
       platform.log.info({ itemId, requestId, outcome: r.kind }, 'item refreshed through ORG_001');
       // No answer: let the queue retry with backoff; after the last retry the reconciliation schedule takes over.
-      if (r.kind === 'no-answer') throw new Error(`ORG_001 gave no answer for item ${itemId}: ${r.detail}`);
+      if (r.kind === 'no-answer' && r.retryable) throw new Error(`ORG_001 gave no answer for item ${itemId}: ${r.detail}`);
     },
     { ...polling, concurrency: 2 },
   );

@@ -14,7 +14,8 @@ import { audit } from '../audit.js';
 export type RefreshOutcome =
   | { kind: 'paid' | 'revoked' | 'unpaid' }
   | { kind: 'already-settled'; state: '1' | '2' }
-  | { kind: 'no-answer'; detail: string }
+  /** `retryable` is false when asking again cannot help (no endpoint or credential registered). */
+  | { kind: 'no-answer'; detail: string; retryable: boolean }
   | { kind: 'not-found' };
 
 export const ORG_001_SUFFIX = INTERFACES.ORG_001.path;
@@ -59,9 +60,9 @@ export async function refreshItem(
   if (!item) return { kind: 'not-found' };
   if (item.state !== '0') return { kind: 'already-settled', state: item.state };
   const now = new Date(platform.now());
-  const fail = async (detail: string): Promise<RefreshOutcome> => {
+  const fail = async (detail: string, retryable = true): Promise<RefreshOutcome> => {
     await recordAttempt(db, item.id, 'failed', null, detail, now);
-    return { kind: 'no-answer', detail };
+    return { kind: 'no-answer', detail, retryable };
   };
   if (!item.endpoint_url) {
     await audit(db, {
@@ -76,10 +77,10 @@ export async function refreshItem(
       request_id: input.requestId ?? null,
       detail: 'institution has no endpoint_url',
     });
-    return fail('机构未登记接口地址');
+    return fail('机构未登记接口地址', false);
   }
   const cred = await signingCredential(db, item.org_id, item.report_batch_id);
-  if (!cred) return fail('机构无可用凭证');
+  if (!cred) return fail('机构无可用凭证', false);
   const out = await callHospital(
     db,
     {

@@ -133,7 +133,7 @@ export const citizenPlugin: FastifyPluginAsync<{ platform: Platform }> = async (
     const r = await refreshItem(platform, { itemId: Number(id), subjects: sessionSubjects(s), actor: 'citizen', requestId: req.id });
     if (r.kind === 'not-found') return notFound(reply);
     // No answer: the record stays as it is and a queued retry asks again with backoff.
-    if (r.kind === 'no-answer') await enqueueItemRefresh(platform, Number(id), { requestId: req.id, delaySeconds: 30 });
+    if (r.kind === 'no-answer' && r.retryable) await enqueueItemRefresh(platform, Number(id), { requestId: req.id, delaySeconds: 30 });
     const n = { paid: 'paid', revoked: 'revoked', unpaid: 'unpaid', 'no-answer': 'noanswer', 'already-settled': 'settled' }[r.kind];
     return reply.redirect(`${MDR_PATH}/?n=${n}#item-${id}`, 303);
   });
