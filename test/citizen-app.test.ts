@@ -2,6 +2,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { decideAppeal } from '@mdl/platform/domain/appeals.js';
+import { upsertInstitution } from '@mdl/platform/domain/credentials.js';
+import { ItemRefreshJob } from '@mdl/platform/jobs/citizen.js';
 import { startTestPlatform, type TestPlatform } from '@mdl/platform/testing.js';
 import { launchBrowser, phonePage, screenshot } from './support/browser.js';
 import { addSite, itemId, mdrUrlFor, registerPatient, report, type Patient, type Site } from './support/citizen.js';
@@ -131,6 +133,22 @@ describe('citizen app in headless Chromium', () => {
       seen.push(new URL(r.headers()['location']!, base).searchParams.get('n')!);
     }
     assert.deepEqual(seen, ['unpaid', 'unpaid', 'unpaid', 'slow', 'slow']);
+  });
+
+  it('a hospital that does not answer: a clear message, the record unchanged, a retry queued', async () => {
+    const id = await itemId(t, fz.inst.orgId, 'FZ-A2');
+    await upsertInstitution(t.platform.db, { orgId: fz.inst.orgId, orgName: fz.inst.orgName, endpointUrl: 'http://127.0.0.1:9' });
+    try {
+      await page.locator(`#item-${id} button.refresh`).click();
+      await page.waitForURL(/n=noanswer/);
+      assert.match(await page.locator('.note').innerText(), /暂时没能联系上该医院/);
+      assert.equal(await page.locator(`#unpaid #item-${id} .tag`).innerText(), '未结清');
+      assert.match(await page.locator(`#item-${id}`).innerText(), /平台会自动重试/);
+      assert.equal(await t.platform.jobs.boss.getQueueSize(ItemRefreshJob.name), 1, 'a retry is queued');
+      await screenshot(page, 'citizen-no-answer');
+    } finally {
+      await upsertInstitution(t.platform.db, { orgId: fz.inst.orgId, orgName: fz.inst.orgName, endpointUrl: fz.hospital.url });
+    }
   });
 
   const scripted = '<script>alert("x")</script><img src=x onerror=alert(1)> 我已于本月在收费处缴清，请核实。';

@@ -20,6 +20,7 @@ const COOKIE = 'mdr_sid';
 export const citizenPlugin: FastifyPluginAsync<{ platform: Platform }> = async (app, { platform }) => {
   const { db, vault, config } = platform;
   const secure = config.publicUrl.startsWith('https://');
+  const ttlMin = Math.round(config.mdrTokenTtlMs / 60_000);
 
   app.addHook('onSend', async (_req, reply) => {
     reply.header('cache-control', 'no-store');
@@ -35,7 +36,15 @@ export const citizenPlugin: FastifyPluginAsync<{ platform: Platform }> = async (
   const html = (reply: FastifyReply, body: string, status = 200) => reply.code(status).type('text/html; charset=utf-8').send(body);
   const session = (req: FastifyRequest) => findSession(db, req.cookies[COOKIE], platform.now());
   const noSession = (reply: FastifyReply) =>
-    html(reply, infoPage('请重新进入', '您还没有进入或停留时间过长，为保护您的信息，需要重新进入。', HOW_TO_ENTER), 401);
+    html(
+      reply,
+      infoPage(
+        '请从入口进入',
+        `为保护您的个人信息，欠费记录只能从闽政通或医院的线上门户进入查看；停留超过 ${ttlMin} 分钟也需要重新进入。`,
+        HOW_TO_ENTER,
+      ),
+      401,
+    );
   const csrfOk = (req: FastifyRequest, s: CitizenSession) => (req.body as Record<string, unknown> | undefined)?.csrf === s.csrf;
   const displayName = (s: CitizenSession) => (s.name_enc ? maskName(vault.decrypt(s.name_enc)) : '');
 
@@ -83,7 +92,8 @@ export const citizenPlugin: FastifyPluginAsync<{ platform: Platform }> = async (
       request_id: req.id,
       detail: r.why,
     });
-    if (r.why === 'expired') return html(reply, infoPage('链接已过期', '这个入口链接的有效期已过（30 分钟内有效）。', HOW_TO_ENTER), 410);
+    if (r.why === 'expired')
+      return html(reply, infoPage('链接已过期', `这个入口链接的有效期已过（${ttlMin} 分钟内有效）。`, HOW_TO_ENTER), 410);
     if (r.why === 'used')
       return html(
         reply,
