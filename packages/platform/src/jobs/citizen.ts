@@ -68,7 +68,13 @@ export async function scheduleCitizenJobs(platform: Platform): Promise<void> {
   }
 }
 
-export async function startCitizenWorkers(platform: Platform, polling: { pollingIntervalSeconds: number }): Promise<void> {
+/**
+ * None of this work is latency-critical (a citizen's refresh runs in the request; these are retries and
+ * schedules), so the workers poll less often than batch processing does and add little load to the database.
+ */
+export async function startCitizenWorkers(platform: Platform, opts: { pollingIntervalSeconds: number }): Promise<void> {
+  const polling = { pollingIntervalSeconds: Math.max(opts.pollingIntervalSeconds, 2) };
+  const slow = { pollingIntervalSeconds: Math.max(opts.pollingIntervalSeconds, 5) };
   await platform.jobs.work(
     ItemRefreshJob,
     async ({ itemId, requestId }) => {
@@ -77,7 +83,7 @@ export async function startCitizenWorkers(platform: Platform, polling: { polling
       // No answer: let the queue retry with backoff; after the last retry the reconciliation schedule takes over.
       if (r.kind === 'no-answer' && r.retryable) throw new Error(`ORG_001 gave no answer for item ${itemId}: ${r.detail}`);
     },
-    { ...polling, concurrency: 2 },
+    polling,
   );
   await platform.jobs.work(
     ReminderScanJob,
@@ -85,7 +91,7 @@ export async function startCitizenWorkers(platform: Platform, polling: { polling
       const r = await runReminderScan(platform, platform.now(), reminderEnqueuer(platform));
       platform.log.info({ quiet: r.quiet, considered: r.considered, created: r.created.length }, 'reminder scan');
     },
-    polling,
+    slow,
   );
   await platform.jobs.work(
     ReconcileScanJob,
@@ -95,7 +101,7 @@ export async function startCitizenWorkers(platform: Platform, polling: { polling
       await sweepExpired(platform.db, platform.now());
       platform.log.info({ items: ids.length }, 'reconciliation scan');
     },
-    polling,
+    slow,
   );
   await platform.jobs.work(
     ReminderPushJob,
@@ -107,5 +113,5 @@ export async function startCitizenWorkers(platform: Platform, polling: { polling
     },
     polling,
   );
-  await platform.jobs.work(ReminderPushDeadJob, async ({ reminderId }) => markReminderFailed(platform.db, reminderId), polling);
+  await platform.jobs.work(ReminderPushDeadJob, async ({ reminderId }) => markReminderFailed(platform.db, reminderId), slow);
 }

@@ -111,7 +111,14 @@ export const citizenPlugin: FastifyPluginAsync<{ platform: Platform }> = async (
     const policy = await platform.policy.get();
     const o = await citizenOverview(db, sessionSubjects(s), policy, platform.now());
     const notice = (req.query as Record<string, string>).n;
-    return html(reply, overviewPage(o, policy, { name: displayName(s), csrf: s.csrf, ...(notice && NOTICES[notice] ? { notice } : {}) }));
+    return html(
+      reply,
+      overviewPage(o, policy, {
+        name: displayName(s),
+        csrf: s.csrf,
+        ...(typeof notice === 'string' && Object.hasOwn(NOTICES, notice) ? { notice } : {}),
+      }),
+    );
   });
 
   app.get(`${MDR_PATH}/pay`, async (req, reply) => {

@@ -100,7 +100,7 @@ export const NOTICES: Record<string, [string, string]> = {
 };
 
 export function overviewPage(o: CitizenOverview, p: EligibilityPolicy, opts: { name: string; csrf: string; notice?: string }): string {
-  const n = opts.notice ? NOTICES[opts.notice] : undefined;
+  const n = opts.notice && Object.hasOwn(NOTICES, opts.notice) ? NOTICES[opts.notice] : undefined;
   const body = h`${n ? h`<div class="note ${n[0]}" role="status">${n[1]}</div>` : ''}
 <section class="card" id="status">
 <div class="muted">${opts.name ? h`${opts.name}，您好` : '您好'}</div>
