@@ -5,7 +5,7 @@ import { after, before, describe, it } from 'node:test';
 import { checkSignature, extractPayload, sealResponse, type Envelope } from '@mdl/protocol';
 import { createApp } from '@mdl/platform/domain/credentials.js';
 import { refreshItem } from '@mdl/platform/domain/citizen/refresh.js';
-import { isQuietHour, pushReminder, runReminderScan } from '@mdl/platform/domain/citizen/reminders.js';
+import { isQuietHour, pushReminder, quietHoursEnd, runReminderScan } from '@mdl/platform/domain/citizen/reminders.js';
 import { reminderEnqueuer } from '@mdl/platform/jobs/citizen.js';
 import { startTestPlatform, type TestPlatform } from '@mdl/platform/testing.js';
 import { addSite, itemId, registerPatient, report, type Patient, type Site } from './support/citizen.js';
@@ -51,6 +51,9 @@ describe('reminders: who gets one and who does not (outbox adapter)', () => {
     assert.equal(isQuietHour(DAY0 + 11 * HOUR), true, '21:00');
     assert.equal(isQuietHour(DAY0 + 22 * HOUR - 1), true, '07:59:59');
     assert.equal(isQuietHour(DAY0 + 22 * HOUR), false, '08:00');
+    // A push retry landing in the quiet hours waits until 08:00 China time.
+    assert.equal(quietHoursEnd(DAY0 + 12 * HOUR).getTime(), DAY0 + 22 * HOUR, '22:00 → next 08:00');
+    assert.equal(quietHoursEnd(DAY0 + 17 * HOUR).getTime(), DAY0 + 22 * HOUR, '03:00 → same-day 08:00');
   });
 
   it('carol was reminded three days before', async () => {
