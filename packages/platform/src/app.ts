@@ -8,6 +8,7 @@ import { unsignedReply } from './gateway/pipeline.js';
 import type { Platform } from './platform.js';
 import { citizenPlugin } from './web/citizen/plugin.js';
 import { webPlugin } from './web/plugin.js';
+import { ehcPagesPlugin } from './web/ehc/plugin.js';
 
 /** Builds the HTTP application without listening, so tests can use inject(). */
 export async function buildApp(platform: Platform): Promise<FastifyInstance> {
@@ -51,6 +52,7 @@ export async function buildApp(platform: Platform): Promise<FastifyInstance> {
 
   await app.register(gatewayPlugin, { platform });
   await app.register(webPlugin, { platform });
+  await app.register(ehcPagesPlugin, { platform });
   await app.register(citizenPlugin, { platform });
   return app;
 }

@@ -24,6 +24,17 @@ export interface Config {
   dbSchema: string;
   logLevel: string;
   runJobs: boolean;
+  /** E-health card (issue #3): which registry issues cards, see domain/ehc/registry.ts. */
+  ehcRegistry: 'builtin' | 'upstream';
+  /** How long an ORG_EHC_001 authorization stays open before ORG_EHC_002 answers `fail`. */
+  ehcSessionTtlSeconds: number;
+  /** How long a dynamic health code verifies after it was shown (pages refresh it every minute). */
+  ehcCodeTtlSeconds: number;
+  /** Environment tag inside every health code, so a test platform's code is refused by production. */
+  ehcEnv: string;
+  /** The real e-health-card mini-program (wxMiniAppId / wxMiniPath of ORG_EHC_001); unset: not offered. */
+  ehcWxMiniAppId: string | undefined;
+  ehcWxMiniPath: string;
   /** Lifetime of an mdrUrl token and of the citizen session it opens (ORG_MDL_004), default 30 min. */
   mdrTokenTtlMs: number;
   /** Timeout of one ORG_001 call: a citizen is waiting on the page. */
@@ -55,6 +66,12 @@ const KNOWN = new Set([
   'MDL_CALLBACK_RETRY_LIMIT',
   'MDL_DB_SCHEMA',
   'MDL_LOG_LEVEL',
+  'MDL_EHC_REGISTRY',
+  'MDL_EHC_SESSION_TTL_S',
+  'MDL_EHC_CODE_TTL_S',
+  'MDL_EHC_ENV',
+  'MDL_EHC_WX_MINI_APP_ID',
+  'MDL_EHC_WX_MINI_PATH',
   'MDL_MDR_TOKEN_TTL_S',
   'MDL_REFRESH_TIMEOUT_MS',
   'MDL_REMINDER_INTERVAL_DAYS',
@@ -100,6 +117,18 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
   const redisUrl = env.REDIS_URL || undefined;
   if (redisUrl && !/^rediss?:\/\//.test(redisUrl)) throw new ConfigError('REDIS_URL must be a redis:// URL');
   const dataDir = resolve(env.MDL_DATA_DIR || './data');
+  // authUrl (ORG_EHC_001) is PUBLIC_URL + '/card/auth/' + a 22-character token and must fit in 200.
+  if (publicUrl.length > 160) throw new ConfigError('PUBLIC_URL must be at most 160 characters (authUrl is limited to 200)');
+  const ehcRegistry = (env.MDL_EHC_REGISTRY || 'builtin') as Config['ehcRegistry'];
+  if (ehcRegistry !== 'builtin' && ehcRegistry !== 'upstream') throw new ConfigError('MDL_EHC_REGISTRY must be builtin or upstream');
+  const ehcEnv = env.MDL_EHC_ENV || 'DEV';
+  if (!/^[A-Z0-9]{1,16}$/.test(ehcEnv)) throw new ConfigError('MDL_EHC_ENV must be 1 to 16 upper-case letters or digits');
+  const ehcWxMiniAppId = env.MDL_EHC_WX_MINI_APP_ID || undefined;
+  if (ehcWxMiniAppId && !/^[\w-]{1,40}$/.test(ehcWxMiniAppId))
+    throw new ConfigError('MDL_EHC_WX_MINI_APP_ID: at most 40 letters or digits');
+  const ehcWxMiniPath = env.MDL_EHC_WX_MINI_PATH || 'pages/loading/index';
+  if (!/^[\w/.-]{1,100}$/.test(ehcWxMiniPath))
+    throw new ConfigError('MDL_EHC_WX_MINI_PATH: a mini-program page path such as pages/loading/index');
   const dbSchema = env.MDL_DB_SCHEMA || 'public';
   if (!/^[a-z_][a-z0-9_]{0,40}$/.test(dbSchema)) throw new ConfigError('MDL_DB_SCHEMA must be a lower-case identifier');
   // mdrUrl is at most 200 characters (guide §4.3.4.3): the public URL leaves room for /mdr/t/ + token.
@@ -126,6 +155,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     dbSchema,
     logLevel: env.MDL_LOG_LEVEL || 'info',
     runJobs: true,
+    ehcRegistry,
+    ehcSessionTtlSeconds: int(env, 'MDL_EHC_SESSION_TTL_S', 600, 30, 86400),
+    ehcCodeTtlSeconds: int(env, 'MDL_EHC_CODE_TTL_S', 300, 60, 3600),
+    ehcEnv,
+    ehcWxMiniAppId,
+    ehcWxMiniPath,
     mdrTokenTtlMs: int(env, 'MDL_MDR_TOKEN_TTL_S', 1800, 60, 86400) * 1000,
     refreshTimeoutMs: int(env, 'MDL_REFRESH_TIMEOUT_MS', 5000, 100, 60_000),
     reminderIntervalDays: int(env, 'MDL_REMINDER_INTERVAL_DAYS', 7, 1, 365),

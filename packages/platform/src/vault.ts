@@ -7,6 +7,7 @@ import { createCipheriv, createDecipheriv, createHmac, randomBytes } from 'node:
 export class Vault {
   readonly #encKey: Buffer;
   readonly #indexKey: Buffer;
+  readonly #deriveKey: Buffer;
   readonly fingerprint: string;
 
   constructor(masterKeyHex: string) {
@@ -14,6 +15,7 @@ export class Vault {
     if (master.length !== 16) throw new Error('master key must be 16 bytes');
     this.#encKey = createHmac('sm3', master).update('mdl/encryption').digest().subarray(0, 16);
     this.#indexKey = createHmac('sm3', master).update('mdl/blind-index').digest();
+    this.#deriveKey = createHmac('sm3', master).update('mdl/derive').digest();
     this.fingerprint = createHmac('sm3', master).update('mdl/fingerprint').digest('hex').slice(0, 16);
   }
 
@@ -53,6 +55,19 @@ export class Vault {
   /** A non-real-name patient belongs to the reporting institution alone (guide §1.2.2). */
   localKey(orgId: string, idType: string, idNo: string, userName: string): string {
     return this.index('local', orgId, idType, idNo.toUpperCase(), userName);
+  }
+
+  /**
+   * A 32-byte key for one purpose (health codes, citizen cookies): each purpose gets its own key, so a
+   * value made for one can never verify as another, and none of them is the encryption or index key.
+   */
+  subkey(purpose: string): Buffer {
+    return createHmac('sm3', this.#deriveKey).update(`mdl/${purpose}`).digest();
+  }
+
+  /** HMAC-SM3 of `data` under the purpose's subkey. */
+  mac(purpose: string, data: string | Buffer): Buffer {
+    return createHmac('sm3', this.subkey(purpose)).update(data).digest();
   }
 
   nameKey(name: string): string {

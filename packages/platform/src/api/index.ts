@@ -1,4 +1,7 @@
 import type { ApiHandler } from './types.js';
+import { genAuthUrl } from './genAuthUrl.js';
+import { queryAuthResult } from './queryAuthResult.js';
+import { verifyQrCode } from './verifyQrCode.js';
 import { getIntoMdlUrl } from './getIntoMdlUrl.js';
 import { queryEcAuthResult } from './queryEcAuthResult.js';
 import { queryOverdueData } from './queryOverdueData.js';
@@ -13,5 +16,8 @@ export const API_HANDLERS: ApiHandler<never, unknown>[] = [
   updateOverdueData,
   queryReportResult,
   queryEcAuthResult,
+  genAuthUrl,
+  queryAuthResult,
+  verifyQrCode,
   getIntoMdlUrl,
 ] as ApiHandler<never, unknown>[];

@@ -1,5 +1,4 @@
 import { realpathSync } from 'node:fs';
-import { sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig, type Config } from '../config.js';
@@ -157,9 +156,8 @@ async function serveCommand(command: 'serve' | 'start' | 'worker', config: Confi
   return runServer(config, { mode: command, jobs: !values['no-jobs'], io });
 }
 
-// Run only as a program (node …/cli/mdl.js, or through bin/mdl.js), never when imported by tests.
-const argv1 = process.argv[1] ? realpathSync(process.argv[1]) : '';
-if (argv1 === fileURLToPath(import.meta.url) || argv1.endsWith(`${sep}bin${sep}mdl.js`)) {
+// Run only as the program (bin/launch.js sets argv[1] to this file), never when imported by tests.
+if (process.argv[1] && realpathSync(process.argv[1]) === fileURLToPath(import.meta.url)) {
   main(process.argv.slice(2)).then(
     (code) => {
       if (code !== 0 || !['serve', 'start', 'worker'].includes(process.argv[2] ?? '')) process.exitCode = code;

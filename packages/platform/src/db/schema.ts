@@ -143,6 +143,20 @@ export interface AppealTable {
   updated_at: Timestamp;
 }
 
+export interface EhcAuthSessionTable {
+  id: Generated<number>;
+  token_bidx: string;
+  org_id: string;
+  app_id: string;
+  out_auth_no: string;
+  auth_url_enc: string;
+  status: Generated<'ing' | 'succ' | 'fail' | 'cancel'>;
+  person_id: number | null;
+  expires_at: Timestamp;
+  decided_at: Date | null;
+  created_at: CreatedAt;
+}
+
 export interface CitizenTokenTable {
   token_hash: string;
   subject_bidx: string;
@@ -224,6 +238,7 @@ export interface DB {
   audit_event: AuditEventTable;
   setting: SettingTable;
   appeal: AppealTable;
+  ehc_auth_session: EhcAuthSessionTable;
   citizen_token: CitizenTokenTable;
   citizen_session: CitizenSessionTable;
   item_refresh: ItemRefreshTable;
@@ -239,6 +254,7 @@ export type Batch = Selectable<BatchTable>;
 export type ArrearsItem = Selectable<ArrearsItemTable>;
 export type NewArrearsItem = Insertable<ArrearsItemTable>;
 export type Appeal = Selectable<AppealTable>;
+export type EhcAuthSession = Selectable<EhcAuthSessionTable>;
 export type NewAuditEvent = Insertable<AuditEventTable>;
 export type Reminder = Selectable<ReminderTable>;
 export type CitizenSession = Selectable<CitizenSessionTable>;

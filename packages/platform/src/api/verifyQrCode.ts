@@ -1,0 +1,34 @@
+import { MdlError, RespCode, type VerifyQrCodeRequest, type VerifyQrCodeResponse } from '@mdl/protocol';
+import { audit } from '../domain/audit.js';
+import { ehcServices, personById } from '../domain/ehc/index.js';
+import { cardView } from '../domain/persons.js';
+import { defineApi } from './types.js';
+
+/**
+ * ORG_EHC_003 (被扫): verifies the dynamic health code a citizen shows and answers the card. A code
+ * that is malformed, from another environment, forged or expired is 000105 with the precise reason and
+ * no identity (docs/decisions.md); refusals are audited too, so a kiosk guessing codes is visible.
+ */
+export const verifyQrCode = defineApi<VerifyQrCodeRequest, VerifyQrCodeResponse>({
+  code: 'ORG_EHC_003',
+  channelAllowed: false,
+  async handle({ platform, caller, requestId }, req) {
+    const check = ehcServices(platform).codes.verify(req.ehealthCode, platform.now());
+    const person = check.ok ? await personById(platform.db, check.personId) : undefined;
+    const refusal = !check.ok ? check : person ? undefined : { reason: 'no_card', message: '健康码对应的电子健康卡不存在' };
+    await audit(platform.db, {
+      actor_type: 'app',
+      actor_id: caller.appId,
+      org_id: req.orgId,
+      subject_bidx: person?.id_no_bidx ?? null,
+      action: 'ehc.code.verify',
+      target: refusal ? `refused=${refusal.reason}` : 'ok',
+      outcome: refusal ? 'refused' : 'ok',
+      resp_code: refusal ? RespCode.INVALID_PARAM : RespCode.SUCCESS,
+      request_id: requestId,
+      detail: refusal ? null : 'fields=ehealthCardId,cardNo,idType,idNo,userName,userSex,birthday,mobilePhone',
+    });
+    if (refusal) throw new MdlError(RespCode.INVALID_PARAM, refusal.message);
+    return cardView(platform.vault, person!);
+  },
+});

@@ -1,0 +1,195 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { ID_TYPES, maskIdNo, maskName } from '@mdl/protocol';
+import type { Person } from '../../db/schema.js';
+import { audit } from '../../domain/audit.js';
+import { CITIZEN_COOKIE, CITIZEN_SESSION_SECONDS, readCitizen, signCitizen } from '../../domain/ehc/citizen.js';
+import { ehcServices, personById } from '../../domain/ehc/index.js';
+import type { CitizenIdentity } from '../../domain/ehc/registry.js';
+import { authPath, decide, effectiveStatus, findByToken } from '../../domain/ehc/sessions.js';
+import type { Platform } from '../../platform.js';
+import { h, type Html } from '../html.js';
+import { chinaClock, qrSvg, safeNext, sendPage, str } from './common.js';
+
+/**
+ * The citizen's e-health-card pages, standing in for the WeChat mini-program: sign in or 领卡, authorize
+ * or refuse a hospital's request (ORG_EHC_001's authUrl), and show the dynamic health code (被扫).
+ * Plain forms and a Refresh header: everything works without JavaScript.
+ */
+export function citizenRoutes(app: FastifyInstance, platform: Platform): void {
+  const svc = ehcServices(platform);
+  const vault = platform.vault;
+  const db = platform.db;
+
+  async function signedIn(req: FastifyRequest): Promise<Person | undefined> {
+    const id = readCitizen(vault, req.cookies[CITIZEN_COOKIE], platform.now());
+    return id === undefined ? undefined : personById(db, id);
+  }
+
+  function citizenAudit(person: Person, action: string, target: string | null, requestId: string): Promise<void> {
+    return audit(db, {
+      actor_type: 'citizen',
+      actor_id: `card:${person.card_no}`,
+      org_id: null,
+      subject_bidx: person.id_no_bidx,
+      action,
+      target,
+      outcome: 'ok',
+      resp_code: null,
+      request_id: requestId,
+      detail: null,
+    });
+  }
+
+  const logoutButton = h`<form method="post" action="/card/logout"><button class="secondary" type="submit">退出</button></form>`;
+
+  // ---- sign-in and 领卡 -----------------------------------------------------------------------
+  for (const mode of ['login', 'register'] as const) {
+    app.get(`/card/${mode}`, async (req, reply) => {
+      const q = req.query as Record<string, unknown>;
+      return identityForm(reply, mode, safeNext(q.next), {}, undefined);
+    });
+    app.post(`/card/${mode}`, async (req, reply) => {
+      const b = (req.body ?? {}) as Record<string, unknown>;
+      const next = safeNext(b.next);
+      const who: CitizenIdentity = {
+        userName: str(b.userName),
+        idType: str(b.idType) || '01',
+        idNo: str(b.idNo).toUpperCase(),
+        mobilePhone: str(b.mobilePhone),
+      };
+      if (!(who.idType in ID_TYPES)) return identityForm(reply, mode, next, who, '请选择证件类型');
+      const r = mode === 'login' ? await svc.registry.signIn(who) : await svc.registry.register(who);
+      if ('problem' in r) return identityForm(reply, mode, next, who, r.problem, 400);
+      await citizenAudit(r.person, r.created ? 'ehc.card.register' : 'ehc.card.signin', null, req.id);
+      reply.setCookie(CITIZEN_COOKIE, signCitizen(vault, r.person.id, platform.now()), {
+        path: '/card',
+        httpOnly: true,
+        sameSite: 'lax',
+        secure: platform.config.publicUrl.startsWith('https:'),
+        maxAge: CITIZEN_SESSION_SECONDS,
+      });
+      return reply.redirect(next, 303);
+    });
+  }
+
+  app.post('/card/logout', async (req, reply) => {
+    const b = (req.body ?? {}) as Record<string, unknown>;
+    reply.clearCookie(CITIZEN_COOKIE, { path: '/card' });
+    const next = safeNext(b.next);
+    return reply.redirect(`/card/login?next=${encodeURIComponent(next)}`, 303);
+  });
+
+  function identityForm(
+    reply: FastifyReply,
+    mode: 'login' | 'register',
+    next: string,
+    v: Partial<CitizenIdentity>,
+    error: string | undefined,
+    status = 200,
+  ): FastifyReply {
+    const title = mode === 'login' ? '登录电子健康卡' : '领取电子健康卡';
+    const other =
+      mode === 'login'
+        ? h`<p class="center">还没有电子健康卡？<a href="/card/register?next=${encodeURIComponent(next)}">立即领卡</a></p>`
+        : h`<p class="center">已有电子健康卡？<a href="/card/login?next=${encodeURIComponent(next)}">直接登录</a></p>`;
+    return sendPage(reply, title, h`${identityFields(mode, next, v, error)}${other}`, { status });
+  }
+
+  // ---- authorization (ORG_EHC_001's authUrl) ----------------------------------------------------
+  app.get('/card/auth/:token', async (req, reply) => {
+    const { token } = req.params as { token: string };
+    const session = await findByToken(db, vault, token);
+    if (!session) return sendPage(reply, '电子健康卡授权', notice('bad', '授权链接无效，请回到医院页面重新发起授权。'), { status: 404 });
+    const org = await db.selectFrom('institution').select('org_name').where('org_id', '=', session.org_id).executeTakeFirst();
+    const orgName = org?.org_name ?? session.org_id;
+    const status = effectiveStatus(session, platform.now());
+    const me = await signedIn(req);
+    const here = authPath(token);
+    if (status !== 'ing') {
+      const text = {
+        succ: h`<div class="notice ok"><p class="big">授权成功</p><p>已将您的电子健康卡信息授权给 ${orgName}，请返回医院页面或自助机继续办理。</p></div>`,
+        cancel: notice('', `您已拒绝向 ${orgName} 授权，医院不会获得您的电子健康卡信息。如需办理，请在医院重新发起。`),
+        fail: notice('bad', '授权已过期，请回到医院页面或自助机重新发起授权。'),
+      }[status];
+      return sendPage(reply, '电子健康卡授权', h`${text}<p class="center"><a href="/card">查看我的电子健康卡</a></p>`);
+    }
+    const request = h`<div class="card"><p class="big">${orgName}</p>
+<p>申请获取您的电子健康卡信息，用于先诊后付就医时查询和登记医疗欠费记录：</p>
+<p class="muted">姓名、证件类型及号码、电子健康卡号、性别、出生日期、手机号</p>
+<p class="muted">请在 ${chinaClock(session.expires_at.getTime())} 前完成授权。</p></div>`;
+    const refuse = h`<form method="post" action="${here}"><input type="hidden" name="decision" value="deny"><button class="secondary" type="submit">拒绝授权</button></form>`;
+    if (!me) {
+      const body = h`${request}${identityFields('login', here, {}, undefined)}
+<p class="center">还没有电子健康卡？<a href="/card/register?next=${encodeURIComponent(here)}">立即领卡</a></p>
+<div class="actions">${refuse}</div>`;
+      return sendPage(reply, '电子健康卡授权', body);
+    }
+    const body = h`${request}<div class="card"><p>当前电子健康卡</p>${cardSummary(me)}
+<form method="post" action="/card/logout"><input type="hidden" name="next" value="${here}"><button class="secondary" type="submit" style="margin-top:.5rem">不是本人？切换账号</button></form></div>
+<div class="actions"><form method="post" action="${here}"><input type="hidden" name="decision" value="allow"><button type="submit">同意授权</button></form>${refuse}</div>`;
+    return sendPage(reply, '电子健康卡授权', body);
+  });
+
+  app.post('/card/auth/:token', async (req, reply) => {
+    const { token } = req.params as { token: string };
+    const decision = str(((req.body ?? {}) as Record<string, unknown>).decision);
+    const session = await findByToken(db, vault, token);
+    if (!session) return sendPage(reply, '电子健康卡授权', notice('bad', '授权链接无效，请回到医院页面重新发起授权。'), { status: 404 });
+    const here = authPath(token);
+    const me = await signedIn(req);
+    if (decision === 'allow') {
+      if (!me) return reply.redirect(`/card/login?next=${encodeURIComponent(here)}`, 303);
+      const done = await decide(db, session.id, { status: 'succ', personId: me.id }, platform.now());
+      if (done) await citizenAudit(me, 'ehc.auth.allow', `org=${session.org_id}; outAuthNo=${session.out_auth_no}`, req.id);
+    } else if (decision === 'deny') {
+      const done = await decide(db, session.id, { status: 'cancel' }, platform.now());
+      if (done && me) await citizenAudit(me, 'ehc.auth.cancel', `org=${session.org_id}; outAuthNo=${session.out_auth_no}`, req.id);
+    }
+    // Post/redirect/get: the page shows whatever the session now is (also when another tab decided first).
+    return reply.redirect(here, 303);
+  });
+
+  // ---- my card and the dynamic health code (被扫) -------------------------------------------------
+  app.get('/card', async (req, reply) => {
+    const me = await signedIn(req);
+    if (!me) return reply.redirect('/card/login?next=%2Fcard', 303);
+    const issued = svc.codes.issue(me.id, platform.now());
+    // A new code every minute, also without JavaScript; a kiosk still accepts the previous one for a while.
+    reply.header('refresh', '60');
+    const body = h`<div class="card">${cardSummary(me)}</div>
+<div class="card center"><p class="big">电子健康码</p>
+<div class="qr" id="health-qr">${await qrSvg(issued.code)}</div>
+<p class="code-text" id="health-code">${issued.code}</p>
+<p class="muted">就医时请向医院自助机或窗口出示此码。每分钟自动刷新，本码 ${chinaClock(issued.expiresAt)} 前有效。</p>
+<p><a class="button secondary" href="/card">立即刷新</a></p></div>`;
+    return sendPage(reply, '我的电子健康卡', body, { headerRight: logoutButton });
+  });
+
+  function cardSummary(p: Person): Html {
+    const name = vault.decrypt(p.name_enc);
+    const idNo = vault.decrypt(p.id_no_enc);
+    return h`<dl class="kv"><dt>姓名</dt><dd>${maskName(name)}</dd>
+<dt>证件</dt><dd>${ID_TYPES[p.id_type as keyof typeof ID_TYPES] ?? p.id_type} ${maskIdNo(idNo)}</dd>
+<dt>卡号</dt><dd>${p.card_no}</dd></dl>`;
+  }
+}
+
+function notice(kind: '' | 'ok' | 'bad', text: string): Html {
+  return h`<div class="notice ${kind}">${text}</div>`;
+}
+
+function identityFields(mode: 'login' | 'register', next: string, v: Partial<CitizenIdentity>, error: string | undefined): Html {
+  const options = Object.entries(ID_TYPES).map(
+    ([code, label]) => h`<option value="${code}"${(v.idType ?? '01') === code ? ' selected' : ''}>${label}</option>`,
+  );
+  return h`<form class="card" method="post" action="/card/${mode}" novalidate>
+<p class="big">${mode === 'login' ? '登录电子健康卡' : '领取电子健康卡'}</p>
+${error ? h`<p class="field-error" role="alert">${error}</p>` : ''}
+<input type="hidden" name="next" value="${next}">
+<label for="userName">姓名</label><input id="userName" name="userName" autocomplete="name" maxlength="20" value="${v.userName ?? ''}">
+<label for="idType">证件类型</label><select id="idType" name="idType">${options}</select>
+<label for="idNo">证件号码</label><input id="idNo" name="idNo" maxlength="18" autocomplete="off" value="${v.idNo ?? ''}">
+<label for="mobilePhone">手机号</label><input id="mobilePhone" name="mobilePhone" inputmode="tel" maxlength="11" autocomplete="tel" value="${v.mobilePhone ?? ''}">
+<div class="actions"><button type="submit">${mode === 'login' ? '登录' : '领卡并登录'}</button></div>
+</form>`;
+}

@@ -1,0 +1,149 @@
+import { randomBytes } from 'node:crypto';
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import {
+  INTERFACES,
+  SIGN_VERSION,
+  SIGN_VERSION_HEADER,
+  maskIdNo,
+  maskName,
+  openReply,
+  sealRequest,
+  type InterfaceCode,
+} from '@mdl/protocol';
+import type { Caller } from '../../domain/credentials.js';
+import type { Platform } from '../../platform.js';
+import { h, type Html } from '../html.js';
+import { qrSvg, sendPage, str } from './common.js';
+
+/**
+ * A demo hospital kiosk (自助机演示) for the two kiosk flows: 主扫 shows ORG_EHC_001's authUrl as a QR and
+ * polls ORG_EHC_002; 被扫 takes the text a scanner types from the citizen's health code and calls
+ * ORG_EHC_003. It acts as the hospital with one of the hospital's *test-environment* credentials and
+ * calls the real gateway (signed, encrypted, through the same pipeline), so it shows exactly what a
+ * hospital integration sees; production credentials are refused.
+ */
+export function kioskRoutes(app: FastifyInstance, platform: Platform): void {
+  async function kioskCaller(appId: string): Promise<Caller | string> {
+    const c = appId ? await platform.credentials.get(appId) : undefined;
+    if (!c || c.kind !== 'institution' || !c.orgId) return '应用 ID 不存在或不是医疗机构凭证';
+    if (c.env !== 'test') return '自助机演示只能使用测试环境凭证';
+    return c;
+  }
+
+  async function gateway(caller: Caller, code: InterfaceCode, payload: Record<string, unknown>) {
+    const env = sealRequest(payload, { appId: caller.appId, secret: caller.secret });
+    const res = await app.inject({
+      method: 'POST',
+      url: platform.config.apiPrefix + INTERFACES[code].path,
+      headers: { 'content-type': 'application/json; charset=utf-8', [SIGN_VERSION_HEADER]: SIGN_VERSION },
+      payload: JSON.stringify(env),
+    });
+    return openReply(res.json(), caller.secret, { allowPlain: false });
+  }
+
+  const home = h`<p class="center"><a href="/card/kiosk">返回自助机首页</a></p>`;
+  const fail = (reply: FastifyReply, msg: string, status = 400) =>
+    sendPage(reply, '自助机演示', h`<div class="notice bad">${msg}</div>${home}`, { status });
+
+  app.get('/card/kiosk', async (_req, reply) => {
+    const body = h`<div class="card"><p class="big">医院自助机（演示）</p>
+<p class="muted">使用医院的测试环境凭证，演示自费患者获取电子健康卡主索引的两种自助机方式。</p>
+<form method="post" action="/card/kiosk/qr"><label for="appId">医院应用 ID（测试环境）</label><input id="appId" name="appId" autocomplete="off">
+<div class="actions"><button type="submit" name="mode" value="qr">主扫：展示授权二维码</button><button class="secondary" type="submit" formaction="/card/kiosk/scan" name="mode" value="scan">被扫：扫描患者健康码</button></div></form></div>`;
+    return sendPage(reply, '自助机演示', body);
+  });
+
+  // ---- 主扫: ORG_EHC_001, then the QR page polls ORG_EHC_002 -----------------------------------------
+  app.post('/card/kiosk/qr', async (req, reply) => {
+    const caller = await kioskCaller(str((req.body as Record<string, unknown> | undefined)?.appId));
+    if (typeof caller === 'string') return fail(reply, caller);
+    const outAuthNo = `K${Date.now()}${randomBytes(4).toString('hex')}`;
+    const r = await gateway(caller, 'ORG_EHC_001', { orgId: caller.orgId, outAuthNo });
+    if (r.respCode !== '000000') return fail(reply, `ORG_EHC_001 ${r.respCode}：${r.respMsg}`);
+    return reply.redirect(`/card/kiosk/qr?appId=${encodeURIComponent(caller.appId)}&no=${outAuthNo}`, 303);
+  });
+
+  app.get('/card/kiosk/qr', async (req, reply) => {
+    const q = req.query as Record<string, unknown>;
+    const caller = await kioskCaller(str(q.appId));
+    if (typeof caller === 'string') return fail(reply, caller);
+    const outAuthNo = str(q.no);
+    const r = await gateway(caller, 'ORG_EHC_002', { orgId: caller.orgId, outAuthNo });
+    if (r.respCode !== '000000') return fail(reply, `ORG_EHC_002 ${r.respCode}：${r.respMsg}`);
+    const status = String(r.payload?.authStatus);
+    const again = h`<form method="post" action="/card/kiosk/qr"><input type="hidden" name="appId" value="${caller.appId}"><button type="submit">重新发起授权</button></form>`;
+    let body: Html;
+    if (status === 'ing') {
+      // ORG_EHC_001 again with the same outAuthNo answers the same link while the session is open.
+      const link = await gateway(caller, 'ORG_EHC_001', { orgId: caller.orgId, outAuthNo });
+      if (link.respCode !== '000000') return fail(reply, `ORG_EHC_001 ${link.respCode}：${link.respMsg}`);
+      const authUrl = String(link.payload?.authUrl);
+      body = h`<div class="card center"><p class="big">请用手机扫码授权电子健康卡</p>
+<div class="qr" id="auth-qr" data-auth-url="${authUrl}">${await qrSvg(authUrl)}</div>
+<p class="muted" id="kiosk-status" data-status="ing">等待患者授权……（授权流水号 <span id="out-auth-no">${outAuthNo}</span>）</p>
+<p><a class="button secondary" href="/card/kiosk/qr?appId=${encodeURIComponent(caller.appId)}&amp;no=${outAuthNo}">刷新状态</a></p></div>${home}`;
+    } else if (status === 'succ') {
+      const p = r.payload!;
+      body = h`<div class="notice ok" id="kiosk-status" data-status="succ"><p class="big">授权成功</p>
+<p>患者 ${maskName(String(p.userName))}，证件 ${maskIdNo(String(p.idNo))}，电子健康卡号 ${String(p.cardNo)}</p>
+<p class="muted">主索引 id 已返回医院系统（ORG_EHC_002），请继续挂号。</p></div>${again}${home}`;
+    } else {
+      const text = status === 'cancel' ? '患者已拒绝授权。' : '授权已超时或失败。';
+      body = h`<div class="notice bad" id="kiosk-status" data-status="${status}">${text}</div>${again}${home}`;
+    }
+    return sendPage(reply, '自助机演示', body, status === 'ing' ? { scripts: ['/card/kiosk.js'] } : {});
+  });
+
+  app.get('/card/kiosk/status', async (req, reply) => {
+    const q = req.query as Record<string, unknown>;
+    const caller = await kioskCaller(str(q.appId));
+    if (typeof caller === 'string') return reply.code(400).send({ error: caller });
+    const r = await gateway(caller, 'ORG_EHC_002', { orgId: caller.orgId, outAuthNo: str(q.no) });
+    // Only the state: the identity stays on the server side of the kiosk.
+    return reply.header('cache-control', 'no-store').send({ respCode: r.respCode, authStatus: r.payload?.authStatus ?? null });
+  });
+
+  app.get('/card/kiosk.js', async (_req, reply) => reply.type('text/javascript; charset=utf-8').send(KIOSK_JS));
+
+  // ---- 被扫: ORG_EHC_003 --------------------------------------------------------------------------
+  const scanForm = (appId: string, value = '', message: Html | string = '') =>
+    h`${message}<form class="card" method="post" action="/card/kiosk/scan/verify"><p class="big">请患者出示电子健康码</p>
+<p class="muted">扫码枪会把码值输入下框；也可手工粘贴。</p>
+<input type="hidden" name="appId" value="${appId}"><label for="ehealthCode">健康码</label>
+<input id="ehealthCode" name="ehealthCode" autocomplete="off" autofocus value="${value}">
+<div class="actions"><button type="submit">核验</button></div></form>${home}`;
+
+  app.post('/card/kiosk/scan', async (req, reply) => {
+    const caller = await kioskCaller(str((req.body as Record<string, unknown> | undefined)?.appId));
+    if (typeof caller === 'string') return fail(reply, caller);
+    return sendPage(reply, '自助机演示', scanForm(caller.appId));
+  });
+
+  app.post('/card/kiosk/scan/verify', async (req, reply) => {
+    const b = (req.body ?? {}) as Record<string, unknown>;
+    const caller = await kioskCaller(str(b.appId));
+    if (typeof caller === 'string') return fail(reply, caller);
+    // Sent as scanned (only the scanner's line end trimmed), so the platform judges the code, not the page.
+    const code = typeof b.ehealthCode === 'string' ? b.ehealthCode.replace(/[\r\n]+$/, '') : '';
+    const r = await gateway(caller, 'ORG_EHC_003', { orgId: caller.orgId, ehealthCode: code });
+    if (r.respCode !== '000000') {
+      const msg = h`<div class="notice bad" id="kiosk-status" data-status="refused">核验未通过（${r.respCode}）：${r.respMsg}</div>`;
+      return sendPage(reply, '自助机演示', scanForm(caller.appId, '', msg), { status: 400 });
+    }
+    const p = r.payload!;
+    const msg = h`<div class="notice ok" id="kiosk-status" data-status="succ"><p class="big">核验成功</p>
+<p>患者 ${maskName(String(p.userName))}，证件 ${maskIdNo(String(p.idNo))}，电子健康卡号 ${String(p.cardNo)}</p></div>`;
+    return sendPage(reply, '自助机演示', scanForm(caller.appId, '', msg));
+  });
+}
+
+/** Polls the state every two seconds and reloads the page once it changes (the page itself needs no JS). */
+const KIOSK_JS = `(function(){
+  var s=document.getElementById('kiosk-status');if(!s)return;
+  var p=new URLSearchParams(location.search);
+  var url='/card/kiosk/status?appId='+encodeURIComponent(p.get('appId')||'')+'&no='+encodeURIComponent(p.get('no')||'');
+  function tick(){fetch(url,{cache:'no-store'}).then(function(r){return r.json()}).then(function(j){
+    if(j.authStatus&&j.authStatus!==s.getAttribute('data-status')){location.reload();return}
+    setTimeout(tick,2000)}).catch(function(){setTimeout(tick,4000)})}
+  setTimeout(tick,2000);
+})();`;
