@@ -35,6 +35,18 @@ export interface Config {
   /** The real e-health-card mini-program (wxMiniAppId / wxMiniPath of ORG_EHC_001); unset: not offered. */
   ehcWxMiniAppId: string | undefined;
   ehcWxMiniPath: string;
+  /** Lifetime of an mdrUrl token and of the citizen session it opens (ORG_MDL_004), default 30 min. */
+  mdrTokenTtlMs: number;
+  /** Timeout of one ORG_001 call: a citizen is waiting on the page. */
+  refreshTimeoutMs: number;
+  /** At most one reminder per person in this many days. */
+  reminderIntervalDays: number;
+  /** HTTP push adapter: endpoint and the channel credential that signs (unset: the outbox table). */
+  reminderPushUrl: string | undefined;
+  reminderPushAppId: string | undefined;
+  /** pg-boss cron (China time) of the reminder scan and of the ORG_001 reconciliation. */
+  reminderCron: string;
+  reconcileCron: string;
 }
 
 const KNOWN = new Set([
@@ -60,6 +72,13 @@ const KNOWN = new Set([
   'MDL_EHC_ENV',
   'MDL_EHC_WX_MINI_APP_ID',
   'MDL_EHC_WX_MINI_PATH',
+  'MDL_MDR_TOKEN_TTL_S',
+  'MDL_REFRESH_TIMEOUT_MS',
+  'MDL_REMINDER_INTERVAL_DAYS',
+  'MDL_REMINDER_PUSH_URL',
+  'MDL_REMINDER_PUSH_APP_ID',
+  'MDL_REMINDER_CRON',
+  'MDL_RECONCILE_CRON',
 ]);
 
 export class ConfigError extends Error {
@@ -112,6 +131,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     throw new ConfigError('MDL_EHC_WX_MINI_PATH: a mini-program page path such as pages/loading/index');
   const dbSchema = env.MDL_DB_SCHEMA || 'public';
   if (!/^[a-z_][a-z0-9_]{0,40}$/.test(dbSchema)) throw new ConfigError('MDL_DB_SCHEMA must be a lower-case identifier');
+  // mdrUrl is at most 200 characters (guide §4.3.4.3): the public URL leaves room for /mdr/t/ + token.
+  if (publicUrl.length > 140) throw new ConfigError('PUBLIC_URL is too long: mdrUrl must stay within 200 characters (at most 140 here)');
+  const reminderPushUrl = env.MDL_REMINDER_PUSH_URL || undefined;
+  if (reminderPushUrl && !/^https?:\/\//.test(reminderPushUrl)) throw new ConfigError('MDL_REMINDER_PUSH_URL must be an http(s) URL');
+  if (reminderPushUrl && !env.MDL_REMINDER_PUSH_APP_ID)
+    throw new ConfigError('MDL_REMINDER_PUSH_APP_ID (the channel credential that signs pushes) is required with MDL_REMINDER_PUSH_URL');
   const cfg: Config = {
     port,
     host,
@@ -136,6 +161,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     ehcEnv,
     ehcWxMiniAppId,
     ehcWxMiniPath,
+    mdrTokenTtlMs: int(env, 'MDL_MDR_TOKEN_TTL_S', 1800, 60, 86400) * 1000,
+    refreshTimeoutMs: int(env, 'MDL_REFRESH_TIMEOUT_MS', 5000, 100, 60_000),
+    reminderIntervalDays: int(env, 'MDL_REMINDER_INTERVAL_DAYS', 7, 1, 365),
+    reminderPushUrl,
+    reminderPushAppId: env.MDL_REMINDER_PUSH_APP_ID || undefined,
+    reminderCron: env.MDL_REMINDER_CRON || '0 10 * * *',
+    reconcileCron: env.MDL_RECONCILE_CRON || '17 * * * *',
   };
   return { ...cfg, ...overrides };
 }

@@ -34,7 +34,7 @@ export async function startTestPlatform(overrides: Partial<Config> = {}, opts: P
       masterKey: randomBytes(16).toString('hex'),
       callbackRetryDelaySeconds: 1,
       callbackRetryLimit: 3,
-      callbackTimeoutMs: 3000,
+      callbackTimeoutMs: 10_000,
       logLevel: process.env.MDL_TEST_LOG_LEVEL ?? 'silent',
       ...overrides,
     },
@@ -48,6 +48,8 @@ export async function startTestPlatform(overrides: Partial<Config> = {}, opts: P
     async listen() {
       await app.listen({ port: 0, host: '127.0.0.1' });
       t.url = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
+      // Links the platform hands out (mdrUrl, reminders) must point at where it really listens.
+      if (overrides.publicUrl === undefined) platform.config.publicUrl = t.url;
       return t.url;
     },
     async close() {
@@ -74,10 +76,16 @@ export interface TestInstitution {
 export async function addInstitution(
   platform: Platform,
   orgId: string,
-  opts: { orgName?: string; env?: 'test' | 'prod'; notifyHosts?: string[]; endpointUrl?: string } = {},
+  opts: { orgName?: string; env?: 'test' | 'prod'; notifyHosts?: string[]; endpointUrl?: string; paymentChannels?: unknown[] } = {},
 ): Promise<TestInstitution> {
   const orgName = opts.orgName ?? `测试医院${orgId.slice(-4)}`;
-  await upsertInstitution(platform.db, { orgId, orgName, notifyHosts: opts.notifyHosts ?? ['127.0.0.1'], endpointUrl: opts.endpointUrl });
+  await upsertInstitution(platform.db, {
+    orgId,
+    orgName,
+    notifyHosts: opts.notifyHosts ?? ['127.0.0.1'],
+    endpointUrl: opts.endpointUrl,
+    paymentChannels: opts.paymentChannels,
+  });
   const { appId, secret } = await createApp(platform.db, platform.vault, { kind: 'institution', orgId, env: opts.env ?? 'prod' });
   return { orgId, orgName, appId, secret };
 }

@@ -2,6 +2,7 @@ import type { ApiHandler } from './types.js';
 import { genAuthUrl } from './genAuthUrl.js';
 import { queryAuthResult } from './queryAuthResult.js';
 import { verifyQrCode } from './verifyQrCode.js';
+import { getIntoMdlUrl } from './getIntoMdlUrl.js';
 import { queryEcAuthResult } from './queryEcAuthResult.js';
 import { queryOverdueData } from './queryOverdueData.js';
 import { queryReportResult } from './queryReportResult.js';
@@ -18,4 +19,5 @@ export const API_HANDLERS: ApiHandler<never, unknown>[] = [
   genAuthUrl,
   queryAuthResult,
   verifyQrCode,
+  getIntoMdlUrl,
 ] as ApiHandler<never, unknown>[];

@@ -7,7 +7,9 @@ import type { Io } from './mdl.js';
 
 const HELP = `mdl apps — application credentials (appId + secret)
 
-  mdl apps create --org-id ID --org-name NAME --env test|prod [--notify-host HOST ...] [--json]
+  mdl apps create --org-id ID --org-name NAME --env test|prod [--notify-host HOST ...] [--endpoint-url URL] [--json]
+                     --endpoint-url: base URL of the institution's own interfaces; the platform calls
+                     ORG_001 at URL/qmdl/getOverdueResult (citizen refresh, reconciliation)
   mdl apps create --channel --label NAME --env test|prod [--json]     a 闽政通-style channel credential (query only)
   mdl apps list [--json]
   mdl apps disable APP_ID [--json]
@@ -24,6 +26,7 @@ export async function appsCommand(config: Config, args: string[], io: Io): Promi
       'org-name': { type: 'string' },
       env: { type: 'string' },
       'notify-host': { type: 'string', multiple: true },
+      'endpoint-url': { type: 'string' },
       channel: { type: 'boolean' },
       label: { type: 'string' },
       json: { type: 'boolean' },
@@ -42,6 +45,11 @@ export async function appsCommand(config: Config, args: string[], io: Io): Promi
       if (!values['org-id'] || !/^[A-Za-z0-9]{1,12}$/.test(values['org-id']))
         return fail('--org-id is required: the institution code, at most 12 letters or digits');
       if (!values['org-name'] || [...values['org-name']].length > 40) return fail('--org-name is required, at most 40 characters');
+      const u = values['endpoint-url'];
+      if (u !== undefined && (!/^https?:\/\/[^\s]+$/.test(u) || u.length > 160))
+        return fail('--endpoint-url must be an http(s) URL of at most 160 characters');
+    } else if (values['endpoint-url']) {
+      return fail('--endpoint-url belongs to an institution, not a channel');
     }
   } else if (sub === 'disable' || sub === 'rotate') {
     if (!appIdArg) return fail('give the APP_ID');
@@ -58,6 +66,7 @@ export async function appsCommand(config: Config, args: string[], io: Io): Promi
             orgId: values['org-id']!,
             orgName: values['org-name']!,
             ...(values['notify-host'] ? { notifyHosts: values['notify-host'] } : {}),
+            ...(values['endpoint-url'] ? { endpointUrl: values['endpoint-url'].replace(/\/+$/, '') } : {}),
           });
         }
         const r = await createApp(db, vault, {

@@ -145,6 +145,7 @@ export function describeDemo(demo: DemoSummary, config: Config): string {
     `闽政通演示渠道凭证: appId ${demo.channelAppId}  secret ${demo.channelSecret}`,
     `演示患者: ${p.userName}  idType 01  idNo ${p.idNo}  ehealthCardId ${p.ehealthCardId}`,
     `Try: POST ${config.publicUrl}${config.apiPrefix}/qmdl/queryOverdueData (see README "Quick start")`,
+    `Citizen app: POST ${config.publicUrl}${config.apiPrefix}/qmdl/getIntoMdlUrl with the 闽政通 credential, open the mdrUrl (README)`,
     `管理控制台: ${config.publicUrl}/console  (first account: npx mdl users create --username admin --role operator)`,
   ].join('\n');
 }

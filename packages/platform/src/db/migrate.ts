@@ -3,6 +3,7 @@ import type { Database } from './database.js';
 import * as m001 from './migrations/001_init.js';
 import * as m002 from './migrations/002_appeals.js';
 import * as m003 from './migrations/003_ehc.js';
+import * as m004 from './migrations/004_citizen.js';
 import * as m005 from './migrations/005_console.js';
 
 /** One ordered migration set for PGlite and PostgreSQL. Append only; never edit an applied one. */
@@ -10,6 +11,7 @@ const MIGRATIONS: { id: string; up: string }[] = [
   { id: '001_init', up: m001.up },
   { id: '002_appeals', up: m002.up },
   { id: '003_ehc', up: m003.up },
+  { id: '004_citizen', up: m004.up },
   { id: '005_console', up: m005.up },
 ];
 

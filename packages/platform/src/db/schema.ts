@@ -157,6 +157,66 @@ export interface EhcAuthSessionTable {
   created_at: CreatedAt;
 }
 
+export interface CitizenTokenTable {
+  token_hash: string;
+  subject_bidx: string;
+  /** The calling institution's non-real-name key for this identity, when an institution asked. */
+  local_bidx: string | null;
+  person_id: number | null;
+  app_id: string;
+  org_id: string | null;
+  expires_at: Timestamp;
+  used_at: Date | null;
+  created_at: CreatedAt;
+}
+
+export interface CitizenSessionTable {
+  sid_hash: string;
+  subject_bidx: string;
+  local_bidx: string | null;
+  person_id: number | null;
+  name_enc: string | null;
+  csrf: string;
+  expires_at: Timestamp;
+  created_at: CreatedAt;
+}
+
+export interface ItemRefreshTable {
+  item_id: number;
+  status: 'ok' | 'failed';
+  attempts: number;
+  last_state: '0' | '1' | '2' | null;
+  last_detail: string | null;
+  last_attempt_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+/** The reminder outbox (issue #4); the operator console lists it. */
+export interface ReminderTable {
+  id: Generated<number>;
+  subject_bidx: string;
+  person_id: number | null;
+  channel: 'outbox' | 'http';
+  status: 'pending' | 'sent' | 'failed' | 'cancelled';
+  unpaid_count: number;
+  total_fen: number;
+  /** JSON array of {orgId, orgName, count, amountFen}. */
+  org_summary: string;
+  message: string;
+  link: string;
+  /** China date of the send: with subject_bidx, a second guard against duplicates. */
+  period_key: string;
+  attempts: Generated<number>;
+  last_error: string | null;
+  created_at: CreatedAt;
+  sent_at: Date | null;
+}
+
+export interface ReminderClaimTable {
+  subject_bidx: string;
+  last_at: Timestamp;
+}
+
 export interface ConsoleUserTable {
   id: Generated<number>;
   username: string;
@@ -220,6 +280,11 @@ export interface DB {
   setting: SettingTable;
   appeal: AppealTable;
   ehc_auth_session: EhcAuthSessionTable;
+  citizen_token: CitizenTokenTable;
+  citizen_session: CitizenSessionTable;
+  item_refresh: ItemRefreshTable;
+  reminder: ReminderTable;
+  reminder_claim: ReminderClaimTable;
   console_user: ConsoleUserTable;
   console_session: ConsoleSessionTable;
   policy_history: PolicyHistoryTable;
@@ -235,4 +300,6 @@ export type NewArrearsItem = Insertable<ArrearsItemTable>;
 export type Appeal = Selectable<AppealTable>;
 export type EhcAuthSession = Selectable<EhcAuthSessionTable>;
 export type NewAuditEvent = Insertable<AuditEventTable>;
+export type Reminder = Selectable<ReminderTable>;
+export type CitizenSession = Selectable<CitizenSessionTable>;
 export type ConsoleUser = Selectable<ConsoleUserTable>;

@@ -77,6 +77,8 @@ export async function runPipeline(
     // Replay mark and rate counter in one round trip; the count is only judged after validation below.
     const admitted = await platform.shared.admit(replayKey, platform.config.timestampToleranceMs * 2, `rate:${caller.appId}`, 1000);
     if (admitted.replay) throw new MdlError(RespCode.REPLAY);
+    // What a channel credential may call does not depend on the payload: refuse before reading it.
+    if (caller.kind === 'channel' && !handler.channelAllowed) throw new MdlError(RespCode.FORBIDDEN, '该渠道凭证无权调用此接口');
     const def = INTERFACES[handler.code];
     const issue = validate(def.request, opened.payload);
     if (issue) throw new MdlError(RespCode.INVALID_PARAM, `参数校验不合法: ${issue.path}: ${issue.message}`);

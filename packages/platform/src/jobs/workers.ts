@@ -1,6 +1,7 @@
 import { processBatch } from '../domain/processing.js';
 import type { Platform } from '../platform.js';
 import { deliverCallback, markCallbackFailed } from './callbacks.js';
+import { startCitizenWorkers } from './citizen.js';
 import { CallbackDeadJob, ProcessBatchDeadJob, ProcessBatchJob } from './definitions.js';
 
 /** Registers every background worker of the platform on its queue. */
@@ -34,4 +35,5 @@ export async function startWorkers(platform: Platform, opts: { pollingIntervalSe
     },
     polling,
   );
+  await startCitizenWorkers(platform, polling);
 }

@@ -1,0 +1,53 @@
+import { MdlError, RespCode, documentProblem, type GetIntoMdlUrlRequest, type GetIntoMdlUrlResponse } from '@mdl/protocol';
+import { audit } from '../domain/audit.js';
+import { entryUrl, issueEntryToken } from '../domain/citizen/tokens.js';
+import { findPersonByIdentity } from '../domain/persons.js';
+import { defineApi } from './types.js';
+
+/**
+ * ORG_MDL_004: an entry link to the citizen app for one person. The caller has already authenticated
+ * the person (闽政通 real-name login, or the hospital portal with the e-health card); the link carries a
+ * random token good for one session within `mdrTokenTtlMs`.
+ */
+export const getIntoMdlUrl = defineApi<GetIntoMdlUrlRequest, GetIntoMdlUrlResponse>({
+  code: 'ORG_MDL_004',
+  channelAllowed: true,
+  async handle({ platform, caller, requestId }, req) {
+    const { db, vault, config } = platform;
+    // The guide marks orgId and ehealthCardId required for institutions (portal channel); 闽政通 has neither.
+    if (caller.kind === 'institution') {
+      if (!req.orgId) throw new MdlError(RespCode.INVALID_PARAM, '机构 id(orgId) 不能为空');
+      if (!req.ehealthCardId) throw new MdlError(RespCode.INVALID_PARAM, '电子健康卡主索引 id(ehealthCardId) 不能为空');
+    }
+    const problem = documentProblem(req.idType, req.idNo);
+    if (problem) throw new MdlError(RespCode.INVALID_PARAM, problem);
+    const person = await findPersonByIdentity(db, vault, req.idType, req.idNo);
+    if (req.ehealthCardId && (!person || person.ehealth_card_id !== req.ehealthCardId)) {
+      throw new MdlError(RespCode.INVALID_PARAM, person ? '电子健康卡主索引与证件信息不一致' : '电子健康卡主索引不存在');
+    }
+    if (person && person.name_bidx !== vault.nameKey(req.userName)) throw new MdlError(RespCode.INVALID_PARAM, '姓名与证件信息不一致');
+    const subjectBidx = vault.personKey(req.idType, req.idNo);
+    const localBidx = caller.orgId ? vault.localKey(caller.orgId, req.idType, req.idNo, req.userName) : null;
+    const { token, expiresAt } = await issueEntryToken(
+      db,
+      { subjectBidx, localBidx, personId: person?.id ?? null, appId: caller.appId, orgId: caller.orgId },
+      platform.now(),
+      config.mdrTokenTtlMs,
+    );
+    const mdrUrl = entryUrl(config.publicUrl, token);
+    if (mdrUrl.length > 200) throw new MdlError(RespCode.SYSTEM_ERROR, '应用入口链接超长，请检查 PUBLIC_URL 配置');
+    await audit(db, {
+      actor_type: 'app',
+      actor_id: caller.appId,
+      org_id: caller.orgId,
+      subject_bidx: subjectBidx,
+      action: 'mdr.link',
+      target: null,
+      outcome: 'ok',
+      resp_code: '000000',
+      request_id: requestId,
+      detail: JSON.stringify({ expiresAt: expiresAt.toISOString(), known: Boolean(person) }),
+    });
+    return { mdrUrl, extData: { expiresAt: expiresAt.toISOString() } };
+  },
+});

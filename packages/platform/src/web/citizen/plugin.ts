@@ -1,0 +1,199 @@
+import { maskName } from '@mdl/protocol';
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import type { CitizenSession } from '../../db/schema.js';
+import { AppealError, fileAppeal } from '../../domain/appeals.js';
+import { audit } from '../../domain/audit.js';
+import { citizenOverview, type CitizenRecord } from '../../domain/citizen/records.js';
+import { refreshItem } from '../../domain/citizen/refresh.js';
+import { MDR_PATH, endSession, findSession, openEntry, sessionSubjects } from '../../domain/citizen/tokens.js';
+import { enqueueItemRefresh } from '../../jobs/citizen.js';
+import type { Platform } from '../../platform.js';
+import { HOW_TO_ENTER, NOTICES, appealPage, infoPage, overviewPage, payPage } from './views.js';
+
+const COOKIE = 'mdr_sid';
+
+/**
+ * The citizen app under /mdr: entered only through an mdrUrl token (ORG_MDL_004), then a cookie session
+ * for that one person. Plain HTML forms, no script at all (the CSP forbids it), so it works in any
+ * app's web view and user text can never run.
+ */
+export const citizenPlugin: FastifyPluginAsync<{ platform: Platform }> = async (app, { platform }) => {
+  const { db, vault, config } = platform;
+  const secure = config.publicUrl.startsWith('https://');
+  const ttlMin = Math.round(config.mdrTokenTtlMs / 60_000);
+
+  app.addHook('onSend', async (_req, reply) => {
+    reply.header('cache-control', 'no-store');
+    // The entry URL carries the token: never leak it through Referer to a payment link.
+    reply.header('referrer-policy', 'no-referrer');
+    reply.header('x-content-type-options', 'nosniff');
+    reply.header(
+      'content-security-policy',
+      "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; form-action 'self'; base-uri 'none'; frame-ancestors 'none'",
+    );
+  });
+
+  const html = (reply: FastifyReply, body: string, status = 200) => reply.code(status).type('text/html; charset=utf-8').send(body);
+  const session = (req: FastifyRequest) => findSession(db, req.cookies[COOKIE], platform.now());
+  const noSession = (reply: FastifyReply) =>
+    html(
+      reply,
+      infoPage(
+        '请从入口进入',
+        `为保护您的个人信息，欠费记录只能从闽政通或医院的线上门户进入查看；停留超过 ${ttlMin} 分钟也需要重新进入。`,
+        HOW_TO_ENTER,
+      ),
+      401,
+    );
+  const csrfOk = (req: FastifyRequest, s: CitizenSession) => (req.body as Record<string, unknown> | undefined)?.csrf === s.csrf;
+  const displayName = (s: CitizenSession) => (s.name_enc ? maskName(vault.decrypt(s.name_enc)) : '');
+
+  app.get(`${MDR_PATH}/t/:token`, async (req, reply) => {
+    const { token } = req.params as { token: string };
+    const r = await openEntry(db, token, platform.now(), config.mdrTokenTtlMs, async (personId) => {
+      if (personId === null) return null;
+      const p = await db.selectFrom('person').select('name_enc').where('id', '=', personId).executeTakeFirst();
+      return p?.name_enc ?? null;
+    });
+    if (r.ok) {
+      await audit(db, {
+        actor_type: 'citizen',
+        actor_id: 'mdr',
+        org_id: null,
+        subject_bidx: r.session.subject_bidx,
+        action: 'mdr.open',
+        target: null,
+        outcome: 'ok',
+        resp_code: null,
+        request_id: req.id,
+        detail: null,
+      });
+      reply.setCookie(COOKIE, r.sid, {
+        path: MDR_PATH,
+        httpOnly: true,
+        sameSite: 'lax',
+        secure,
+        maxAge: Math.floor(config.mdrTokenTtlMs / 1000),
+      });
+      return reply.redirect(`${MDR_PATH}/`, 303);
+    }
+    // Reloading the entry link in the browser that already opened it just continues the session.
+    const current = await session(req);
+    if (r.why === 'used' && current && current.subject_bidx === r.subjectBidx) return reply.redirect(`${MDR_PATH}/`, 303);
+    await audit(db, {
+      actor_type: 'citizen',
+      actor_id: 'mdr',
+      org_id: null,
+      subject_bidx: r.subjectBidx ?? null,
+      action: 'mdr.open',
+      target: null,
+      outcome: 'refused',
+      resp_code: null,
+      request_id: req.id,
+      detail: r.why,
+    });
+    if (r.why === 'expired')
+      return html(reply, infoPage('链接已过期', `这个入口链接的有效期已过（${ttlMin} 分钟内有效）。`, HOW_TO_ENTER), 410);
+    if (r.why === 'used')
+      return html(
+        reply,
+        infoPage('链接已被使用', '这个入口链接只能打开一次，已在其他地方打开过。', `${HOW_TO_ENTER}如非本人操作，请留意个人信息安全。`),
+        410,
+      );
+    return html(reply, infoPage('链接无效', '这个入口链接不完整或不正确。', HOW_TO_ENTER), 404);
+  });
+
+  app.get(MDR_PATH, async (_req, reply) => reply.redirect(`${MDR_PATH}/`, 301));
+
+  app.get(`${MDR_PATH}/`, async (req, reply) => {
+    const s = await session(req);
+    if (!s) return noSession(reply);
+    const policy = await platform.policy.get();
+    const o = await citizenOverview(db, sessionSubjects(s), policy, platform.now());
+    const notice = (req.query as Record<string, string>).n;
+    return html(
+      reply,
+      overviewPage(o, policy, {
+        name: displayName(s),
+        csrf: s.csrf,
+        ...(typeof notice === 'string' && Object.hasOwn(NOTICES, notice) ? { notice } : {}),
+      }),
+    );
+  });
+
+  app.get(`${MDR_PATH}/pay`, async (req, reply) => {
+    const s = await session(req);
+    if (!s) return noSession(reply);
+    const o = await citizenOverview(db, sessionSubjects(s), await platform.policy.get(), platform.now());
+    return html(reply, payPage(o, s.csrf));
+  });
+
+  /** The session's own record, or undefined: another person's id looks exactly like a missing one. */
+  const ownRecord = async (s: CitizenSession, rawId: string): Promise<CitizenRecord | undefined> => {
+    if (!/^\d{1,15}$/.test(rawId)) return undefined;
+    const o = await citizenOverview(db, sessionSubjects(s), await platform.policy.get(), platform.now());
+    return [...o.unpaid, ...o.history].find((r) => r.id === Number(rawId));
+  };
+  const notFound = (reply: FastifyReply) => html(reply, infoPage('记录不存在', '没有找到这条记录。', '请返回“我的记录”重新选择。'), 404);
+  const badForm = (reply: FastifyReply) =>
+    html(reply, infoPage('页面已失效', '页面已过期，请返回后重试。', '返回“我的记录”重新操作。'), 403);
+
+  app.post(`${MDR_PATH}/items/:id/refresh`, async (req, reply) => {
+    const s = await session(req);
+    if (!s) return noSession(reply);
+    if (!csrfOk(req, s)) return badForm(reply);
+    const { id } = req.params as { id: string };
+    if (!/^\d{1,15}$/.test(id)) return notFound(reply);
+    // Each refresh is a call into a hospital: a few per item per minute is plenty for a person.
+    if ((await platform.shared.hit(`mdr-refresh:${s.subject_bidx}:${id}`, 60_000)) > 3)
+      return reply.redirect(`${MDR_PATH}/?n=slow#item-${id}`, 303);
+    const r = await refreshItem(platform, { itemId: Number(id), subjects: sessionSubjects(s), actor: 'citizen', requestId: req.id });
+    if (r.kind === 'not-found') return notFound(reply);
+    // No answer: the record stays as it is and a queued retry asks again with backoff.
+    if (r.kind === 'no-answer' && r.retryable) await enqueueItemRefresh(platform, Number(id), { requestId: req.id, delaySeconds: 30 });
+    const n = { paid: 'paid', revoked: 'revoked', unpaid: 'unpaid', 'no-answer': 'noanswer', 'already-settled': 'settled' }[r.kind];
+    return reply.redirect(`${MDR_PATH}/?n=${n}#item-${id}`, 303);
+  });
+
+  app.get(`${MDR_PATH}/items/:id/appeal`, async (req, reply) => {
+    const s = await session(req);
+    if (!s) return noSession(reply);
+    const r = await ownRecord(s, (req.params as { id: string }).id);
+    if (!r) return notFound(reply);
+    return html(reply, appealPage(r, s.csrf));
+  });
+
+  app.post(`${MDR_PATH}/items/:id/appeal`, async (req, reply) => {
+    const s = await session(req);
+    if (!s) return noSession(reply);
+    if (!csrfOk(req, s)) return badForm(reply);
+    const r = await ownRecord(s, (req.params as { id: string }).id);
+    if (!r) return notFound(reply);
+    const body = req.body as Record<string, unknown>;
+    const reason = typeof body.reason === 'string' ? body.reason : '';
+    const description = typeof body.description === 'string' ? body.description : '';
+    try {
+      await fileAppeal(db, {
+        itemId: r.id,
+        // The record's own key (real-name or the entering institution's local key), already checked as ours.
+        subjectBidx: (await db.selectFrom('arrears_item').select('subject_bidx').where('id', '=', r.id).executeTakeFirstOrThrow())
+          .subject_bidx,
+        reason,
+        description,
+        actor: 'mdr',
+        requestId: req.id,
+      });
+    } catch (e) {
+      if (!(e instanceof AppealError)) throw e;
+      return html(reply, appealPage(r, s.csrf, { reason, description, error: e.message }), 422);
+    }
+    return reply.redirect(`${MDR_PATH}/?n=appealed#item-${r.id}`, 303);
+  });
+
+  app.post(`${MDR_PATH}/logout`, async (req, reply) => {
+    const sid = req.cookies[COOKIE];
+    if (sid) await endSession(db, sid);
+    reply.clearCookie(COOKIE, { path: MDR_PATH });
+    return html(reply, infoPage('已退出', '您已安全退出。', HOW_TO_ENTER));
+  });
+};

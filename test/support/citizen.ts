@@ -1,0 +1,103 @@
+import assert from 'node:assert/strict';
+import { upsertInstitution } from '@mdl/platform/domain/credentials.js';
+import { addInstitution, type TestInstitution, type TestPlatform } from '@mdl/platform/testing.js';
+import { call } from './client.js';
+import { TestHospital } from './hospital.js';
+import { chinaTime } from './people.js';
+
+/** An institution with its own test hospital on loopback (ORG_002 and ORG_001), registered as its endpoint. */
+export interface Site {
+  inst: TestInstitution;
+  hospital: TestHospital;
+}
+
+export async function addSite(t: TestPlatform, orgId: string, orgName: string, paymentChannels: unknown[] = []): Promise<Site> {
+  const inst = await addInstitution(t.platform, orgId, { orgName, paymentChannels });
+  const hospital = new TestHospital(inst.appId, inst.secret);
+  await hospital.start();
+  await upsertInstitution(t.platform.db, { orgId, orgName, endpointUrl: hospital.url });
+  return { inst, hospital };
+}
+
+export interface Patient {
+  idNo: string;
+  userName: string;
+  ehealthCardId: string;
+}
+
+/** A real-name patient with an e-health card, through ORG_EHC_004. */
+export async function registerPatient(base: string, site: Site, idNo: string, userName: string, psnNo: string): Promise<Patient> {
+  const r = await call(base, '/ehc/queryEcAuthResult', site.inst.appId, site.inst.secret, {
+    orgId: site.inst.orgId,
+    type: '01',
+    psnNo,
+    idNo,
+    idType: '01',
+    userName,
+  });
+  assert.equal(r.respCode, '000000', r.respMsg);
+  return { idNo, userName, ehealthCardId: String(r.payload!.ehealthCardId) };
+}
+
+export interface ItemSpec {
+  orgTraceId: string;
+  itemName: string;
+  amount: string;
+  daysAgo: number;
+}
+
+/** Reports items through ORG_MDL_001 and waits for the REPORT callback, i.e. until they are in the ledger. */
+export async function report(
+  base: string,
+  site: Site,
+  orgRequestId: string,
+  people: { patient: Patient; items: ItemSpec[] }[],
+): Promise<void> {
+  const before = site.hospital.callbacks.length;
+  const r = await call(base, '/umdl/reportOverdueData', site.inst.appId, site.inst.secret, {
+    orgId: site.inst.orgId,
+    orgName: site.inst.orgName,
+    notifyUrl: `${site.hospital.url}/umdl/callback`,
+    orgRequestId,
+    unsettleList: people.map(({ patient, items }) => ({
+      idNo: patient.idNo,
+      idType: '01',
+      userName: patient.userName,
+      ehealthCardId: patient.ehealthCardId,
+      userType: '02',
+      itemList: items.map((i) => ({
+        orgTraceId: i.orgTraceId,
+        medType: '11',
+        feeType: '01',
+        itemName: i.itemName,
+        amount: i.amount,
+        actualTime: chinaTime(i.daysAgo),
+      })),
+    })),
+  });
+  assert.equal(r.respCode, '000000', r.respMsg);
+  await site.hospital.waitForCallbacks(before + 1);
+}
+
+export async function itemId(t: TestPlatform, orgId: string, orgTraceId: string): Promise<number> {
+  const row = await t.platform.db
+    .selectFrom('arrears_item')
+    .select('id')
+    .where('org_id', '=', orgId)
+    .where('org_trace_id', '=', orgTraceId)
+    .executeTakeFirstOrThrow();
+  return row.id;
+}
+
+/** ORG_MDL_004 as a hospital portal calls it. */
+export async function mdrUrlFor(base: string, site: Site, p: Patient): Promise<string> {
+  const r = await call(base, '/qmdl/getIntoMdlUrl', site.inst.appId, site.inst.secret, {
+    orgId: site.inst.orgId,
+    idNo: p.idNo,
+    idType: '01',
+    userName: p.userName,
+    ehealthCardId: p.ehealthCardId,
+  });
+  assert.equal(r.respCode, '000000', r.respMsg);
+  return String(r.payload!.mdrUrl);
+}
