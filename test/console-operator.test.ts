@@ -4,10 +4,9 @@ import type { Browser, Page } from 'playwright-core';
 import { addInstitution, startTestPlatform, type TestInstitution, type TestPlatform } from '@mdl/platform/testing.js';
 import { createUser } from '@mdl/platform/console/auth.js';
 import { appealOutcomesForCitizen } from '@mdl/platform/console/appeals.js';
-import { fileAppeal } from '@mdl/platform/domain/appeals.js';
 import { TestHospital } from './support/hospital.js';
 import { call } from './support/client.js';
-import { desktopPage, launchBrowser, screenshot } from './support/browser.js';
+import { desktopPage, launchBrowser, phonePage, screenshot } from './support/browser.js';
 import { residentId, eventually } from './support/people.js';
 import { CONSOLE_PASSWORD, batchRow, cardOf, chartSizes, report, signInBrowser, waitForBatch } from './support/console.js';
 
@@ -23,6 +22,7 @@ describe('operator console in a real browser', () => {
   let hospital: TestHospital;
   let inst: TestInstitution;
   let totpSecret = '';
+  let card = '';
   const idNo = residentId('350102', '19850612', 41);
   const userName = '陈美玲';
 
@@ -37,7 +37,7 @@ describe('operator console in a real browser', () => {
     hospital = new TestHospital(inst.appId, inst.secret);
     await hospital.start();
     hospital.failNext = 1000;
-    const card = await cardOf(t, inst, idNo, userName);
+    card = await cardOf(t, inst, idNo, userName);
     const notify = `${hospital.url}/umdl/callback`;
     await report(t, inst, notify, 'R-001', [
       {
@@ -197,7 +197,7 @@ describe('operator console in a real browser', () => {
     await screenshot(page, 'console-items');
   });
 
-  it('staff answer an appeal, the operator decides, and the citizen-side outcome is recorded', async () => {
+  it('the citizen appeals in the citizen app, staff answer, the operator decides, the citizen sees the outcome', async () => {
     const items = await t.platform.db
       .selectFrom('arrears_item')
       .select(['id', 'subject_bidx', 'org_trace_id'])
@@ -207,20 +207,31 @@ describe('operator console in a real browser', () => {
     const v2 = items.find((i) => i.org_trace_id === 'V2')!;
     const subject = t.platform.vault.personKey('01', idNo);
     assert.equal(v1.subject_bidx, subject);
-    const a1 = await fileAppeal(t.platform.db, {
-      itemId: v1.id,
-      subjectBidx: subject,
-      reason: 'paid',
-      description: '已于窗口缴清 <img src=x onerror=alert(1)>',
-      actor: 'citizen',
+
+    // The citizen app (issue 4): the hospital portal asks ORG_MDL_004 for the person's link.
+    const link = await call(t.url, '/qmdl/getIntoMdlUrl', inst.appId, inst.secret, {
+      orgId: inst.orgId,
+      idNo,
+      idType: '01',
+      userName,
+      ehealthCardId: card,
     });
-    const a2 = await fileAppeal(t.platform.db, {
-      itemId: v2.id,
-      subjectBidx: subject,
-      reason: 'not_me',
-      description: '当天未就诊',
-      actor: 'citizen',
-    });
+    assert.equal(link.respCode, '000000', link.respMsg);
+    const citizen = await phonePage(browser);
+    await citizen.goto(String(link.payload!.mdrUrl));
+    const fileAppealInApp = async (itemId: number, reason: string, text: string) => {
+      await citizen.locator(`#item-${itemId} a.button`, { hasText: '申诉' }).click();
+      await citizen.waitForURL(/\/appeal$/);
+      await citizen.selectOption('#reason', reason);
+      await citizen.fill('#description', text);
+      await citizen.locator('button[type=submit]').click();
+      await citizen.waitForURL(/n=appealed/);
+    };
+    await fileAppealInApp(v1.id, 'paid', '已于窗口缴清 <img src=x onerror=alert(1)>');
+    await fileAppealInApp(v2.id, 'not_me', '当天未就诊');
+    const appeals = await t.platform.db.selectFrom('appeal').select(['id', 'item_id']).execute();
+    const a1 = appeals.find((a) => a.item_id === v1.id)!;
+    const a2 = appeals.find((a) => a.item_id === v2.id)!;
 
     await signInBrowser(staffPage, t.url, 'fz1.staff');
     await staffPage.goto(`${t.url}/console/appeals/${a1.id}`);
@@ -266,7 +277,17 @@ describe('operator console in a real browser', () => {
       .where('id', 'in', [v1.id, v2.id])
       .execute();
     assert.deepEqual(Object.fromEntries(states.map((s) => [s.org_trace_id, s.state])), { V1: '2', V2: '0' });
-    // What the citizen app (issue 4) shows the person: outcome and reason.
+    // The citizen sees the outcome in the citizen app.
+    await citizen.goto(`${t.url}/mdr/`);
+    const upheld = await citizen.locator(`#item-${v1.id} .appeal`).innerText();
+    assert.match(upheld, /申诉成立/);
+    assert.match(upheld, /医疗机构答复：经核实，患者已于 3 月 1 日/);
+    const rejected = await citizen.locator(`#item-${v2.id} .appeal`).innerText();
+    assert.match(rejected, /申诉不成立/);
+    assert.match(rejected, /处理意见：医院提供了就诊签字记录/);
+    await screenshot(citizen, 'console-appeal-outcome-citizen');
+    await citizen.context().close();
+    // The same outcome through the query function.
     const outcome = await appealOutcomesForCitizen(t.platform.db, subject);
     assert.deepEqual(
       outcome.map((o) => [o.id, o.status, o.decisionReason, o.orgReply !== null]),
