@@ -5,15 +5,9 @@ import type { Vault } from '../vault.js';
 
 /**
  * Console views over tables the citizen app (issue #4) owns: the reminder outbox (`reminder`) and the
- * ORG_001 refresh / reconciliation state of items (`item_refresh`). They are read with raw SQL and only
- * when the table exists, so the console works before and after that migration lands, and its typed
- * schema stays the citizen app's to define.
+ * ORG_001 refresh / reconciliation state of items (`item_refresh`). Raw SQL keeps this reader to the few
+ * columns it shows, so the citizen app stays free to evolve the rest of its schema.
  */
-export async function tableExists(db: Kysely<DB>, name: 'reminder' | 'item_refresh'): Promise<boolean> {
-  const r = await sql<{ t: string | null }>`SELECT to_regclass(${name})::text AS t`.execute(db);
-  return !!r.rows[0]?.t;
-}
-
 export interface ReminderRow {
   id: number;
   createdAt: Date;

@@ -5,7 +5,6 @@ import { startTestPlatform, type TestPlatform } from '../testing.js';
 import { upsertInstitution } from '../domain/credentials.js';
 import { sql } from 'kysely';
 import { createUser, IDLE_MS, LOCK_AFTER_FAILURES, LOCK_MS } from './auth.js';
-import { tableExists } from './citizen-data.js';
 import { base32Decode, totp } from './totp.js';
 
 const PASSWORD = 'Correct-Horse-9';
@@ -227,18 +226,6 @@ describe('console sign-in, sessions and CSRF (inject, injected clock)', () => {
     clock += 60_000;
     assert.equal((await op.signIn('op', PASSWORD, code())).statusCode, 303);
     const db = t.platform.db;
-    if (!(await tableExists(db, 'reminder'))) {
-      assert.match((await op.get('/console/reminders')).body, /not-enabled/);
-      // The citizen app's tables (issue 4, migration 004) as far as the console reads them.
-      await sql`CREATE TABLE IF NOT EXISTS reminder (id BIGSERIAL PRIMARY KEY, subject_bidx VARCHAR(64) NOT NULL, person_id BIGINT,
-        channel VARCHAR(8) NOT NULL, status VARCHAR(10) NOT NULL, unpaid_count INT NOT NULL, total_fen BIGINT NOT NULL,
-        org_summary TEXT NOT NULL, message TEXT NOT NULL, link VARCHAR(200) NOT NULL, period_key VARCHAR(20) NOT NULL,
-        attempts INT NOT NULL DEFAULT 0, last_error TEXT, created_at TIMESTAMPTZ NOT NULL DEFAULT now(), sent_at TIMESTAMPTZ)`.execute(db);
-      await sql`CREATE TABLE IF NOT EXISTS item_refresh (item_id BIGINT PRIMARY KEY, status VARCHAR(8) NOT NULL, attempts INT NOT NULL DEFAULT 0,
-        last_state VARCHAR(1), last_detail TEXT, last_attempt_at TIMESTAMPTZ NOT NULL, updated_at TIMESTAMPTZ NOT NULL DEFAULT now())`.execute(
-        db,
-      );
-    }
     const item = (orgId: string, trace: string) => ({
       trace_id: trace,
       org_id: orgId,

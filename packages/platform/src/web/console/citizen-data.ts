@@ -1,13 +1,11 @@
 import { h } from '../html.js';
 import { orgScope } from '../../console/auth.js';
-import { listRefreshResults, listReminders, reminderCounts, tableExists } from '../../console/citizen-data.js';
+import { listRefreshResults, listReminders, reminderCounts } from '../../console/citizen-data.js';
 import { actorOf, html, need, type ConsoleContext } from './plugin.js';
 import { consolePage, STATE_TEXT, str, tag, time, yuan } from './layout.js';
 
 const REMINDER_STATUS: Record<string, string> = { pending: '待发送', sent: '已发送', failed: '发送失败', cancelled: '已取消' };
 const REFRESH_STATUS: Record<string, string> = { ok: '已核对', failed: '核对失败（待重试）' };
-
-const notYet = h`<div class="card warn" id="not-enabled">患者端（提醒与状态刷新）尚未启用：数据库中还没有相应的数据表。</div>`;
 
 /** Reminders outbox and reconciliation (ORG_001 refresh) results, over the citizen app's tables. */
 export async function citizenDataRoutes({ app, platform }: ConsoleContext): Promise<void> {
@@ -16,8 +14,6 @@ export async function citizenDataRoutes({ app, platform }: ConsoleContext): Prom
   app.get('/reminders', async (req, reply) => {
     const actor = need(req, 'operator', 'auditor');
     const status = str((req.query as Record<string, unknown>).status) || undefined;
-    if (!(await tableExists(db, 'reminder')))
-      return html(reply, consolePage(actor, { title: '提醒发件箱', active: '/console/reminders', body: notYet }));
     const [rows, counts] = await Promise.all([listReminders(db, vault, status), reminderCounts(db)]);
     const body = h`<div class="kpis">${Object.entries(REMINDER_STATUS).map(([k, v]) => h`<div class="kpi"><span class="muted">${v}</span><b>${counts[k] ?? 0}</b></div>`)}</div>
 <form class="filters" method="get"><label>状态 <select name="status"><option value="">全部</option>${Object.entries(REMINDER_STATUS).map(([v, t]) => h`<option value="${v}" ${status === v ? 'selected' : ''}>${t}</option>`)}</select></label><button type="submit">筛选</button></form>
@@ -34,8 +30,6 @@ ${rows.map(
   app.get('/reconciliation', async (req, reply) => {
     const actor = actorOf(req);
     const status = str((req.query as Record<string, unknown>).status) || undefined;
-    if (!(await tableExists(db, 'item_refresh')))
-      return html(reply, consolePage(actor, { title: '对账结果', active: '/console/reconciliation', body: notYet }));
     const rows = await listRefreshResults(db, orgScope(actor), status);
     const body = h`<p class="muted">平台向医院（ORG_001）核对欠费记录状态的最近结果。</p>
 <form class="filters" method="get"><label>结果 <select name="status"><option value="">全部</option>${Object.entries(REFRESH_STATUS).map(([v, t]) => h`<option value="${v}" ${status === v ? 'selected' : ''}>${t}</option>`)}</select></label><button type="submit">筛选</button></form>
