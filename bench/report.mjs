@@ -85,7 +85,7 @@ export function writeReport(path, R, readFileSync = fsRead) {
   L.push('');
   if (R.ingest.length) {
     const ic = R.ingest.map((r, i) => `run ${i + 1}`);
-    L.push(`| ingest | target | ${ic.join(' | ')} | verdict (unmodified platform) |`);
+    L.push(`| ingest | target | ${ic.join(' | ')} | verdict |`);
     L.push(`| --- | --- | ${ic.map(() => '---').join(' | ')} | --- |`);
     const irow = (label, target, f, verdict = '') => L.push(`| ${label} | ${target} | ${R.ingest.map(f).join(' | ')} | ${verdict} |`);
     irow('hospitals × batches × items', '20 × … × 100', (r) => `${r.hospitals} × ${r.batches / r.hospitals} × 100`);
