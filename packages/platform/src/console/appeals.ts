@@ -1,6 +1,6 @@
 import { maskIdNo, maskName } from '@mdl/protocol';
 import type { Kysely } from 'kysely';
-import type { Appeal, DB } from '../db/schema.js';
+import type { DB } from '../db/schema.js';
 import type { Vault } from '../vault.js';
 
 /**
@@ -71,58 +71,4 @@ export async function appealDetail(db: Kysely<DB>, vault: Vault, org: string | u
     batch,
     history,
   };
-}
-
-/**
- * What the citizen sees of their appeals (for the citizen app, issue 4): status, the institution's
- * reply and the decision with its reason, newest first. Keyed by the person's blind index.
- */
-export interface CitizenAppealView {
-  id: number;
-  itemId: number;
-  traceId: string;
-  orgName: string;
-  reason: Appeal['reason'];
-  description: string;
-  status: Appeal['status'];
-  orgReply: string | null;
-  decisionReason: string | null;
-  createdAt: Date;
-  decidedAt: Date | null;
-}
-
-export async function appealOutcomesForCitizen(db: Kysely<DB>, subjectBidx: string): Promise<CitizenAppealView[]> {
-  const rows = await db
-    .selectFrom('appeal as a')
-    .innerJoin('arrears_item as i', 'i.id', 'a.item_id')
-    .leftJoin('institution as o', 'o.org_id', 'a.org_id')
-    .select([
-      'a.id',
-      'a.item_id',
-      'i.trace_id',
-      'o.org_name',
-      'a.reason',
-      'a.description',
-      'a.status',
-      'a.org_reply',
-      'a.decision_reason',
-      'a.created_at',
-      'a.decided_at',
-    ])
-    .where('a.subject_bidx', '=', subjectBidx)
-    .orderBy('a.id', 'desc')
-    .execute();
-  return rows.map((r) => ({
-    id: r.id,
-    itemId: r.item_id,
-    traceId: r.trace_id,
-    orgName: r.org_name ?? '',
-    reason: r.reason,
-    description: r.description,
-    status: r.status,
-    orgReply: r.org_reply,
-    decisionReason: r.decision_reason,
-    createdAt: r.created_at,
-    decidedAt: r.decided_at,
-  }));
 }

@@ -155,7 +155,3 @@ export async function decideAppeal(
     });
   });
 }
-
-export async function appealsOfSubject(db: Kysely<DB>, subjectBidx: string): Promise<Appeal[]> {
-  return db.selectFrom('appeal').selectAll().where('subject_bidx', '=', subjectBidx).orderBy('created_at', 'desc').execute();
-}
