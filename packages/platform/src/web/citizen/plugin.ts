@@ -9,6 +9,7 @@ import { MDR_PATH, endSession, findSession, openEntry, sessionSubjects } from '.
 import { enqueueItemRefresh } from '../../jobs/citizen.js';
 import type { Platform } from '../../platform.js';
 import { HOW_TO_ENTER, NOTICES, appealPage, infoPage, overviewPage, payPage } from './views.js';
+import { privatePageHeaders } from '../security.js';
 
 const COOKIE = 'mdr_sid';
 
@@ -22,16 +23,13 @@ export const citizenPlugin: FastifyPluginAsync<{ platform: Platform }> = async (
   const secure = config.publicUrl.startsWith('https://');
   const ttlMin = Math.round(config.mdrTokenTtlMs / 60_000);
 
-  app.addHook('onSend', async (_req, reply) => {
-    reply.header('cache-control', 'no-store');
-    // The entry URL carries the token: never leak it through Referer to a payment link.
-    reply.header('referrer-policy', 'no-referrer');
-    reply.header('x-content-type-options', 'nosniff');
-    reply.header(
-      'content-security-policy',
+  // The entry URL carries the token: no Referer may leak it to a payment link (privatePageHeaders).
+  app.addHook(
+    'onRequest',
+    privatePageHeaders(
       "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; form-action 'self'; base-uri 'none'; frame-ancestors 'none'",
-    );
-  });
+    ),
+  );
 
   const html = (reply: FastifyReply, body: string, status = 200) => reply.code(status).type('text/html; charset=utf-8').send(body);
   const session = (req: FastifyRequest) => findSession(db, req.cookies[COOKIE], platform.now());

@@ -5,6 +5,7 @@ import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest 
 import type { Platform } from '../../platform.js';
 import { resolveSession, signIn, signOut, type Actor, type Role } from '../../console/auth.js';
 import { h, page } from '../html.js';
+import { privatePageHeaders } from '../security.js';
 import { CONSOLE_CSS, consolePage, field, str } from './layout.js';
 import { DASHBOARD_JS } from './assets.js';
 import { dashboardRoutes } from './dashboard.js';
@@ -91,17 +92,13 @@ export const consolePlugin: FastifyPluginAsync<{ platform: Platform }> = async (
       : page({ title: '出错了', body });
   });
 
-  app.addHook('onRequest', async (_req, reply) => {
-    // Pages show personal data and one-time secrets: never cached, never framed, scripts only from here.
-    reply.header('cache-control', 'no-store');
-    reply.header('x-frame-options', 'DENY');
-    reply.header('x-content-type-options', 'nosniff');
-    reply.header('referrer-policy', 'no-referrer');
-    reply.header(
-      'content-security-policy',
+  // Pages show personal data and one-time secrets; scripts only from here.
+  app.addHook(
+    'onRequest',
+    privatePageHeaders(
       "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; frame-ancestors 'none'; form-action 'self'",
-    );
-  });
+    ),
+  );
 
   app.addHook('preHandler', async (req, reply) => {
     if (PUBLIC_ROUTES.has(req.routeOptions.url ?? '')) return;
