@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { CallbackRequest } from '@mdl/protocol';
+import { buildApp } from '@mdl/platform';
 import { addInstitution, startTestPlatform, type TestInstitution, type TestPlatform } from '@mdl/platform/testing.js';
 import { NightlyUploader, PlatformClient, REPORT_COLUMNS, createHospitalServer, csvField, readBody, startFrontend } from '@mdl/hospital';
 import { listen } from '@mdl/hospital/testing/fixtures.js';
@@ -145,6 +146,40 @@ describe('hospital kit against the platform', () => {
     });
     assert.equal(after.itemList?.length, 49);
     assert.ok(!after.itemList!.some((i) => i.amount === '13.50'));
+  });
+
+  it('the 前置机 delivers every item exactly once when the platform stops mid-run and starts again', async () => {
+    const port = Number(new URL(t.url).port);
+    const fe = await startFrontend({
+      platform: { baseUrl: t.url, appId: inst.appId, secret: inst.secret },
+      org: { orgId: inst.orgId, orgName: inst.orgName },
+      dataDir: join(dir, 'frontend-restart'),
+      localPort: 0,
+      platformHost: '127.0.0.1',
+      platformPort: 0,
+      stateTable: join(dir, 'none.json'),
+      retryBaseMs: 20,
+      retryMaxMs: 200,
+    });
+    try {
+      // The platform's HTTP server goes away (its database stays, as a real restart keeps PostgreSQL).
+      await t.app.close();
+      const rows = csv('S', 24).split('\r\n').filter(Boolean);
+      const header = rows.shift()!.split(',');
+      const body = rows.map((line) => Object.fromEntries(header.map((h, i) => [h, line.split(',')[i] ?? ''])));
+      const r = await fetch(`${fe.localUrl}/local/report`, { method: 'POST', body: JSON.stringify({ rows: body }) });
+      assert.equal(r.status, 202, 'the 前置机 takes the report while the platform is down');
+      await eventually(async () => assert.ok(fe.outbox.list().some((e) => e.attempts >= 2 && e.status !== 'done')));
+      // The platform comes back on the same address.
+      t.app = await buildApp(t.platform);
+      await t.app.listen({ port, host: '127.0.0.1' });
+      await eventually(async () => assert.ok(fe.outbox.list().every((e) => e.status === 'done')), 30_000);
+      const items = await t.platform.db.selectFrom('arrears_item').select('org_trace_id').where('org_trace_id', 'like', 'S%').execute();
+      assert.equal(items.length, 120);
+      assert.equal(new Set(items.map((i) => i.org_trace_id)).size, 120);
+    } finally {
+      await fe.close();
+    }
   });
 
   it('the 前置机 delivers every item exactly once across a platform outage', async () => {

@@ -53,7 +53,8 @@ export async function startTestPlatform(overrides: Partial<Config> = {}, opts: P
       return t.url;
     },
     async close() {
-      await app.close();
+      // t.app, not the first app: a test may replace it to restart the HTTP side on the same platform.
+      await t.app.close();
       await platform.close();
       if (databaseUrl) {
         const c = new pg.Client({ connectionString: databaseUrl });
