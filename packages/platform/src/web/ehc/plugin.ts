@@ -1,6 +1,7 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { ehcServices } from '../../domain/ehc/index.js';
 import type { Platform } from '../../platform.js';
+import { privatePageHeaders } from '../security.js';
 import { citizenRoutes } from './citizen.js';
 import { kioskRoutes } from './kiosk.js';
 
@@ -10,6 +11,13 @@ import { kioskRoutes } from './kiosk.js';
  */
 export const ehcPagesPlugin: FastifyPluginAsync<{ platform: Platform }> = async (app, { platform }) => {
   ehcServices(platform);
+  // Card pages show identity and a live health code: same private-page headers as the citizen app.
+  app.addHook(
+    'onRequest',
+    privatePageHeaders(
+      "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; base-uri 'none'; frame-ancestors 'none'",
+    ),
+  );
   citizenRoutes(app, platform);
   kioskRoutes(app, platform);
 };
