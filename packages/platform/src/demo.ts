@@ -1,10 +1,10 @@
 import { residentIdCheckChar } from '@mdl/protocol';
 import type { ReportOverdueDataRequest } from '@mdl/protocol';
+import { acceptBatch, findBatch } from './domain/batches.js';
 import { createApp, upsertInstitution } from './domain/credentials.js';
 import { getOrRegisterPerson } from './domain/persons.js';
 import { processBatch } from './domain/processing.js';
 import type { Platform } from './platform.js';
-import { sm3Hex } from '@mdl/protocol';
 
 export const DEMO_APP_ID = 'APPDEMO350102000010000000000001';
 export const DEMO_CHANNEL_APP_ID = 'APPDEMOMZT00000000000000000000001';
@@ -97,6 +97,7 @@ export async function seedDemo(platform: Platform): Promise<DemoSummary> {
     const org = INSTITUTIONS[inst]!;
     const rows = plan.map((r, k) => ({ r, k })).filter(({ r }) => r[1] === inst);
     if (rows.length === 0) continue;
+    if (await findBatch(db, org.orgId, `DEMO-${org.orgId}`)) continue;
     const byPerson = new Map<number, typeof rows>();
     for (const x of rows) byPerson.set(x.r[0], [...(byPerson.get(x.r[0]) ?? []), x]);
     const payload: ReportOverdueDataRequest = {
@@ -120,32 +121,14 @@ export async function seedDemo(platform: Platform): Promise<DemoSummary> {
         })),
       })),
     };
-    const plaintext = JSON.stringify(payload);
-    const inserted = await db
-      .insertInto('batch')
-      .values({
-        org_id: org.orgId,
-        org_request_id: payload.orgRequestId,
-        kind: 'REPORT',
-        app_id: DEMO_APP_ID,
-        payload_hash: sm3Hex(plaintext),
-        payload_enc: vault.encrypt(plaintext),
-        notify_url: payload.notifyUrl,
-        item_count: rows.length,
-        status: 'received',
-        // Demo data has no hospital listening: there is nothing to call back.
-        callback_status: 'delivered',
-        request_id: 'demo',
-        accepted_count: null,
-        rejected_count: null,
-        result_enc: null,
-        processed_at: null,
-        delivered_at: null,
-      })
-      .onConflict((oc) => oc.columns(['org_id', 'org_request_id']).doNothing())
-      .returning('id')
-      .executeTakeFirst();
-    if (inserted) await processBatch({ ...platform.processDeps, enqueueCallback: async () => {} }, inserted.id);
+    // Through the same path as a hospital's report, minus the callback: no hospital listens for demo data.
+    let batchId: number | undefined;
+    const caller = { appId: DEMO_APP_ID, kind: 'institution' as const, orgId: org.orgId, env: 'test' as const, secret };
+    const deps = { db, vault, enqueue: async (_trx: unknown, id: number) => void (batchId = id) };
+    await acceptBatch(deps, caller, 'REPORT', payload, JSON.stringify(payload), rows.length, 'demo');
+    if (batchId === undefined) continue;
+    await processBatch({ ...platform.processDeps, enqueueCallback: async () => {} }, batchId);
+    await db.updateTable('batch').set({ callback_status: 'delivered' }).where('id', '=', batchId).execute();
   }
   return {
     appId: DEMO_APP_ID,
