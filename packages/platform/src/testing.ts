@@ -1,9 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
+import type { Insertable } from 'kysely';
 import pg from 'pg';
 import { buildApp } from './app.js';
 import { loadConfig, type Config } from './config.js';
+import type { ArrearsItemTable } from './db/schema.js';
 import { createApp, upsertInstitution } from './domain/credentials.js';
 import { createLogger } from './log.js';
 import { createPlatform, type Platform, type PlatformOptions } from './platform.js';
@@ -89,4 +91,30 @@ export async function addInstitution(
   });
   const { appId, secret } = await createApp(platform.db, platform.vault, { kind: 'institution', orgId, env: opts.env ?? 'prod' });
   return { orgId, orgName, appId, secret };
+}
+
+/** An unpaid arrears row with plain defaults, for tests that need a record without going through a report. */
+export function testItem(over: Partial<Insertable<ArrearsItemTable>> & { trace_id: string; org_id: string }): Insertable<ArrearsItemTable> {
+  return {
+    org_trace_id: `O-${over.trace_id}`,
+    real_name: false,
+    person_id: null,
+    subject_bidx: `s-${over.trace_id}`,
+    id_type: null,
+    id_no_enc: null,
+    name_enc: null,
+    phone_enc: null,
+    ehealth_card_id: null,
+    user_type: '01',
+    med_type: '11',
+    fee_type: '01',
+    item_name: '诊查费',
+    amount_fen: 100,
+    actual_time: new Date(),
+    state: '0',
+    report_batch_id: 0,
+    last_batch_id: 0,
+    settled_at: null,
+    ...over,
+  };
 }

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { FastifyInstance } from 'fastify';
-import { startTestPlatform, type TestPlatform } from '../testing.js';
+import { startTestPlatform, testItem, type TestPlatform } from '../testing.js';
 import { upsertInstitution } from '../domain/credentials.js';
 import { sql } from 'kysely';
 import { createUser, IDLE_MS, LOCK_AFTER_FAILURES, LOCK_MS } from './auth.js';
@@ -226,29 +226,7 @@ describe('console sign-in, sessions and CSRF (inject, injected clock)', () => {
     clock += 60_000;
     assert.equal((await op.signIn('op', PASSWORD, code())).statusCode, 303);
     const db = t.platform.db;
-    const item = (orgId: string, trace: string) => ({
-      trace_id: trace,
-      org_id: orgId,
-      org_trace_id: `O-${trace}`,
-      real_name: false,
-      person_id: null,
-      subject_bidx: `s-${trace}`,
-      id_type: null,
-      id_no_enc: null,
-      name_enc: null,
-      phone_enc: null,
-      ehealth_card_id: null,
-      user_type: '01',
-      med_type: '11',
-      fee_type: '01',
-      item_name: '诊查费',
-      amount_fen: 100,
-      actual_time: new Date(clock),
-      state: '0' as const,
-      report_batch_id: 0,
-      last_batch_id: 0,
-      settled_at: null,
-    });
+    const item = (orgId: string, trace: string) => testItem({ trace_id: trace, org_id: orgId, actual_time: new Date(clock) });
     const rows = await db
       .insertInto('arrears_item')
       .values([item('H1', 'TRC-H1'), item('H2', 'TRC-H2')])

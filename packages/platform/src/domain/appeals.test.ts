@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { startTestPlatform, type TestPlatform } from '../testing.js';
+import { startTestPlatform, testItem, type TestPlatform } from '../testing.js';
 import { AppealError, answerAppeal, decideAppeal, fileAppeal } from './appeals.js';
 
 describe('appeals', () => {
@@ -11,29 +11,17 @@ describe('appeals', () => {
     t = await startTestPlatform({}, { queue: false });
     const row = await t.platform.db
       .insertInto('arrears_item')
-      .values({
-        trace_id: 'T1',
-        org_id: 'H1',
-        org_trace_id: 'O1',
-        real_name: true,
-        person_id: null,
-        subject_bidx: subject,
-        id_type: '01',
-        id_no_enc: null,
-        name_enc: null,
-        phone_enc: null,
-        ehealth_card_id: null,
-        user_type: '01',
-        med_type: '11',
-        fee_type: '01',
-        item_name: '诊查费',
-        amount_fen: 2500,
-        actual_time: new Date(),
-        state: '0',
-        report_batch_id: 0,
-        last_batch_id: 0,
-        settled_at: null,
-      })
+      .values(
+        testItem({
+          trace_id: 'T1',
+          org_id: 'H1',
+          org_trace_id: 'O1',
+          real_name: true,
+          subject_bidx: subject,
+          id_type: '01',
+          amount_fen: 2500,
+        }),
+      )
       .returning('id')
       .executeTakeFirstOrThrow();
     itemId = row.id;
