@@ -108,8 +108,9 @@ export async function createPlatform(config: Config, opts: PlatformOptions = {})
       close: closeAll,
     };
     if (opts.queue !== false) {
-      await jobs.start([ProcessBatchDeadJob, ProcessBatchJob, CallbackDeadJob, callbackJob, ...CITIZEN_JOBS]);
+      // Registered first: a start that fails half-way must still stop what it started.
       cleanups.push(() => jobs.stop());
+      await jobs.start([ProcessBatchDeadJob, ProcessBatchJob, CallbackDeadJob, callbackJob, ...CITIZEN_JOBS]);
       await scheduleCitizenJobs(platform);
       if (opts.workers) await startWorkers(platform, { pollingIntervalSeconds: opts.pollingIntervalSeconds ?? 0.5 });
     }
