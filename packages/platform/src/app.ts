@@ -10,6 +10,7 @@ import { citizenPlugin } from './web/citizen/plugin.js';
 import { webPlugin } from './web/plugin.js';
 import { ehcPagesPlugin } from './web/ehc/plugin.js';
 import { consolePlugin } from './web/console/plugin.js';
+import { lazySchemaCompilers } from './start/lazy-compilers.js';
 
 /** Builds the HTTP application without listening, so tests can use inject(). */
 export async function buildApp(platform: Platform): Promise<FastifyInstance> {
@@ -19,6 +20,7 @@ export async function buildApp(platform: Platform): Promise<FastifyInstance> {
     // dominate the log at booking-time load.
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: platform.config.bodyLimitBytes,
+    schemaController: lazySchemaCompilers(),
     genReqId: (req) => {
       const given = req.headers['x-request-id'];
       return typeof given === 'string' && /^[\w.-]{1,64}$/.test(given) ? given : randomUUID();
