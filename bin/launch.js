@@ -22,7 +22,7 @@ export async function launch(relativeEntry, projects) {
   }
   // On the embedded database, PGlite's WebAssembly compiles on background threads while the code loads.
   if (relativeEntry.includes('platform') && !process.env.DATABASE_URL) {
-    const { pgliteModule } = await import(pathToFileURL(join(root, 'packages/platform/dist/db/pglite-wasm.js')).href);
+    const { pgliteModule } = await import(pathToFileURL(join(root, 'packages/platform/dist/db/pglite-boot.js')).href);
     pgliteModule().catch(() => {}); // a failure shows where the database is opened
   }
   // The CLIs run their main only when they are the program (not when imported by tests).

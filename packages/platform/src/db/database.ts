@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { Kysely, PostgresDialect, sql } from 'kysely';
@@ -6,7 +6,7 @@ import pg from 'pg';
 import type { DB } from './schema.js';
 import { Mutex } from './mutex.js';
 import { PGliteDialect } from './pglite-dialect.js';
-import { initdbModule, pgliteModule } from './pglite-wasm.js';
+import { startPGlite } from './pglite-boot.js';
 
 export interface SqlResult {
   rows: Record<string, unknown>[];
@@ -113,16 +113,7 @@ async function openPGlite(dataDir: string, schema: string): Promise<Database> {
   const lock = memory ? undefined : takeLock(dataDir);
   let pgl: PGlite;
   try {
-    const files = memory ? undefined : join(dataDir, 'pglite');
-    const fresh = !files || !existsSync(join(files, 'PG_VERSION'));
-    pgl = new PGlite(files, {
-      pgliteWasmModule: await pgliteModule(),
-      ...(fresh ? { initdbWasmModule: await initdbModule() } : {}),
-      // Fewer shared buffers than PGlite's 128 MB: the embedded database is small, the operating system caches its
-      // files anyway, and zeroing the buffers is a large part of opening it.
-      startParams: [...PGlite.defaultStartParams, '-c', 'shared_buffers=32MB'],
-    });
-    await pgl.waitReady;
+    pgl = await startPGlite(memory ? undefined : join(dataDir, 'pglite'));
     await pgl.exec(`CREATE SCHEMA IF NOT EXISTS "${schema}"; SET search_path TO "${schema}"`);
   } catch (e) {
     lock?.release();
