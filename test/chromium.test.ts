@@ -12,7 +12,7 @@ describe('a Chromium for the page tests on any machine', () => {
     await assert.rejects(chooseChromium('/nonexistent/chromium'), /MDL_CHROMIUM=\/nonexistent\/chromium: no executable there/);
   });
 
-  it('unpacks the npm package’s Chromium once when several processes ask at the same moment', async () => {
+  it('unpacks the npm package’s Chromium once when two ask for it at the same moment', async () => {
     const cache = await mkdtemp(join(tmpdir(), 'mdl-chromium-'));
     try {
       const [a, b] = await Promise.all([unpackNpmChromium(cache), unpackNpmChromium(cache)]);

@@ -1,5 +1,6 @@
 import { accessSync, constants, createReadStream, createWriteStream, existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { renameSync, rmSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { homedir, platform } from 'node:os';
 import { delimiter, dirname, join } from 'node:path';
@@ -114,7 +115,7 @@ export async function unpackNpmChromium(cacheRoot = cacheDir('mdl-chromium')): P
   const target = join(cacheRoot, version);
   const result = { executablePath: join(target, 'chromium'), libDir: join(target, 'lib') };
   if (executable(result.executablePath)) return result;
-  const work = `${target}.partial-${process.pid}-${Date.now()}`;
+  const work = `${target}.partial-${process.pid}-${randomBytes(4).toString('hex')}`;
   mkdirSync(work, { recursive: true });
   try {
     untar(brotliDecompressSync(readFileSync(join(pkgDir, 'bin', 'al2023.tar.br'))), work);
