@@ -88,18 +88,15 @@ async function openPostgres(url: string, schema: string, max: number): Promise<D
       return { rows: r.rows };
     },
     async exclusive(fn) {
-      const client = await pool.connect();
-      let broken: Error | undefined;
+      // A connection of its own, outside the pool (so that `fn` can use all of it); ending it releases the lock.
+      const client = new pg.Client({ connectionString: url });
+      client.on('error', () => {}); // a broken lock connection ends the lock; `fn`'s own queries report errors
+      await client.connect();
       try {
         await client.query('SELECT pg_advisory_lock($1, $2)', lockKey);
-        try {
-          return await fn();
-        } finally {
-          await client.query('SELECT pg_advisory_unlock($1, $2)', lockKey).catch((e: Error) => (broken = e));
-        }
+        return await fn();
       } finally {
-        // A connection that could not unlock may still hold the lock: end it rather than pool it.
-        client.release(broken);
+        await client.end().catch(() => {});
       }
     },
     async close() {

@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
@@ -10,9 +10,10 @@ import type { PGlite, PGliteOptions } from '@electric-sql/pglite';
  *   threads, so `bin/launch.js` starts it before loading the rest of the code and the compile overlaps with that.
  * - 32 MB of shared buffers instead of PGlite's 128 MB: the embedded database is small, the operating system caches
  *   its files anyway, and zeroing the buffers is a large part of opening it.
- * - An in-memory database (tests) starts from a copy of a freshly initialised cluster, kept in
- *   node_modules/.cache/mdl-pglite/ per PGlite version, instead of running initdb each time: PGlite itself makes an
- *   in-memory database by running initdb elsewhere and loading the result, which is what the copy is.
+ * - A new database (in memory for the tests, or a new data directory) starts from a copy of a freshly initialised
+ *   cluster, kept in node_modules/.cache/mdl-pglite/ per PGlite version, instead of running initdb each time:
+ *   PGlite itself runs initdb in a separate instance and loads the result, which is what the copy is. The first
+ *   initdb on the machine makes the copy.
  */
 type WasmModule = NonNullable<PGliteOptions['pgliteWasmModule']>;
 // The one WebAssembly call used here (the compiler's lib has no WebAssembly types).
@@ -41,9 +42,9 @@ function templateFile(): string {
 /** A started PGlite on `files` (a folder), or in memory when undefined. */
 export async function startPGlite(files: string | undefined): Promise<PGlite> {
   const { PGlite } = await import('@electric-sql/pglite');
-  const template = files ? undefined : templateFile();
+  const template = !files || !existsSync(join(files, 'PG_VERSION')) ? templateFile() : undefined;
   const cached = template && existsSync(template) ? readFileSync(template) : undefined;
-  const fresh = !cached && (!files || !existsSync(join(files, 'PG_VERSION')));
+  const fresh = template !== undefined && !cached;
   // One options object: PGlite ignores the second argument when the first (the folder) is undefined.
   const pgl = new PGlite({
     ...(files ? { dataDir: files } : {}),
@@ -53,12 +54,19 @@ export async function startPGlite(files: string | undefined): Promise<PGlite> {
     startParams: [...PGlite.defaultStartParams, '-c', 'shared_buffers=32MB'],
   });
   await pgl.waitReady;
-  if (template && !cached) {
-    // Written aside and renamed: test processes starting together may all get here.
+  if (template && !cached) await keepTemplate(pgl, template);
+  return pgl;
+}
+
+/** Written aside and renamed (processes starting together may all get here); a cache that cannot be written is no error. */
+async function keepTemplate(pgl: PGlite, template: string): Promise<void> {
+  try {
+    await pgl.exec('CHECKPOINT'); // the copy then needs no recovery
     const dump = Buffer.from(await (await pgl.dumpDataDir('none')).arrayBuffer());
     mkdirSync(dirname(template), { recursive: true });
     writeFileSync(`${template}.${process.pid}`, dump);
     renameSync(`${template}.${process.pid}`, template);
+  } catch {
+    rmSync(`${template}.${process.pid}`, { force: true });
   }
-  return pgl;
 }
