@@ -8,6 +8,7 @@ import { unsignedReply } from './gateway/pipeline.js';
 import type { Platform } from './platform.js';
 import { citizenPlugin } from './web/citizen/plugin.js';
 import { webPlugin } from './web/plugin.js';
+import { apiDocsPlugin } from './web/api-docs.js';
 import { ehcPagesPlugin } from './web/ehc/plugin.js';
 import { consolePlugin } from './web/console/plugin.js';
 
@@ -53,6 +54,7 @@ export async function buildApp(platform: Platform): Promise<FastifyInstance> {
 
   await app.register(gatewayPlugin, { platform });
   await app.register(webPlugin, { platform });
+  await app.register(apiDocsPlugin, { platform });
   await app.register(ehcPagesPlugin, { platform });
   await app.register(citizenPlugin, { platform });
   await app.register(consolePlugin, { platform, prefix: '/console' });
