@@ -11,3 +11,4 @@ export * from './outbox.js';
 export * from './frontend.js';
 export * from './frontend-routes.js';
 export * from './openapi.js';
+export * from './csv-encoding.js';
