@@ -20,6 +20,8 @@ export async function buildApp(platform: Platform): Promise<FastifyInstance> {
     // dominate the log at booking-time load.
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: platform.config.bodyLimitBytes,
+    // Behind nginx (deploy/): the caller's address comes from X-Forwarded-For, believed only from listed proxies.
+    ...(platform.config.trustProxy.length ? { trustProxy: platform.config.trustProxy.join(',') } : {}),
     genReqId: (req) => {
       const given = req.headers['x-request-id'];
       return typeof given === 'string' && /^[\w.-]{1,64}$/.test(given) ? given : randomUUID();
