@@ -20,7 +20,7 @@ import {
 import type * as P from '@mdl/protocol';
 import { platformOpenApi, payloadName, type JsonSchema } from '@mdl/protocol/openapi';
 import { openApiDocuments, startFrontend } from '@mdl/hospital';
-import { addInstitution, startTestPlatform, type TestInstitution, type TestPlatform } from '@mdl/platform/testing.js';
+import { addInstitution, startTestPlatform, type TestInstitution, type TestPlatform } from '@mdl/platform/testing';
 import type { components, paths } from './generated/platform-openapi.js';
 import { desktopPage, launchBrowser, phonePage, screenshot } from './support/browser.js';
 import { CLIENT_TYPES_FILE, OPENAPI_DIR, generatedClientTypes } from './support/openapi.js';

@@ -3,9 +3,7 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { after, before, describe, it } from 'node:test';
 import { brotliDecompressSync, gunzipSync } from 'node:zlib';
-import { startTestPlatform, type TestPlatform } from '@mdl/platform/testing.js';
-import { CONSOLE_ASSETS } from '@mdl/platform/web/console/assets.js';
-import { acceptedEncoding } from '@mdl/platform/web/static-assets.js';
+import { startTestPlatform, type TestPlatform, CONSOLE_ASSETS, acceptedEncoding } from '@mdl/platform/testing';
 
 const echarts = readFileSync(createRequire(import.meta.url).resolve('echarts/dist/echarts.min.js'));
 

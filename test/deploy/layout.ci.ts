@@ -4,7 +4,7 @@
  * database of its own on the shared server and the shared Redis. A hospital reports, is called back,
  * queries and updates through nginx while one API process is killed with SIGKILL.
  *
- * Run by .ci/run (npm run test:deploy), not by npm test: it needs nginx, PostgreSQL and Redis.
+ * Run by .ci/run (npm run test:deploy), not by npm test (the file is not named *.test.ts): it needs nginx, PostgreSQL and Redis.
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
