@@ -3,7 +3,7 @@ import { createRequire } from 'node:module';
 import { StaticAssets } from '../static-assets.js';
 
 /**
- * The dashboard's only script, served from /console/assets/dashboard.js (the CSP allows no inline
+ * The dashboard's only script, served under a content-hashed URL (CONSOLE_ASSETS below; the CSP allows no inline
  * script). It reads the figures the server embedded as JSON and draws them with the local ECharts.
  */
 export const DASHBOARD_JS = `(function () {
