@@ -5,7 +5,7 @@ import { performance } from 'node:perf_hooks';
 import { setInterval, clearInterval } from 'node:timers';
 import { createServer } from 'node:http';
 import { checkSignature, extractPayload, openReply, sealRequest, sealResponse } from '@mdl/protocol';
-import { addInstitution } from '@mdl/platform/testing.js';
+import { addInstitution } from '@mdl/platform/testing';
 import { sql } from 'kysely';
 import { chinaTime, cpuSnapshot, cpuUsage, fmt, loadAverage, log, personAt } from './common.mjs';
 

@@ -8,7 +8,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { sql } from 'kysely';
 import pg from 'pg';
-import { addInstitution } from '@mdl/platform/testing.js';
+import { addInstitution } from '@mdl/platform/testing';
 import { fmt, log, procMemory, settings } from './common.mjs';
 import { loadData } from './load.mjs';
 import { measureEcho, measureQuery } from './query.mjs';

@@ -9,9 +9,7 @@ import Fastify from 'fastify';
 const kind = process.argv[2];
 
 async function startPlatform() {
-  const { createPlatform } = await import('@mdl/platform/platform.js');
-  const { buildApp } = await import('@mdl/platform/app.js');
-  const { createLogger } = await import('@mdl/platform/log.js');
+  const { buildApp, createLogger, createPlatform } = await import('@mdl/platform');
   const { benchConfig } = await import('./setup.mjs');
   if (process.env.BENCH_TRACE === '1') await traceTimings();
   // The one setting the bench changes: the per-credential rate limit (default 500/s), so that a single
@@ -26,7 +24,7 @@ async function startPlatform() {
 /** Diagnostics only (BENCH_TRACE=1): where a request waits — pool checkout, each SQL statement, Redis. */
 async function traceTimings() {
   const pg = (await import('pg')).default;
-  const { RedisState } = await import('@mdl/platform/gateway/shared-state.js');
+  const { RedisState } = await import('@mdl/platform/testing');
   const stats = new Map();
   const add = (k, ms) => {
     const s = stats.get(k) ?? { n: 0, ms: 0, max: 0 };

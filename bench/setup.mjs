@@ -1,8 +1,6 @@
 // Schema reset and the orchestrator's own handle on the platform (migrations, institutions, counts).
 import pg from 'pg';
-import { loadConfig } from '@mdl/platform/config.js';
-import { createPlatform } from '@mdl/platform/platform.js';
-import { createLogger } from '@mdl/platform/log.js';
+import { createLogger, createPlatform, loadConfig } from '@mdl/platform';
 import { settings } from './common.mjs';
 
 export function benchConfig(extra = {}) {

@@ -1,10 +1,7 @@
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
-import { decideAppeal } from '@mdl/platform/domain/appeals.js';
-import { upsertInstitution } from '@mdl/platform/domain/credentials.js';
-import { ItemRefreshJob } from '@mdl/platform/jobs/citizen.js';
-import { startTestPlatform, type TestPlatform } from '@mdl/platform/testing.js';
+import { decideAppeal, upsertInstitution, ItemRefreshJob, startTestPlatform, type TestPlatform } from '@mdl/platform/testing';
 import { launchBrowser, phonePage, screenshot } from './support/browser.js';
 import { addSite, itemId, mdrUrlFor, registerPatient, report, type Patient, type Site } from './support/citizen.js';
 import { residentId } from './support/people.js';

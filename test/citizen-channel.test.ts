@@ -1,9 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { INTERFACES, type InterfaceCode } from '@mdl/protocol';
-import { API_HANDLERS } from '@mdl/platform/api/index.js';
-import { createApp } from '@mdl/platform/domain/credentials.js';
-import { startTestPlatform, type TestPlatform } from '@mdl/platform/testing.js';
+import { API_HANDLERS, createApp, startTestPlatform, type TestPlatform } from '@mdl/platform/testing';
 import { call } from './support/client.js';
 import { addSite, registerPatient, report, type Patient, type Site } from './support/citizen.js';
 import { residentId } from './support/people.js';

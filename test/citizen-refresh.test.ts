@@ -3,11 +3,14 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { sealResponse } from '@mdl/protocol';
-import { upsertInstitution } from '@mdl/platform/domain/credentials.js';
-import { itemsToReconcile } from '@mdl/platform/domain/citizen/reconcile.js';
-import { refreshItem } from '@mdl/platform/domain/citizen/refresh.js';
-import { ReconcileScanJob } from '@mdl/platform/jobs/citizen.js';
-import { startTestPlatform, type TestPlatform } from '@mdl/platform/testing.js';
+import {
+  upsertInstitution,
+  itemsToReconcile,
+  refreshItem,
+  ReconcileScanJob,
+  startTestPlatform,
+  type TestPlatform,
+} from '@mdl/platform/testing';
 import { addSite, itemId, registerPatient, report, type Patient, type Site } from './support/citizen.js';
 import { eventually, residentId } from './support/people.js';
 
@@ -136,7 +139,7 @@ describe('ORG_001 refresh: bad answers are no answer', () => {
   it('an item under open appeal is re-checked too', async () => {
     await report(base, site, 'R-2', [{ patient: p, items: [{ orgTraceId: 'V3', itemName: '诊查费', amount: '5.00', daysAgo: 1 }] }]);
     const id = await itemId(t, site.inst.orgId, 'V3');
-    const { fileAppeal } = await import('@mdl/platform/domain/appeals.js');
+    const { fileAppeal } = await import('@mdl/platform/testing');
     await fileAppeal(t.platform.db, {
       itemId: id,
       subjectBidx: t.platform.vault.personKey('01', p.idNo),

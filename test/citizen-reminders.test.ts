@@ -3,11 +3,17 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { checkSignature, extractPayload, sealResponse, type Envelope } from '@mdl/protocol';
-import { createApp } from '@mdl/platform/domain/credentials.js';
-import { refreshItem } from '@mdl/platform/domain/citizen/refresh.js';
-import { isQuietHour, pushReminder, quietHoursEnd, runReminderScan } from '@mdl/platform/domain/citizen/reminders.js';
-import { reminderEnqueuer } from '@mdl/platform/jobs/citizen.js';
-import { startTestPlatform, type TestPlatform } from '@mdl/platform/testing.js';
+import {
+  createApp,
+  refreshItem,
+  isQuietHour,
+  pushReminder,
+  quietHoursEnd,
+  runReminderScan,
+  reminderEnqueuer,
+  startTestPlatform,
+  type TestPlatform,
+} from '@mdl/platform/testing';
 import { addSite, itemId, registerPatient, report, type Patient, type Site } from './support/citizen.js';
 import { eventually, residentId } from './support/people.js';
 

@@ -1,8 +1,7 @@
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
-import { addInstitution, startTestPlatform, type TestInstitution, type TestPlatform } from '@mdl/platform/testing.js';
-import { createUser } from '@mdl/platform/console/auth.js';
+import { addInstitution, startTestPlatform, type TestInstitution, type TestPlatform, createUser } from '@mdl/platform/testing';
 import { TestHospital } from './support/hospital.js';
 import { call } from './support/client.js';
 import { desktopPage, launchBrowser, phonePage, screenshot } from './support/browser.js';

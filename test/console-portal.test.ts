@@ -1,9 +1,7 @@
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
-import { addInstitution, startTestPlatform, type TestInstitution, type TestPlatform } from '@mdl/platform/testing.js';
-import { createUser } from '@mdl/platform/console/auth.js';
-import { fileAppeal } from '@mdl/platform/domain/appeals.js';
+import { addInstitution, startTestPlatform, type TestInstitution, type TestPlatform, createUser, fileAppeal } from '@mdl/platform/testing';
 import { TestHospital } from './support/hospital.js';
 import { desktopPage, launchBrowser, screenshot } from './support/browser.js';
 import { CONSOLE_PASSWORD, batchRow, chartSizes, report, signInBrowser, waitForBatch } from './support/console.js';

@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { addInstitution, startTestPlatform, type TestInstitution, type TestPlatform } from '@mdl/platform/testing.js';
-import { ehcServices } from '@mdl/platform/domain/ehc/index.js';
+import { addInstitution, startTestPlatform, type TestInstitution, type TestPlatform, ehcServices } from '@mdl/platform/testing';
 import { PlatformClient, PlatformError } from '@mdl/hospital';
 import { call } from './support/client.js';
 import { residentId } from './support/people.js';

@@ -3,7 +3,7 @@ import { before, describe, it } from 'node:test';
 import jsQR from 'jsqr';
 import { PNG } from 'pngjs';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { addInstitution, startTestPlatform, type TestInstitution, type TestPlatform } from '@mdl/platform/testing.js';
+import { addInstitution, startTestPlatform, type TestInstitution, type TestPlatform } from '@mdl/platform/testing';
 import { call } from './support/client.js';
 import { desktopPage, launchBrowser, phonePage, screenshot } from './support/browser.js';
 import { residentId } from './support/people.js';

@@ -6,9 +6,9 @@ import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
 import type { CallbackRequest } from '@mdl/protocol';
 import { buildApp } from '@mdl/platform';
-import { addInstitution, startTestPlatform, type TestInstitution, type TestPlatform } from '@mdl/platform/testing.js';
+import { addInstitution, startTestPlatform, type TestInstitution, type TestPlatform } from '@mdl/platform/testing';
 import { NightlyUploader, PlatformClient, REPORT_COLUMNS, createHospitalServer, csvField, readBody, startFrontend } from '@mdl/hospital';
-import { listen } from '@mdl/hospital/testing/fixtures.js';
+import { listen } from '@mdl/hospital/testing';
 import { chinaTime, eventually, residentId } from './support/people.js';
 import { suiteScope } from './support/scope.js';
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import type { Browser } from 'playwright-core';
-import { startTestPlatform, type TestPlatform } from '@mdl/platform/testing.js';
+import { startTestPlatform, type TestPlatform } from '@mdl/platform/testing';
 import { drawsCjk, launchBrowser, phonePage, screenshot } from './support/browser.js';
 import { suiteScope } from './support/scope.js';
 

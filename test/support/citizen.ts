@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
-import { upsertInstitution } from '@mdl/platform/domain/credentials.js';
-import { addInstitution, type TestInstitution, type TestPlatform } from '@mdl/platform/testing.js';
+import { upsertInstitution, addInstitution, type TestInstitution, type TestPlatform } from '@mdl/platform/testing';
 import { call } from './client.js';
 import { TestHospital } from './hospital.js';
 import { chinaTime } from './people.js';

@@ -1,6 +1,5 @@
 import type { Page } from 'playwright-core';
-import type { TestInstitution, TestPlatform } from '@mdl/platform/testing.js';
-import { base32Decode, totp } from '@mdl/platform/console/totp.js';
+import { base32Decode, totp, type TestInstitution, type TestPlatform } from '@mdl/platform/testing';
 import { call } from './client.js';
 import { chinaTime, eventually } from './people.js';
 

@@ -17,6 +17,7 @@ import {
 import { runConformance } from './check.js';
 import { PlatformClient, type PlatformInterface } from './client.js';
 import { CsvError, parseReportCsv, parseUpdateCsv } from './csv.js';
+import { csvEncoding } from './csv-encoding.js';
 import { PlatformError } from './errors.js';
 import { startFrontend } from './frontend.js';
 import { NightlyUploader } from './uploader.js';
@@ -29,6 +30,15 @@ function out(io: Io, a: Args, value: unknown, human: string): void {
   io.stdout(a.json ? `${JSON.stringify(value, null, 2)}\n` : `${human}\n`);
 }
 
+const ENCODING_OPTION = { type: 'string', help: 'CSV 编码: auto (默认, 识别 UTF-8 或 GB18030), utf8, gb18030', default: 'auto' } as const;
+const encodingOf = (a: Args) => {
+  try {
+    return csvEncoding(a.need('encoding'));
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+};
+
 const orgOf = (a: Args) => ({ orgId: a.need('org-id'), orgName: a.need('org-name'), notifyUrl: a.need('notify-url') });
 
 const report: Command = {
@@ -38,12 +48,13 @@ const report: Command = {
   usage: 'report --csv 文件 [选项]',
   options: {
     csv: { type: 'string', help: 'CSV 文件 (列见 docs/hospital-integration.md)' },
+    encoding: ENCODING_OPTION,
     'dry-run': { type: 'boolean', help: '只校验和分批, 不发送' },
     ...PLATFORM_OPTIONS,
     ...ORG_OPTIONS,
   },
   async run(a, io) {
-    const persons = parseReportCsv(await readFile(a.need('csv'), 'utf8'));
+    const persons = parseReportCsv(await readFile(a.need('csv')), { encoding: encodingOf(a) });
     const items = persons.reduce((n, p) => n + p.itemList.length, 0);
     if (a.values['dry-run']) {
       out(io, a, { ok: true, persons: persons.length, items }, `校验通过: ${persons.length} 位患者, ${items} 条费用, 未发送`);
@@ -71,11 +82,12 @@ const update: Command = {
   usage: 'update --csv 文件 [选项]',
   options: {
     csv: { type: 'string', help: 'CSV 文件 (列: idNo,idType,userName,ehealthCardId,orgTraceId,traceId,state)' },
+    encoding: ENCODING_OPTION,
     ...PLATFORM_OPTIONS,
     'notify-url': ORG_OPTIONS['notify-url']!,
   },
   async run(a, io) {
-    const updates = parseUpdateCsv(await readFile(a.need('csv'), 'utf8'));
+    const updates = parseUpdateCsv(await readFile(a.need('csv')), { encoding: encodingOf(a) });
     const say = progress(io);
     const batches = await clientOf(a).updateAll(updates, {
       orgId: a.need('org-id'),
@@ -284,6 +296,7 @@ const nightly: Command = {
   usage: 'nightly --csv 文件 --state 状态文件 [选项]',
   options: {
     csv: { type: 'string', help: 'CSV 文件, 可含 {day} 占位符, 如 /data/unsettled-{day}.csv' },
+    encoding: ENCODING_OPTION,
     state: { type: 'string', help: '状态文件 (JSON)', default: './mdl-uploader-state.json' },
     day: { type: 'string', help: '上报哪一天 (yyyy-MM-dd, 默认前一自然日)' },
     'callback-timeout': { type: 'string', help: '等待回调的秒数, 超时后查询 ORG_MDL_005', default: '1800' },
@@ -298,7 +311,7 @@ const nightly: Command = {
       client: clientOf(a),
       org: orgOf(a),
       stateFile: a.need('state'),
-      source: { csv: (day) => csv.replace('{day}', day) },
+      source: { csv: (day) => csv.replace('{day}', day), encoding: encodingOf(a) },
       callbackTimeoutMs: Number(a.need('callback-timeout')) * 1000,
       onProgress: (e) => say(`${e.phase === 'send' ? '发送' : '查询结果'} [${e.done}/${e.total}] ${e.orgRequestId}`),
     });

@@ -1,11 +1,13 @@
 /**
  * CSV files for reports (ORG_MDL_001) and updates (ORG_MDL_003): one row per item, a header row
- * with the guide's field names, RFC 4180 quoting, UTF-8 (a BOM is allowed). A file with any bad row
- * is refused as a whole, with every bad row named, so nothing of it is sent.
+ * with the guide's field names, RFC 4180 quoting, UTF-8 (a BOM is allowed) or GB18030 as Excel on
+ * Chinese Windows saves it (csv-encoding.ts). A file with any bad row is refused as a whole, with
+ * every bad row named, so nothing of it is sent.
  */
 import { identityProblem, unsettledPerson, updateItem, validate } from '@mdl/protocol';
 import type { UnsettledPerson, UpdateItem } from '@mdl/protocol';
 import type { PersonUpdate } from './batching.js';
+import { type CsvEncoding, decodeCsvBytes } from './csv-encoding.js';
 
 /** Columns of a report file; the first four may be empty for a non-real-name patient. */
 export const REPORT_COLUMNS = [
@@ -111,8 +113,23 @@ interface Table {
   problems: CsvProblem[];
 }
 
-function readTable(text: string, columns: readonly string[], optional: ReadonlySet<string>): Table {
-  const records = parseCsv(text);
+/** A file's bytes (decoded strictly, see csv-encoding.ts) or text already decoded. */
+export type CsvInput = string | Uint8Array;
+
+export interface CsvOptions {
+  /** For bytes: `auto` (default) reads UTF-8, or GB18030 when the file is not valid UTF-8. */
+  encoding?: CsvEncoding;
+}
+
+function csvText(input: CsvInput, opts: CsvOptions): string {
+  if (typeof input === 'string') return input;
+  const decoded = decodeCsvBytes(input, opts.encoding);
+  if ('problems' in decoded) throw new CsvError(decoded.problems);
+  return decoded.text;
+}
+
+function readTable(input: CsvInput, opts: CsvOptions, columns: readonly string[], optional: ReadonlySet<string>): Table {
+  const records = parseCsv(csvText(input, opts));
   const header = records.shift();
   if (!header) throw new CsvError([{ row: 1, message: '文件为空, 缺少表头' }]);
   const names = header.fields.map((f) => f.trim());
@@ -152,8 +169,8 @@ function checkDuplicates(rows: Table['rows'], problems: CsvProblem[]): void {
 }
 
 /** Reads a report file into persons (one per row; the client merges rows of the same real-name patient). */
-export function parseReportCsv(text: string): UnsettledPerson[] {
-  const { rows, problems } = readTable(text, REPORT_COLUMNS, REPORT_OPTIONAL);
+export function parseReportCsv(input: CsvInput, opts: CsvOptions = {}): UnsettledPerson[] {
+  const { rows, problems } = readTable(input, opts, REPORT_COLUMNS, REPORT_OPTIONAL);
   return personsFromRows(rows, problems);
 }
 
@@ -213,8 +230,8 @@ function personsFromRows(rows: Table['rows'], problems: CsvProblem[]): Unsettled
 }
 
 /** Reads an update file into per-person updates (state 1 paid, 2 revoked). */
-export function parseUpdateCsv(text: string): PersonUpdate[] {
-  const { rows, problems } = readTable(text, UPDATE_COLUMNS, UPDATE_OPTIONAL);
+export function parseUpdateCsv(input: CsvInput, opts: CsvOptions = {}): PersonUpdate[] {
+  const { rows, problems } = readTable(input, opts, UPDATE_COLUMNS, UPDATE_OPTIONAL);
   const updates: PersonUpdate[] = [];
   for (const { line, values: v } of rows) {
     const item: UpdateItem = { orgTraceId: v.orgTraceId ?? '', traceId: v.traceId ?? '', state: v.state ?? '' };

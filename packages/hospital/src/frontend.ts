@@ -10,12 +10,14 @@ import { readFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { INTERFACES, MdlError } from '@mdl/protocol';
+import { renderOpenApiHtml } from '@mdl/protocol/openapi';
 import type { CallbackRequest, GetOverdueResultRequest, UnsettledPerson } from '@mdl/protocol';
 import { type OrgInfo, type PersonUpdate, planReport, planUpdates, traceIdsOf } from './batching.js';
-import { PlatformClient, type PlatformClientOptions, type PlatformInterface, checkRequest, resultReady } from './client.js';
+import { PlatformClient, type PlatformClientOptions, checkRequest, resultReady } from './client.js';
 import { CsvError, reportRowsToPersons } from './csv.js';
 import { PlatformError } from './errors.js';
 import { type OverdueState, callbackRequestId, createHospitalListener, readBody, sendJson } from './handlers.js';
+import { LOCAL_ROUTES, frontendOpenApi, type LocalHandler } from './frontend-routes.js';
 import { Outbox } from './outbox.js';
 
 export interface FrontendOptions {
@@ -60,16 +62,6 @@ class HttpError extends Error {
   }
 }
 
-const QUERY_CALLS: Record<string, PlatformInterface> = {
-  query: 'ORG_MDL_002',
-  'mdl-url': 'ORG_MDL_004',
-  'report-result': 'ORG_MDL_005',
-  'ehc/gen-auth-url': 'ORG_EHC_001',
-  'ehc/auth-result': 'ORG_EHC_002',
-  'ehc/verify-qr-code': 'ORG_EHC_003',
-  'ehc/ec-auth-result': 'ORG_EHC_004',
-};
-
 export async function startFrontend(opts: FrontendOptions): Promise<Frontend> {
   const log = opts.log ?? (() => {});
   const outbox = await Outbox.open(opts.dataDir);
@@ -90,15 +82,16 @@ export async function startFrontend(opts: FrontendOptions): Promise<Frontend> {
   const platformUrl = await listen(platformServer, opts.platformHost ?? '0.0.0.0', opts.platformPort ?? 8301);
   const org: OrgInfo = { ...opts.org, notifyUrl: opts.org.notifyUrl ?? `${platformUrl}${INTERFACES.ORG_002.path}` };
 
+  let localUrl = '';
   const localServer = createServer((req, res) => {
-    handleLocal(req, res, { org, outbox, client, token: opts.localToken }).catch((e: unknown) => {
+    handleLocal(req, res, { org, outbox, client, token: opts.localToken, localUrl }).catch((e: unknown) => {
       if (e instanceof HttpError) return sendJson(res, e.status, { error: e.message, ...e.extra });
       if (e instanceof PlatformError) return sendJson(res, 502, { error: e.message, respCode: e.respCode });
       log(`本地接口异常: ${e instanceof Error ? e.stack : String(e)}`);
       sendJson(res, 500, { error: '前置机内部错误' });
     });
   });
-  const localUrl = await listen(localServer, opts.localHost ?? '127.0.0.1', opts.localPort ?? 8300);
+  localUrl = await listen(localServer, opts.localHost ?? '127.0.0.1', opts.localPort ?? 8300);
 
   const callbackTimeoutMs = opts.callbackTimeoutMs ?? 30 * 60_000;
   const sweep = setInterval(
@@ -165,56 +158,78 @@ async function jsonBody(req: IncomingMessage): Promise<Record<string, unknown>> 
   return v as Record<string, unknown>;
 }
 
-async function handleLocal(
-  req: IncomingMessage,
-  res: ServerResponse,
-  ctx: { org: OrgInfo; outbox: Outbox; client: PlatformClient; token?: string },
-): Promise<void> {
-  const url = new URL(req.url ?? '/', 'http://local');
-  if (ctx.token && !tokenMatches(req.headers.authorization, ctx.token)) throw new HttpError(401, '缺少或错误的 Authorization: Bearer 令牌');
-  const route = url.pathname.replace(/^\/local\//, '');
-  if (req.method === 'GET' && route === 'outbox') {
+interface LocalContext {
+  org: OrgInfo;
+  outbox: Outbox;
+  client: PlatformClient;
+  token?: string;
+  localUrl: string;
+}
+
+type LocalCall = { req: IncomingMessage; res: ServerResponse; url: URL; route: (typeof LOCAL_ROUTES)[number]; ctx: LocalContext };
+
+/** One function per handler named in LOCAL_ROUTES (frontend-routes.ts), which also feeds the OpenAPI document. */
+const LOCAL_HANDLERS: Record<LocalHandler, (c: LocalCall) => Promise<void>> = {
+  async outbox({ res, url, ctx }) {
     const status = url.searchParams.get('status');
     const entries = ctx.outbox.list().filter((e) => !status || e.status === status);
     // Summaries only: the HIS already has the personal data; the outbox listing need not repeat it.
-    return sendJson(res, 200, {
-      entries: entries.map(({ payload, ...rest }) => ({ ...rest, items: traceIdsOf(payload).length })),
-    });
-  }
-  if (req.method === 'GET' && route === 'health') {
-    return sendJson(res, 200, { ok: true, pending: ctx.outbox.list().filter((e) => e.status === 'pending').length });
-  }
-  if (req.method !== 'POST') throw new HttpError(404, `没有这个接口: ${req.method} ${url.pathname}`);
-  const body = await jsonBody(req);
-
-  if (route === 'report' || route === 'update') {
-    const plan =
-      route === 'report' ? planReport(reportPersons(body), ctx.org) : planUpdates(withTraceIds(updateList(body), ctx.outbox), ctx.org);
+    sendJson(res, 200, { entries: entries.map(({ payload, ...rest }) => ({ ...rest, items: traceIdsOf(payload).length })) });
+  },
+  async health({ res, ctx }) {
+    sendJson(res, 200, { ok: true, pending: ctx.outbox.list().filter((e) => e.status === 'pending').length });
+  },
+  report: (c) => submit(c, 'report'),
+  update: (c) => submit(c, 'update'),
+  async forward({ req, res, route, ctx }) {
+    const code = route.forwards!;
+    const params = { ...(await jsonBody(req)) };
+    if (!params.orgId && 'orgId' in INTERFACES[code].request) params.orgId = ctx.org.orgId;
     try {
-      // Every batch is checked before any is queued: a bad item stops the whole submission.
-      plan.forEach((p) => checkRequest(route === 'report' ? 'ORG_MDL_001' : 'ORG_MDL_003', p));
+      sendJson(res, 200, await ctx.client.call(code, params));
     } catch (e) {
-      if (e instanceof PlatformError) throw new HttpError(400, e.message, { respCode: e.respCode });
+      if (e instanceof PlatformError && e.respCode === '000105' && !e.httpStatus)
+        throw new HttpError(400, e.message, { respCode: e.respCode });
       throw e;
     }
-    const batches = [];
-    for (const p of plan) {
-      const { entry, created } = await ctx.outbox.enqueue(route, p);
-      batches.push({ orgRequestId: entry.id, status: entry.status, created });
-    }
-    return sendJson(res, 202, { accepted: true, batches });
-  }
-  const code = QUERY_CALLS[route];
-  if (!code) throw new HttpError(404, `没有这个接口: POST ${url.pathname}`);
-  const params = { ...body };
-  if (!params.orgId && 'orgId' in INTERFACES[code].request) params.orgId = ctx.org.orgId;
+  },
+};
+
+async function submit({ req, res, ctx }: LocalCall, kind: 'report' | 'update'): Promise<void> {
+  const body = await jsonBody(req);
+  const plan =
+    kind === 'report' ? planReport(reportPersons(body), ctx.org) : planUpdates(withTraceIds(updateList(body), ctx.outbox), ctx.org);
   try {
-    return sendJson(res, 200, await ctx.client.call(code, params));
+    // Every batch is checked before any is queued: a bad item stops the whole submission.
+    plan.forEach((p) => checkRequest(kind === 'report' ? 'ORG_MDL_001' : 'ORG_MDL_003', p));
   } catch (e) {
-    if (e instanceof PlatformError && e.respCode === '000105' && !e.httpStatus)
-      throw new HttpError(400, e.message, { respCode: e.respCode });
+    if (e instanceof PlatformError) throw new HttpError(400, e.message, { respCode: e.respCode });
     throw e;
   }
+  const batches = [];
+  for (const p of plan) {
+    const { entry, created } = await ctx.outbox.enqueue(kind, p);
+    batches.push({ orgRequestId: entry.id, status: entry.status, created });
+  }
+  sendJson(res, 202, { accepted: true, batches });
+}
+
+const DOCS_CSP = "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'";
+
+async function handleLocal(req: IncomingMessage, res: ServerResponse, ctx: LocalContext): Promise<void> {
+  const url = new URL(req.url ?? '/', 'http://local');
+  // The contract is public (it holds no data): a HIS vendor's generator may fetch it without the token.
+  if (req.method === 'GET' && (url.pathname === '/openapi.json' || url.pathname === '/docs')) {
+    const doc = frontendOpenApi({ serverUrl: ctx.localUrl });
+    if (url.pathname === '/openapi.json') return sendJson(res, 200, doc);
+    res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'content-security-policy': DOCS_CSP });
+    res.end(renderOpenApiHtml(doc, { jsonUrl: '/openapi.json' }));
+    return;
+  }
+  if (ctx.token && !tokenMatches(req.headers.authorization, ctx.token)) throw new HttpError(401, '缺少或错误的 Authorization: Bearer 令牌');
+  const route = LOCAL_ROUTES.find((r) => r.path === url.pathname && r.method === req.method);
+  if (!route) throw new HttpError(404, `没有这个接口: ${req.method} ${url.pathname}`);
+  await LOCAL_HANDLERS[route.handler]({ req, res, url, route, ctx });
 }
 
 /** `{ unsettleList: [...] }` in the guide's shape, or `{ rows: [...] }` with one flat row per item (CSV columns). */

@@ -9,3 +9,6 @@ export * from './uploader.js';
 export * from './check.js';
 export * from './outbox.js';
 export * from './frontend.js';
+export * from './frontend-routes.js';
+export * from './openapi.js';
+export * from './csv-encoding.js';

@@ -12,6 +12,7 @@ import type { CallbackRequest, ResultItem, ResultPerson, UnsettledPerson } from 
 import { type OrgInfo, planReport, traceIdsOf } from './batching.js';
 import { type PlatformClient, checkRequest, resultReady } from './client.js';
 import { parseReportCsv, reportRowsToPersons } from './csv.js';
+import type { CsvEncoding } from './csv-encoding.js';
 import { PlatformError } from './errors.js';
 import { callbackRequestId } from './handlers.js';
 import { nextRunAt, previousChinaDay } from './schedule.js';
@@ -21,7 +22,7 @@ export type ItemSource =
   /** The HIS hands over the day's unsettled items, already per person. */
   | ((day: string) => Promise<UnsettledPerson[]>)
   /** A CSV file (columns in docs/hospital-integration.md); a function may name one file per day. */
-  | { csv: string | ((day: string) => string) }
+  | { csv: string | ((day: string) => string); encoding?: CsvEncoding }
   /** A database query returning one row per item, with the CSV column names. */
   | { query: (day: string) => Promise<Record<string, string | null | undefined>[]> };
 
@@ -242,7 +243,8 @@ export class NightlyUploader {
   private async load(day: string): Promise<UnsettledPerson[]> {
     const src = this.opts.source;
     if (typeof src === 'function') return src(day);
-    if ('csv' in src) return parseReportCsv(await readFile(typeof src.csv === 'function' ? src.csv(day) : src.csv, 'utf8'));
+    if ('csv' in src)
+      return parseReportCsv(await readFile(typeof src.csv === 'function' ? src.csv(day) : src.csv), { encoding: src.encoding });
     return reportRowsToPersons(await src.query(day));
   }
 

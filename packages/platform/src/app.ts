@@ -8,6 +8,7 @@ import { unsignedReply } from './gateway/pipeline.js';
 import type { Platform } from './platform.js';
 import { citizenPlugin } from './web/citizen/plugin.js';
 import { webPlugin } from './web/plugin.js';
+import { apiDocsPlugin } from './web/api-docs.js';
 import { ehcPagesPlugin } from './web/ehc/plugin.js';
 import { consolePlugin } from './web/console/plugin.js';
 import { lazySchemaCompilers } from './start/lazy-compilers.js';
@@ -21,6 +22,8 @@ export async function buildApp(platform: Platform): Promise<FastifyInstance> {
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: platform.config.bodyLimitBytes,
     schemaController: lazySchemaCompilers(),
+    // Behind nginx (deploy/): the caller's address comes from X-Forwarded-For, believed only from listed proxies.
+    ...(platform.config.trustProxy.length ? { trustProxy: platform.config.trustProxy.join(',') } : {}),
     genReqId: (req) => {
       const given = req.headers['x-request-id'];
       return typeof given === 'string' && /^[\w.-]{1,64}$/.test(given) ? given : randomUUID();
@@ -55,6 +58,7 @@ export async function buildApp(platform: Platform): Promise<FastifyInstance> {
 
   await app.register(gatewayPlugin, { platform });
   await app.register(webPlugin, { platform });
+  await app.register(apiDocsPlugin, { platform });
   await app.register(ehcPagesPlugin, { platform });
   await app.register(citizenPlugin, { platform });
   await app.register(consolePlugin, { platform, prefix: '/console' });

@@ -1,5 +1,6 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
+import { isIP } from 'node:net';
 import { resolve } from 'node:path';
 
 /** Everything the platform reads from its environment, validated once at start-up. */
@@ -47,6 +48,8 @@ export interface Config {
   /** pg-boss cron (China time) of the reminder scan and of the ORG_001 reconciliation. */
   reminderCron: string;
   reconcileCron: string;
+  /** Addresses of the reverse proxies whose X-Forwarded-For is believed (MDL_TRUST_PROXY), or none. */
+  trustProxy: string[];
 }
 
 const KNOWN = new Set([
@@ -79,6 +82,7 @@ const KNOWN = new Set([
   'MDL_REMINDER_PUSH_APP_ID',
   'MDL_REMINDER_CRON',
   'MDL_RECONCILE_CRON',
+  'MDL_TRUST_PROXY',
 ]);
 // Read by the test and bench tools, not by the platform: known so that a shell with them set still starts it.
 const TOOLS = [
@@ -177,8 +181,24 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     reminderPushAppId: env.MDL_REMINDER_PUSH_APP_ID || undefined,
     reminderCron: env.MDL_REMINDER_CRON || '0 10 * * *',
     reconcileCron: env.MDL_RECONCILE_CRON || '17 * * * *',
+    trustProxy: trustedProxies(env.MDL_TRUST_PROXY),
   };
   return { ...cfg, ...overrides };
+}
+
+/** `127.0.0.1,10.0.0.0/8`: addresses or CIDR ranges. A proxy not listed cannot make up a caller's address. */
+function trustedProxies(raw: string | undefined): string[] {
+  const list = (raw ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  for (const entry of list) {
+    const [addr, bits, extra] = entry.split('/');
+    const version = isIP(addr ?? '');
+    const okBits = bits === undefined || (/^\d{1,3}$/.test(bits) && Number(bits) <= (version === 6 ? 128 : 32));
+    if (!version || !okBits || extra !== undefined) throw new ConfigError(`MDL_TRUST_PROXY: ${entry} is not an IP address or CIDR range`);
+  }
+  return list;
 }
 
 const KEY_RE = /^[0-9a-fA-F]{32}$/;

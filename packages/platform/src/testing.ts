@@ -118,3 +118,19 @@ export function testItem(over: Partial<Insertable<ArrearsItemTable>> & { trace_i
     ...over,
   };
 }
+
+// What the repository's own tests (test/, bench/) drive directly besides the harness above: a deliberate
+// list, so that no internal file is reachable by its path. Not an API for host applications.
+export { API_HANDLERS } from './api/index.js';
+export { createUser } from './console/auth.js';
+export { base32Decode, totp } from './console/totp.js';
+export { decideAppeal, fileAppeal } from './domain/appeals.js';
+export { itemsToReconcile } from './domain/citizen/reconcile.js';
+export { refreshItem } from './domain/citizen/refresh.js';
+export { isQuietHour, pushReminder, quietHoursEnd, runReminderScan } from './domain/citizen/reminders.js';
+export { createApp, upsertInstitution } from './domain/credentials.js';
+export { ehcServices } from './domain/ehc/index.js';
+export { RedisState } from './gateway/shared-state.js';
+export { ItemRefreshJob, ReconcileScanJob, reminderEnqueuer } from './jobs/citizen.js';
+export { CONSOLE_ASSETS } from './web/console/assets.js';
+export { acceptedEncoding } from './web/static-assets.js';

@@ -12,7 +12,7 @@ import {
   USER_TYPES,
 } from './dictionaries.js';
 import { residentIdProblem } from './idcard.js';
-import { datetimeProblem, yuanProblem } from './money.js';
+import { DATETIME_FORMAT, YUAN_FORMAT } from './money.js';
 import { type Infer, type ObjectSchema, json, list, optList, optStr, str } from './schema.js';
 
 /** Longest batch a single ORG_MDL_001 / ORG_MDL_003 call may carry (guide §4.3.1.1, §4.3.3.1). */
@@ -27,6 +27,10 @@ function urlProblem(v: string): string | undefined {
   }
 }
 
+const notifyUrl = (note: string) => str('回调通知地址', 100, { check: urlProblem, format: 'uri', note });
+const orgRequestId = () => str('请求批次号', 40, { note: '标识一次请求，用于后续查询（ORG_MDL_005），唯一值' });
+const REAL_NAME_NOTE = '实名患者（有 ehealthCardId）时 idNo、idType、userName 必填且平台强校验；非实名患者可为空';
+
 const orgId = () => str('机构 id, 国家编码', 12);
 const extData = () => json('扩展参数');
 
@@ -36,17 +40,17 @@ export const reportItem = {
   medType: str('医疗类别', 6, { dict: MED_TYPES }),
   feeType: str('费用类别', 2, { dict: FEE_TYPES }),
   itemName: str('项目名称', 40),
-  amount: str('金额', 10, { check: yuanProblem }),
-  actualTime: str('产生时间', 20, { check: datetimeProblem }),
+  amount: str('金额', 10, YUAN_FORMAT),
+  actualTime: str('产生时间', 20, { ...DATETIME_FORMAT, note: '记录实际产生时间，建议取实际就诊的时间；' + DATETIME_FORMAT.note }),
 } as const satisfies ObjectSchema;
 
 /** idNo/idType/userName/ehealthCardId may be empty for a non-real-name patient; checked by `identityProblem`. */
 export const unsettledPerson = {
-  idNo: optStr('身份证号', 18),
+  idNo: optStr('身份证号', 18, { note: REAL_NAME_NOTE }),
   idType: optStr('证件类型', 2, { dict: ID_TYPES }),
   userName: optStr('用户姓名', 20),
   ehealthCardId: optStr('电子健康卡主索引 id', 64),
-  mobilePhone: optStr('手机号码', 11, { check: (v) => (/^\d{11}$/.test(v) ? undefined : '应为 11 位数字') }),
+  mobilePhone: optStr('手机号码', 11, { check: (v) => (/^\d{11}$/.test(v) ? undefined : '应为 11 位数字'), pattern: '^\\d{11}$' }),
   userType: str('用户类别', 2, { dict: USER_TYPES }),
   itemList: list('待缴费列表', reportItem),
   extData: extData(),
@@ -55,8 +59,8 @@ export const unsettledPerson = {
 export const reportOverdueDataRequest = {
   orgId: orgId(),
   orgName: str('机构名称', 40),
-  notifyUrl: str('回调通知地址', 100, { check: urlProblem }),
-  orgRequestId: str('请求批次号', 40),
+  notifyUrl: notifyUrl('机构上报数据后，平台异步回调此地址告知处理结果（ORG_002）'),
+  orgRequestId: orgRequestId(),
   unsettleList: optList('待结算列表', unsettledPerson),
   extData: extData(),
 } as const satisfies ObjectSchema;
@@ -69,13 +73,13 @@ export const acceptResponse = {
 
 // ---- ORG_MDL_002 查询医疗欠费状况 -------------------------------------------------------------
 export const queryOverdueDataRequest = {
-  orgId: optStr('机构 id, 国家编码', 12),
+  orgId: optStr('机构 id, 国家编码', 12, { note: '为空时查询全部机构的待缴费数据' }),
   businessType: str('查询业务类型', 8, { dict: BUSINESS_TYPES }),
   idNo: str('身份证号', 18),
   idType: str('证件类型', 2, { dict: ID_TYPES }),
   userName: str('用户姓名', 20),
   /** Required for institutions, optional for the 闽政通 channel (guide §4.3.2.2): enforced by the handler. */
-  ehealthCardId: optStr('电子健康卡主索引 id', 64),
+  ehealthCardId: optStr('电子健康卡主索引 id', 64, { note: '医疗机构（门户）渠道必填；闽政通渠道选填' }),
   extData: extData(),
 } as const satisfies ObjectSchema;
 
@@ -98,17 +102,17 @@ export const queryOverdueDataResponse = {
 export const updateItem = {
   orgTraceId: str('机构跟踪号,项目流水号', 40),
   traceId: str('平台跟踪号', 40),
-  state: str('状态', 2, { dict: UPDATE_STATES }),
+  state: str('状态', 2, { dict: UPDATE_STATES, note: '1 已缴清，2 撤销；0 仅把非实名记录转为实名（本平台的约定）' }),
 } as const satisfies ObjectSchema;
 
 export const updateOverdueDataRequest = {
   orgId: orgId(),
-  idNo: optStr('身份证号', 18),
+  idNo: optStr('身份证号', 18, { note: REAL_NAME_NOTE }),
   idType: optStr('证件类型', 2, { dict: ID_TYPES }),
   userName: optStr('用户姓名', 20),
   ehealthCardId: optStr('电子健康卡主索引 id', 64),
-  notifyUrl: str('回调通知地址', 100, { check: urlProblem }),
-  orgRequestId: str('请求批次号', 40),
+  notifyUrl: notifyUrl('更新后，平台异步推送更新结果（ORG_002）'),
+  orgRequestId: orgRequestId(),
   itemList: list('更新缴费列表', updateItem, MAX_ITEMS_PER_CALL),
   extData: extData(),
 } as const satisfies ObjectSchema;
@@ -131,7 +135,7 @@ export const getIntoMdlUrlResponse = {
 // ---- ORG_MDL_005 查询上报/更新结果 ------------------------------------------------------------
 export const queryReportResultRequest = {
   orgId: orgId(),
-  orgRequestId: str('请求批次号', 40),
+  orgRequestId: str('请求批次号', 40, { note: '上报/更新时传的值' }),
   extData: extData(),
 } as const satisfies ObjectSchema;
 
@@ -279,6 +283,8 @@ export const INTERFACES = {
   ORG_MDL_001: {
     path: '/umdl/reportOverdueData',
     name: '上报医疗欠费数据',
+    description:
+      '院内上报医疗欠费数据给平台端，院内上报数据的时间点最好错开，预防扎堆大量请求。接口响应代表平台接收数据的状态，具体处理数据状态在回调接口（ORG_002）告知。单次上传总项目数限制 100 条，超过的请分批次调用。',
     servedBy: 'platform',
     writes: true,
     request: reportOverdueDataRequest,
@@ -287,6 +293,7 @@ export const INTERFACES = {
   ORG_MDL_002: {
     path: '/qmdl/queryOverdueData',
     name: '查询医疗欠费状况',
+    description: '查询医疗欠费情况：next=1 表示可享受先诊后付。',
     servedBy: 'platform',
     writes: false,
     request: queryOverdueDataRequest,
@@ -295,6 +302,8 @@ export const INTERFACES = {
   ORG_MDL_003: {
     path: '/umdl/updateOverdueData',
     name: '更新医疗欠费数据',
+    description:
+      '更新医疗欠费数据（已缴清、撤销）。接口响应代表平台接收数据的状态，处理结果在回调接口（ORG_002）告知。单次更新总项目数限制 100 条，超过的请分批次调用。',
     servedBy: 'platform',
     writes: true,
     request: updateOverdueDataRequest,
@@ -303,6 +312,7 @@ export const INTERFACES = {
   ORG_MDL_004: {
     path: '/qmdl/getIntoMdlUrl',
     name: '获取医疗欠费名单应用入口链接',
+    description: '获取医疗欠费名单应用入口链接：患者在医院门户中打开此链接查看、缴清或申诉自己的欠费记录。',
     servedBy: 'platform',
     writes: false,
     request: getIntoMdlUrlRequest,
@@ -311,6 +321,7 @@ export const INTERFACES = {
   ORG_MDL_005: {
     path: '/qmdl/queryReportResult',
     name: '查询上报/更新结果',
+    description: '查询上报/更新结果，没有收到回调通知的情况可发起主动查询。',
     servedBy: 'platform',
     writes: false,
     request: queryReportResultRequest,
@@ -319,6 +330,7 @@ export const INTERFACES = {
   ORG_EHC_001: {
     path: '/ehc/genAuthUrl',
     name: '生成电子健康卡授权链接',
+    description: '院内请求生成电子健康卡授权链接。',
     servedBy: 'platform',
     writes: true,
     request: genAuthUrlRequest,
@@ -327,6 +339,7 @@ export const INTERFACES = {
   ORG_EHC_002: {
     path: '/ehc/queryAuthResult',
     name: '查询电子健康卡授权结果',
+    description: '院内请求电子健康卡授权后，请求查询授权结果。',
     servedBy: 'platform',
     writes: false,
     request: queryAuthResultRequest,
@@ -335,6 +348,7 @@ export const INTERFACES = {
   ORG_EHC_003: {
     path: '/ehc/verifyQrCode',
     name: '电子健康卡验码',
+    description: '院内请求验码结果（电子健康码）。',
     servedBy: 'platform',
     writes: false,
     request: verifyQrCodeRequest,
@@ -343,6 +357,7 @@ export const INTERFACES = {
   ORG_EHC_004: {
     path: '/ehc/queryEcAuthResult',
     name: '查询医保患者主索引',
+    description: '院内医保患者请求查询患者电子健康卡主索引。',
     servedBy: 'platform',
     writes: false,
     request: queryEcAuthResultRequest,
@@ -351,6 +366,7 @@ export const INTERFACES = {
   ORG_001: {
     path: '/qmdl/getOverdueResult',
     name: '院内医疗欠费结算结果查询',
+    description: '院内提供接口，平台端对接。院内数据和平台数据不一致时的同步接口。',
     servedBy: 'hospital',
     writes: false,
     request: getOverdueResultRequest,
@@ -359,6 +375,7 @@ export const INTERFACES = {
   ORG_002: {
     path: '/umdl/callback',
     name: '结果回调通知',
+    description: '上报欠费数据/更新欠费数据后，平台端异步向机构回调通知结果。',
     servedBy: 'hospital',
     writes: false,
     request: callbackRequest,

@@ -6,6 +6,9 @@ export function yuanProblem(amount: string): string | undefined {
   return undefined;
 }
 
+/** Field options for an amount: the check and what the docs say about it. */
+export const YUAN_FORMAT = { check: yuanProblem, pattern: YUAN.source, note: '单位元，最多两位小数，例如 25.00' } as const;
+
 export function yuanToFen(amount: string): number {
   const [whole, frac = ''] = amount.split('.');
   return Number(whole) * 100 + Number((frac + '00').slice(0, 2));
@@ -34,6 +37,8 @@ export function chinaTimeToEpochMs(text: string): number | undefined {
 export function datetimeProblem(text: string): string | undefined {
   return chinaTimeToEpochMs(text) === undefined ? '时间格式应为 yyyy-MM-dd HH:mm:ss' : undefined;
 }
+
+export const DATETIME_FORMAT = { check: datetimeProblem, pattern: DATETIME.source, note: '北京时间，格式 yyyy-MM-dd HH:mm:ss' } as const;
 
 export function epochMsToChinaTime(ms: number): string {
   const t = new Date(ms + CHINA_OFFSET_MS).toISOString();

@@ -1,7 +1,7 @@
 /**
  * A small schema language for the guide's parameter tables: one declaration per payload gives
  * validation (with the guide's lengths, required flags and dictionaries), TypeScript types and the
- * field tables in the docs. Unknown fields are ignored, as a tolerant reader should.
+ * OpenAPI documents (`openapi/json-schema.ts`). Unknown fields are ignored, as a tolerant reader should.
  */
 
 export interface StringField<R extends boolean = boolean> {
@@ -11,6 +11,12 @@ export interface StringField<R extends boolean = boolean> {
   required: R;
   dict?: Readonly<Record<string, string>>;
   check?: (value: string) => string | undefined;
+  /** The guide's 说明 column, for the docs. */
+  note?: string;
+  /** For the docs: a regular expression every valid value matches (`check` may refuse more, e.g. 2026-02-30). */
+  pattern?: string;
+  /** For the docs: a JSON Schema format such as `uri`. */
+  format?: string;
 }
 
 export interface ListField<R extends boolean = boolean, S extends ObjectSchema = ObjectSchema> {
@@ -39,7 +45,7 @@ export type Infer<S extends ObjectSchema> = { [K in RequiredKeys<S>]: FieldType<
   [K in OptionalKeys<S>]?: FieldType<S[K]>;
 };
 
-type StrOpts = Pick<StringField, 'dict' | 'check'>;
+type StrOpts = Pick<StringField, 'dict' | 'check' | 'note' | 'pattern' | 'format'>;
 
 export function str(label: string, max: number, opts: StrOpts = {}): StringField<true> {
   return { kind: 'string', label, max, required: true, ...opts };
@@ -115,18 +121,4 @@ function validateField(field: Field, v: unknown, p: string, key: string): Schema
       if (typeof v !== 'object' || Array.isArray(v)) return { path: p, message: `${field.label}(${key}) 应为 JSON 对象` };
       return undefined;
   }
-}
-
-/** Markdown table rows for docs, one per field, nested lists indented. */
-export function describe(schema: ObjectSchema, depth = 0): string[] {
-  const rows: string[] = [];
-  for (const [key, f] of Object.entries(schema)) {
-    const name = `${'↳ '.repeat(depth)}${key}`;
-    const type = f.kind === 'string' ? 'String' : f.kind === 'list' ? 'List' : 'JSONObject';
-    const max = f.kind === 'string' ? String(f.max) : '-';
-    const dict = f.kind === 'string' && f.dict ? Object.keys(f.dict).join('/') : '';
-    rows.push(`| ${name} | ${f.label} | ${type} | ${max} | ${f.required ? 'Y' : 'N'} | ${dict} |`);
-    if (f.kind === 'list') rows.push(...describe(f.of, depth + 1));
-  }
-  return rows;
 }

@@ -1,5 +1,9 @@
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { StaticAssets } from '../static-assets.js';
+
 /**
- * The dashboard's only script, served from /console/assets/dashboard.js (the CSP allows no inline
+ * The dashboard's only script, served under a content-hashed URL (CONSOLE_ASSETS below; the CSP allows no inline
  * script). It reads the figures the server embedded as JSON and draws them with the local ECharts.
  */
 export const DASHBOARD_JS = `(function () {
@@ -69,3 +73,15 @@ export const DASHBOARD_JS = `(function () {
   window.addEventListener('resize', function () { charts.forEach(function (c) { c.resize(); }); });
 })();
 `;
+
+const require = createRequire(import.meta.url);
+
+/** The console's scripts, under content-hashed URLs (static-assets.ts). */
+export const CONSOLE_ASSETS = new StaticAssets('/console/assets', [
+  {
+    name: 'echarts.min.js',
+    type: 'text/javascript; charset=utf-8',
+    load: () => readFileSync(require.resolve('echarts/dist/echarts.min.js')),
+  },
+  { name: 'dashboard.js', type: 'text/javascript; charset=utf-8', load: () => DASHBOARD_JS },
+]);

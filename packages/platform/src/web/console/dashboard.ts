@@ -3,6 +3,7 @@ import { dashboardData } from '../../console/dashboard.js';
 import { orgScope } from '../../console/auth.js';
 import { actorOf, html, type ConsoleContext } from './plugin.js';
 import { consolePage, regionName, yuan } from './layout.js';
+import { CONSOLE_ASSETS } from './assets.js';
 
 /** JSON inside a <script type="application/json">: `<` is escaped so no text can close the element. */
 export function jsonForScript(v: unknown): string {
@@ -43,7 +44,7 @@ export async function dashboardRoutes({ app, platform }: ConsoleContext): Promis
         title: '总览',
         active: '/console',
         body,
-        scripts: ['/console/assets/echarts.min.js', '/console/assets/dashboard.js'],
+        scripts: [CONSOLE_ASSETS.url('echarts.min.js'), CONSOLE_ASSETS.url('dashboard.js')],
       }),
     );
   });

@@ -1,13 +1,11 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type { Platform } from '../../platform.js';
 import { resolveSession, signIn, signOut, type Actor, type Role } from '../../console/auth.js';
 import { h, page } from '../html.js';
 import { privatePageHeaders } from '../security.js';
 import { CONSOLE_CSS, consolePage, field, str } from './layout.js';
-import { DASHBOARD_JS } from './assets.js';
+import { CONSOLE_ASSETS } from './assets.js';
 import { dashboardRoutes } from './dashboard.js';
 import { institutionRoutes } from './institutions.js';
 import { batchRoutes } from './batches.js';
@@ -25,7 +23,7 @@ declare module 'fastify' {
 
 export const SESSION_COOKIE = 'mdl_console';
 const LOGIN_COOKIE = 'mdl_console_login';
-const PUBLIC_ROUTES = new Set(['/console/login', '/console/assets/echarts.min.js', '/console/assets/dashboard.js']);
+const PUBLIC_ROUTES = new Set(['/console/login', '/console/assets/:file']);
 
 /** An HTTP error the console shows as a page: 403 for a role that may not act, 404 for what is not yours. */
 export class ConsoleHttpError extends Error {
@@ -131,15 +129,7 @@ export const consolePlugin: FastifyPluginAsync<{ platform: Platform }> = async (
     }
   });
 
-  const require = createRequire(import.meta.url);
-  let echarts: Buffer | undefined;
-  app.get('/assets/echarts.min.js', async (_req, reply) => {
-    echarts ??= readFileSync(require.resolve('echarts/dist/echarts.min.js'));
-    return reply.header('cache-control', 'public, max-age=86400').type('text/javascript; charset=utf-8').send(echarts);
-  });
-  app.get('/assets/dashboard.js', async (_req, reply) =>
-    reply.header('cache-control', 'public, max-age=300').type('text/javascript; charset=utf-8').send(DASHBOARD_JS),
-  );
+  CONSOLE_ASSETS.register(app, '/assets');
 
   const showLogin = (reply: FastifyReply, o: { error?: string; info?: string; username?: string }, status = 200) => {
     // Login CSRF: a double-submit token, since there is no session yet to hold one.

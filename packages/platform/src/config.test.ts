@@ -1,0 +1,38 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { buildApp } from './app.js';
+import { ConfigError, loadConfig } from './config.js';
+import { startTestPlatform } from './testing.js';
+
+describe('MDL_TRUST_PROXY', () => {
+  it('takes addresses and CIDR ranges, and refuses anything else', () => {
+    assert.deepEqual(loadConfig({ MDL_TRUST_PROXY: '127.0.0.1, 10.0.0.0/8,::1' }, { masterKey: '0'.repeat(32) }).trustProxy, [
+      '127.0.0.1',
+      '10.0.0.0/8',
+      '::1',
+    ]);
+    assert.deepEqual(loadConfig({}, { masterKey: '0'.repeat(32) }).trustProxy, []);
+    for (const bad of ['nginx', '10.0.0.0/33', '127.0.0.1/8/8', 'true']) {
+      assert.throws(() => loadConfig({ MDL_TRUST_PROXY: bad }, { masterKey: '0'.repeat(32) }), ConfigError, bad);
+    }
+  });
+
+  it('believes X-Forwarded-For only from a listed proxy', async () => {
+    const t = await startTestPlatform({ trustProxy: ['127.0.0.1'] });
+    try {
+      const ipOf = async (trustProxy: string[], remoteAddress: string) => {
+        t.platform.config.trustProxy = trustProxy;
+        const app = await buildApp(t.platform);
+        app.get('/test-ip', async (req) => req.ip);
+        const r = await app.inject({ url: '/test-ip', remoteAddress, headers: { 'x-forwarded-for': '203.0.113.7' } });
+        await app.close();
+        return r.body;
+      };
+      assert.equal(await ipOf(['127.0.0.1'], '127.0.0.1'), '203.0.113.7');
+      assert.equal(await ipOf(['127.0.0.1'], '198.51.100.2'), '198.51.100.2', 'a caller that is not the proxy cannot name another address');
+      assert.equal(await ipOf([], '127.0.0.1'), '127.0.0.1');
+    } finally {
+      await t.close();
+    }
+  });
+});

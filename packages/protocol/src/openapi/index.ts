@@ -1,0 +1,4 @@
+export * from './documents.js';
+export * from './envelope.js';
+export * from './json-schema.js';
+export * from './render.js';
