@@ -137,9 +137,9 @@ const END = '<!-- end of start-up phase -->';
 /** The start-up section of docs/BENCHMARKS.md, with the hand-written analysis of bench/startup-analysis.md. */
 export function startupSection(S, machine, readFile = readFileSync) {
   const ms = (x) => (Number.isFinite(x) ? `${(x / 1000).toFixed(2)} s` : 'n/a');
-  const line = (label, values, target, ok) => {
+  const line = (label, values, target, ok, f = ms) => {
     const s = spread(values);
-    return `| ${label} | ${target} | ${ms(s.min)} / **${ms(s.median)}** / ${ms(s.max)} (${s.n}) | ${target ? (ok(s) ? '✅ met' : '❌ missed') : ''} |`;
+    return `| ${label} | ${target} | ${f(s.min)} / **${f(s.median)}** / ${f(s.max)} (${s.n}) | ${target ? (ok(s) ? '✅ met' : '❌ missed') : ''} |`;
   };
   const L = [BEGIN, '', '## Start-up (embedded database)', ''];
   L.push(
@@ -168,10 +168,11 @@ export function startupSection(S, machine, readFile = readFileSync) {
   );
   L.push(
     line(
-      '… other work on the machine meanwhile (cores, shown as s)',
-      r.map((x) => x.otherCores * 1000),
+      '… other work on the machine meanwhile (cores of 2)',
+      r.map((x) => x.otherCores),
       '',
       () => true,
+      (x) => x.toFixed(2),
     ),
   );
   if (S.firstStart)
