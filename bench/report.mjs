@@ -3,6 +3,7 @@
 import { existsSync, readFileSync as fsRead, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { startupSection } from './startup.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const n = (x, d = 0) =>
@@ -160,6 +161,10 @@ export function writeReport(path, R, readFileSync = fsRead) {
         `| ${r.label} | ${n(srv, 2)} | ${n(c.postgres ?? 0, 2)} | ${n(c.redis ?? 0, 2)} | ${n(gen, 2)} | ${n(rest, 2)} | ${c['machine busy'] !== undefined ? n(c['machine busy'], 2) : 'n/a'} | ${per(srv)}${r.unit ? ' per item' : ''} | ${per(c.postgres ?? 0)}${r.unit ? ' per item' : ''} | ${r.load ?? ''} |`,
       );
     }
+    L.push('');
+  }
+  if (R.startup) {
+    L.push(startupSection(R.startup, R.machine, readFileSync));
     L.push('');
   }
   L.push('## Method');

@@ -1,4 +1,4 @@
 #!/usr/bin/env node
 import { launch } from './launch.js';
 
-await launch('packages/hospital/dist/cli.js');
+await launch('packages/hospital/dist/cli.js', ['packages/protocol', 'packages/hospital']);

@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { decideAppeal, upsertInstitution, ItemRefreshJob, startTestPlatform, type TestPlatform } from '@mdl/platform/testing';
 import { launchBrowser, phonePage, screenshot } from './support/browser.js';
 import { addSite, itemId, mdrUrlFor, registerPatient, report, type Patient, type Site } from './support/citizen.js';
 import { residentId } from './support/people.js';
+import { suiteScope } from './support/scope.js';
 
 /**
  * Issue #4 in a real browser at phone size: a hospital portal gets mdrUrl through ORG_MDL_004, the
@@ -24,16 +25,23 @@ describe('citizen app in headless Chromium', () => {
   let offsetMs = 0;
   const dialogs: string[] = [];
 
+  const scope = suiteScope();
   before(async () => {
-    t = await startTestPlatform({}, { now: () => Date.now() + offsetMs });
+    t = scope.add(await startTestPlatform({}, { now: () => Date.now() + offsetMs }), (t) => t.close());
     base = await t.listen();
-    fz = await addSite(t, 'H35010200001', '福州市第一医院', [
-      { kind: 'phone', label: '收费处电话', value: '0591-88880001' },
-      { kind: 'address', label: '门诊楼一层收费处', value: '福州市台江区达道路 190 号' },
-    ]);
-    xm = await addSite(t, 'H35020300002', '厦门大学附属第一医院', [
-      { kind: 'online', label: '线上缴费', value: 'https://pay.example.org/xm' },
-    ]);
+    fz = scope.add(
+      await addSite(t, 'H35010200001', '福州市第一医院', [
+        { kind: 'phone', label: '收费处电话', value: '0591-88880001' },
+        { kind: 'address', label: '门诊楼一层收费处', value: '福州市台江区达道路 190 号' },
+      ]),
+      (s) => s.hospital.stop(),
+    );
+    xm = scope.add(
+      await addSite(t, 'H35020300002', '厦门大学附属第一医院', [
+        { kind: 'online', label: '线上缴费', value: 'https://pay.example.org/xm' },
+      ]),
+      (s) => s.hospital.stop(),
+    );
     alice = await registerPatient(base, fz, residentId('350102', '19900307', 123), '林晓梅', 'P-A');
     bob = await registerPatient(base, fz, residentId('350203', '19851112', 456), '陈建国', 'P-B');
     await report(base, fz, 'FZ-1', [
@@ -49,18 +57,12 @@ describe('citizen app in headless Chromium', () => {
     await report(base, xm, 'XM-1', [
       { patient: alice, items: [{ orgTraceId: 'XM-A1', itemName: '住院费', amount: '1280.50', daysAgo: 20 }] },
     ]);
-    browser = await launchBrowser();
+    browser = scope.add(await launchBrowser(), (b) => b.close());
     page = await phonePage(browser);
     page.on('dialog', (d) => {
       dialogs.push(d.message());
       void d.dismiss();
     });
-  });
-  after(async () => {
-    await browser?.close();
-    await fz?.hospital.stop();
-    await xm?.hospital.stop();
-    await t?.close();
   });
 
   it('ORG_MDL_004 gives a short link under PUBLIC_URL', async () => {

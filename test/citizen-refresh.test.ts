@@ -36,8 +36,10 @@ describe('ORG_001 refresh: bad answers are no answer', () => {
   const servers: Server[] = [];
 
   before(async () => {
-    // Long enough for a loopback answer on a busy test machine, short enough for the timeout case.
-    t = await startTestPlatform({ refreshTimeoutMs: 2000 });
+    // Long enough for a loopback answer on a busy test machine, short enough for the timeout case. No cron
+    // schedules: the reconciliation job is a singleton, and one started by the clock (minute 17 of every hour)
+    // would swallow the one this file sends.
+    t = await startTestPlatform({ refreshTimeoutMs: 2000, reconcileCron: '', reminderCron: '' });
     base = await t.listen();
     site = await addSite(t, 'H35010200001', '福州市第一医院');
     p = await registerPatient(base, site, residentId('350102', '19900307', 123), '林晓梅', 'P-1');

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { addInstitution, startTestPlatform, type TestInstitution, type TestPlatform, createUser } from '@mdl/platform/testing';
 import { TestHospital } from './support/hospital.js';
@@ -7,6 +7,7 @@ import { call } from './support/client.js';
 import { desktopPage, launchBrowser, phonePage, screenshot } from './support/browser.js';
 import { residentId, eventually } from './support/people.js';
 import { CONSOLE_PASSWORD, batchRow, cardOf, chartSizes, report, signInBrowser, waitForBatch } from './support/console.js';
+import { suiteScope } from './support/scope.js';
 
 /**
  * The operator's console in headless Chromium (desktop size), against a platform whose callbacks give
@@ -24,8 +25,9 @@ describe('operator console in a real browser', () => {
   const idNo = residentId('350102', '19850612', 41);
   const userName = '陈美玲';
 
+  const scope = suiteScope();
   before(async () => {
-    t = await startTestPlatform({ callbackRetryLimit: 0 });
+    t = scope.add(await startTestPlatform({ callbackRetryLimit: 0 }), (t) => t.close());
     await t.listen();
     inst = await addInstitution(t.platform, 'H35010200001', { orgName: '福州市第一医院' });
     await t.platform.db.updateTable('institution').set({ region: '350100' }).where('org_id', '=', inst.orgId).execute();
@@ -33,7 +35,7 @@ describe('operator console in a real browser', () => {
     totpSecret = op.totpSecret!;
     await createUser(t.platform, { username: 'fz1.staff', role: 'staff', orgId: inst.orgId, password: CONSOLE_PASSWORD }, 'test');
     hospital = new TestHospital(inst.appId, inst.secret);
-    await hospital.start();
+    await scope.add(hospital, (h) => h.stop()).start();
     hospital.failNext = 1000;
     card = await cardOf(t, inst, idNo, userName);
     const notify = `${hospital.url}/umdl/callback`;
@@ -67,14 +69,9 @@ describe('operator console in a real browser', () => {
       });
       assert.equal(q.respCode, '000000', q.respMsg);
     }
-    browser = await launchBrowser();
+    browser = scope.add(await launchBrowser(), (b) => b.close());
     page = await desktopPage(browser);
     staffPage = await desktopPage(browser);
-  });
-  after(async () => {
-    await browser?.close();
-    await hospital.stop();
-    await t.close();
   });
 
   it('signs in with password and TOTP', async () => {

@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { addInstitution, startTestPlatform, type TestInstitution, type TestPlatform, createUser, fileAppeal } from '@mdl/platform/testing';
 import { TestHospital } from './support/hospital.js';
 import { desktopPage, launchBrowser, screenshot } from './support/browser.js';
 import { CONSOLE_PASSWORD, batchRow, chartSizes, report, signInBrowser, waitForBatch } from './support/console.js';
+import { suiteScope } from './support/scope.js';
 
 /**
  * The institution portal: staff of one institution see their own batches, items, callbacks and
@@ -20,15 +21,16 @@ describe('institution portal in a real browser: scoped to one institution', () =
   let hospitalB: TestHospital;
   const ids = { batchB: 0, appealA: 0, appealB: 0, itemB: 0 };
 
+  const scope = suiteScope();
   before(async () => {
-    t = await startTestPlatform();
+    t = scope.add(await startTestPlatform(), (t) => t.close());
     await t.listen();
     a = await addInstitution(t.platform, 'H35010200011', { orgName: '甲市人民医院' });
     b = await addInstitution(t.platform, 'H35020300022', { orgName: '乙市妇幼保健院' });
     hospitalA = new TestHospital(a.appId, a.secret);
     hospitalB = new TestHospital(b.appId, b.secret);
-    await hospitalA.start();
-    await hospitalB.start();
+    await scope.add(hospitalA, (h) => h.stop()).start();
+    await scope.add(hospitalB, (h) => h.stop()).start();
     await report(t, a, `${hospitalA.url}/umdl/callback`, 'A-REQ-1', [
       { idNo: '', idType: '', userName: '甲患者', ehealthCardId: '', items: [{ orgTraceId: 'A-ITEM-1', amount: '11.11' }] },
     ]);
@@ -61,15 +63,9 @@ describe('institution portal in a real browser: scoped to one institution', () =
       })
     ).id;
     await createUser(t.platform, { username: 'staff.a', role: 'staff', orgId: a.orgId, password: CONSOLE_PASSWORD }, 'test');
-    browser = await launchBrowser();
+    browser = scope.add(await launchBrowser(), (b) => b.close());
     page = await desktopPage(browser);
     await signInBrowser(page, t.url, 'staff.a');
-  });
-  after(async () => {
-    await browser?.close();
-    await hospitalA.stop();
-    await hospitalB.stop();
-    await t.close();
   });
 
   /** Nothing that belongs to institution B may appear anywhere on the page. */

@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { before, describe, it } from 'node:test';
 import { addInstitution, startTestPlatform, type TestInstitution, type TestPlatform } from '@mdl/platform/testing';
 import { call } from './support/client.js';
 import { TestHospital } from './support/hospital.js';
 import { chinaTime, eventually, residentId } from './support/people.js';
+import { suiteScope } from './support/scope.js';
 
 /**
  * The whole flow of issue #2 over real HTTP on loopback: a hospital reports, receives the callback,
@@ -22,16 +23,13 @@ describe('end to end: report → callback → query → pay → callback → que
   const yesterday = chinaTime(1);
   const twoDaysAgo = chinaTime(2);
 
+  const scope = suiteScope();
   before(async () => {
-    t = await startTestPlatform();
+    t = scope.add(await startTestPlatform(), (t) => t.close());
     base = await t.listen();
     inst = await addInstitution(t.platform, 'H35010200001', { orgName: '福州市第一医院' });
     hospital = new TestHospital(inst.appId, inst.secret);
-    await hospital.start();
-  });
-  after(async () => {
-    await hospital.stop();
-    await t.close();
+    await scope.add(hospital, (h) => h.stop()).start();
   });
 
   const report = (orgRequestId: string, items: { orgTraceId: string; amount: string }[]) => ({

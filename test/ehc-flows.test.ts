@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { before, describe, it } from 'node:test';
 import jsQR from 'jsqr';
 import { PNG } from 'pngjs';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
@@ -7,6 +7,7 @@ import { addInstitution, startTestPlatform, type TestInstitution, type TestPlatf
 import { call } from './support/client.js';
 import { desktopPage, launchBrowser, phonePage, screenshot } from './support/browser.js';
 import { residentId } from './support/people.js';
+import { suiteScope } from './support/scope.js';
 
 /**
  * The three flows of guide §3.1.2 in headless Chromium at phone size, with the hospital's calls made
@@ -59,18 +60,15 @@ describe('e-health-card flows in a real browser', () => {
       ).n,
     );
 
+  const scope = suiteScope();
   before(async () => {
-    t = await startTestPlatform({ ehcEnv: 'TEST', ehcWxMiniAppId: 'wxa1b2c3d4e5f60708' }, { queue: false });
+    t = scope.add(await startTestPlatform({ ehcEnv: 'TEST', ehcWxMiniAppId: 'wxa1b2c3d4e5f60708' }, { queue: false }), (t) => t.close());
     base = await t.listen();
     t.platform.config.publicUrl = base;
     // A test-environment credential: the kiosk demo acts as the hospital with it.
     inst = await addInstitution(t.platform, 'H35010200001', { orgName: '福州市第一医院', env: 'test' });
-    browser = await launchBrowser();
+    browser = scope.add(await launchBrowser(), (b) => b.close());
     phone = await phonePage(browser);
-  });
-  after(async () => {
-    await browser.close();
-    await t.close();
   });
 
   it('小程序授权: the portal gets a link, the citizen 领卡 (a bad ID number first) and authorizes, ORG_EHC_002 answers succ', async () => {
@@ -288,16 +286,15 @@ describe('e-health-card expiry in a real browser', () => {
   let inst: TestInstitution;
   let browser: Browser;
 
+  const scope = suiteScope();
   before(async () => {
-    t = await startTestPlatform({ ehcEnv: 'TEST', ehcSessionTtlSeconds: 2, ehcCodeTtlSeconds: 2 }, { queue: false });
+    t = scope.add(await startTestPlatform({ ehcEnv: 'TEST', ehcSessionTtlSeconds: 2, ehcCodeTtlSeconds: 2 }, { queue: false }), (t) =>
+      t.close(),
+    );
     base = await t.listen();
     t.platform.config.publicUrl = base;
     inst = await addInstitution(t.platform, 'H35010200009', { orgName: '福建省立医院' });
-    browser = await launchBrowser();
-  });
-  after(async () => {
-    await browser.close();
-    await t.close();
+    browser = scope.add(await launchBrowser(), (b) => b.close());
   });
 
   it('an undecided session turns fail, its page says so, and its outAuthNo is spent; an old health code is refused', async () => {

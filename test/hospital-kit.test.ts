@@ -3,13 +3,14 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { before, describe, it } from 'node:test';
 import type { CallbackRequest } from '@mdl/protocol';
 import { buildApp } from '@mdl/platform';
 import { addInstitution, startTestPlatform, type TestInstitution, type TestPlatform } from '@mdl/platform/testing';
 import { NightlyUploader, PlatformClient, REPORT_COLUMNS, createHospitalServer, csvField, readBody, startFrontend } from '@mdl/hospital';
 import { listen } from '@mdl/hospital/testing';
 import { chinaTime, eventually, residentId } from './support/people.js';
+import { suiteScope } from './support/scope.js';
 
 /**
  * Issue #5 "done when", over real HTTP on loopback between the real platform and the hospital kit:
@@ -29,8 +30,9 @@ describe('hospital kit against the platform', () => {
   const day = chinaTime(1).slice(0, 10);
   const people: { idNo: string; userName: string; ehealthCardId: string }[] = [];
 
+  const scope = suiteScope();
   before(async () => {
-    t = await startTestPlatform();
+    t = scope.add(await startTestPlatform(), (t) => t.close());
     await t.listen();
     inst = await addInstitution(t.platform, 'H35010200001', { orgName: '福州市第一医院' });
     client = new PlatformClient({ baseUrl: t.url, appId: inst.appId, secret: inst.secret, retryBaseMs: 50 });
@@ -45,6 +47,7 @@ describe('hospital kit against the platform', () => {
         await uploader?.handleCallback(req);
       },
     });
+    scope.add(hospital, (h) => new Promise<void>((r) => h.close(() => r())));
     notifyUrl = `${await listen(hospital)}/umdl/callback`;
     for (let i = 0; i < 5; i++) {
       const idNo = residentId('350102', '19850611', 200 + i);
@@ -52,10 +55,6 @@ describe('hospital kit against the platform', () => {
       const card = await client.queryEcAuthResult({ orgId: inst.orgId, type: '01', psnNo: `P${i}`, idNo, idType: '01', userName });
       people.push({ idNo, userName, ehealthCardId: card.ehealthCardId });
     }
-  });
-  after(async () => {
-    await new Promise<void>((r) => hospital.close(() => r()));
-    await t.close();
   });
 
   function csv(prefix: string, perPerson: number): string {

@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { before, describe, it } from 'node:test';
 import { sql } from 'kysely';
 import { addInstitution, startTestPlatform, type TestInstitution, type TestPlatform } from '@mdl/platform/testing';
 import { call } from './support/client.js';
 import { TestHospital } from './support/hospital.js';
 import { chinaTime, eventually, residentId } from './support/people.js';
+import { suiteScope } from './support/scope.js';
 
 /** Business rules of the ledger beyond the happy path, over real HTTP. */
 describe('ledger rules', () => {
@@ -17,13 +18,14 @@ describe('ledger rules', () => {
   const userName = '陈建国';
   let card = '';
 
+  const scope = suiteScope();
   before(async () => {
-    t = await startTestPlatform();
+    t = scope.add(await startTestPlatform(), (t) => t.close());
     base = await t.listen();
     a = await addInstitution(t.platform, 'H35020300002');
     b = await addInstitution(t.platform, 'H35050300003');
     hospital = new TestHospital(a.appId, a.secret);
-    await hospital.start();
+    await scope.add(hospital, (h) => h.stop()).start();
     const r = await call(base, '/ehc/queryEcAuthResult', a.appId, a.secret, {
       orgId: a.orgId,
       type: '01',
@@ -33,10 +35,6 @@ describe('ledger rules', () => {
       userName,
     });
     card = String(r.payload!.ehealthCardId);
-  });
-  after(async () => {
-    await hospital.stop();
-    await t.close();
   });
 
   const item = (orgTraceId: string, amount = '20.00') => ({

@@ -1,20 +1,18 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { before, describe, it } from 'node:test';
 import type { Browser } from 'playwright-core';
 import { startTestPlatform, type TestPlatform } from '@mdl/platform/testing';
-import { launchBrowser, phonePage, screenshot } from './support/browser.js';
+import { drawsCjk, launchBrowser, phonePage, screenshot } from './support/browser.js';
+import { suiteScope } from './support/scope.js';
 
 describe('landing page in a real browser', () => {
   let t: TestPlatform;
   let browser: Browser;
+  const scope = suiteScope();
   before(async () => {
-    t = await startTestPlatform({}, { queue: false });
+    t = scope.add(await startTestPlatform({}, { queue: false }), (t) => t.close());
     await t.listen();
-    browser = await launchBrowser();
-  });
-  after(async () => {
-    await browser.close();
-    await t.close();
+    browser = scope.add(await launchBrowser(), (b) => b.close());
   });
 
   it('renders in Chinese at phone size', async () => {
@@ -25,5 +23,9 @@ describe('landing page in a real browser', () => {
     const width = await page.evaluate(() => document.documentElement.scrollWidth);
     assert.ok(width <= 390, `no horizontal scrolling at phone width (${width}px)`);
     await screenshot(page, 'landing-phone');
+  });
+
+  it('has a font for Chinese: characters are drawn, not shown as missing-glyph boxes', async () => {
+    assert.ok(await drawsCjk(await phonePage(browser)));
   });
 });

@@ -14,7 +14,12 @@ export async function addSite(t: TestPlatform, orgId: string, orgName: string, p
   const inst = await addInstitution(t.platform, orgId, { orgName, paymentChannels });
   const hospital = new TestHospital(inst.appId, inst.secret);
   await hospital.start();
-  await upsertInstitution(t.platform.db, { orgId, orgName, endpointUrl: hospital.url });
+  try {
+    await upsertInstitution(t.platform.db, { orgId, orgName, endpointUrl: hospital.url });
+  } catch (e) {
+    await hospital.stop();
+    throw e;
+  }
   return { inst, hospital };
 }
 

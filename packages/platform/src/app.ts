@@ -11,6 +11,7 @@ import { webPlugin } from './web/plugin.js';
 import { apiDocsPlugin } from './web/api-docs.js';
 import { ehcPagesPlugin } from './web/ehc/plugin.js';
 import { consolePlugin } from './web/console/plugin.js';
+import { lazySchemaCompilers } from './start/lazy-compilers.js';
 
 /** Builds the HTTP application without listening, so tests can use inject(). */
 export async function buildApp(platform: Platform): Promise<FastifyInstance> {
@@ -20,6 +21,7 @@ export async function buildApp(platform: Platform): Promise<FastifyInstance> {
     // dominate the log at booking-time load.
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: platform.config.bodyLimitBytes,
+    schemaController: lazySchemaCompilers(),
     // Behind nginx (deploy/): the caller's address comes from X-Forwarded-For, believed only from listed proxies.
     ...(platform.config.trustProxy.length ? { trustProxy: platform.config.trustProxy.join(',') } : {}),
     genReqId: (req) => {

@@ -84,6 +84,15 @@ const KNOWN = new Set([
   'MDL_RECONCILE_CRON',
   'MDL_TRUST_PROXY',
 ]);
+// Read by the test and bench tools, not by the platform: known so that a shell with them set still starts it.
+const TOOLS = [
+  'MDL_CHROMIUM',
+  'MDL_SCREENSHOT_DIR',
+  'MDL_TEST_LOG_LEVEL',
+  'MDL_TEST_FILE_TIMEOUT_S',
+  'MDL_TEST_EXIT_GRACE_S',
+  'MDL_TEST_RUN_TIMEOUT_S',
+];
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
@@ -103,7 +112,7 @@ function int(env: NodeJS.ProcessEnv, name: string, def: number, min: number, max
  */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Partial<Config> = {}): Config {
   for (const name of Object.keys(env)) {
-    if (name.startsWith('MDL_') && !KNOWN.has(name))
+    if (name.startsWith('MDL_') && !KNOWN.has(name) && !TOOLS.includes(name))
       throw new ConfigError(`unknown setting ${name} (known: ${[...KNOWN].filter((k) => k.startsWith('MDL_')).join(', ')})`);
   }
   const port = int(env, 'PORT', 8080, 0, 65535);

@@ -52,6 +52,8 @@ export interface PlatformOptions {
   /** Start the job queue at all (false for CLI commands that only touch tables). */
   queue?: boolean;
   pollingIntervalSeconds?: number;
+  /** Told when each start-up step is done ('database', 'migrations', 'jobs'), for the start-up timings. */
+  onPhase?: (name: string) => void;
 }
 
 export class MasterKeyMismatchError extends Error {
@@ -62,12 +64,14 @@ export async function createPlatform(config: Config, opts: PlatformOptions = {})
   assertSmAvailable();
   const log = opts.log ?? createLogger(config.logLevel);
   const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, schema: config.dbSchema });
+  opts.onPhase?.('database');
   const cleanups: (() => Promise<void>)[] = [() => database.close()];
   const closeAll = async () => {
     for (const c of cleanups.reverse()) await c().catch((err) => log.warn({ err }, 'error while closing'));
   };
   try {
     await migrate(database);
+    opts.onPhase?.('migrations');
     const vault = new Vault(config.masterKey);
     await checkMasterKey(database.db, vault);
     const shared: SharedState = config.redisUrl ? new RedisState(config.redisUrl, `mdl:${config.dbSchema}:`) : new MemoryState();
@@ -108,10 +112,12 @@ export async function createPlatform(config: Config, opts: PlatformOptions = {})
       close: closeAll,
     };
     if (opts.queue !== false) {
-      await jobs.start([ProcessBatchDeadJob, ProcessBatchJob, CallbackDeadJob, callbackJob, ...CITIZEN_JOBS]);
+      // Registered first: a start that fails half-way must still stop what it started.
       cleanups.push(() => jobs.stop());
+      await jobs.start([ProcessBatchDeadJob, ProcessBatchJob, CallbackDeadJob, callbackJob, ...CITIZEN_JOBS]);
       await scheduleCitizenJobs(platform);
       if (opts.workers) await startWorkers(platform, { pollingIntervalSeconds: opts.pollingIntervalSeconds ?? 0.5 });
+      opts.onPhase?.('jobs');
     }
     return platform;
   } catch (e) {

@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { Kysely, PostgresDialect, sql } from 'kysely';
@@ -6,6 +6,7 @@ import pg from 'pg';
 import type { DB } from './schema.js';
 import { Mutex } from './mutex.js';
 import { PGliteDialect } from './pglite-dialect.js';
+import { startPGlite } from './pglite-boot.js';
 
 export interface SqlResult {
   rows: Record<string, unknown>[];
@@ -20,6 +21,13 @@ export interface Database extends SqlExecutor {
   db: Kysely<DB>;
   kind: 'pglite' | 'postgres';
   schema: string;
+  /**
+   * Runs `fn` while this process holds the set-up lock of the schema: every process that changes the schema
+   * (migrations, the job queue's tables and queues) takes it first, so that any number of them may start at once.
+   * On PostgreSQL an advisory lock held by a connection of its own; on PGlite nothing to take (one process owns
+   * the files).
+   */
+  exclusive<T>(fn: () => Promise<T>): Promise<T>;
   close(): Promise<void>;
 }
 
@@ -48,6 +56,14 @@ export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
   return opts.databaseUrl ? openPostgres(opts.databaseUrl, opts.schema, opts.poolSize ?? 20) : openPGlite(opts.dataDir, opts.schema);
 }
 
+/** The advisory lock of schema set-up: this number and one derived from the schema name. */
+const SETUP_LOCK = 74201;
+function schemaKey(schema: string): number {
+  let h = 0x811c9dc5; // FNV-1a, folded into PostgreSQL's signed 32-bit int
+  for (const c of Buffer.from(schema)) h = Math.imul(h ^ c, 0x01000193);
+  return h | 0;
+}
+
 async function openPostgres(url: string, schema: string, max: number): Promise<Database> {
   const boot = new pg.Client({ connectionString: url });
   await boot.connect();
@@ -62,6 +78,7 @@ async function openPostgres(url: string, schema: string, max: number): Promise<D
   const pool = new pg.Pool({ connectionString: url, max, types: pgTypes, options: `-c search_path="${schema}"` });
   pool.on('error', () => {}); // idle client errors surface on the next query instead
   const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
+  const lockKey = [SETUP_LOCK, schemaKey(schema)];
   return {
     db,
     kind: 'postgres',
@@ -69,6 +86,18 @@ async function openPostgres(url: string, schema: string, max: number): Promise<D
     async executeSql(text, values) {
       const r = await pool.query(text, values);
       return { rows: r.rows };
+    },
+    async exclusive(fn) {
+      // A connection of its own, outside the pool (so that `fn` can use all of it); ending it releases the lock.
+      const client = new pg.Client({ connectionString: url });
+      client.on('error', () => {}); // a broken lock connection ends the lock; `fn`'s own queries report errors
+      await client.connect();
+      try {
+        await client.query('SELECT pg_advisory_lock($1, $2)', lockKey);
+        return await fn();
+      } finally {
+        await client.end().catch(() => {});
+      }
     },
     async close() {
       await db.destroy();
@@ -81,8 +110,7 @@ async function openPGlite(dataDir: string, schema: string): Promise<Database> {
   const lock = memory ? undefined : takeLock(dataDir);
   let pgl: PGlite;
   try {
-    pgl = new PGlite(memory ? undefined : join(dataDir, 'pglite'));
-    await pgl.waitReady;
+    pgl = await startPGlite(memory ? undefined : join(dataDir, 'pglite'));
     await pgl.exec(`CREATE SCHEMA IF NOT EXISTS "${schema}"; SET search_path TO "${schema}"`);
   } catch (e) {
     lock?.release();
@@ -94,6 +122,7 @@ async function openPGlite(dataDir: string, schema: string): Promise<Database> {
     db,
     kind: 'pglite',
     schema,
+    exclusive: (fn) => fn(),
     executeSql(text, values) {
       return mutex.run(async () => {
         // pg-boss sends some multi-statement scripts without parameters; only exec takes those.
@@ -114,23 +143,43 @@ async function openPGlite(dataDir: string, schema: string): Promise<Database> {
 }
 
 /**
- * PGlite files can be opened by one process only; a second opener would corrupt them. The lock file
- * names the holder so the message can say who it is.
+ * PGlite files can be opened by one process only; a second opener would corrupt them. The lock file is
+ * created exclusively (two processes started at the same moment cannot both get it) and names the holder,
+ * so that the message can say who it is; a lock left by a process that is gone is taken over.
  */
 function takeLock(dataDir: string): { release(): void } {
   mkdirSync(dataDir, { recursive: true });
   const file = join(dataDir, 'mdl.lock');
-  if (existsSync(file)) {
-    const pid = Number(readFileSync(file, 'utf8').trim());
-    if (pid && pid !== process.pid && isAlive(pid)) {
+  const mine = String(process.pid);
+  for (let attempt = 0; ; attempt++) {
+    try {
+      writeFileSync(file, mine, { flag: 'wx' });
+      // Released only while it is still ours.
+      return { release: () => readLock(file)?.pid === process.pid && rmSync(file, { force: true }) };
+    } catch (e) {
+      if ((e as { code?: string }).code !== 'EEXIST') throw e;
+    }
+    const holder = readLock(file);
+    if (!holder) continue; // released in the meantime
+    const stale = holder.pid ? holder.pid === process.pid || !isAlive(holder.pid) : holder.ageMs > 5000;
+    if (!stale || attempt >= 3) {
       throw new DatabaseBusyError(
-        `The embedded database in ${dataDir} is in use by process ${pid} (a running \`mdl serve\` or \`npm start\`). ` +
+        `The embedded database in ${dataDir} is in use by process ${holder.pid || '(starting)'} (a running \`mdl serve\` or \`npm start\`). ` +
           'Stop that process first, or use PostgreSQL (DATABASE_URL) to run several processes at once.',
       );
     }
+    rmSync(file, { force: true });
   }
-  writeFileSync(file, String(process.pid));
-  return { release: () => rmSync(file, { force: true }) };
+}
+
+/** undefined: no lock file; pid 0: its creator has not written its pid yet (ageMs says since when). */
+function readLock(file: string): { pid: number; ageMs: number } | undefined {
+  try {
+    return { pid: Number(readFileSync(file, 'utf8').trim()) || 0, ageMs: Date.now() - statSync(file).mtimeMs };
+  } catch (e) {
+    if ((e as { code?: string }).code === 'ENOENT') return undefined;
+    throw e;
+  }
 }
 
 function isAlive(pid: number): boolean {

@@ -20,23 +20,24 @@ export interface MigrateResult {
 }
 
 /**
- * Applies what is missing inside one transaction guarded by an advisory lock, so that several
+ * Applies what is missing inside one transaction, under the schema's set-up lock, so that several
  * processes starting at once apply each migration exactly once.
  */
 export async function migrate(database: Database): Promise<MigrateResult> {
   const applied: string[] = [];
-  await database.db.transaction().execute(async (trx) => {
-    await sql`SELECT pg_advisory_xact_lock(74201)`.execute(trx);
-    await sql`CREATE TABLE IF NOT EXISTS mdl_migration (id VARCHAR(64) PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())`.execute(
-      trx,
-    );
-    const done = new Set((await trx.selectFrom('mdl_migration').select('id').execute()).map((r) => r.id));
-    for (const m of MIGRATIONS) {
-      if (done.has(m.id)) continue;
-      await sql.raw(m.up).execute(trx);
-      await trx.insertInto('mdl_migration').values({ id: m.id }).execute();
-      applied.push(m.id);
-    }
-  });
+  await database.exclusive(() =>
+    database.db.transaction().execute(async (trx) => {
+      await sql`CREATE TABLE IF NOT EXISTS mdl_migration (id VARCHAR(64) PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())`.execute(
+        trx,
+      );
+      const done = new Set((await trx.selectFrom('mdl_migration').select('id').execute()).map((r) => r.id));
+      for (const m of MIGRATIONS) {
+        if (done.has(m.id)) continue;
+        await sql.raw(m.up).execute(trx);
+        await trx.insertInto('mdl_migration').values({ id: m.id }).execute();
+        applied.push(m.id);
+      }
+    }),
+  );
   return { applied };
 }

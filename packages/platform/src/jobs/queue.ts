@@ -1,7 +1,7 @@
 import { CompiledQuery, type Kysely, type Transaction } from 'kysely';
 import PgBoss from 'pg-boss';
 import type { Logger } from '../log.js';
-import type { SqlExecutor } from '../db/database.js';
+import type { Database, SqlExecutor } from '../db/database.js';
 import type { DB } from '../db/schema.js';
 
 /**
@@ -31,25 +31,35 @@ export class JobQueue {
   #started = false;
 
   constructor(
-    executor: SqlExecutor,
+    private readonly database: Database,
     schema: string,
     private readonly log: Logger,
   ) {
-    this.boss = new PgBoss({ db: executor, schema, supervise: true, schedule: true, migrate: true });
+    this.boss = new PgBoss({ db: database, schema, supervise: true, schedule: true, migrate: true });
     this.boss.on('error', (err) => this.log.error({ err }, 'job queue error'));
   }
 
+  /**
+   * pg-boss's start creates or migrates its tables and its own queue; creating a queue adds a partition to the
+   * job table. Done by several processes at once, these deadlock, so all of it runs under the schema's set-up
+   * lock, and a queue is only created or changed when it is missing or its options differ: a restart changes
+   * nothing and costs one query.
+   */
   async start(types: JobType<unknown>[]): Promise<void> {
-    if (!this.#started) {
-      await this.boss.start();
-      this.#started = true;
-    }
-    // Dead-letter queues first: a queue may only name one that exists.
-    const ordered = [...types].sort((a, b) => Number(Boolean(a.options.deadLetter)) - Number(Boolean(b.options.deadLetter)));
-    for (const t of ordered) {
-      await this.boss.createQueue(t.name, { name: t.name, ...t.options });
-      await this.boss.updateQueue(t.name, { name: t.name, ...t.options });
-    }
+    await this.database.exclusive(async () => {
+      if (!this.#started) {
+        await this.boss.start();
+        this.#started = true;
+      }
+      const existing = new Map((await this.boss.getQueues()).map((q) => [q.name, q]));
+      // Dead-letter queues first: a queue may only name one that exists.
+      const ordered = [...types].sort((a, b) => Number(Boolean(a.options.deadLetter)) - Number(Boolean(b.options.deadLetter)));
+      for (const t of ordered) {
+        const have = existing.get(t.name);
+        if (!have) await this.boss.createQueue(t.name, { name: t.name, ...t.options });
+        else if (!sameOptions(have, t.options)) await this.boss.updateQueue(t.name, { name: t.name, ...t.options });
+      }
+    });
   }
 
   /** Enqueue inside the caller's transaction when given one: the job exists if and only if the write does. */
@@ -97,6 +107,12 @@ export class JobQueue {
     this.#started = false;
     await this.boss.stop({ graceful: true, wait: true, timeout: 10_000 });
   }
+}
+
+/** Whether a queue as stored already has every option the job type sets (what updateQueue would change). */
+function sameOptions(have: PgBoss.QueueResult, want: JobType<unknown>['options']): boolean {
+  const wanted = { policy: 'standard', ...want } as Record<string, unknown>;
+  return Object.entries(wanted).every(([k, v]) => v === undefined || (have as unknown as Record<string, unknown>)[k] === v);
 }
 
 function transactionExecutor(trx: Transaction<DB> | Kysely<DB>): SqlExecutor {

@@ -1,0 +1,30 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import Fastify from 'fastify';
+import { lazySchemaCompilers } from './lazy-compilers.js';
+
+describe('lazily loaded schema compilers', () => {
+  it('still validate request bodies and serialize responses of a route that has schemas', async () => {
+    const app = Fastify({ schemaController: lazySchemaCompilers() });
+    app.post(
+      '/echo',
+      {
+        schema: {
+          body: { type: 'object', required: ['n'], properties: { n: { type: 'integer' } } },
+          response: { 200: { type: 'object', properties: { n: { type: 'integer' } } } },
+        },
+      },
+      async (req) => ({ n: (req.body as { n: number }).n, secret: 'left out by the response schema' }),
+    );
+    try {
+      const bad = await app.inject({ method: 'POST', url: '/echo', payload: { n: 'one' } });
+      assert.equal(bad.statusCode, 400);
+      assert.match(bad.json().message, /body\/n must be integer/);
+      const good = await app.inject({ method: 'POST', url: '/echo', payload: { n: 7 } });
+      assert.equal(good.statusCode, 200);
+      assert.deepEqual(good.json(), { n: 7 });
+    } finally {
+      await app.close();
+    }
+  });
+});
