@@ -4,6 +4,17 @@ import { buildApp } from './app.js';
 import { ConfigError, loadConfig } from './config.js';
 import { startTestPlatform } from './testing.js';
 
+describe('MDL_DEPLOYMENT', () => {
+  const key = { masterKey: '0'.repeat(32) };
+  it('makes the embedded default a sandbox and PostgreSQL production unless told otherwise', () => {
+    assert.equal(loadConfig({}, key).deployment, 'sandbox');
+    assert.equal(loadConfig({ DATABASE_URL: 'postgres://db/x' }, key).deployment, 'production');
+    assert.equal(loadConfig({ DATABASE_URL: 'postgres://db/x', MDL_DEPLOYMENT: 'sandbox' }, key).deployment, 'sandbox');
+    assert.equal(loadConfig({ MDL_DEPLOYMENT: 'production' }, key).deployment, 'production');
+    assert.throws(() => loadConfig({ MDL_DEPLOYMENT: 'prod' }, key), ConfigError);
+  });
+});
+
 describe('MDL_TRUST_PROXY', () => {
   it('takes addresses and CIDR ranges, and refuses anything else', () => {
     assert.deepEqual(loadConfig({ MDL_TRUST_PROXY: '127.0.0.1, 10.0.0.0/8,::1' }, { masterKey: '0'.repeat(32) }).trustProxy, [

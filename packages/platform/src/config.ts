@@ -11,6 +11,12 @@ export interface Config {
   /** Path prefix in front of the guide's interface suffixes, '' by default. */
   apiPrefix: string;
   dataDir: string;
+  /**
+   * Which deployment this is (MDL_DEPLOYMENT). A sandbox holds test credentials, demo data and the kiosk demo; a
+   * production deployment refuses all three. The embedded default is a sandbox; PostgreSQL is production unless
+   * configured otherwise, so production needs no setting.
+   */
+  deployment: 'sandbox' | 'production';
   databaseUrl: string | undefined;
   redisUrl: string | undefined;
   /** 32 hex characters: the SM4 key for personal data at rest and the root of the blind-index key. */
@@ -58,6 +64,7 @@ const KNOWN = new Set([
   'PUBLIC_URL',
   'MDL_API_PREFIX',
   'MDL_DATA_DIR',
+  'MDL_DEPLOYMENT',
   'DATABASE_URL',
   'REDIS_URL',
   'MDL_MASTER_KEY',
@@ -127,6 +134,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
   if (apiPrefix && !apiPrefix.startsWith('/')) throw new ConfigError('MDL_API_PREFIX must start with /');
   const databaseUrl = env.DATABASE_URL || undefined;
   if (databaseUrl && !/^postgres(ql)?:\/\//.test(databaseUrl)) throw new ConfigError('DATABASE_URL must be a postgres:// URL');
+  const deployment = (env.MDL_DEPLOYMENT || (databaseUrl ? 'production' : 'sandbox')) as Config['deployment'];
+  if (deployment !== 'sandbox' && deployment !== 'production') throw new ConfigError('MDL_DEPLOYMENT must be sandbox or production');
   const redisUrl = env.REDIS_URL || undefined;
   if (redisUrl && !/^rediss?:\/\//.test(redisUrl)) throw new ConfigError('REDIS_URL must be a redis:// URL');
   const dataDir = resolve(env.MDL_DATA_DIR || './data');
@@ -156,6 +165,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     publicUrl,
     apiPrefix,
     dataDir,
+    deployment,
     databaseUrl,
     redisUrl,
     masterKey: overrides.masterKey ?? masterKeyFrom(env, databaseUrl, dataDir),
