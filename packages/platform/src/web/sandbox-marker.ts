@@ -1,0 +1,17 @@
+import type { FastifyInstance } from 'fastify';
+
+const MARKER =
+  '<div class="sandbox-marker" id="sandbox-marker" role="note">测试环境：本站是测试（沙箱）部署，其中的机构、凭证与患者数据均非正式数据</div>';
+
+/**
+ * Every page a sandbox serves says so (issue #11 item 1), whoever rendered it: one hook on the HTML replies
+ * rather than a flag threaded through each page layout. The look is `.sandbox-marker` in the shared CSS.
+ */
+export function markSandboxPages(app: FastifyInstance): void {
+  app.addHook('onSend', async (_req, reply, payload) => {
+    if (typeof payload !== 'string') return payload;
+    const type = reply.getHeader('content-type');
+    if (typeof type !== 'string' || !type.startsWith('text/html')) return payload;
+    return payload.replace(/<body([^>]*)>/, (m) => m + MARKER);
+  });
+}
