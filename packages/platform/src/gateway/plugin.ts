@@ -32,7 +32,9 @@ export const gatewayPlugin: FastifyPluginAsync<{ platform: Platform }> = async (
       method: [...OTHER_METHODS],
       url: path,
       handler: async (_req, reply) =>
-        reply.type('application/json; charset=utf-8').send(JSON.stringify(unsignedReply(RespCode.BAD_PATH, '接口只接受 POST 请求').envelope)),
+        reply
+          .type('application/json; charset=utf-8')
+          .send(JSON.stringify(unsignedReply(RespCode.BAD_PATH, '接口只接受 POST 请求').envelope)),
     });
   }
 };
