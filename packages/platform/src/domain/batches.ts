@@ -1,4 +1,4 @@
-import { MdlError, RespCode, sm3Hex, MAX_ITEMS_PER_CALL, identityProblem } from '@mdl/protocol';
+import { RespCode, sm3Hex, MAX_ITEMS_PER_CALL, identityProblem } from '@mdl/protocol';
 import type { ReportOverdueDataRequest, UpdateOverdueDataRequest, ResultPerson } from '@mdl/protocol';
 import type { Kysely } from 'kysely';
 import type { Batch, DB } from '../db/schema.js';

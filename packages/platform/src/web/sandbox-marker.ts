@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 
 const MARKER =
-  '<div class="sandbox-marker" id="sandbox-marker" role="note">测试环境：本站是测试（沙箱）部署，其中的机构、凭证与患者数据均非正式数据</div>';
+  '<div class="sandbox-marker" id="sandbox-marker" role="note">测试环境：数据均非正式数据</div>';
 
 /**
  * Every page a sandbox serves says so (issue #11 item 1), whoever rendered it: one hook on the HTML replies
