@@ -1,7 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 
 const MARKER =
-  '<div class="sandbox-marker" id="sandbox-marker" role="note">测试环境：数据均非正式数据</div>';
+  // A landmark of its own (not a bare div before the header), so page accessibility checks find all content in one.
+  '<aside class="sandbox-marker" id="sandbox-marker" aria-label="测试环境">测试环境：数据均非正式数据</aside>';
 
 /**
  * Every page a sandbox serves says so (issue #11 item 1), whoever rendered it: one hook on the HTML replies
