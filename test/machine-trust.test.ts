@@ -206,9 +206,11 @@ describe('trust between machines: the gateway', () => {
   });
 
   it('GET and other methods on an interface path answer an envelope, not a page', async () => {
+    const before = await refusals();
     for (const method of ['GET', 'PUT', 'DELETE', 'PATCH']) {
       assertUnsigned(await send('/umdl/reportOverdueData', '{}', method), '-5');
     }
+    assert.equal(await refusals(), before + 4, 'audited');
   });
 
   it('a trickled body is cut off at the request time limit, without a 5xx', async () => {

@@ -31,10 +31,17 @@ export const gatewayPlugin: FastifyPluginAsync<{ platform: Platform }> = async (
     app.route({
       method: [...OTHER_METHODS],
       url: path,
-      handler: async (_req, reply) =>
-        reply
-          .type('application/json; charset=utf-8')
-          .send(JSON.stringify(unsignedReply(RespCode.BAD_PATH, '接口只接受 POST 请求').envelope)),
+      handler: async (req, reply) => {
+        const r = unsignedReply(RespCode.BAD_PATH, '接口只接受 POST 请求');
+        await auditRefusal(platform.auditWriter, platform.log, {
+          appId: undefined,
+          interfaceCode: handler.code,
+          respCode: r.respCode,
+          reason: `${req.method}: ${r.refusal}`,
+          requestId: req.id,
+        });
+        return reply.type('application/json; charset=utf-8').send(JSON.stringify(r.envelope));
+      },
     });
   }
 };
