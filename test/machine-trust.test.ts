@@ -195,11 +195,11 @@ describe('trust between machines: the gateway', () => {
       { ...good, encryptType: 'SM4=' },
       { ...good, signType: 'SM3\u0000' },
       { ...good, version: '1.0.0\n' },
-      { ...good, extra: 'a=b' },
+      { ...good, evilExtra: 'a=b' },
       { ...good, ['a&b']: 'c' },
       { ...good, version: { v: '1.0.0' } as unknown as string },
     ];
-    for (const env of cases) assertUnsigned(await post('/qmdl/queryOverdueData', env), '000105', ['respCode=000000', 'x=1', 'a&b']);
+    for (const env of cases) assertUnsigned(await post('/qmdl/queryOverdueData', env), '000105', ['respCode=000000', 'x=1', 'a&b', 'evil']);
     assert.equal(await batches(), before);
     // The good request itself was never remembered as seen: it still goes through.
     assert.equal(openReply(await post('/qmdl/queryOverdueData', good), channel.secret, { allowPlain: false }).respCode, '000000');

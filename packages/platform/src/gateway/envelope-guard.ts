@@ -3,6 +3,7 @@ import { MdlError, RespCode, base64LenientDecode, isPlain, sm3Hex, type Envelope
 /** Fields that never enter the `k=v&…` sign string (PROTOCOL.md "Signature"). */
 const UNSIGNED_FIELDS = new Set(['sign', 'encryptData', 'extendParams', 'data', 'param']);
 const FIELD_NAME = /^[A-Za-z][A-Za-z0-9_]{0,39}$/;
+const GUIDE_FIELDS = new Set(['appId', 'version', 'timestamp', 'encryptType', 'signType', 'respCode', 'respMsg']);
 // `&` and `=` would let one field's value pose as a field boundary of the unescaped sign string, and control
 // characters have no business in an envelope field.
 // eslint-disable-next-line no-control-regex
@@ -18,8 +19,10 @@ export function assertSignStringSafe(env: Envelope): void {
     if (UNSIGNED_FIELDS.has(name)) continue;
     if (!FIELD_NAME.test(name)) throw new MdlError(RespCode.INVALID_PARAM, '报文字段名不合法');
     if (value === null || value === undefined) continue;
-    if (typeof value !== 'string') throw new MdlError(RespCode.INVALID_PARAM, `报文字段 ${name} 应为字符串`);
-    if (SHIFTING.test(value)) throw new MdlError(RespCode.INVALID_PARAM, `报文字段 ${name} 含有不允许的字符 (&、= 或控制字符)`);
+    // The reply names the field only when it is one of the guide's: nothing the sender made up is echoed.
+    const which = GUIDE_FIELDS.has(name) ? `报文字段 ${name}` : '报文中的扩展字段';
+    if (typeof value !== 'string') throw new MdlError(RespCode.INVALID_PARAM, `${which} 应为字符串`);
+    if (SHIFTING.test(value)) throw new MdlError(RespCode.INVALID_PARAM, `${which} 含有不允许的字符 (&、= 或控制字符)`);
   }
 }
 
