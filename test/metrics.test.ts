@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { before, describe, it } from 'node:test';
 import pino from 'pino';
@@ -240,6 +242,12 @@ describe('metrics listener, request log and request id in jobs', () => {
     assert.notEqual(sample(text, 'nodejs_eventloop_lag_seconds'), undefined);
     assert.ok(sample(text, 'process_cpu_user_seconds_total')! > 0);
     assert.equal(sample(text, 'mdl_metrics_collect_errors_total'), 0);
+    // The shipped alert rules only name figures that exist.
+    const families = new Set([...text.matchAll(/^# TYPE (\S+) /gm)].map((m) => m[1]));
+    const rules = readFileSync(join(import.meta.dirname, '..', '..', 'deploy', 'prometheus', 'mdl-alerts.yml'), 'utf8');
+    const named = new Set([...rules.matchAll(/\b((?:mdl|nodejs)_[a-z0-9_]+)/g)].map((m) => m[1]!.replace(/_(bucket|count|sum)$/, '')));
+    assert.ok(named.size >= 8);
+    for (const name of named) assert.ok(families.has(name), `deploy/prometheus/mdl-alerts.yml names ${name}, which is not exposed`);
   });
 
   it('counts a waiting job and its age, read when scraped', async () => {
