@@ -1,5 +1,6 @@
-import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Registry, collectDefaultMetrics, type Metric } from 'prom-client';
 import { queueStats, type QueueStats } from './jobs/queue-stats.js';
+import { LATENCY_BUCKETS } from './metrics.js';
 import type { Platform } from './platform.js';
 
 let processRegistry: Registry | undefined;
@@ -16,17 +17,69 @@ export function processMetrics(): Registry {
   return processRegistry;
 }
 
-const watched = new WeakSet<Platform>();
+const registries = new WeakMap<Platform, Registry>();
+
+/** The one-label counters of Metrics (metrics.ts) as Prometheus counters: key → name, label, help. */
+const COUNTERS = [
+  [
+    'callbackAttempts',
+    'mdl_callback_attempts_total',
+    'outcome',
+    'ORG_002 callback attempts by outcome: delivered, refused (the hospital answered otherwise), error (no verified answer).',
+  ],
+  ['deadLetters', 'mdl_dead_letters_total', 'queue', 'Jobs that used up their retries and reached a dead-letter queue, by that queue.'],
+  ['batchesProcessed', 'mdl_batches_processed_total', 'outcome', 'Report and update batches applied by the batch job, by outcome.'],
+  [
+    'reminderPushes',
+    'mdl_reminder_pushes_total',
+    'outcome',
+    'Reminder push attempts by outcome: sent, failed, cancelled, deferred, skipped.',
+  ],
+  [
+    'itemRefreshes',
+    'mdl_item_refreshes_total',
+    'outcome',
+    'ORG_001 status refreshes by outcome: paid, revoked, unpaid, no-answer, already-settled, not-found, error.',
+  ],
+] as const;
 
 /**
- * The figures read when Prometheus scrapes: queue depth and age (one query over pg-boss's job table), callbacks
- * that gave up, and the database pool. A database that does not answer leaves the last values and counts an
- * error; the rest of the scrape (process figures, counters) still answers.
+ * The platform's figures for Prometheus, built once per platform by the metrics listener: what Metrics counted
+ * (read as it stands when scraped), and what is read from the database and the pool when scraped: queue depth and
+ * age (one query over pg-boss's job table), callbacks that gave up, the database pool. A database that does not
+ * answer leaves the last values and counts an error; the rest of the scrape (process figures, counters) still answers.
  */
-export function watchPlatform(platform: Platform): void {
-  if (watched.has(platform)) return;
-  watched.add(platform);
-  const registers = [platform.metrics.registry];
+export function platformRegistry(platform: Platform): Registry {
+  let registry = registries.get(platform);
+  if (registry) return registry;
+  registry = new Registry();
+  registries.set(platform, registry);
+  const registers = [registry];
+  const { metrics } = platform;
+
+  new Counter({
+    name: 'mdl_interface_requests_total',
+    help: 'Interface calls by interface code and the response code answered.',
+    labelNames: ['code', 'resp_code'],
+    registers,
+    collect() {
+      this.reset();
+      for (const [code, s] of metrics.interfaces) for (const [respCode, n] of s.byRespCode) this.inc({ code, resp_code: respCode }, n);
+    },
+  });
+  registry.registerMetric(latencyHistogram(platform) as unknown as Metric);
+  for (const [key, name, label, help] of COUNTERS) {
+    new Counter({
+      name,
+      help,
+      labelNames: [label],
+      registers,
+      collect() {
+        this.reset();
+        for (const [value, n] of metrics.counts.get(key) ?? []) this.inc({ [label]: value }, n);
+      },
+    });
+  }
   const errors = new Counter({
     name: 'mdl_metrics_collect_errors_total',
     help: 'Scrapes whose database figures (queues, failed callbacks) could not be read; the last values were kept.',
@@ -111,4 +164,29 @@ export function watchPlatform(platform: Platform): void {
       this.set(platform.database.poolStats().waiting);
     },
   });
+  return registry;
+}
+
+/**
+ * The interface latency histogram, from the buckets Metrics keeps (prom-client's own Histogram cannot be set from
+ * counts): the same metric object shape prom-client's registry formats for its histograms.
+ */
+function latencyHistogram(platform: Platform) {
+  const name = 'mdl_interface_duration_seconds';
+  const help = 'Time from receiving an interface call (its body included) to its reply, by interface code.';
+  const get = () => {
+    const values: { labels: Record<string, string>; value: number; metricName: string }[] = [];
+    for (const [code, s] of platform.metrics.interfaces) {
+      let acc = 0;
+      LATENCY_BUCKETS.forEach((bound, i) => {
+        acc += s.buckets[i]!;
+        values.push({ labels: { code, le: String(bound) }, value: acc, metricName: `${name}_bucket` });
+      });
+      values.push({ labels: { code, le: '+Inf' }, value: s.count, metricName: `${name}_bucket` });
+      values.push({ labels: { code }, value: s.sum, metricName: `${name}_sum` });
+      values.push({ labels: { code }, value: s.count, metricName: `${name}_count` });
+    }
+    return Promise.resolve({ name, help, type: 'histogram', aggregator: 'sum', values });
+  };
+  return { name, help, type: 'histogram', aggregator: 'sum', get, reset: () => undefined };
 }

@@ -1,6 +1,5 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { processMetrics, watchPlatform } from '../metrics-scrape.js';
 import type { Platform } from '../platform.js';
 
 export interface MetricsListener {
@@ -16,8 +15,9 @@ export interface MetricsListener {
 export async function startMetricsListener(platform: Platform): Promise<MetricsListener | undefined> {
   const { metricsPort, metricsHost } = platform.config;
   if (metricsPort === undefined) return undefined;
-  watchPlatform(platform);
-  const registries = [processMetrics(), platform.metrics.registry];
+  // prom-client is loaded here, not by the platform: processes without a metrics port never load it.
+  const { platformRegistry, processMetrics } = await import('../metrics-scrape.js');
+  const registries = [processMetrics(), platformRegistry(platform)];
   const server = createServer((req, res) => {
     const path = (req.url ?? '').split('?')[0];
     if (path !== '/metrics' || (req.method !== 'GET' && req.method !== 'HEAD')) {
@@ -26,7 +26,7 @@ export async function startMetricsListener(platform: Platform): Promise<MetricsL
     }
     Promise.all(registries.map((r) => r.metrics())).then(
       (texts) => {
-        res.writeHead(200, { 'content-type': platform.metrics.registry.contentType });
+        res.writeHead(200, { 'content-type': registries[1]!.contentType });
         res.end(req.method === 'HEAD' ? undefined : texts.join(''));
       },
       (err: unknown) => {
