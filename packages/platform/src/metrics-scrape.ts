@@ -1,4 +1,5 @@
 import { Counter, Gauge, Registry, collectDefaultMetrics, type Metric } from 'prom-client';
+import type { PoolStats } from './db/database.js';
 import { queueStats, type QueueStats } from './jobs/queue-stats.js';
 import { LATENCY_BUCKETS } from './metrics.js';
 import type { Platform } from './platform.js';
@@ -87,9 +88,11 @@ export function platformRegistry(platform: Platform): Registry {
   });
   errors.inc(0);
   // One read of the database per scrape, shared by the gauges that need it.
-  let pending: Promise<{ queues: QueueStats[]; failedCallbacks: number } | undefined> | undefined;
+  let pending: Promise<{ pool: PoolStats; db?: { queues: QueueStats[]; failedCallbacks: number } }> | undefined;
   const read = () =>
     (pending ??= (async () => {
+      // The pool as it was before this scrape's own queries took a connection.
+      const pool = platform.database.poolStats();
       try {
         const [queues, failed] = await Promise.all([
           queueStats(platform.database, platform.jobs.schema),
@@ -99,11 +102,11 @@ export function platformRegistry(platform: Platform): Registry {
             .where('callback_status', '=', 'failed')
             .executeTakeFirstOrThrow(),
         ]);
-        return { queues, failedCallbacks: Number(failed.n) };
+        return { pool, db: { queues, failedCallbacks: Number(failed.n) } };
       } catch (err) {
         errors.inc();
         platform.log.warn({ err }, 'metrics: database figures unavailable');
-        return undefined;
+        return { pool };
       } finally {
         setImmediate(() => (pending = undefined));
       }
@@ -115,7 +118,7 @@ export function platformRegistry(platform: Platform): Registry {
     labelNames: ['queue', 'state'],
     registers,
     async collect() {
-      const snap = await read();
+      const snap = (await read()).db;
       if (!snap) return;
       for (const q of snap.queues) {
         this.set({ queue: q.queue, state: 'created' }, q.created);
@@ -130,7 +133,7 @@ export function platformRegistry(platform: Platform): Registry {
     labelNames: ['queue'],
     registers,
     async collect() {
-      const snap = await read();
+      const snap = (await read()).db;
       if (!snap) return;
       for (const q of snap.queues) this.set({ queue: q.queue }, q.oldestReadySeconds);
     },
@@ -140,7 +143,7 @@ export function platformRegistry(platform: Platform): Registry {
     help: 'Batches whose ORG_002 callback gave up after every retry and was not resent yet (console: 批次).',
     registers,
     async collect() {
-      const snap = await read();
+      const snap = (await read()).db;
       if (snap) this.set(snap.failedCallbacks);
     },
   });
@@ -149,8 +152,8 @@ export function platformRegistry(platform: Platform): Registry {
     help: 'Database connections of this process by state: open, idle, max (the pool size).',
     labelNames: ['state'],
     registers,
-    collect() {
-      const p = platform.database.poolStats();
+    async collect() {
+      const p = (await read()).pool;
       this.set({ state: 'open' }, p.open);
       this.set({ state: 'idle' }, p.idle);
       this.set({ state: 'max' }, p.max);
@@ -160,8 +163,8 @@ export function platformRegistry(platform: Platform): Registry {
     name: 'mdl_db_pool_waiting',
     help: 'Queries of this process waiting for a free database connection.',
     registers,
-    collect() {
-      this.set(platform.database.poolStats().waiting);
+    async collect() {
+      this.set((await read()).pool.waiting);
     },
   });
   return registry;
