@@ -15,6 +15,19 @@ describe('MDL_DEPLOYMENT', () => {
   });
 });
 
+describe('MDL_METRICS_PORT', () => {
+  const key = { masterKey: '0'.repeat(32) };
+  it('is off unless set, loopback by default, and never the public port', () => {
+    assert.equal(loadConfig({}, key).metricsPort, undefined);
+    assert.equal(loadConfig({}, key).metricsHost, '127.0.0.1');
+    assert.equal(loadConfig({ MDL_METRICS_PORT: '9464' }, key).metricsPort, 9464);
+    assert.equal(loadConfig({ MDL_METRICS_PORT: '0' }, key).metricsPort, 0);
+    assert.equal(loadConfig({ MDL_METRICS_HOST: '10.1.2.3', MDL_METRICS_PORT: '9464' }, key).metricsHost, '10.1.2.3');
+    for (const bad of ['abc', '-1', '70000', '1.5']) assert.throws(() => loadConfig({ MDL_METRICS_PORT: bad }, key), ConfigError, bad);
+    assert.throws(() => loadConfig({ PORT: '8081', MDL_METRICS_PORT: '8081' }, key), /must differ from PORT/);
+  });
+});
+
 describe('MDL_TRUST_PROXY', () => {
   it('takes addresses and CIDR ranges, and refuses anything else', () => {
     assert.deepEqual(loadConfig({ MDL_TRUST_PROXY: '127.0.0.1, 10.0.0.0/8,::1' }, { masterKey: '0'.repeat(32) }).trustProxy, [

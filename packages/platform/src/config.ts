@@ -56,6 +56,12 @@ export interface Config {
   reconcileCron: string;
   /** Addresses of the reverse proxies whose X-Forwarded-For is believed (MDL_TRUST_PROXY), or none. */
   trustProxy: string[];
+  /**
+   * The Prometheus listener (MDL_METRICS_PORT, MDL_METRICS_HOST): its own port, loopback by default, never the
+   * public one. Unset: no listener; 0: a port the system chooses (printed at start, for tests).
+   */
+  metricsPort: number | undefined;
+  metricsHost: string;
 }
 
 const KNOWN = new Set([
@@ -90,6 +96,8 @@ const KNOWN = new Set([
   'MDL_REMINDER_CRON',
   'MDL_RECONCILE_CRON',
   'MDL_TRUST_PROXY',
+  'MDL_METRICS_PORT',
+  'MDL_METRICS_HOST',
 ]);
 // Read by the test and bench tools, not by the platform: known so that a shell with them set still starts it.
 const TOOLS = [
@@ -159,6 +167,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
   if (reminderPushUrl && !/^https?:\/\//.test(reminderPushUrl)) throw new ConfigError('MDL_REMINDER_PUSH_URL must be an http(s) URL');
   if (reminderPushUrl && !env.MDL_REMINDER_PUSH_APP_ID)
     throw new ConfigError('MDL_REMINDER_PUSH_APP_ID (the channel credential that signs pushes) is required with MDL_REMINDER_PUSH_URL');
+  const metricsPort = env.MDL_METRICS_PORT ? int(env, 'MDL_METRICS_PORT', 0, 0, 65535) : undefined;
+  // The public port never serves metrics (they have no sign-in): the two must be two listeners.
+  if (metricsPort !== undefined && metricsPort !== 0 && metricsPort === port)
+    throw new ConfigError('MDL_METRICS_PORT must differ from PORT');
   const cfg: Config = {
     port,
     host,
@@ -192,6 +204,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     reminderCron: env.MDL_REMINDER_CRON || '0 10 * * *',
     reconcileCron: env.MDL_RECONCILE_CRON || '17 * * * *',
     trustProxy: trustedProxies(env.MDL_TRUST_PROXY),
+    metricsPort,
+    metricsHost: env.MDL_METRICS_HOST || '127.0.0.1',
   };
   return { ...cfg, ...overrides };
 }

@@ -97,13 +97,14 @@ export async function createPlatform(config: Config, opts: PlatformOptions = {})
       acceptDeps: {
         db,
         vault,
-        enqueue: async (trx, batchId) => void (await jobs.send(ProcessBatchJob, { batchId }, trx)),
+        enqueue: async (trx, batchId, requestId) => void (await jobs.send(ProcessBatchJob, { batchId, requestId }, trx)),
       },
       processDeps: {
         db,
         vault,
         now,
-        enqueueCallback: async (trx, batchId) => void (await jobs.send(callbackJob, { batchId }, trx)),
+        enqueueCallback: async (trx, batchId, requestId) =>
+          void (await jobs.send(callbackJob, { batchId, requestId: requestId ?? undefined }, trx)),
       },
       metrics: new Metrics(),
       post: opts.post ?? fetchPost,

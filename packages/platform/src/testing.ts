@@ -134,3 +134,4 @@ export { RedisState } from './gateway/shared-state.js';
 export { ItemRefreshJob, ReconcileScanJob, reminderEnqueuer } from './jobs/citizen.js';
 export { CONSOLE_ASSETS } from './web/console/assets.js';
 export { acceptedEncoding } from './web/static-assets.js';
+export { startMetricsListener } from './start/metrics-listener.js';

@@ -19,8 +19,8 @@ export interface ProcessDeps {
   db: Kysely<DB>;
   vault: Vault;
   now: () => number;
-  /** Enqueues the result callback in the processing transaction. */
-  enqueueCallback(trx: Transaction<DB>, batchId: number): Promise<void>;
+  /** Enqueues the result callback in the processing transaction, with the id of the request that sent the batch. */
+  enqueueCallback(trx: Transaction<DB>, batchId: number, requestId: string | null): Promise<void>;
 }
 
 /**
@@ -51,7 +51,7 @@ export async function processBatch(deps: ProcessDeps, batchId: number): Promise<
       .where('id', '=', batch.id)
       .execute();
     await auditMany(trx, events);
-    await deps.enqueueCallback(trx, batch.id);
+    await deps.enqueueCallback(trx, batch.id, batch.request_id);
     return 'done' as const;
   });
 }

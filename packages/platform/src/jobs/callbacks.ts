@@ -34,6 +34,8 @@ export async function deliverCallback(
     extData: { orgRequestId: batch.org_request_id, accepted: result.accepted, rejected: result.rejected },
   };
   const attempt = batch.callback_attempts + 1;
+  // The job carries the id of the request that caused it; a job enqueued before it did falls back to the batch's.
+  const traceId = requestId ?? batch.request_id;
   const out = await callHospital(
     db,
     {
@@ -45,11 +47,14 @@ export async function deliverCallback(
       timeoutMs: platform.config.callbackTimeoutMs,
       action: 'callback.deliver',
       orgId: batch.org_id,
-      requestId: requestId ?? batch.request_id,
+      requestId: traceId,
     },
     platform.post,
+    platform.log,
   );
   const accepted = out.ok && out.payload?.state === 'success';
+  const outcome = accepted ? 'delivered' : out.ok ? 'refused' : 'error';
+  platform.metrics.callbackAttempt(outcome);
   const detail = accepted
     ? 'success'
     : out.ok
@@ -64,9 +69,9 @@ export async function deliverCallback(
         url: batch.notify_url.slice(0, 200),
         duration_ms: out.durationMs,
         http_status: out.httpStatus,
-        outcome: accepted ? 'delivered' : out.ok ? 'refused' : 'error',
+        outcome,
         detail: detail.slice(0, 500),
-        request_id: requestId ?? null,
+        request_id: traceId,
       })
       .execute();
     await trx
@@ -80,7 +85,7 @@ export async function deliverCallback(
 }
 
 /** After the last retry: the batch shows as failed in the console, where an operator can resend. */
-export async function markCallbackFailed(platform: Platform, batchId: number): Promise<void> {
+export async function markCallbackFailed(platform: Platform, batchId: number, requestId?: string): Promise<void> {
   await platform.db.transaction().execute(async (trx) => {
     const r = await trx
       .updateTable('batch')
@@ -103,24 +108,28 @@ export async function markCallbackFailed(platform: Platform, batchId: number): P
       target: b.org_request_id,
       outcome: 'error',
       resp_code: null,
-      request_id: null,
+      request_id: requestId ?? null,
       detail: `gave up after ${b.callback_attempts} attempts`,
     });
   });
 }
 
-/** Operator action: deliver again, whatever happened before. */
-export async function resendCallback(platform: Platform, batchId: number, operator: string): Promise<boolean> {
+/**
+ * Operator action: deliver again, whatever happened before. The job carries the operator's request id (console),
+ * else the id of the request that sent the batch (CLI).
+ */
+export async function resendCallback(platform: Platform, batchId: number, operator: string, requestId?: string): Promise<boolean> {
   return platform.db.transaction().execute(async (trx) => {
     const r = await trx
       .updateTable('batch')
       .set({ callback_status: 'pending' })
       .where('id', '=', batchId)
       .where('status', '=', 'done')
-      .returning(['org_id', 'org_request_id'])
+      .returning(['org_id', 'org_request_id', 'request_id'])
       .executeTakeFirst();
     if (!r) return false;
-    await platform.jobs.send(platform.callbackJob, { batchId }, trx);
+    const traceId = requestId ?? r.request_id ?? undefined;
+    await platform.jobs.send(platform.callbackJob, { batchId, requestId: traceId }, trx);
     await audit(trx, {
       actor_type: 'operator',
       actor_id: operator,
@@ -130,7 +139,7 @@ export async function resendCallback(platform: Platform, batchId: number, operat
       target: r.org_request_id,
       outcome: 'ok',
       resp_code: null,
-      request_id: null,
+      request_id: traceId ?? null,
       detail: null,
     });
     return true;

@@ -32,7 +32,7 @@ export class JobQueue {
 
   constructor(
     private readonly database: Database,
-    schema: string,
+    readonly schema: string,
     private readonly log: Logger,
   ) {
     this.boss = new PgBoss({ db: database, schema, supervise: true, schedule: true, migrate: true });

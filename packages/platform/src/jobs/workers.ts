@@ -15,6 +15,7 @@ export async function startWorkers(platform: Platform, opts: { pollingIntervalSe
     ProcessBatchJob,
     async ({ batchId, requestId }) => {
       const outcome = await processBatch(platform.processDeps, batchId);
+      platform.metrics.batchProcessed(outcome);
       platform.log.info({ batchId, requestId, outcome }, 'batch processed');
     },
     { ...polling, concurrency: 4 },
@@ -23,7 +24,8 @@ export async function startWorkers(platform: Platform, opts: { pollingIntervalSe
     platform.callbackJob,
     async ({ batchId, requestId }, meta) => {
       try {
-        await deliverCallback(platform, batchId, requestId);
+        const outcome = await deliverCallback(platform, batchId, requestId);
+        platform.log.info({ batchId, requestId, attempt: meta.retryCount + 1, outcome }, 'callback');
       } catch (err) {
         platform.log.warn({ batchId, requestId, attempt: meta.retryCount + 1, err: (err as Error).message }, 'callback not delivered');
         throw err;
@@ -31,11 +33,21 @@ export async function startWorkers(platform: Platform, opts: { pollingIntervalSe
     },
     { ...polling, concurrency: 4 },
   );
-  await platform.jobs.work(CallbackDeadJob, async ({ batchId }) => markCallbackFailed(platform, batchId), polling);
+  await platform.jobs.work(
+    CallbackDeadJob,
+    async ({ batchId, requestId }, meta) => {
+      // The dead-letter job is retried too: count the letter once, on its first run.
+      if (meta.retryCount === 0) platform.metrics.deadLetter(CallbackDeadJob.name);
+      platform.log.error({ batchId, requestId }, 'callback gave up after its retries');
+      await markCallbackFailed(platform, batchId, requestId);
+    },
+    polling,
+  );
   await platform.jobs.work(
     ProcessBatchDeadJob,
-    async ({ batchId }) => {
-      platform.log.error({ batchId }, 'batch processing gave up; the batch stays in state received');
+    async ({ batchId, requestId }) => {
+      platform.metrics.deadLetter(ProcessBatchDeadJob.name);
+      platform.log.error({ batchId, requestId }, 'batch processing gave up; the batch stays in state received');
     },
     polling,
   );

@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { DB } from '../db/schema.js';
 import { audit } from '../domain/audit.js';
+import type { Logger } from '../log.js';
 import { fetchPost, postEnvelope, type EnvelopeCall, type EnvelopeResult, type HttpPost } from './envelope-call.js';
 
 export { fetchPost, type HttpPost } from './envelope-call.js';
@@ -10,7 +11,6 @@ export interface OutboundCall extends EnvelopeCall {
   action: string;
   orgId: string;
   subject?: string | null;
-  requestId?: string | null;
 }
 
 export type OutboundResult = EnvelopeResult;
@@ -19,7 +19,7 @@ export type OutboundResult = EnvelopeResult;
  * One signed, encrypted call from the platform to a hospital (ORG_001, ORG_002), with one audit event
  * per attempt whatever its outcome. A reply that does not verify is treated as no answer.
  */
-export async function callHospital(db: Kysely<DB>, call: OutboundCall, post: HttpPost = fetchPost): Promise<OutboundResult> {
+export async function callHospital(db: Kysely<DB>, call: OutboundCall, post: HttpPost = fetchPost, log?: Logger): Promise<OutboundResult> {
   const result = await postEnvelope(post, call);
   await audit(db, {
     actor_type: 'system',
@@ -33,5 +33,16 @@ export async function callHospital(db: Kysely<DB>, call: OutboundCall, post: Htt
     request_id: call.requestId ?? null,
     detail: `${result.detail} (${result.durationMs} ms)`,
   });
+  log?.info(
+    {
+      requestId: call.requestId ?? undefined,
+      action: call.action,
+      orgId: call.orgId,
+      ok: result.ok,
+      httpStatus: result.httpStatus,
+      durationMs: result.durationMs,
+    },
+    'outbound call',
+  );
   return result;
 }

@@ -7,7 +7,15 @@ import { postEnvelope, type HttpPost } from './envelope-call.js';
  */
 export async function pushSigned(
   post: HttpPost,
-  call: { url: string; appId: string; secret: string; env: 'test' | 'prod'; payload: unknown; timeoutMs: number },
+  call: {
+    url: string;
+    appId: string;
+    secret: string;
+    env: 'test' | 'prod';
+    payload: unknown;
+    timeoutMs: number;
+    requestId?: string | undefined;
+  },
 ): Promise<{ ok: boolean; detail: string }> {
   const out = await postEnvelope(post, call);
   // A push receiver may confirm with an enveloped 000000 that carries no business data.

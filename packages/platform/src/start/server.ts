@@ -5,6 +5,7 @@ import { describeDemo } from '../cli/mdl.js';
 import { seedDemo } from '../demo.js';
 import { createPlatform } from '../platform.js';
 import { startWorkers } from '../jobs/workers.js';
+import { startMetricsListener } from './metrics-listener.js';
 import { StartupPhases } from './phases.js';
 
 /**
@@ -25,6 +26,7 @@ export async function runServer(config: Config, opts: { mode: 'serve' | 'start' 
   if (opts.mode === 'start') demo = await seedDemo(platform);
   phases.done('demo');
   if (app) await app.listen({ port: config.port, host: config.host });
+  const metrics = await startMetricsListener(platform);
   phases.done('listen');
   if (workers) await startWorkers(platform);
   platform.log.info({ startupMs: phases.all() }, 'started');
@@ -33,6 +35,7 @@ export async function runServer(config: Config, opts: { mode: 'serve' | 'start' 
   if (app)
     opts.io.out(`福建省诊疗失信人员信息管理系统 listening on ${config.publicUrl} (${where}${workers ? ', jobs running' : ''}; ${took})`);
   else opts.io.out(`mdl worker running jobs on ${where} (${took})`);
+  if (metrics) opts.io.out(`metrics (Prometheus) on ${metrics.url}`);
   if (demo) opts.io.out(describeDemo(demo, config));
   await new Promise<void>((resolve) => {
     const stop = (signal: string) => {
@@ -44,6 +47,7 @@ export async function runServer(config: Config, opts: { mode: 'serve' | 'start' 
     process.once('SIGTERM', () => stop('SIGTERM'));
   });
   await app?.close();
+  await metrics?.close();
   await platform.close();
   return 0;
 }

@@ -44,7 +44,22 @@ async function signingCredential(db: Kysely<DB>, orgId: string, batchId: number)
     .executeTakeFirst();
 }
 
+/** One refresh, counted by outcome for the metrics (a fault counts as `error` and is thrown on). */
 export async function refreshItem(
+  platform: Platform,
+  input: { itemId: number; subjects?: string[]; actor: string; requestId?: string | null },
+): Promise<RefreshOutcome> {
+  try {
+    const r = await refreshOnce(platform, input);
+    platform.metrics.itemRefresh(r.kind);
+    return r;
+  } catch (e) {
+    platform.metrics.itemRefresh('error');
+    throw e;
+  }
+}
+
+async function refreshOnce(
   platform: Platform,
   input: { itemId: number; subjects?: string[]; actor: string; requestId?: string | null },
 ): Promise<RefreshOutcome> {
@@ -96,6 +111,7 @@ export async function refreshItem(
       requestId: input.requestId ?? null,
     },
     platform.post,
+    platform.log,
   );
   if (!out.ok) return fail(out.detail);
   const issue = validate(INTERFACES.ORG_001.response, out.payload);
