@@ -6,6 +6,7 @@ import {
   extractPayload,
   sealResponse,
   sm3Hex,
+  unstorableProblem,
   validate,
   type Envelope,
 } from '@mdl/protocol';
@@ -59,6 +60,9 @@ export async function runPipeline(
     return unsignedReply(RespCode.INVALID_PARAM, '请求报文不是有效的 JSON');
   }
   if (env === null || typeof env !== 'object' || Array.isArray(env)) return unsignedReply(RespCode.INVALID_PARAM, '请求报文应为 JSON 对象');
+  // Bytes the database cannot store (NUL, lone surrogates, hostile nesting) never reach a query (issue #14).
+  const badEnvelope = unstorableProblem(env);
+  if (badEnvelope) return unsignedReply(RespCode.INVALID_PARAM, `参数校验不合法: ${badEnvelope.path}: ${badEnvelope.message}`);
   if (typeof env.appId !== 'string' || env.appId === '') return unsignedReply(RespCode.INVALID_PARAM, '应用 ID(appId) 不能为空');
   const caller = await platform.credentials.get(env.appId);
   if (!caller) return unsignedReply(RespCode.APP_NOT_FOUND);
@@ -80,7 +84,7 @@ export async function runPipeline(
     // What a channel credential may call does not depend on the payload: refuse before reading it.
     if (caller.kind === 'channel' && !handler.channelAllowed) throw new MdlError(RespCode.FORBIDDEN, '该渠道凭证无权调用此接口');
     const def = INTERFACES[handler.code];
-    const issue = validate(def.request, opened.payload);
+    const issue = unstorableProblem(opened.payload) ?? validate(def.request, opened.payload);
     if (issue) throw new MdlError(RespCode.INVALID_PARAM, `参数校验不合法: ${issue.path}: ${issue.message}`);
     authorize(caller, handler, opened.payload!);
     if (admitted.hits > platform.config.rateLimitPerSecond) throw new MdlError(RespCode.RATE_LIMITED);
