@@ -81,6 +81,8 @@ export async function runPipeline(
     // Replay mark and rate counter in one round trip; the count is only judged after validation below.
     const admitted = await platform.shared.admit(replayKey, platform.config.timestampToleranceMs * 2, `rate:${caller.appId}`, 1000);
     if (admitted.replay) throw new MdlError(RespCode.REPLAY);
+    // Redis lost its replay marks at `fence`: anything signed before then may have been accepted already.
+    if (ts < admitted.fence) throw new MdlError(RespCode.REPLAY, '重放保护已重置，请使用当前时间戳重新签名后提交');
     // What a channel credential may call does not depend on the payload: refuse before reading it.
     if (caller.kind === 'channel' && !handler.channelAllowed) throw new MdlError(RespCode.FORBIDDEN, '该渠道凭证无权调用此接口');
     const def = INTERFACES[handler.code];
