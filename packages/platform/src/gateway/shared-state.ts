@@ -100,6 +100,8 @@ export class RedisState implements SharedState {
   readonly #fenceKey: string;
   #epoch: string | undefined;
   #fence = 0;
+  /** One renewal at a time: the many requests that notice a loss together wait for the same one. */
+  #renewing: Promise<void> | undefined;
   constructor(
     url: string,
     private readonly prefix = 'mdl:',
@@ -193,6 +195,11 @@ export class RedisState implements SharedState {
    * replay marks were lost: fence at now.
    */
   async #renew(seen: string | null, storedFence: number): Promise<void> {
+    this.#renewing ??= this.#renewOnce(seen, storedFence).finally(() => (this.#renewing = undefined));
+    return this.#renewing;
+  }
+
+  async #renewOnce(seen: string | null, storedFence: number): Promise<void> {
     const lost = seen === null || this.#epoch !== undefined;
     const candidate = lost ? Date.now() : storedFence;
     const fresh = randomBytes(8).toString('hex');
