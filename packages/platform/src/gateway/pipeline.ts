@@ -11,8 +11,10 @@ import {
   type Envelope,
 } from '@mdl/protocol';
 import type { ApiHandler } from '../api/types.js';
+import { isDatabaseAway } from '../db/outage.js';
 import type { Caller } from '../domain/credentials.js';
 import type { Platform } from '../platform.js';
+import { SharedStateUnavailable } from './shared-state.js';
 
 export interface GatewayReply {
   envelope: Envelope;
@@ -94,7 +96,13 @@ export async function runPipeline(
     return signedReply(caller, env, RespCode.SUCCESS, undefined, result);
   } catch (e) {
     if (e instanceof MdlError) return signedReply(caller, env, e.code, e.message);
-    platform.log.error({ err: e, requestId, appId: caller.appId, code: handler.code }, 'unexpected fault in interface handler');
+    if (isDatabaseAway(e) || e instanceof SharedStateUnavailable) {
+      // An outage, not a bug: one line without a stack per call (docs/operations.md, "Faults").
+      platform.log.warn(
+        { err: (e as Error).message, requestId, appId: caller.appId, code: handler.code },
+        'dependency unavailable: 000002',
+      );
+    } else platform.log.error({ err: e, requestId, appId: caller.appId, code: handler.code }, 'unexpected fault in interface handler');
     return signedReply(caller, env, RespCode.SYSTEM_ERROR, `系统错误，请求编号 ${requestId}`);
   }
 }
