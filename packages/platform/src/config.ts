@@ -25,6 +25,8 @@ export interface Config {
   rateLimitPerSecond: number;
   bodyLimitBytes: number;
   callbackTimeoutMs: number;
+  /** Longest wait for one Redis command (replay cache, rate limits) before the request fails with 000002. */
+  redisTimeoutMs: number;
   callbackRetryDelaySeconds: number;
   callbackRetryLimit: number;
   /** Postgres schema for our tables (tests isolate themselves with it); pg-boss gets `${schema}_jobs`. */
@@ -73,6 +75,7 @@ const KNOWN = new Set([
   'MDL_DEPLOYMENT',
   'DATABASE_URL',
   'REDIS_URL',
+  'MDL_REDIS_TIMEOUT_MS',
   'MDL_MASTER_KEY',
   'MDL_TIMESTAMP_TOLERANCE_S',
   'MDL_RATE_LIMIT_PER_S',
@@ -180,6 +183,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     deployment,
     databaseUrl,
     redisUrl,
+    redisTimeoutMs: int(env, 'MDL_REDIS_TIMEOUT_MS', 1000, 50, 30_000),
     masterKey: overrides.masterKey ?? masterKeyFrom(env, databaseUrl, dataDir),
     timestampToleranceMs: int(env, 'MDL_TIMESTAMP_TOLERANCE_S', 300, 1, 86400) * 1000,
     rateLimitPerSecond: int(env, 'MDL_RATE_LIMIT_PER_S', 500, 1, 1_000_000),

@@ -74,7 +74,13 @@ export async function createPlatform(config: Config, opts: PlatformOptions = {})
     opts.onPhase?.('migrations');
     const vault = new Vault(config.masterKey);
     await checkMasterKey(database.db, vault);
-    const shared: SharedState = config.redisUrl ? new RedisState(config.redisUrl, `mdl:${config.dbSchema}:`) : new MemoryState();
+    const shared: SharedState = config.redisUrl
+      ? new RedisState(config.redisUrl, `mdl:${config.dbSchema}:`, {
+          timeoutMs: config.redisTimeoutMs,
+          windowMs: config.timestampToleranceMs * 2,
+          log,
+        })
+      : new MemoryState();
     if (shared instanceof RedisState) await shared.ping();
     cleanups.push(() => shared.close());
     const bossSchema = config.dbSchema === 'public' ? 'pgboss' : `${config.dbSchema}_jobs`;

@@ -6,12 +6,15 @@ import {
   extractPayload,
   sealResponse,
   sm3Hex,
+  unstorableProblem,
   validate,
   type Envelope,
 } from '@mdl/protocol';
 import type { ApiHandler } from '../api/types.js';
+import { isDatabaseAway } from '../db/outage.js';
 import type { Caller } from '../domain/credentials.js';
 import type { Platform } from '../platform.js';
+import { SharedStateUnavailable } from './shared-state.js';
 
 export interface GatewayReply {
   envelope: Envelope;
@@ -59,6 +62,9 @@ export async function runPipeline(
     return unsignedReply(RespCode.INVALID_PARAM, '请求报文不是有效的 JSON');
   }
   if (env === null || typeof env !== 'object' || Array.isArray(env)) return unsignedReply(RespCode.INVALID_PARAM, '请求报文应为 JSON 对象');
+  // Bytes the database cannot store (NUL, lone surrogates, hostile nesting) never reach a query (issue #14).
+  const badEnvelope = unstorableProblem(env);
+  if (badEnvelope) return unsignedReply(RespCode.INVALID_PARAM, `参数校验不合法: ${badEnvelope.path}: ${badEnvelope.message}`);
   if (typeof env.appId !== 'string' || env.appId === '') return unsignedReply(RespCode.INVALID_PARAM, '应用 ID(appId) 不能为空');
   const caller = await platform.credentials.get(env.appId);
   if (!caller) return unsignedReply(RespCode.APP_NOT_FOUND);
@@ -77,10 +83,12 @@ export async function runPipeline(
     // Replay mark and rate counter in one round trip; the count is only judged after validation below.
     const admitted = await platform.shared.admit(replayKey, platform.config.timestampToleranceMs * 2, `rate:${caller.appId}`, 1000);
     if (admitted.replay) throw new MdlError(RespCode.REPLAY);
+    // Redis lost its replay marks at `fence`: anything signed before then may have been accepted already.
+    if (ts < admitted.fence) throw new MdlError(RespCode.REPLAY, '重放保护已重置，请使用当前时间戳重新签名后提交');
     // What a channel credential may call does not depend on the payload: refuse before reading it.
     if (caller.kind === 'channel' && !handler.channelAllowed) throw new MdlError(RespCode.FORBIDDEN, '该渠道凭证无权调用此接口');
     const def = INTERFACES[handler.code];
-    const issue = validate(def.request, opened.payload);
+    const issue = unstorableProblem(opened.payload) ?? validate(def.request, opened.payload);
     if (issue) throw new MdlError(RespCode.INVALID_PARAM, `参数校验不合法: ${issue.path}: ${issue.message}`);
     authorize(caller, handler, opened.payload!);
     if (admitted.hits > platform.config.rateLimitPerSecond) throw new MdlError(RespCode.RATE_LIMITED);
@@ -88,7 +96,13 @@ export async function runPipeline(
     return signedReply(caller, env, RespCode.SUCCESS, undefined, result);
   } catch (e) {
     if (e instanceof MdlError) return signedReply(caller, env, e.code, e.message);
-    platform.log.error({ err: e, requestId, appId: caller.appId, code: handler.code }, 'unexpected fault in interface handler');
+    if (isDatabaseAway(e) || e instanceof SharedStateUnavailable) {
+      // An outage, not a bug: one line without a stack per call (docs/operations.md, "Faults").
+      platform.log.warn(
+        { err: (e as Error).message, requestId, appId: caller.appId, code: handler.code },
+        'dependency unavailable: 000002',
+      );
+    } else platform.log.error({ err: e, requestId, appId: caller.appId, code: handler.code }, 'unexpected fault in interface handler');
     return signedReply(caller, env, RespCode.SYSTEM_ERROR, `系统错误，请求编号 ${requestId}`);
   }
 }

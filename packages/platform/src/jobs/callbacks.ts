@@ -1,6 +1,7 @@
 import type { CallbackRequest } from '@mdl/protocol';
 import { audit } from '../domain/audit.js';
 import { readResult } from '../domain/batches.js';
+import { whileDatabaseAway } from '../db/outage.js';
 import { callHospital } from '../outbound/hospital.js';
 import type { Platform } from '../platform.js';
 
@@ -60,25 +61,32 @@ export async function deliverCallback(
     : out.ok
       ? `hospital answered state=${String(out.payload?.state)} ${String(out.payload?.msg ?? '')}`
       : out.detail;
-  await db.transaction().execute(async (trx) => {
-    await trx
-      .insertInto('callback_attempt')
-      .values({
-        batch_id: batch.id,
-        attempt,
-        url: batch.notify_url.slice(0, 200),
-        duration_ms: out.durationMs,
-        http_status: out.httpStatus,
-        outcome,
-        detail: detail.slice(0, 500),
-        request_id: traceId,
-      })
-      .execute();
-    await trx
-      .updateTable('batch')
-      .set({ callback_attempts: attempt, ...(accepted ? { callback_status: 'delivered', delivered_at: new Date() } : {}) })
-      .where('id', '=', batch.id)
-      .execute();
+  // The hospital has the callback now: its record must not be lost to a database restart, or the job would
+  // fail and deliver it a second time. The transaction is retried whole while the database is away.
+  const record = () =>
+    db.transaction().execute(async (trx) => {
+      await trx
+        .insertInto('callback_attempt')
+        .values({
+          batch_id: batch.id,
+          attempt,
+          url: batch.notify_url.slice(0, 200),
+          duration_ms: out.durationMs,
+          http_status: out.httpStatus,
+          outcome,
+          detail: detail.slice(0, 500),
+          request_id: traceId,
+        })
+        .execute();
+      await trx
+        .updateTable('batch')
+        .set({ callback_attempts: attempt, ...(accepted ? { callback_status: 'delivered', delivered_at: new Date() } : {}) })
+        .where('id', '=', batch.id)
+        .execute();
+    });
+  await whileDatabaseAway(record, {
+    maxMs: 120_000,
+    onWait: () => platform.log.warn({ batchId, requestId }, 'database away after a callback was delivered: waiting to record it'),
   });
   if (!accepted) throw new CallbackNotAccepted(`callback for batch ${batch.id} not accepted: ${detail}`);
   return 'delivered';

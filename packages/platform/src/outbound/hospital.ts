@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { DB } from '../db/schema.js';
+import { whileDatabaseAway } from '../db/outage.js';
 import { audit } from '../domain/audit.js';
 import type { Logger } from '../log.js';
 import { fetchPost, postEnvelope, type EnvelopeCall, type EnvelopeResult, type HttpPost } from './envelope-call.js';
@@ -21,18 +22,24 @@ export type OutboundResult = EnvelopeResult;
  */
 export async function callHospital(db: Kysely<DB>, call: OutboundCall, post: HttpPost = fetchPost, log?: Logger): Promise<OutboundResult> {
   const result = await postEnvelope(post, call);
-  await audit(db, {
-    actor_type: 'system',
-    actor_id: 'platform',
-    org_id: call.orgId,
-    subject_bidx: call.subject ?? null,
-    action: call.action,
-    target: call.url,
-    outcome: result.ok ? 'ok' : 'error',
-    resp_code: null,
-    request_id: call.requestId ?? null,
-    detail: `${result.detail} (${result.durationMs} ms)`,
-  });
+  // The call has happened: its audit event waits out a database restart rather than fail the job, which would
+  // make the call again (a callback delivered twice).
+  await whileDatabaseAway(
+    () =>
+      audit(db, {
+        actor_type: 'system',
+        actor_id: 'platform',
+        org_id: call.orgId,
+        subject_bidx: call.subject ?? null,
+        action: call.action,
+        target: call.url,
+        outcome: result.ok ? 'ok' : 'error',
+        resp_code: null,
+        request_id: call.requestId ?? null,
+        detail: `${result.detail} (${result.durationMs} ms)`,
+      }),
+    { maxMs: 120_000 },
+  );
   log?.info(
     {
       requestId: call.requestId ?? undefined,

@@ -6,6 +6,7 @@ import { seedDemo } from '../demo.js';
 import { createPlatform } from '../platform.js';
 import { startWorkers } from '../jobs/workers.js';
 import { startMetricsListener } from './metrics-listener.js';
+import { keepRunningThroughOutages } from './outage-guard.js';
 import { StartupPhases } from './phases.js';
 
 /**
@@ -20,6 +21,7 @@ export async function runServer(config: Config, opts: { mode: 'serve' | 'start' 
   // Workers start once the server listens: their first polls would otherwise compete with the start-up for the
   // one thread (PGlite runs in it), and nothing is lost by the delay (jobs wait in their queues).
   const platform = await createPlatform(config, { workers: false, onPhase: (name) => phases.done(name) });
+  const unguard = keepRunningThroughOutages(platform.log);
   const app = opts.mode === 'worker' ? undefined : await buildApp(platform);
   phases.done('app');
   let demo: Awaited<ReturnType<typeof seedDemo>> | undefined;
@@ -49,5 +51,6 @@ export async function runServer(config: Config, opts: { mode: 'serve' | 'start' 
   await app?.close();
   await metrics?.close();
   await platform.close();
+  unguard();
   return 0;
 }
