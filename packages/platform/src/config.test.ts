@@ -28,6 +28,15 @@ describe('MDL_METRICS_PORT', () => {
   });
 });
 
+describe('MDL_REQUEST_TIMEOUT_S', () => {
+  it('is 30 s by default, configurable, and never 0 (no limit)', () => {
+    const key = { masterKey: '0'.repeat(32) };
+    assert.equal(loadConfig({}, key).requestTimeoutMs, 30_000);
+    assert.equal(loadConfig({ MDL_REQUEST_TIMEOUT_S: '5' }, key).requestTimeoutMs, 5_000);
+    for (const bad of ['0', '-1', '601', 'x']) assert.throws(() => loadConfig({ MDL_REQUEST_TIMEOUT_S: bad }, key), ConfigError, bad);
+  });
+});
+
 describe('MDL_TRUST_PROXY', () => {
   it('takes addresses and CIDR ranges, and refuses anything else', () => {
     assert.deepEqual(loadConfig({ MDL_TRUST_PROXY: '127.0.0.1, 10.0.0.0/8,::1' }, { masterKey: '0'.repeat(32) }).trustProxy, [

@@ -24,6 +24,8 @@ export interface Config {
   timestampToleranceMs: number;
   rateLimitPerSecond: number;
   bodyLimitBytes: number;
+  /** A request must arrive whole (headers and body) within this time; idle keep-alive connections end sooner. */
+  requestTimeoutMs: number;
   callbackTimeoutMs: number;
   /** Longest wait for one Redis command (replay cache, rate limits) before the request fails with 000002. */
   redisTimeoutMs: number;
@@ -80,6 +82,7 @@ const KNOWN = new Set([
   'MDL_TIMESTAMP_TOLERANCE_S',
   'MDL_RATE_LIMIT_PER_S',
   'MDL_BODY_LIMIT_BYTES',
+  'MDL_REQUEST_TIMEOUT_S',
   'MDL_CALLBACK_TIMEOUT_MS',
   'MDL_CALLBACK_RETRY_DELAY_S',
   'MDL_CALLBACK_RETRY_LIMIT',
@@ -188,6 +191,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     timestampToleranceMs: int(env, 'MDL_TIMESTAMP_TOLERANCE_S', 300, 1, 86400) * 1000,
     rateLimitPerSecond: int(env, 'MDL_RATE_LIMIT_PER_S', 500, 1, 1_000_000),
     bodyLimitBytes: int(env, 'MDL_BODY_LIMIT_BYTES', 1024 * 1024, 1024, 64 * 1024 * 1024),
+    requestTimeoutMs: int(env, 'MDL_REQUEST_TIMEOUT_S', 30, 1, 600) * 1000,
     callbackTimeoutMs: int(env, 'MDL_CALLBACK_TIMEOUT_MS', 10_000, 100, 120_000),
     callbackRetryDelaySeconds: int(env, 'MDL_CALLBACK_RETRY_DELAY_S', 30, 1, 3600),
     callbackRetryLimit: int(env, 'MDL_CALLBACK_RETRY_LIMIT', 12, 0, 100),

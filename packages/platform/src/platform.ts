@@ -7,6 +7,7 @@ import type { DB } from './db/schema.js';
 import { AuditWriter } from './domain/audit.js';
 import type { AcceptDeps } from './domain/batches.js';
 import { CredentialCache } from './domain/credentials.js';
+import { checkDeploymentMarker } from './domain/deployment.js';
 import { PolicyStore } from './domain/eligibility.js';
 import type { ProcessDeps } from './domain/processing.js';
 import { MemoryState, RedisState, type SharedState } from './gateway/shared-state.js';
@@ -74,6 +75,7 @@ export async function createPlatform(config: Config, opts: PlatformOptions = {})
     opts.onPhase?.('migrations');
     const vault = new Vault(config.masterKey);
     await checkMasterKey(database.db, vault);
+    await checkDeploymentMarker(database.db, config.deployment);
     const shared: SharedState = config.redisUrl
       ? new RedisState(config.redisUrl, `mdl:${config.dbSchema}:`, {
           timeoutMs: config.redisTimeoutMs,

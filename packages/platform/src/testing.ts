@@ -33,6 +33,8 @@ export async function startTestPlatform(overrides: Partial<Config> = {}, opts: P
       databaseUrl,
       redisUrl: process.env.REDIS_URL || undefined,
       dbSchema: schema,
+      // A sandbox (test credentials, PLAIN) on either database, unless a test asks for production.
+      deployment: 'sandbox',
       masterKey: randomBytes(16).toString('hex'),
       callbackRetryDelaySeconds: 1,
       callbackRetryLimit: 3,

@@ -48,10 +48,10 @@ export async function queryArrears(
       .execute(),
   ]);
   if (req.ehealthCardId && (!person || person.ehealth_card_id !== req.ehealthCardId)) {
-    throw new MdlError(RespCode.INVALID_PARAM, person ? '电子健康卡主索引与证件信息不一致' : '电子健康卡主索引不存在');
+    throw new MdlError(RespCode.APP_BAD_REQUEST, person ? '电子健康卡主索引与证件信息不一致' : '电子健康卡主索引不存在');
   }
   if (person && person.name_bidx !== vault.nameKey(req.userName)) {
-    throw new MdlError(RespCode.INVALID_PARAM, '姓名与证件信息不一致');
+    throw new MdlError(RespCode.APP_BAD_REQUEST, '姓名与证件信息不一致');
   }
   const decision = decide(
     policy,
