@@ -1,6 +1,7 @@
 import type { CallbackRequest } from '@mdl/protocol';
 import { audit } from '../domain/audit.js';
 import { readResult } from '../domain/batches.js';
+import { outboundPorts } from '../domain/credentials.js';
 import { callHospital } from '../outbound/hospital.js';
 import type { Platform } from '../platform.js';
 
@@ -21,7 +22,7 @@ export async function deliverCallback(
   const batch = await db.selectFrom('batch').selectAll().where('id', '=', batchId).executeTakeFirst();
   if (!batch || batch.status !== 'done' || batch.callback_status === 'delivered') return 'skipped';
   const [inst, app] = await Promise.all([
-    db.selectFrom('institution').select('org_name').where('org_id', '=', batch.org_id).executeTakeFirst(),
+    db.selectFrom('institution').select(['org_name', 'outbound_ports']).where('org_id', '=', batch.org_id).executeTakeFirst(),
     db.selectFrom('app_credential').select(['secret_enc', 'env']).where('app_id', '=', batch.app_id).executeTakeFirstOrThrow(),
   ]);
   const result = readResult(vault, batch)!;
@@ -34,27 +35,27 @@ export async function deliverCallback(
     extData: { orgRequestId: batch.org_request_id, accepted: result.accepted, rejected: result.rejected },
   };
   const attempt = batch.callback_attempts + 1;
-  const out = await callHospital(
-    db,
-    {
-      url: batch.notify_url,
-      appId: batch.app_id,
-      secret: vault.decrypt(app.secret_enc),
-      env: app.env,
-      payload,
-      timeoutMs: platform.config.callbackTimeoutMs,
-      action: 'callback.deliver',
-      orgId: batch.org_id,
-      requestId: requestId ?? batch.request_id,
-    },
-    platform.post,
-  );
+  // The notifyUrl is the hospital's say-so: the address policy decides where it may lead, and the record
+  // says "not delivered" without how the connection failed (callHospital's `discreet`).
+  const out = await callHospital(platform, {
+    url: batch.notify_url,
+    ports: outboundPorts(inst?.outbound_ports),
+    appId: batch.app_id,
+    secret: vault.decrypt(app.secret_enc),
+    env: app.env,
+    payload,
+    timeoutMs: platform.config.callbackTimeoutMs,
+    action: 'callback.deliver',
+    orgId: batch.org_id,
+    requestId: requestId ?? batch.request_id,
+    discreet: true,
+  });
   const accepted = out.ok && out.payload?.state === 'success';
   const detail = accepted
     ? 'success'
     : out.ok
       ? `hospital answered state=${String(out.payload?.state)} ${String(out.payload?.msg ?? '')}`
-      : out.detail;
+      : out.shown;
   await db.transaction().execute(async (trx) => {
     await trx
       .insertInto('callback_attempt')
