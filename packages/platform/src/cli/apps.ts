@@ -64,7 +64,8 @@ export async function appsCommand(config: Config, args: string[], io: Io): Promi
         }
         const port = url.port ? Number(url.port) : url.protocol === 'https:' ? 443 : 80;
         const allowed = outboundPorts(JSON.stringify(ports.map(Number)));
-        if (!allowed.includes(port)) return fail(`the --endpoint-url port ${port} is not among the ports (${allowed.join(', ')}): add --port ${port}`);
+        if (!allowed.includes(port))
+          return fail(`the --endpoint-url port ${port} is not among the ports (${allowed.join(', ')}): add --port ${port}`);
       }
     } else if (values['endpoint-url']) {
       return fail('--endpoint-url belongs to an institution, not a channel');

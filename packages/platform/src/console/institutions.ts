@@ -43,7 +43,8 @@ export function parseInstitutionForm(f: InstitutionForm, isNew: boolean): { inpu
     .map((s) => s.trim())
     .filter(Boolean);
   const ports = [...new Set(portTexts.map(Number))];
-  if (portTexts.some((p) => !/^\d{1,5}$/.test(p) || Number(p) < 1 || Number(p) > 65535)) errors.ports = '端口为 1 到 65535 的数字，用逗号分隔';
+  if (portTexts.some((p) => !/^\d{1,5}$/.test(p) || Number(p) < 1 || Number(p) > 65535))
+    errors.ports = '端口为 1 到 65535 的数字，用逗号分隔';
   else if (ports.length > 10) errors.ports = '最多 10 个端口';
   else if (endpointUrl && !errors.endpointUrl) {
     // The platform calls only registered ports (docs/security.md "Outbound calls"): the endpoint's must be one.

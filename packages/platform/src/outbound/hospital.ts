@@ -37,7 +37,8 @@ const SHOWN: Record<NonNullable<EnvelopeResult['failure']>, string> = {
 export async function callHospital(platform: Platform, call: OutboundCall): Promise<OutboundResult> {
   const result = await postEnvelope(platform.post, { ...call, strict: platform.config.deployment === 'production' });
   const shown = call.discreet && result.failure ? SHOWN[result.failure] : result.detail;
-  if (result.failure) platform.log.warn({ action: call.action, orgId: call.orgId, url: call.url, detail: result.detail }, 'outbound call failed');
+  if (result.failure)
+    platform.log.warn({ action: call.action, orgId: call.orgId, url: call.url, detail: result.detail }, 'outbound call failed');
   await audit(platform.db, {
     actor_type: 'system',
     actor_id: 'platform',

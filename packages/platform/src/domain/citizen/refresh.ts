@@ -53,7 +53,17 @@ export async function refreshItem(
   let q = db
     .selectFrom('arrears_item as i')
     .innerJoin('institution as o', 'o.org_id', 'i.org_id')
-    .select(['i.id', 'i.org_id', 'i.org_trace_id', 'i.trace_id', 'i.state', 'i.subject_bidx', 'i.report_batch_id', 'o.endpoint_url', 'o.outbound_ports'])
+    .select([
+      'i.id',
+      'i.org_id',
+      'i.org_trace_id',
+      'i.trace_id',
+      'i.state',
+      'i.subject_bidx',
+      'i.report_batch_id',
+      'o.endpoint_url',
+      'o.outbound_ports',
+    ])
     .where('i.id', '=', input.itemId);
   // A citizen may only refresh their own records: the filter is in the query that reads the row.
   if (input.subjects) q = q.where('i.subject_bidx', 'in', input.subjects);
