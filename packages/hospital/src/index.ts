@@ -12,3 +12,4 @@ export * from './frontend.js';
 export * from './frontend-routes.js';
 export * from './openapi.js';
 export * from './csv-encoding.js';
+export * from './replay-cache.js';
