@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { mkdtemp, stat, writeFile } from 'node:fs/promises';
 import { request } from 'node:http';
-import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -9,7 +8,7 @@ import { openReply, sealRequest } from '@mdl/protocol';
 import { main } from './cli.js';
 import { type Frontend, type FrontendOptions, startFrontend } from './frontend.js';
 import { LOCAL_ROUTES } from './frontend-routes.js';
-import { TEST_APP, reportCsv } from './testing/fixtures.js';
+import { TEST_APP, reportCsv, trickle } from './testing/fixtures.js';
 import { type FakePlatform, startFakePlatform } from './testing/fake-platform.js';
 import { parseCsv } from './csv.js';
 
@@ -178,31 +177,9 @@ describe('前置机 local API: closed by default', () => {
   it('cuts off a trickled body on both listeners', async () => {
     const fe = await start({ dataDir: join(dir, 'slow'), localToken: 'slow-test-token-0123456789', requestTimeoutMs: 1000 });
     for (const base of [fe.localUrl, fe.platformUrl]) {
-      const u = new URL(base);
-      const socket = connect(Number(u.port), u.hostname);
-      await new Promise<void>((r) => socket.once('connect', () => r()));
-      let reply = '';
-      let closed = false;
-      socket.setEncoding('utf8');
-      socket.on('data', (c: string) => (reply += c));
-      socket.on('close', () => (closed = true));
-      socket.on('error', () => (closed = true));
-      const body = '{"rows":[]}'.padEnd(40, ' ');
-      socket.write(
-        `POST /local/report HTTP/1.1\r\nHost: 127.0.0.1:${u.port}\r\nContent-Type: application/json\r\n` +
-          `Authorization: Bearer slow-test-token-0123456789\r\nContent-Length: ${body.length}\r\n\r\n`,
-      );
-      // One byte every 250 ms would take 10 s; the limit is 1 s.
-      let sent = 0;
-      while (!closed && sent < body.length) {
-        socket.write(body[sent]!);
-        sent++;
-        await new Promise((r) => setTimeout(r, 250));
-      }
-      assert.ok(closed, `${base}: still reading after the whole trickle`);
-      assert.ok(sent < body.length, `${base}: the body was cut off before it was complete`);
-      assert.match(reply, /^HTTP\/1\.1 408/, base);
-      socket.destroy();
+      const r = await trickle(base, '/local/report', { Authorization: 'Bearer slow-test-token-0123456789' });
+      assert.ok(r.cutOff, `${base}: the body was cut off before it was complete`);
+      assert.match(r.reply, /^HTTP\/1\.1 408/, base);
     }
   });
 

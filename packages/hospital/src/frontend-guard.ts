@@ -8,17 +8,16 @@
  *  - request bodies only as application/json (a form or text/plain POST, which a page may send without a
  *    CORS preflight, never gets in);
  *  - listening beyond loopback needs a token of at least 16 characters, and TLS when --local-require-tls is set;
- *  - every request must arrive whole within a time limit (default 30 s), so a trickled body cannot hold a socket.
+ *  - every request must arrive whole within a time limit (server-limits.ts).
  */
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { chmodSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
-import type { IncomingMessage, ServerOptions } from 'node:http';
+import type { IncomingMessage } from 'node:http';
 import { isIP } from 'node:net';
 import { join } from 'node:path';
 
 export const TOKEN_FILE = 'local-token';
 export const MIN_TOKEN_LENGTH = 16;
-export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
 
 /** A refusal of the local API: the status and the Chinese message the HIS is shown. */
 export class GuardRefusal extends Error {
@@ -161,18 +160,4 @@ export function checkBinding(opts: { host: string; token: string; tls: boolean; 
       `本地接口监听 ${opts.host} (不只是本机) 且要求 TLS (--local-require-tls), 但没有提供 --local-tls-cert/--local-tls-key, 拒绝启动`,
     );
   }
-}
-
-/**
- * Time limits for every server of the 前置机: the whole request (headers and body) within `requestTimeoutMs`,
- * idle keep-alive connections closed after 5 s, and the check run often enough that the limit is kept to
- * within a second rather than Node's default 30 s sweep.
- */
-export function serverLimits(requestTimeoutMs = DEFAULT_REQUEST_TIMEOUT_MS): ServerOptions {
-  return {
-    requestTimeout: requestTimeoutMs,
-    headersTimeout: requestTimeoutMs,
-    keepAliveTimeout: 5_000,
-    connectionsCheckingInterval: Math.max(100, Math.min(1_000, Math.floor(requestTimeoutMs / 4))),
-  };
 }

@@ -26,9 +26,9 @@ import {
   checkCaller,
   checkLocalCall,
   ensureToken,
-  serverLimits,
   type GuardOptions,
 } from './frontend-guard.js';
+import { serverLimits } from './server-limits.js';
 import { Outbox } from './outbox.js';
 
 export interface FrontendOptions {

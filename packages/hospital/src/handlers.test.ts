@@ -4,7 +4,7 @@ import { after, before, describe, it } from 'node:test';
 import { type Envelope, openReply, sealRequest } from '@mdl/protocol';
 import type { CallbackRequest } from '@mdl/protocol';
 import { createHospitalListener, createHospitalServer, fastifyHospitalPlugin } from './handlers.js';
-import { listen } from './testing/fixtures.js';
+import { listen, trickle } from './testing/fixtures.js';
 
 const appId = 'HOSPAPP0001';
 const secret = 'HospitalSecret-0123456789abcdefXYZ';
@@ -160,6 +160,15 @@ describe('hospital handlers (ORG_001, ORG_002)', () => {
     );
     assert.equal((await post(`${u}/qmdl/getOverdueResult`, respaced)).respCode, '010010');
     await new Promise<void>((r) => test.close(() => r()));
+  });
+
+  it('createHospitalServer cuts off a trickled body', async () => {
+    const slow = createHospitalServer({ appId, secret, getOverdueResult: async () => ({ state: '0' }), onCallback: async () => {} }, 1000);
+    const u = await listen(slow);
+    const r = await trickle(u, '/qmdl/getOverdueResult');
+    assert.ok(r.cutOff, 'the body was cut off before it was complete');
+    assert.match(r.reply, /^HTTP\/1\.1 408/);
+    await new Promise<void>((res) => slow.close(() => res()));
   });
 
   it('works as Express-style middleware and as a Fastify plugin', async () => {

@@ -7,6 +7,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { INTERFACES, MdlError, RespCode, checkSignature, extractPayload, sealResponse, validate } from '@mdl/protocol';
 import type { CallbackRequest, Envelope, GetOverdueResultRequest } from '@mdl/protocol';
 import { ReplayCache, replayKey } from './replay-cache.js';
+import { serverLimits } from './server-limits.js';
 
 export type OverdueState = '0' | '1' | '2';
 
@@ -183,9 +184,12 @@ export function createHospitalListener(options: HospitalHandlerOptions) {
   };
 }
 
-/** A node:http server with the two endpoints; call `.listen()` on it. */
-export function createHospitalServer(opts: HospitalHandlerOptions): Server {
-  return createServer(createHospitalListener(opts));
+/**
+ * A node:http server with the two endpoints; call `.listen()` on it. A request must arrive whole within
+ * `requestTimeoutMs` (default 30 s): a client trickling its body does not hold the socket.
+ */
+export function createHospitalServer(opts: HospitalHandlerOptions, requestTimeoutMs?: number): Server {
+  return createServer(serverLimits(requestTimeoutMs), createHospitalListener(opts));
 }
 
 /** Express or Connect: `app.use(expressHospitalMiddleware(opts))`. Works with or without express.json(). */

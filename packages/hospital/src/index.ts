@@ -13,3 +13,4 @@ export * from './frontend-routes.js';
 export * from './openapi.js';
 export * from './csv-encoding.js';
 export * from './replay-cache.js';
+export * from './server-limits.js';
