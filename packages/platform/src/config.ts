@@ -2,6 +2,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { isIP } from 'node:net';
 import { resolve } from 'node:path';
+import { parseCidrs } from './outbound/address-policy.js';
 
 /** Everything the platform reads from its environment, validated once at start-up. */
 export interface Config {
@@ -66,6 +67,13 @@ export interface Config {
    */
   metricsPort: number | undefined;
   metricsHost: string;
+  /**
+   * Outbound address policy (outbound/address-policy.ts, docs/security.md "Outbound calls"): private and
+   * loopback ranges the platform may call (MDL_OUTBOUND_ALLOW_CIDRS; unset: loopback in a sandbox, nothing on
+   * production; `none`: nothing), and where production may use plain http (MDL_OUTBOUND_HTTP_CIDRS).
+   */
+  outboundAllowCidrs: string | undefined;
+  outboundHttpCidrs: string | undefined;
 }
 
 const KNOWN = new Set([
@@ -104,6 +112,8 @@ const KNOWN = new Set([
   'MDL_TRUST_PROXY',
   'MDL_METRICS_PORT',
   'MDL_METRICS_HOST',
+  'MDL_OUTBOUND_ALLOW_CIDRS',
+  'MDL_OUTBOUND_HTTP_CIDRS',
 ]);
 // Read by the test and bench tools, not by the platform: known so that a shell with them set still starts it.
 const TOOLS = [
@@ -214,6 +224,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     trustProxy: trustedProxies(env.MDL_TRUST_PROXY),
     metricsPort,
     metricsHost: env.MDL_METRICS_HOST || '127.0.0.1',
+    outboundAllowCidrs: cidrSetting(env, 'MDL_OUTBOUND_ALLOW_CIDRS'),
+    outboundHttpCidrs: cidrSetting(env, 'MDL_OUTBOUND_HTTP_CIDRS'),
   };
   return { ...cfg, ...overrides };
 }
@@ -231,6 +243,16 @@ function trustedProxies(raw: string | undefined): string[] {
     if (!version || !okBits || extra !== undefined) throw new ConfigError(`MDL_TRUST_PROXY: ${entry} is not an IP address or CIDR range`);
   }
   return list;
+}
+
+function cidrSetting(env: NodeJS.ProcessEnv, name: string): string | undefined {
+  const raw = env[name] || undefined;
+  try {
+    parseCidrs(raw);
+  } catch (e) {
+    throw new ConfigError(`${name}: ${(e as Error).message}`);
+  }
+  return raw;
 }
 
 const KEY_RE = /^[0-9a-fA-F]{32}$/;

@@ -17,7 +17,8 @@ import { JobQueue, type JobType } from './jobs/queue.js';
 import { startWorkers } from './jobs/workers.js';
 import { createLogger, type Logger } from './log.js';
 import { Metrics } from './metrics.js';
-import { fetchPost, type HttpPost } from './outbound/hospital.js';
+import { policyFromSettings } from './outbound/address-policy.js';
+import { guardedPost, type HttpPost } from './outbound/pinned-post.js';
 import { Vault } from './vault.js';
 
 /** Everything a request, a job or a CLI command needs, built once per process. */
@@ -115,7 +116,7 @@ export async function createPlatform(config: Config, opts: PlatformOptions = {})
           void (await jobs.send(callbackJob, { batchId, requestId: requestId ?? undefined }, trx)),
       },
       metrics: new Metrics(),
-      post: opts.post ?? fetchPost,
+      post: opts.post ?? guardedPost(policyFromSettings(config)),
       now,
       draining: false,
       close: closeAll,

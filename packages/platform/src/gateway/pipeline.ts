@@ -97,11 +97,12 @@ export async function runPipeline(
   const caller = await platform.credentials.get(env.appId);
   if (!caller) return unsignedReply(RespCode.APP_NOT_FOUND);
   let opened;
+  let ts: number;
   try {
     for (const f of ENVELOPE_FIELDS) {
       if (typeof env[f] !== 'string' || env[f] === '') throw new MdlError(RespCode.INVALID_PARAM, `报文字段 ${f} 不能为空`);
     }
-    const ts = Number(env.timestamp);
+    ts = Number(env.timestamp);
     if (!/^\d{10,16}$/.test(env.timestamp!) || Math.abs(platform.now() - ts) > platform.config.timestampToleranceMs) {
       throw new MdlError(RespCode.REPLAY, '时间戳超出允许范围，请校准时钟');
     }
