@@ -8,6 +8,7 @@ import { AuditWriter } from './domain/audit.js';
 import type { AcceptDeps } from './domain/batches.js';
 import { CredentialCache } from './domain/credentials.js';
 import { PolicyStore } from './domain/eligibility.js';
+import { InstitutionNames } from './domain/subjects.js';
 import type { ProcessDeps } from './domain/processing.js';
 import { MemoryState, RedisState, type SharedState } from './gateway/shared-state.js';
 import { CallbackDeadJob, ProcessBatchDeadJob, ProcessBatchJob, deliverCallbackJob, type BatchJobData } from './jobs/definitions.js';
@@ -30,6 +31,8 @@ export interface Platform {
   policy: PolicyStore;
   /** Group-committed audit writes for hot read paths. */
   auditWriter: AuditWriter;
+  /** Institution names for ORG_MDL_002 answers, cached in the process. */
+  institutionNames: InstitutionNames;
   shared: SharedState;
   jobs: JobQueue;
   callbackJob: JobType<BatchJobData>;
@@ -91,6 +94,7 @@ export async function createPlatform(config: Config, opts: PlatformOptions = {})
       credentials: new CredentialCache(db, vault),
       policy: new PolicyStore(db),
       auditWriter: new AuditWriter(db),
+      institutionNames: new InstitutionNames(db),
       shared,
       jobs,
       callbackJob,

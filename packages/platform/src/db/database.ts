@@ -5,6 +5,7 @@ import { Kysely, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
 import type { DB } from './schema.js';
 import { Mutex } from './mutex.js';
+import { usePreparedStatements } from './prepared.js';
 import { PGliteDialect } from './pglite-dialect.js';
 import { startPGlite } from './pglite-boot.js';
 
@@ -77,6 +78,7 @@ async function openPostgres(url: string, schema: string, max: number): Promise<D
   }
   const pool = new pg.Pool({ connectionString: url, max, types: pgTypes, options: `-c search_path="${schema}"` });
   pool.on('error', () => {}); // idle client errors surface on the next query instead
+  usePreparedStatements(pool);
   const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
   const lockKey = [SETUP_LOCK, schemaKey(schema)];
   return {

@@ -4,6 +4,7 @@ import type { DB } from '../../db/schema.js';
 import { callHospital } from '../../outbound/hospital.js';
 import type { Platform } from '../../platform.js';
 import { audit } from '../audit.js';
+import { refreshSubjects } from '../subjects.js';
 
 /**
  * 状态更新 (guide §3.2.5.3): asks the reporting hospital's ORG_001 whether an unpaid item is settled and
@@ -126,6 +127,7 @@ export async function refreshItem(
       .where('id', '=', item.id)
       .where('state', '=', '0')
       .executeTakeFirst();
+    if (Number(r.numUpdatedRows) > 0) await refreshSubjects(trx, [item.subject_bidx]);
     await recordAttempt(trx, item.id, 'ok', state, state === '1' ? 'paid' : 'revoked', now);
     if (Number(r.numUpdatedRows) > 0) {
       await audit(trx, {
