@@ -16,7 +16,7 @@ import { measureEcho, measureQuery } from './query.mjs';
 import { measureIngest } from './ingest.mjs';
 import { writeReport } from './report.mjs';
 import { adminPlatform, resetSchema } from './setup.mjs';
-import { measureStartup, spliceStartupSection, startupSection } from './startup.mjs';
+import { keepStartupSection, measureStartup, spliceStartupSection, startupSection } from './startup.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const outDir = join(here, 'out');
@@ -71,9 +71,14 @@ const machine = {
 // `npm run bench -- startup`: the start-up phase alone (no PostgreSQL needed); it rewrites only its own section
 // of docs/BENCHMARKS.md. The full bench runs it first.
 const startupOnly = process.argv.slice(2).includes('startup');
-log('startup: measuring the embedded start (bench/startup.mjs)');
-const startup = await measureStartup();
-writeFileSync(join(outDir, 'startup.json'), JSON.stringify({ machine, startup }, null, 2));
+// BENCH_SKIP_STARTUP=1 leaves the start-up phase out (the doc keeps its last start-up section).
+const skipStartup = process.env.BENCH_SKIP_STARTUP === '1' && !process.argv.slice(2).includes('startup');
+let startup;
+if (!skipStartup) {
+  log('startup: measuring the embedded start (bench/startup.mjs)');
+  startup = await measureStartup();
+  writeFileSync(join(outDir, 'startup.json'), JSON.stringify({ machine, startup }, null, 2));
+}
 if (startupOnly) {
   const doc = join(here, '..', 'docs', 'BENCHMARKS.md');
   const old = existsSync(doc) ? readFileSync(doc, 'utf8') : '# Benchmarks\n';
@@ -251,7 +256,10 @@ save();
 if (process.env.BENCH_NO_REPORT === '1') {
   log(`done in ${fmt(results.totalSeconds / 60, 1)} min; wrote ${resultsFile}`);
 } else {
-  writeReport(join(here, '..', 'docs', 'BENCHMARKS.md'), results, readFileSync);
+  const doc = join(here, '..', 'docs', 'BENCHMARKS.md');
+  const previous = existsSync(doc) ? readFileSync(doc, 'utf8') : '';
+  writeReport(doc, results, readFileSync);
+  if (!startup && previous) writeFileSync(doc, keepStartupSection(readFileSync(doc, 'utf8'), previous));
   log(`done in ${fmt(results.totalSeconds / 60, 1)} min; wrote docs/BENCHMARKS.md and ${resultsFile}`);
 }
 process.exit(0);

@@ -38,7 +38,7 @@ export async function processBatch(deps: ProcessDeps, batchId: number): Promise<
     const events: AuditInput[] = [];
     // The read model follows every subject the batch touches: the items' subjects before and after.
     const orgTraceIds = itemIdsOf(batch, payload);
-    const before = await subjectKeysOf(trx, batch.org_id, orgTraceIds);
+    const before = await subjectKeysOf(trx, batch.org_id, orgTraceIds, true);
     const result =
       batch.kind === 'REPORT'
         ? await applyReport(deps, trx, batch, payload as ReportOverdueDataRequest, events)
@@ -54,7 +54,7 @@ export async function processBatch(deps: ProcessDeps, batchId: number): Promise<
       })
       .where('id', '=', batch.id)
       .execute();
-    await refreshSubjects(trx, [...before, ...(await subjectKeysOf(trx, batch.org_id, orgTraceIds))]);
+    await refreshSubjects(trx, [...before, ...(await subjectKeysOf(trx, batch.org_id, orgTraceIds, false))]);
     await auditMany(trx, events);
     await deps.enqueueCallback(trx, batch.id);
     return 'done' as const;
@@ -67,16 +67,15 @@ function itemIdsOf(batch: Batch, payload: ReportOverdueDataRequest | UpdateOverd
   return ((payload as UpdateOverdueDataRequest).itemList ?? []).map((i) => i.orgTraceId);
 }
 
-async function subjectKeysOf(trx: Transaction<DB>, orgId: string, orgTraceIds: string[]): Promise<string[]> {
+/**
+ * The subjects of the batch's items. Read `before` with the items' row locks: a concurrent batch that moved
+ * one of them to another subject has committed by then, so the key read is the one this batch moves it from.
+ */
+async function subjectKeysOf(trx: Transaction<DB>, orgId: string, orgTraceIds: string[], lock: boolean): Promise<string[]> {
   if (orgTraceIds.length === 0) return [];
-  const rows = await trx
-    .selectFrom('arrears_item')
-    .select('subject_bidx')
-    .distinct()
-    .where('org_id', '=', orgId)
-    .where('org_trace_id', 'in', orgTraceIds)
-    .execute();
-  return rows.map((r) => r.subject_bidx);
+  let q = trx.selectFrom('arrears_item').select('subject_bidx').where('org_id', '=', orgId).where('org_trace_id', 'in', orgTraceIds);
+  if (lock) q = q.forUpdate();
+  return [...new Set((await q.execute()).map((r) => r.subject_bidx))];
 }
 
 async function existingItems(trx: Transaction<DB>, orgId: string, orgTraceIds: string[]): Promise<Map<string, ArrearsItem>> {
