@@ -8,7 +8,7 @@ import { AuditWriter } from './domain/audit.js';
 import type { AcceptDeps } from './domain/batches.js';
 import { CredentialCache } from './domain/credentials.js';
 import { PolicyStore } from './domain/eligibility.js';
-import { InstitutionNames } from './domain/subjects.js';
+import { InstitutionNames, SubjectReader } from './domain/subjects.js';
 import type { ProcessDeps } from './domain/processing.js';
 import { MemoryState, RedisState, type SharedState } from './gateway/shared-state.js';
 import { CallbackDeadJob, ProcessBatchDeadJob, ProcessBatchJob, deliverCallbackJob, type BatchJobData } from './jobs/definitions.js';
@@ -31,8 +31,8 @@ export interface Platform {
   policy: PolicyStore;
   /** Group-committed audit writes for hot read paths. */
   auditWriter: AuditWriter;
-  /** Institution names for ORG_MDL_002 answers, cached in the process. */
-  institutionNames: InstitutionNames;
+  /** ORG_MDL_002's reads: the read model in group reads, institution names cached in the process. */
+  readModel: { reader: SubjectReader; names: InstitutionNames };
   shared: SharedState;
   jobs: JobQueue;
   callbackJob: JobType<BatchJobData>;
@@ -94,7 +94,7 @@ export async function createPlatform(config: Config, opts: PlatformOptions = {})
       credentials: new CredentialCache(db, vault),
       policy: new PolicyStore(db),
       auditWriter: new AuditWriter(db),
-      institutionNames: new InstitutionNames(db),
+      readModel: { reader: new SubjectReader(db), names: new InstitutionNames(db) },
       shared,
       jobs,
       callbackJob,

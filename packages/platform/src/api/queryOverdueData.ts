@@ -9,7 +9,7 @@ export const queryOverdueData = defineApi<QueryOverdueDataRequest, QueryOverdueD
   orgIdIsFilter: true,
   async handle({ platform, caller, requestId }, req) {
     const policy = await platform.policy.get();
-    const r = await queryArrears(platform.db, platform.vault, platform.institutionNames, caller, req, policy, platform.now());
+    const r = await queryArrears(platform.db, platform.vault, platform.readModel, caller, req, policy, platform.now());
     await platform.auditWriter.write({
       actor_type: 'app',
       actor_id: caller.appId,

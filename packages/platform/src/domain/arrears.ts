@@ -1,13 +1,13 @@
 import { MdlError, RespCode, documentProblem, epochMsToChinaTime, fenToYuan } from '@mdl/protocol';
 import type { OverdueItem, QueryOverdueDataRequest, QueryOverdueDataResponse } from '@mdl/protocol';
 import type { Kysely } from 'kysely';
-import { readSubjects, type SubjectItem } from '../db/read-model.js';
+import type { SubjectItem } from '../db/read-model.js';
 import type { DB } from '../db/schema.js';
 import type { Vault } from '../vault.js';
 import type { Caller } from './credentials.js';
 import { REASON_TEXT, decide, type Decision, type EligibilityPolicy } from './eligibility.js';
 import { findPersonByIdentity } from './persons.js';
-import type { InstitutionNames } from './subjects.js';
+import type { InstitutionNames, SubjectReader } from './subjects.js';
 
 export interface ArrearsQueryResult {
   response: QueryOverdueDataResponse;
@@ -32,7 +32,7 @@ export interface ArrearsQueryResult {
 export async function queryArrears(
   db: Kysely<DB>,
   vault: Vault,
-  names: InstitutionNames,
+  readModel: { reader: SubjectReader; names: InstitutionNames },
   caller: Caller,
   req: QueryOverdueDataRequest,
   policy: EligibilityPolicy,
@@ -44,7 +44,7 @@ export async function queryArrears(
   const localOnly = caller.kind === 'institution' && !req.ehealthCardId;
   const localKey = caller.orgId ? vault.localKey(caller.orgId, req.idType, req.idNo, req.userName) : undefined;
   const keys = localOnly ? [localKey!] : localKey ? [personKey, localKey] : [personKey];
-  const rows = await readSubjects(db, keys);
+  const rows = await readModel.reader.read(keys);
   const personRow = localOnly ? undefined : rows.find((r) => r.subject_bidx === personKey);
 
   if (!localOnly) {
@@ -74,7 +74,7 @@ export async function queryArrears(
     now,
   );
   const shown = req.orgId ? unpaid.filter((i) => i[0] === req.orgId) : unpaid;
-  const orgNames = shown.length ? await names.names(shown.map((i) => i[0])) : undefined;
+  const orgNames = shown.length ? await readModel.names.names(shown.map((i) => i[0])) : undefined;
   const itemList: OverdueItem[] = shown.map(([orgId, itemName, amountFen, at]) => ({
     orgId,
     orgName: orgNames?.get(orgId) ?? '',

@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely';
-import { rederiveAllSubjects, rederiveSubjects } from '../db/read-model.js';
+import { readSubjects, rederiveAllSubjects, rederiveSubjects, type SubjectRow } from '../db/read-model.js';
 import type { DB } from '../db/schema.js';
 
 /**
@@ -61,5 +61,68 @@ export class InstitutionNames {
       }
     })();
     return this.#loading;
+  }
+}
+
+/**
+ * Group reads of the read model: the look-ups of the queries that arrive while one read is in flight go out
+ * together as one statement (`subject_bidx = ANY(all their keys)`), and each query gets its own rows. At load
+ * this turns N statements (N round trips, N executor starts in PostgreSQL, N socket writes here) into one per
+ * group; a lone query waits for nothing but the current tick.
+ */
+interface PendingRead {
+  keys: string[];
+  done: (rows?: SubjectRow[], e?: unknown) => void;
+}
+
+export class SubjectReader {
+  #queue: PendingRead[] = [];
+  #inFlight = 0;
+  #scheduled = false;
+
+  constructor(
+    private readonly db: Kysely<DB>,
+    /** Reads at once; more queries wait for the next group. */
+    private readonly maxInFlight = 2,
+    private readonly maxKeys = 512,
+  ) {}
+
+  read(keys: string[]): Promise<SubjectRow[]> {
+    return new Promise((resolve, reject) => {
+      this.#queue.push({ keys, done: (rows, e) => (e ? reject(e) : resolve(rows!)) });
+      this.#schedule();
+    });
+  }
+
+  #schedule(): void {
+    if (this.#scheduled || this.#inFlight >= this.maxInFlight || this.#queue.length === 0) return;
+    this.#scheduled = true;
+    setImmediate(() => {
+      this.#scheduled = false;
+      void this.#flush();
+    });
+  }
+
+  async #flush(): Promise<void> {
+    const group: PendingRead[] = [];
+    let n = 0;
+    while (this.#queue.length && n + this.#queue[0]!.keys.length <= this.maxKeys) {
+      const q = this.#queue.shift()!;
+      group.push(q);
+      n += q.keys.length;
+    }
+    if (group.length === 0) group.push(this.#queue.shift()!);
+    this.#inFlight++;
+    this.#schedule();
+    try {
+      const rows = await readSubjects(this.db, [...new Set(group.flatMap((g) => g.keys))]);
+      const byKey = new Map(rows.map((r) => [r.subject_bidx, r]));
+      for (const g of group) g.done(g.keys.map((k) => byKey.get(k)).filter((r): r is SubjectRow => r !== undefined));
+    } catch (e) {
+      for (const g of group) g.done(undefined, e);
+    } finally {
+      this.#inFlight--;
+      this.#schedule();
+    }
   }
 }
