@@ -9,6 +9,7 @@ import type { AcceptDeps } from './domain/batches.js';
 import { CredentialCache } from './domain/credentials.js';
 import { checkDeploymentMarker } from './domain/deployment.js';
 import { PolicyStore } from './domain/eligibility.js';
+import { InstitutionNames, SubjectReader } from './domain/subjects.js';
 import type { ProcessDeps } from './domain/processing.js';
 import { MemoryState, RedisState, type SharedState } from './gateway/shared-state.js';
 import { CallbackDeadJob, ProcessBatchDeadJob, ProcessBatchJob, deliverCallbackJob, type BatchJobData } from './jobs/definitions.js';
@@ -32,6 +33,8 @@ export interface Platform {
   policy: PolicyStore;
   /** Group-committed audit writes for hot read paths. */
   auditWriter: AuditWriter;
+  /** ORG_MDL_002's reads: the read model in group reads, institution names cached in the process. */
+  readModel: { reader: SubjectReader; names: InstitutionNames };
   shared: SharedState;
   jobs: JobQueue;
   callbackJob: JobType<BatchJobData>;
@@ -100,6 +103,7 @@ export async function createPlatform(config: Config, opts: PlatformOptions = {})
       credentials: new CredentialCache(db, vault),
       policy: new PolicyStore(db),
       auditWriter: new AuditWriter(db),
+      readModel: { reader: new SubjectReader(db), names: new InstitutionNames(db) },
       shared,
       jobs,
       callbackJob,

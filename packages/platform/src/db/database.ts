@@ -5,6 +5,7 @@ import { Kysely, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
 import type { DB } from './schema.js';
 import { Mutex } from './mutex.js';
+import { usePreparedStatements } from './prepared.js';
 import { PGliteDialect } from './pglite-dialect.js';
 import { startPGlite } from './pglite-boot.js';
 
@@ -102,6 +103,7 @@ async function openPostgres(url: string, schema: string, max: number): Promise<D
   // fails with the same error, and the pool drops the broken client when it is released (issue #14).
   pool.on('error', () => {});
   pool.on('connect', (client) => client.on('error', () => {}));
+  usePreparedStatements(pool);
   const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
   const lockKey = [SETUP_LOCK, schemaKey(schema)];
   return {

@@ -156,6 +156,7 @@ function authorize(caller: Caller, handler: ApiHandler<never, unknown>, payload:
     if (!handler.channelAllowed) throw new MdlError(RespCode.FORBIDDEN, '该渠道凭证无权调用此接口');
     return;
   }
+  if (handler.orgIdIsFilter) return;
   const orgId = payload.orgId;
   if (typeof orgId === 'string' && orgId !== '' && orgId !== caller.orgId) {
     throw new MdlError(RespCode.FORBIDDEN, `凭证无权代表机构 ${orgId}`);

@@ -39,7 +39,9 @@ export async function startWorkers(platform: Platform, opts: { pollingIntervalSe
         throw err;
       }
     },
-    { ...polling, concurrency: 4 },
+    // A delivery mostly waits for the hospital's answer and holds no connection meanwhile: more of them at
+    // once keep callbacks up with processing when many hospitals report together.
+    { ...polling, concurrency: 12 },
   );
   await platform.jobs.work(
     CallbackDeadJob,

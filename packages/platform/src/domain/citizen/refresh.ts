@@ -5,6 +5,7 @@ import { callHospital } from '../../outbound/hospital.js';
 import type { Platform } from '../../platform.js';
 import { audit } from '../audit.js';
 import { outboundPorts } from '../credentials.js';
+import { refreshSubjects } from '../subjects.js';
 
 /**
  * 状态更新 (guide §3.2.5.3): asks the reporting hospital's ORG_001 whether an unpaid item is settled and
@@ -149,6 +150,7 @@ async function refreshOnce(
       .where('id', '=', item.id)
       .where('state', '=', '0')
       .executeTakeFirst();
+    if (Number(r.numUpdatedRows) > 0) await refreshSubjects(trx, [item.subject_bidx]);
     await recordAttempt(trx, item.id, 'ok', state, state === '1' ? 'paid' : 'revoked', now);
     if (Number(r.numUpdatedRows) > 0) {
       await audit(trx, {
