@@ -4,6 +4,7 @@ import cookie from '@fastify/cookie';
 import formbody from '@fastify/formbody';
 import { RespCode } from '@mdl/protocol';
 import { gatewayPlugin } from './gateway/plugin.js';
+import { isDatabaseAway } from './db/outage.js';
 import { unsignedReply } from './gateway/pipeline.js';
 import type { Platform } from './platform.js';
 import { citizenPlugin } from './web/citizen/plugin.js';
@@ -53,7 +54,8 @@ export async function buildApp(platform: Platform): Promise<FastifyInstance> {
     if (err.statusCode && err.statusCode < 500) {
       return reply.type('application/json; charset=utf-8').send(unsignedReply(RespCode.INVALID_PARAM, '请求格式不正确').envelope);
     }
-    req.log.error({ err, requestId: req.id }, 'unhandled error');
+    if (isDatabaseAway(err)) req.log.warn({ err: err.message, requestId: req.id }, 'dependency unavailable: database');
+    else req.log.error({ err, requestId: req.id }, 'unhandled error');
     return reply
       .type('application/json; charset=utf-8')
       .send(unsignedReply(RespCode.SYSTEM_ERROR, `系统错误，请求编号 ${req.id}`).envelope);

@@ -52,8 +52,8 @@ export async function notifyUrlProblem(db: Kysely<DB>, caller: Caller, notifyUrl
 export interface AcceptDeps {
   db: Kysely<DB>;
   vault: Vault;
-  /** Enqueues the processing job inside the same transaction as the batch row. */
-  enqueue(trx: Kysely<DB>, batchId: number): Promise<void>;
+  /** Enqueues the processing job inside the same transaction as the batch row, with the request that caused it. */
+  enqueue(trx: Kysely<DB>, batchId: number, requestId: string): Promise<void>;
 }
 
 /**
@@ -107,7 +107,7 @@ export async function acceptBatch(
       }
       return { state: 'success' as const, msg: '该批次已接收，处理结果以回调或查询为准' };
     }
-    await deps.enqueue(trx, inserted.id);
+    await deps.enqueue(trx, inserted.id, requestId);
     await audit(trx, {
       actor_type: 'app',
       actor_id: caller.appId,

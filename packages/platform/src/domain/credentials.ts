@@ -28,6 +28,14 @@ export interface InstitutionInput {
   endpointUrl?: string | undefined;
   notifyHosts?: string[] | undefined;
   paymentChannels?: unknown[] | undefined;
+  /** Ports the platform may call the institution on (ORG_001, ORG_002); empty: 443 and 80. */
+  ports?: number[] | undefined;
+}
+
+/** The ports an institution registered, or the guide's defaults (outbound/address-policy.ts). */
+export function outboundPorts(raw: string | null | undefined): number[] {
+  const list = raw ? (JSON.parse(raw) as number[]) : [];
+  return list.length > 0 ? list : [443, 80];
 }
 
 export async function upsertInstitution(db: Kysely<DB>, input: InstitutionInput): Promise<Institution> {
@@ -38,6 +46,7 @@ export async function upsertInstitution(db: Kysely<DB>, input: InstitutionInput)
     endpoint_url: input.endpointUrl ?? null,
     notify_hosts: JSON.stringify(input.notifyHosts ?? []),
     payment_channels: JSON.stringify(input.paymentChannels ?? []),
+    outbound_ports: JSON.stringify(input.ports ?? []),
   };
   return db
     .insertInto('institution')
@@ -50,6 +59,7 @@ export async function upsertInstitution(db: Kysely<DB>, input: InstitutionInput)
         ...(input.endpointUrl !== undefined ? { endpoint_url: values.endpoint_url } : {}),
         ...(input.notifyHosts !== undefined ? { notify_hosts: values.notify_hosts } : {}),
         ...(input.paymentChannels !== undefined ? { payment_channels: values.payment_channels } : {}),
+        ...(input.ports !== undefined ? { outbound_ports: values.outbound_ports } : {}),
       }),
     )
     .returningAll()

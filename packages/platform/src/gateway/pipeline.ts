@@ -6,12 +6,15 @@ import {
   checkSignature,
   extractPayload,
   sealResponse,
+  unstorableProblem,
   validate,
   type Envelope,
 } from '@mdl/protocol';
 import type { ApiHandler } from '../api/types.js';
+import { isDatabaseAway } from '../db/outage.js';
 import type { Caller } from '../domain/credentials.js';
 import type { Platform } from '../platform.js';
+import { SharedStateUnavailable } from './shared-state.js';
 import { assertSignStringSafe, replayKey } from './envelope-guard.js';
 
 export interface GatewayReply {
@@ -82,6 +85,9 @@ export async function runPipeline(
     return unsignedReply(RespCode.INVALID_PARAM, '请求报文不是有效的 JSON');
   }
   if (env === null || typeof env !== 'object' || Array.isArray(env)) return unsignedReply(RespCode.INVALID_PARAM, '请求报文应为 JSON 对象');
+  // Bytes the database cannot store (NUL, lone surrogates, hostile nesting) never reach a query (issue #14).
+  const badEnvelope = unstorableProblem(env);
+  if (badEnvelope) return unsignedReply(RespCode.INVALID_PARAM, `参数校验不合法: ${badEnvelope.path}: ${badEnvelope.message}`);
   if (typeof env.appId !== 'string' || env.appId === '') return unsignedReply(RespCode.INVALID_PARAM, '应用 ID(appId) 不能为空');
   try {
     assertSignStringSafe(env);
@@ -91,11 +97,12 @@ export async function runPipeline(
   const caller = await platform.credentials.get(env.appId);
   if (!caller) return unsignedReply(RespCode.APP_NOT_FOUND);
   let opened;
+  let ts: number;
   try {
     for (const f of ENVELOPE_FIELDS) {
       if (typeof env[f] !== 'string' || env[f] === '') throw new MdlError(RespCode.INVALID_PARAM, `报文字段 ${f} 不能为空`);
     }
-    const ts = Number(env.timestamp);
+    ts = Number(env.timestamp);
     if (!/^\d{10,16}$/.test(env.timestamp!) || Math.abs(platform.now() - ts) > platform.config.timestampToleranceMs) {
       throw new MdlError(RespCode.REPLAY, '时间戳超出允许范围，请校准时钟');
     }
@@ -117,10 +124,12 @@ export async function runPipeline(
       1000,
     );
     if (admitted.replay) throw new MdlError(RespCode.REPLAY);
+    // Redis lost its replay marks at `fence`: anything signed before then may have been accepted already.
+    if (ts < admitted.fence) throw new MdlError(RespCode.REPLAY, '重放保护已重置，请使用当前时间戳重新签名后提交');
     // What a channel credential may call does not depend on the payload: refuse before reading it.
     if (caller.kind === 'channel' && !handler.channelAllowed) throw new MdlError(RespCode.FORBIDDEN, '该渠道凭证无权调用此接口');
     const def = INTERFACES[handler.code];
-    const issue = validate(def.request, opened.payload);
+    const issue = unstorableProblem(opened.payload) ?? validate(def.request, opened.payload);
     if (issue) throw new MdlError(RespCode.INVALID_PARAM, `参数校验不合法: ${issue.path}: ${issue.message}`);
     authorize(caller, handler, opened.payload!);
     if (admitted.hits > platform.config.rateLimitPerSecond) throw new MdlError(RespCode.RATE_LIMITED);
@@ -128,7 +137,13 @@ export async function runPipeline(
     return signedReply(caller, env, RespCode.SUCCESS, undefined, result);
   } catch (e) {
     if (e instanceof MdlError) return signedReply(caller, env, e.code, e.message);
-    platform.log.error({ err: e, requestId, appId: caller.appId, code: handler.code }, 'unexpected fault in interface handler');
+    if (isDatabaseAway(e) || e instanceof SharedStateUnavailable) {
+      // An outage, not a bug: one line without a stack per call (docs/operations.md, "Faults").
+      platform.log.warn(
+        { err: (e as Error).message, requestId, appId: caller.appId, code: handler.code },
+        'dependency unavailable: 000002',
+      );
+    } else platform.log.error({ err: e, requestId, appId: caller.appId, code: handler.code }, 'unexpected fault in interface handler');
     return signedReply(caller, env, RespCode.SYSTEM_ERROR, `系统错误，请求编号 ${requestId}`);
   }
 }
@@ -141,6 +156,7 @@ function authorize(caller: Caller, handler: ApiHandler<never, unknown>, payload:
     if (!handler.channelAllowed) throw new MdlError(RespCode.FORBIDDEN, '该渠道凭证无权调用此接口');
     return;
   }
+  if (handler.orgIdIsFilter) return;
   const orgId = payload.orgId;
   if (typeof orgId === 'string' && orgId !== '' && orgId !== caller.orgId) {
     throw new MdlError(RespCode.FORBIDDEN, `凭证无权代表机构 ${orgId}`);

@@ -15,8 +15,14 @@ export const gatewayPlugin: FastifyPluginAsync<{ platform: Platform }> = async (
     app.post(path, async (req, reply) => {
       const raw = typeof req.body === 'string' ? req.body : '';
       const r = await runPipeline(platform, handler, raw, req.id);
-      req.log.debug({ code: handler.code, appId: r.appId, respCode: r.respCode }, 'interface call');
-      platform.metrics.count(handler.code, r.respCode);
+      // Since the request arrived (its body included), in milliseconds.
+      const ms = reply.elapsedTime;
+      platform.metrics.call(handler.code, r.respCode, ms / 1000);
+      // One line per interface call; the request id joins it to nginx's access log, the jobs and the outbound calls.
+      platform.log.info(
+        { requestId: req.id, appId: r.appId, code: handler.code, respCode: r.respCode, durationMs: Math.round(ms * 10) / 10 },
+        'interface call',
+      );
       if (r.refusal !== undefined) {
         await auditRefusal(platform.auditWriter, platform.log, {
           appId: r.appId,

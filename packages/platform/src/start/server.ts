@@ -6,6 +6,8 @@ import { seedDemo } from '../demo.js';
 import { assertSandbox, refuseTestCredentials } from '../domain/deployment.js';
 import { createPlatform } from '../platform.js';
 import { startWorkers } from '../jobs/workers.js';
+import { startMetricsListener } from './metrics-listener.js';
+import { keepRunningThroughOutages } from './outage-guard.js';
 import { StartupPhases } from './phases.js';
 
 /**
@@ -28,12 +30,14 @@ export async function runServer(config: Config, opts: { mode: 'serve' | 'start' 
     await platform.close();
     throw e;
   }
+  const unguard = keepRunningThroughOutages(platform.log);
   const app = opts.mode === 'worker' ? undefined : await buildApp(platform);
   phases.done('app');
   let demo: Awaited<ReturnType<typeof seedDemo>> | undefined;
   if (opts.mode === 'start') demo = await seedDemo(platform);
   phases.done('demo');
   if (app) await app.listen({ port: config.port, host: config.host });
+  const metrics = await startMetricsListener(platform);
   phases.done('listen');
   if (workers) await startWorkers(platform);
   platform.log.info({ startupMs: phases.all() }, 'started');
@@ -42,6 +46,7 @@ export async function runServer(config: Config, opts: { mode: 'serve' | 'start' 
   if (app)
     opts.io.out(`福建省诊疗失信人员信息管理系统 listening on ${config.publicUrl} (${where}${workers ? ', jobs running' : ''}; ${took})`);
   else opts.io.out(`mdl worker running jobs on ${where} (${took})`);
+  if (metrics) opts.io.out(`metrics (Prometheus) on ${metrics.url}`);
   if (demo) opts.io.out(describeDemo(demo, config));
   await new Promise<void>((resolve) => {
     const stop = (signal: string) => {
@@ -53,6 +58,8 @@ export async function runServer(config: Config, opts: { mode: 'serve' | 'start' 
     process.once('SIGTERM', () => stop('SIGTERM'));
   });
   await app?.close();
+  await metrics?.close();
   await platform.close();
+  unguard();
   return 0;
 }

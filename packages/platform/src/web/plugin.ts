@@ -5,7 +5,7 @@ import { API_HANDLERS } from '../api/index.js';
 import { h, page } from './html.js';
 import type { Platform } from '../platform.js';
 
-/** Health, metrics and the landing page. Other pages (citizen app, console) register beside this. */
+/** Health and the landing page (metrics have a listener of their own: start/metrics-listener.ts). Other pages (citizen app, console) register beside this. */
 export const webPlugin: FastifyPluginAsync<{ platform: Platform }> = async (app, { platform }) => {
   app.get('/healthz', async (_req, reply) => {
     try {
@@ -16,8 +16,6 @@ export const webPlugin: FastifyPluginAsync<{ platform: Platform }> = async (app,
     if (platform.draining) return reply.code(503).send({ status: 'draining' });
     return { status: 'ok' };
   });
-
-  app.get('/metrics', async (_req, reply) => reply.type('text/plain; version=0.0.4').send(platform.metrics.prometheus()));
 
   app.get('/', async (_req, reply) => {
     const p = platform.config.apiPrefix;

@@ -14,7 +14,7 @@ import { DeploymentError } from '../../domain/deployment.js';
 import { actorOf, ConsoleHttpError, html, need, notFound, type ConsoleContext } from './plugin.js';
 import { consolePage, csrfField, field, REGIONS, regionName, str, tag, time } from './layout.js';
 
-const EMPTY: InstitutionForm = { orgId: '', orgName: '', region: '', endpointUrl: '', notifyHosts: '', paymentChannels: '' };
+const EMPTY: InstitutionForm = { orgId: '', orgName: '', region: '', endpointUrl: '', notifyHosts: '', paymentChannels: '', ports: '' };
 
 function formOf(body: unknown): InstitutionForm {
   const b = (body ?? {}) as Record<string, unknown>;
@@ -25,6 +25,7 @@ function formOf(body: unknown): InstitutionForm {
     endpointUrl: str(b.endpointUrl),
     notifyHosts: str(b.notifyHosts),
     paymentChannels: str(b.paymentChannels),
+    ports: str(b.ports),
   };
 }
 
@@ -36,6 +37,7 @@ ${field({ label: '机构名称', name: 'orgName', value: f.orgName, error: error
 ${field({ label: '所属地区', name: 'region', value: f.region, error: errors.region, options: [['', '（未登记）'], ...REGIONS.map(([c, n]): [string, string] => [c, `${n}（${c}）`])] })}
 ${field({ label: '机构接口地址（ORG_001 等）', name: 'endpointUrl', value: f.endpointUrl, error: errors.endpointUrl, hint: '例如 https://his.example.org，平台调用 {地址}/qmdl/getOverdueResult' })}
 ${field({ label: '允许的回调主机', name: 'notifyHosts', value: f.notifyHosts, error: errors.notifyHosts, textarea: true, hint: '每行一个主机名；生产凭证的 notifyUrl 只能指向这些主机' })}
+${field({ label: '允许平台调用的端口', name: 'ports', value: f.ports, error: errors.ports, hint: '用逗号分隔，如 443, 8443；留空为 443 和 80。平台只向这些端口发起 ORG_001 调用和回调' })}
 ${field({ label: '向患者展示的缴费渠道', name: 'paymentChannels', value: f.paymentChannels, error: errors.paymentChannels, textarea: true, hint: '每行一个：类型|名称|内容，类型为 phone（电话）/ online（网址）/ address（地点）/ other' })}
 <p><button type="submit">${isNew ? '创建机构' : '保存修改'}</button></p></form>`;
 }
@@ -131,7 +133,7 @@ ${rows.map((r) => h`<tr><td><a href="/console/institutions/${encodeURIComponent(
     const q = req.query as Record<string, unknown>;
     const details = h`<div class="card"><dl class="kv"><dt>机构编码</dt><dd>${inst.org_id}</dd><dt>名称</dt><dd>${inst.org_name}</dd>
 <dt>地区</dt><dd>${regionName(inst.region)}</dd><dt>接口地址</dt><dd>${inst.endpoint_url ?? '（未登记）'}</dd>
-<dt>回调主机</dt><dd>${f.notifyHosts.replace(/\n/g, '，') || '（无）'}</dd><dt>缴费渠道</dt><dd>${f.paymentChannels.split('\n').map((l) => h`<div>${l}</div>`)}</dd></dl></div>`;
+<dt>回调主机</dt><dd>${f.notifyHosts.replace(/\n/g, '，') || '（无）'}</dd><dt>调用端口</dt><dd>${f.ports || '443、80（默认）'}</dd><dt>缴费渠道</dt><dd>${f.paymentChannels.split('\n').map((l) => h`<div>${l}</div>`)}</dd></dl></div>`;
     const appRows = apps.map(
       (a) => h`<tr><td><code>${a.app_id}</code></td><td>${a.env === 'prod' ? '生产' : '测试'}</td><td>${a.label ?? ''}</td>
 <td>${a.status === 'active' ? tag('有效', 'ok') : tag('已停用', 'bad')}</td><td>${time(a.created_at)}</td><td>${time(a.updated_at)}</td>
