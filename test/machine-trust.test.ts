@@ -26,7 +26,7 @@ describe('trust between machines: the gateway', () => {
 
   before(async () => {
     // A short request time limit, so the trickled body below is cut off quickly.
-    t = await startTestPlatform({ requestTimeoutMs: 2000 });
+    t = await startTestPlatform({ requestTimeoutMs: 5000 });
     await t.listen();
     inst = await addInstitution(t.platform, 'H35010200001');
     testChannel = await createApp(t.platform.db, t.platform.vault, { kind: 'channel', env: 'test', label: '测试渠道' });
@@ -225,9 +225,9 @@ describe('trust between machines: the gateway', () => {
     socket.write('POST /qmdl/queryOverdueData HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 13\r\n\r\n');
     let open = true;
     void closed.then(() => (open = false));
-    // One byte every 700 ms: 13 bytes would take 9 s; the limit is 2 s.
+    // One byte a second: 13 bytes would take 13 s; the limit is 5 s.
     while (open && sent < 13) {
-      await new Promise((r) => setTimeout(r, 700));
+      await new Promise((r) => setTimeout(r, 1000));
       if (open) socket.write('{"appId":"x"}'[sent++]!);
     }
     await closed;
