@@ -9,6 +9,8 @@ import { checkSignature, extractPayload, sealResponse, type CallbackRequest, typ
 export class TestHospital {
   readonly callbacks: CallbackRequest[] = [];
   readonly refusedCalls: string[] = [];
+  /** The X-Request-Id of each call received (ORG_001 and ORG_002 alike), in order. */
+  readonly requestIds: (string | undefined)[] = [];
   /** The next N callbacks are answered with HTTP 500. */
   failNext = 0;
   /** Item states ORG_001 answers, by orgTraceId. */
@@ -28,6 +30,8 @@ export class TestHospital {
       req.setEncoding('utf8');
       req.on('data', (c: string) => (body += c));
       req.on('end', () => {
+        const given = req.headers['x-request-id'];
+        this.requestIds.push(typeof given === 'string' ? given : undefined);
         const send = (obj: unknown, status = 200) => {
           res.writeHead(status, { 'content-type': 'application/json; charset=utf-8' });
           res.end(JSON.stringify(obj));

@@ -45,6 +45,8 @@ export async function appsCommand(config: Config, args: string[], io: Io): Promi
   const fail = (msg: string) => (io.err(`mdl apps ${sub}: ${msg}`), 2);
   if (sub === 'create') {
     if (values.env !== 'test' && values.env !== 'prod') return fail('--env must be test or prod');
+    if (values.env === 'test' && config.deployment === 'production')
+      return fail('test credentials belong to a sandbox (MDL_DEPLOYMENT=sandbox); this is a production deployment: use --env prod');
     if (!values.channel) {
       if (!values['org-id'] || !/^[A-Za-z0-9]{1,12}$/.test(values['org-id']))
         return fail('--org-id is required: the institution code, at most 12 letters or digits');

@@ -61,7 +61,7 @@ describe('mdl CLI on a fresh embedded data directory', () => {
         payload: JSON.stringify(sealRequest({ orgId: 'H35010200001', orgRequestId: 'none' }, created)),
       });
       const reply = openReply(res.json(), created.secret, { allowPlain: false });
-      assert.equal(reply.respCode, '000105', 'the credential is known (not -8); the batch is not');
+      assert.equal(reply.respCode, '-2', 'the credential is known (not -8); the batch is not');
       await app.close();
     } finally {
       await platform.close();

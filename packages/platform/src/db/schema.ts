@@ -99,6 +99,20 @@ export interface ArrearsItemTable {
   settled_at: Date | null;
 }
 
+/** ORG_MDL_002 read model (migration 011): one row per subject, kept by domain/subjects.ts. */
+export interface ArrearsSubjectTable {
+  subject_bidx: string;
+  person_id: number | null;
+  ehealth_card_id: string | null;
+  name_bidx: string | null;
+  unpaid_count: Generated<number>;
+  unpaid_total_fen: Generated<number>;
+  oldest_unpaid_at: Date | null;
+  /** JSON: [orgId, itemName, amountFen, actualTimeMs][] of the unpaid items, oldest first. */
+  items: Generated<string>;
+  updated_at: Timestamp;
+}
+
 export interface CallbackAttemptTable {
   id: Generated<number>;
   batch_id: number;
@@ -277,6 +291,7 @@ export interface DB {
   person: PersonTable;
   batch: BatchTable;
   arrears_item: ArrearsItemTable;
+  arrears_subject: ArrearsSubjectTable;
   callback_attempt: CallbackAttemptTable;
   audit_event: AuditEventTable;
   setting: SettingTable;

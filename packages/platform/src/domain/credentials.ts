@@ -2,6 +2,7 @@ import { randomInt } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { AppCredential, DB, Institution } from '../db/schema.js';
 import type { Vault } from '../vault.js';
+import { assertCredentialEnvAllowed } from './deployment.js';
 
 const ALNUM = 'ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789';
 
@@ -79,6 +80,7 @@ export async function createApp(db: Kysely<DB>, vault: Vault, input: CreateAppIn
   const appId = input.appId ?? newAppId();
   const secret = input.secret ?? newSecret();
   if (secret.length < 32 || !/^[\x21-\x7e]+$/.test(secret)) throw new Error('a secret is at least 32 printable ASCII characters');
+  await assertCredentialEnvAllowed(db, input.env);
   await db
     .insertInto('app_credential')
     .values({
@@ -103,6 +105,10 @@ export async function listApps(db: Kysely<DB>): Promise<Omit<AppCredential, 'sec
 }
 
 export async function setAppStatus(db: Kysely<DB>, appId: string, status: 'active' | 'disabled'): Promise<boolean> {
+  if (status === 'active') {
+    const row = await db.selectFrom('app_credential').select('env').where('app_id', '=', appId).executeTakeFirst();
+    if (row) await assertCredentialEnvAllowed(db, row.env);
+  }
   const r = await db.updateTable('app_credential').set({ status, updated_at: new Date() }).where('app_id', '=', appId).executeTakeFirst();
   return Number(r.numUpdatedRows) > 0;
 }

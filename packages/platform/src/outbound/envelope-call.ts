@@ -18,6 +18,8 @@ export interface EnvelopeCall {
   env: 'test' | 'prod';
   payload: unknown;
   timeoutMs: number;
+  /** The request (or scheduled run) this call serves, sent as X-Request-Id so both sides' logs line up. */
+  requestId?: string | null | undefined;
 }
 
 export interface EnvelopeResult {
@@ -54,7 +56,11 @@ export async function postEnvelope(post: HttpPost, call: EnvelopeCall): Promise<
     const res = await post(
       { url: call.url, ports: call.ports },
       JSON.stringify(env),
-      { 'content-type': 'application/json; charset=utf-8', [SIGN_VERSION_HEADER]: SIGN_VERSION },
+      {
+        'content-type': 'application/json; charset=utf-8',
+        [SIGN_VERSION_HEADER]: SIGN_VERSION,
+        ...(call.requestId ? { 'x-request-id': call.requestId } : {}),
+      },
       call.timeoutMs,
     );
     if (res.status < 200 || res.status >= 300) return fail(res.status, `HTTP ${res.status}`);

@@ -1,6 +1,7 @@
 import type { Platform } from '../platform.js';
 import { audit } from '../domain/audit.js';
 import { postEnvelope, type EnvelopeCall, type EnvelopeResult } from './envelope-call.js';
+import { whileDatabaseAway } from '../db/outage.js';
 
 export type { HttpPost } from './envelope-call.js';
 
@@ -39,17 +40,34 @@ export async function callHospital(platform: Platform, call: OutboundCall): Prom
   const shown = call.discreet && result.failure ? SHOWN[result.failure] : result.detail;
   if (result.failure)
     platform.log.warn({ action: call.action, orgId: call.orgId, url: call.url, detail: result.detail }, 'outbound call failed');
-  await audit(platform.db, {
-    actor_type: 'system',
-    actor_id: 'platform',
-    org_id: call.orgId,
-    subject_bidx: call.subject ?? null,
-    action: call.action,
-    target: call.url,
-    outcome: result.ok ? 'ok' : 'error',
-    resp_code: null,
-    request_id: call.requestId ?? null,
-    detail: call.discreet && result.failure ? shown : `${shown} (${result.durationMs} ms)`,
-  });
+  // The call has happened: its audit event waits out a database restart rather than fail the job, which would
+  // make the call again (a callback delivered twice).
+  await whileDatabaseAway(
+    () =>
+      audit(platform.db, {
+        actor_type: 'system',
+        actor_id: 'platform',
+        org_id: call.orgId,
+        subject_bidx: call.subject ?? null,
+        action: call.action,
+        target: call.url,
+        outcome: result.ok ? 'ok' : 'error',
+        resp_code: null,
+        request_id: call.requestId ?? null,
+        detail: call.discreet && result.failure ? shown : `${shown} (${result.durationMs} ms)`,
+      }),
+    { maxMs: 120_000 },
+  );
+  platform.log.info(
+    {
+      requestId: call.requestId ?? undefined,
+      action: call.action,
+      orgId: call.orgId,
+      ok: result.ok,
+      httpStatus: result.httpStatus,
+      durationMs: result.durationMs,
+    },
+    'outbound call',
+  );
   return { ...result, shown };
 }

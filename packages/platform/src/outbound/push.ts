@@ -8,7 +8,16 @@ import { postEnvelope, type HttpPost } from './envelope-call.js';
  */
 export async function pushSigned(
   post: HttpPost,
-  call: { url: string; appId: string; secret: string; env: 'test' | 'prod'; payload: unknown; timeoutMs: number; strict: boolean },
+  call: {
+    url: string;
+    appId: string;
+    secret: string;
+    env: 'test' | 'prod';
+    payload: unknown;
+    timeoutMs: number;
+    requestId?: string | undefined;
+    strict: boolean;
+  },
 ): Promise<{ ok: boolean; detail: string }> {
   let ports: number[] = [];
   try {

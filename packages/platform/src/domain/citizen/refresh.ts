@@ -5,6 +5,7 @@ import { callHospital } from '../../outbound/hospital.js';
 import type { Platform } from '../../platform.js';
 import { audit } from '../audit.js';
 import { outboundPorts } from '../credentials.js';
+import { refreshSubjects } from '../subjects.js';
 
 /**
  * 状态更新 (guide §3.2.5.3): asks the reporting hospital's ORG_001 whether an unpaid item is settled and
@@ -45,7 +46,22 @@ async function signingCredential(db: Kysely<DB>, orgId: string, batchId: number)
     .executeTakeFirst();
 }
 
+/** One refresh, counted by outcome for the metrics (a fault counts as `error` and is thrown on). */
 export async function refreshItem(
+  platform: Platform,
+  input: { itemId: number; subjects?: string[]; actor: string; requestId?: string | null },
+): Promise<RefreshOutcome> {
+  try {
+    const r = await refreshOnce(platform, input);
+    platform.metrics.itemRefresh(r.kind);
+    return r;
+  } catch (e) {
+    platform.metrics.itemRefresh('error');
+    throw e;
+  }
+}
+
+async function refreshOnce(
   platform: Platform,
   input: { itemId: number; subjects?: string[]; actor: string; requestId?: string | null },
 ): Promise<RefreshOutcome> {
@@ -134,6 +150,7 @@ export async function refreshItem(
       .where('id', '=', item.id)
       .where('state', '=', '0')
       .executeTakeFirst();
+    if (Number(r.numUpdatedRows) > 0) await refreshSubjects(trx, [item.subject_bidx]);
     await recordAttempt(trx, item.id, 'ok', state, state === '1' ? 'paid' : 'revoked', now);
     if (Number(r.numUpdatedRows) > 0) {
       await audit(trx, {

@@ -10,7 +10,8 @@ import {
   type InstitutionForm,
 } from '../../console/institutions.js';
 import { createApp, rotateApp, setAppStatus, upsertInstitution } from '../../domain/credentials.js';
-import { actorOf, html, need, notFound, type ConsoleContext } from './plugin.js';
+import { DeploymentError } from '../../domain/deployment.js';
+import { actorOf, ConsoleHttpError, html, need, notFound, type ConsoleContext } from './plugin.js';
 import { consolePage, csrfField, field, REGIONS, regionName, str, tag, time } from './layout.js';
 
 const EMPTY: InstitutionForm = { orgId: '', orgName: '', region: '', endpointUrl: '', notifyHosts: '', paymentChannels: '', ports: '' };
@@ -143,9 +144,11 @@ ${rows.map((r) => h`<tr><td><a href="/console/institutions/${encodeURIComponent(
           : ''
       }</td></tr>`,
     );
+    // Production is the default; a test credential (PLAIN allowed) can be made on a sandbox only.
+    const sandbox = platform.config.deployment === 'sandbox';
     const newApp = canEdit
       ? h`<form method="post" action="/console/institutions/${encodeURIComponent(inst.org_id)}/apps" class="filters" id="new-app">${csrfField(actor)}
-<label>环境 <select name="env"><option value="test">测试</option><option value="prod">生产</option></select></label>
+<label>环境 <select name="env"><option value="prod" selected>生产</option>${sandbox ? h`<option value="test">测试</option>` : ''}</select></label>
 <label>备注 <input name="label" maxlength="60"></label><button type="submit">签发新凭证</button></form>`
       : '';
     const body = h`${q.saved ? h`<div class="card ok" role="status">已保存。</div>` : ''}
@@ -162,7 +165,9 @@ ${canEdit ? institutionForm(actor, f, {}, false) : details}
     const found = await getInstitution(db, undefined, req.params.orgId);
     if (!found) notFound('机构');
     const b = (req.body ?? {}) as Record<string, unknown>;
-    const env = str(b.env) === 'prod' ? 'prod' : 'test';
+    const env = str(b.env) === 'test' ? 'test' : 'prod';
+    if (env === 'test' && platform.config.deployment !== 'sandbox')
+      throw new ConsoleHttpError(400, '正式环境（生产部署）不能签发测试凭证：测试凭证只存在于测试环境');
     const label = str(b.label).trim().slice(0, 60) || undefined;
     const r = await createApp(db, vault, { kind: 'institution', orgId: found.inst.org_id, env, label });
     await auditAction(db, actor, 'console.app.create', `app:${r.appId}`, { env }, { orgId: found.inst.org_id });
@@ -187,7 +192,10 @@ ${canEdit ? institutionForm(actor, f, {}, false) : details}
     const a = await appOf(req.params.appId);
     if (!a) notFound('凭证');
     const status = str((req.body as Record<string, unknown>).status) === 'active' ? 'active' : 'disabled';
-    await setAppStatus(db, a.app_id, status);
+    await setAppStatus(db, a.app_id, status).catch((e: unknown) => {
+      if (e instanceof DeploymentError) throw new ConsoleHttpError(400, e.message);
+      throw e;
+    });
     platform.credentials.forget(a.app_id);
     await auditAction(db, actor, status === 'active' ? 'console.app.enable' : 'console.app.disable', `app:${a.app_id}`, null, {
       orgId: a.org_id,
