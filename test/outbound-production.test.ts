@@ -175,8 +175,9 @@ describe('production with loopback listed in MDL_OUTBOUND_ALLOW_CIDRS: every spe
 
   it('as notifyUrl', async () => {
     for (const [i, s] of SPELLINGS.entries()) await report(t, `D-${i}`, `http://${s}:${his.port}/umdl/callback`);
-    await eventually(async () => assert.equal(his.callbacks.length, SPELLINGS.length), 30_000);
-    assert.deepEqual(his.callbacks.sort(), SPELLINGS.map((_, i) => `D-${i}`).sort());
+    // At least once each (a slow answer on a loaded machine may be sent again), nothing else.
+    const want = SPELLINGS.map((_, i) => `D-${i}`).sort();
+    await eventually(async () => assert.deepEqual([...new Set(his.callbacks)].sort(), want), 30_000);
     for (const i of SPELLINGS.keys()) {
       await eventually(async () => assert.equal((await batchOf(t, `D-${i}`)).callback_status, 'delivered'), 10_000);
     }
@@ -245,7 +246,7 @@ describe('production: a hospital reply counts only when it is signed', () => {
     // The same batch to the real (signing) hospital is delivered.
     await report(t, 'U-2', `http://127.0.0.1:${his.port}/umdl/callback`);
     await eventually(async () => assert.equal((await batchOf(t, 'U-2')).callback_status, 'delivered'), 30_000);
-    assert.deepEqual(his.callbacks, ['U-2']);
+    assert.deepEqual([...new Set(his.callbacks)], ['U-2'], 'the signing hospital got U-2; U-1 never reached it');
   });
 
   it('an unsigned ORG_001 {"state":"1"} clears nothing; a signed one does', async () => {
