@@ -33,6 +33,8 @@ export async function startTestPlatform(overrides: Partial<Config> = {}, opts: P
       databaseUrl,
       redisUrl: process.env.REDIS_URL || undefined,
       dbSchema: schema,
+      // A sandbox (test credentials, PLAIN) on either database, unless a test asks for production.
+      deployment: 'sandbox',
       masterKey: randomBytes(16).toString('hex'),
       callbackRetryDelaySeconds: 1,
       callbackRetryLimit: 3,
@@ -135,3 +137,4 @@ export { RedisState } from './gateway/shared-state.js';
 export { ItemRefreshJob, ReconcileScanJob, reminderEnqueuer } from './jobs/citizen.js';
 export { CONSOLE_ASSETS } from './web/console/assets.js';
 export { acceptedEncoding } from './web/static-assets.js';
+export { startMetricsListener } from './start/metrics-listener.js';

@@ -13,6 +13,8 @@ export interface InstitutionTable {
   notify_hosts: string;
   /** JSON array of payment channels shown to citizens. */
   payment_channels: string;
+  /** JSON array of the ports the platform may call this institution on; empty: 443 and 80. */
+  outbound_ports: ColumnType<string, string | undefined, string>;
   created_at: CreatedAt;
   updated_at: Timestamp;
 }

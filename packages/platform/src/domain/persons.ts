@@ -86,7 +86,7 @@ export async function getOrRegisterPerson(
   if (problem) throw new MdlError(RespCode.INVALID_PARAM, problem);
   const existing = await findPersonByIdentity(db, vault, who.idType, who.idNo);
   if (existing) {
-    if (existing.name_bidx !== vault.nameKey(who.userName)) throw new MdlError(RespCode.INVALID_PARAM, '证件号与姓名不一致');
+    if (existing.name_bidx !== vault.nameKey(who.userName)) throw new MdlError(RespCode.APP_BAD_REQUEST, '证件号与姓名不一致');
     return { person: existing, created: false };
   }
   const facts = who.idType === '01' ? residentIdFacts(who.idNo.toUpperCase()) : undefined;

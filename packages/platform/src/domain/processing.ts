@@ -20,8 +20,8 @@ export interface ProcessDeps {
   db: Kysely<DB>;
   vault: Vault;
   now: () => number;
-  /** Enqueues the result callback in the processing transaction. */
-  enqueueCallback(trx: Transaction<DB>, batchId: number): Promise<void>;
+  /** Enqueues the result callback in the processing transaction, with the id of the request that sent the batch. */
+  enqueueCallback(trx: Transaction<DB>, batchId: number, requestId: string | null): Promise<void>;
 }
 
 /**
@@ -56,7 +56,7 @@ export async function processBatch(deps: ProcessDeps, batchId: number): Promise<
       .execute();
     await refreshSubjects(trx, [...before, ...(await subjectKeysOf(trx, batch.org_id, orgTraceIds, false))]);
     await auditMany(trx, events);
-    await deps.enqueueCallback(trx, batch.id);
+    await deps.enqueueCallback(trx, batch.id, batch.request_id);
     return 'done' as const;
   });
 }
