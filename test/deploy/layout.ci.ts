@@ -61,6 +61,10 @@ describe('multi-node deployment behind nginx (deploy/)', { timeout: 300_000 }, (
       MDL_MASTER_KEY: randomBytes(16).toString('hex'),
       // Its own key prefix on the shared Redis (the prefix follows the schema name).
       MDL_DB_SCHEMA: schema,
+      // A production deployment calls no loopback address unless listed, and https only unless listed: the test
+      // hospital is plain http on this host (docs/security.md "Outbound calls").
+      MDL_OUTBOUND_ALLOW_CIDRS: '127.0.0.0/8',
+      MDL_OUTBOUND_HTTP_CIDRS: '127.0.0.0/8',
     };
   });
 
@@ -98,7 +102,7 @@ describe('multi-node deployment behind nginx (deploy/)', { timeout: 300_000 }, (
       await freeUnitPort(taken),
       await freeUnitPort(taken),
     ];
-    const [http, https] = await Promise.all([freePort(), freePort()]);
+    const [http, https, hisPort] = await Promise.all([freePort(), freePort(), freePort()]);
     env.PUBLIC_URL = `https://127.0.0.1:${https}`;
     const procEnv = (extra: Record<string, string>) => ({ PATH: process.env.PATH ?? '', ...env, ...extra });
 
@@ -125,11 +129,14 @@ describe('multi-node deployment behind nginx (deploy/)', { timeout: 300_000 }, (
         'prod',
         '--notify-host',
         '127.0.0.1',
+        // The test hospital's port: production calls only the ports registered for the institution.
+        '--port',
+        String(hisPort),
         '--json',
       ]),
     ) as { appId: string; secret: string };
     hospital = new TestHospital(cred.appId, cred.secret);
-    const hospitalUrl = await hospital.start();
+    const hospitalUrl = await hospital.start(hisPort);
 
     // 2. Two API processes and two workers, as their units start them; then nginx in front.
     // One after the other for now: concurrent first starts deadlock while pg-boss creates its schema (issue #9).

@@ -24,7 +24,7 @@ export class TestHospital {
     readonly secret: string,
   ) {}
 
-  async start(): Promise<string> {
+  async start(port = 0): Promise<string> {
     this.#server = createServer((req, res) => {
       let body = '';
       req.setEncoding('utf8');
@@ -63,7 +63,7 @@ export class TestHospital {
         send({ respCode: '-5' }, 404);
       });
     });
-    await new Promise<void>((r) => this.#server!.listen(0, '127.0.0.1', r));
+    await new Promise<void>((r) => this.#server!.listen(port, '127.0.0.1', r));
     this.url = `http://127.0.0.1:${(this.#server.address() as AddressInfo).port}`;
     return this.url;
   }

@@ -5,6 +5,7 @@ import { Kysely, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
 import type { DB } from './schema.js';
 import { Mutex } from './mutex.js';
+import { usePreparedStatements } from './prepared.js';
 import { PGliteDialect } from './pglite-dialect.js';
 import { startPGlite } from './pglite-boot.js';
 
@@ -66,6 +67,8 @@ export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
   return opts.databaseUrl ? openPostgres(opts.databaseUrl, opts.schema, opts.poolSize ?? 20) : openPGlite(opts.dataDir, opts.schema);
 }
 
+const CONNECT_TIMEOUT_MS = 5000;
+
 /** The advisory lock of schema set-up: this number and one derived from the schema name. */
 const SETUP_LOCK = 74201;
 function schemaKey(schema: string): number {
@@ -75,7 +78,8 @@ function schemaKey(schema: string): number {
 }
 
 async function openPostgres(url: string, schema: string, max: number): Promise<Database> {
-  const boot = new pg.Client({ connectionString: url });
+  const boot = new pg.Client({ connectionString: url, connectionTimeoutMillis: CONNECT_TIMEOUT_MS });
+  boot.on('error', () => {}); // a restart while this runs ends in the awaited query's error
   await boot.connect();
   try {
     await boot.query(`CREATE SCHEMA IF NOT EXISTS "${schema}"`);
@@ -85,8 +89,21 @@ async function openPostgres(url: string, schema: string, max: number): Promise<D
   } finally {
     await boot.end();
   }
-  const pool = new pg.Pool({ connectionString: url, max, types: pgTypes, options: `-c search_path="${schema}"` });
-  pool.on('error', () => {}); // idle client errors surface on the next query instead
+  const pool = new pg.Pool({
+    connectionString: url,
+    max,
+    types: pgTypes,
+    options: `-c search_path="${schema}"`,
+    // An unreachable server fails a request in seconds (000002) instead of holding it.
+    connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+  });
+  // A server restart ends every connection. node-postgres emits 'error' on an idle client through the pool, and
+  // on a checked-out client (one inside a transaction, between two queries) on the client itself, where nobody
+  // listens: an unhandled 'error' event would end the process. Every client gets a listener; the query in flight
+  // fails with the same error, and the pool drops the broken client when it is released (issue #14).
+  pool.on('error', () => {});
+  pool.on('connect', (client) => client.on('error', () => {}));
+  usePreparedStatements(pool);
   const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
   const lockKey = [SETUP_LOCK, schemaKey(schema)];
   return {
@@ -100,7 +117,7 @@ async function openPostgres(url: string, schema: string, max: number): Promise<D
     poolStats: () => ({ max, open: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }),
     async exclusive(fn) {
       // A connection of its own, outside the pool (so that `fn` can use all of it); ending it releases the lock.
-      const client = new pg.Client({ connectionString: url });
+      const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: CONNECT_TIMEOUT_MS });
       client.on('error', () => {}); // a broken lock connection ends the lock; `fn`'s own queries report errors
       await client.connect();
       try {

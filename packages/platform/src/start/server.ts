@@ -3,9 +3,11 @@ import type { Io } from '../cli/mdl.js';
 import type { Config } from '../config.js';
 import { describeDemo } from '../cli/mdl.js';
 import { seedDemo } from '../demo.js';
+import { assertSandbox, refuseTestCredentials } from '../domain/deployment.js';
 import { createPlatform } from '../platform.js';
 import { startWorkers } from '../jobs/workers.js';
 import { startMetricsListener } from './metrics-listener.js';
+import { keepRunningThroughOutages } from './outage-guard.js';
 import { StartupPhases } from './phases.js';
 
 /**
@@ -16,10 +18,19 @@ export async function runServer(config: Config, opts: { mode: 'serve' | 'start' 
   const embedded = !config.databaseUrl;
   // On the embedded database only one process may open the files, so the server runs the jobs too.
   const workers = opts.mode === 'worker' || (opts.jobs && (embedded || opts.mode === 'start'));
+  // `mdl start` loads demo data: a sandbox's command. Checked before anything opens the database.
+  if (opts.mode === 'start') assertSandbox(config, '`mdl start` (demo data, the published demo credential)');
   const phases = new StartupPhases();
   // Workers start once the server listens: their first polls would otherwise compete with the start-up for the
   // one thread (PGlite runs in it), and nothing is lost by the delay (jobs wait in their queues).
   const platform = await createPlatform(config, { workers: false, onPhase: (name) => phases.done(name) });
+  try {
+    await refuseTestCredentials(platform.db, config.deployment);
+  } catch (e) {
+    await platform.close();
+    throw e;
+  }
+  const unguard = keepRunningThroughOutages(platform.log);
   const app = opts.mode === 'worker' ? undefined : await buildApp(platform);
   phases.done('app');
   let demo: Awaited<ReturnType<typeof seedDemo>> | undefined;
@@ -49,5 +60,6 @@ export async function runServer(config: Config, opts: { mode: 'serve' | 'start' 
   await app?.close();
   await metrics?.close();
   await platform.close();
+  unguard();
   return 0;
 }

@@ -228,6 +228,7 @@ export async function pushReminder(
       appId: cred.app_id,
       secret: vault.decrypt(cred.secret_enc),
       env: cred.env,
+      strict: config.deployment === 'production',
       timeoutMs: config.callbackTimeoutMs,
       requestId,
       payload: {
