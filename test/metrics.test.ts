@@ -191,6 +191,10 @@ describe('metrics listener, request log and request id in jobs', () => {
     const refreshed = await refreshItem(t.platform, { itemId: item.id, actor: 'platform', requestId: 'citizen-req-1' });
     assert.equal(refreshed.kind, 'unpaid');
     assert.equal(hospital.requestIds.at(-1), 'citizen-req-1');
+    // An id that could break a header or a log line is not sent on; the call itself goes ahead.
+    const odd = await refreshItem(t.platform, { itemId: item.id, actor: 'platform', requestId: 'x\r\nX-Injected: 1' });
+    assert.equal(odd.kind, 'unpaid');
+    assert.equal(hospital.requestIds.at(-1), undefined);
   });
 
   it('dead-letters a callback the hospital never accepts, with its request id', async () => {
@@ -228,7 +232,7 @@ describe('metrics listener, request log and request id in jobs', () => {
     assert.equal(sample(text, 'mdl_dead_letters_total', { queue: 'callback-dead-v1' }), 1);
     assert.equal(sample(text, 'mdl_callbacks_failed'), 1);
     assert.equal(sample(text, 'mdl_batches_processed_total', { outcome: 'done' }), 2);
-    assert.equal(sample(text, 'mdl_item_refreshes_total', { outcome: 'unpaid' }), 1);
+    assert.equal(sample(text, 'mdl_item_refreshes_total', { outcome: 'unpaid' }), 2);
     // Queues (depth by state and age of the oldest runnable job), every queue listed.
     assert.equal(sample(text, 'mdl_job_queue_depth', { queue: 'callback-deliver-v1', state: 'created' }), 0);
     assert.equal(sample(text, 'mdl_job_queue_depth', { queue: 'batch-process-v1', state: 'retry' }), 0);

@@ -14,6 +14,7 @@ import { apiDocsPlugin } from './web/api-docs.js';
 import { ehcPagesPlugin } from './web/ehc/plugin.js';
 import { consolePlugin } from './web/console/plugin.js';
 import { lazySchemaCompilers } from './start/lazy-compilers.js';
+import { isRequestId } from './request-id.js';
 import { limitedServer } from './start/time-limits.js';
 
 /** Builds the HTTP application without listening, so tests can use inject(). */
@@ -30,7 +31,7 @@ export async function buildApp(platform: Platform): Promise<FastifyInstance> {
     ...(platform.config.trustProxy.length ? { trustProxy: platform.config.trustProxy.join(',') } : {}),
     genReqId: (req) => {
       const given = req.headers['x-request-id'];
-      return typeof given === 'string' && /^[\w.-]{1,64}$/.test(given) ? given : randomUUID();
+      return isRequestId(given) ? given : randomUUID();
     },
   });
   // The gateway parses the envelope itself, so that malformed JSON still gets an enveloped reply.

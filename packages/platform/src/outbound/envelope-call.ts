@@ -1,4 +1,5 @@
 import { MdlError, RespCode, SIGN_VERSION, SIGN_VERSION_HEADER, openReply, sealRequest } from '@mdl/protocol';
+import { isRequestId } from '../request-id.js';
 import { OutboundRefused } from './address-policy.js';
 import type { HttpPost } from './pinned-post.js';
 
@@ -59,7 +60,8 @@ export async function postEnvelope(post: HttpPost, call: EnvelopeCall): Promise<
       {
         'content-type': 'application/json; charset=utf-8',
         [SIGN_VERSION_HEADER]: SIGN_VERSION,
-        ...(call.requestId ? { 'x-request-id': call.requestId } : {}),
+        // Only ids of the platform's own form (the gateway's rule): nothing else could be a header value.
+        ...(isRequestId(call.requestId) ? { 'x-request-id': call.requestId } : {}),
       },
       call.timeoutMs,
     );
