@@ -7,6 +7,7 @@ import type { DB } from './db/schema.js';
 import { AuditWriter } from './domain/audit.js';
 import type { AcceptDeps } from './domain/batches.js';
 import { CredentialCache } from './domain/credentials.js';
+import { CoverageStore } from './domain/coverage.js';
 import { PolicyStore } from './domain/eligibility.js';
 import type { ProcessDeps } from './domain/processing.js';
 import { MemoryState, RedisState, type SharedState } from './gateway/shared-state.js';
@@ -28,6 +29,8 @@ export interface Platform {
   vault: Vault;
   credentials: CredentialCache;
   policy: PolicyStore;
+  /** Which items are taken at all (§1.2.3), applied when a batch is processed. */
+  coverage: CoverageStore;
   /** Group-committed audit writes for hot read paths. */
   auditWriter: AuditWriter;
   shared: SharedState;
@@ -82,6 +85,7 @@ export async function createPlatform(config: Config, opts: PlatformOptions = {})
     const callbackJob = deliverCallbackJob(config);
     const now = opts.now ?? Date.now;
     const db = database.db;
+    const coverage = new CoverageStore(db);
     const platform: Platform = {
       config,
       log,
@@ -90,6 +94,7 @@ export async function createPlatform(config: Config, opts: PlatformOptions = {})
       vault,
       credentials: new CredentialCache(db, vault),
       policy: new PolicyStore(db),
+      coverage,
       auditWriter: new AuditWriter(db),
       shared,
       jobs,
@@ -104,6 +109,7 @@ export async function createPlatform(config: Config, opts: PlatformOptions = {})
         vault,
         now,
         enqueueCallback: async (trx, batchId) => void (await jobs.send(callbackJob, { batchId }, trx)),
+        coverage: () => coverage.get(),
       },
       metrics: new Metrics(),
       post: opts.post ?? fetchPost,
