@@ -9,6 +9,7 @@ import type { AcceptDeps } from './domain/batches.js';
 import { CredentialCache } from './domain/credentials.js';
 import { CoverageStore } from './domain/coverage.js';
 import { PolicyStore } from './domain/eligibility.js';
+import type { NoticeDeps } from './domain/notices.js';
 import type { ProcessDeps } from './domain/processing.js';
 import { MemoryState, RedisState, type SharedState } from './gateway/shared-state.js';
 import { CallbackDeadJob, ProcessBatchDeadJob, ProcessBatchJob, deliverCallbackJob, type BatchJobData } from './jobs/definitions.js';
@@ -38,6 +39,8 @@ export interface Platform {
   callbackJob: JobType<BatchJobData>;
   acceptDeps: AcceptDeps;
   processDeps: ProcessDeps;
+  /** ORG_002 UPDATE notices of changes made on the platform (domain/notices.ts). */
+  notices: NoticeDeps;
   metrics: Metrics;
   post: HttpPost;
   now: () => number;
@@ -110,6 +113,10 @@ export async function createPlatform(config: Config, opts: PlatformOptions = {})
         now,
         enqueueCallback: async (trx, batchId) => void (await jobs.send(callbackJob, { batchId }, trx)),
         coverage: () => coverage.get(),
+      },
+      notices: {
+        vault,
+        enqueueCallback: async (trx, batchId) => void (await jobs.send(callbackJob, { batchId }, trx)),
       },
       metrics: new Metrics(),
       post: opts.post ?? fetchPost,

@@ -140,10 +140,11 @@ export const queryReportResultRequest = {
   extData: extData(),
 } as const satisfies ObjectSchema;
 
+/** Every item has both (§4.3.5.3): a refused item has a trace id of its own and state 2 (docs/decisions.md). */
 export const resultItem = {
   orgTraceId: str('机构跟踪号,项目流水号', 40),
-  traceId: optStr('平台跟踪号', 40),
-  state: optStr('状态', 2, { dict: ITEM_STATES }),
+  traceId: str('平台跟踪号', 40),
+  state: str('状态', 2, { dict: ITEM_STATES }),
 } as const satisfies ObjectSchema;
 
 export const resultPerson = {

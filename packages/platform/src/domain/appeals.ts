@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { Appeal, DB } from '../db/schema.js';
+import { noticeItemChange, type NoticeDeps } from './notices.js';
 import { audit } from './audit.js';
 
 /**
@@ -113,6 +114,8 @@ export async function answerAppeal(
 export async function decideAppeal(
   db: Kysely<DB>,
   input: { appealId: number; upheld: boolean; reason: string; actor: string },
+  /** Tells the hospital's HIS of the revocation (ORG_002 UPDATE); left out only by tests of the appeal alone. */
+  notice?: NoticeDeps,
 ): Promise<void> {
   const reason = input.reason.trim();
   if (!input.upheld && !reason) throw new AppealError('驳回申诉时必须填写理由');
@@ -134,12 +137,13 @@ export async function decideAppeal(
       .executeTakeFirst();
     if (!a) throw new AppealError('申诉不存在或已处理');
     if (input.upheld) {
-      await trx
+      const r = await trx
         .updateTable('arrears_item')
         .set({ state: '2', settled_at: now, updated_at: now })
         .where('id', '=', a.item_id)
         .where('state', '=', '0')
-        .execute();
+        .executeTakeFirst();
+      if (notice && Number(r.numUpdatedRows) > 0) await noticeItemChange(trx, notice, a.item_id, 'appeal.upheld', now);
     }
     await audit(trx, {
       actor_type: 'operator',
