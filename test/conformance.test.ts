@@ -544,3 +544,29 @@ describe('conformance over real HTTP', () => {
     assert.deepEqual(notice.updateResultList![0]!.itemList, [{ orgTraceId: 'CF-9a', traceId, state: '1' }]);
   });
 });
+
+describe('conformance: ORG_MDL_005 while a batch is processing', () => {
+  const scope = suiteScope();
+  it('answers the retryable -3 with the reason, not an empty result list', async () => {
+    // No workers: the batch stays received, as it is between acceptance and processing.
+    const t = scope.add(await startTestPlatform({}, { workers: false }), (x) => x.close());
+    const base = await t.listen();
+    const a = await addInstitution(t.platform, 'H35010200032');
+    const r = await call(base, '/umdl/reportOverdueData', a.appId, a.secret, {
+      orgId: a.orgId,
+      orgName: a.orgName,
+      notifyUrl: 'http://127.0.0.1:9/umdl/callback',
+      orgRequestId: 'CF-P',
+      unsettleList: [
+        {
+          userType: '01',
+          itemList: [{ orgTraceId: 'CF-P1', medType: '11', feeType: '01', itemName: '诊查费', amount: '9.00', actualTime: chinaTime(1) }],
+        },
+      ],
+    });
+    assert.equal(r.payload!.state, 'success');
+    const q = await call(base, '/qmdl/queryReportResult', a.appId, a.secret, { orgId: a.orgId, orgRequestId: 'CF-P' });
+    assert.equal(q.respCode, '-3');
+    assert.match(q.respMsg, /CF-P 正在处理/);
+  });
+});
