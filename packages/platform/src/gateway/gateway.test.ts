@@ -50,7 +50,7 @@ describe('gateway response codes', () => {
       {
         idNo: '',
         idType: '',
-        userName: '无名氏',
+        userName: '',
         ehealthCardId: '',
         userType: '01',
         itemList: Array.from({ length: n }, (_, i) => ({
