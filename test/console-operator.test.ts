@@ -50,7 +50,7 @@ describe('operator console in a real browser', () => {
           { orgTraceId: 'V2', amount: '35' },
         ],
       },
-      { idNo: '', idType: '', userName: '无名氏', ehealthCardId: '', items: [{ orgTraceId: 'A1', amount: '10' }] },
+      { idNo: '', idType: '', userName: '', ehealthCardId: '', items: [{ orgTraceId: 'A1', amount: '10' }] },
     ]);
     await report(t, inst, notify, 'R-002', [
       { idNo, idType: '01', userName, ehealthCardId: card, items: [{ orgTraceId: 'V3', amount: '99' }] },

@@ -55,17 +55,18 @@ describe('end to end: report → callback → query → pay → callback → que
         })),
       },
       {
+        // A non-real-name patient: none of the four identity fields (guide §4.3.1.2).
         idNo: '',
         idType: '',
-        userName: '无名氏',
+        userName: '',
         ehealthCardId: '',
         userType: '01',
         itemList: [
           {
             orgTraceId: `${orgRequestId}-anon`,
-            medType: '13',
+            medType: '11',
             feeType: '01',
-            itemName: '急诊诊查费',
+            itemName: '诊查费',
             amount: '10',
             actualTime: twoDaysAgo,
           },
@@ -128,7 +129,7 @@ describe('end to end: report → callback → query → pay → callback → que
     );
     traceIds = real.itemList.map((i) => i.traceId!);
     for (const id of traceIds) assert.ok(id.length > 0 && id.length <= 40);
-    const anon = cb!.reportResultList!.find((p) => p.userName === '无名氏')!;
+    const anon = cb!.reportResultList!.find((p) => p.idNo === '')!;
     assert.equal(anon.itemList[0]!.state, '0');
   });
 
@@ -140,7 +141,7 @@ describe('end to end: report → callback → query → pay → callback → que
       persons.find((p) => p.idNo === idNo)!.itemList.map((i) => i.traceId),
       traceIds,
     );
-    assert.equal((r.payload!.extData as { status: string }).status, 'done');
+    assert.equal((r.payload!.extData as { notifyType: string }).notifyType, 'REPORT');
   });
 
   it('queries: two unpaid items, still eligible', async () => {

@@ -70,7 +70,8 @@ describe('ledger rules', () => {
     const [wrong, good] = cb.reportResultList!;
     assert.equal((wrong!.extData as { result: string }).result, 'fail');
     assert.match(String((wrong!.extData as { msg: string }).msg), /姓名/);
-    assert.equal(wrong!.itemList[0]!.traceId, '');
+    assert.match(wrong!.itemList[0]!.traceId!, /^T\d{8}[0-9a-f]{20}$/, 'a refused item has a platform trace id too');
+    assert.equal(wrong!.itemList[0]!.state, '2', 'and state 2: no unpaid record on the platform');
     assert.equal(good!.itemList[0]!.state, '0');
     assert.deepEqual(cb.extData, { orgRequestId: 'L-1', accepted: 1, rejected: 1 });
     const stored = await t.platform.db.selectFrom('arrears_item').select('org_trace_id').where('org_id', '=', a.orgId).execute();
@@ -87,7 +88,7 @@ describe('ledger rules', () => {
       '/umdl/reportOverdueData',
       a.appId,
       a.secret,
-      reportFrom(a, 'L-2', [{ idNo, idType: '01', userName, ehealthCardId: '', userType: '01', itemList: [item('N1', '30.00')] }]),
+      reportFrom(a, 'L-2', [{ userType: '01', itemList: [item('N1', '30.00')] }]),
     );
     const cb = (await hospital.waitForCallbacks(before + 1))[before]!;
     const traceId = cb.reportResultList![0]!.itemList[0]!.traceId!;
@@ -99,13 +100,13 @@ describe('ledger rules', () => {
         userName,
         ehealthCardId: card,
       });
-    assert.deepEqual(((await q(a)).payload!.itemList as { amount: string }[]).map((i) => i.amount).sort(), ['20.00', '30.00']);
     assert.deepEqual(
       ((await q(b)).payload!.itemList as { amount: string }[]).map((i) => i.amount),
       ['20.00'],
       'another institution sees only real-name items',
     );
-    const u = await call(base, '/umdl/updateOverdueData', a.appId, a.secret, {
+    // 转实名 without an invented state: ORG_MDL_003 has only 1 and 2 ...
+    const zero = await call(base, '/umdl/updateOverdueData', a.appId, a.secret, {
       orgId: a.orgId,
       idNo,
       idType: '01',
@@ -115,9 +116,18 @@ describe('ledger rules', () => {
       orgRequestId: 'L-3',
       itemList: [{ orgTraceId: 'N1', traceId, state: '0' }],
     });
-    assert.equal(u.respCode, '000000');
+    assert.equal(zero.respCode, '000105');
+    // ... so an unpaid item is converted by reporting the same orgTraceId again with the full identity.
+    const u = await call(
+      base,
+      '/umdl/reportOverdueData',
+      a.appId,
+      a.secret,
+      reportFrom(a, 'L-3b', [{ idNo, idType: '01', userName, ehealthCardId: card, userType: '01', itemList: [item('N1', '30.00')] }]),
+    );
+    assert.equal(u.payload!.state, 'success');
     const cb2 = (await hospital.waitForCallbacks(before + 2))[before + 1]!;
-    assert.equal(cb2.updateResultList![0]!.itemList[0]!.state, '0');
+    assert.deepEqual(cb2.reportResultList![0]!.itemList[0], { orgTraceId: 'N1', traceId, state: '0' }, 'same record, same traceId');
     assert.deepEqual(
       ((await q(b)).payload!.itemList as { amount: string }[]).map((i) => i.amount).sort(),
       ['20.00', '30.00'],

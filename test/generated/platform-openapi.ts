@@ -295,7 +295,7 @@ export interface components {
         UnsettledPerson: {
             /**
              * 身份证号
-             * @description 实名患者（有 ehealthCardId）时 idNo、idType、userName 必填且平台强校验；非实名患者可为空
+             * @description 实名患者 idNo、idType、userName、ehealthCardId 四项均须填写且平台强校验；非实名患者四项均留空；只填部分的患者被拒绝
              */
             idNo?: string;
             /**
@@ -481,10 +481,10 @@ export interface components {
             traceId: string;
             /**
              * 状态
-             * @description 1 已缴清，2 撤销；0 仅把非实名记录转为实名（本平台的约定）。取值：0 仅转实名；1 已缴清；2 撤销
+             * @description 1 已缴清，2 撤销；只允许 0→1、0→2（其余逐条拒绝）。取值：1 已缴清；2 撤销
              * @enum {string}
              */
-            state: "0" | "1" | "2";
+            state: "1" | "2";
         };
         /** 更新医疗欠费数据（ORG_MDL_003）请求参数 */
         UpdateOverdueDataRequest: {
@@ -492,7 +492,7 @@ export interface components {
             orgId: string;
             /**
              * 身份证号
-             * @description 实名患者（有 ehealthCardId）时 idNo、idType、userName 必填且平台强校验；非实名患者可为空
+             * @description 实名患者 idNo、idType、userName、ehealthCardId 四项均须填写且平台强校验；非实名患者四项均留空；只填部分的患者被拒绝
              */
             idNo?: string;
             /**
@@ -618,13 +618,13 @@ export interface components {
             /** 机构跟踪号,项目流水号 */
             orgTraceId: string;
             /** 平台跟踪号 */
-            traceId?: string;
+            traceId: string;
             /**
              * 状态
              * @description 取值：0 欠费；1 已缴清；2 撤销
              * @enum {string}
              */
-            state?: "0" | "1" | "2";
+            state: "0" | "1" | "2";
         };
         /** 查询上报/更新结果（ORG_MDL_005）响应参数 */
         QueryReportResultResponse: {

@@ -80,7 +80,8 @@ export async function report(
     })),
   });
   assert.equal(r.respCode, '000000', r.respMsg);
-  await site.hospital.waitForCallbacks(before + 1);
+  // This batch's callback: platform notices (ORG_002 UPDATE of a refresh) may arrive in between.
+  for (let n = before + 1; !(await site.hospital.waitForCallbacks(n)).some((c) => c.extData?.orgRequestId === orgRequestId); n++);
 }
 
 export async function itemId(t: TestPlatform, orgId: string, orgTraceId: string): Promise<number> {

@@ -38,6 +38,33 @@ describe('PlatformClient', () => {
     assert.equal(fake.calls.length - before, 3);
   });
 
+  it('retries 000002 (system error) with jittered backoff and then succeeds', async () => {
+    const report = {
+      ...org,
+      orgRequestId: 'R-000002',
+      unsettleList: makePersons(1, 1, 'E'),
+    };
+    fake.inject('/umdl/reportOverdueData', { respCode: '000002' }, { respCode: '000002' });
+    const before = fake.calls.length;
+    const retries: { attempt: number; delayMs: number; code: string }[] = [];
+    const jittered = new PlatformClient({ baseUrl: fake.url, appId, secret, retryBaseMs: 100, retryMaxMs: 1000, sleep: async () => {} });
+    const r = await jittered.reportOverdueData(report, {
+      onRetry: (i) => retries.push({ attempt: i.attempt, delayMs: i.delayMs, code: i.error.respCode }),
+    });
+    assert.equal(r.state, 'success');
+    assert.equal(fake.calls.length - before, 3);
+    assert.deepEqual(
+      retries.map((x) => [x.attempt, x.code]),
+      [
+        [1, '000002'],
+        [2, '000002'],
+      ],
+    );
+    assert.ok(retries[0]!.delayMs >= 50 && retries[0]!.delayMs <= 100, `first wait ${retries[0]!.delayMs}`);
+    assert.ok(retries[1]!.delayMs >= 100 && retries[1]!.delayMs <= 200, `second wait ${retries[1]!.delayMs}`);
+    assert.equal(fake.batches.get('R-000002')?.kind, 'REPORT', 'stored once');
+  });
+
   it('gives up after maxRetries with a RateLimitError', async () => {
     fake.inject('/qmdl/queryOverdueData', { respCode: '-6' }, { respCode: '-6' }, { respCode: '-6' });
     await assert.rejects(client.queryOverdueData(query, { maxRetries: 2 }), (e) => e instanceof RateLimitError && e.respCode === '-6');
@@ -104,7 +131,7 @@ describe('PlatformClient', () => {
     assert.ok(sent.every((p) => p.unsettleList.reduce((n, x) => n + x.itemList.length, 0) <= 100));
     // Persons are kept whole: 5 items each, 20 per full batch.
     assert.ok(sent.every((p) => p.unsettleList.every((x) => x.itemList.length === 5)));
-    assert.equal(fake.items.size, 250);
+    assert.equal([...fake.items.keys()].filter((k) => k.startsWith('B')).length, 250);
 
     // Reporting the same items again reuses the ids; the platform stores nothing twice.
     const again = await client.reportAll(persons, org);
@@ -128,7 +155,7 @@ describe('PlatformClient', () => {
 
   it('updates items with ORG_MDL_003', async () => {
     const item = fake.items.get('B0-0')!;
-    const out = await client.updateAll([{ userName: '患者0', itemList: [{ orgTraceId: 'B0-0', traceId: item.traceId, state: '1' }] }], org);
+    const out = await client.updateAll([{ itemList: [{ orgTraceId: 'B0-0', traceId: item.traceId, state: '1' }] }], org);
     assert.equal(out.length, 1);
     assert.equal(fake.items.get('B0-0')!.state, '1');
     const result = await client.queryReportResult({ orgId: org.orgId, orgRequestId: out[0]!.orgRequestId });

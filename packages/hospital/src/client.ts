@@ -250,10 +250,12 @@ export function backoffDelay(attempt: number, baseMs: number, capMs: number, ran
   return Math.round(step / 2 + (random() * step) / 2);
 }
 
-/** Whether an ORG_MDL_005 answer carries the final result (the platform says `extData.status: processing` until then). */
+/**
+ * Whether an ORG_MDL_005 answer carries the final result. The platform answers `-3` (retryable) while a
+ * batch is processing, so an answer is final; older platforms said `extData.status: processing`.
+ */
 export function resultReady(r: { reportResultList?: unknown[]; extData?: Record<string, unknown> }): boolean {
-  const status = r.extData?.status;
-  return status === undefined ? (r.reportResultList?.length ?? 0) > 0 : status === 'done';
+  return r.extData?.status !== 'processing';
 }
 
 /** Validates a request locally so a bad amount or date is caught before anything is sent. */

@@ -114,7 +114,14 @@ describe('front-end service (前置机)', () => {
   it('queues an update and forwards queries', async () => {
     const item = fake.items.get('F-3')!;
     // traceId may be left out: the 前置机 knows it from the report's result.
-    const u = await postJson(`${fe!.localUrl}/local/update`, { userName: '患者3', itemList: [{ orgTraceId: 'F-3', state: '1' }] });
+    // A real-name item is updated with the full identity (强校验, guide §4.3.3.2).
+    const u = await postJson(`${fe!.localUrl}/local/update`, {
+      idNo: item.idNo,
+      idType: '01',
+      userName: '患者3',
+      ehealthCardId: `EHC${item.idNo}`,
+      itemList: [{ orgTraceId: 'F-3', state: '1' }],
+    });
     assert.equal(u.status, 202);
     await until('the update', () => fake.items.get('F-3')!.state === '1');
     const unknown = await postJson(`${fe!.localUrl}/local/update`, { itemList: [{ orgTraceId: 'NOPE', state: '1' }] });
@@ -132,6 +139,18 @@ describe('front-end service (前置机)', () => {
     const bad = await postJson(`${fe!.localUrl}/local/report`, { rows: [{ ...csvRows(reportCsv(1))[0], amount: 'abc' }] });
     assert.equal(bad.status, 400);
     assert.match(String(bad.body.error), /第 1 条 amount/);
+  });
+
+  it('sends a batch again with backoff when the platform answers 000002 twice, then delivers it', async () => {
+    fake.inject('/umdl/reportOverdueData', { respCode: '000002' }, { respCode: '000002' });
+    const before = fake.calls.filter((c) => c.path === '/umdl/reportOverdueData').length;
+    const r = await postJson(`${fe!.localUrl}/local/report`, { rows: csvRows(reportCsv(2, { prefix: 'S2-' })) });
+    assert.equal(r.status, 202);
+    const id = (r.body.batches as { orgRequestId: string }[])[0]!.orgRequestId;
+    await until('the result', () => fe!.outbox.get(id)?.status === 'done');
+    assert.ok(fe!.outbox.get(id)!.attempts >= 2, 'the failed attempts are recorded, then sent');
+    assert.equal(fake.calls.filter((c) => c.path === '/umdl/reportOverdueData').length - before, 3);
+    assert.ok([...fake.items.values()].filter((i) => i.orgTraceId.startsWith('S2-')).every((i) => i.stored === 1));
   });
 
   it('asks ORG_MDL_005 when a sent batch gets no callback', async () => {

@@ -44,6 +44,7 @@ describe('nightly uploader', () => {
       source: { csv: csvFile },
       stateFile,
       callbackTimeoutMs: 5000,
+      retry: { rounds: 0 },
       ...extra,
     });
     uploaders = [u];
@@ -82,6 +83,27 @@ describe('nightly uploader', () => {
     assert.equal((await make(join(dir, 'state1.json'), csv).run('2026-11-24')).sentNow, 0);
     assert.equal((await make(join(dir, 'state1.json'), csv).run('2026-11-25')).sentNow, 0);
     assert.equal(reportCalls(), before);
+  });
+
+  it('sends a batch again within the run when the platform answers 000002, with jittered backoff', async () => {
+    const csv = join(dir, 'day-e2.csv');
+    await writeFile(csv, reportCsv(10, { prefix: 'E2-' }));
+    fake.inject('/umdl/reportOverdueData', { respCode: '000002' }, { respCode: '000002' });
+    const waits: number[] = [];
+    const before = reportCalls();
+    const s = await make(join(dir, 'state-e2.json'), csv, {
+      retry: { rounds: 3, baseMs: 40, maxMs: 1000 },
+      sleep: async (ms) => void waits.push(ms),
+    }).run('2026-11-20');
+    assert.equal(s.sentNow, 1);
+    assert.equal(reportCalls() - before, 3, 'two 000002 answers, then accepted');
+    assert.deepEqual(
+      s.batches.map((b) => b.status),
+      ['done'],
+    );
+    assert.equal(waits.length, 2);
+    assert.ok(waits[0]! >= 20 && waits[0]! <= 40 && waits[1]! >= 40 && waits[1]! <= 80, `backoff ${waits.join(',')}`);
+    assert.equal([...fake.items.values()].filter((i) => i.orgTraceId.startsWith('E2-')).length, 10);
   });
 
   it('resumes after a crash without reporting anything twice', async () => {

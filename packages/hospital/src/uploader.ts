@@ -8,9 +8,10 @@
  * (the platform does not process a known orgRequestId twice) and never resends an accepted one.
  */
 import { readFile } from 'node:fs/promises';
+import { RespCode } from '@mdl/protocol';
 import type { CallbackRequest, ResultItem, ResultPerson, UnsettledPerson } from '@mdl/protocol';
 import { type OrgInfo, planReport, traceIdsOf } from './batching.js';
-import { type PlatformClient, checkRequest, resultReady } from './client.js';
+import { type PlatformClient, backoffDelay, checkRequest, resultReady } from './client.js';
 import { parseReportCsv, reportRowsToPersons } from './csv.js';
 import type { CsvEncoding } from './csv-encoding.js';
 import { PlatformError } from './errors.js';
@@ -58,6 +59,14 @@ export interface UploaderOptions {
   /** Platform results (traceId per item, needed for later updates). */
   onResult?: (results: ResultPerson[], orgRequestId: string) => Promise<void>;
   onProgress?: (event: { phase: 'send' | 'result'; done: number; total: number; orgRequestId: string }) => void;
+  /**
+   * A batch that fails with a retryable code (000002, -3, -6, 000003) or no answer is sent again within
+   * the same run, after the client's own retries, with jittered backoff: `rounds` times (default 5),
+   * waiting from `baseMs` (default 30 s) up to `maxMs` (default 10 min). Then the run stops and the next
+   * run resumes from the state file.
+   */
+  retry?: { rounds?: number; baseMs?: number; maxMs?: number };
+  sleep?: (ms: number) => Promise<void>;
 }
 
 export interface RunSummary {
@@ -144,7 +153,7 @@ export class NightlyUploader {
     for (const { req, record } of queue) {
       let accepted = false;
       try {
-        const r = await this.opts.client.reportOverdueData(req);
+        const r = await this.sendWithRetries(() => this.opts.client.reportOverdueData(req));
         if (r.state !== 'success') throw new PlatformError('-1', r.msg || '平台未接收该批次');
         accepted = true;
         // The callback may already have marked it done while the reply was on its way.
@@ -164,6 +173,20 @@ export class NightlyUploader {
       this.opts.onProgress?.({ phase: 'send', done: ++done, total: queue.length, orgRequestId: record.orgRequestId });
     }
     return queue.length;
+  }
+
+  private async sendWithRetries<T>(send: () => Promise<T>): Promise<T> {
+    const rounds = this.opts.retry?.rounds ?? 5;
+    const sleep = this.opts.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+    for (let round = 0; ; round++) {
+      try {
+        return await send();
+      } catch (e) {
+        const retryable = e instanceof PlatformError && e.retryable;
+        if (!retryable || round >= rounds) throw e;
+        await sleep(backoffDelay(round, this.opts.retry?.baseMs ?? 30_000, this.opts.retry?.maxMs ?? 600_000));
+      }
+    }
   }
 
   /** Phase 2: wait for callbacks up to `timeoutMs`, then ask ORG_MDL_005 for any batch still without a result. */
@@ -196,6 +219,7 @@ export class NightlyUploader {
       await this.recordResult(b, r.reportResultList ?? [], 'ORG_MDL_005');
       return true;
     } catch (e) {
+      if (e instanceof PlatformError && e.respCode === RespCode.APP_TIMEOUT) return true; // known, still processing
       if (e instanceof PlatformError && !e.retryable) return false;
       throw e;
     }

@@ -7,8 +7,10 @@ import type { DB } from './db/schema.js';
 import { AuditWriter } from './domain/audit.js';
 import type { AcceptDeps } from './domain/batches.js';
 import { CredentialCache } from './domain/credentials.js';
+import { CoverageStore } from './domain/coverage.js';
 import { checkDeploymentMarker } from './domain/deployment.js';
 import { PolicyStore } from './domain/eligibility.js';
+import type { NoticeDeps } from './domain/notices.js';
 import { InstitutionNames, SubjectReader } from './domain/subjects.js';
 import type { ProcessDeps } from './domain/processing.js';
 import { MemoryState, RedisState, type SharedState } from './gateway/shared-state.js';
@@ -31,6 +33,8 @@ export interface Platform {
   vault: Vault;
   credentials: CredentialCache;
   policy: PolicyStore;
+  /** Which items are taken at all (§1.2.3), applied when a batch is processed. */
+  coverage: CoverageStore;
   /** Group-committed audit writes for hot read paths. */
   auditWriter: AuditWriter;
   /** ORG_MDL_002's reads: the read model in group reads, institution names cached in the process. */
@@ -40,6 +44,8 @@ export interface Platform {
   callbackJob: JobType<BatchJobData>;
   acceptDeps: AcceptDeps;
   processDeps: ProcessDeps;
+  /** ORG_002 UPDATE notices of changes made on the platform (domain/notices.ts). */
+  notices: NoticeDeps;
   metrics: Metrics;
   post: HttpPost;
   now: () => number;
@@ -94,6 +100,7 @@ export async function createPlatform(config: Config, opts: PlatformOptions = {})
     const callbackJob = deliverCallbackJob(config);
     const now = opts.now ?? Date.now;
     const db = database.db;
+    const coverage = new CoverageStore(db);
     const platform: Platform = {
       config,
       log,
@@ -102,6 +109,7 @@ export async function createPlatform(config: Config, opts: PlatformOptions = {})
       vault,
       credentials: new CredentialCache(db, vault),
       policy: new PolicyStore(db),
+      coverage,
       auditWriter: new AuditWriter(db),
       readModel: { reader: new SubjectReader(db), names: new InstitutionNames(db) },
       shared,
@@ -118,6 +126,11 @@ export async function createPlatform(config: Config, opts: PlatformOptions = {})
         now,
         enqueueCallback: async (trx, batchId, requestId) =>
           void (await jobs.send(callbackJob, { batchId, requestId: requestId ?? undefined }, trx)),
+        coverage: () => coverage.get(),
+      },
+      notices: {
+        vault,
+        enqueueCallback: async (trx, batchId) => void (await jobs.send(callbackJob, { batchId }, trx)),
       },
       metrics: new Metrics(),
       post: opts.post ?? guardedPost(policyFromSettings(config)),

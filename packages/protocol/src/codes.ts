@@ -48,8 +48,17 @@ export const RESP_MESSAGES: Record<RespCode, string> = {
   '404404': '该功能未开放',
 };
 
-/** Codes after which sending the same call again can succeed (guide §4.2 and §5.1.1 "可重试"). */
-export const RETRYABLE_CODES: ReadonlySet<string> = new Set([RespCode.APP_TIMEOUT, RespCode.RATE_LIMITED, RespCode.MAINTENANCE]);
+/**
+ * Codes after which sending the same call again can succeed (guide §4.2 and §5.1.1 "可重试"). `000002`
+ * is a passing fault of the platform (docs/error-codes.md): ORG_MDL_001/003 are idempotent by
+ * orgRequestId, so sending the same call again is safe.
+ */
+export const RETRYABLE_CODES: ReadonlySet<string> = new Set([
+  RespCode.SYSTEM_ERROR,
+  RespCode.APP_TIMEOUT,
+  RespCode.RATE_LIMITED,
+  RespCode.MAINTENANCE,
+]);
 
 /** The one error type of the system: every failure that reaches a caller carries a guide code. */
 export class MdlError extends Error {

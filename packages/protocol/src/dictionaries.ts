@@ -67,8 +67,8 @@ export const USER_TYPES = { '01': '自费', '02': '医保', '03': '保健' } as 
 export const FEE_TYPES = { '01': '门诊', '02': '住院' } as const;
 /** Item state: 0 unpaid, 1 paid, 2 revoked (§4.3.5.3). */
 export const ITEM_STATES = { '0': '欠费', '1': '已缴清', '2': '撤销' } as const;
-/** ORG_MDL_003 states. `0` is this project's reading for a pure non-real-name → real-name conversion (docs/decisions.md). */
-export const UPDATE_STATES = { '0': '仅转实名', '1': '已缴清', '2': '撤销' } as const;
+/** ORG_MDL_003 states (§4.3.3.2): 1 paid, 2 revoked. No `0`: 转实名 is done as docs/decisions.md "Real name" says. */
+export const UPDATE_STATES = { '1': '已缴清', '2': '撤销' } as const;
 export const NOTIFY_TYPES = { REPORT: '上报回调', UPDATE: '更新回调' } as const;
 export const EHC_QUERY_TYPES = { '01': '医保电子凭证', '02': '医保卡' } as const;
 export const AUTH_STATUSES = { ing: '正在授权', succ: '授权成功', fail: '授权失败', cancel: '用户取消授权' } as const;

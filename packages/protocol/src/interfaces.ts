@@ -29,7 +29,8 @@ function urlProblem(v: string): string | undefined {
 
 const notifyUrl = (note: string) => str('回调通知地址', 100, { check: urlProblem, format: 'uri', note });
 const orgRequestId = () => str('请求批次号', 40, { note: '标识一次请求，用于后续查询（ORG_MDL_005），唯一值' });
-const REAL_NAME_NOTE = '实名患者（有 ehealthCardId）时 idNo、idType、userName 必填且平台强校验；非实名患者可为空';
+const REAL_NAME_NOTE =
+  '实名患者 idNo、idType、userName、ehealthCardId 四项均须填写且平台强校验；非实名患者四项均留空；只填部分的患者被拒绝';
 
 const orgId = () => str('机构 id, 国家编码', 12);
 const extData = () => json('扩展参数');
@@ -102,7 +103,7 @@ export const queryOverdueDataResponse = {
 export const updateItem = {
   orgTraceId: str('机构跟踪号,项目流水号', 40),
   traceId: str('平台跟踪号', 40),
-  state: str('状态', 2, { dict: UPDATE_STATES, note: '1 已缴清，2 撤销；0 仅把非实名记录转为实名（本平台的约定）' }),
+  state: str('状态', 2, { dict: UPDATE_STATES, note: '1 已缴清，2 撤销；只允许 0→1、0→2（其余逐条拒绝）' }),
 } as const satisfies ObjectSchema;
 
 export const updateOverdueDataRequest = {
@@ -139,10 +140,11 @@ export const queryReportResultRequest = {
   extData: extData(),
 } as const satisfies ObjectSchema;
 
+/** Every item has both (§4.3.5.3): a refused item has a trace id of its own and state 2 (docs/decisions.md). */
 export const resultItem = {
   orgTraceId: str('机构跟踪号,项目流水号', 40),
-  traceId: optStr('平台跟踪号', 40),
-  state: optStr('状态', 2, { dict: ITEM_STATES }),
+  traceId: str('平台跟踪号', 40),
+  state: str('状态', 2, { dict: ITEM_STATES }),
 } as const satisfies ObjectSchema;
 
 export const resultPerson = {
@@ -385,17 +387,27 @@ export const INTERFACES = {
 
 export type InterfaceCode = keyof typeof INTERFACES;
 
+const IDENTITY_FIELDS = ['idNo', 'idType', 'userName', 'ehealthCardId'] as const;
+type IdentityFields = { idNo?: string; idType?: string; userName?: string; ehealthCardId?: string };
+
+/** Real-name (guide §4.3.1.2): all four identity fields given. None given is a non-real-name patient. */
+export function isRealName(p: IdentityFields): boolean {
+  return IDENTITY_FIELDS.every((k) => Boolean(p[k]));
+}
+
 /**
- * Identity rule for real-name patients (DESIGN.md "Person"): a person is real-name when an
- * ehealthCardId is given; then idType, idNo and userName are required, and an 01 number must
- * pass GB 11643. Returns a Chinese reason, or undefined.
+ * Identity rule (guide §4.3.1.2, docs/decisions.md "Real name"): a real-name patient has idNo, idType,
+ * userName and ehealthCardId, all four, and gets the 强校验; a non-real-name patient has none of them.
+ * Some but not all is refused rather than guessed: stored as non-real-name it would be hidden from
+ * every other institution. An 01 number must pass GB 11643. Returns a Chinese reason, or undefined.
  */
-export function identityProblem(p: { idNo?: string; idType?: string; userName?: string; ehealthCardId?: string }): string | undefined {
-  if (!p.ehealthCardId) return undefined;
-  if (!p.idType) return '实名患者证件类型(idType) 不能为空';
-  if (!p.idNo) return '实名患者身份证号(idNo) 不能为空';
-  if (!p.userName) return '实名患者姓名(userName) 不能为空';
-  return documentProblem(p.idType, p.idNo);
+export function identityProblem(p: IdentityFields): string | undefined {
+  const missing = IDENTITY_FIELDS.filter((k) => !p[k]);
+  if (missing.length === IDENTITY_FIELDS.length) return undefined;
+  if (missing.length > 0) {
+    return `实名信息不完整，缺少 ${missing.join('、')}（实名患者 idNo、idType、userName、ehealthCardId 均须填写，非实名患者四项均留空）`;
+  }
+  return documentProblem(p.idType!, p.idNo!);
 }
 
 export function documentProblem(idType: string, idNo: string): string | undefined {

@@ -122,3 +122,20 @@ function validateField(field: Field, v: unknown, p: string, key: string): Schema
       return undefined;
   }
 }
+
+/**
+ * Paths of fields the schema does not declare (e.g. a misspelt `ehealthCardID`). Validation ignores
+ * them, as a tolerant reader should; callers report them back so a typo is not dropped without a word.
+ * `extData` is free-form and not looked into.
+ */
+export function unknownFields(schema: ObjectSchema, value: unknown, path = ''): string[] {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return [];
+  const out: string[] = [];
+  for (const [key, v] of Object.entries(value as Record<string, unknown>)) {
+    const p = path ? `${path}.${key}` : key;
+    const field = schema[key];
+    if (!field) out.push(p);
+    else if (field.kind === 'list' && Array.isArray(v)) v.forEach((e, i) => out.push(...unknownFields(field.of, e, `${p}[${i}]`)));
+  }
+  return out;
+}

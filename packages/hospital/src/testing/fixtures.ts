@@ -54,11 +54,10 @@ export async function listen(server: Server): Promise<string> {
   return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 }
 
-/** `n` patients with `per` items each; real-name ids are not needed for batching. */
+/** `n` non-real-name patients (no identity field at all) with `per` items each: enough for batching. */
 export function makePersons(n: number, per = 1, prefix = 'T'): UnsettledPerson[] {
   return Array.from({ length: n }, (_, p) => ({
     userType: '01',
-    userName: `患者${p}`,
     itemList: Array.from({ length: per }, (_, i) => ({
       orgTraceId: `${prefix}${p}-${i}`,
       medType: '11',

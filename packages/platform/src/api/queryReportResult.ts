@@ -10,6 +10,9 @@ export const queryReportResult = defineApi<QueryReportResultRequest, QueryReport
   async handle({ platform }, req) {
     const batch = await findBatch(platform.db, req.orgId, req.orgRequestId);
     if (!batch) throw new MdlError(RespCode.APP_BAD_REQUEST, `请求批次号 ${req.orgRequestId} 不存在`);
+    // Still processing: the guide's fields have no such state, so the answer is the retryable -3 with
+    // the reason (docs/decisions.md "Ledger"); the hospital SDK retries it with backoff.
+    if (batch.status !== 'done') throw new MdlError(RespCode.APP_TIMEOUT, `批次 ${req.orgRequestId} 正在处理，请稍后再查询`);
     const inst = await platform.db.selectFrom('institution').select('org_name').where('org_id', '=', req.orgId).executeTakeFirst();
     const result = readResult(platform.vault, batch);
     return {
@@ -18,7 +21,6 @@ export const queryReportResult = defineApi<QueryReportResultRequest, QueryReport
       reportResultList: result?.persons ?? [],
       extData: {
         notifyType: batch.kind,
-        status: batch.status === 'done' ? 'done' : 'processing',
         accepted: result?.accepted ?? 0,
         rejected: result?.rejected ?? 0,
         callbackStatus: batch.callback_status,

@@ -1,15 +1,23 @@
-import { MdlError, RespCode } from '@mdl/protocol';
+import { INTERFACES, unknownFields } from '@mdl/protocol';
 import type { AcceptResponse, UpdateOverdueDataRequest } from '@mdl/protocol';
-import { acceptBatch, batchProblem, notifyUrlProblem } from '../domain/batches.js';
+import { acceptBatch, batchProblem, notifyUrlProblem, withUnknownFields } from '../domain/batches.js';
 import { defineApi } from './types.js';
 
-/** ORG_MDL_003: paid / revoked, and non-real-name → real-name conversion (§3.1.10). */
+/**
+ * ORG_MDL_003: paid / revoked (and 转实名 of a non-real-name item, §3.1.10), checked per item in
+ * processing against the state machine of docs/decisions.md "Item states". A call the platform does
+ * not take is answered `state: fail` with the reason (§4.3.3.3).
+ */
 export const updateOverdueData = defineApi<UpdateOverdueDataRequest, AcceptResponse>({
   code: 'ORG_MDL_003',
   channelAllowed: false,
   async handle({ platform, caller, requestId, plaintext }, req) {
+    const unknown = unknownFields(INTERFACES.ORG_MDL_003.request, req);
     const problem = batchProblem('UPDATE', req) ?? (await notifyUrlProblem(platform.db, caller, req.notifyUrl));
-    if (problem) throw new MdlError(RespCode.INVALID_PARAM, problem);
-    return acceptBatch(platform.acceptDeps, caller, 'UPDATE', req, plaintext, req.itemList.length, requestId);
+    if (problem) return withUnknownFields({ state: 'fail', msg: problem }, unknown);
+    return withUnknownFields(
+      await acceptBatch(platform.acceptDeps, caller, 'UPDATE', req, plaintext, req.itemList.length, requestId),
+      unknown,
+    );
   },
 });

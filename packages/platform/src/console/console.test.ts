@@ -30,8 +30,11 @@ class Agent {
     this.keep(res);
     return res;
   }
-  async post(url: string, form: Record<string, string>, csrf: string | null = this.csrf) {
-    const body = new URLSearchParams({ ...form, ...(csrf !== null ? { _csrf: csrf } : {}) }).toString();
+  async post(url: string, form: Record<string, string | string[]>, csrf: string | null = this.csrf) {
+    const pairs = Object.entries({ ...form, ...(csrf !== null ? { _csrf: csrf } : {}) }).flatMap(([k, v]) =>
+      (Array.isArray(v) ? v : [v]).map((x): [string, string] => [k, x]),
+    );
+    const body = new URLSearchParams(pairs).toString();
     const res = await this.app.inject({
       method: 'POST',
       url,
@@ -181,6 +184,45 @@ describe('console sign-in, sessions and CSRF (inject, injected clock)', () => {
     await b.get('/console/login');
     res = await b.post('/console/login', { username: 'aud', password: PASSWORD }, 'not-the-cookie');
     assert.equal(res.statusCode, 403);
+  });
+
+  it('edits the coverage policy (§1.2.3) with a preview; an auditor may only read it', async () => {
+    const a = new Agent(t.app);
+    clock += 60_000;
+    assert.equal((await a.signIn('op', PASSWORD, code())).statusCode, 303);
+    const page = await a.get('/console/coverage');
+    assert.equal(page.statusCode, 200);
+    assert.doesNotMatch(/id="current-coverage">([^<]*)/.exec(page.body)![1]!, /急诊/, '急诊 is not covered by default');
+    const before = await t.platform.coverage.get();
+    const form = {
+      medTypes: [...before.medTypes, '13'],
+      feeTypes: ['01', '02'],
+      maxAgeDays: '180',
+      maxFutureMinutes: '5',
+      minAmountYuan: '1.00',
+    };
+    const bad = await a.post('/console/coverage/preview', { ...form, feeTypes: [], maxAgeDays: '0' });
+    assert.equal(bad.statusCode, 400);
+    assert.match(bad.body, /至少选择一个费用类别/);
+    const preview = await a.post('/console/coverage/preview', form);
+    assert.equal(preview.statusCode, 200);
+    assert.match(preview.body, /id="coverage-refused">\d+</);
+    assert.deepEqual(await t.platform.coverage.get(), before, 'a preview changes nothing');
+    const saved = await a.post('/console/coverage', form);
+    assert.equal(saved.statusCode, 303);
+    const now = await t.platform.coverage.get();
+    assert.ok(now.medTypes.includes('13'));
+    assert.equal(now.maxAgeDays, 180);
+    assert.equal(now.minAmountFen, 100);
+    const ev = await t.platform.db.selectFrom('audit_event').select('actor_id').where('action', '=', 'coverage.update').execute();
+    assert.deepEqual(
+      ev.map((e) => e.actor_id),
+      ['op'],
+    );
+    const aud = new Agent(t.app);
+    assert.equal((await aud.signIn('aud', PASSWORD)).statusCode, 303);
+    assert.equal((await aud.get('/console/coverage')).statusCode, 200);
+    assert.equal((await aud.post('/console/coverage', form)).statusCode, 403);
   });
 
   it('an auditor reads but may not act; staff may not read the audit trail', async () => {

@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { Appeal, DB } from '../db/schema.js';
+import { noticeItemChange, type NoticeDeps } from './notices.js';
 import { audit } from './audit.js';
 import { refreshSubjects } from './subjects.js';
 
@@ -114,6 +115,8 @@ export async function answerAppeal(
 export async function decideAppeal(
   db: Kysely<DB>,
   input: { appealId: number; upheld: boolean; reason: string; actor: string },
+  /** Tells the hospital's HIS of the revocation (ORG_002 UPDATE); left out only by tests of the appeal alone. */
+  notice?: NoticeDeps,
 ): Promise<void> {
   const reason = input.reason.trim();
   if (!input.upheld && !reason) throw new AppealError('驳回申诉时必须填写理由');
@@ -146,6 +149,7 @@ export async function decideAppeal(
         trx,
         revoked.map((r) => r.subject_bidx),
       );
+      if (notice && revoked.length > 0) await noticeItemChange(trx, notice, a.item_id, 'appeal.upheld', now);
     }
     await audit(trx, {
       actor_type: 'operator',

@@ -15,17 +15,17 @@ export interface BatchResult {
   rejected: number;
 }
 
-/** Checks that need more than one field (DESIGN.md "Limits", "Item identity"); each is a 000105. */
+/**
+ * Checks of the whole call that need more than one field (DESIGN.md "Limits", "Item identity"); each
+ * is answered `state: fail` with the reason. A REPORT person's identity is checked per person during
+ * processing (one bad person does not sink the others); an UPDATE carries one person, so its identity
+ * is the call's.
+ */
 export function batchProblem(kind: BatchKind, payload: ReportOverdueDataRequest | UpdateOverdueDataRequest): string | undefined {
   const traceIds: string[] = [];
   if (kind === 'REPORT') {
     const p = payload as ReportOverdueDataRequest;
-    const persons = p.unsettleList ?? [];
-    for (let i = 0; i < persons.length; i++) {
-      const problem = identityProblem(persons[i]!);
-      if (problem) return `unsettleList[${i}]: ${problem}`;
-      traceIds.push(...persons[i]!.itemList.map((it) => it.orgTraceId));
-    }
+    for (const person of p.unsettleList ?? []) traceIds.push(...person.itemList.map((it) => it.orgTraceId));
   } else {
     const p = payload as UpdateOverdueDataRequest;
     const problem = identityProblem(p);
@@ -35,6 +35,21 @@ export function batchProblem(kind: BatchKind, payload: ReportOverdueDataRequest 
   if (traceIds.length > MAX_ITEMS_PER_CALL) return `单次最多 ${MAX_ITEMS_PER_CALL} 条项目，本次 ${traceIds.length} 条，请分批调用`;
   if (new Set(traceIds).size !== traceIds.length) return '同一批次内机构跟踪号(orgTraceId)重复';
   return undefined;
+}
+
+/** The answer of ORG_MDL_001 / ORG_MDL_003 (§4.3.1.3): `fail` means the platform did not take the call. */
+export type AcceptAnswer = { state: 'success' | 'fail'; msg: string; extData?: Record<string, unknown> };
+
+/**
+ * Fields the guide does not have are ignored but named in the answer (docs/decisions.md "Unknown
+ * fields"): a misspelt `ehealthCardID` must not vanish without a word. `msg` holds at most 100 characters;
+ * `extData.unknownFields` has them all.
+ */
+export function withUnknownFields(answer: AcceptAnswer, unknown: string[]): AcceptAnswer {
+  if (unknown.length === 0) return answer;
+  const note = `；未识别的字段已忽略：${unknown.join('、')}`;
+  const msg = [...(answer.msg + note)].length <= 100 ? answer.msg + note : [...(answer.msg + note)].slice(0, 99).join('') + '…';
+  return { ...answer, msg, extData: { ...answer.extData, unknownFields: unknown } };
 }
 
 /**
@@ -68,7 +83,7 @@ export async function acceptBatch(
   plaintext: string,
   itemCount: number,
   requestId: string,
-): Promise<{ state: 'success' | 'fail'; msg: string }> {
+): Promise<AcceptAnswer> {
   const hash = sm3Hex(plaintext);
   return deps.db.transaction().execute(async (trx) => {
     const inserted = await trx

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { chinaTimeToEpochMs, yuanToFen } from '@mdl/protocol';
+import { ITEM_STATES, chinaTimeToEpochMs, identityProblem, isRealName, yuanToFen } from '@mdl/protocol';
 import type { ReportOverdueDataRequest, ResultItem, ResultPerson, UnsettledPerson, UpdateOverdueDataRequest } from '@mdl/protocol';
 import type { Kysely, Transaction } from 'kysely';
 import type { ArrearsItem, ArrearsItemTable, Batch, DB, Person } from '../db/schema.js';
@@ -7,6 +7,7 @@ import type { Insertable, Updateable } from 'kysely';
 import type { Vault } from '../vault.js';
 import { auditMany, type AuditInput } from './audit.js';
 import type { BatchResult } from './batches.js';
+import { coverageProblem, type CoveragePolicy } from './coverage.js';
 import { checkRealName, matchRealName } from './persons.js';
 import { refreshSubjects } from './subjects.js';
 
@@ -22,6 +23,8 @@ export interface ProcessDeps {
   now: () => number;
   /** Enqueues the result callback in the processing transaction, with the id of the request that sent the batch. */
   enqueueCallback(trx: Transaction<DB>, batchId: number, requestId: string | null): Promise<void>;
+  /** The coverage policy (§1.2.3) items must be inside to be stored; none: every item is taken. */
+  coverage?: () => Promise<CoveragePolicy>;
 }
 
 /**
@@ -30,6 +33,8 @@ export interface ProcessDeps {
  * (orgId, orgTraceId), so a retry after a crash never double-counts.
  */
 export async function processBatch(deps: ProcessDeps, batchId: number): Promise<'done' | 'already-done' | 'missing'> {
+  // Read before the transaction: the embedded database has one connection, held by the transaction.
+  const coverage = deps.coverage ? await deps.coverage() : undefined;
   return deps.db.transaction().execute(async (trx) => {
     const batch = await trx.selectFrom('batch').selectAll().where('id', '=', batchId).forUpdate().executeTakeFirst();
     if (!batch) return 'missing' as const;
@@ -41,7 +46,7 @@ export async function processBatch(deps: ProcessDeps, batchId: number): Promise<
     const before = await subjectKeysOf(trx, batch.org_id, orgTraceIds, true);
     const result =
       batch.kind === 'REPORT'
-        ? await applyReport(deps, trx, batch, payload as ReportOverdueDataRequest, events)
+        ? await applyReport(deps, trx, batch, payload as ReportOverdueDataRequest, events, coverage)
         : await applyUpdate(deps, trx, batch, payload as UpdateOverdueDataRequest, events);
     await trx
       .updateTable('batch')
@@ -113,6 +118,11 @@ interface Subject {
 
 type IdentityFields = Pick<Partial<UnsettledPerson>, 'idNo' | 'idType' | 'userName' | 'ehealthCardId'>;
 
+/**
+ * Real-name when all four identity fields are given (then the 强校验 against the master index),
+ * non-real-name when none is; some but not all is refused for that person (docs/decisions.md "Real
+ * name"), never stored as non-real-name where no other institution would see it.
+ */
 async function resolveSubject(
   deps: ProcessDeps,
   trx: Transaction<DB>,
@@ -120,16 +130,38 @@ async function resolveSubject(
   p: IdentityFields,
   cards?: Map<string, Person>,
 ): Promise<Subject | { problem: string }> {
-  if (p.ehealthCardId) {
-    const who = { idType: p.idType!, idNo: p.idNo!, userName: p.userName!, ehealthCardId: p.ehealthCardId };
-    const check = cards ? matchRealName(deps.vault, cards.get(p.ehealthCardId), who) : await checkRealName(trx, deps.vault, who);
+  const problem = identityProblem(p);
+  if (problem) return { problem };
+  if (isRealName(p)) {
+    const who = { idType: p.idType!, idNo: p.idNo!, userName: p.userName!, ehealthCardId: p.ehealthCardId! };
+    const check = cards ? matchRealName(deps.vault, cards.get(who.ehealthCardId), who) : await checkRealName(trx, deps.vault, who);
     if ('problem' in check) return check;
-    return { real: true, personId: check.person.id, key: deps.vault.personKey(p.idType!, p.idNo!) };
+    return { real: true, personId: check.person.id, key: deps.vault.personKey(who.idType, who.idNo) };
   }
   // Without an idNo the patient cannot be told apart from another: each record is a subject of its own
   // (key '' here, vault.recordKey per item), never one pooled subject per institution (issue #13 item 8).
   if (!p.idNo) return { real: false, personId: null, key: '' };
   return { real: false, personId: null, key: deps.vault.localKey(orgId, p.idType ?? '', p.idNo, p.userName ?? '') };
+}
+
+/** A person's answer in ORG_002 / ORG_MDL_005: the reasons of refused items in `extData` (docs/error-codes.md). */
+function personResult(
+  who: { idNo: string; userName: string },
+  items: ResultItem[],
+  failures: { orgTraceId: string; msg: string }[],
+): ResultPerson {
+  if (failures.length === 0) return { ...who, itemList: items };
+  const result = failures.length === items.length ? 'fail' : 'partial';
+  const msg = [...new Set(failures.map((f) => f.msg))].join('；');
+  return { ...who, itemList: items, extData: { result, msg, failures } };
+}
+
+/** Why a re-report of an item already on the ledger is refused (docs/decisions.md "Item states"), or undefined. */
+function reReportProblem(old: ArrearsItem, subject: Subject): string | undefined {
+  if (old.state !== '0') return `该记录已${old.state === '1' ? '缴清' : '撤销'}，不能重新上报（请使用新的机构跟踪号）`;
+  if (old.real_name && !subject.real) return '该记录已是实名记录，不能改为非实名';
+  if (old.real_name && old.person_id !== subject.personId) return '身份信息与原欠费记录不一致';
+  return undefined;
 }
 
 async function applyReport(
@@ -138,6 +170,7 @@ async function applyReport(
   batch: Batch,
   payload: ReportOverdueDataRequest,
   events: AuditInput[],
+  coverage: CoveragePolicy | undefined,
 ): Promise<BatchResult> {
   const persons: ResultPerson[] = [];
   let accepted = 0;
@@ -158,15 +191,21 @@ async function applyReport(
     const who = { idNo: p.idNo ?? '', userName: p.userName ?? '' };
     const subject = await resolveSubject(deps, trx, batch.org_id, p, cards);
     if ('problem' in subject) {
-      rejected += p.itemList.length;
-      persons.push({
-        ...who,
-        itemList: p.itemList.map((i) => ({ orgTraceId: i.orgTraceId, traceId: '' })),
-        extData: { result: 'fail', msg: subject.problem },
-      });
+      // A refused item gets a platform trace id of its own (quoted in the audit log) and state 2: the
+      // platform holds no unpaid record for it (docs/decisions.md "Refused items").
+      const items = p.itemList.map((i) => ({ orgTraceId: i.orgTraceId, traceId: newTraceId(now), state: '2' as const }));
+      rejected += items.length;
+      persons.push(
+        personResult(
+          who,
+          items,
+          items.map((i) => ({ orgTraceId: i.orgTraceId, msg: subject.problem })),
+        ),
+      );
       events.push(
         event(batch, 'item.report', p.idType && p.idNo ? deps.vault.personKey(p.idType, p.idNo) : null, 'refused', {
           reason: subject.problem,
+          traceIds: items.map((i) => i.traceId),
         }),
       );
       continue;
@@ -183,7 +222,19 @@ async function applyReport(
       user_type: p.userType,
     };
     const items: ResultItem[] = [];
+    const failures: { orgTraceId: string; msg: string }[] = [];
     for (const it of p.itemList) {
+      const old = existing.get(it.orgTraceId);
+      const problem = (coverage && coverageProblem(coverage, it, now)) || (old && reReportProblem(old, subject));
+      if (problem) {
+        failures.push({ orgTraceId: it.orgTraceId, msg: problem });
+        items.push(
+          old
+            ? { orgTraceId: it.orgTraceId, traceId: old.trace_id, state: old.state }
+            : { orgTraceId: it.orgTraceId, traceId: newTraceId(now), state: '2' },
+        );
+        continue;
+      }
       const subjectKey = subject.key || deps.vault.recordKey(batch.org_id, it.orgTraceId);
       const details = {
         subject_bidx: subjectKey,
@@ -193,7 +244,6 @@ async function applyReport(
         amount_fen: yuanToFen(it.amount),
         actual_time: new Date(chinaTimeToEpochMs(it.actualTime)!),
       };
-      const old = existing.get(it.orgTraceId);
       if (!old) {
         const traceId = newTraceId(now);
         items.push({ orgTraceId: it.orgTraceId, traceId, state: '0' });
@@ -210,24 +260,37 @@ async function applyReport(
         });
         continue;
       }
-      // Re-reporting the same orgTraceId refreshes an unpaid item; a settled one keeps its state.
-      if (old.state === '0') {
-        await trx
-          .updateTable('arrears_item')
-          .set({ ...identity, ...details, last_batch_id: batch.id, updated_at: new Date(now) })
-          .where('id', '=', old.id)
-          .execute();
-      }
+      // Re-reporting an unpaid orgTraceId refreshes it; with a full identity it converts a non-real-name
+      // item to real name and keeps its traceId (§3.1.10, docs/decisions.md "Real name").
+      await trx
+        .updateTable('arrears_item')
+        .set({ ...identity, ...details, last_batch_id: batch.id, updated_at: new Date(now) })
+        .where('id', '=', old.id)
+        .execute();
       items.push({ orgTraceId: it.orgTraceId, traceId: old.trace_id, state: old.state });
     }
-    accepted += items.length;
-    persons.push({ ...who, itemList: items });
-    events.push(event(batch, 'item.report', subject.key || null, 'ok', { items: items.length, realName: subject.real }));
+    accepted += items.length - failures.length;
+    rejected += failures.length;
+    persons.push(personResult(who, items, failures));
+    events.push(
+      event(batch, 'item.report', subject.key || null, failures.length ? 'refused' : 'ok', {
+        items: items.length - failures.length,
+        failures: failures.length ? failures : undefined,
+        realName: subject.real,
+      }),
+    );
   }
   if (fresh.length > 0) await trx.insertInto('arrears_item').values(fresh).execute();
   return { persons, accepted, rejected };
 }
 
+/**
+ * ORG_MDL_003 per item, by the state machine of docs/decisions.md "Item states": 0 → 1 (paid) and
+ * 0 → 2 (revoked); the same state again is a no-op answered with success; everything else is refused
+ * for that item with its current state and the reason. A real-name item needs the full identity,
+ * matching its person (强校验), whatever the call carries; an identity on a non-real-name item converts
+ * it to real name (§3.1.10).
+ */
 async function applyUpdate(
   deps: ProcessDeps,
   trx: Transaction<DB>,
@@ -236,22 +299,8 @@ async function applyUpdate(
   events: AuditInput[],
 ): Promise<BatchResult> {
   const who = { idNo: payload.idNo ?? '', userName: payload.userName ?? '' };
-  const subject = payload.ehealthCardId ? await resolveSubject(deps, trx, batch.org_id, payload) : undefined;
+  const subject = await resolveSubject(deps, trx, batch.org_id, payload);
   const subjectKey = payload.idType && payload.idNo ? deps.vault.personKey(payload.idType, payload.idNo) : null;
-  if (subject && 'problem' in subject) {
-    events.push(event(batch, 'item.update', subjectKey, 'refused', { reason: subject.problem }));
-    return {
-      persons: [
-        {
-          ...who,
-          itemList: payload.itemList.map((i) => ({ orgTraceId: i.orgTraceId, traceId: i.traceId })),
-          extData: { result: 'fail', msg: subject.problem },
-        },
-      ],
-      accepted: 0,
-      rejected: payload.itemList.length,
-    };
-  }
   const existing = await existingItems(
     trx,
     batch.org_id,
@@ -262,16 +311,21 @@ async function applyUpdate(
   const failures: { orgTraceId: string; msg: string }[] = [];
   for (const it of payload.itemList) {
     const row = existing.get(it.orgTraceId);
+    const to = it.state as '1' | '2';
     let problem: string | undefined;
     if (!row || row.trace_id !== it.traceId) problem = '未找到对应的欠费记录（orgTraceId 与 traceId 不匹配）';
-    else if (subject && row.real_name && row.person_id !== subject.personId) problem = '身份信息与原欠费记录不一致';
-    if (problem || !row) {
+    else if ('problem' in subject) problem = subject.problem;
+    else if (row.real_name && !subject.real) problem = '实名欠费记录的更新须提供 idNo、idType、userName、ehealthCardId 并通过强校验';
+    else if (row.real_name && row.person_id !== subject.personId) problem = '身份信息与原欠费记录不一致';
+    else if (row.state !== '0' && row.state !== to)
+      problem = `状态不能从 ${row.state}（${ITEM_STATES[row.state]}）改为 ${to}（${ITEM_STATES[to]}）`;
+    if (problem || !row || 'problem' in subject) {
       failures.push({ orgTraceId: it.orgTraceId, msg: problem! });
-      items.push({ orgTraceId: it.orgTraceId, traceId: it.traceId, ...(row ? { state: row.state } : {}) });
+      items.push({ orgTraceId: it.orgTraceId, traceId: row?.trace_id ?? it.traceId, state: row?.state ?? '2' });
       continue;
     }
     const set: Updateable<ArrearsItemTable> = { last_batch_id: batch.id, updated_at: now };
-    if (subject && !row.real_name) {
+    if (subject.real && !row.real_name) {
       // §3.1.10: a non-real-name record becomes the person's, province-wide.
       Object.assign(set, {
         real_name: true,
@@ -283,18 +337,16 @@ async function applyUpdate(
         ehealth_card_id: payload.ehealthCardId,
       });
     }
-    const newState = it.state === '0' ? row.state : (it.state as '1' | '2');
-    if (newState !== row.state) Object.assign(set, { state: newState, settled_at: now });
+    if (row.state !== to) Object.assign(set, { state: to, settled_at: now });
     await trx.updateTable('arrears_item').set(set).where('id', '=', row.id).execute();
-    items.push({ orgTraceId: it.orgTraceId, traceId: row.trace_id, state: newState });
+    items.push({ orgTraceId: it.orgTraceId, traceId: row.trace_id, state: to });
   }
   const accepted = items.length - failures.length;
   events.push(
-    event(batch, 'item.update', subject && !('problem' in subject) ? subject.key : subjectKey, failures.length ? 'refused' : 'ok', {
+    event(batch, 'item.update', 'problem' in subject ? subjectKey : subject.key || null, failures.length ? 'refused' : 'ok', {
       accepted,
-      failures: failures.length,
+      failures: failures.length ? failures : undefined,
     }),
   );
-  const extData = failures.length ? { extData: { result: accepted ? 'partial' : 'fail', failures } } : {};
-  return { persons: [{ ...who, itemList: items, ...extData }], accepted, rejected: failures.length };
+  return { persons: [personResult(who, items, failures)], accepted, rejected: failures.length };
 }

@@ -2,6 +2,7 @@ import { INTERFACES, validate } from '@mdl/protocol';
 import { sql, type Kysely } from 'kysely';
 import type { DB } from '../../db/schema.js';
 import { callHospital } from '../../outbound/hospital.js';
+import { noticeItemChange } from '../notices.js';
 import type { Platform } from '../../platform.js';
 import { audit } from '../audit.js';
 import { outboundPorts } from '../credentials.js';
@@ -153,6 +154,7 @@ async function refreshOnce(
     if (Number(r.numUpdatedRows) > 0) await refreshSubjects(trx, [item.subject_bidx]);
     await recordAttempt(trx, item.id, 'ok', state, state === '1' ? 'paid' : 'revoked', now);
     if (Number(r.numUpdatedRows) > 0) {
+      await noticeItemChange(trx, platform.notices, item.id, 'citizen.refresh', now);
       await audit(trx, {
         actor_type: input.actor === 'platform' ? 'system' : 'citizen',
         actor_id: input.actor,

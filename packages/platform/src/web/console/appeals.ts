@@ -112,7 +112,7 @@ ${d.history.length ? h`<p class="muted">该记录的其他申诉：${d.history.m
       return html(reply, await show(req, id, { decision: '请选择裁决结果' }, { decision, reason }), 400);
     }
     try {
-      await decideAppeal(db, { appealId: id, upheld: decision === 'upheld', reason, actor: actor.username });
+      await decideAppeal(db, { appealId: id, upheld: decision === 'upheld', reason, actor: actor.username }, platform.notices);
     } catch (e) {
       if (!(e instanceof AppealError)) throw e;
       return html(

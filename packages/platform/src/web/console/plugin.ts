@@ -11,6 +11,7 @@ import { institutionRoutes } from './institutions.js';
 import { batchRoutes } from './batches.js';
 import { appealRoutes } from './appeals.js';
 import { auditRoutes } from './audit.js';
+import { coverageRoutes } from './coverage.js';
 import { policyRoutes } from './policy.js';
 import { userRoutes } from './users.js';
 import { citizenDataRoutes } from './citizen-data.js';
@@ -173,6 +174,7 @@ export const consolePlugin: FastifyPluginAsync<{ platform: Platform }> = async (
   await appealRoutes(ctx);
   await auditRoutes(ctx);
   await policyRoutes(ctx);
+  await coverageRoutes(ctx);
   await userRoutes(ctx);
   await citizenDataRoutes(ctx);
 };

@@ -1,0 +1,106 @@
+import { FEE_TYPES, MED_TYPES } from '@mdl/protocol';
+import { h, raw } from '../html.js';
+import {
+  coverageToForm,
+  parseCoverageForm,
+  previewCoverage,
+  saveCoverage,
+  type CoverageForm,
+  type CoveragePreview,
+} from '../../console/coverage.js';
+import type { Actor } from '../../console/auth.js';
+import type { CoveragePolicy } from '../../domain/coverage.js';
+import { actorOf, html, need, type ConsoleContext } from './plugin.js';
+import { consolePage, csrfField, field, str, yuan } from './layout.js';
+
+function describe(p: CoveragePolicy): string {
+  const med = p.medTypes.map((c) => MED_TYPES[c as keyof typeof MED_TYPES]).join('、');
+  const fee = p.feeTypes.map((c) => FEE_TYPES[c as keyof typeof FEE_TYPES]).join('、');
+  return `医疗类别：${med}；费用类别：${fee}；产生时间在 ${p.maxAgeDays} 天内且不晚于当前 ${p.maxFutureMinutes} 分钟；金额不低于 ${yuan(p.minAmountFen)} 元`;
+}
+
+function list(v: unknown): string[] {
+  return Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : typeof v === 'string' ? [v] : [];
+}
+
+/** The coverage policy page (§1.2.3): current rule, form, preview, save. Markup kept minimal. */
+export async function coverageRoutes({ app, platform }: ConsoleContext): Promise<void> {
+  const boxes = (name: string, dict: Record<string, string>, chosen: string[]) =>
+    h`<fieldset><legend>${name === 'medTypes' ? '覆盖的医疗类别' : '覆盖的费用类别'}</legend>${Object.entries(dict).map(
+      ([code, text]) =>
+        h`<label><input type="checkbox" name="${name}" value="${code}"${raw(chosen.includes(code) ? ' checked' : '')}> ${code} ${text}</label> `,
+    )}</fieldset>`;
+  const hidden = (f: CoverageForm) =>
+    h`${f.medTypes.map((c) => h`<input type="hidden" name="medTypes" value="${c}">`)}${f.feeTypes.map((c) => h`<input type="hidden" name="feeTypes" value="${c}">`)}
+<input type="hidden" name="maxAgeDays" value="${f.maxAgeDays}"><input type="hidden" name="maxFutureMinutes" value="${f.maxFutureMinutes}">
+<input type="hidden" name="minAmountYuan" value="${f.minAmountYuan}">`;
+
+  const render = async (
+    actor: Actor,
+    f: CoverageForm,
+    errors: Record<string, string>,
+    preview?: { policy: CoveragePolicy; result: CoveragePreview },
+    saved = false,
+  ) => {
+    const current = await platform.coverage.get();
+    const canEdit = actor.role === 'operator';
+    const previewCard = preview
+      ? h`<div class="card" id="coverage-preview"><h3>预览</h3><p>${describe(preview.policy)}</p>
+<p>近 30 天保存的 ${preview.result.items} 条欠费中，按新范围将有 <b id="coverage-refused">${preview.result.refused}</b> 条被拒收。</p>
+<ul>${preview.result.byReason.map((r) => h`<li>${r.reason}：${r.count} 条</li>`)}</ul>
+<form method="post" action="/console/coverage">${csrfField(actor)}${hidden(f)}
+<button type="submit" id="save-coverage">确认保存</button> <a class="button secondary" href="/console/coverage">取消</a></form></div>`
+      : '';
+    const body = h`${saved ? h`<div class="card ok" role="status">已保存，之后处理的上报按新范围接收（10 秒内生效）。</div>` : ''}
+<div class="card"><h3>当前覆盖范围</h3><p id="current-coverage">${describe(current)}</p>
+<p>范围外的项目在处理上报时逐条拒收（回调与 ORG_MDL_005 中 state 为 2 并说明原因），不保存；已保存的记录不受调整影响。</p></div>
+${errors.form ? h`<div class="card bad" role="alert">${errors.form}</div>` : ''}
+${
+  canEdit
+    ? h`<form method="post" action="/console/coverage/preview" class="card" id="coverage-form" novalidate>${csrfField(actor)}<h3>调整覆盖范围</h3>
+${boxes('medTypes', MED_TYPES, f.medTypes)}${errors.medTypes ? h`<div class="field-error">${errors.medTypes}</div>` : ''}
+${boxes('feeTypes', FEE_TYPES, f.feeTypes)}${errors.feeTypes ? h`<div class="field-error">${errors.feeTypes}</div>` : ''}
+<div class="row">${field({ label: '最早产生时间（天内）', name: 'maxAgeDays', value: f.maxAgeDays, error: errors.maxAgeDays })}
+${field({ label: '允许晚于当前（分钟）', name: 'maxFutureMinutes', value: f.maxFutureMinutes, error: errors.maxFutureMinutes })}
+${field({ label: '最低金额（元）', name: 'minAmountYuan', value: f.minAmountYuan, error: errors.minAmountYuan })}</div>
+<p><button type="submit">预览影响</button></p></form>`
+    : ''
+}
+${previewCard}`;
+    return consolePage(actor, { title: '覆盖范围（先诊后付费用）', active: '/console/coverage', body });
+  };
+
+  const formOf = (b: unknown): CoverageForm => {
+    const x = (b ?? {}) as Record<string, unknown>;
+    return {
+      medTypes: list(x.medTypes),
+      feeTypes: list(x.feeTypes),
+      maxAgeDays: str(x.maxAgeDays),
+      maxFutureMinutes: str(x.maxFutureMinutes),
+      minAmountYuan: str(x.minAmountYuan),
+    };
+  };
+
+  app.get('/coverage', async (req, reply) => {
+    const actor = need(req, 'operator', 'auditor');
+    const q = req.query as Record<string, unknown>;
+    return html(reply, await render(actor, coverageToForm(await platform.coverage.get()), {}, undefined, q.saved === '1'));
+  });
+
+  app.post('/coverage/preview', async (req, reply) => {
+    const actor = need(req, 'operator');
+    const f = formOf(req.body);
+    const { policy, errors } = parseCoverageForm(f);
+    if (!policy) return html(reply, await render(actor, f, errors), 400);
+    return html(reply, await render(actor, f, {}, { policy, result: await previewCoverage(platform.db, policy, platform.now()) }));
+  });
+
+  app.post('/coverage', async (req, reply) => {
+    const actor = need(req, 'operator');
+    const f = formOf(req.body);
+    const { policy, errors } = parseCoverageForm(f);
+    if (!policy) return html(reply, await render(actor, f, errors), 400);
+    await saveCoverage(platform, actorOf(req), policy);
+    return reply.redirect('/console/coverage?saved=1', 303);
+  });
+}
