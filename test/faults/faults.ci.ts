@@ -376,7 +376,7 @@ describe('faults survived (issue #14)', { timeout: 540_000 }, () => {
     failed = true;
     let restartedAt = 0;
     let restartMs = 0;
-    await ingest('DBR', 40, 25, async () => {
+    await ingest('DBR', 40, 50, async () => {
       const t0 = Date.now();
       await cluster!.restart();
       restartedAt = Date.now();
@@ -401,7 +401,7 @@ describe('faults survived (issue #14)', { timeout: 540_000 }, () => {
     failed = true;
     codesSeen.clear();
     let restartedAt = 0;
-    await ingest('CRASH', 40, 25, async () => {
+    await ingest('CRASH', 40, 50, async () => {
       for (const p of platform) p.child.kill('SIGKILL');
       await Promise.all(platform.map((p) => p.exited));
       // The three start again at once, on the database they left.
