@@ -9,10 +9,12 @@ import { unsignedReply } from './gateway/pipeline.js';
 import type { Platform } from './platform.js';
 import { citizenPlugin } from './web/citizen/plugin.js';
 import { webPlugin } from './web/plugin.js';
+import { markSandboxPages } from './web/sandbox-marker.js';
 import { apiDocsPlugin } from './web/api-docs.js';
 import { ehcPagesPlugin } from './web/ehc/plugin.js';
 import { consolePlugin } from './web/console/plugin.js';
 import { lazySchemaCompilers } from './start/lazy-compilers.js';
+import { limitedServer } from './start/time-limits.js';
 
 /** Builds the HTTP application without listening, so tests can use inject(). */
 export async function buildApp(platform: Platform): Promise<FastifyInstance> {
@@ -22,6 +24,7 @@ export async function buildApp(platform: Platform): Promise<FastifyInstance> {
     // dominate the log at booking-time load.
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: platform.config.bodyLimitBytes,
+    serverFactory: limitedServer(platform.config.requestTimeoutMs),
     schemaController: lazySchemaCompilers(),
     // Behind nginx (deploy/): the caller's address comes from X-Forwarded-For, believed only from listed proxies.
     ...(platform.config.trustProxy.length ? { trustProxy: platform.config.trustProxy.join(',') } : {}),
@@ -58,6 +61,7 @@ export async function buildApp(platform: Platform): Promise<FastifyInstance> {
       .send(unsignedReply(RespCode.SYSTEM_ERROR, `系统错误，请求编号 ${req.id}`).envelope);
   });
 
+  if (platform.config.deployment === 'sandbox') markSandboxPages(app);
   await app.register(gatewayPlugin, { platform });
   await app.register(webPlugin, { platform });
   await app.register(apiDocsPlugin, { platform });

@@ -5,6 +5,7 @@ import { Kysely, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
 import type { DB } from './schema.js';
 import { Mutex } from './mutex.js';
+import { usePreparedStatements } from './prepared.js';
 import { PGliteDialect } from './pglite-dialect.js';
 import { startPGlite } from './pglite-boot.js';
 
@@ -28,7 +29,17 @@ export interface Database extends SqlExecutor {
    * the files).
    */
   exclusive<T>(fn: () => Promise<T>): Promise<T>;
+  /** Connections of the pool now, for the metrics (PGlite: one connection, taken in turns). */
+  poolStats(): PoolStats;
   close(): Promise<void>;
+}
+
+export interface PoolStats {
+  max: number;
+  open: number;
+  idle: number;
+  /** Queries waiting for a connection. */
+  waiting: number;
 }
 
 export interface DatabaseOptions {
@@ -92,6 +103,7 @@ async function openPostgres(url: string, schema: string, max: number): Promise<D
   // fails with the same error, and the pool drops the broken client when it is released (issue #14).
   pool.on('error', () => {});
   pool.on('connect', (client) => client.on('error', () => {}));
+  usePreparedStatements(pool);
   const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
   const lockKey = [SETUP_LOCK, schemaKey(schema)];
   return {
@@ -102,6 +114,7 @@ async function openPostgres(url: string, schema: string, max: number): Promise<D
       const r = await pool.query(text, values);
       return { rows: r.rows };
     },
+    poolStats: () => ({ max, open: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }),
     async exclusive(fn) {
       // A connection of its own, outside the pool (so that `fn` can use all of it); ending it releases the lock.
       const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: CONNECT_TIMEOUT_MS });
@@ -138,6 +151,7 @@ async function openPGlite(dataDir: string, schema: string): Promise<Database> {
     kind: 'pglite',
     schema,
     exclusive: (fn) => fn(),
+    poolStats: () => ({ max: 1, open: 1, idle: mutex.queued === 0 ? 1 : 0, waiting: Math.max(0, mutex.queued - 1) }),
     executeSql(text, values) {
       return mutex.run(async () => {
         // pg-boss sends some multi-statement scripts without parameters; only exec takes those.

@@ -42,7 +42,7 @@ export class JobQueue {
 
   constructor(
     private readonly database: Database,
-    private readonly schema: string,
+    readonly schema: string,
     private readonly log: Logger,
   ) {
     this.boss = new PgBoss({
