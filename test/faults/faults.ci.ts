@@ -58,8 +58,11 @@ describe('faults survived (issue #14)', { timeout: 540_000 }, () => {
       MDL_DB_SCHEMA: schema,
       MDL_MASTER_KEY: randomBytes(16).toString('hex'),
       MDL_LOG_LEVEL: 'warn',
+      // Production on PostgreSQL calls only registered hosts and ports, and plain http only where allowed.
+      MDL_OUTBOUND_ALLOW_CIDRS: '127.0.0.0/8',
+      MDL_OUTBOUND_HTTP_CIDRS: '127.0.0.0/8',
     };
-    ports = [await freePort(), await freePort()];
+    ports = [await freePort(), await freePort(), await freePort()];
   });
 
   after(async () => {
@@ -245,6 +248,8 @@ describe('faults survived (issue #14)', { timeout: 540_000 }, () => {
       'prod',
       '--notify-host',
       '127.0.0.1',
+      '--port',
+      String(ports[2]),
       '--json',
     ]);
     assert.equal(await cli.exited, 0, cli.output());
@@ -252,7 +257,7 @@ describe('faults survived (issue #14)', { timeout: 540_000 }, () => {
     await platformUp(platform);
     figures.concurrentStartMs = Date.now() - t0;
     hospital = new TestHospital(cred.appId, cred.secret);
-    await hospital.start();
+    await hospital.start(ports[2]);
     failed = false;
   });
 
