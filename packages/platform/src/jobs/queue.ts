@@ -149,10 +149,10 @@ export class JobQueue {
 
   /**
    * A job still active after its lease (and a grace period, so that a living worker's own time-out acts first)
-   * belongs to a worker that died: it is put back to run at once, and so is one that pg-boss's maintenance
-   * already expired into a delayed retry (its message says so; a handler's own failure has another). pg-boss's maintenance would fail it into a
-   * retry after the retry delay (for callbacks 30-60 s and more), but nothing about the job failed, so the
-   * takeover after a crash waits for the lease only. Same rows and states as pg-boss's own expiry (pg-boss 10).
+   * belongs to a worker that died: it is put back to run at once. So is one that pg-boss's maintenance already
+   * expired into a delayed retry (its message says so; a handler's own failure has another): nothing about the
+   * job failed, so the takeover after a crash waits for the lease only, not for the retry delay (for callbacks
+   * 30-60 s and more). Same rows and states as pg-boss's own expiry (pg-boss 10).
    */
   async reclaimExpired(): Promise<number> {
     try {
