@@ -56,6 +56,8 @@ export interface Config {
   reconcileCron: string;
   /** Addresses of the reverse proxies whose X-Forwarded-For is believed (MDL_TRUST_PROXY), or none. */
   trustProxy: string[];
+  /** Console sign-in attempts one client address may make per 15 minutes (MDL_CONSOLE_LOGIN_PER_ADDRESS). */
+  consoleLoginPerAddress: number;
 }
 
 const KNOWN = new Set([
@@ -90,6 +92,7 @@ const KNOWN = new Set([
   'MDL_REMINDER_CRON',
   'MDL_RECONCILE_CRON',
   'MDL_TRUST_PROXY',
+  'MDL_CONSOLE_LOGIN_PER_ADDRESS',
 ]);
 // Read by the test and bench tools, not by the platform: known so that a shell with them set still starts it.
 const TOOLS = [
@@ -192,6 +195,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     reminderCron: env.MDL_REMINDER_CRON || '0 10 * * *',
     reconcileCron: env.MDL_RECONCILE_CRON || '17 * * * *',
     trustProxy: trustedProxies(env.MDL_TRUST_PROXY),
+    consoleLoginPerAddress: int(env, 'MDL_CONSOLE_LOGIN_PER_ADDRESS', 30, 1, 100_000),
   };
   return { ...cfg, ...overrides };
 }

@@ -269,6 +269,13 @@ export interface MigrationTable {
   applied_at: CreatedAt;
 }
 
+/** Attempt counters for sign-in throttling (migration 008). */
+export interface AuthThrottleTable {
+  key: string;
+  window_start: Date;
+  count: number;
+}
+
 export interface DB {
   institution: InstitutionTable;
   app_credential: AppCredentialTable;
@@ -289,6 +296,7 @@ export interface DB {
   console_session: ConsoleSessionTable;
   policy_history: PolicyHistoryTable;
   mdl_migration: MigrationTable;
+  auth_throttle: AuthThrottleTable;
 }
 
 export type Institution = Selectable<InstitutionTable>;
