@@ -18,7 +18,10 @@ export interface SqlExecutor {
 }
 
 export interface Database extends SqlExecutor {
+  /** The platform's queries. On PostgreSQL as the runtime role (`runtimeRole`): no UPDATE, DELETE or TRUNCATE of the audit trail. */
   db: Kysely<DB>;
+  /** Schema changes (migrations) and the job queue's own tables, as the role that owns them. PGlite: the same as `db`. */
+  ownerDb: Kysely<DB>;
   kind: 'pglite' | 'postgres';
   schema: string;
   /**
@@ -75,16 +78,27 @@ async function openPostgres(url: string, schema: string, max: number): Promise<D
   } finally {
     await boot.end();
   }
-  const pool = new pg.Pool({ connectionString: url, max, types: pgTypes, options: `-c search_path="${schema}"` });
-  pool.on('error', () => {}); // idle client errors surface on the next query instead
+  // Two pools: the owner's (migrations, pg-boss) and the runtime role's (everything else). The runtime
+  // pool connects lazily, so its role (created by migration 008) exists by the time it is first used.
+  const ownerPool = new pg.Pool({ connectionString: url, max, types: pgTypes, options: `-c search_path="${schema}"` });
+  const pool = new pg.Pool({
+    connectionString: url,
+    max,
+    types: pgTypes,
+    options: `-c search_path="${schema}" -c role=${runtimeRole(schema)}`,
+  });
+  ownerPool.on('error', () => {}); // idle client errors surface on the next query instead
+  pool.on('error', () => {});
   const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
+  const ownerDb = new Kysely<DB>({ dialect: new PostgresDialect({ pool: ownerPool }) });
   const lockKey = [SETUP_LOCK, schemaKey(schema)];
   return {
     db,
+    ownerDb,
     kind: 'postgres',
     schema,
     async executeSql(text, values) {
-      const r = await pool.query(text, values);
+      const r = await ownerPool.query(text, values);
       return { rows: r.rows };
     },
     async exclusive(fn) {
@@ -101,8 +115,33 @@ async function openPostgres(url: string, schema: string, max: number): Promise<D
     },
     async close() {
       await db.destroy();
+      await ownerDb.destroy();
     },
   };
+}
+
+/**
+ * Gives the runtime role the use of a schema the owner made outside the migrations (pg-boss's): its
+ * tables, today's and those created later. Nothing to do on PGlite (one role).
+ */
+export async function grantRuntimeUse(database: Database, otherSchema: string): Promise<void> {
+  if (database.kind !== 'postgres') return;
+  const rt = `"${runtimeRole(database.schema)}"`;
+  const s = `"${otherSchema}"`;
+  for (const statement of [
+    `GRANT USAGE ON SCHEMA ${s} TO ${rt}`,
+    `GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA ${s} TO ${rt}`,
+    `GRANT USAGE, SELECT, UPDATE ON ALL SEQUENCES IN SCHEMA ${s} TO ${rt}`,
+    `GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA ${s} TO ${rt}`,
+    `ALTER DEFAULT PRIVILEGES IN SCHEMA ${s} GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO ${rt}`,
+    `ALTER DEFAULT PRIVILEGES IN SCHEMA ${s} GRANT USAGE, SELECT, UPDATE ON SEQUENCES TO ${rt}`,
+  ])
+    await database.executeSql(statement);
+}
+
+/** The role the platform works as on PostgreSQL (created by migration 008), one per schema. */
+export function runtimeRole(schema: string): string {
+  return `mdl_rt_${schema}`;
 }
 
 async function openPGlite(dataDir: string, schema: string): Promise<Database> {
@@ -120,6 +159,7 @@ async function openPGlite(dataDir: string, schema: string): Promise<Database> {
   const db = new Kysely<DB>({ dialect: new PGliteDialect(pgl, mutex) });
   return {
     db,
+    ownerDb: db,
     kind: 'pglite',
     schema,
     exclusive: (fn) => fn(),

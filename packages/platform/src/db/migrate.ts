@@ -28,7 +28,7 @@ export interface MigrateResult {
 export async function migrate(database: Database): Promise<MigrateResult> {
   const applied: string[] = [];
   await database.exclusive(() =>
-    database.db.transaction().execute(async (trx) => {
+    database.ownerDb.transaction().execute(async (trx) => {
       await sql`CREATE TABLE IF NOT EXISTS mdl_migration (id VARCHAR(64) PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())`.execute(
         trx,
       );

@@ -276,6 +276,18 @@ export interface AuthThrottleTable {
   count: number;
 }
 
+/** One block of sealed audit events (migration 008, domain/audit-chain.ts). */
+export interface AuditSealTable {
+  id: Generated<number>;
+  first_id: number;
+  last_id: number;
+  event_count: number;
+  digests: string;
+  prev_hash: string;
+  hash: string;
+  sealed_at: Generated<Date>;
+}
+
 export interface DB {
   institution: InstitutionTable;
   app_credential: AppCredentialTable;
@@ -297,6 +309,7 @@ export interface DB {
   policy_history: PolicyHistoryTable;
   mdl_migration: MigrationTable;
   auth_throttle: AuthThrottleTable;
+  audit_seal: AuditSealTable;
 }
 
 export type Institution = Selectable<InstitutionTable>;
