@@ -238,7 +238,7 @@ function masterKeyFrom(env: NodeJS.ProcessEnv, databaseUrl: string | undefined, 
     if (!KEY_RE.test(k)) throw new ConfigError(`${file} does not hold a 32-hex-character key`);
     return k.toLowerCase();
   }
-  mkdirSync(dataDir, { recursive: true });
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const k = randomBytes(16).toString('hex');
   writeFileSync(file, k + '\n', { mode: 0o600 });
   return k;

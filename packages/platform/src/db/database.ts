@@ -7,6 +7,7 @@ import type { DB } from './schema.js';
 import { Mutex } from './mutex.js';
 import { PGliteDialect } from './pglite-dialect.js';
 import { startPGlite } from './pglite-boot.js';
+import { secureDataDir } from './data-dir-modes.js';
 
 export interface SqlResult {
   rows: Record<string, unknown>[];
@@ -146,10 +147,13 @@ export function runtimeRole(schema: string): string {
 
 async function openPGlite(dataDir: string, schema: string): Promise<Database> {
   const memory = dataDir === 'memory://';
+  if (!memory && process.platform !== 'win32') process.umask(0o077); // see secureDataDir
   const lock = memory ? undefined : takeLock(dataDir);
   let pgl: PGlite;
   try {
+    if (!memory) secureDataDir(dataDir, (message) => process.emitWarning(message, 'DataDirectoryModes'));
     pgl = await startPGlite(memory ? undefined : join(dataDir, 'pglite'));
+    if (!memory) secureDataDir(dataDir, () => {}); // what PGlite just wrote, before umask was ours
     await pgl.exec(`CREATE SCHEMA IF NOT EXISTS "${schema}"; SET search_path TO "${schema}"`);
   } catch (e) {
     lock?.release();
@@ -188,7 +192,7 @@ async function openPGlite(dataDir: string, schema: string): Promise<Database> {
  * so that the message can say who it is; a lock left by a process that is gone is taken over.
  */
 function takeLock(dataDir: string): { release(): void } {
-  mkdirSync(dataDir, { recursive: true });
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const file = join(dataDir, 'mdl.lock');
   const mine = String(process.pid);
   for (let attempt = 0; ; attempt++) {
