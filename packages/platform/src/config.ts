@@ -183,7 +183,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     runJobs: true,
     ehcRegistry,
     ehcSessionTtlSeconds: int(env, 'MDL_EHC_SESSION_TTL_S', 600, 30, 86400),
-    ehcCodeTtlSeconds: int(env, 'MDL_EHC_CODE_TTL_S', 300, 60, 3600),
+    ehcCodeTtlSeconds: int(env, 'MDL_EHC_CODE_TTL_S', 60, 30, 3600),
     ehcEnv,
     ehcWxMiniAppId,
     ehcWxMiniPath,

@@ -288,6 +288,14 @@ export interface AuditSealTable {
   sealed_at: Generated<Date>;
 }
 
+/** Health codes already verified (migration 008). */
+export interface EhcCodeSpentTable {
+  code_id: string;
+  org_id: string;
+  spent_at: Date;
+  expires_at: Date;
+}
+
 export interface DB {
   institution: InstitutionTable;
   app_credential: AppCredentialTable;
@@ -310,6 +318,7 @@ export interface DB {
   mdl_migration: MigrationTable;
   auth_throttle: AuthThrottleTable;
   audit_seal: AuditSealTable;
+  ehc_code_spent: EhcCodeSpentTable;
 }
 
 export type Institution = Selectable<InstitutionTable>;

@@ -2,6 +2,7 @@
  * Trust for people and data (issue #12).
  * - auth_throttle: attempt counters per client address (and per identity), counted by one atomic
  *   upsert so parallel attempts cannot read the same count.
+ * - ehc_code_spent: health codes already verified (a code verifies once).
  * - The audit trail is tamper-evident: TRUNCATE refused by a trigger (this holds even for a superuser,
  *   which is all PGlite has), events sealed in blocks by audit_seal (an HMAC-SM3 chain, see
  *   domain/audit-chain.ts), and on PostgreSQL the platform works as a runtime role that may only
@@ -13,6 +14,15 @@ CREATE TABLE auth_throttle (
   window_start TIMESTAMPTZ NOT NULL,
   count INT NOT NULL
 );
+
+-- A dynamic health code verifies once (ORG_EHC_003): the first institution's INSERT spends it.
+CREATE TABLE ehc_code_spent (
+  code_id VARCHAR(22) PRIMARY KEY,
+  org_id VARCHAR(12) NOT NULL,
+  spent_at TIMESTAMPTZ NOT NULL,
+  expires_at TIMESTAMPTZ NOT NULL
+);
+CREATE INDEX ehc_code_spent_expiry ON ehc_code_spent (expires_at);
 
 CREATE TRIGGER audit_event_no_truncate BEFORE TRUNCATE ON audit_event
   FOR EACH STATEMENT EXECUTE FUNCTION audit_event_append_only();

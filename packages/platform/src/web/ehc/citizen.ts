@@ -154,8 +154,8 @@ export function citizenRoutes(app: FastifyInstance, platform: Platform): void {
     const me = await signedIn(req);
     if (!me) return reply.redirect('/card/login?next=%2Fcard', 303);
     const issued = svc.codes.issue(me.id, platform.now());
-    // A new code every minute, also without JavaScript; a kiosk still accepts the previous one for a while.
-    reply.header('refresh', '60');
+    // A new code before this one expires, also without JavaScript (a code verifies once and lives MDL_EHC_CODE_TTL_S).
+    reply.header('refresh', String(Math.max(20, platform.config.ehcCodeTtlSeconds - 10)));
     const body = h`<div class="card">${cardSummary(me)}</div>
 <div class="card center"><p class="big">电子健康码</p>
 <div class="qr" id="health-qr">${await qrSvg(issued.code)}</div>
