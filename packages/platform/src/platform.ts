@@ -12,7 +12,7 @@ import { PolicyStore } from './domain/eligibility.js';
 import type { ProcessDeps } from './domain/processing.js';
 import { MemoryState, RedisState, type SharedState } from './gateway/shared-state.js';
 import { CallbackDeadJob, ProcessBatchDeadJob, ProcessBatchJob, deliverCallbackJob, type BatchJobData } from './jobs/definitions.js';
-import { CITIZEN_JOBS, scheduleCitizenJobs } from './jobs/citizen.js';
+import { CITIZEN_JOBS } from './jobs/citizen.js';
 import { JobQueue, type JobType } from './jobs/queue.js';
 import { startWorkers } from './jobs/workers.js';
 import { createLogger, type Logger } from './log.js';
@@ -123,7 +123,6 @@ export async function createPlatform(config: Config, opts: PlatformOptions = {})
       await jobs.start([ProcessBatchDeadJob, ProcessBatchJob, CallbackDeadJob, callbackJob, ...CITIZEN_JOBS]);
       // Jobs are sent inside the platform's transactions, as the runtime role.
       await grantRuntimeUse(database, bossSchema);
-      await scheduleCitizenJobs(platform);
       if (opts.workers) await startWorkers(platform, { pollingIntervalSeconds: opts.pollingIntervalSeconds ?? 0.5 });
       opts.onPhase?.('jobs');
     }

@@ -1,11 +1,15 @@
 import { processBatch } from '../domain/processing.js';
 import type { Platform } from '../platform.js';
 import { deliverCallback, markCallbackFailed } from './callbacks.js';
-import { startCitizenWorkers } from './citizen.js';
+import { scheduleCitizenJobs, startCitizenWorkers } from './citizen.js';
 import { CallbackDeadJob, ProcessBatchDeadJob, ProcessBatchJob } from './definitions.js';
 
-/** Registers every background worker of the platform on its queue. */
+/**
+ * Registers every background worker of the platform on its queue, and the cron schedules: they matter only where
+ * jobs run, and setting them (cron parsing, time-zone data) would otherwise slow every start-up of an API process.
+ */
 export async function startWorkers(platform: Platform, opts: { pollingIntervalSeconds?: number } = {}): Promise<void> {
+  await scheduleCitizenJobs(platform);
   const polling = { pollingIntervalSeconds: opts.pollingIntervalSeconds ?? 0.5 };
   await platform.jobs.work(
     ProcessBatchJob,
