@@ -52,6 +52,24 @@ describe('/card sign-in under attack (real HTTP)', () => {
     assert.equal(ok.status, 303);
   });
 
+  it('a card cookie no longer works after logout', async () => {
+    const ok = await signIn(owner);
+    assert.equal(ok.status, 303);
+    const cookie = ok.cookie!.split(';')[0]!;
+    const card = await fetch(`${base}/card`, { headers: { cookie }, redirect: 'manual' });
+    assert.equal(card.status, 200, 'signed in');
+    const out = await fetch(`${base}/card/logout`, {
+      method: 'POST',
+      redirect: 'manual',
+      headers: { cookie, 'content-type': 'application/x-www-form-urlencoded' },
+      body: '',
+    });
+    assert.equal(out.status, 303);
+    const replay = await fetch(`${base}/card`, { headers: { cookie }, redirect: 'manual' });
+    assert.equal(replay.status, 303, 'the kept cookie is refused');
+    assert.match(String(replay.headers.get('location')), /^\/card\/login/);
+  });
+
   it('60 wrong phone numbers and then the right one: the right one is refused too', async () => {
     const victim = { userName: '林巧稚', idType: '01', idNo: residentId('350102', '19011223', 20), mobilePhone: '13900000020' };
     assert.ok(!('problem' in (await ehcServices(t.platform).registry.register(victim))));

@@ -296,6 +296,15 @@ export interface EhcCodeSpentTable {
   expires_at: Date;
 }
 
+/** /card sessions (migration 008). */
+export interface CardSessionTable {
+  token_hash: string;
+  person_id: number;
+  created_at: Date;
+  expires_at: Date;
+  ended_at: Date | null;
+}
+
 export interface DB {
   institution: InstitutionTable;
   app_credential: AppCredentialTable;
@@ -319,6 +328,7 @@ export interface DB {
   auth_throttle: AuthThrottleTable;
   audit_seal: AuditSealTable;
   ehc_code_spent: EhcCodeSpentTable;
+  card_session: CardSessionTable;
 }
 
 export type Institution = Selectable<InstitutionTable>;

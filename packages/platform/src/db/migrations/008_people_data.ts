@@ -3,6 +3,7 @@
  * - auth_throttle: attempt counters per client address (and per identity), counted by one atomic
  *   upsert so parallel attempts cannot read the same count.
  * - ehc_code_spent: health codes already verified (a code verifies once).
+ * - card_session: citizen sessions of the /card pages, ended on logout.
  * - The audit trail is tamper-evident: TRUNCATE refused by a trigger (this holds even for a superuser,
  *   which is all PGlite has), events sealed in blocks by audit_seal (an HMAC-SM3 chain, see
  *   domain/audit-chain.ts), and on PostgreSQL the platform works as a runtime role that may only
@@ -23,6 +24,16 @@ CREATE TABLE ehc_code_spent (
   expires_at TIMESTAMPTZ NOT NULL
 );
 CREATE INDEX ehc_code_spent_expiry ON ehc_code_spent (expires_at);
+
+-- /card sessions live here, so that logging out ends them (a signed cookie would outlive the logout).
+CREATE TABLE card_session (
+  token_hash VARCHAR(64) PRIMARY KEY,
+  person_id BIGINT NOT NULL,
+  created_at TIMESTAMPTZ NOT NULL,
+  expires_at TIMESTAMPTZ NOT NULL,
+  ended_at TIMESTAMPTZ
+);
+CREATE INDEX card_session_expiry ON card_session (expires_at);
 
 CREATE TRIGGER audit_event_no_truncate BEFORE TRUNCATE ON audit_event
   FOR EACH STATEMENT EXECUTE FUNCTION audit_event_append_only();

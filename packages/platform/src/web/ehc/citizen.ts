@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ID_TYPES, maskIdNo, maskName } from '@mdl/protocol';
 import type { Person } from '../../db/schema.js';
 import { audit } from '../../domain/audit.js';
-import { CITIZEN_COOKIE, CITIZEN_SESSION_SECONDS, readCitizen, signCitizen } from '../../domain/ehc/citizen.js';
+import { CITIZEN_COOKIE, CITIZEN_SESSION_SECONDS, endCardSession, openCardSession, readCardSession } from '../../domain/ehc/citizen.js';
 import { ehcServices, personById } from '../../domain/ehc/index.js';
 import type { CitizenIdentity } from '../../domain/ehc/registry.js';
 import { authPath, decide, effectiveStatus, findByToken } from '../../domain/ehc/sessions.js';
@@ -22,7 +22,7 @@ export function citizenRoutes(app: FastifyInstance, platform: Platform): void {
   const db = platform.db;
 
   async function signedIn(req: FastifyRequest): Promise<Person | undefined> {
-    const id = readCitizen(vault, req.cookies[CITIZEN_COOKIE], platform.now());
+    const id = await readCardSession(db, req.cookies[CITIZEN_COOKIE], platform.now());
     return id === undefined ? undefined : personById(db, id);
   }
 
@@ -69,7 +69,7 @@ export function citizenRoutes(app: FastifyInstance, platform: Platform): void {
       if ('problem' in r) return identityForm(reply, mode, next, who, mode === 'login' ? CARD_SIGN_IN_FAILED : r.problem, 400);
       if (mode === 'login') await citizenSignedIn(db, vault, who);
       await citizenAudit(r.person, r.created ? 'ehc.card.register' : 'ehc.card.signin', null, req.id);
-      reply.setCookie(CITIZEN_COOKIE, signCitizen(vault, r.person.id, platform.now()), {
+      reply.setCookie(CITIZEN_COOKIE, await openCardSession(db, r.person.id, platform.now()), {
         path: '/card',
         httpOnly: true,
         sameSite: 'lax',
@@ -82,6 +82,7 @@ export function citizenRoutes(app: FastifyInstance, platform: Platform): void {
 
   app.post('/card/logout', async (req, reply) => {
     const b = (req.body ?? {}) as Record<string, unknown>;
+    await endCardSession(db, req.cookies[CITIZEN_COOKIE], platform.now());
     reply.clearCookie(CITIZEN_COOKIE, { path: '/card' });
     const next = safeNext(b.next);
     return reply.redirect(`/card/login?next=${encodeURIComponent(next)}`, 303);
