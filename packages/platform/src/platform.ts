@@ -121,8 +121,9 @@ export async function createPlatform(config: Config, opts: PlatformOptions = {})
       const sealer = startAuditSealer(db, vault, AUDIT_SEAL_EVERY_MS, (err) => log.warn({ err }, 'audit sealing failed'));
       cleanups.push(() => sealer.stop());
       await jobs.start([ProcessBatchDeadJob, ProcessBatchJob, CallbackDeadJob, callbackJob, ...CITIZEN_JOBS]);
-      // Jobs are sent inside the platform's transactions, as the runtime role.
-      await grantRuntimeUse(database, bossSchema);
+      // Jobs are sent inside the platform's transactions, as the runtime role. Under the set-up lock: GRANTs
+      // from processes starting together would otherwise collide ("tuple concurrently updated").
+      await database.exclusive(() => grantRuntimeUse(database, bossSchema));
       if (opts.workers) await startWorkers(platform, { pollingIntervalSeconds: opts.pollingIntervalSeconds ?? 0.5 });
       opts.onPhase?.('jobs');
     }
