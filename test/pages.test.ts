@@ -22,6 +22,9 @@ describe('landing page in a real browser', () => {
     assert.equal(await page.locator('h1').innerText(), '福建省诊疗失信人员信息管理系统');
     const width = await page.evaluate(() => document.documentElement.scrollWidth);
     assert.ok(width <= 390, `no horizontal scrolling at phone width (${width}px)`);
+    // The test platform is a sandbox: every page it serves says so, visibly (issue #11).
+    assert.ok(await page.locator('#sandbox-marker').isVisible());
+    assert.match(await page.locator('#sandbox-marker').innerText(), /^测试环境/);
     await screenshot(page, 'landing-phone');
   });
 

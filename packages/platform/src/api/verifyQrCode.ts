@@ -7,8 +7,8 @@ import { defineApi } from './types.js';
 
 /**
  * ORG_EHC_003 (被扫): verifies the dynamic health code a citizen shows and answers the card, once: the
- * first institution to verify a code spends it (a screenshot replayed elsewhere is refused). A code
- * that is malformed, from another environment, forged or expired is 000105 with the precise reason and
+ * first institution to verify a code spends it (a screenshot replayed elsewhere is refused, -2). A code
+ * that is malformed (000105), from another environment, forged or expired (-2) is refused with the precise reason and
  * no identity (docs/decisions.md); refusals are audited too, so a kiosk guessing codes is visible.
  */
 export const verifyQrCode = defineApi<VerifyQrCodeRequest, VerifyQrCodeResponse>({
@@ -26,6 +26,9 @@ export const verifyQrCode = defineApi<VerifyQrCodeRequest, VerifyQrCodeResponse>
         : person
           ? undefined
           : { reason: 'no_card', message: '健康码对应的电子健康卡不存在' };
+    // A code that is not one at all fails the field rule (000105); a well-formed code that is expired, forged, of
+    // another environment or of no card is a business refusal (-2, docs/error-codes.md).
+    const code = refusal?.reason === 'malformed' ? RespCode.INVALID_PARAM : RespCode.APP_BAD_REQUEST;
     await audit(platform.db, {
       actor_type: 'app',
       actor_id: caller.appId,
@@ -34,11 +37,11 @@ export const verifyQrCode = defineApi<VerifyQrCodeRequest, VerifyQrCodeResponse>
       action: 'ehc.code.verify',
       target: refusal ? `refused=${refusal.reason}` : 'ok',
       outcome: refusal ? 'refused' : 'ok',
-      resp_code: refusal ? RespCode.INVALID_PARAM : RespCode.SUCCESS,
+      resp_code: refusal ? code : RespCode.SUCCESS,
       request_id: requestId,
       detail: refusal ? null : 'fields=ehealthCardId,cardNo,cardType,idType,idNo,userName',
     });
-    if (refusal) throw new MdlError(RespCode.INVALID_PARAM, refusal.message);
+    if (refusal) throw new MdlError(code, refusal.message);
     // Only the guide's required fields: sex, birthday and phone are optional there and a kiosk that scans a
     // code does not need them.
     const { userSex: _sex, birthday: _birthday, mobilePhone: _phone, ...required } = cardView(platform.vault, person!);

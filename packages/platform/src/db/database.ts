@@ -5,6 +5,7 @@ import { Kysely, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
 import type { DB } from './schema.js';
 import { Mutex } from './mutex.js';
+import { usePreparedStatements } from './prepared.js';
 import { PGliteDialect } from './pglite-dialect.js';
 import { startPGlite } from './pglite-boot.js';
 import { secureDataDir } from './data-dir-modes.js';
@@ -32,7 +33,17 @@ export interface Database extends SqlExecutor {
    * the files).
    */
   exclusive<T>(fn: () => Promise<T>): Promise<T>;
+  /** Connections of the pool now, for the metrics (PGlite: one connection, taken in turns). */
+  poolStats(): PoolStats;
   close(): Promise<void>;
+}
+
+export interface PoolStats {
+  max: number;
+  open: number;
+  idle: number;
+  /** Queries waiting for a connection. */
+  waiting: number;
 }
 
 export interface DatabaseOptions {
@@ -60,6 +71,8 @@ export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
   return opts.databaseUrl ? openPostgres(opts.databaseUrl, opts.schema, opts.poolSize ?? 20) : openPGlite(opts.dataDir, opts.schema);
 }
 
+const CONNECT_TIMEOUT_MS = 5000;
+
 /** The advisory lock of schema set-up: this number and one derived from the schema name. */
 const SETUP_LOCK = 74201;
 function schemaKey(schema: string): number {
@@ -69,7 +82,8 @@ function schemaKey(schema: string): number {
 }
 
 async function openPostgres(url: string, schema: string, max: number): Promise<Database> {
-  const boot = new pg.Client({ connectionString: url });
+  const boot = new pg.Client({ connectionString: url, connectionTimeoutMillis: CONNECT_TIMEOUT_MS });
+  boot.on('error', () => {}); // a restart while this runs ends in the awaited query's error
   await boot.connect();
   try {
     await boot.query(`CREATE SCHEMA IF NOT EXISTS "${schema}"`);
@@ -81,15 +95,30 @@ async function openPostgres(url: string, schema: string, max: number): Promise<D
   }
   // Two pools: the owner's (migrations, pg-boss) and the runtime role's (everything else). The runtime
   // pool connects lazily, so its role (created by migration 008) exists by the time it is first used.
-  const ownerPool = new pg.Pool({ connectionString: url, max, types: pgTypes, options: `-c search_path="${schema}"` });
+  const ownerPool = new pg.Pool({
+    connectionString: url,
+    max,
+    types: pgTypes,
+    options: `-c search_path="${schema}"`,
+    connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+  });
+  ownerPool.on('error', () => {});
+  ownerPool.on('connect', (client) => client.on('error', () => {}));
   const pool = new pg.Pool({
     connectionString: url,
     max,
     types: pgTypes,
     options: `-c search_path="${schema}" -c role=${runtimeRole(schema)}`,
+    // An unreachable server fails a request in seconds (000002) instead of holding it.
+    connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
   });
-  ownerPool.on('error', () => {}); // idle client errors surface on the next query instead
+  // A server restart ends every connection. node-postgres emits 'error' on an idle client through the pool, and
+  // on a checked-out client (one inside a transaction, between two queries) on the client itself, where nobody
+  // listens: an unhandled 'error' event would end the process. Every client gets a listener; the query in flight
+  // fails with the same error, and the pool drops the broken client when it is released (issue #14).
   pool.on('error', () => {});
+  pool.on('connect', (client) => client.on('error', () => {}));
+  usePreparedStatements(pool);
   const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
   const ownerDb = new Kysely<DB>({ dialect: new PostgresDialect({ pool: ownerPool }) });
   const lockKey = [SETUP_LOCK, schemaKey(schema)];
@@ -102,9 +131,10 @@ async function openPostgres(url: string, schema: string, max: number): Promise<D
       const r = await ownerPool.query(text, values);
       return { rows: r.rows };
     },
+    poolStats: () => ({ max, open: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }),
     async exclusive(fn) {
       // A connection of its own, outside the pool (so that `fn` can use all of it); ending it releases the lock.
-      const client = new pg.Client({ connectionString: url });
+      const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: CONNECT_TIMEOUT_MS });
       client.on('error', () => {}); // a broken lock connection ends the lock; `fn`'s own queries report errors
       await client.connect();
       try {
@@ -167,6 +197,7 @@ async function openPGlite(dataDir: string, schema: string): Promise<Database> {
     kind: 'pglite',
     schema,
     exclusive: (fn) => fn(),
+    poolStats: () => ({ max: 1, open: 1, idle: mutex.queued === 0 ? 1 : 0, waiting: Math.max(0, mutex.queued - 1) }),
     executeSql(text, values) {
       return mutex.run(async () => {
         // pg-boss sends some multi-statement scripts without parameters; only exec takes those.

@@ -2,6 +2,7 @@ import { randomInt } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { AppCredential, DB, Institution } from '../db/schema.js';
 import type { Vault } from '../vault.js';
+import { assertCredentialEnvAllowed } from './deployment.js';
 import { audit } from './audit.js';
 
 /**
@@ -57,6 +58,14 @@ export interface InstitutionInput {
   endpointUrl?: string | undefined;
   notifyHosts?: string[] | undefined;
   paymentChannels?: unknown[] | undefined;
+  /** Ports the platform may call the institution on (ORG_001, ORG_002); empty: 443 and 80. */
+  ports?: number[] | undefined;
+}
+
+/** The ports an institution registered, or the guide's defaults (outbound/address-policy.ts). */
+export function outboundPorts(raw: string | null | undefined): number[] {
+  const list = raw ? (JSON.parse(raw) as number[]) : [];
+  return list.length > 0 ? list : [443, 80];
 }
 
 export async function upsertInstitution(db: Kysely<DB>, input: InstitutionInput, by: ChangedBy = SYSTEM): Promise<Institution> {
@@ -67,6 +76,7 @@ export async function upsertInstitution(db: Kysely<DB>, input: InstitutionInput,
     endpoint_url: input.endpointUrl ?? null,
     notify_hosts: JSON.stringify(input.notifyHosts ?? []),
     payment_channels: JSON.stringify(input.paymentChannels ?? []),
+    outbound_ports: JSON.stringify(input.ports ?? []),
   };
   return inTransaction(db, async (trx) => {
     const existed = await trx.selectFrom('institution').select('org_id').where('org_id', '=', input.orgId).executeTakeFirst();
@@ -90,6 +100,7 @@ export async function updateInstitution(db: Kysely<DB>, input: InstitutionInput,
         endpoint_url: input.endpointUrl ?? null,
         notify_hosts: JSON.stringify(input.notifyHosts ?? []),
         payment_channels: JSON.stringify(input.paymentChannels ?? []),
+        outbound_ports: JSON.stringify(input.ports ?? []),
         updated_at: at,
       })
       .where('org_id', '=', input.orgId)
@@ -116,6 +127,7 @@ function upsertRow(
         ...(input.endpointUrl !== undefined ? { endpoint_url: values.endpoint_url } : {}),
         ...(input.notifyHosts !== undefined ? { notify_hosts: values.notify_hosts } : {}),
         ...(input.paymentChannels !== undefined ? { payment_channels: values.payment_channels } : {}),
+        ...(input.ports !== undefined ? { outbound_ports: values.outbound_ports } : {}),
       }),
     )
     .returningAll()
@@ -141,6 +153,7 @@ export async function createApp(
   const appId = input.appId ?? newAppId();
   const secret = input.secret ?? newSecret();
   if (secret.length < 32 || !/^[\x21-\x7e]+$/.test(secret)) throw new Error('a secret is at least 32 printable ASCII characters');
+  await assertCredentialEnvAllowed(db, input.env);
   await inTransaction(db, async (trx) => {
     await trx
       .insertInto('app_credential')
@@ -168,6 +181,10 @@ export async function listApps(db: Kysely<DB>): Promise<Omit<AppCredential, 'sec
 }
 
 export async function setAppStatus(db: Kysely<DB>, appId: string, status: 'active' | 'disabled', by: ChangedBy = SYSTEM): Promise<boolean> {
+  if (status === 'active') {
+    const row = await db.selectFrom('app_credential').select('env').where('app_id', '=', appId).executeTakeFirst();
+    if (row) await assertCredentialEnvAllowed(db, row.env);
+  }
   return inTransaction(db, async (trx) => {
     const r = await trx
       .updateTable('app_credential')

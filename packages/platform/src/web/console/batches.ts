@@ -88,16 +88,16 @@ ${d.result.persons.map((p) => {
     return html(reply, consolePage(actor, { title: `批次 ${b.id}`, active: '/console/batches', body }));
   });
 
-  const resendMany = async (actor: Actor, ids: number[]) => {
+  const resendMany = async (actor: Actor, ids: number[], requestId: string) => {
     let queued = 0;
-    for (const id of ids) if (await resendCallback(platform, id, actor.username)) queued++;
+    for (const id of ids) if (await resendCallback(platform, id, actor.username, requestId)) queued++;
     return queued;
   };
 
   app.post<{ Params: { id: string } }>('/batches/:id/resend', async (req, reply) => {
     const actor = need(req, 'operator');
     const id = num(req.params.id);
-    if (id === undefined || !(await resendMany(actor, [id]))) notFound('批次');
+    if (id === undefined || !(await resendMany(actor, [id], req.id))) notFound('批次');
     return reply.redirect(`/console/batches/${id}?resent=1`, 303);
   });
 
@@ -138,7 +138,7 @@ ${canResend ? h`<p><button type="submit" name="scope" value="selected" id="resen
       const raw = Array.isArray(b.batchId) ? b.batchId : b.batchId === undefined ? [] : [b.batchId];
       ids = raw.map((x) => num(x)).filter((x): x is number => x !== undefined);
     }
-    const queued = await resendMany(actor, ids.slice(0, 1000));
+    const queued = await resendMany(actor, ids.slice(0, 1000), req.id);
     await auditAction(db, actor, 'console.callback.resend.bulk', null, { requested: ids.length, queued }, { orgId: null });
     return reply.redirect(`/console/callbacks?resent=${queued}`, 303);
   });
