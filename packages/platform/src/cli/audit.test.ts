@@ -26,7 +26,13 @@ describe('audit trail: runtime role, seal chain, mdl audit verify, CLI changes a
   const pgUrl = process.env.DATABASE_URL;
   const schema = `t_audit_${process.pid}_${Date.now() % 1_000_000}`;
   const env: NodeJS.ProcessEnv = pgUrl
-    ? { DATABASE_URL: pgUrl, MDL_DB_SCHEMA: schema, MDL_MASTER_KEY: '00112233445566778899aabbccddeeff', MDL_LOG_LEVEL: 'silent' }
+    ? {
+        DATABASE_URL: pgUrl,
+        MDL_DB_SCHEMA: schema,
+        MDL_MASTER_KEY: '00112233445566778899aabbccddeeff',
+        MDL_LOG_LEVEL: 'silent',
+        MDL_DEPLOYMENT: 'sandbox',
+      }
     : { MDL_DATA_DIR: dir, MDL_LOG_LEVEL: 'silent' };
   after(async () => {
     rmSync(dir, { recursive: true, force: true });
