@@ -21,6 +21,7 @@ describe('operator console in a real browser', () => {
   let hospital: TestHospital;
   let inst: TestInstitution;
   let totpSecret = '';
+  let staffSecret = '';
   let card = '';
   const idNo = residentId('350102', '19850612', 41);
   const userName = '陈美玲';
@@ -33,7 +34,9 @@ describe('operator console in a real browser', () => {
     await t.platform.db.updateTable('institution').set({ region: '350100' }).where('org_id', '=', inst.orgId).execute();
     const op = await createUser(t.platform, { username: 'op.lin', role: 'operator', password: CONSOLE_PASSWORD }, 'test');
     totpSecret = op.totpSecret!;
-    await createUser(t.platform, { username: 'fz1.staff', role: 'staff', orgId: inst.orgId, password: CONSOLE_PASSWORD }, 'test');
+    staffSecret = (
+      await createUser(t.platform, { username: 'fz1.staff', role: 'staff', orgId: inst.orgId, password: CONSOLE_PASSWORD }, 'test')
+    ).totpSecret;
     hospital = new TestHospital(inst.appId, inst.secret);
     await scope.add(hospital, (h) => h.stop()).start();
     hospital.failNext = 1000;
@@ -228,7 +231,7 @@ describe('operator console in a real browser', () => {
     const a1 = appeals.find((a) => a.item_id === v1.id)!;
     const a2 = appeals.find((a) => a.item_id === v2.id)!;
 
-    await signInBrowser(staffPage, t.url, 'fz1.staff');
+    await signInBrowser(staffPage, t.url, 'fz1.staff', staffSecret);
     await staffPage.goto(`${t.url}/console/appeals/${a1.id}`);
     assert.match(await staffPage.locator('#citizen-text').innerText(), /<img src=x/, 'the citizen text is shown as text');
     assert.equal(await staffPage.locator('#decide-form').count(), 0, 'staff cannot decide');

@@ -62,10 +62,10 @@ describe('institution portal in a real browser: scoped to one institution', () =
         actor: 'c',
       })
     ).id;
-    await createUser(t.platform, { username: 'staff.a', role: 'staff', orgId: a.orgId, password: CONSOLE_PASSWORD }, 'test');
+    const staff = await createUser(t.platform, { username: 'staff.a', role: 'staff', orgId: a.orgId, password: CONSOLE_PASSWORD }, 'test');
     browser = scope.add(await launchBrowser(), (b) => b.close());
     page = await desktopPage(browser);
-    await signInBrowser(page, t.url, 'staff.a');
+    await signInBrowser(page, t.url, 'staff.a', staff.totpSecret);
   });
 
   /** Nothing that belongs to institution B may appear anywhere on the page. */

@@ -118,6 +118,40 @@ describe('e-health-card interfaces: rules and bad input', () => {
     assert.equal(refused.length, 3, 'refusals after the schema check are audited (the 129-character one never reaches the handler)');
   });
 
+  it('a health code verifies once: replayed at a second hospital or in parallel it is refused; the reply holds only the required fields', async () => {
+    const verify = (who: TestInstitution, code: string) =>
+      call(base, '/ehc/verifyQrCode', who.appId, who.secret, { orgId: who.orgId, ehealthCode: code });
+    const person = await call(base, '/ehc/queryEcAuthResult', a.appId, a.secret, {
+      orgId: a.orgId,
+      type: '01',
+      psnNo: 'P-R',
+      idNo: residentId('350102', '19800505', 55),
+      idType: '01',
+      userName: '林则徐',
+    });
+    assert.equal(person.respCode, '000000', person.respMsg);
+    const row = await t.platform.db
+      .selectFrom('person')
+      .select('id')
+      .where('ehealth_card_id', '=', String(person.payload!.ehealthCardId))
+      .executeTakeFirstOrThrow();
+    const code = ehcServices(t.platform).codes.issue(row.id, Date.now()).code;
+    const first = await verify(a, code);
+    assert.equal(first.respCode, '000000', first.respMsg);
+    assert.deepEqual(Object.keys(first.payload!).sort(), ['cardNo', 'cardType', 'ehealthCardId', 'idNo', 'idType', 'userName']);
+    const replay = await verify(b, code);
+    assert.equal(replay.respCode, '-2');
+    assert.match(replay.respMsg, /已被核验/);
+    assert.equal(replay.payload, undefined, 'no identity for a replayed code');
+    assert.equal((await verify(a, code)).respCode, '-2', 'not at the first hospital again either');
+    // Three kiosks scanning one fresh code at once: one answer with the card.
+    const fresh = ehcServices(t.platform).codes.issue(row.id, Date.now()).code;
+    const parallel = await Promise.all([verify(a, fresh), verify(b, fresh), verify(a, fresh)]);
+    assert.deepEqual(parallel.map((r) => r.respCode).sort(), ['-2', '-2', '000000']);
+    const lifetime = ehcServices(t.platform).codes.issue(row.id, 0).expiresAt;
+    assert.equal(lifetime, 60_000, 'a code lives 60 s by default');
+  });
+
   it("works with the hospital kit's typed client (packages/hospital) as a hospital would call it", async () => {
     const client = new PlatformClient({ baseUrl: base, appId: a.appId, secret: a.secret, retryBaseMs: 20 });
     const link = await client.genAuthUrl({ orgId: a.orgId, outAuthNo: 'KIT-1' });

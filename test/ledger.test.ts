@@ -181,7 +181,7 @@ describe('ledger rules', () => {
 
   it('loses nothing when processing crashes: the job is retried and nothing half-written stays', async () => {
     const before = hospital.callbacks.length;
-    await sql`ALTER TABLE arrears_item RENAME TO arrears_item_away`.execute(t.platform.db);
+    await sql`ALTER TABLE arrears_item RENAME TO arrears_item_away`.execute(t.platform.database.ownerDb);
     let restored = false;
     try {
       const r = await call(
@@ -207,7 +207,7 @@ describe('ledger rules', () => {
         .where('org_request_id', '=', 'L-6')
         .executeTakeFirstOrThrow();
       assert.equal(batch.status, 'received', 'no half-processed batch');
-      await sql`ALTER TABLE arrears_item_away RENAME TO arrears_item`.execute(t.platform.db);
+      await sql`ALTER TABLE arrears_item_away RENAME TO arrears_item`.execute(t.platform.database.ownerDb);
       restored = true;
       const cb = (await hospital.waitForCallbacks(before + 1, 30_000))[before]!;
       assert.deepEqual(
@@ -217,7 +217,7 @@ describe('ledger rules', () => {
       const n = await t.platform.db.selectFrom('arrears_item').select('id').where('org_trace_id', 'in', ['C1', 'C2']).execute();
       assert.equal(n.length, 2);
     } finally {
-      if (!restored) await sql`ALTER TABLE arrears_item_away RENAME TO arrears_item`.execute(t.platform.db);
+      if (!restored) await sql`ALTER TABLE arrears_item_away RENAME TO arrears_item`.execute(t.platform.database.ownerDb);
     }
   });
 });

@@ -74,6 +74,8 @@ export interface Config {
    */
   outboundAllowCidrs: string | undefined;
   outboundHttpCidrs: string | undefined;
+  /** Console sign-in attempts one client address may make per 15 minutes (MDL_CONSOLE_LOGIN_PER_ADDRESS). */
+  consoleLoginPerAddress: number;
 }
 
 const KNOWN = new Set([
@@ -114,6 +116,7 @@ const KNOWN = new Set([
   'MDL_METRICS_HOST',
   'MDL_OUTBOUND_ALLOW_CIDRS',
   'MDL_OUTBOUND_HTTP_CIDRS',
+  'MDL_CONSOLE_LOGIN_PER_ADDRESS',
 ]);
 // Read by the test and bench tools, not by the platform: known so that a shell with them set still starts it.
 const TOOLS = [
@@ -210,7 +213,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     runJobs: true,
     ehcRegistry,
     ehcSessionTtlSeconds: int(env, 'MDL_EHC_SESSION_TTL_S', 600, 30, 86400),
-    ehcCodeTtlSeconds: int(env, 'MDL_EHC_CODE_TTL_S', 300, 60, 3600),
+    ehcCodeTtlSeconds: int(env, 'MDL_EHC_CODE_TTL_S', 60, 30, 3600),
     ehcEnv,
     ehcWxMiniAppId,
     ehcWxMiniPath,
@@ -226,6 +229,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     metricsHost: env.MDL_METRICS_HOST || '127.0.0.1',
     outboundAllowCidrs: cidrSetting(env, 'MDL_OUTBOUND_ALLOW_CIDRS'),
     outboundHttpCidrs: cidrSetting(env, 'MDL_OUTBOUND_HTTP_CIDRS'),
+    consoleLoginPerAddress: int(env, 'MDL_CONSOLE_LOGIN_PER_ADDRESS', 30, 1, 100_000),
   };
   return { ...cfg, ...overrides };
 }
@@ -278,7 +282,7 @@ function masterKeyFrom(env: NodeJS.ProcessEnv, databaseUrl: string | undefined, 
     if (!KEY_RE.test(k)) throw new ConfigError(`${file} does not hold a 32-hex-character key`);
     return k.toLowerCase();
   }
-  mkdirSync(dataDir, { recursive: true });
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const k = randomBytes(16).toString('hex');
   writeFileSync(file, k + '\n', { mode: 0o600 });
   return k;

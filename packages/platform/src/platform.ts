@@ -1,7 +1,8 @@
+import { startAuditSealer } from './domain/audit-chain.js';
 import { assertSmAvailable } from '@mdl/protocol';
 import type { Kysely } from 'kysely';
 import type { Config } from './config.js';
-import { openDatabase, type Database } from './db/database.js';
+import { grantRuntimeUse, openDatabase, type Database } from './db/database.js';
 import { migrate } from './db/migrate.js';
 import type { DB } from './db/schema.js';
 import { AuditWriter } from './domain/audit.js';
@@ -70,6 +71,9 @@ export interface PlatformOptions {
 export class MasterKeyMismatchError extends Error {
   override name = 'MasterKeyMismatchError';
 }
+
+/** How often a running platform seals the audit events written since the last seal. */
+const AUDIT_SEAL_EVERY_MS = 5000;
 
 export async function createPlatform(config: Config, opts: PlatformOptions = {}): Promise<Platform> {
   assertSmAvailable();
@@ -141,7 +145,12 @@ export async function createPlatform(config: Config, opts: PlatformOptions = {})
     if (opts.queue !== false) {
       // Registered first: a start that fails half-way must still stop what it started.
       cleanups.push(() => jobs.stop());
+      const sealer = startAuditSealer(db, vault, AUDIT_SEAL_EVERY_MS, (err) => log.warn({ err }, 'audit sealing failed'));
+      cleanups.push(() => sealer.stop());
       await jobs.start([ProcessBatchDeadJob, ProcessBatchJob, CallbackDeadJob, callbackJob, ...CITIZEN_JOBS]);
+      // Jobs are sent inside the platform's transactions, as the runtime role. Under the set-up lock: GRANTs
+      // from processes starting together would otherwise collide ("tuple concurrently updated").
+      await database.exclusive(() => grantRuntimeUse(database, bossSchema));
       if (opts.workers) await startWorkers(platform, { pollingIntervalSeconds: opts.pollingIntervalSeconds ?? 0.5 });
       opts.onPhase?.('jobs');
     }

@@ -63,7 +63,9 @@ export async function startTestPlatform(overrides: Partial<Config> = {}, opts: P
       if (databaseUrl) {
         const c = new pg.Client({ connectionString: databaseUrl });
         await c.connect();
-        await c.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE; DROP SCHEMA IF EXISTS "${schema}_jobs" CASCADE`);
+        await c.query(
+          `DROP SCHEMA IF EXISTS "${schema}" CASCADE; DROP SCHEMA IF EXISTS "${schema}_jobs" CASCADE; DROP ROLE IF EXISTS "mdl_rt_${schema}"`,
+        );
         await c.end();
       }
     },

@@ -1,11 +1,23 @@
-import { createCipheriv, createDecipheriv, createHmac, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 
 /**
  * Personal data at rest: SM4-CBC under the platform master key with a random IV per value, and a keyed
  * SM3 (HMAC-SM3) blind index so that equality look-ups never need the clear value.
+ *
+ * Sealed values carry an integrity tag (v2: encrypt-then-MAC, HMAC-SM3 over the IV and ciphertext under a
+ * key of its own): a ciphertext changed in the database (a flipped block turns into another ID number
+ * under CBC) is refused instead of decrypted. v1 values (no tag) still open, and are re-sealed as v2
+ * whenever they are written again.
  */
+const TAG_BYTES = 32;
+
+export class SealedValueError extends Error {
+  override name = 'SealedValueError';
+}
+
 export class Vault {
   readonly #encKey: Buffer;
+  readonly #macKey: Buffer;
   readonly #indexKey: Buffer;
   readonly #deriveKey: Buffer;
   readonly fingerprint: string;
@@ -14,6 +26,7 @@ export class Vault {
     const master = Buffer.from(masterKeyHex, 'hex');
     if (master.length !== 16) throw new Error('master key must be 16 bytes');
     this.#encKey = createHmac('sm3', master).update('mdl/encryption').digest().subarray(0, 16);
+    this.#macKey = createHmac('sm3', master).update('mdl/encryption-mac').digest();
     this.#indexKey = createHmac('sm3', master).update('mdl/blind-index').digest();
     this.#deriveKey = createHmac('sm3', master).update('mdl/derive').digest();
     this.fingerprint = createHmac('sm3', master).update('mdl/fingerprint').digest('hex').slice(0, 16);
@@ -22,14 +35,26 @@ export class Vault {
   encrypt(plain: string): string {
     const iv = randomBytes(16);
     const c = createCipheriv('sm4-cbc', this.#encKey, iv);
-    return 'v1:' + Buffer.concat([iv, c.update(plain, 'utf8'), c.final()]).toString('base64');
+    const body = Buffer.concat([iv, c.update(plain, 'utf8'), c.final()]);
+    return 'v2:' + Buffer.concat([body, this.#tag(body)]).toString('base64');
   }
 
   decrypt(sealed: string): string {
-    if (!sealed.startsWith('v1:')) throw new Error('unknown sealed value format');
-    const raw = Buffer.from(sealed.slice(3), 'base64');
-    const d = createDecipheriv('sm4-cbc', this.#encKey, raw.subarray(0, 16));
-    return Buffer.concat([d.update(raw.subarray(16)), d.final()]).toString('utf8');
+    let body: Buffer;
+    if (sealed.startsWith('v2:')) {
+      const raw = Buffer.from(sealed.slice(3), 'base64');
+      if (raw.length < 16 + 16 + TAG_BYTES) throw new SealedValueError('sealed value too short');
+      body = raw.subarray(0, raw.length - TAG_BYTES);
+      if (!timingSafeEqual(raw.subarray(raw.length - TAG_BYTES), this.#tag(body))) throw new SealedValueError('sealed value was altered');
+    } else if (sealed.startsWith('v1:')) {
+      body = Buffer.from(sealed.slice(3), 'base64');
+    } else throw new SealedValueError('unknown sealed value format');
+    const d = createDecipheriv('sm4-cbc', this.#encKey, body.subarray(0, 16));
+    return Buffer.concat([d.update(body.subarray(16)), d.final()]).toString('utf8');
+  }
+
+  #tag(body: Buffer): Buffer {
+    return createHmac('sm3', this.#macKey).update('v2').update(body).digest();
   }
 
   encryptOpt(plain: string | undefined | null): string | null {

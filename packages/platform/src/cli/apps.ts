@@ -1,6 +1,17 @@
 import { parseArgs } from 'node:util';
 import type { Config } from '../config.js';
-import { createApp, listApps, outboundPorts, rotateApp, setAppStatus, upsertInstitution } from '../domain/credentials.js';
+import { createApp, listApps, outboundPorts, rotateApp, setAppStatus, upsertInstitution, type ChangedBy } from '../domain/credentials.js';
+import { userInfo } from 'node:os';
+
+/** The CLI's changes are audited under the operating-system user who ran the command. */
+const CLI: ChangedBy = { actorType: 'operator', actorId: `cli:${safeUser()}` };
+function safeUser(): string {
+  try {
+    return userInfo().username;
+  } catch {
+    return 'unknown';
+  }
+}
 import { createLogger } from '../log.js';
 import { createPlatform } from '../platform.js';
 import type { Io } from './mdl.js';
@@ -83,20 +94,29 @@ export async function appsCommand(config: Config, args: string[], io: Io): Promi
     switch (sub) {
       case 'create': {
         if (!values.channel) {
-          await upsertInstitution(db, {
-            orgId: values['org-id']!,
-            orgName: values['org-name']!,
-            ...(values['notify-host'] ? { notifyHosts: values['notify-host'] } : {}),
-            ...(values['endpoint-url'] ? { endpointUrl: values['endpoint-url'].replace(/\/+$/, '') } : {}),
-            ...(values.port ? { ports: [...new Set(values.port.flatMap((p) => p.split(',')).map(Number))] } : {}),
-          });
+          await upsertInstitution(
+            db,
+            {
+              orgId: values['org-id']!,
+              orgName: values['org-name']!,
+              ...(values['notify-host'] ? { notifyHosts: values['notify-host'] } : {}),
+              ...(values['endpoint-url'] ? { endpointUrl: values['endpoint-url'].replace(/\/+$/, '') } : {}),
+              ...(values.port ? { ports: [...new Set(values.port.flatMap((p) => p.split(',')).map(Number))] } : {}),
+            },
+            CLI,
+          );
         }
-        const r = await createApp(db, vault, {
-          kind: values.channel ? 'channel' : 'institution',
-          orgId: values['org-id'],
-          env: values.env as 'test' | 'prod',
-          label: values.label,
-        });
+        const r = await createApp(
+          db,
+          vault,
+          {
+            kind: values.channel ? 'channel' : 'institution',
+            orgId: values['org-id'],
+            env: values.env as 'test' | 'prod',
+            label: values.label,
+          },
+          CLI,
+        );
         const out = {
           appId: r.appId,
           secret: r.secret,
@@ -120,12 +140,12 @@ export async function appsCommand(config: Config, args: string[], io: Io): Promi
         return 0;
       }
       case 'disable': {
-        const ok = await setAppStatus(db, appIdArg!, 'disabled');
+        const ok = await setAppStatus(db, appIdArg!, 'disabled', CLI);
         io.out(values.json ? JSON.stringify({ appId: appIdArg, disabled: ok }) : ok ? `disabled ${appIdArg}` : `no credential ${appIdArg}`);
         return ok ? 0 : 1;
       }
       case 'rotate': {
-        const secret = await rotateApp(db, vault, appIdArg!);
+        const secret = await rotateApp(db, vault, appIdArg!, CLI);
         io.out(
           values.json
             ? JSON.stringify({ appId: appIdArg, secret: secret ?? null })

@@ -6,6 +6,7 @@ import { DatabaseBusyError, openDatabase } from '../db/database.js';
 import { migrate } from '../db/migrate.js';
 import { appsCommand } from './apps.js';
 import { usersCommand } from './users.js';
+import { auditCommand } from './audit.js';
 import { runServer } from '../start/server.js';
 import { createPlatform, MasterKeyMismatchError } from '../platform.js';
 import { seedDemo, type DemoSummary } from '../demo.js';
@@ -26,6 +27,7 @@ Commands:
   apps <sub>         credentials: create | list | disable | rotate  (mdl apps --help)
   callbacks resend --batch ID   queue an ORG_002 callback again
   users <sub>        console accounts: create | list  (mdl users --help)
+  audit <sub>        audit trail: verify | seal  (mdl audit --help)
 
 Options:
   --json             machine-readable output
@@ -63,6 +65,8 @@ export async function main(argv: string[], io: Io = stdio, env: NodeJS.ProcessEn
         return await demoCommand(config, rest, io);
       case 'apps':
         return await appsCommand(config, rest, io);
+      case 'audit':
+        return await auditCommand(config, rest, io);
       case 'users':
         return await usersCommand(config, rest, io);
       case 'callbacks':

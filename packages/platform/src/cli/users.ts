@@ -56,7 +56,7 @@ export async function usersCommand(config: Config, args: string[], io: Io, stdin
     if (values.json) io.out(JSON.stringify(out));
     else {
       io.out(`created ${out.role} ${out.username}${out.orgId ? ` (${out.orgId})` : ''}`);
-      if (r.totpSecret) {
+      {
         io.out(`  TOTP secret: ${r.totpSecret}`);
         io.out(`  otpauth URI: ${r.otpauth}`);
         io.out('(add it to an authenticator app now: it is shown only once)');

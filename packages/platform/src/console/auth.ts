@@ -1,14 +1,15 @@
 import { createHash, randomBytes } from 'node:crypto';
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import type { ConsoleUser, DB } from '../db/schema.js';
 import { audit } from '../domain/audit.js';
 import type { Platform } from '../platform.js';
-import { hashPassword, passwordProblem, verifyPassword } from './passwords.js';
+import { countAttempt } from '../domain/throttle.js';
+import { hashPassword, needsRehash, passwordProblem, verifyPassword } from './passwords.js';
 import { newTotpSecret, otpauthUri, verifyTotp } from './totp.js';
 
 /**
  * Console accounts and sessions (等保 level 3): memory-hard password hashes, lock-out after repeated
- * failures, TOTP for operators, sessions that end after 30 idle minutes, a CSRF token per session.
+ * failures, TOTP for every role, sessions that end after 30 idle minutes, a CSRF token per session.
  * Every sign-in, failed or not, and every sign-out or expiry is an audit event.
  */
 export type Role = 'operator' | 'auditor' | 'staff';
@@ -56,7 +57,7 @@ export async function createUser(
   platform: Platform,
   input: NewUser,
   by: string,
-): Promise<{ user: ConsoleUser; totpSecret: string | null; otpauth: string | null }> {
+): Promise<{ user: ConsoleUser; totpSecret: string; otpauth: string }> {
   const { db, vault } = platform;
   if (!/^[A-Za-z0-9_.-]{2,40}$/.test(input.username)) throw new UserInputError('用户名为 2 到 40 个字母、数字或 _ . -', 'username');
   if (!['operator', 'auditor', 'staff'].includes(input.role)) throw new UserInputError('角色应为 operator、auditor 或 staff', 'role');
@@ -71,7 +72,8 @@ export async function createUser(
   }
   const exists = await db.selectFrom('console_user').select('id').where('username', '=', input.username).executeTakeFirst();
   if (exists) throw new UserInputError('用户名已存在', 'username');
-  const totpSecret = input.role === 'operator' ? newTotpSecret() : null;
+  // Every role has a second factor: an auditor reads personal data, staff act for an institution.
+  const totpSecret = newTotpSecret();
   const passwordHash = await hashPassword(input.password);
   const user = await db.transaction().execute(async (trx) => {
     const u = await trx
@@ -82,7 +84,7 @@ export async function createUser(
         org_id: orgId,
         display_name: input.displayName ?? null,
         password_hash: passwordHash,
-        totp_secret_enc: totpSecret ? vault.encrypt(totpSecret) : null,
+        totp_secret_enc: vault.encrypt(totpSecret),
         totp_last_step: null,
         locked_until: null,
         last_login_at: null,
@@ -103,7 +105,7 @@ export async function createUser(
     });
     return u;
   });
-  return { user, totpSecret, otpauth: totpSecret ? otpauthUri(totpSecret, input.username) : null };
+  return { user, totpSecret, otpauth: otpauthUri(totpSecret, input.username) };
 }
 
 export function hashToken(token: string): string {
@@ -112,63 +114,94 @@ export function hashToken(token: string): string {
 
 export type SignInResult = { ok: true; token: string; actor: Actor } | { ok: false; message: string; field?: 'code' | undefined };
 
-const GENERIC = '用户名、密码或动态口令不正确';
+/** The one answer to every failed sign-in: wrong name, password or code, locked, disabled, throttled. */
+export const SIGN_IN_FAILED = '用户名、密码或动态口令不正确，或账户暂不可用';
+const ADDRESS_WINDOW_MS = 15 * 60_000;
 // Checked against when the user does not exist, so a wrong name costs as long as a wrong password.
 let dummyHash: Promise<string> | undefined;
 
+/**
+ * Sign-in. Every check that can refuse without the password runs before the (deliberately slow) hash:
+ * the per-address limit, then the account's attempt reservation, then the TOTP step. The reservation
+ * and the step are single conditional UPDATEs, so parallel attempts cannot share a count or a code.
+ */
 export async function signIn(
   platform: Platform,
   input: { username: string; password: string; code: string; ip: string | null },
 ): Promise<SignInResult> {
   const { db, vault } = platform;
   const now = new Date(platform.now());
-  const user = await db.selectFrom('console_user').selectAll().where('username', '=', input.username.slice(0, 40)).executeTakeFirst();
-  const event = (outcome: 'ok' | 'refused', reason: string | null, u?: ConsoleUser) =>
-    audit(db, {
+  const username = input.username.slice(0, 40);
+  const refuse = async (reason: string, u?: ConsoleUser): Promise<SignInResult> => {
+    await audit(db, {
       actor_type: 'operator',
-      actor_id: (u?.username ?? input.username).slice(0, 64) || '-',
+      actor_id: (u?.username ?? username).slice(0, 64) || '-',
       org_id: u?.org_id ?? null,
       subject_bidx: null,
       action: 'console.login',
       target: input.ip ? `ip:${input.ip}` : null,
-      outcome,
+      outcome: 'refused',
       resp_code: null,
       request_id: null,
       detail: reason,
     });
+    return { ok: false, message: SIGN_IN_FAILED };
+  };
+  const fromAddress = await countAttempt(db, `console-ip:${input.ip ?? '-'}`, now, ADDRESS_WINDOW_MS);
+  if (fromAddress > platform.config.consoleLoginPerAddress) return refuse('address limit');
+  const user = await db.selectFrom('console_user').selectAll().where('username', '=', username).executeTakeFirst();
   if (!user) {
     await verifyPassword(input.password, await (dummyHash ??= hashPassword('not-a-real-password-1A')));
-    await event('refused', 'unknown user');
-    return { ok: false, message: GENERIC };
+    return refuse('unknown user');
   }
-  if (user.status !== 'active') {
-    await event('refused', 'disabled', user);
-    return { ok: false, message: '账户已停用，请联系管理员' };
-  }
-  if (user.locked_until && user.locked_until.getTime() > now.getTime()) {
-    await event('refused', 'locked', user);
-    const minutes = Math.ceil((user.locked_until.getTime() - now.getTime()) / 60_000);
-    return { ok: false, message: `连续登录失败次数过多，账户已锁定，请 ${minutes} 分钟后再试` };
-  }
-  const passwordOk = await verifyPassword(input.password, user.password_hash);
-  let step: number | undefined;
-  if (passwordOk && user.role === 'operator') {
-    step = user.totp_secret_enc
-      ? verifyTotp(vault.decrypt(user.totp_secret_enc), input.code.trim(), now.getTime(), user.totp_last_step)
-      : undefined;
-  }
-  if (!passwordOk || (user.role === 'operator' && step === undefined)) {
-    const failures = user.failed_count + 1;
-    const lock = failures >= LOCK_AFTER_FAILURES;
-    await db
-      .updateTable('console_user')
-      .set(lock ? { failed_count: 0, locked_until: new Date(now.getTime() + LOCK_MS) } : { failed_count: failures })
-      .where('id', '=', user.id)
-      .execute();
-    await event('refused', (passwordOk ? 'bad second factor' : 'bad password') + (lock ? '; locked' : ''), user);
-    if (lock) return { ok: false, message: `连续登录失败 ${LOCK_AFTER_FAILURES} 次，账户已锁定 ${LOCK_MS / 60_000} 分钟` };
-    return { ok: false, message: GENERIC };
-  }
+  const attempt = await reserveAttempt(db, user.id, now);
+  if (attempt === undefined) return refuse(user.status !== 'active' ? 'disabled' : 'locked', user);
+  const lockNote = attempt >= LOCK_AFTER_FAILURES ? '; locked' : '';
+  const step = user.totp_secret_enc
+    ? verifyTotp(vault.decrypt(user.totp_secret_enc), input.code.trim(), now.getTime(), user.totp_last_step)
+    : undefined;
+  if (step === undefined) return refuse((user.totp_secret_enc ? 'bad second factor' : 'no second factor') + lockNote, user);
+  if (!(await claimTotpStep(db, user.id, step))) return refuse('second factor already used' + lockNote, user);
+  if (!(await verifyPassword(input.password, user.password_hash))) return refuse('bad password' + lockNote, user);
+  return openSession(platform, user, now, input);
+}
+
+/**
+ * Counts one attempt against the account before anything is checked, and sets the lock when the count
+ * reaches the limit; a good sign-in clears both. No row: disabled or locked (refused without a hash).
+ */
+async function reserveAttempt(db: Kysely<DB>, userId: number, now: Date): Promise<number | undefined> {
+  const next = sql`CASE WHEN locked_until IS NOT NULL THEN 1 ELSE failed_count + 1 END`;
+  const r = await sql<{ failed_count: number }>`
+    UPDATE console_user SET
+      failed_count = ${next},
+      locked_until = CASE WHEN ${next} >= ${LOCK_AFTER_FAILURES} THEN ${new Date(now.getTime() + LOCK_MS)}::timestamptz ELSE NULL END
+    WHERE id = ${userId} AND status = 'active' AND (locked_until IS NULL OR locked_until <= ${now})
+    RETURNING failed_count`.execute(db);
+  return r.rows[0]?.failed_count;
+}
+
+/** A TOTP step is good once: only the first of several parallel sign-ins with one code moves it on. */
+async function claimTotpStep(db: Kysely<DB>, userId: number, step: number): Promise<boolean> {
+  const r = await db
+    .updateTable('console_user')
+    .set({ totp_last_step: step })
+    .where('id', '=', userId)
+    .where((eb) => eb.or([eb('totp_last_step', 'is', null), eb('totp_last_step', '<', step)]))
+    .returning('id')
+    .executeTakeFirst();
+  return r !== undefined;
+}
+
+async function openSession(
+  platform: Platform,
+  user: ConsoleUser,
+  now: Date,
+  input: { password: string; ip: string | null },
+): Promise<SignInResult> {
+  const { db } = platform;
+  // An old, cheaper hash is replaced while the password is at hand.
+  const rehash = needsRehash(user.password_hash) ? await hashPassword(input.password) : undefined;
   // Housekeeping on the way: sessions long past any timeout are of no use, even to the audit trail
   // (which has its own events).
   await db
@@ -180,7 +213,7 @@ export async function signIn(
   await db.transaction().execute(async (trx) => {
     await trx
       .updateTable('console_user')
-      .set({ failed_count: 0, locked_until: null, last_login_at: now, ...(step !== undefined ? { totp_last_step: step } : {}) })
+      .set({ failed_count: 0, locked_until: null, last_login_at: now, ...(rehash ? { password_hash: rehash } : {}) })
       .where('id', '=', user.id)
       .execute();
     await trx
@@ -195,8 +228,19 @@ export async function signIn(
         ended_at: null,
       })
       .execute();
+    await audit(trx, {
+      actor_type: 'operator',
+      actor_id: user.username,
+      org_id: user.org_id,
+      subject_bidx: null,
+      action: 'console.login',
+      target: input.ip ? `ip:${input.ip}` : null,
+      outcome: 'ok',
+      resp_code: null,
+      request_id: null,
+      detail: rehash ? 'password re-hashed' : null,
+    });
   });
-  await event('ok', null, user);
   return { ok: true, token, actor: { userId: user.id, username: user.username, role: user.role, orgId: user.org_id, csrf } };
 }
 

@@ -8,6 +8,7 @@ import { Mutex } from './mutex.js';
 import { usePreparedStatements } from './prepared.js';
 import { PGliteDialect } from './pglite-dialect.js';
 import { startPGlite } from './pglite-boot.js';
+import { secureDataDir } from './data-dir-modes.js';
 
 export interface SqlResult {
   rows: Record<string, unknown>[];
@@ -19,7 +20,10 @@ export interface SqlExecutor {
 }
 
 export interface Database extends SqlExecutor {
+  /** The platform's queries. On PostgreSQL as the runtime role (`runtimeRole`): no UPDATE, DELETE or TRUNCATE of the audit trail. */
   db: Kysely<DB>;
+  /** Schema changes (migrations) and the job queue's own tables, as the role that owns them. PGlite: the same as `db`. */
+  ownerDb: Kysely<DB>;
   kind: 'pglite' | 'postgres';
   schema: string;
   /**
@@ -89,11 +93,22 @@ async function openPostgres(url: string, schema: string, max: number): Promise<D
   } finally {
     await boot.end();
   }
-  const pool = new pg.Pool({
+  // Two pools: the owner's (migrations, pg-boss) and the runtime role's (everything else). The runtime
+  // pool connects lazily, so its role (created by migration 008) exists by the time it is first used.
+  const ownerPool = new pg.Pool({
     connectionString: url,
     max,
     types: pgTypes,
     options: `-c search_path="${schema}"`,
+    connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+  });
+  ownerPool.on('error', () => {});
+  ownerPool.on('connect', (client) => client.on('error', () => {}));
+  const pool = new pg.Pool({
+    connectionString: url,
+    max,
+    types: pgTypes,
+    options: `-c search_path="${schema}" -c role=${runtimeRole(schema)}`,
     // An unreachable server fails a request in seconds (000002) instead of holding it.
     connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
   });
@@ -105,13 +120,15 @@ async function openPostgres(url: string, schema: string, max: number): Promise<D
   pool.on('connect', (client) => client.on('error', () => {}));
   usePreparedStatements(pool);
   const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
+  const ownerDb = new Kysely<DB>({ dialect: new PostgresDialect({ pool: ownerPool }) });
   const lockKey = [SETUP_LOCK, schemaKey(schema)];
   return {
     db,
+    ownerDb,
     kind: 'postgres',
     schema,
     async executeSql(text, values) {
-      const r = await pool.query(text, values);
+      const r = await ownerPool.query(text, values);
       return { rows: r.rows };
     },
     poolStats: () => ({ max, open: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }),
@@ -129,16 +146,44 @@ async function openPostgres(url: string, schema: string, max: number): Promise<D
     },
     async close() {
       await db.destroy();
+      await ownerDb.destroy();
     },
   };
 }
 
+/**
+ * Gives the runtime role the use of a schema the owner made outside the migrations (pg-boss's): its
+ * tables, today's and those created later. Nothing to do on PGlite (one role).
+ */
+export async function grantRuntimeUse(database: Database, otherSchema: string): Promise<void> {
+  if (database.kind !== 'postgres') return;
+  const rt = `"${runtimeRole(database.schema)}"`;
+  const s = `"${otherSchema}"`;
+  for (const statement of [
+    `GRANT USAGE ON SCHEMA ${s} TO ${rt}`,
+    `GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA ${s} TO ${rt}`,
+    `GRANT USAGE, SELECT, UPDATE ON ALL SEQUENCES IN SCHEMA ${s} TO ${rt}`,
+    `GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA ${s} TO ${rt}`,
+    `ALTER DEFAULT PRIVILEGES IN SCHEMA ${s} GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO ${rt}`,
+    `ALTER DEFAULT PRIVILEGES IN SCHEMA ${s} GRANT USAGE, SELECT, UPDATE ON SEQUENCES TO ${rt}`,
+  ])
+    await database.executeSql(statement);
+}
+
+/** The role the platform works as on PostgreSQL (created by migration 008), one per schema. */
+export function runtimeRole(schema: string): string {
+  return `mdl_rt_${schema}`;
+}
+
 async function openPGlite(dataDir: string, schema: string): Promise<Database> {
   const memory = dataDir === 'memory://';
+  if (!memory && process.platform !== 'win32') process.umask(0o077); // see secureDataDir
   const lock = memory ? undefined : takeLock(dataDir);
   let pgl: PGlite;
   try {
+    if (!memory) secureDataDir(dataDir, (message) => process.emitWarning(message, 'DataDirectoryModes'));
     pgl = await startPGlite(memory ? undefined : join(dataDir, 'pglite'));
+    if (!memory) secureDataDir(dataDir, () => {}); // what PGlite just wrote, before umask was ours
     await pgl.exec(`CREATE SCHEMA IF NOT EXISTS "${schema}"; SET search_path TO "${schema}"`);
   } catch (e) {
     lock?.release();
@@ -148,6 +193,7 @@ async function openPGlite(dataDir: string, schema: string): Promise<Database> {
   const db = new Kysely<DB>({ dialect: new PGliteDialect(pgl, mutex) });
   return {
     db,
+    ownerDb: db,
     kind: 'pglite',
     schema,
     exclusive: (fn) => fn(),
@@ -177,7 +223,7 @@ async function openPGlite(dataDir: string, schema: string): Promise<Database> {
  * so that the message can say who it is; a lock left by a process that is gone is taken over.
  */
 function takeLock(dataDir: string): { release(): void } {
-  mkdirSync(dataDir, { recursive: true });
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const file = join(dataDir, 'mdl.lock');
   const mine = String(process.pid);
   for (let attempt = 0; ; attempt++) {

@@ -6,6 +6,7 @@ import * as m003 from './migrations/003_ehc.js';
 import * as m004 from './migrations/004_citizen.js';
 import * as m005 from './migrations/005_console.js';
 import * as m007 from './migrations/007_outbound_ports.js';
+import * as m008 from './migrations/008_people_data.js';
 import * as m011 from './migrations/011_subject_read_model.js';
 
 /** One ordered migration set for PGlite and PostgreSQL. Append only; never edit an applied one. */
@@ -16,6 +17,7 @@ const MIGRATIONS: { id: string; up: string }[] = [
   { id: '004_citizen', up: m004.up },
   { id: '005_console', up: m005.up },
   { id: '007_outbound_ports', up: m007.up },
+  { id: '008_people_data', up: m008.up },
   { id: '011_subject_read_model', up: m011.up },
 ];
 
@@ -30,7 +32,7 @@ export interface MigrateResult {
 export async function migrate(database: Database): Promise<MigrateResult> {
   const applied: string[] = [];
   await database.exclusive(() =>
-    database.db.transaction().execute(async (trx) => {
+    database.ownerDb.transaction().execute(async (trx) => {
       await sql`CREATE TABLE IF NOT EXISTS mdl_migration (id VARCHAR(64) PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())`.execute(
         trx,
       );

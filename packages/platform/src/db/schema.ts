@@ -285,6 +285,42 @@ export interface MigrationTable {
   applied_at: CreatedAt;
 }
 
+/** Attempt counters for sign-in throttling (migration 008). */
+export interface AuthThrottleTable {
+  key: string;
+  window_start: Date;
+  count: number;
+}
+
+/** One block of sealed audit events (migration 008, domain/audit-chain.ts). */
+export interface AuditSealTable {
+  id: Generated<number>;
+  first_id: number;
+  last_id: number;
+  event_count: number;
+  digests: string;
+  prev_hash: string;
+  hash: string;
+  sealed_at: Generated<Date>;
+}
+
+/** Health codes already verified (migration 008). */
+export interface EhcCodeSpentTable {
+  code_id: string;
+  org_id: string;
+  spent_at: Date;
+  expires_at: Date;
+}
+
+/** /card sessions (migration 008). */
+export interface CardSessionTable {
+  token_hash: string;
+  person_id: number;
+  created_at: Date;
+  expires_at: Date;
+  ended_at: Date | null;
+}
+
 export interface DB {
   institution: InstitutionTable;
   app_credential: AppCredentialTable;
@@ -306,6 +342,10 @@ export interface DB {
   console_session: ConsoleSessionTable;
   policy_history: PolicyHistoryTable;
   mdl_migration: MigrationTable;
+  auth_throttle: AuthThrottleTable;
+  audit_seal: AuditSealTable;
+  ehc_code_spent: EhcCodeSpentTable;
+  card_session: CardSessionTable;
 }
 
 export type Institution = Selectable<InstitutionTable>;

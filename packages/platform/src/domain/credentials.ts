@@ -3,6 +3,36 @@ import type { Kysely } from 'kysely';
 import type { AppCredential, DB, Institution } from '../db/schema.js';
 import type { Vault } from '../vault.js';
 import { assertCredentialEnvAllowed } from './deployment.js';
+import { audit } from './audit.js';
+
+/**
+ * Who changes an institution or a credential. Every change is audited here, whichever door it came
+ * through (console, `mdl apps`, demo seeding), in the transaction of the change.
+ */
+export interface ChangedBy {
+  actorType: 'operator' | 'system';
+  actorId: string;
+}
+export const SYSTEM: ChangedBy = { actorType: 'system', actorId: 'system' };
+
+async function inTransaction<T>(db: Kysely<DB>, fn: (trx: Kysely<DB>) => Promise<T>): Promise<T> {
+  return db.isTransaction ? fn(db) : db.transaction().execute(fn);
+}
+
+function auditChange(db: Kysely<DB>, by: ChangedBy, action: string, target: string, orgId: string | null, detail: unknown) {
+  return audit(db, {
+    actor_type: by.actorType,
+    actor_id: by.actorId.slice(0, 64),
+    org_id: orgId,
+    subject_bidx: null,
+    action,
+    target,
+    outcome: 'ok',
+    resp_code: null,
+    request_id: null,
+    detail: detail === null ? null : JSON.stringify(detail),
+  });
+}
 
 const ALNUM = 'ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789';
 
@@ -38,7 +68,7 @@ export function outboundPorts(raw: string | null | undefined): number[] {
   return list.length > 0 ? list : [443, 80];
 }
 
-export async function upsertInstitution(db: Kysely<DB>, input: InstitutionInput): Promise<Institution> {
+export async function upsertInstitution(db: Kysely<DB>, input: InstitutionInput, by: ChangedBy = SYSTEM): Promise<Institution> {
   const values = {
     org_id: input.orgId,
     org_name: input.orgName,
@@ -48,6 +78,44 @@ export async function upsertInstitution(db: Kysely<DB>, input: InstitutionInput)
     payment_channels: JSON.stringify(input.paymentChannels ?? []),
     outbound_ports: JSON.stringify(input.ports ?? []),
   };
+  return inTransaction(db, async (trx) => {
+    const existed = await trx.selectFrom('institution').select('org_id').where('org_id', '=', input.orgId).executeTakeFirst();
+    const row = await upsertRow(trx, input, values);
+    await auditChange(trx, by, existed ? 'institution.update' : 'institution.create', `org:${input.orgId}`, input.orgId, input);
+    return row;
+  });
+}
+
+/**
+ * The console's edit form holds every field: an emptied one is cleared (an upsert keeps the old value).
+ * Returns false when there is no such institution.
+ */
+export async function updateInstitution(db: Kysely<DB>, input: InstitutionInput, at: Date, by: ChangedBy): Promise<boolean> {
+  return inTransaction(db, async (trx) => {
+    const r = await trx
+      .updateTable('institution')
+      .set({
+        org_name: input.orgName,
+        region: input.region ?? null,
+        endpoint_url: input.endpointUrl ?? null,
+        notify_hosts: JSON.stringify(input.notifyHosts ?? []),
+        payment_channels: JSON.stringify(input.paymentChannels ?? []),
+        outbound_ports: JSON.stringify(input.ports ?? []),
+        updated_at: at,
+      })
+      .where('org_id', '=', input.orgId)
+      .executeTakeFirst();
+    if (Number(r.numUpdatedRows) === 0) return false;
+    await auditChange(trx, by, 'institution.update', `org:${input.orgId}`, input.orgId, input);
+    return true;
+  });
+}
+
+function upsertRow(
+  db: Kysely<DB>,
+  input: InstitutionInput,
+  values: Omit<Institution, 'created_at' | 'updated_at'> & Record<string, unknown>,
+) {
   return db
     .insertInto('institution')
     .values(values)
@@ -76,23 +144,31 @@ export interface CreateAppInput {
   appId?: string | undefined;
 }
 
-export async function createApp(db: Kysely<DB>, vault: Vault, input: CreateAppInput): Promise<{ appId: string; secret: string }> {
+export async function createApp(
+  db: Kysely<DB>,
+  vault: Vault,
+  input: CreateAppInput,
+  by: ChangedBy = SYSTEM,
+): Promise<{ appId: string; secret: string }> {
   const appId = input.appId ?? newAppId();
   const secret = input.secret ?? newSecret();
   if (secret.length < 32 || !/^[\x21-\x7e]+$/.test(secret)) throw new Error('a secret is at least 32 printable ASCII characters');
   await assertCredentialEnvAllowed(db, input.env);
-  await db
-    .insertInto('app_credential')
-    .values({
-      app_id: appId,
-      kind: input.kind,
-      org_id: input.kind === 'institution' ? (input.orgId ?? null) : (input.orgId ?? null),
-      label: input.label ?? null,
-      env: input.env,
-      secret_enc: vault.encrypt(secret),
-      status: 'active',
-    })
-    .execute();
+  await inTransaction(db, async (trx) => {
+    await trx
+      .insertInto('app_credential')
+      .values({
+        app_id: appId,
+        kind: input.kind,
+        org_id: input.orgId ?? null,
+        label: input.label ?? null,
+        env: input.env,
+        secret_enc: vault.encrypt(secret),
+        status: 'active',
+      })
+      .execute();
+    await auditChange(trx, by, 'credential.create', `app:${appId}`, input.orgId ?? null, { kind: input.kind, env: input.env });
+  });
   return { appId, secret };
 }
 
@@ -104,23 +180,37 @@ export async function listApps(db: Kysely<DB>): Promise<Omit<AppCredential, 'sec
     .execute();
 }
 
-export async function setAppStatus(db: Kysely<DB>, appId: string, status: 'active' | 'disabled'): Promise<boolean> {
+export async function setAppStatus(db: Kysely<DB>, appId: string, status: 'active' | 'disabled', by: ChangedBy = SYSTEM): Promise<boolean> {
   if (status === 'active') {
     const row = await db.selectFrom('app_credential').select('env').where('app_id', '=', appId).executeTakeFirst();
     if (row) await assertCredentialEnvAllowed(db, row.env);
   }
-  const r = await db.updateTable('app_credential').set({ status, updated_at: new Date() }).where('app_id', '=', appId).executeTakeFirst();
-  return Number(r.numUpdatedRows) > 0;
+  return inTransaction(db, async (trx) => {
+    const r = await trx
+      .updateTable('app_credential')
+      .set({ status, updated_at: new Date() })
+      .where('app_id', '=', appId)
+      .returning('org_id')
+      .executeTakeFirst();
+    if (!r) return false;
+    await auditChange(trx, by, status === 'active' ? 'credential.enable' : 'credential.disable', `app:${appId}`, r.org_id, null);
+    return true;
+  });
 }
 
-export async function rotateApp(db: Kysely<DB>, vault: Vault, appId: string): Promise<string | undefined> {
+export async function rotateApp(db: Kysely<DB>, vault: Vault, appId: string, by: ChangedBy = SYSTEM): Promise<string | undefined> {
   const secret = newSecret();
-  const r = await db
-    .updateTable('app_credential')
-    .set({ secret_enc: vault.encrypt(secret), updated_at: new Date() })
-    .where('app_id', '=', appId)
-    .executeTakeFirst();
-  return Number(r.numUpdatedRows) > 0 ? secret : undefined;
+  return inTransaction(db, async (trx) => {
+    const r = await trx
+      .updateTable('app_credential')
+      .set({ secret_enc: vault.encrypt(secret), updated_at: new Date() })
+      .where('app_id', '=', appId)
+      .returning('org_id')
+      .executeTakeFirst();
+    if (!r) return undefined;
+    await auditChange(trx, by, 'credential.rotate', `app:${appId}`, r.org_id, null);
+    return secret;
+  });
 }
 
 /** What the gateway needs to know about a caller. */

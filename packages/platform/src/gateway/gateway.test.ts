@@ -229,14 +229,14 @@ describe('gateway response codes', () => {
   });
 
   it('000002 for an unexpected fault, with a request id and nothing internal', async () => {
-    await sql`ALTER TABLE batch RENAME TO batch_away`.execute(t.platform.db);
+    await sql`ALTER TABLE batch RENAME TO batch_away`.execute(t.platform.database.ownerDb);
     try {
       const env = await post('/qmdl/queryReportResult', seal({ orgId: inst.orgId, orgRequestId: 'R1' }));
       assert.equal(codeOf(env), '000002');
       assert.match(String(env.respMsg), /请求编号 [\w-]+/);
       assert.doesNotMatch(String(env.respMsg), /batch|relation|sql/i);
     } finally {
-      await sql`ALTER TABLE batch_away RENAME TO batch`.execute(t.platform.db);
+      await sql`ALTER TABLE batch_away RENAME TO batch`.execute(t.platform.database.ownerDb);
     }
   });
 

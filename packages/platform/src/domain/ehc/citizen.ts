@@ -1,26 +1,57 @@
-import { timingSafeEqual } from 'node:crypto';
-import type { Vault } from '../../vault.js';
+import { createHash, randomBytes } from 'node:crypto';
+import type { Kysely } from 'kysely';
+import type { DB } from '../../db/schema.js';
 
 /**
- * A citizen's sign-in on the card pages: `<personId>.<expiry s>.<HMAC-SM3>` in an HttpOnly cookie. Signed
- * rather than stored, so any `mdl serve` process behind the load balancer accepts it; it carries no
- * personal data, only the master-index row id.
+ * A citizen's sign-in on the card pages: a random token in an HttpOnly cookie, its SM3 digest in
+ * `card_session` (a copy of the database hands out no live session). Kept server-side so that logging
+ * out ends it, and any `mdl serve` process behind the load balancer finds it.
  */
 export const CITIZEN_COOKIE = 'ehc_citizen';
 export const CITIZEN_SESSION_SECONDS = 30 * 60;
 
-export function signCitizen(vault: Vault, personId: number, nowMs: number): string {
-  const value = `${personId}.${Math.floor(nowMs / 1000) + CITIZEN_SESSION_SECONDS}`;
-  return `${value}.${vault.mac('ehc-citizen', value).subarray(0, 16).toString('base64url')}`;
+function digest(token: string): string {
+  return createHash('sm3').update(token).digest('hex');
 }
 
-/** The person id of a valid, unexpired cookie; undefined otherwise. */
-export function readCitizen(vault: Vault, cookie: string | undefined, nowMs: number): number | undefined {
-  const m = /^(\d{1,15})\.(\d{1,12})\.([A-Za-z0-9_-]{22})$/.exec(cookie ?? '');
-  if (!m) return undefined;
-  const expected = vault.mac('ehc-citizen', `${m[1]}.${m[2]}`).subarray(0, 16);
-  const given = Buffer.from(m[3]!, 'base64url');
-  if (given.length !== expected.length || !timingSafeEqual(given, expected)) return undefined;
-  if (Number(m[2]) * 1000 <= nowMs) return undefined;
-  return Number(m[1]);
+export async function openCardSession(db: Kysely<DB>, personId: number, nowMs: number): Promise<string> {
+  const token = randomBytes(32).toString('base64url');
+  // Housekeeping on the way: long-expired sessions are of no use.
+  await db
+    .deleteFrom('card_session')
+    .where('expires_at', '<', new Date(nowMs - 86_400_000))
+    .execute();
+  await db
+    .insertInto('card_session')
+    .values({
+      token_hash: digest(token),
+      person_id: personId,
+      created_at: new Date(nowMs),
+      expires_at: new Date(nowMs + CITIZEN_SESSION_SECONDS * 1000),
+      ended_at: null,
+    })
+    .execute();
+  return token;
+}
+
+/** The person id of a live session; undefined for no, an ended or an expired session. */
+export async function readCardSession(db: Kysely<DB>, token: string | undefined, nowMs: number): Promise<number | undefined> {
+  if (!token || !/^[A-Za-z0-9_-]{43}$/.test(token)) return undefined;
+  const row = await db
+    .selectFrom('card_session')
+    .select('person_id')
+    .where('token_hash', '=', digest(token))
+    .where('ended_at', 'is', null)
+    .where('expires_at', '>', new Date(nowMs))
+    .executeTakeFirst();
+  return row ? Number(row.person_id) : undefined;
+}
+
+export async function endCardSession(db: Kysely<DB>, token: string | undefined, nowMs: number): Promise<void> {
+  if (!token || token.length > 100) return;
+  await db
+    .updateTable('card_session')
+    .set({ ended_at: new Date(nowMs) })
+    .where('token_hash', '=', digest(token))
+    .execute();
 }

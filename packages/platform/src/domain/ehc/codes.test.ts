@@ -3,7 +3,6 @@ import { randomBytes } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { Vault } from '../../vault.js';
 import { HealthCodes } from './codes.js';
-import { readCitizen, signCitizen } from './citizen.js';
 
 const key = () => randomBytes(16).toString('hex');
 
@@ -18,7 +17,7 @@ describe('dynamic health codes', () => {
     assert.ok(a.code.length <= 128, a.code);
     assert.match(a.code, /^EHC1\.TEST\./);
     assert.notEqual(a.code, b.code);
-    assert.deepEqual(codes.verify(a.code, now + 1000), { ok: true, personId: 42, expiresAt: a.expiresAt });
+    assert.deepEqual(codes.verify(a.code, now + 1000), { ok: true, personId: 42, expiresAt: a.expiresAt, codeId: a.code.split('.')[2] });
     assert.equal(a.expiresAt, now + 300_000);
   });
 
@@ -56,18 +55,5 @@ describe('dynamic health codes', () => {
       const r = codes.verify(c, now);
       assert.equal(!r.ok && r.reason, 'malformed', c);
     }
-  });
-});
-
-describe('citizen sign-in cookie', () => {
-  const vault = new Vault(key());
-  it('round-trips, expires, and refuses tampering', () => {
-    const now = Date.now();
-    const c = signCitizen(vault, 12, now);
-    assert.equal(readCitizen(vault, c, now), 12);
-    assert.equal(readCitizen(vault, c, now + 31 * 60_000), undefined);
-    assert.equal(readCitizen(vault, c.replace(/^12\./, '13.'), now), undefined);
-    assert.equal(readCitizen(new Vault(key()), c, now), undefined);
-    assert.equal(readCitizen(vault, undefined, now), undefined);
   });
 });

@@ -21,7 +21,7 @@ export interface IssuedCode {
 }
 
 export type CodeCheck =
-  | { ok: true; personId: number; expiresAt: number }
+  | { ok: true; personId: number; expiresAt: number; /** The code's own identity, to spend it once. */ codeId: string }
   | { ok: false; reason: 'malformed' | 'other_env' | 'forged' | 'expired'; message: string };
 
 export class HealthCodes {
@@ -65,7 +65,7 @@ export class HealthCodes {
     const personId = Number(block.readBigUInt64BE(0));
     const expiresAt = block.readUInt32BE(8) * 1000;
     if (expiresAt <= nowMs) return { ok: false, reason: 'expired', message: '健康码已过期，请患者刷新后重新出示' };
-    return { ok: true, personId, expiresAt };
+    return { ok: true, personId, expiresAt, codeId: card };
   }
 
   #mac(signed: string): string {

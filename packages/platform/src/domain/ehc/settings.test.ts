@@ -10,7 +10,7 @@ describe('e-health-card settings', () => {
     const c = loadConfig(base);
     assert.equal(c.ehcRegistry, 'builtin');
     assert.equal(c.ehcSessionTtlSeconds, 600);
-    assert.equal(c.ehcCodeTtlSeconds, 300);
+    assert.equal(c.ehcCodeTtlSeconds, 60);
     assert.equal(c.ehcEnv, 'DEV');
     assert.equal(c.ehcWxMiniAppId, undefined);
     assert.equal(c.ehcWxMiniPath, 'pages/loading/index');

@@ -1,6 +1,6 @@
 import type { FastifyReply } from 'fastify';
 import { h, type Html } from '../html.js';
-import { auditAction, orgScope, type Actor } from '../../console/auth.js';
+import { orgScope, type Actor } from '../../console/auth.js';
 import {
   getInstitution,
   institutionToForm,
@@ -9,7 +9,7 @@ import {
   type FieldErrors,
   type InstitutionForm,
 } from '../../console/institutions.js';
-import { createApp, rotateApp, setAppStatus, upsertInstitution } from '../../domain/credentials.js';
+import { createApp, rotateApp, setAppStatus, updateInstitution, upsertInstitution, type ChangedBy } from '../../domain/credentials.js';
 import { DeploymentError } from '../../domain/deployment.js';
 import { actorOf, ConsoleHttpError, html, need, notFound, type ConsoleContext } from './plugin.js';
 import { consolePage, csrfField, field, REGIONS, regionName, str, tag, time } from './layout.js';
@@ -90,27 +90,9 @@ ${rows.map((r) => h`<tr><td><a href="/console/institutions/${encodeURIComponent(
         400,
       );
     }
-    await db.transaction().execute(async (trx) => {
-      if (isNew) await upsertInstitution(trx, input);
-      else {
-        // The form holds every field: an emptied one is cleared (upsert would keep the old value).
-        await trx
-          .updateTable('institution')
-          .set({
-            org_name: input.orgName,
-            region: input.region ?? null,
-            endpoint_url: input.endpointUrl ?? null,
-            notify_hosts: JSON.stringify(input.notifyHosts ?? []),
-            payment_channels: JSON.stringify(input.paymentChannels ?? []),
-            updated_at: new Date(platform.now()),
-          })
-          .where('org_id', '=', input.orgId)
-          .execute();
-      }
-      await auditAction(trx, actor, isNew ? 'console.institution.create' : 'console.institution.update', `org:${input.orgId}`, input, {
-        orgId: input.orgId,
-      });
-    });
+    // The domain audits the change (institution.create / institution.update).
+    if (isNew) await upsertInstitution(db, input, byOperator(actor));
+    else await updateInstitution(db, input, new Date(platform.now()), byOperator(actor));
     return reply.redirect(`/console/institutions/${encodeURIComponent(input.orgId)}?saved=1`, 303);
   };
 
@@ -169,8 +151,7 @@ ${canEdit ? institutionForm(actor, f, {}, false) : details}
     if (env === 'test' && platform.config.deployment !== 'sandbox')
       throw new ConsoleHttpError(400, '正式环境（生产部署）不能签发测试凭证：测试凭证只存在于测试环境');
     const label = str(b.label).trim().slice(0, 60) || undefined;
-    const r = await createApp(db, vault, { kind: 'institution', orgId: found.inst.org_id, env, label });
-    await auditAction(db, actor, 'console.app.create', `app:${r.appId}`, { env }, { orgId: found.inst.org_id });
+    const r = await createApp(db, vault, { kind: 'institution', orgId: found.inst.org_id, env, label }, byOperator(actor));
     return html(reply, secretPage(actor, found.inst.org_id, r.appId, r.secret, false));
   });
 
@@ -181,9 +162,8 @@ ${canEdit ? institutionForm(actor, f, {}, false) : details}
     const actor = need(req, 'operator');
     const a = await appOf(req.params.appId);
     if (!a) notFound('凭证');
-    const secret = (await rotateApp(db, vault, a.app_id))!;
+    const secret = (await rotateApp(db, vault, a.app_id, byOperator(actor)))!;
     platform.credentials.forget(a.app_id);
-    await auditAction(db, actor, 'console.app.rotate', `app:${a.app_id}`, null, { orgId: a.org_id });
     return html(reply, secretPage(actor, a.org_id ?? '', a.app_id, secret, true));
   });
 
@@ -192,14 +172,15 @@ ${canEdit ? institutionForm(actor, f, {}, false) : details}
     const a = await appOf(req.params.appId);
     if (!a) notFound('凭证');
     const status = str((req.body as Record<string, unknown>).status) === 'active' ? 'active' : 'disabled';
-    await setAppStatus(db, a.app_id, status).catch((e: unknown) => {
+    await setAppStatus(db, a.app_id, status, byOperator(actor)).catch((e: unknown) => {
       if (e instanceof DeploymentError) throw new ConsoleHttpError(400, e.message);
       throw e;
     });
     platform.credentials.forget(a.app_id);
-    await auditAction(db, actor, status === 'active' ? 'console.app.enable' : 'console.app.disable', `app:${a.app_id}`, null, {
-      orgId: a.org_id,
-    });
     return reply.redirect(`/console/institutions/${encodeURIComponent(a.org_id ?? '')}?saved=1`, 303);
   });
+}
+
+function byOperator(actor: Actor): ChangedBy {
+  return { actorType: 'operator', actorId: actor.username };
 }

@@ -69,7 +69,7 @@ ${o.error ? h`<p class="bad" role="alert" id="login-error">${o.error}</p>` : ''}
 <input type="hidden" name="_csrf" value="${o.csrf}">
 ${field({ label: '用户名', name: 'username', value: o.username ?? '', required: true, attrs: 'autocomplete="username"' })}
 ${field({ label: '密码', name: 'password', type: 'password', required: true, attrs: 'autocomplete="current-password"' })}
-${field({ label: '动态口令（运营人员必填）', name: 'code', attrs: 'inputmode="numeric" pattern="[0-9]{6}" maxlength="6" autocomplete="one-time-code"', hint: '身份验证器应用中的 6 位数字' })}
+${field({ label: '动态口令', name: 'code', attrs: 'inputmode="numeric" pattern="[0-9]{6}" maxlength="6" autocomplete="one-time-code"', hint: '身份验证器应用中的 6 位数字' })}
 <p><button type="submit">登录</button></p></form>
 <p class="muted">连续 5 次登录失败将锁定账户 15 分钟；30 分钟无操作自动退出。</p></div>`,
   });

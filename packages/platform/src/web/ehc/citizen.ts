@@ -2,10 +2,11 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ID_TYPES, maskIdNo, maskName } from '@mdl/protocol';
 import type { Person } from '../../db/schema.js';
 import { audit } from '../../domain/audit.js';
-import { CITIZEN_COOKIE, CITIZEN_SESSION_SECONDS, readCitizen, signCitizen } from '../../domain/ehc/citizen.js';
+import { CITIZEN_COOKIE, CITIZEN_SESSION_SECONDS, endCardSession, openCardSession, readCardSession } from '../../domain/ehc/citizen.js';
 import { ehcServices, personById } from '../../domain/ehc/index.js';
 import type { CitizenIdentity } from '../../domain/ehc/registry.js';
 import { authPath, decide, effectiveStatus, findByToken } from '../../domain/ehc/sessions.js';
+import { CARD_SIGN_IN_FAILED, citizenSignedIn, guardCitizenSignIn } from '../../domain/ehc/sign-in-guard.js';
 import type { Platform } from '../../platform.js';
 import { h, type Html } from '../html.js';
 import { chinaClock, qrSvg, safeNext, sendPage, str } from './common.js';
@@ -21,7 +22,7 @@ export function citizenRoutes(app: FastifyInstance, platform: Platform): void {
   const db = platform.db;
 
   async function signedIn(req: FastifyRequest): Promise<Person | undefined> {
-    const id = readCitizen(vault, req.cookies[CITIZEN_COOKIE], platform.now());
+    const id = await readCardSession(db, req.cookies[CITIZEN_COOKIE], platform.now());
     return id === undefined ? undefined : personById(db, id);
   }
 
@@ -58,10 +59,17 @@ export function citizenRoutes(app: FastifyInstance, platform: Platform): void {
         mobilePhone: str(b.mobilePhone),
       };
       if (!(who.idType in ID_TYPES)) return identityForm(reply, mode, next, who, '请选择证件类型');
+      if (mode === 'login') {
+        // Throttled per client address and per identity before anything is looked up, and one message for
+        // every failure, so the form confirms no ID number, name or phone (domain/ehc/sign-in-guard.ts).
+        const guard = await guardCitizenSignIn(db, vault, who, req.ip, platform.now());
+        if (!guard.ok) return identityForm(reply, mode, next, who, CARD_SIGN_IN_FAILED, 429);
+      }
       const r = mode === 'login' ? await svc.registry.signIn(who) : await svc.registry.register(who);
-      if ('problem' in r) return identityForm(reply, mode, next, who, r.problem, 400);
+      if ('problem' in r) return identityForm(reply, mode, next, who, mode === 'login' ? CARD_SIGN_IN_FAILED : r.problem, 400);
+      if (mode === 'login') await citizenSignedIn(db, vault, who);
       await citizenAudit(r.person, r.created ? 'ehc.card.register' : 'ehc.card.signin', null, req.id);
-      reply.setCookie(CITIZEN_COOKIE, signCitizen(vault, r.person.id, platform.now()), {
+      reply.setCookie(CITIZEN_COOKIE, await openCardSession(db, r.person.id, platform.now()), {
         path: '/card',
         httpOnly: true,
         sameSite: 'lax',
@@ -74,6 +82,7 @@ export function citizenRoutes(app: FastifyInstance, platform: Platform): void {
 
   app.post('/card/logout', async (req, reply) => {
     const b = (req.body ?? {}) as Record<string, unknown>;
+    await endCardSession(db, req.cookies[CITIZEN_COOKIE], platform.now());
     reply.clearCookie(CITIZEN_COOKIE, { path: '/card' });
     const next = safeNext(b.next);
     return reply.redirect(`/card/login?next=${encodeURIComponent(next)}`, 303);
@@ -120,8 +129,7 @@ export function citizenRoutes(app: FastifyInstance, platform: Platform): void {
     const refuse = h`<form method="post" action="${here}"><input type="hidden" name="decision" value="deny"><button class="secondary" type="submit">拒绝授权</button></form>`;
     if (!me) {
       const body = h`${request}${identityFields('login', here, {}, undefined)}
-<p class="center">还没有电子健康卡？<a href="/card/register?next=${encodeURIComponent(here)}">立即领卡</a></p>
-<div class="actions">${refuse}</div>`;
+<p class="center">还没有电子健康卡？<a href="/card/register?next=${encodeURIComponent(here)}">立即领卡</a></p>`;
       return sendPage(reply, '电子健康卡授权', body);
     }
     const body = h`${request}<div class="card"><p>当前电子健康卡</p>${cardSummary(me)}
@@ -142,8 +150,10 @@ export function citizenRoutes(app: FastifyInstance, platform: Platform): void {
       const done = await decide(db, session.id, { status: 'succ', personId: me.id }, platform.now());
       if (done) await citizenAudit(me, 'ehc.auth.allow', `org=${session.org_id}; outAuthNo=${session.out_auth_no}`, req.id);
     } else if (decision === 'deny') {
+      // Only the signed-in citizen refuses: anyone holding the link must not be able to cancel a patient's visit.
+      if (!me) return reply.redirect(`/card/login?next=${encodeURIComponent(here)}`, 303);
       const done = await decide(db, session.id, { status: 'cancel' }, platform.now());
-      if (done && me) await citizenAudit(me, 'ehc.auth.cancel', `org=${session.org_id}; outAuthNo=${session.out_auth_no}`, req.id);
+      if (done) await citizenAudit(me, 'ehc.auth.cancel', `org=${session.org_id}; outAuthNo=${session.out_auth_no}`, req.id);
     }
     // Post/redirect/get: the page shows whatever the session now is (also when another tab decided first).
     return reply.redirect(here, 303);
@@ -154,8 +164,8 @@ export function citizenRoutes(app: FastifyInstance, platform: Platform): void {
     const me = await signedIn(req);
     if (!me) return reply.redirect('/card/login?next=%2Fcard', 303);
     const issued = svc.codes.issue(me.id, platform.now());
-    // A new code every minute, also without JavaScript; a kiosk still accepts the previous one for a while.
-    reply.header('refresh', '60');
+    // A new code before this one expires, also without JavaScript (a code verifies once and lives MDL_EHC_CODE_TTL_S).
+    reply.header('refresh', String(Math.max(20, platform.config.ehcCodeTtlSeconds - 10)));
     const body = h`<div class="card">${cardSummary(me)}</div>
 <div class="card center"><p class="big">电子健康码</p>
 <div class="qr" id="health-qr">${await qrSvg(issued.code)}</div>
