@@ -1,6 +1,15 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { INTERFACES, STORABLE_LIMITS, openReply, residentIdCheckChar, sealRequest, verifySign, type Envelope } from '@mdl/protocol';
+import {
+  INTERFACES,
+  STORABLE_LIMITS,
+  epochMsToChinaTime,
+  openReply,
+  residentIdCheckChar,
+  sealRequest,
+  verifySign,
+  type Envelope,
+} from '@mdl/protocol';
 import { sql } from 'kysely';
 import { API_HANDLERS } from '../api/index.js';
 import { addInstitution, startTestPlatform, type TestInstitution, type TestPlatform } from '../testing.js';
@@ -47,9 +56,10 @@ describe('unstorable bytes refused at the door', () => {
     orgRequestId: `R${Math.random()}`.slice(0, 20),
     unsettleList: [
       {
+        // A non-real-name patient: no identity field at all (some but not all is refused, issue #13).
         idNo: '',
         idType: '',
-        userName: '无名氏',
+        userName: '',
         ehealthCardId: '',
         userType: '01',
         itemList: [
@@ -59,7 +69,8 @@ describe('unstorable bytes refused at the door', () => {
             feeType: '01',
             itemName: '诊查费',
             amount: '25.00',
-            actualTime: '2024-11-20 09:15:00',
+            // Inside the coverage policy's window (the last 365 days).
+            actualTime: epochMsToChinaTime(Date.now() - 86_400_000),
             ...item,
           },
         ],
