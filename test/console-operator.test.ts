@@ -6,7 +6,7 @@ import { TestHospital } from './support/hospital.js';
 import { call } from './support/client.js';
 import { desktopPage, launchBrowser, phonePage, screenshot } from './support/browser.js';
 import { residentId, eventually } from './support/people.js';
-import { CONSOLE_PASSWORD, batchRow, cardOf, chartSizes, report, signInBrowser, waitForBatch } from './support/console.js';
+import { CONSOLE_PASSWORD, answerConfirm, batchRow, cardOf, chartSizes, report, signInBrowser, waitForBatch } from './support/console.js';
 import { suiteScope } from './support/scope.js';
 
 /**
@@ -172,6 +172,7 @@ describe('operator console in a real browser', () => {
     assert.match(await page.locator('#items').innerText(), /陈\*玲/);
     await screenshot(page, 'console-batch-failed');
     await page.click('#resend');
+    await answerConfirm(page, 'ok', /重新向机构回调/);
     await hospital.waitForCallbacks(1);
     await waitForBatch(t, inst.orgId, 'R-001', { callback: 'delivered' });
     await page.reload();
@@ -180,6 +181,7 @@ describe('operator console in a real browser', () => {
     await page.goto(`${t.url}/console/callbacks`);
     assert.equal(await page.locator('#failed tbody tr').count(), 2);
     await page.click('#resend-all');
+    await answerConfirm(page, 'ok', /全部 2 个/);
     await hospital.waitForCallbacks(3);
     await waitForBatch(t, inst.orgId, 'R-003', { callback: 'delivered' });
     await waitForBatch(t, inst.orgId, 'R-002', { callback: 'delivered' });
@@ -250,15 +252,18 @@ describe('operator console in a real browser', () => {
     assert.equal(await page.locator('#answer-form').count(), 0, 'the operator does not answer for the institution');
     await page.selectOption('#f-decision', 'upheld');
     await page.click('#decide-form button[type=submit]');
+    await answerConfirm(page, 'ok', /撤销该欠费记录/);
     assert.match(await page.locator('#item-state').innerText(), /已撤销/);
     await screenshot(page, 'console-appeal-upheld');
 
     await page.goto(`${t.url}/console/appeals/${a2.id}`);
     await page.selectOption('#f-decision', 'rejected');
     await page.click('#decide-form button[type=submit]');
+    await answerConfirm(page, 'ok', /裁决/);
     assert.match(await page.locator('#f-reason-error').innerText(), /理由/, 'a rejection needs a reason');
     await page.fill('#f-reason', '医院提供了就诊签字记录');
     await page.click('#decide-form button[type=submit]');
+    await answerConfirm(page, 'ok', /裁决/);
     assert.match(await page.locator('#decision').innerText(), /申诉不成立：医院提供了就诊签字记录/);
     await screenshot(page, 'console-appeal-rejected');
     await page.goto(`${t.url}/console/appeals`);

@@ -8,6 +8,8 @@ import { consolePage, csrfField, field, num, regionName, STATE_TEXT, str, tag, t
 const statusTag = (s: keyof typeof APPEAL_STATUS_TEXT) =>
   tag(APPEAL_STATUS_TEXT[s], s === 'upheld' ? 'ok' : s === 'rejected' ? 'bad' : 'warn');
 
+const DECIDE_CONFIRM = '提交裁决？裁决提交后不能更改；"申诉成立"会立即撤销该欠费记录并通知机构。';
+
 export async function appealRoutes({ app, platform }: ConsoleContext): Promise<void> {
   const { db, vault } = platform;
 
@@ -51,7 +53,7 @@ ${field({ label: '机构答复（将提供给运营人员裁决，并向患者�
         : '';
     const decideForm =
       open && actor.role === 'operator'
-        ? h`<form method="post" action="/console/appeals/${a.id}/decide" class="card" id="decide-form">${csrfField(actor)}
+        ? h`<form method="post" action="/console/appeals/${a.id}/decide" class="card" id="decide-form" data-confirm="${DECIDE_CONFIRM}" data-confirm-ok="提交裁决">${csrfField(actor)}
 ${field({
   label: '裁决',
   name: 'decision',
@@ -59,7 +61,7 @@ ${field({
   error: errors.decision,
   options: [
     ['', '请选择'],
-    ['upheld', '申诉成立：撤销该记录（状态 2）'],
+    ['upheld', '申诉成立：撤销该记录'],
     ['rejected', '申诉不成立：驳回'],
   ],
 })}

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { StaticAssets } from '../static-assets.js';
+import { CONSOLE_JS } from './console-js.js';
 
 /**
  * The dashboard's only script, served under a content-hashed URL (CONSOLE_ASSETS below; the CSP allows no inline
@@ -84,4 +85,5 @@ export const CONSOLE_ASSETS = new StaticAssets('/console/assets', [
     load: () => readFileSync(require.resolve('echarts/dist/echarts.min.js')),
   },
   { name: 'dashboard.js', type: 'text/javascript; charset=utf-8', load: () => DASHBOARD_JS },
+  { name: 'console.js', type: 'text/javascript; charset=utf-8', load: () => CONSOLE_JS },
 ]);

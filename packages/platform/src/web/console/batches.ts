@@ -31,6 +31,24 @@ ${items.map(
 )}</tbody></table></div>`;
 }
 
+function resendNotice(q: Record<string, unknown>): Html | '' {
+  if (str(q.resendError) === 'none') {
+    return h`<div class="card bad" role="alert" id="resend-result">没有勾选任何回调，未重发。请先勾选要重发的批次。</div>`;
+  }
+  const n = num(q.resent);
+  if (n === undefined) return '';
+  return h`<div class="card ${n > 0 ? 'ok' : 'warn'}" role="status" id="resend-result">${n > 0 ? `已重新排队 ${n} 个回调。` : '没有可重发的回调（可能已被处理）。'}</div>`;
+}
+
+/** Bulk resends ask first; "重发所选" with nothing ticked says so beside the button and sends nothing. */
+function resendButtons(failedCount: number): Html {
+  return h`<p><button type="submit" name="scope" value="selected" id="resend-selected" data-require-checked="batchId"
+ data-require-message="请先勾选要重发的批次" aria-describedby="resend-selected-error" data-confirm="重新回调所勾选的批次？" data-confirm-ok="重发">重发所选</button>
+<button type="submit" name="scope" value="all" class="secondary" id="resend-all"
+ data-confirm="${`重新回调全部 ${failedCount} 个投递失败的批次？`}" data-confirm-ok="全部重发">重发全部失败回调</button></p>
+<p class="field-error check-error" id="resend-selected-error" role="alert" hidden></p>`;
+}
+
 export async function batchRoutes({ app, platform }: ConsoleContext): Promise<void> {
   const { db, vault } = platform;
 
@@ -64,7 +82,8 @@ ${rows.slice(0, PAGE_SIZE).map(
     const b = d.batch;
     const resend =
       actor.role === 'operator' && b.status === 'done'
-        ? h`<form method="post" action="/console/batches/${b.id}/resend">${csrfField(actor)}<button type="submit" id="resend">重新回调</button></form>`
+        ? h`<form method="post" action="/console/batches/${b.id}/resend" data-confirm="${`重新向机构回调批次 ${b.id} 的处理结果？`}" data-confirm-ok="重新回调">
+${csrfField(actor)}<button type="submit" id="resend">重新回调</button></form>`
         : '';
     const body = h`<div class="card"><dl class="kv">
 <dt>机构</dt><dd>${b.org_name ?? ''}（${b.org_id}）</dd><dt>请求批次号</dt><dd>${b.org_request_id}</dd><dt>类型</dt><dd>${b.kind === 'REPORT' ? '上报（ORG_MDL_001）' : '更新（ORG_MDL_003）'}</dd>
@@ -108,7 +127,7 @@ ${d.result.persons.map((p) => {
     const attempts = await listAttempts(db, org);
     const q = req.query as Record<string, unknown>;
     const canResend = actor.role === 'operator';
-    const body = h`${q.resent ? h`<div class="card ok" role="status">已重新排队 ${str(q.resent)} 个回调。</div>` : ''}
+    const body = h`${resendNotice(q)}
 <h3>投递失败的回调（${failed.length > PAGE_SIZE ? `${PAGE_SIZE}+` : failed.length}）</h3>
 ${
   failed.length === 0
@@ -121,7 +140,7 @@ ${failed
     (b) =>
       h`<tr>${canResend ? h`<td><input type="checkbox" name="batchId" value="${b.id}" aria-label="选择批次 ${b.id}"></td>` : ''}<td><a href="/console/batches/${b.id}">${b.id}</a></td><td>${b.org_name ?? b.org_id}</td><td>${b.org_request_id}</td><td>${b.callback_attempts}</td><td>${time(b.received_at)}</td></tr>`,
   )}</tbody></table></div>
-${canResend ? h`<p><button type="submit" name="scope" value="selected" id="resend-selected">重发所选</button> <button type="submit" name="scope" value="all" class="secondary" id="resend-all">重发全部失败回调</button></p>` : ''}</form>`
+${canResend ? resendButtons(Math.min(failed.length, 1000)) : ''}</form>`
 }
 <h3>最近的回调尝试</h3>${attemptsTable(attempts)}`;
     return html(reply, consolePage(actor, { title: '回调', active: '/console/callbacks', body }));
@@ -137,6 +156,8 @@ ${canResend ? h`<p><button type="submit" name="scope" value="selected" id="resen
     } else {
       const raw = Array.isArray(b.batchId) ? b.batchId : b.batchId === undefined ? [] : [b.batchId];
       ids = raw.map((x) => num(x)).filter((x): x is number => x !== undefined);
+      // Nothing ticked is a mistake to point out, not a green "0 queued".
+      if (ids.length === 0) return reply.redirect('/console/callbacks?resendError=none', 303);
     }
     const queued = await resendMany(actor, ids.slice(0, 1000));
     await auditAction(db, actor, 'console.callback.resend.bulk', null, { requested: ids.length, queued }, { orgId: null });

@@ -12,6 +12,7 @@ import {
 import { createApp, rotateApp, setAppStatus, upsertInstitution } from '../../domain/credentials.js';
 import { actorOf, html, need, notFound, type ConsoleContext } from './plugin.js';
 import { consolePage, csrfField, field, REGIONS, regionName, str, tag, time } from './layout.js';
+import { redirectToOnce } from './show-once.js';
 
 const EMPTY: InstitutionForm = { orgId: '', orgName: '', region: '', endpointUrl: '', notifyHosts: '', paymentChannels: '' };
 
@@ -39,14 +40,15 @@ ${field({ label: '向患者展示的缴费渠道', name: 'paymentChannels', valu
 <p><button type="submit">${isNew ? '创建机构' : '保存修改'}</button></p></form>`;
 }
 
-function secretPage(actor: Actor, orgId: string, appId: string, secret: string, rotated: boolean): string {
-  return consolePage(actor, {
-    title: rotated ? '凭证密钥已更换' : '凭证已创建',
-    active: '/console/institutions',
-    body: h`<div class="card"><p class="warn"><b>密钥只显示这一次</b>，请立即通过安全渠道交给机构，关闭本页后无法再次查看。</p>
-<dl class="kv"><dt>appId</dt><dd class="secret" id="new-app-id">${appId}</dd><dt>密钥（secret）</dt><dd class="secret" id="new-secret">${secret}</dd></dl>
-<p><a class="button" href="/console/institutions/${encodeURIComponent(orgId)}">返回机构</a></p></div>`,
-  });
+/** 更换密钥 and 停用 ask first: either cuts the institution off until it installs the new secret. */
+function appActions(actor: Actor, appId: string, active: boolean): Html {
+  const rotate = `更换 ${appId} 的密钥？旧密钥立即失效，机构在换上新密钥之前的所有调用都会被拒绝。`;
+  const disable = `停用凭证 ${appId}？停用后该凭证的所有接口调用都会被拒绝。`;
+  return h`<form class="inline" method="post" action="/console/apps/${appId}/rotate" data-confirm="${rotate}" data-confirm-ok="更换密钥">${csrfField(actor)}
+<button class="small secondary" type="submit">更换密钥</button></form>
+<form class="inline" method="post" action="/console/apps/${appId}/status"${active ? h` data-confirm="${disable}" data-confirm-ok="停用"` : ''}>${csrfField(actor)}
+<input type="hidden" name="status" value="${active ? 'disabled' : 'active'}">
+<button class="small ${active ? 'danger' : ''}" type="submit">${active ? '停用' : '启用'}</button></form>`;
 }
 
 export async function institutionRoutes({ app, platform }: ConsoleContext): Promise<void> {
@@ -134,12 +136,7 @@ ${rows.map((r) => h`<tr><td><a href="/console/institutions/${encodeURIComponent(
     const appRows = apps.map(
       (a) => h`<tr><td><code>${a.app_id}</code></td><td>${a.env === 'prod' ? '生产' : '测试'}</td><td>${a.label ?? ''}</td>
 <td>${a.status === 'active' ? tag('有效', 'ok') : tag('已停用', 'bad')}</td><td>${time(a.created_at)}</td><td>${time(a.updated_at)}</td>
-<td>${
-        canEdit
-          ? h`<form class="inline" method="post" action="/console/apps/${a.app_id}/rotate">${csrfField(actor)}<button class="small secondary" type="submit">更换密钥</button></form>
-<form class="inline" method="post" action="/console/apps/${a.app_id}/status">${csrfField(actor)}<input type="hidden" name="status" value="${a.status === 'active' ? 'disabled' : 'active'}"><button class="small ${a.status === 'active' ? 'danger' : ''}" type="submit">${a.status === 'active' ? '停用' : '启用'}</button></form>`
-          : ''
-      }</td></tr>`,
+<td>${canEdit ? appActions(actor, a.app_id, a.status === 'active') : ''}</td></tr>`,
     );
     const newApp = canEdit
       ? h`<form method="post" action="/console/institutions/${encodeURIComponent(inst.org_id)}/apps" class="filters" id="new-app">${csrfField(actor)}
@@ -164,7 +161,8 @@ ${canEdit ? institutionForm(actor, f, {}, false) : details}
     const label = str(b.label).trim().slice(0, 60) || undefined;
     const r = await createApp(db, vault, { kind: 'institution', orgId: found.inst.org_id, env, label });
     await auditAction(db, actor, 'console.app.create', `app:${r.appId}`, { env }, { orgId: found.inst.org_id });
-    return html(reply, secretPage(actor, found.inst.org_id, r.appId, r.secret, false));
+    const view = { kind: 'app' as const, orgId: found.inst.org_id, appId: r.appId, secret: r.secret, rotated: false };
+    return redirectToOnce(platform, reply, actor, view);
   });
 
   const appOf = async (appId: string) =>
@@ -177,7 +175,7 @@ ${canEdit ? institutionForm(actor, f, {}, false) : details}
     const secret = (await rotateApp(db, vault, a.app_id))!;
     platform.credentials.forget(a.app_id);
     await auditAction(db, actor, 'console.app.rotate', `app:${a.app_id}`, null, { orgId: a.org_id });
-    return html(reply, secretPage(actor, a.org_id ?? '', a.app_id, secret, true));
+    return redirectToOnce(platform, reply, actor, { kind: 'app', orgId: a.org_id ?? '', appId: a.app_id, secret, rotated: true });
   });
 
   app.post<{ Params: { appId: string } }>('/apps/:appId/status', async (req, reply) => {

@@ -1,6 +1,7 @@
 import { epochMsToChinaTime, fenToYuan } from '@mdl/protocol';
 import { h, page, raw, type Html } from '../html.js';
 import { ROLE_TEXT, type Actor } from '../../console/auth.js';
+import { CONSOLE_ASSETS } from './assets.js';
 
 /** The console's frame: navigation by role, the signed-in user and a sign-out form (with its CSRF token). */
 const NAV: { href: string; text: string; roles: Actor['role'][] }[] = [
@@ -40,6 +41,12 @@ form.filters input,form.filters select{width:auto;min-width:9rem}
 button.small{padding:.3rem .6rem;font-size:.85rem}
 .pager{margin:.5rem 0}
 dl.kv{display:grid;grid-template-columns:10rem 1fr;gap:.3rem 1rem;margin:0}dl.kv dt{color:#6b7280}dl.kv dd{margin:0;word-break:break-all}
+dialog#confirm-dialog{border:0;border-radius:.5rem;padding:1.25rem;max-width:28rem;box-shadow:0 10px 30px rgba(0,0,0,.25)}
+dialog#confirm-dialog::backdrop{background:rgba(15,23,42,.45)}
+.dialog-actions{display:flex;gap:.5rem;justify-content:flex-end}
+.copyable{display:flex;gap:.5rem;align-items:center}.copyable .secret{flex:1 1 auto}
+.qrbox{width:12rem;background:#fff;padding:.25rem;margin:.5rem 0}.qrbox svg{width:100%;height:auto;display:block}
+.check-error{margin:.25rem 0}
 `;
 
 export function consolePage(actor: Actor, o: { title: string; active: string; body: Html; scripts?: string[] }): string {
@@ -50,7 +57,7 @@ export function consolePage(actor: Actor, o: { title: string; active: string; bo
     title: `诊疗失信人员信息管理 · ${o.title}`,
     wide: true,
     css: CONSOLE_CSS,
-    scripts: o.scripts ?? [],
+    scripts: [CONSOLE_ASSETS.url('console.js'), ...(o.scripts ?? [])],
     headerRight: h`<span class="user">${actor.username}（${ROLE_TEXT[actor.role]}${actor.orgId ? ` · ${actor.orgId}` : ''}）<a href="/console/password">修改密码</a><form class="inline" method="post" action="/console/logout">${csrfField(actor)}<button type="submit">退出</button></form></span>`,
     body: h`<nav class="cnav">${nav}</nav><h2>${o.title}</h2>${o.body}`,
   });

@@ -14,6 +14,7 @@ import { auditRoutes } from './audit.js';
 import { policyRoutes } from './policy.js';
 import { userRoutes } from './users.js';
 import { citizenDataRoutes } from './citizen-data.js';
+import { onceRoutes } from './show-once.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -175,6 +176,7 @@ export const consolePlugin: FastifyPluginAsync<{ platform: Platform }> = async (
   await policyRoutes(ctx);
   await userRoutes(ctx);
   await citizenDataRoutes(ctx);
+  await onceRoutes(ctx);
 };
 
 export interface ConsoleContext {
