@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { decideAppeal, upsertInstitution, ItemRefreshJob, startTestPlatform, type TestPlatform } from '@mdl/platform/testing';
-import { launchBrowser, phonePage, screenshot } from './support/browser.js';
+import { assertAccessible, launchBrowser, phonePage, screenshot } from './support/browser.js';
 import { addSite, itemId, mdrUrlFor, registerPatient, report, type Patient, type Site } from './support/citizen.js';
 import { residentId } from './support/people.js';
 import { suiteScope } from './support/scope.js';
@@ -156,6 +156,14 @@ describe('citizen app in headless Chromium', () => {
     const id = await itemId(t, fz.inst.orgId, 'FZ-A2');
     await page.locator(`#item-${id} a.button`, { hasText: '申诉' }).click();
     await page.waitForURL(/\/appeal$/);
+    await page.locator('button[type=submit]').click();
+    assert.match(await page.locator('#reason-error').innerText(), /请选择申诉原因/, 'every error at once, beside its field');
+    assert.match(await page.locator('#description-error').innerText(), /请填写申诉说明/);
+    assert.equal(await page.getAttribute('#description', 'aria-invalid'), 'true');
+    assert.match((await page.getAttribute('#description', 'aria-describedby')) ?? '', /description-error/);
+    assert.equal(await page.evaluate(() => document.activeElement?.id), 'reason', 'the first invalid field has the focus');
+    await assertAccessible(page, 'citizen appeal form with errors');
+    await screenshot(page, 'citizen-appeal-errors');
     await page.selectOption('#reason', 'paid');
     await page.fill('#description', scripted);
     await screenshot(page, 'citizen-appeal-form');
@@ -178,7 +186,11 @@ describe('citizen app in headless Chromium', () => {
     const csrf = await page.locator('input[name=csrf]').first().inputValue();
     const again = await page.request.post(`${base}/mdr/items/${id}/appeal`, { form: { csrf, reason: 'other', description: '再次申诉' } });
     assert.equal(again.status(), 422);
-    assert.match(await again.text(), /已有处理中的申诉/);
+    assert.match(await again.text(), /已有申诉正在处理/);
+    const status = await page.request.get(`${base}/mdr/items/${id}/appeal`);
+    const statusText = await status.text();
+    assert.match(statusText, /已有申诉正在处理[\s\S]*待处理/, 'the open appeal shows its status');
+    assert.doesNotMatch(statusText, /<textarea/, 'not a blank form that would be refused');
     const other = await itemId(t, xm.inst.orgId, 'XM-A1');
     const long = await page.request.post(`${base}/mdr/items/${other}/appeal`, {
       form: { csrf, reason: 'wrong_amount', description: '<b>' + '很'.repeat(600) },

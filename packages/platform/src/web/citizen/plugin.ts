@@ -1,7 +1,7 @@
 import { maskName } from '@mdl/protocol';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type { CitizenSession } from '../../db/schema.js';
-import { AppealError, fileAppeal } from '../../domain/appeals.js';
+import { AppealError, appealInputProblems, fileAppeal } from '../../domain/appeals.js';
 import { audit } from '../../domain/audit.js';
 import { citizenOverview, type CitizenRecord } from '../../domain/citizen/records.js';
 import { refreshItem } from '../../domain/citizen/refresh.js';
@@ -170,6 +170,8 @@ export const citizenPlugin: FastifyPluginAsync<{ platform: Platform }> = async (
     const body = req.body as Record<string, unknown>;
     const reason = typeof body.reason === 'string' ? body.reason : '';
     const description = typeof body.description === 'string' ? body.description : '';
+    const errors = appealInputProblems({ reason, description });
+    if (errors.reason || errors.description) return html(reply, appealPage(r, s.csrf, { reason, description, errors }), 422);
     try {
       await fileAppeal(db, {
         itemId: r.id,
@@ -183,7 +185,7 @@ export const citizenPlugin: FastifyPluginAsync<{ platform: Platform }> = async (
       });
     } catch (e) {
       if (!(e instanceof AppealError)) throw e;
-      return html(reply, appealPage(r, s.csrf, { reason, description, error: e.message }), 422);
+      return html(reply, appealPage(r, s.csrf, { reason, description, errors: { description: e.message } }), 422);
     }
     return reply.redirect(`${MDR_PATH}/?n=appealed#item-${r.id}`, 303);
   });

@@ -2,7 +2,8 @@ import { epochMsToChinaTime, fenToYuan } from '@mdl/protocol';
 import { APPEAL_REASONS, APPEAL_STATUS_TEXT, MAX_APPEAL_TEXT } from '../../domain/appeals.js';
 import type { CitizenOverview, CitizenRecord, PaymentChannel } from '../../domain/citizen/records.js';
 import type { EligibilityPolicy } from '../../domain/eligibility.js';
-import { h, page, raw, type Html } from '../html.js';
+import { h, page, type Html } from '../html.js';
+import { errorSummary, field, firstError } from '../form.js';
 
 /** Pages of the citizen app (医疗欠费名单用户应用). Every value passes through `h`, so user text stays text. */
 export const APP_TITLE = '医疗欠费名单';
@@ -147,20 +148,43 @@ ${p.channels.length ? h`<ul class="plain">${p.channels.map(channelView)}</ul>` :
   return shell('缴费方式', body, { signedIn: true, csrf });
 }
 
-export function appealPage(r: CitizenRecord, csrf: string, form: { reason?: string; description?: string; error?: string } = {}): string {
-  const body = h`<section class="card"><h2>对这条记录申诉</h2>
+export interface AppealFormState {
+  reason?: string;
+  description?: string;
+  errors?: { reason?: string; description?: string };
+}
+
+export function appealPage(r: CitizenRecord, csrf: string, form: AppealFormState = {}): string {
+  const record = h`<section class="card"><h2>对这条记录申诉</h2>
 <div class="kv"><span>${r.orgName} · ${r.itemName}</span><strong>${yuan(r.amountFen)}</strong></div>
-<div class="muted">发生时间 ${time(r.actualTime)}</div></section>
-<form class="card" method="post" action="${BASE}/items/${r.id}/appeal">
+<div class="muted">发生时间 ${time(r.actualTime)}</div></section>`;
+  const a = r.appeal;
+  // An appeal still being handled: its status, not a blank form that would be refused after typing.
+  if (a && (a.status === 'open' || a.status === 'answered')) {
+    const body = h`${record}<section class="card" id="appeal-open"><h2>这条记录已有申诉正在处理</h2>${appealBox(r)}
+<p class="muted">医疗机构和平台核实后，结果会显示在该记录下方。处理完成前不能重复申诉。</p>
+<p><a class="button" href="${BASE}/#item-${r.id}">返回我的记录</a></p></section>`;
+    return shell('申诉', body, { signedIn: true, csrf });
+  }
+  const errors = form.errors ?? {};
+  const first = firstError(errors, ['reason', 'description']);
+  const reasons: [string, string][] = [['', '请选择'], ...Object.entries(APPEAL_REASONS)];
+  const body = h`${record}
+<form class="card" method="post" action="${BASE}/items/${r.id}/appeal" novalidate>
 <input type="hidden" name="csrf" value="${csrf}">
-${form.error ? h`<div class="note bad" role="alert">${form.error}</div>` : ''}
-<label for="reason">申诉原因</label>
-<select id="reason" name="reason" required><option value="">请选择</option>${Object.entries(APPEAL_REASONS).map(
-    ([k, v]) => h`<option value="${k}"${raw(form.reason === k ? ' selected' : '')}>${v}</option>`,
-  )}</select>
-<label for="description">情况说明（${MAX_APPEAL_TEXT} 字以内）</label>
-<textarea id="description" name="description" rows="6" maxlength="${MAX_APPEAL_TEXT}" required>${form.description ?? ''}</textarea>
-<p class="muted">请写明缴费时间、方式或您认为有误的地方。提交后由医疗机构和平台核实处理。</p>
+${errorSummary(errors)}
+${field({ label: '申诉原因', name: 'reason', id: 'reason', value: form.reason ?? '', error: errors.reason, focus: first === 'reason', required: true, options: reasons })}
+${field({
+  label: `情况说明（${MAX_APPEAL_TEXT} 字以内）`,
+  name: 'description',
+  id: 'description',
+  value: form.description ?? '',
+  error: errors.description,
+  focus: first === 'description',
+  required: true,
+  textarea: true,
+  hint: '请写明缴费时间、方式或您认为有误的地方。提交后由医疗机构和平台核实处理。',
+})}
 <div class="actions"><button type="submit">提交申诉</button><a class="button secondary" href="${BASE}/">取消</a></div>
 </form>`;
   return shell('申诉', body, { signedIn: true, csrf });

@@ -4,6 +4,7 @@ import { auditAction, orgScope, type Actor } from '../../console/auth.js';
 import { batchDetail, listAttempts, listBatches, listItems, PAGE_SIZE, type ItemView } from '../../console/batches.js';
 import { resendCallback } from '../../jobs/callbacks.js';
 import { actorOf, html, need, notFound, type ConsoleContext } from './plugin.js';
+import { readableDetail } from './readable.js';
 import { CALLBACK_TEXT, consolePage, csrfField, num, STATE_TEXT, str, tag, time, yuan } from './layout.js';
 
 const cbTag = (s: string) => tag(CALLBACK_TEXT[s] ?? s, s === 'delivered' ? 'ok' : s === 'failed' ? 'bad' : 'warn');
@@ -205,6 +206,6 @@ ${rows.map(
   (
     a,
   ) => h`<tr><td><a href="/console/batches/${a.batch_id}">${a.batch_id}</a></td><td>${a.org_id}</td><td>${a.attempt}</td><td>${time(a.started_at)}</td><td>${a.duration_ms} ms</td>
-<td>${a.http_status ?? '-'}</td><td>${tag(text[a.outcome] ?? a.outcome, a.outcome === 'delivered' ? 'ok' : 'bad')}</td><td class="wrap">${a.detail ?? ''}</td></tr>`,
+<td>${a.http_status ?? '-'}</td><td>${tag(text[a.outcome] ?? a.outcome, a.outcome === 'delivered' ? 'ok' : 'bad')}</td><td class="wrap">${readableDetail(a.detail)}</td></tr>`,
 )}</tbody></table></div>`;
 }

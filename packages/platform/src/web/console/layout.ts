@@ -1,5 +1,5 @@
 import { epochMsToChinaTime, fenToYuan } from '@mdl/protocol';
-import { h, page, raw, type Html } from '../html.js';
+import { h, page, type Html } from '../html.js';
 import { ROLE_TEXT, type Actor } from '../../console/auth.js';
 import { CONSOLE_ASSETS } from './assets.js';
 
@@ -67,35 +67,7 @@ export function csrfField(actor: Actor): Html {
   return h`<input type="hidden" name="_csrf" value="${actor.csrf}">`;
 }
 
-export interface FieldOpts {
-  label: string;
-  name: string;
-  value?: string | null | undefined;
-  error?: string | undefined;
-  type?: string;
-  hint?: string;
-  required?: boolean;
-  textarea?: boolean;
-  options?: [string, string][];
-  attrs?: string;
-}
-
-/** A labelled input with its error message right beside it. */
-export function field(o: FieldOpts): Html {
-  const id = `f-${o.name}`;
-  const err = o.error ? h`<div class="field-error" id="${id}-error">${o.error}</div>` : '';
-  const aria = raw(o.error ? ` aria-invalid="true" aria-describedby="${id}-error"` : '');
-  const req = raw(o.required ? ' required' : '');
-  let control: Html;
-  if (o.options) {
-    control = h`<select id="${id}" name="${o.name}"${aria}>${o.options.map(([v, t]) => h`<option value="${v}"${raw(v === (o.value ?? '') ? ' selected' : '')}>${t}</option>`)}</select>`;
-  } else if (o.textarea) {
-    control = h`<textarea id="${id}" name="${o.name}" rows="4"${aria}${req}>${o.value ?? ''}</textarea>`;
-  } else {
-    control = h`<input id="${id}" name="${o.name}" type="${o.type ?? 'text'}" value="${o.value ?? ''}"${aria}${req}${raw(o.attrs ? ' ' + o.attrs : '')}>`;
-  }
-  return h`<div class="fieldbox"><label for="${id}">${o.label}</label>${control}${o.hint ? h`<div class="muted">${o.hint}</div>` : ''}${err}</div>`;
-}
+export { field, type FieldOpts } from '../form.js';
 
 export function yuan(fen: number | string | null | undefined): string {
   return fenToYuan(Number(fen ?? 0));

@@ -4,6 +4,7 @@ import type { Platform } from '../../platform.js';
 import { privatePageHeaders } from '../security.js';
 import { citizenRoutes } from './citizen.js';
 import { kioskRoutes } from './kiosk.js';
+import { legalRoutes } from './legal.js';
 
 /**
  * E-health-card pages under /card (the POST paths /ehc/* belong to the gateway). Building the services
@@ -20,4 +21,5 @@ export const ehcPagesPlugin: FastifyPluginAsync<{ platform: Platform }> = async 
   );
   citizenRoutes(app, platform);
   kioskRoutes(app, platform);
+  legalRoutes(app);
 };
