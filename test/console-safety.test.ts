@@ -184,6 +184,39 @@ describe('console: secrets shown once, destructive actions confirmed', () => {
     await waitForBatch(t, inst.orgId, 'S-001', { callback: 'failed' });
   });
 
+  it('the dashboard agrees with itself: callback KPI and chart are the same figures, with failures in the data', async () => {
+    const rows = await t.platform.db.selectFrom('callback_attempt').select('outcome').execute();
+    const failedInDb = rows.filter((r) => r.outcome !== 'delivered').length;
+    const okInDb = rows.length - failedInDb;
+    assert.ok(failedInDb >= 3, 'the data has failed callback attempts');
+    await page.goto(`${t.url}/console`);
+    await page.waitForSelector('#chart-callbacks[data-rendered="1"] canvas');
+    const drawn = await page.evaluate(() => {
+      const echarts = (window as unknown as { echarts: { getInstanceByDom: (n: Element) => { getOption: () => unknown } } }).echarts;
+      const option = echarts.getInstanceByDom(document.getElementById('chart-callbacks')!).getOption() as {
+        series: { name: string; data: number[] }[];
+      };
+      const total = (name: string) => option.series.find((x) => x.name === name)!.data.reduce((a, b) => a + Number(b), 0);
+      return { ok: total('成功'), bad: total('失败') };
+    });
+    const kpiText = await page.locator('#kpi-callbacks').innerText();
+    assert.deepEqual(drawn, { ok: okInDb, bad: failedInDb }, 'the chart draws what the database holds');
+    assert.match(kpiText, new RegExp(`成功 ${okInDb} 次 · 失败 ${failedInDb} 次`), 'the KPI says the same as its chart');
+    const rate = okInDb + failedInDb ? `${((okInDb / (okInDb + failedInDb)) * 100).toFixed(1)}%` : '—';
+    assert.ok(kpiText.includes(rate), `the rate ${rate} follows from the same figures`);
+    const unpaid = await t.platform.db.selectFrom('arrears_item').select('amount_fen').where('state', '=', '0').execute();
+    const fen = unpaid.reduce((a, r) => a + Number(r.amount_fen), 0);
+    const yuan = `¥${Math.floor(fen / 100).toLocaleString('en-US')}.${String(fen % 100).padStart(2, '0')}`;
+    assert.ok((await page.locator('#kpi-unpaid').innerText()).includes(yuan), `amounts read ${yuan}`);
+    await assertAccessible(page, 'dashboard');
+    await screenshot(page, 'console-dashboard-agrees');
+    await page.click('#kpi-callbacks');
+    await page.waitForURL(/\/console\/callbacks$/);
+    await page.goto(`${t.url}/console`);
+    await page.click('#kpi-unpaid');
+    await page.waitForURL(/\/console\/items\?state=0$/);
+  });
+
   it('an appeal decision asks first; 取消 leaves the appeal open and the record unpaid', async () => {
     const item = await t.platform.db
       .selectFrom('arrears_item')

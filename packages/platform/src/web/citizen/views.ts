@@ -1,4 +1,5 @@
-import { epochMsToChinaTime, fenToYuan } from '@mdl/protocol';
+import { epochMsToChinaTime } from '@mdl/protocol';
+import { money } from '../money.js';
 import { APPEAL_REASONS, APPEAL_STATUS_TEXT, MAX_APPEAL_TEXT } from '../../domain/appeals.js';
 import type { CitizenOverview, CitizenRecord, PaymentChannel } from '../../domain/citizen/records.js';
 import type { EligibilityPolicy } from '../../domain/eligibility.js';
@@ -34,7 +35,7 @@ export function shell(title: string, body: Html, opts: { signedIn?: boolean; csr
   return page({ title, body, css: CSS, ...(right ? { headerRight: right } : {}) });
 }
 
-export const yuan = (fen: number) => `¥${fenToYuan(fen)}`;
+export const yuan = money;
 const time = (d: Date) => epochMsToChinaTime(d.getTime()).slice(0, 16);
 
 const STATE_TEXT = { '0': ['未结清', 'bad'], '1': ['已缴清', 'ok'], '2': ['已撤销', 'ok'] } as const;
@@ -47,11 +48,11 @@ export function eligibilityText(o: CitizenOverview, p: EligibilityPolicy): Html 
   }
   if (d.next === '1') {
     return h`<p class="warn"><strong>您现在仍可享受“先诊后付”。</strong></p>
-<p class="muted">不过您有 ${d.unpaidCount} 笔费用未结清。若有费用超过 ${p.maxAgeDays} 天未结清、合计达到 ${fenToYuan(p.maxTotalFen)} 元或达到 ${p.maxCount} 笔，将暂停先诊后付，请尽快缴费。</p>`;
+<p class="muted">不过您有 ${d.unpaidCount} 笔费用未结清。若有费用超过 ${p.maxAgeDays} 天未结清、合计达到 ${yuan(p.maxTotalFen)} 或达到 ${p.maxCount} 笔，将暂停先诊后付，请尽快缴费。</p>`;
   }
   const why: string[] = [];
   if (d.reasons.includes('OVERDUE_TOO_LONG')) why.push(`有费用超过 ${p.maxAgeDays} 天未结清`);
-  if (d.reasons.includes('TOTAL_TOO_HIGH')) why.push(`未结清费用合计已达到 ${fenToYuan(p.maxTotalFen)} 元`);
+  if (d.reasons.includes('TOTAL_TOO_HIGH')) why.push(`未结清费用合计已达到 ${yuan(p.maxTotalFen)}`);
   if (d.reasons.includes('TOO_MANY_ITEMS')) why.push(`未结清费用已有 ${p.maxCount} 笔或以上`);
   return h`<p class="bad"><strong>您现在暂时不能享受“先诊后付”，就诊时需先缴费。</strong></p>
 <p>原因：</p><ul class="plain">${why.map((w) => h`<li>${w}</li>`)}</ul>

@@ -20,7 +20,7 @@ export async function appealRoutes({ app, platform }: ConsoleContext): Promise<v
     const rows = await listAppeals(db, orgScope(actor), status);
     const body = h`<form class="filters" method="get"><label>状态 <select name="status"><option value="pending" ${status === 'pending' ? 'selected' : ''}>待裁决（待处理 + 机构已答复）</option><option value="all" ${status === 'all' ? 'selected' : ''}>全部</option>
 ${Object.entries(APPEAL_STATUS_TEXT).map(([v, t]) => h`<option value="${v}" ${status === v ? 'selected' : ''}>${t}</option>`)}</select></label><button type="submit">筛选</button></form>
-<div class="tablewrap"><table class="data" id="appeals"><thead><tr><th>编号</th><th>提交时间</th><th>机构</th><th>记录</th><th>金额（元）</th><th>原因</th><th>说明</th><th>状态</th></tr></thead><tbody>
+<div class="tablewrap"><table class="data" id="appeals"><thead><tr><th>编号</th><th>提交时间</th><th>机构</th><th>记录</th><th>金额</th><th>原因</th><th>说明</th><th>状态</th></tr></thead><tbody>
 ${rows.map(
   (
     a,
@@ -76,7 +76,7 @@ ${a.decided_at ? h`<dt>裁决</dt><dd id="decision">${APPEAL_STATUS_TEXT[a.statu
 </dl></div>
 <div class="card"><h3>被申诉的记录</h3><dl class="kv">
 <dt>平台跟踪号</dt><dd><code>${i.trace_id}</code></dd><dt>机构流水号</dt><dd>${i.org_trace_id}</dd><dt>患者</dt><dd>${i.name} ${i.idNo} ${i.phone}</dd>
-<dt>项目</dt><dd>${i.item_name}</dd><dt>金额</dt><dd>${yuan(i.amount_fen)} 元</dd><dt>发生时间</dt><dd>${time(i.actual_time)}</dd>
+<dt>项目</dt><dd>${i.item_name}</dd><dt>金额</dt><dd>${yuan(i.amount_fen)}</dd><dt>发生时间</dt><dd>${time(i.actual_time)}</dd>
 <dt>当前状态</dt><dd id="item-state">${STATE_TEXT[i.state]}${i.settled_at ? h`（${time(i.settled_at)}）` : ''}</dd>
 <dt>上报批次</dt><dd>${batch ? h`<a href="/console/batches/${batch.id}">${batch.org_request_id}</a>（${time(batch.received_at)}）` : ''}</dd>
 </dl></div>

@@ -22,7 +22,7 @@ function pager(base: string, query: Record<string, string | undefined>, page: nu
 
 export function itemsTable(items: ItemView[]): Html {
   const med = MED_TYPES as Record<string, string>;
-  return h`<div class="tablewrap"><table class="data" id="items"><thead><tr><th>平台跟踪号</th><th>机构</th><th>机构流水号</th><th>患者</th><th>证件号</th><th>项目</th><th>就诊类型</th><th>金额（元）</th><th>发生时间</th><th>状态</th><th>批次</th></tr></thead><tbody>
+  return h`<div class="tablewrap"><table class="data" id="items"><thead><tr><th>平台跟踪号</th><th>机构</th><th>机构流水号</th><th>患者</th><th>证件号</th><th>项目</th><th>就诊类型</th><th>金额</th><th>发生时间</th><th>状态</th><th>批次</th></tr></thead><tbody>
 ${items.map(
   (
     i,

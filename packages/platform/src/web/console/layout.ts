@@ -1,4 +1,5 @@
-import { epochMsToChinaTime, fenToYuan } from '@mdl/protocol';
+import { epochMsToChinaTime } from '@mdl/protocol';
+import { money } from '../money.js';
 import { h, page, type Html } from '../html.js';
 import { ROLE_TEXT, type Actor } from '../../console/auth.js';
 import { CONSOLE_ASSETS } from './assets.js';
@@ -27,6 +28,7 @@ nav.cnav a.active{background:#0f5fa8;color:#fff}
 .kpis{display:grid;grid-template-columns:repeat(auto-fit,minmax(11rem,1fr));gap:.75rem;margin:0 0 1rem}
 .kpi{background:#fff;border-radius:.5rem;padding:.8rem 1rem;box-shadow:0 1px 2px rgba(0,0,0,.06)}
 .kpi b{display:block;font-size:1.5rem}
+a.kpi{color:inherit;text-decoration:none;border:1px solid transparent}a.kpi:hover,a.kpi:focus{border-color:#0f5fa8}
 .charts{display:grid;grid-template-columns:repeat(auto-fit,minmax(26rem,1fr));gap:1rem}
 .chart{height:320px;width:100%}
 table.data{font-size:.92rem}table.data td,table.data th{white-space:nowrap}
@@ -69,8 +71,9 @@ export function csrfField(actor: Actor): Html {
 
 export { field, type FieldOpts } from '../form.js';
 
+/** ¥1,305.50, as on every page (../money.ts). */
 export function yuan(fen: number | string | null | undefined): string {
-  return fenToYuan(Number(fen ?? 0));
+  return money(fen);
 }
 
 export function time(d: Date | string | null | undefined): string {

@@ -1,3 +1,4 @@
+import { fenToYuan } from '@mdl/protocol';
 import { h } from '../html.js';
 import { parsePolicyForm, policyHistory, previewPolicy, savePolicy, type PolicyForm, type PolicyPreview } from '../../console/policy.js';
 import { actorOf, html, need, type ConsoleContext } from './plugin.js';
@@ -6,11 +7,11 @@ import type { EligibilityPolicy } from '../../domain/eligibility.js';
 import { consolePage, csrfField, field, str, time, yuan } from './layout.js';
 
 function toForm(p: EligibilityPolicy, note = ''): PolicyForm {
-  return { maxAgeDays: String(p.maxAgeDays), maxTotalYuan: yuan(p.maxTotalFen), maxCount: String(p.maxCount), note };
+  return { maxAgeDays: String(p.maxAgeDays), maxTotalYuan: fenToYuan(p.maxTotalFen), maxCount: String(p.maxCount), note };
 }
 
 function describe(p: EligibilityPolicy): string {
-  return `欠费超过 ${p.maxAgeDays} 天，或未结清总额达到 ${yuan(p.maxTotalFen)} 元，或未结清 ${p.maxCount} 笔及以上 → 不可先诊后付`;
+  return `欠费超过 ${p.maxAgeDays} 天，或未结清总额达到 ${yuan(p.maxTotalFen)}，或未结清 ${p.maxCount} 笔及以上 → 不可先诊后付`;
 }
 
 export async function policyRoutes({ app, platform }: ConsoleContext): Promise<void> {
@@ -53,7 +54,7 @@ ${previewCard}
 ${history.map((r) => {
   const p = JSON.parse(r.policy) as EligibilityPolicy;
   const prev = r.previous ? (JSON.parse(r.previous) as EligibilityPolicy) : undefined;
-  const brief = (x: EligibilityPolicy) => `${x.maxAgeDays} 天 / ${yuan(x.maxTotalFen)} 元 / ${x.maxCount} 笔`;
+  const brief = (x: EligibilityPolicy) => `${x.maxAgeDays} 天 / ${yuan(x.maxTotalFen)} / ${x.maxCount} 笔`;
   return h`<tr><td>${time(r.changed_at)}</td><td>${r.changed_by}</td><td>${prev ? brief(prev) : ''}</td><td>${brief(p)}</td><td class="wrap">${r.note ?? ''}</td></tr>`;
 })}</tbody></table></div>`;
     return consolePage(actor, { title: '判定规则（先诊后付资格）', active: '/console/policy', body });
