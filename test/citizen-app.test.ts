@@ -78,16 +78,17 @@ describe('citizen app in headless Chromium', () => {
     assert.equal(res?.status(), 200);
     assert.equal(new URL(page.url()).pathname, '/mdr/', 'the token is dropped from the address bar');
     const text = await page.locator('main').innerText();
-    for (const s of ['林*梅', '福州市第一医院', '厦门大学附属第一医院', '诊查费', '检查费', '住院费', '¥25.00', '¥100.50', '¥1280.50']) {
+    for (const s of ['林*梅', '福州市第一医院', '厦门大学附属第一医院', '诊查费', '检查费', '住院费', '¥25.00', '¥100.50', '¥1,280.50']) {
       assert.ok(text.includes(s), `page shows ${s}`);
     }
-    assert.equal(await page.locator('#unpaid-total').innerText(), '¥1406.00');
+    assert.equal(await page.locator('#unpaid-total').innerText(), '¥1,406.00');
     assert.match(text, /暂时不能享受“先诊后付”/);
     assert.match(text, /超过 15 天未结清/);
-    assert.match(text, /合计已达到 500\.00 元/);
+    assert.match(text, /合计已达到 ¥500\.00/);
     assert.ok(!text.includes('秘密项目乙') && !text.includes('陈建国'), "nothing of another person's");
     const width = await page.evaluate(() => document.documentElement.scrollWidth);
     assert.ok(width <= 390, `no horizontal scrolling at phone width (${width}px)`);
+    await assertAccessible(page, 'citizen-records');
     await screenshot(page, 'citizen-records');
   });
 
@@ -98,7 +99,7 @@ describe('citizen app in headless Chromium', () => {
     await page.waitForURL(/n=paid/);
     assert.match(await page.locator('.note').innerText(), /已缴清/);
     assert.equal(await page.locator(`#history #item-${id} .tag`).innerText(), '已缴清');
-    assert.equal(await page.locator('#unpaid-total').innerText(), '¥1381.00');
+    assert.equal(await page.locator('#unpaid-total').innerText(), '¥1,381.00');
     const row = await t.platform.db
       .selectFrom('arrears_item')
       .select(['state', 'settled_at'])
@@ -178,6 +179,7 @@ describe('citizen app in headless Chromium', () => {
     const stored = await t.platform.db.selectFrom('appeal').selectAll().where('item_id', '=', id).execute();
     assert.equal(stored.length, 1);
     assert.equal(stored[0]!.description, scripted.trim());
+    await assertAccessible(page, 'citizen-appealed');
     await screenshot(page, 'citizen-appealed');
   });
 
@@ -240,6 +242,7 @@ describe('citizen app in headless Chromium', () => {
     assert.match(text, /0591-88880001/);
     assert.match(text, /福州市台江区达道路 190 号/);
     assert.equal(await page.locator('a[href="https://pay.example.org/xm"]').count(), 1);
+    await assertAccessible(page, 'citizen-pay');
     await screenshot(page, 'citizen-pay');
   });
 

@@ -339,7 +339,7 @@ describe('operator console in a real browser', () => {
     await screenshot(page, 'console-policy-preview');
     await page.click('#save-policy');
     await page.waitForURL(/saved=1/);
-    assert.match(await page.locator('#current-policy').innerText(), /100\.00 元/);
+    assert.match(await page.locator('#current-policy').innerText(), /¥100\.00/);
     assert.match(await page.locator('#policy-history').innerText(), /试点期间收紧/);
     assert.equal((await t.platform.policy.get()).maxTotalFen, 10_000);
     await screenshot(page, 'console-policy');

@@ -20,7 +20,7 @@ export async function appealRoutes({ app, platform }: ConsoleContext): Promise<v
     const rows = await listAppeals(db, orgScope(actor), status);
     const body = h`<form class="filters" method="get"><label>状态 <select name="status"><option value="pending" ${status === 'pending' ? 'selected' : ''}>待裁决（待处理 + 机构已答复）</option><option value="all" ${status === 'all' ? 'selected' : ''}>全部</option>
 ${Object.entries(APPEAL_STATUS_TEXT).map(([v, t]) => h`<option value="${v}" ${status === v ? 'selected' : ''}>${t}</option>`)}</select></label><button type="submit">筛选</button></form>
-<div class="tablewrap"><table class="data" id="appeals"><thead><tr><th>编号</th><th>提交时间</th><th>机构</th><th>记录</th><th>金额</th><th>原因</th><th>说明</th><th>状态</th></tr></thead><tbody>
+<div class="tablewrap" tabindex="0" role="region" aria-label="表格，可左右滚动"><table class="data" id="appeals"><thead><tr><th>编号</th><th>提交时间</th><th>机构</th><th>记录</th><th>金额</th><th>原因</th><th>说明</th><th>状态</th></tr></thead><tbody>
 ${rows.map(
   (
     a,

@@ -63,7 +63,7 @@ ${rows.length > PAGE ? h`<button type="submit" class="secondary" name="before" v
 <p class="muted">查询与导出审计记录本身也会记入审计。</p></form>
 ${
   searched && ok
-    ? h`<div class="tablewrap"><table class="data" id="audit"><thead><tr><th>编号</th><th>时间</th><th>操作人</th><th>机构</th><th>对象</th><th>操作</th><th>目标</th><th>结果</th><th>应答码</th><th>详情</th></tr></thead><tbody>
+    ? h`<div class="tablewrap" tabindex="0" role="region" aria-label="表格，可左右滚动"><table class="data" id="audit"><thead><tr><th>编号</th><th>时间</th><th>操作人</th><th>机构</th><th>对象</th><th>操作</th><th>目标</th><th>结果</th><th>应答码</th><th>详情</th></tr></thead><tbody>
 ${rows.slice(0, PAGE).map(
   (
     e,

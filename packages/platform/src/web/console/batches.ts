@@ -22,7 +22,7 @@ function pager(base: string, query: Record<string, string | undefined>, page: nu
 
 export function itemsTable(items: ItemView[]): Html {
   const med = MED_TYPES as Record<string, string>;
-  return h`<div class="tablewrap"><table class="data" id="items"><thead><tr><th>平台跟踪号</th><th>机构</th><th>机构流水号</th><th>患者</th><th>证件号</th><th>项目</th><th>就诊类型</th><th>金额</th><th>发生时间</th><th>状态</th><th>批次</th></tr></thead><tbody>
+  return h`<div class="tablewrap" tabindex="0" role="region" aria-label="表格，可左右滚动"><table class="data" id="items"><thead><tr><th>平台跟踪号</th><th>机构</th><th>机构流水号</th><th>患者</th><th>证件号</th><th>项目</th><th>就诊类型</th><th>金额</th><th>发生时间</th><th>状态</th><th>批次</th></tr></thead><tbody>
 ${items.map(
   (
     i,
@@ -63,7 +63,7 @@ export async function batchRoutes({ app, platform }: ConsoleContext): Promise<vo
 ${actor.role !== 'staff' ? h`<label>机构编码 <input name="orgId" value="${f.orgId ?? ''}"></label>` : ''}
 <label>回调状态 <select name="callbackStatus"><option value="">全部</option>${Object.entries(CALLBACK_TEXT).map(([v, t]) => h`<option value="${v}" ${f.callbackStatus === v ? 'selected' : ''}>${t}</option>`)}</select></label>
 <button type="submit">筛选</button></form>
-<div class="tablewrap"><table class="data" id="batches"><thead><tr><th>编号</th><th>机构</th><th>请求批次号</th><th>类型</th><th>条数</th><th>处理</th><th>成功/失败</th><th>回调</th><th>回调次数</th><th>接收时间</th></tr></thead><tbody>
+<div class="tablewrap" tabindex="0" role="region" aria-label="表格，可左右滚动"><table class="data" id="batches"><thead><tr><th>编号</th><th>机构</th><th>请求批次号</th><th>类型</th><th>条数</th><th>处理</th><th>成功/失败</th><th>回调</th><th>回调次数</th><th>接收时间</th></tr></thead><tbody>
 ${rows.slice(0, PAGE_SIZE).map(
   (
     b,
@@ -95,7 +95,7 @@ ${csrfField(actor)}<button type="submit" id="resend">重新回调</button></form
 <h3>处理结果</h3>
 ${
   d.result
-    ? h`<div class="tablewrap"><table class="data" id="result"><thead><tr><th>患者</th><th>证件号</th><th>结果</th><th>项目（机构流水号 → 平台跟踪号 · 状态）</th></tr></thead><tbody>
+    ? h`<div class="tablewrap" tabindex="0" role="region" aria-label="表格，可左右滚动"><table class="data" id="result"><thead><tr><th>患者</th><th>证件号</th><th>结果</th><th>项目（机构流水号 → 平台跟踪号 · 状态）</th></tr></thead><tbody>
 ${d.result.persons.map((p) => {
   const ext = (p.extData ?? {}) as Record<string, unknown>;
   return h`<tr><td>${p.userName}</td><td>${p.idNo}</td><td>${ext.result === 'fail' ? h`${tag('失败', 'bad')} ${String(ext.msg ?? '')}` : tag('成功', 'ok')}</td>
@@ -134,7 +134,7 @@ ${
   failed.length === 0
     ? h`<p class="muted" id="no-failed">没有失败的回调。</p>`
     : h`<form method="post" action="/console/callbacks/resend" id="bulk-resend">${csrfField(actor)}
-<div class="tablewrap"><table class="data" id="failed"><thead><tr>${canResend ? h`<th>选择</th>` : ''}<th>批次</th><th>机构</th><th>请求批次号</th><th>回调次数</th><th>接收时间</th></tr></thead><tbody>
+<div class="tablewrap" tabindex="0" role="region" aria-label="表格，可左右滚动"><table class="data" id="failed"><thead><tr>${canResend ? h`<th>选择</th>` : ''}<th>批次</th><th>机构</th><th>请求批次号</th><th>回调次数</th><th>接收时间</th></tr></thead><tbody>
 ${failed
   .slice(0, PAGE_SIZE)
   .map(
@@ -201,7 +201,7 @@ function attemptsTable(
 ): Html {
   if (rows.length === 0) return h`<p class="muted">暂无回调记录。</p>`;
   const text: Record<string, string> = { delivered: '成功', refused: '医院拒绝', error: '出错' };
-  return h`<div class="tablewrap"><table class="data" id="attempts"><thead><tr><th>批次</th><th>机构</th><th>第几次</th><th>时间</th><th>耗时</th><th>HTTP</th><th>结果</th><th>响应 / 原因</th></tr></thead><tbody>
+  return h`<div class="tablewrap" tabindex="0" role="region" aria-label="表格，可左右滚动"><table class="data" id="attempts"><thead><tr><th>批次</th><th>机构</th><th>第几次</th><th>时间</th><th>耗时</th><th>HTTP</th><th>结果</th><th>响应 / 原因</th></tr></thead><tbody>
 ${rows.map(
   (
     a,

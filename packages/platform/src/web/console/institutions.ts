@@ -58,7 +58,7 @@ export async function institutionRoutes({ app, platform }: ConsoleContext): Prom
     const actor = actorOf(req);
     const rows = await listInstitutions(db, orgScope(actor));
     const body = h`${actor.role === 'operator' ? h`<p><a class="button" href="/console/institutions/new" id="new-institution">新增机构</a></p>` : ''}
-<div class="tablewrap"><table class="data" id="institutions"><thead><tr><th>机构编码</th><th>名称</th><th>地区</th><th>接口地址</th><th>有效凭证</th><th>更新时间</th></tr></thead><tbody>
+<div class="tablewrap" tabindex="0" role="region" aria-label="表格，可左右滚动"><table class="data" id="institutions"><thead><tr><th>机构编码</th><th>名称</th><th>地区</th><th>接口地址</th><th>有效凭证</th><th>更新时间</th></tr></thead><tbody>
 ${rows.map((r) => h`<tr><td><a href="/console/institutions/${encodeURIComponent(r.org_id)}">${r.org_id}</a></td><td>${r.org_name}</td><td>${regionName(r.region)}</td><td class="wrap">${r.endpoint_url ?? ''}</td><td>${Number(r.active_apps ?? 0)}</td><td>${time(r.updated_at)}</td></tr>`)}
 </tbody></table></div>`;
     return html(reply, consolePage(actor, { title: '机构与凭证', active: '/console/institutions', body }));
@@ -146,7 +146,7 @@ ${rows.map((r) => h`<tr><td><a href="/console/institutions/${encodeURIComponent(
     const body = h`${q.saved ? h`<div class="card ok" role="status">已保存。</div>` : ''}
 ${canEdit ? institutionForm(actor, f, {}, false) : details}
 <h3>接口凭证</h3>${newApp}
-<div class="tablewrap"><table class="data" id="apps"><thead><tr><th>appId</th><th>环境</th><th>备注</th><th>状态</th><th>签发时间</th><th>更新时间</th><th></th></tr></thead>
+<div class="tablewrap" tabindex="0" role="region" aria-label="表格，可左右滚动"><table class="data" id="apps"><thead><tr><th>appId</th><th>环境</th><th>备注</th><th>状态</th><th>签发时间</th><th>更新时间</th><th></th></tr></thead>
 <tbody>${appRows}</tbody></table></div>
 <p><a href="/console/batches?orgId=${encodeURIComponent(inst.org_id)}">查看该机构的批次</a> · <a href="/console/items?orgId=${encodeURIComponent(inst.org_id)}">欠费记录</a></p>`;
     return html(reply, consolePage(actor, { title: `${inst.org_name}（${inst.org_id}）`, active: '/console/institutions', body }));

@@ -50,7 +50,7 @@ ${field({ label: '调整说明', name: 'note', value: f.note, error: errors.note
     : ''
 }
 ${previewCard}
-<h3>变更历史</h3><div class="tablewrap"><table class="data" id="policy-history"><thead><tr><th>时间</th><th>操作人</th><th>调整前</th><th>调整后</th><th>说明</th></tr></thead><tbody>
+<h3>变更历史</h3><div class="tablewrap" tabindex="0" role="region" aria-label="表格，可左右滚动"><table class="data" id="policy-history"><thead><tr><th>时间</th><th>操作人</th><th>调整前</th><th>调整后</th><th>说明</th></tr></thead><tbody>
 ${history.map((r) => {
   const p = JSON.parse(r.policy) as EligibilityPolicy;
   const prev = r.previous ? (JSON.parse(r.previous) as EligibilityPolicy) : undefined;

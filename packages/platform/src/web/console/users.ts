@@ -72,7 +72,7 @@ export async function userRoutes({ app, platform }: ConsoleContext): Promise<voi
       title: '账户',
       active: '/console/users',
       body: h`
-<div class="tablewrap"><table class="data" id="users"><thead><tr><th>用户名</th><th>角色</th><th>机构</th><th>状态</th><th>最近登录</th><th>创建时间</th><th>操作</th></tr></thead><tbody>
+<div class="tablewrap" tabindex="0" role="region" aria-label="表格，可左右滚动"><table class="data" id="users"><thead><tr><th>用户名</th><th>角色</th><th>机构</th><th>状态</th><th>最近登录</th><th>创建时间</th><th>操作</th></tr></thead><tbody>
 ${users.map((u) => {
   const locked = u.locked_until && u.locked_until.getTime() > now;
   return h`<tr><td>${u.username}</td><td>${ROLE_TEXT[u.role]}</td><td>${u.org_id ? (names.get(u.org_id) ?? u.org_id) : ''}</td>
