@@ -86,6 +86,15 @@ describe('citizen app in headless Chromium', () => {
     assert.match(text, /超过 15 天未结清/);
     assert.match(text, /合计已达到 ¥500\.00/);
     assert.ok(!text.includes('秘密项目乙') && !text.includes('陈建国'), "nothing of another person's");
+    // Payment first: each unpaid record's primary action is 去缴费, to its own institution's channels.
+    const xmItem = await itemId(t, xm.inst.orgId, 'XM-A1');
+    const pay = page.locator(`#item-${xmItem} a.button.pay`);
+    assert.equal(await pay.innerText(), '去缴费');
+    assert.equal(await pay.getAttribute('href'), `/mdr/pay#org-${xm.inst.orgId}`);
+    assert.match(await page.locator(`#item-${xmItem} .overdue`).innerText(), /已欠 20 天，超过 15 天：这一笔使您暂停先诊后付/);
+    const fzItem = await itemId(t, fz.inst.orgId, 'FZ-A2');
+    assert.match(await page.locator(`#item-${fzItem} .overdue`).innerText(), /已欠 2 天，再过 13 天/);
+    assert.match((await page.locator(`#item-${fzItem} button.refresh`).getAttribute('class')) ?? '', /secondary/, '状态更新 is secondary');
     const width = await page.evaluate(() => document.documentElement.scrollWidth);
     assert.ok(width <= 390, `no horizontal scrolling at phone width (${width}px)`);
     await assertAccessible(page, 'citizen-records');
@@ -98,6 +107,7 @@ describe('citizen app in headless Chromium', () => {
     await page.locator(`#item-${id} button.refresh`).click();
     await page.waitForURL(/n=paid/);
     assert.match(await page.locator('.note').innerText(), /已缴清/);
+    assert.equal(await page.locator(`#item-notice + #item-${id}`).count(), 1, 'the result is shown right above its record');
     assert.equal(await page.locator(`#history #item-${id} .tag`).innerText(), '已缴清');
     assert.equal(await page.locator('#unpaid-total').innerText(), '¥1,381.00');
     const row = await t.platform.db
@@ -241,7 +251,9 @@ describe('citizen app in headless Chromium', () => {
     const text = await page.locator('main').innerText();
     assert.match(text, /0591-88880001/);
     assert.match(text, /福州市台江区达道路 190 号/);
-    assert.equal(await page.locator('a[href="https://pay.example.org/xm"]').count(), 1);
+    assert.equal(await page.locator('a.button.channel[href="https://pay.example.org/xm"]').count(), 1, 'the online channel is a button');
+    assert.match(await page.locator('a.button.channel[href^="tel:"]').first().innerText(), /拨打.*0591-88880001/);
+    assert.equal(await page.locator(`#org-${xm.inst.orgId}`).count(), 1, '去缴费 of a record lands on its institution');
     await assertAccessible(page, 'citizen-pay');
     await screenshot(page, 'citizen-pay');
   });

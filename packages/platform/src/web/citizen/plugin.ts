@@ -114,7 +114,12 @@ export const citizenPlugin: FastifyPluginAsync<{ platform: Platform }> = async (
       overviewPage(o, policy, {
         name: displayName(s),
         csrf: s.csrf,
+        now: platform.now(),
         ...(typeof notice === 'string' && Object.hasOwn(NOTICES, notice) ? { notice } : {}),
+        // The result of 状态更新 or an appeal is shown beside the record it is about, not at the top.
+        ...(/^\d{1,15}$/.test(String((req.query as Record<string, string>).i ?? ''))
+          ? { item: Number((req.query as Record<string, string>).i) }
+          : {}),
       }),
     );
   });
@@ -144,13 +149,13 @@ export const citizenPlugin: FastifyPluginAsync<{ platform: Platform }> = async (
     if (!/^\d{1,15}$/.test(id)) return notFound(reply);
     // Each refresh is a call into a hospital: a few per item per minute is plenty for a person.
     if ((await platform.shared.hit(`mdr-refresh:${s.subject_bidx}:${id}`, 60_000)) > 3)
-      return reply.redirect(`${MDR_PATH}/?n=slow#item-${id}`, 303);
+      return reply.redirect(`${MDR_PATH}/?n=slow&i=${id}#item-${id}`, 303);
     const r = await refreshItem(platform, { itemId: Number(id), subjects: sessionSubjects(s), actor: 'citizen', requestId: req.id });
     if (r.kind === 'not-found') return notFound(reply);
     // No answer: the record stays as it is and a queued retry asks again with backoff.
     if (r.kind === 'no-answer' && r.retryable) await enqueueItemRefresh(platform, Number(id), { requestId: req.id, delaySeconds: 30 });
     const n = { paid: 'paid', revoked: 'revoked', unpaid: 'unpaid', 'no-answer': 'noanswer', 'already-settled': 'settled' }[r.kind];
-    return reply.redirect(`${MDR_PATH}/?n=${n}#item-${id}`, 303);
+    return reply.redirect(`${MDR_PATH}/?n=${n}&i=${id}#item-${id}`, 303);
   });
 
   app.get(`${MDR_PATH}/items/:id/appeal`, async (req, reply) => {
@@ -187,7 +192,7 @@ export const citizenPlugin: FastifyPluginAsync<{ platform: Platform }> = async (
       if (!(e instanceof AppealError)) throw e;
       return html(reply, appealPage(r, s.csrf, { reason, description, errors: { description: e.message } }), 422);
     }
-    return reply.redirect(`${MDR_PATH}/?n=appealed#item-${r.id}`, 303);
+    return reply.redirect(`${MDR_PATH}/?n=appealed&i=${r.id}#item-${r.id}`, 303);
   });
 
   app.post(`${MDR_PATH}/logout`, async (req, reply) => {
