@@ -297,15 +297,26 @@ describe('operator console in a real browser', () => {
     await page.fill('#f-idNo', idNo);
     await page.click('#audit-form button[type=submit]');
     const text = await page.locator('#audit').innerText();
-    for (const action of ['ehc.register', 'appeal.file', 'appeal.uphold', 'appeal.reject'])
-      assert.match(text, new RegExp(action.replace('.', '\\.')));
-    assert.doesNotMatch(text, /console\.login/, 'only this person');
+    for (const action of ['登记主索引', '患者提交申诉', '申诉成立（撤销记录）', '驳回申诉']) assert.ok(text.includes(action), action);
+    assert.doesNotMatch(text, /登录控制台/, 'only this person');
+    assert.doesNotMatch(text, /appeal\.file|"outcome"|\{"/, 'no codes or raw JSON shown by default');
+    // At 1440 px the table fits its box: the columns people need are in view without scrolling sideways.
+    await page.setViewportSize({ width: 1440, height: 900 });
+    const fit = await page.evaluate(() => {
+      const wrap = document.querySelector('#audit')!.parentElement!;
+      return { table: wrap.scrollWidth, box: wrap.clientWidth };
+    });
+    assert.ok(fit.table <= fit.box, `the audit table fits (${fit.table} > ${fit.box})`);
+    await page.check('#audit-columns input[data-col=code]');
+    assert.match(await page.locator('#audit').innerText(), /appeal\.file/, 'the code column can be shown');
     await screenshot(page, 'console-audit');
     const [download] = await Promise.all([page.waitForEvent('download'), page.click('#export-csv')]);
     const csv = await (await download.createReadStream()).toArray();
     const body = Buffer.concat(csv as Buffer[]).toString('utf8');
-    assert.match(body, /^\ufeffid,at,actor_type/);
-    assert.match(body, /appeal\.reject/);
+    assert.match(body, /^\ufeff编号,时间（北京时间）,操作,操作代码/);
+    assert.match(body, /驳回申诉,appeal\.reject/);
+    const today = new Date(Date.now() + 8 * 3600_000).toISOString().slice(0, 10);
+    assert.match(body, new RegExp(`\\r\\n\\d+,${today} \\d{2}:\\d{2}:\\d{2},`), 'times are China time');
     const reads = await t.platform.db
       .selectFrom('audit_event')
       .select(['action', 'subject_bidx', 'detail'])
@@ -320,7 +331,11 @@ describe('operator console in a real browser', () => {
     await page.fill('#f-idNo', '');
     await page.fill('#f-action', 'console.');
     await page.click('#audit-form button[type=submit]');
-    assert.match(await page.locator('#audit').innerText(), /console\.login/);
+    assert.match(await page.locator('#audit').innerText(), /登录控制台/);
+    await page.fill('#f-action', '');
+    await page.click('#audit-form button[type=submit]');
+    assert.doesNotMatch(await page.locator('#audit').innerText(), /其他操作/, 'every action in the data has its Chinese name');
+    await screenshot(page, 'console-audit-all');
   });
 
   it('previews a stricter policy, saves it and shows the history', async () => {

@@ -87,6 +87,9 @@ export const CONSOLE_JS = `(function () {
   document.addEventListener('change', function (e) {
     var t = e.target;
     if (!t || t.type !== 'checkbox') return;
+    var col = t.getAttribute('data-col');
+    var table = col && document.getElementById(t.getAttribute('data-table'));
+    if (table) table.classList.toggle('hide-' + col, !t.checked);
     var errors = document.querySelectorAll('.check-error');
     for (var i = 0; i < errors.length; i++) errors[i].hidden = true;
   });

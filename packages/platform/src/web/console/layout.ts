@@ -25,6 +25,7 @@ export const CONSOLE_CSS = `
 nav.cnav{display:flex;gap:.25rem;flex-wrap:wrap;margin:0 0 1rem}
 nav.cnav a{padding:.45rem .8rem;border-radius:.375rem;text-decoration:none;color:#0f5fa8;background:#fff;box-shadow:0 1px 2px rgba(0,0,0,.06)}
 nav.cnav a.active{background:#0f5fa8;color:#fff}
+@media (max-width:64rem){nav.cnav{flex-wrap:nowrap;overflow-x:auto;padding-bottom:.25rem}nav.cnav a{flex:0 0 auto}}
 .kpis{display:grid;grid-template-columns:repeat(auto-fit,minmax(11rem,1fr));gap:.75rem;margin:0 0 1rem}
 .kpi{background:#fff;border-radius:.5rem;padding:.8rem 1rem;box-shadow:0 1px 2px rgba(0,0,0,.06)}
 .kpi b{display:block;font-size:1.5rem}
@@ -49,6 +50,13 @@ dialog#confirm-dialog::backdrop{background:rgba(15,23,42,.45)}
 .copyable{display:flex;gap:.5rem;align-items:center}.copyable .secret{flex:1 1 auto}
 .qrbox{width:12rem;background:#fff;padding:.25rem;margin:.5rem 0}.qrbox svg{width:100%;height:auto;display:block}
 .check-error{margin:.25rem 0}
+.tablewrap.sticky{max-height:70vh;overflow:auto}
+.tablewrap.sticky thead th{position:sticky;top:0;background:#f3f4f6;z-index:1}
+table.audit td.c-detail{white-space:normal;word-break:break-all;min-width:16rem}
+${['id', 'code', 'subject', 'target', 'resp', 'at', 'action', 'actor', 'org', 'outcome', 'detail'].map((c) => `table.hide-${c} .c-${c}{display:none}`).join('')}
+fieldset.columns{border:0;padding:0;margin:0 0 .5rem;display:flex;flex-wrap:wrap;gap:.25rem 1rem;font-size:.9rem}
+fieldset.columns legend{font-weight:600;padding:0;margin-right:.5rem;float:left}
+fieldset.columns label{display:inline;margin:0;font-weight:normal}fieldset.columns input{width:auto}
 `;
 
 export function consolePage(actor: Actor, o: { title: string; active: string; body: Html; scripts?: string[] }): string {
