@@ -75,6 +75,7 @@ describe('accessibility of every page (axe-core)', () => {
       assert.ok(width <= 820, `${path} fits 820 px (${width}px)`);
     }
     await page.goto(t.url + '/console/items');
+    assert.match(await page.locator('#items').innerText(), /福州市第八十八医院/, 'the institution by name');
     await screenshot(page, 'console-items-tablet');
     await page.context().close();
   });

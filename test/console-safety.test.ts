@@ -99,6 +99,7 @@ describe('console: secrets shown once, destructive actions confirmed', () => {
     const other = await browser.newContext({ locale: 'zh-CN' });
     const staff = await other.newPage();
     await signInBrowser(staff, t.url, 'staff.x');
+    assert.match(await staff.locator('header').innerText(), /福州市第十七医院/, "staff see their institution's name, not its code");
     await other.addCookies([once]);
     await staff.goto(`${t.url}/console/once/app`);
     await staff.locator('#once-gone').waitFor();

@@ -4,6 +4,7 @@ import { h, raw, type Html } from '../html.js';
 import { auditAction } from '../../console/auth.js';
 import { csvField, describeFilter, parseAuditQuery, searchAudit, type AuditQuery } from '../../console/audit-search.js';
 import { html, need, type ConsoleContext } from './plugin.js';
+import { institutionNames } from '../../console/institutions.js';
 import { consolePage, csrfField, field, num, str, tag, time } from './layout.js';
 import { ACTOR_TEXT, actionText, actorText, chinaTime, detailText, outcomeText } from './audit-text.js';
 
@@ -36,11 +37,6 @@ const COLUMNS: { key: string; label: string; shown: boolean }[] = [
   { key: 'resp', label: '应答码', shown: false },
   { key: 'detail', label: '详情', shown: true },
 ];
-
-async function institutionNames(db: ConsoleContext['platform']['db']): Promise<Map<string, string>> {
-  const rows = await db.selectFrom('institution').select(['org_id', 'org_name']).execute();
-  return new Map(rows.map((r) => [r.org_id, r.org_name]));
-}
 
 type AuditRow = Awaited<ReturnType<typeof searchAudit>>[number];
 

@@ -4,6 +4,7 @@ import { auditAction, orgScope, type Actor } from '../../console/auth.js';
 import { batchDetail, listAttempts, listBatches, listItems, PAGE_SIZE, type ItemView } from '../../console/batches.js';
 import { resendCallback } from '../../jobs/callbacks.js';
 import { actorOf, html, need, notFound, type ConsoleContext } from './plugin.js';
+import { institutionNames } from '../../console/institutions.js';
 import { readableDetail } from './readable.js';
 import { CALLBACK_TEXT, consolePage, csrfField, num, STATE_TEXT, str, tag, time, yuan } from './layout.js';
 
@@ -20,13 +21,13 @@ function pager(base: string, query: Record<string, string | undefined>, page: nu
   return h`<div class="pager">${page > 1 ? h`<a href="${link(page - 1)}">上一页</a> ` : ''}第 ${page} 页${more ? h` <a href="${link(page + 1)}">下一页</a>` : ''}</div>`;
 }
 
-export function itemsTable(items: ItemView[]): Html {
+export function itemsTable(items: ItemView[], names: Map<string, string> = new Map()): Html {
   const med = MED_TYPES as Record<string, string>;
   return h`<div class="tablewrap" tabindex="0" role="region" aria-label="表格，可左右滚动"><table class="data" id="items"><thead><tr><th>平台跟踪号</th><th>机构</th><th>机构流水号</th><th>患者</th><th>证件号</th><th>项目</th><th>就诊类型</th><th>金额</th><th>发生时间</th><th>状态</th><th>批次</th></tr></thead><tbody>
 ${items.map(
   (
     i,
-  ) => h`<tr><td><code>${i.traceId}</code></td><td>${i.orgId}</td><td>${i.orgTraceId}</td><td>${i.name}${i.realName ? '' : h` <span class="tag">非实名</span>`}</td><td>${i.idNo}</td>
+  ) => h`<tr><td><code>${i.traceId}</code></td><td>${names.get(i.orgId) ?? i.orgId}</td><td>${i.orgTraceId}</td><td>${i.name}${i.realName ? '' : h` <span class="tag">非实名</span>`}</td><td>${i.idNo}</td>
 <td>${i.itemName}</td><td>${med[i.medType] ?? i.medType}</td><td>${yuan(i.amountFen)}</td><td>${time(i.actualTime)}</td><td>${stateTag(i.state)}</td>
 <td><a href="/console/batches/${i.lastBatchId}">${i.lastBatchId}</a></td></tr>`,
 )}</tbody></table></div>`;
@@ -103,7 +104,7 @@ ${d.result.persons.map((p) => {
 })}</tbody></table></div>`
     : h`<p class="muted">尚未处理。</p>`
 }
-<h3>涉及的欠费记录</h3>${itemsTable(d.items)}
+<h3>涉及的欠费记录</h3>${itemsTable(d.items, await institutionNames(db))}
 <h3>回调记录</h3>${attemptsTable(d.attempts.map((a) => ({ ...a, org_id: b.org_id, org_request_id: b.org_request_id })))}`;
     return html(reply, consolePage(actor, { title: `批次 ${b.id}`, active: '/console/batches', body }));
   });
@@ -180,7 +181,7 @@ ${canResend ? resendButtons(Math.min(failed.length, 1000)) : ''}</form>`
 ${actor.role !== 'staff' ? h`<label>机构编码 <input name="orgId" value="${f.orgId ?? ''}"></label>` : ''}
 <label>状态 <select name="state"><option value="">全部</option>${Object.entries(STATE_TEXT).map(([v, t]) => h`<option value="${v}" ${f.state === v ? 'selected' : ''}>${t}</option>`)}</select></label>
 <label>跟踪号 / 流水号 <input name="traceId" value="${f.traceId ?? ''}"></label><button type="submit">筛选</button></form>
-${itemsTable(items.slice(0, PAGE_SIZE))}${pager('/console/items', { orgId: f.orgId, state: f.state, traceId: f.traceId }, f.page, items.length > PAGE_SIZE)}`;
+${itemsTable(items.slice(0, PAGE_SIZE), await institutionNames(db))}${pager('/console/items', { orgId: f.orgId, state: f.state, traceId: f.traceId }, f.page, items.length > PAGE_SIZE)}`;
     return html(reply, consolePage(actor, { title: '欠费记录', active: '/console/items', body }));
   });
 }

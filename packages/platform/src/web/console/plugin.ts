@@ -107,6 +107,11 @@ export const consolePlugin: FastifyPluginAsync<{ platform: Platform }> = async (
       return reply.redirect(found.expired ? '/console/login?expired=1' : '/console/login', 303);
     }
     req.consoleActor = found.actor;
+    // Staff see their institution's name in the header, not its code (layout.ts reads orgName).
+    if (found.actor.orgId) {
+      const org = await platform.db.selectFrom('institution').select('org_name').where('org_id', '=', found.actor.orgId).executeTakeFirst();
+      req.consoleActor = { ...found.actor, orgName: org?.org_name ?? found.actor.orgId } as Actor;
+    }
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       const token = str((req.body as Record<string, unknown> | undefined)?._csrf);
       if (!sameToken(token, found.actor.csrf)) {
