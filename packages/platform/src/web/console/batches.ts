@@ -21,34 +21,16 @@ function pager(base: string, query: Record<string, string | undefined>, page: nu
   return h`<div class="pager">${page > 1 ? h`<a href="${link(page - 1)}">上一页</a> ` : ''}第 ${page} 页${more ? h` <a href="${link(page + 1)}">下一页</a>` : ''}</div>`;
 }
 
+/** Key columns first (患者, 金额, 状态), so they stay in view on a tablet; identifiers after them. */
 export function itemsTable(items: ItemView[], names: Map<string, string> = new Map()): Html {
   const med = MED_TYPES as Record<string, string>;
-  return h`<div class="tablewrap" tabindex="0" role="region" aria-label="表格，可左右滚动"><table class="data" id="items"><thead><tr><th>平台跟踪号</th><th>机构</th><th>机构流水号</th><th>患者</th><th>证件号</th><th>项目</th><th>就诊类型</th><th>金额</th><th>发生时间</th><th>状态</th><th>批次</th></tr></thead><tbody>
-${items.map(
-  (
-    i,
-  ) => h`<tr><td><code>${i.traceId}</code></td><td>${names.get(i.orgId) ?? i.orgId}</td><td>${i.orgTraceId}</td><td>${i.name}${i.realName ? '' : h` <span class="tag">非实名</span>`}</td><td>${i.idNo}</td>
-<td>${i.itemName}</td><td>${med[i.medType] ?? i.medType}</td><td>${yuan(i.amountFen)}</td><td>${time(i.actualTime)}</td><td>${stateTag(i.state)}</td>
-<td><a href="/console/batches/${i.lastBatchId}">${i.lastBatchId}</a></td></tr>`,
-)}</tbody></table></div>`;
-}
-
-function resendNotice(q: Record<string, unknown>): Html | '' {
-  if (str(q.resendError) === 'none') {
-    return h`<div class="card bad" role="alert" id="resend-result">没有勾选任何回调，未重发。请先勾选要重发的批次。</div>`;
-  }
-  const n = num(q.resent);
-  if (n === undefined) return '';
-  return h`<div class="card ${n > 0 ? 'ok' : 'warn'}" role="status" id="resend-result">${n > 0 ? `已重新排队 ${n} 个回调。` : '没有可重发的回调（可能已被处理）。'}</div>`;
-}
-
-/** Bulk resends ask first; "重发所选" with nothing ticked says so beside the button and sends nothing. */
-function resendButtons(failedCount: number): Html {
-  return h`<p><button type="submit" name="scope" value="selected" id="resend-selected" data-require-checked="batchId"
- data-require-message="请先勾选要重发的批次" aria-describedby="resend-selected-error" data-confirm="重新回调所勾选的批次？" data-confirm-ok="重发">重发所选</button>
-<button type="submit" name="scope" value="all" class="secondary" id="resend-all"
- data-confirm="${`重新回调全部 ${failedCount} 个投递失败的批次？`}" data-confirm-ok="全部重发">重发全部失败回调</button></p>
-<p class="field-error check-error" id="resend-selected-error" role="alert" hidden></p>`;
+  const head = ['患者', '金额', '状态', '项目', '机构', '发生时间', '就诊类型', '证件号', '机构流水号', '平台跟踪号', '批次'];
+  const row = (i: ItemView) => h`<tr><td>${i.name}${i.realName ? '' : h` <span class="tag">非实名</span>`}</td>
+<td>${yuan(i.amountFen)}</td><td>${stateTag(i.state)}</td><td>${i.itemName}</td><td>${names.get(i.orgId) ?? i.orgId}</td>
+<td>${time(i.actualTime)}</td><td>${med[i.medType] ?? i.medType}</td><td>${i.idNo}</td><td>${i.orgTraceId}</td>
+<td><code>${i.traceId}</code></td><td><a href="/console/batches/${i.lastBatchId}">${i.lastBatchId}</a></td></tr>`;
+  return h`<div class="tablewrap" tabindex="0" role="region" aria-label="表格，可左右滚动"><table class="data" id="items">
+<thead><tr>${head.map((x) => h`<th scope="col">${x}</th>`)}</tr></thead><tbody>${items.map(row)}</tbody></table></div>`;
 }
 
 export async function batchRoutes({ app, platform }: ConsoleContext): Promise<void> {
