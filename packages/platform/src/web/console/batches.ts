@@ -33,6 +33,24 @@ export function itemsTable(items: ItemView[], names: Map<string, string> = new M
 <thead><tr>${head.map((x) => h`<th scope="col">${x}</th>`)}</tr></thead><tbody>${items.map(row)}</tbody></table></div>`;
 }
 
+function resendNotice(q: Record<string, unknown>): Html | '' {
+  if (str(q.resendError) === 'none') {
+    return h`<div class="card bad" role="alert" id="resend-result">没有勾选任何回调，未重发。请先勾选要重发的批次。</div>`;
+  }
+  const n = num(q.resent);
+  if (n === undefined) return '';
+  return h`<div class="card ${n > 0 ? 'ok' : 'warn'}" role="status" id="resend-result">${n > 0 ? `已重新排队 ${n} 个回调。` : '没有可重发的回调（可能已被处理）。'}</div>`;
+}
+
+/** Bulk resends ask first; "重发所选" with nothing ticked says so beside the button and sends nothing. */
+function resendButtons(failedCount: number): Html {
+  return h`<p><button type="submit" name="scope" value="selected" id="resend-selected" data-require-checked="batchId"
+ data-require-message="请先勾选要重发的批次" aria-describedby="resend-selected-error" data-confirm="重新回调所勾选的批次？" data-confirm-ok="重发">重发所选</button>
+<button type="submit" name="scope" value="all" class="secondary" id="resend-all"
+ data-confirm="${`重新回调全部 ${failedCount} 个投递失败的批次？`}" data-confirm-ok="全部重发">重发全部失败回调</button></p>
+<p class="field-error check-error" id="resend-selected-error" role="alert" hidden></p>`;
+}
+
 export async function batchRoutes({ app, platform }: ConsoleContext): Promise<void> {
   const { db, vault } = platform;
 
