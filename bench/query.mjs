@@ -10,14 +10,27 @@ const QUERY_PATH = '/qmdl/queryOverdueData';
  * a signature and none is taken for a replay). Built before the clock starts; if the run outlasts the
  * pool, more are sealed on the fly and counted.
  */
-export function requestPool(inst, persons, size) {
+/**
+ * Who is asked about. The loader gives person #i (i % 7) items, so i % 7 = 0 is a person with a card and no
+ * arrears. 'worst' asks only about persons with items (the headline); 'mix' is a booking day as hospitals see
+ * it: 80 % persons with no arrears, 20 % with items.
+ */
+function pickPerson(mix, persons) {
+  const i = Math.floor(Math.random() * persons);
+  const clean = mix === 'mix' && Math.random() < 0.8;
+  if (clean) return i - (i % 7);
+  return i % 7 === 0 ? Math.min(persons - 1, i + 1 + Math.floor(Math.random() * 6)) : i;
+}
+
+export function requestPool(inst, persons, size, mix = 'worst') {
   const t = Date.now();
   const seen = new Set();
   const bodies = [];
   const make = () => {
     let i;
-    do i = Math.floor(Math.random() * persons);
-    while (seen.has(i) && seen.size < persons);
+    let tries = 0;
+    do i = pickPerson(mix, persons);
+    while (seen.has(i) && ++tries < 20);
     seen.add(i);
     const x = personAt(i);
     const payload = {
@@ -31,7 +44,7 @@ export function requestPool(inst, persons, size) {
     return Buffer.from(JSON.stringify(sealRequest(payload, { appId: inst.appId, secret: inst.secret })));
   };
   for (let k = 0; k < size; k++) bodies.push(make());
-  log(`query: sealed ${fmt(size)} ORG_MDL_002 requests in ${fmt((Date.now() - t) / 1000, 1)} s`);
+  log(`query: sealed ${fmt(size)} ORG_MDL_002 requests (${mix}) in ${fmt((Date.now() - t) / 1000, 1)} s`);
   let at = 0;
   const pool = {
     extra: 0,
@@ -58,10 +71,20 @@ export function queryCheck(inst) {
   };
 }
 
-export async function measureQuery({ port, inst, persons, connections, warmupMs, durationMs, expectedRps = 4000, roles = new Map() }) {
-  const pool = requestPool(inst, persons, Math.ceil(((warmupMs + durationMs) / 1000) * expectedRps * 1.2));
+export async function measureQuery({
+  port,
+  inst,
+  persons,
+  connections,
+  warmupMs,
+  durationMs,
+  expectedRps = 4000,
+  roles = new Map(),
+  mix = 'worst',
+}) {
+  const pool = requestPool(inst, persons, Math.ceil(((warmupMs + durationMs) / 1000) * expectedRps * 1.2), mix);
   const check = queryCheck(inst);
-  log(`query: ORG_MDL_002 warm-up ${warmupMs / 1000} s at ${connections} connections`);
+  log(`query: ORG_MDL_002 (${mix}) warm-up ${warmupMs / 1000} s at ${connections} connections`);
   const warm = await runLoad({ port, path: QUERY_PATH, connections, durationMs: warmupMs, nextBody: pool.next, check });
   log(`query: warm-up ${fmt(warm.rps)} req/s, ${warm.errors} errors`);
   const load0 = loadAverage();
@@ -71,7 +94,7 @@ export async function measureQuery({ port, inst, persons, connections, warmupMs,
   r.loadAverage = `${load0} → ${loadAverage()}`;
   log(`query: CPU in cores ${JSON.stringify(r.cpu)}; load average ${r.loadAverage}`);
   log(
-    `query: ORG_MDL_002 ${fmt(r.rps)} req/s  p50 ${fmt(r.p50, 2)} ms  p99 ${fmt(r.p99, 2)} ms  errors ${r.errors}${r.firstErrors.length ? ' e.g. ' + r.firstErrors[0] : ''}`,
+    `query: ORG_MDL_002 (${mix}) ${fmt(r.rps)} req/s  p50 ${fmt(r.p50, 2)} ms  p99 ${fmt(r.p99, 2)} ms  errors ${r.errors}${r.firstErrors.length ? ' e.g. ' + r.firstErrors[0] : ''}`,
   );
   return { ...r, sealedOnTheFly: pool.extra };
 }

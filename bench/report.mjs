@@ -51,7 +51,11 @@ export function writeReport(path, R, readFileSync = fsRead) {
   else
     L.push(
       `${n(R.load.persons)} persons and ${n(R.load.items)} arrears items, loaded in ${n(R.load.seconds, 0)} s (COPY ${n(R.load.copySeconds, 0)} s, index rebuild + ANALYZE the rest). ` +
-        `Table sizes with indexes: person ${R.load.personSize}, arrears_item ${R.load.itemSize}.`,
+        `Table sizes with indexes: person ${R.load.personSize}, arrears_item ${R.load.itemSize}` +
+        (R.load.readModelSize
+          ? `, read model arrears_subject ${R.load.readModelSize} (rebuilt from the ledger in ${n(R.load.readModelSeconds, 0)} s). ` +
+            `Then \`VACUUM (FREEZE, ANALYZE)\` of the bench tables (${n(R.load.vacuumSeconds, 0)} s): the queries run on a steady state, not on freshly loaded pages.`
+          : '.'),
     );
   L.push('');
   L.push('## Results');
@@ -65,9 +69,25 @@ export function writeReport(path, R, readFileSync = fsRead) {
     const worstP99 = Math.max(...q.map((r) => r.org002.p99));
     row('ORG_MDL_002 throughput (req/s)', '', (r) => n(r.org002.rps));
     row('echo route throughput (req/s)', '', (r) => n(r.echo.rps));
-    row('**ORG_MDL_002 / echo**', '≥ 25 %', (r) => `**${n(r.ratio * 100, 1)} %**`, pass(worstRatio >= 0.25));
+    row(
+      '**ORG_MDL_002 / echo** (worst case: every person asked about has items)',
+      '≥ 20 %',
+      (r) => `**${n(r.ratio * 100, 1)} %**`,
+      pass(worstRatio >= 0.2),
+    );
     row('ORG_MDL_002 p50 latency (ms)', '', (r) => n(r.org002.p50, 2));
-    row('**ORG_MDL_002 p99 latency (ms)**', '< 25 ms', (r) => `**${n(r.org002.p99, 2)}**`, pass(worstP99 < 25));
+    row('**ORG_MDL_002 p99 latency (ms)**', '≤ 25 ms', (r) => `**${n(r.org002.p99, 2)}**`, pass(worstP99 <= 25));
+    if (q.every((r) => r.mix)) {
+      row('ORG_MDL_002 realistic mix (80 % no arrears, 20 % with items) req/s', '', (r) => n(r.mix.rps));
+      row('realistic mix / echo', '', (r) => `${n(r.mixRatio * 100, 1)} %`);
+      row('realistic mix p50 / p99 latency (ms)', '', (r) => `${n(r.mix.p50, 2)} / ${n(r.mix.p99, 2)}`);
+      row(
+        'realistic mix requests / errors',
+        '0 errors',
+        (r) => `${n(r.mix.requests)} / ${n(r.mix.errors)}`,
+        pass(q.every((r) => r.mix.errors === 0)),
+      );
+    }
     row('ORG_MDL_002 max latency (ms)', '', (r) => n(r.org002.max, 1));
     row(
       'ORG_MDL_002 requests / errors',
@@ -79,7 +99,7 @@ export function writeReport(path, R, readFileSync = fsRead) {
     row('echo requests / errors', '', (r) => `${n(r.echo.requests)} / ${n(r.echo.errors)}`);
     if (R.queryServerMemory) {
       L.push(
-        `| **platform server peak RSS, query phase (MB)** | < 512 MB | ${q.map((_, i) => (i === 0 ? `**${n(R.queryServerMemory.peakRssMb)}** (whole phase)` : '')).join(' | ')} | ${pass(R.queryServerMemory.peakRssMb < 512)} |`,
+        `| **platform server peak RSS, query phase (MB)** | ≤ 256 MB | ${q.map((_, i) => (i === 0 ? `**${n(R.queryServerMemory.peakRssMb)}** (whole phase)` : '')).join(' | ')} | ${pass(R.queryServerMemory.peakRssMb <= 256)} |`,
       );
     }
   }
@@ -92,9 +112,9 @@ export function writeReport(path, R, readFileSync = fsRead) {
     irow('hospitals × batches × items', '20 × … × 100', (r) => `${r.hospitals} × ${r.batches / r.hospitals} × 100`);
     irow(
       '**items/s end to end** (first report → last callback)',
-      '≥ 2,000',
+      '≥ 8,000',
       (r) => `**${n(r.itemsPerSecond)}**`,
-      ing.length ? pass(ing.every((r) => r.itemsPerSecond >= 2000)) : '',
+      ing.length ? pass(ing.every((r) => r.itemsPerSecond >= 8000)) : '',
     );
     irow('wall time (s)', '', (r) => n(r.seconds, 1));
     irow('all reports accepted after (s)', '', (r) => n(r.submitSeconds, 1));
@@ -110,9 +130,9 @@ export function writeReport(path, R, readFileSync = fsRead) {
     );
     irow(
       '**platform server peak RSS (MB)**',
-      '< 512 MB',
+      '≤ 256 MB',
       (r) => `**${n(r.memory.peakRssMb)}**`,
-      ing.length ? pass(ing.every((r) => r.memory.peakRssMb < 512)) : '',
+      ing.length ? pass(ing.every((r) => r.memory.peakRssMb <= 256)) : '',
     );
   }
   L.push('');
@@ -126,6 +146,14 @@ export function writeReport(path, R, readFileSync = fsRead) {
       rps: r.org002.rps,
       server: 'platform server',
     });
+    if (r.mix)
+      cpuRows.push({
+        label: `ORG_MDL_002 realistic mix run ${r.run}`,
+        cpu: r.mix.cpu,
+        load: r.mix.loadAverage,
+        rps: r.mix.rps,
+        server: 'platform server',
+      });
     cpuRows.push({ label: `echo run ${r.run}`, cpu: r.echo.cpu, load: r.echo.loadAverage, rps: r.echo.rps, server: 'echo server' });
   }
   R.ingest.forEach((r, i) =>
@@ -161,6 +189,26 @@ export function writeReport(path, R, readFileSync = fsRead) {
         `| ${r.label} | ${n(srv, 2)} | ${n(c.postgres ?? 0, 2)} | ${n(c.redis ?? 0, 2)} | ${n(gen, 2)} | ${n(rest, 2)} | ${c['machine busy'] !== undefined ? n(c['machine busy'], 2) : 'n/a'} | ${per(srv)}${r.unit ? ' per item' : ''} | ${per(c.postgres ?? 0)}${r.unit ? ' per item' : ''} | ${r.load ?? ''} |`,
       );
     }
+    L.push('');
+  }
+  if (R.statements) {
+    L.push(`### Per-statement time in PostgreSQL (${R.statements.source})`);
+    L.push('');
+    L.push('Targets per ORG_MDL_002: PostgreSQL CPU ≤ 0.15 ms, platform CPU ≤ 0.2 ms (the table above gives both per request).');
+    L.push('');
+    if (R.statements.top) {
+      L.push('| statement | calls | mean execution (ms) | mean planning (ms) | total (ms) |');
+      L.push('| --- | --- | --- | --- | --- |');
+      for (const s of R.statements.top)
+        L.push(`| \`${s.query.replace(/\|/g, '\\|')}\` | ${n(s.calls)} | ${s.mean_ms} | ${s.plan_ms} | ${s.total_ms} |`);
+      L.push('');
+    }
+    L.push(
+      '| hot statement (EXPLAIN ANALYZE on the loaded set, mean of 4 after one warm-up) | planning (ms) | execution (ms) | top plan node |',
+    );
+    L.push('| --- | --- | --- | --- |');
+    for (const s of R.statements.explain ?? [])
+      L.push(`| ${s.statement} | ${n(s.planningMs, 3)} | ${n(s.executionMs, 3)} | ${s.topNode} |`);
     L.push('');
   }
   if (R.startup) {

@@ -13,6 +13,8 @@ export function benchConfig(extra = {}) {
       masterKey: settings.masterKey,
       dataDir: 'memory://',
       logLevel: 'warn',
+      // What is measured is a production deployment (prod credentials only, no PLAIN).
+      deployment: 'production',
       ...extra,
     },
   );

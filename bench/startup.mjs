@@ -225,3 +225,10 @@ export function spliceStartupSection(doc, section) {
   const m = doc.indexOf('\n## Method');
   return m >= 0 ? `${doc.slice(0, m)}\n${section}\n${doc.slice(m)}` : `${doc.trimEnd()}\n\n${section}\n`;
 }
+
+/** The start-up section of `previous` carried into `doc` (a run that skipped the start-up phase). */
+export function keepStartupSection(doc, previous) {
+  const a = previous.indexOf(BEGIN);
+  const b = previous.indexOf(END);
+  return a >= 0 && b > a ? spliceStartupSection(doc, previous.slice(a, b + END.length)) : doc;
+}

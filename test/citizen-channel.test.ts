@@ -49,7 +49,7 @@ describe('闽政通 channel credential', () => {
       idNo: p.idNo,
       userName: '王五',
     });
-    assert.equal(wrongName.respCode, '000105', 'a known identity under another name is refused');
+    assert.equal(wrongName.respCode, '-2', 'a known identity under another name is refused');
   });
 
   it('gets mdrUrl (ORG_MDL_004) that opens the app for that person', async () => {
@@ -149,7 +149,7 @@ describe('闽政通 channel credential', () => {
       userName: p.userName,
       ehealthCardId: 'F'.repeat(32),
     });
-    assert.equal(wrongCard.respCode, '000105');
+    assert.equal(wrongCard.respCode, '-2');
     const other = await call(base, '/qmdl/getIntoMdlUrl', appId, secret, {
       orgId: 'H35020300002',
       idType: '01',

@@ -76,7 +76,7 @@ describe('processes started together', () => {
             start(['serve'], { ...env, PORT: String(ports[0]) }),
             start(['worker'], env),
             start(['serve'], { ...env, PORT: String(ports[1]) }),
-            start(['apps', 'create', '--channel', '--label', `渠道${round0}`, '--env', 'test', '--json'], env),
+            start(['apps', 'create', '--channel', '--label', `渠道${round0}`, '--env', 'prod', '--json'], env),
           );
           const [a, worker, b, cli] = procs.slice(round0) as [Proc, Proc, Proc, Proc];
           await Promise.all([

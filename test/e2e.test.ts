@@ -180,8 +180,9 @@ describe('end to end: report → callback → query → pay → callback → que
       inst.secret,
       report('R-001', [{ orgTraceId: 'V9', amount: '1.00' }]),
     );
-    assert.equal(other.respCode, '000105');
-    assert.match(other.respMsg, /R-001/);
+    assert.equal(other.respCode, '000000', "a business refusal: the guide's state fail");
+    assert.equal(other.payload!.state, 'fail');
+    assert.match(String(other.payload!.msg), /R-001/);
     // Same items under a new batch number: still the same two items.
     const rereport = await call(
       base,

@@ -54,7 +54,7 @@ describe('e-health-card interfaces: rules and bad input', () => {
     const peek = await call(base, '/ehc/queryAuthResult', a.appId, a.secret, { orgId: b.orgId, outAuthNo: 'A-003' });
     assert.equal(peek.respCode, '-4');
     const bQuery = await query(b, 'A-003');
-    assert.equal(bQuery.respCode, '000105');
+    assert.equal(bQuery.respCode, '-2');
     assert.match(bQuery.respMsg, /不存在/);
     assert.equal(bQuery.payload, undefined);
     // B may use the same number for a session of its own.
@@ -65,7 +65,7 @@ describe('e-health-card interfaces: rules and bad input', () => {
 
   it('refuses an unknown outAuthNo, one over 32 characters, and a bad authSource', async () => {
     const unknown = await query(a, 'NEVER-ISSUED');
-    assert.equal(unknown.respCode, '000105');
+    assert.equal(unknown.respCode, '-2');
     assert.match(unknown.respMsg, /外部授权流水号 NEVER-ISSUED 不存在/);
     const long = await gen(a, 'X'.repeat(33));
     assert.equal(long.respCode, '000105');
@@ -73,7 +73,7 @@ describe('e-health-card interfaces: rules and bad input', () => {
     const src = await gen(a, 'A-004', { extData: { authSource: 'ALIPAY' } });
     assert.equal(src.respCode, '000105');
     assert.match(src.respMsg, /authSource/);
-    assert.equal((await query(a, 'A-004')).respCode, '000105', 'a refused call opens no session');
+    assert.equal((await query(a, 'A-004')).respCode, '-2', 'a refused call opens no session');
   });
 
   it('refuses malformed, 129-character, forged and other-environment codes with no identity', async () => {
@@ -97,15 +97,15 @@ describe('e-health-card interfaces: rules and bad input', () => {
     assert.equal(ok.respCode, '000000', ok.respMsg);
     assert.equal(ok.payload!.ehealthCardId, person.payload!.ehealthCardId);
 
-    const cases: [string, RegExp][] = [
-      ['not-a-code', /格式不正确/],
-      ['E'.repeat(129), /ehealthCode/],
-      [good.slice(0, -3) + (good.endsWith('AAA') ? 'BBB' : 'AAA'), /签名无效/],
-      [good.replace('.TEST.', '.PROD.'), /不属于本平台环境（码环境 PROD，本环境 TEST）/],
+    const cases: [string, RegExp, string][] = [
+      ['not-a-code', /格式不正确/, '000105'],
+      ['E'.repeat(129), /ehealthCode/, '000105'],
+      [good.slice(0, -3) + (good.endsWith('AAA') ? 'BBB' : 'AAA'), /签名无效/, '-2'],
+      [good.replace('.TEST.', '.PROD.'), /不属于本平台环境（码环境 PROD，本环境 TEST）/, '-2'],
     ];
-    for (const [code, msg] of cases) {
+    for (const [code, msg, respCode] of cases) {
       const r = await verify(code);
-      assert.equal(r.respCode, '000105', code);
+      assert.equal(r.respCode, respCode, code);
       assert.match(r.respMsg, msg);
       assert.equal(r.payload, undefined);
     }

@@ -12,6 +12,10 @@ import { listen } from '@mdl/hospital/testing';
 import { chinaTime, eventually, residentId } from './support/people.js';
 import { suiteScope } from './support/scope.js';
 
+/** The 前置机's local API needs its token and JSON (issue #11 item 6). */
+const LOCAL_TOKEN = 'kit-test-local-token-0123456789';
+const LOCAL_HEADERS = { authorization: `Bearer ${LOCAL_TOKEN}`, 'content-type': 'application/json' };
+
 /**
  * Issue #5 "done when", over real HTTP on loopback between the real platform and the hospital kit:
  * a 250-row CSV goes out as 3 batches, callbacks arrive and are matched, items are marked reported,
@@ -157,6 +161,7 @@ describe('hospital kit against the platform', () => {
       platformHost: '127.0.0.1',
       platformPort: 0,
       stateTable: join(dir, 'none.json'),
+      localToken: LOCAL_TOKEN,
       retryBaseMs: 20,
       retryMaxMs: 200,
     });
@@ -166,7 +171,11 @@ describe('hospital kit against the platform', () => {
       const rows = csv('S', 24).split('\r\n').filter(Boolean);
       const header = rows.shift()!.split(',');
       const body = rows.map((line) => Object.fromEntries(header.map((h, i) => [h, line.split(',')[i] ?? ''])));
-      const r = await fetch(`${fe.localUrl}/local/report`, { method: 'POST', body: JSON.stringify({ rows: body }) });
+      const r = await fetch(`${fe.localUrl}/local/report`, {
+        method: 'POST',
+        headers: LOCAL_HEADERS,
+        body: JSON.stringify({ rows: body }),
+      });
       assert.equal(r.status, 202, 'the 前置机 takes the report while the platform is down');
       await eventually(async () => assert.ok(fe.outbox.list().some((e) => e.attempts >= 2 && e.status !== 'done')));
       // The platform comes back on the same address.
@@ -206,6 +215,7 @@ describe('hospital kit against the platform', () => {
       platformHost: '127.0.0.1',
       platformPort: 0,
       stateTable: join(dir, 'none.json'),
+      localToken: LOCAL_TOKEN,
       retryBaseMs: 20,
       retryMaxMs: 100,
     });
@@ -213,7 +223,11 @@ describe('hospital kit against the platform', () => {
       const rows = csv('F', 24).split('\r\n').filter(Boolean);
       const header = rows.shift()!.split(',');
       const body = rows.map((line) => Object.fromEntries(header.map((h, i) => [h, line.split(',')[i] ?? ''])));
-      const r = await fetch(`${fe.localUrl}/local/report`, { method: 'POST', body: JSON.stringify({ rows: body }) });
+      const r = await fetch(`${fe.localUrl}/local/report`, {
+        method: 'POST',
+        headers: LOCAL_HEADERS,
+        body: JSON.stringify({ rows: body }),
+      });
       assert.equal(r.status, 202);
       await eventually(async () => assert.ok(fe.outbox.list().some((e) => e.attempts >= 2)));
       mode = 'lose';

@@ -33,6 +33,9 @@ describe('landing page, error pages and the card form in a real browser', () => 
     assert.match(icon.headers()['content-type'] ?? '', /image\/svg/);
     assert.equal(await page.locator('link[rel=icon]').count(), 1);
     await assertAccessible(page, 'landing page');
+    // The test platform is a sandbox: every page it serves says so, visibly (issue #11).
+    assert.ok(await page.locator('#sandbox-marker').isVisible());
+    assert.match(await page.locator('#sandbox-marker').innerText(), /^测试环境/);
     await screenshot(page, 'landing-phone');
   });
 

@@ -19,7 +19,7 @@ import { TestHospital } from '../support/hospital.js';
 import { chinaTime, residentId } from '../support/people.js';
 import { fetchTrusting } from './https-fetch.js';
 import { makeCertificate, renderSite, startNginx } from './nginx.js';
-import { type Proc, freePort, run, start, stop, until } from './procs.js';
+import { type Proc, freePort, freeUnitPort, run, start, stop, until } from './procs.js';
 import { readEnvFile, readUnit } from './units.js';
 
 const ROOT = join(import.meta.dirname, '..', '..', '..');
@@ -61,6 +61,10 @@ describe('multi-node deployment behind nginx (deploy/)', { timeout: 300_000 }, (
       MDL_MASTER_KEY: randomBytes(16).toString('hex'),
       // Its own key prefix on the shared Redis (the prefix follows the schema name).
       MDL_DB_SCHEMA: schema,
+      // A production deployment calls no loopback address unless listed, and https only unless listed: the test
+      // hospital is plain http on this host (docs/security.md "Outbound calls").
+      MDL_OUTBOUND_ALLOW_CIDRS: '127.0.0.0/8',
+      MDL_OUTBOUND_HTTP_CIDRS: '127.0.0.0/8',
     };
   });
 
@@ -89,7 +93,16 @@ describe('multi-node deployment behind nginx (deploy/)', { timeout: 300_000 }, (
 
   it('reports, is called back, queries and updates through nginx while an API process is killed', async () => {
     const started = Date.now();
-    const [apiA, apiB, http, https] = await Promise.all([freePort(), freePort(), freePort(), freePort()]);
+    // The units derive metrics ports from their instance (serve: 1<port>, worker: the instance itself), so these
+    // are four-digit ports whose metrics port is free too.
+    const taken = new Set<number>();
+    const [apiA, apiB, workerA, workerB] = [
+      await freeUnitPort(taken),
+      await freeUnitPort(taken),
+      await freeUnitPort(taken),
+      await freeUnitPort(taken),
+    ];
+    const [http, https, hisPort] = await Promise.all([freePort(), freePort(), freePort()]);
     env.PUBLIC_URL = `https://127.0.0.1:${https}`;
     const procEnv = (extra: Record<string, string>) => ({ PATH: process.env.PATH ?? '', ...env, ...extra });
 
@@ -116,26 +129,30 @@ describe('multi-node deployment behind nginx (deploy/)', { timeout: 300_000 }, (
         'prod',
         '--notify-host',
         '127.0.0.1',
+        // The test hospital's port: production calls only the ports registered for the institution.
+        '--port',
+        String(hisPort),
         '--json',
       ]),
     ) as { appId: string; secret: string };
     hospital = new TestHospital(cred.appId, cred.secret);
-    const hospitalUrl = await hospital.start();
+    const hospitalUrl = await hospital.start(hisPort);
 
     // 2. Two API processes and two workers, as their units start them; then nginx in front.
     // One after the other for now: concurrent first starts deadlock while pg-boss creates its schema (issue #9).
     const serve: Proc[] = [];
     for (const port of [apiA, apiB]) {
       const c = commandOf('mdl-serve@.service', String(port));
-      assert.deepEqual(c.environment, { HOST: '127.0.0.1', PORT: String(port) });
+      assert.deepEqual(c.environment, { HOST: '127.0.0.1', PORT: String(port), MDL_METRICS_PORT: `1${port}` });
       const p = start(`mdl serve :${port}`, c.argv, procEnv(c.environment), ROOT);
       procs.push(p);
       serve.push(p);
       await until(`mdl serve on ${port}`, async () => ((await fetch(`http://127.0.0.1:${port}/healthz`)).ok ? true : undefined));
     }
     const workers: Proc[] = [];
-    for (const n of ['1', '2']) {
+    for (const n of [String(workerA), String(workerB)]) {
       const c = commandOf('mdl-worker@.service', n);
+      assert.deepEqual(c.environment, { MDL_METRICS_PORT: n });
       const p = start(`mdl worker ${n}`, c.argv, procEnv(c.environment), ROOT);
       procs.push(p);
       workers.push(p);
@@ -265,12 +282,53 @@ describe('multi-node deployment behind nginx (deploy/)', { timeout: 300_000 }, (
     const requestId = health.headers.get('x-request-id') ?? '';
     assert.match(requestId, /^[0-9a-f]{32}$/, 'nginx gives the request id the platform logs and echoes');
     assert.ok(readFileSync(join(dir, 'access.log'), 'utf8').includes(requestId));
+
+    // 6. Metrics: on each process's own loopback port (MDL_METRICS_HOST from the env file), never through nginx.
+    assert.equal(env.MDL_METRICS_HOST, '127.0.0.1');
+    for (const path of ['/metrics', '/metrics?x=1']) {
+      const viaNginx = await tls(`${base}${path}`);
+      assert.equal(viaNginx.status, 404, `nginx ${path}`);
+      assert.doesNotMatch(await viaNginx.text(), /mdl_|nodejs_|process_/);
+    }
+    const direct = await fetch(`http://127.0.0.1:${apiB}/metrics`);
+    assert.equal(direct.status, 404, 'the API port itself serves no metrics');
+    await direct.text();
+    const scrape = async (port: number) => {
+      const res = await fetch(`http://127.0.0.1:${port}/metrics`);
+      assert.equal(res.status, 200, `metrics on ${port}`);
+      return res.text();
+    };
+    const served = await scrape(10000 + apiB);
+    assert.ok(value(served, 'mdl_interface_requests_total{code="ORG_MDL_002",resp_code="000000"}') > 0, served.slice(0, 2000));
+    assert.ok(value(served, 'mdl_interface_duration_seconds_count{code="ORG_MDL_002"}') > 0);
+    assert.ok(value(served, 'mdl_db_pool_connections{state="max"}') >= 1);
+    assert.ok(value(served, 'nodejs_heap_size_used_bytes') > 0);
+    const workerTexts = await Promise.all([scrape(workerA), scrape(workerB)]);
+    const delivered = workerTexts.reduce((n, t) => n + value(t, 'mdl_callback_attempts_total{outcome="delivered"}'), 0);
+    assert.equal(delivered, 2, 'the two callbacks, delivered by the two workers between them');
+    const processed = workerTexts.reduce((n, t) => n + value(t, 'mdl_batches_processed_total{outcome="done"}', 0), 0);
+    assert.equal(processed, 2);
+    for (const t of workerTexts) {
+      assert.equal(value(t, 'mdl_job_queue_depth{queue="callback-deliver-v1",state="created"}'), 0);
+      assert.ok(value(t, 'nodejs_eventloop_lag_seconds') >= 0);
+      assert.equal(value(t, 'mdl_callbacks_failed'), 0);
+    }
     passed = true;
     console.log(
       `deploy: ${calls.ok} queries under load (${calls.retried} retried by the client), one API process killed with SIGKILL, ${Date.now() - started} ms`,
     );
   });
 });
+
+/** One sample of Prometheus text by its exact series (name and labels as written); `absent` when missing, else it fails. */
+function value(text: string, series: string, absent?: number): number {
+  const line = text.split('\n').find((l) => l.startsWith(`${series} `));
+  if (line === undefined) {
+    if (absent !== undefined) return absent;
+    throw new Error(`no ${series} in the metrics`);
+  }
+  return Number(line.slice(series.length + 1));
+}
 
 /** The upstream addresses in access-log lines written with the `upstream` format (nginx.ts). */
 function upstreamsIn(log: string): Set<string> {

@@ -10,6 +10,32 @@ export async function freePort(): Promise<number> {
   return port;
 }
 
+async function isFree(port: number): Promise<boolean> {
+  const s = createServer();
+  const ok = await new Promise<boolean>((r) => {
+    s.once('error', () => r(false));
+    s.listen(port, '127.0.0.1', () => r(true));
+  });
+  if (ok) await new Promise<void>((r) => s.close(() => r()));
+  return ok;
+}
+
+/**
+ * A free four-digit loopback port whose metrics port (`1` before it, as the serve unit sets) is free too; for a
+ * worker, whose instance is its metrics port, the second check costs nothing.
+ */
+export async function freeUnitPort(taken: Set<number>): Promise<number> {
+  for (let i = 0; i < 200; i++) {
+    const port = 2000 + Math.floor(Math.random() * 8000);
+    if (taken.has(port) || taken.has(10000 + port)) continue;
+    if ((await isFree(port)) && (await isFree(10000 + port))) {
+      taken.add(port).add(10000 + port);
+      return port;
+    }
+  }
+  throw new Error('no free four-digit port pair on 127.0.0.1');
+}
+
 export interface Proc {
   name: string;
   child: ChildProcess;

@@ -235,7 +235,7 @@ export interface components {
         };
         /**
          * 应答报文
-         * @description 业务数据只随 000000 返回。身份未知时的错误应答只有 respCode、respMsg 与 timestamp，且不签名。
+         * @description 业务数据只随 000000 返回。签名核验通过之前的错误应答不签名：appId 为本平台凭证时填写，否则为空串；version 为 1.0.0；encryptType、signType 为 PLAIN。
          */
         ResponseEnvelope: {
             /**

@@ -7,7 +7,14 @@ export async function call(
   appId: string,
   secret: string,
   payload: unknown,
-): Promise<{ respCode: string; respMsg: string; payload: Record<string, unknown> | undefined; envelope: Envelope }> {
+): Promise<{
+  respCode: string;
+  respMsg: string;
+  payload: Record<string, unknown> | undefined;
+  envelope: Envelope;
+  /** The reply's x-request-id: the id the platform logs and carries into the jobs the call causes. */
+  requestId: string | null;
+}> {
   const env = sealRequest(payload, { appId, secret });
   const res = await fetch(baseUrl + path, {
     method: 'POST',
@@ -16,5 +23,5 @@ export async function call(
   });
   const body = (await res.json()) as Envelope;
   const reply = openReply(body, secret, { allowPlain: false });
-  return { ...reply, envelope: body };
+  return { ...reply, envelope: body, requestId: res.headers.get('x-request-id') };
 }

@@ -9,6 +9,8 @@ import { checkSignature, extractPayload, sealResponse, type CallbackRequest, typ
 export class TestHospital {
   readonly callbacks: CallbackRequest[] = [];
   readonly refusedCalls: string[] = [];
+  /** The X-Request-Id of each call received (ORG_001 and ORG_002 alike), in order. */
+  readonly requestIds: (string | undefined)[] = [];
   /** The next N callbacks are answered with HTTP 500. */
   failNext = 0;
   /** Item states ORG_001 answers, by orgTraceId. */
@@ -22,12 +24,14 @@ export class TestHospital {
     readonly secret: string,
   ) {}
 
-  async start(): Promise<string> {
+  async start(port = 0): Promise<string> {
     this.#server = createServer((req, res) => {
       let body = '';
       req.setEncoding('utf8');
       req.on('data', (c: string) => (body += c));
       req.on('end', () => {
+        const given = req.headers['x-request-id'];
+        this.requestIds.push(typeof given === 'string' ? given : undefined);
         const send = (obj: unknown, status = 200) => {
           res.writeHead(status, { 'content-type': 'application/json; charset=utf-8' });
           res.end(JSON.stringify(obj));
@@ -59,7 +63,7 @@ export class TestHospital {
         send({ respCode: '-5' }, 404);
       });
     });
-    await new Promise<void>((r) => this.#server!.listen(0, '127.0.0.1', r));
+    await new Promise<void>((r) => this.#server!.listen(port, '127.0.0.1', r));
     this.url = `http://127.0.0.1:${(this.#server.address() as AddressInfo).port}`;
     return this.url;
   }

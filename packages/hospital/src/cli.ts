@@ -19,7 +19,8 @@ import { PlatformClient, type PlatformInterface } from './client.js';
 import { CsvError, parseReportCsv, parseUpdateCsv } from './csv.js';
 import { csvEncoding } from './csv-encoding.js';
 import { PlatformError } from './errors.js';
-import { startFrontend } from './frontend.js';
+import { token } from './cli-token.js';
+import { serve } from './cli-serve.js';
 import { NightlyUploader } from './uploader.js';
 
 function clientOf(a: Args): PlatformClient {
@@ -241,54 +242,6 @@ const check: Command = {
   },
 };
 
-const serve: Command = {
-  name: 'serve',
-  summary:
-    '启动前置机: 为 HIS 提供不需加解密的本地 JSON 接口 (上报/更新/查询), 数据先写入本地发件箱, 平台或网络中断时自动重试直到平台接收;\n同时为平台提供 ORG_001 / ORG_002 接口。',
-  usage: 'serve --data-dir 目录 [选项]',
-  options: {
-    'data-dir': { type: 'string', env: 'MDL_DATA_DIR', help: '发件箱等数据的目录', default: './mdl-hospital-data' },
-    'local-host': { type: 'string', help: '本地接口监听地址 (只应对 HIS 所在网络开放)', default: '127.0.0.1' },
-    'local-port': { type: 'string', help: '本地接口端口', default: '8300' },
-    host: { type: 'string', help: '平台回调接口监听地址', default: '0.0.0.0' },
-    port: { type: 'string', help: '平台回调接口端口', default: '8301' },
-    'state-hook': { type: 'string', help: 'ORG_001 院内状态接口 URL (POST {orgId,orgTraceId,traceId} → {state})' },
-    'state-table': { type: 'string', help: 'ORG_001 院内状态表 JSON 文件 ({"机构跟踪号":"1"}, 未列出的视为欠费)' },
-    'callback-hook': { type: 'string', help: '把平台回调结果转发给 HIS 的 URL (可选)' },
-    'local-token': { type: 'string', env: 'MDL_LOCAL_TOKEN', help: '本地接口访问令牌 (设置后 HIS 须带 Authorization: Bearer 令牌)' },
-    'allow-plain': { type: 'boolean', help: '允许 PLAIN 明文 (仅测试环境)' },
-    ...PLATFORM_OPTIONS,
-    ...ORG_OPTIONS,
-  },
-  async run(a, io) {
-    if (!a.get('state-hook') && !a.get('state-table'))
-      throw new UsageError('请用 --state-hook 或 --state-table 指定 ORG_001 的院内状态来源');
-    const say = progress(io);
-    const fe = await startFrontend({
-      platform: { baseUrl: a.need('platform-url'), appId: a.need('app-id'), secret: a.need('secret') },
-      org: { orgId: a.need('org-id'), orgName: a.need('org-name'), notifyUrl: a.get('notify-url') },
-      dataDir: a.need('data-dir'),
-      localHost: a.need('local-host'),
-      localPort: Number(a.need('local-port')),
-      platformHost: a.need('host'),
-      platformPort: Number(a.need('port')),
-      stateHook: a.get('state-hook'),
-      stateTable: a.get('state-table'),
-      callbackHook: a.get('callback-hook'),
-      localToken: a.get('local-token'),
-      allowPlain: a.values['allow-plain'] === true,
-      log: (m) => say(`${new Date().toISOString()} ${m}`),
-    });
-    if (a.json) io.stdout(`${JSON.stringify({ localUrl: fe.localUrl, platformUrl: fe.platformUrl })}\n`);
-    await new Promise<void>((resolve) => {
-      for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => resolve());
-    });
-    say('正在停止前置机…');
-    await fe.close();
-    return 0;
-  },
-};
-
 const nightly: Command = {
   name: 'nightly',
   summary:
@@ -328,7 +281,7 @@ const nightly: Command = {
   },
 };
 
-export const COMMANDS: Command[] = [report, update, query, status, ehc, check, serve, nightly];
+export const COMMANDS: Command[] = [report, update, query, status, ehc, check, serve, token, nightly];
 
 function overview(): string {
   return `mdl-hospital: 福建省诊疗失信人员信息管理系统 医院端工具\n\n命令:\n${COMMANDS.map((c) => `  ${c.name.padEnd(9)} ${c.summary.split('\n')[0]}`).join('\n')}\n\n每个命令都支持 --help 和 --json。连接参数可用环境变量 MDL_PLATFORM_URL, MDL_APP_ID, MDL_SECRET, MDL_ORG_ID 提供。\n`;

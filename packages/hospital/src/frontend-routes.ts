@@ -210,8 +210,11 @@ export const LOCAL_ROUTES: readonly LocalRoute[] = [
 
 const ERRORS: Record<string, string> = {
   '400': '请求有误（不是 JSON、字段不合规）；respCode 为 000105 时 error 指明字段，problems 逐条列出出错的行',
-  '401': '配置了 --local-token 而请求没有带正确的 Authorization: Bearer 令牌',
+  '401': '没有带正确的 Authorization: Bearer 令牌（首次启动时生成于数据目录的 local-token 文件，或 --local-token）',
+  '403': '请求带有外来的 Origin（浏览器页面），且该来源不在 --local-allowed-origin 中',
   '404': '没有这个接口',
+  '415': '请求体的 Content-Type 不是 application/json',
+  '421': 'Host 不在允许列表中（本机名称、监听地址与 --local-allowed-host）',
   '500': '前置机内部错误',
   '502': '平台拒绝或无法连通；respCode 为平台的响应码',
 };
@@ -285,7 +288,9 @@ export function frontendOpenApi(opts: { serverUrl?: string } = {}): OpenApiDocum
       version: PROTOCOL_VERSION,
       description:
         '医院内网中的前置机为不便自行实现 SM3/SM4 的 HIS 代为签名、加密并调用平台。本地接口为明文 JSON，只应开放给 HIS 所在网络；' +
-        '以 --local-token 启动时每个请求须带 Authorization: Bearer 令牌。上报与更新先写入前置机的发件箱（落盘）再应答，由前置机负责送达平台。',
+        '每个 /local/ 请求须带 Authorization: Bearer 令牌（首次启动时生成并只显示一次，保存在数据目录的 local-token 文件中，可用 mdl-hospital token rotate 更换），' +
+        '请求体须为 Content-Type: application/json，Host 须为允许的地址，浏览器页面（外来 Origin）的请求一律拒绝；每个请求须在 30 秒内完整送达。' +
+        '上报与更新先写入前置机的发件箱（落盘）再应答，由前置机负责送达平台。',
     },
     servers: opts.serverUrl
       ? [{ url: opts.serverUrl, description: '本前置机' }]
@@ -299,8 +304,10 @@ export function frontendOpenApi(opts: { serverUrl?: string } = {}): OpenApiDocum
     paths,
     components: {
       schemas: c.schemas,
-      securitySchemes: { localToken: { type: 'http', scheme: 'bearer', description: '仅在前置机以 --local-token 启动时需要' } },
+      securitySchemes: {
+        localToken: { type: 'http', scheme: 'bearer', description: '前置机本地接口令牌：数据目录中的 local-token 文件，或 --local-token' },
+      },
     },
-    security: [{}, { localToken: [] }],
+    security: [{ localToken: [] }],
   };
 }

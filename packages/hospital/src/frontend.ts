@@ -5,9 +5,9 @@
  *    outbox status;
  *  - the platform endpoints ORG_001/ORG_002 (signed and encrypted), reachable by the platform.
  */
-import { timingSafeEqual } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { INTERFACES, MdlError } from '@mdl/protocol';
 import { renderOpenApiHtml } from '@mdl/protocol/openapi';
@@ -18,6 +18,17 @@ import { CsvError, reportRowsToPersons } from './csv.js';
 import { PlatformError } from './errors.js';
 import { type OverdueState, callbackRequestId, createHospitalListener, readBody, sendJson } from './handlers.js';
 import { LOCAL_ROUTES, frontendOpenApi, type LocalHandler } from './frontend-routes.js';
+import {
+  GuardRefusal,
+  TokenSource,
+  allowedHosts,
+  checkBinding,
+  checkCaller,
+  checkLocalCall,
+  ensureToken,
+  type GuardOptions,
+} from './frontend-guard.js';
+import { serverLimits } from './server-limits.js';
 import { Outbox } from './outbox.js';
 
 export interface FrontendOptions {
@@ -33,8 +44,21 @@ export interface FrontendOptions {
   stateHook?: string;
   /** ... or a JSON file `{ "<orgTraceId>": "1", ... }`; items not listed are still unpaid (0). */
   stateTable?: string;
-  /** When set, the local API requires `Authorization: Bearer <token>` (for a 前置机 reachable from the HIS network). */
+  /**
+   * The local API always requires `Authorization: Bearer <token>`: this one when given (at least 16 characters),
+   * else the one in `<dataDir>/local-token`, made on first start and logged that once (frontend-guard.ts).
+   */
   localToken?: string;
+  /** Host names besides loopback and the bound address that the local API answers to (e.g. the 前置机's LAN name). */
+  localAllowedHosts?: string[];
+  /** Browser origins allowed to call the local API (a web HIS); none by default. */
+  localAllowedOrigins?: string[];
+  /** PEM certificate and key: the local API speaks https. */
+  localTls?: { cert: string; key: string };
+  /** Refuse to start a local API bound beyond loopback without TLS. */
+  localRequireTls?: boolean;
+  /** Every request to either listener must arrive whole within this (default 30 s). */
+  requestTimeoutMs?: number;
   /** Where to forward ORG_002 results as plain JSON (optional; they are also kept in the outbox). */
   callbackHook?: string;
   allowPlain?: boolean;
@@ -64,11 +88,24 @@ class HttpError extends Error {
 
 export async function startFrontend(opts: FrontendOptions): Promise<Frontend> {
   const log = opts.log ?? (() => {});
+  const localHost = opts.localHost ?? '127.0.0.1';
+  // Checked before anything listens: a local API that would be open does not start at all.
+  const made = opts.localToken ? undefined : ensureToken(opts.dataDir);
+  const token = new TokenSource(opts.localToken, made?.file ?? '');
+  checkBinding({ host: localHost, token: token.current(), tls: !!opts.localTls, requireTls: opts.localRequireTls === true });
   const outbox = await Outbox.open(opts.dataDir);
+  if (made?.created) log(`已生成本地接口令牌 (只显示这一次, 保存在 ${made.file}): ${made.token}`);
+  const guard: GuardOptions = {
+    token,
+    hosts: allowedHosts(localHost, opts.localAllowedHosts ?? []),
+    origins: new Set(opts.localAllowedOrigins ?? []),
+  };
+  const limits = serverLimits(opts.requestTimeoutMs);
   const client = new PlatformClient({ ...opts.platform, maxRetries: 1 });
   const abort = new AbortController();
 
   const platformServer = createServer(
+    limits,
     createHospitalListener({
       appId: opts.platform.appId,
       secret: opts.platform.secret,
@@ -79,19 +116,23 @@ export async function startFrontend(opts: FrontendOptions): Promise<Frontend> {
       onError: (e) => log(`平台调用被拒绝 ${e.path}: ${e.respCode} ${e.message}`),
     }),
   );
-  const platformUrl = await listen(platformServer, opts.platformHost ?? '0.0.0.0', opts.platformPort ?? 8301);
+  const platformUrl = await listen(platformServer, opts.platformHost ?? '0.0.0.0', opts.platformPort ?? 8301, 'http');
   const org: OrgInfo = { ...opts.org, notifyUrl: opts.org.notifyUrl ?? `${platformUrl}${INTERFACES.ORG_002.path}` };
 
   let localUrl = '';
-  const localServer = createServer((req, res) => {
-    handleLocal(req, res, { org, outbox, client, token: opts.localToken, localUrl }).catch((e: unknown) => {
+  const onLocal = (req: IncomingMessage, res: ServerResponse) => {
+    handleLocal(req, res, { org, outbox, client, guard, localUrl }).catch((e: unknown) => {
       if (e instanceof HttpError) return sendJson(res, e.status, { error: e.message, ...e.extra });
+      if (e instanceof GuardRefusal) return sendJson(res, e.status, { error: e.message });
       if (e instanceof PlatformError) return sendJson(res, 502, { error: e.message, respCode: e.respCode });
       log(`本地接口异常: ${e instanceof Error ? e.stack : String(e)}`);
       sendJson(res, 500, { error: '前置机内部错误' });
     });
-  });
-  localUrl = await listen(localServer, opts.localHost ?? '127.0.0.1', opts.localPort ?? 8300);
+  };
+  const localServer = opts.localTls
+    ? createHttpsServer({ ...limits, cert: opts.localTls.cert, key: opts.localTls.key }, onLocal)
+    : createServer(limits, onLocal);
+  localUrl = await listen(localServer, localHost, opts.localPort ?? 8300, opts.localTls ? 'https' : 'http');
 
   const callbackTimeoutMs = opts.callbackTimeoutMs ?? 30 * 60_000;
   const sweep = setInterval(
@@ -128,20 +169,14 @@ export async function startFrontend(opts: FrontendOptions): Promise<Frontend> {
   };
 }
 
-async function listen(server: Server, host: string, port: number): Promise<string> {
+async function listen(server: Server, host: string, port: number, scheme: 'http' | 'https'): Promise<string> {
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, () => resolve());
   });
   const a = server.address() as AddressInfo;
   const shown = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
-  return `http://${shown}:${a.port}`;
-}
-
-function tokenMatches(header: string | undefined, token: string): boolean {
-  const got = Buffer.from(header?.replace(/^Bearer\s+/i, '') ?? '');
-  const want = Buffer.from(token);
-  return got.length === want.length && timingSafeEqual(got, want);
+  return `${scheme}://${shown.includes(':') ? `[${shown}]` : shown}:${a.port}`;
 }
 
 /** A night's report from a large hospital can run to megabytes; the platform-facing endpoints keep the 1 MB limit. */
@@ -162,7 +197,7 @@ interface LocalContext {
   org: OrgInfo;
   outbox: Outbox;
   client: PlatformClient;
-  token?: string;
+  guard: GuardOptions;
   localUrl: string;
 }
 
@@ -218,6 +253,7 @@ const DOCS_CSP = "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors
 
 async function handleLocal(req: IncomingMessage, res: ServerResponse, ctx: LocalContext): Promise<void> {
   const url = new URL(req.url ?? '/', 'http://local');
+  checkCaller(req, ctx.guard);
   // The contract is public (it holds no data): a HIS vendor's generator may fetch it without the token.
   if (req.method === 'GET' && (url.pathname === '/openapi.json' || url.pathname === '/docs')) {
     const doc = frontendOpenApi({ serverUrl: ctx.localUrl });
@@ -226,7 +262,7 @@ async function handleLocal(req: IncomingMessage, res: ServerResponse, ctx: Local
     res.end(renderOpenApiHtml(doc, { jsonUrl: '/openapi.json' }));
     return;
   }
-  if (ctx.token && !tokenMatches(req.headers.authorization, ctx.token)) throw new HttpError(401, '缺少或错误的 Authorization: Bearer 令牌');
+  checkLocalCall(req, ctx.guard);
   const route = LOCAL_ROUTES.find((r) => r.path === url.pathname && r.method === req.method);
   if (!route) throw new HttpError(404, `没有这个接口: ${req.method} ${url.pathname}`);
   await LOCAL_HANDLERS[route.handler]({ req, res, url, route, ctx });

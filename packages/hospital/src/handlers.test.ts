@@ -4,7 +4,7 @@ import { after, before, describe, it } from 'node:test';
 import { type Envelope, openReply, sealRequest } from '@mdl/protocol';
 import type { CallbackRequest } from '@mdl/protocol';
 import { createHospitalListener, createHospitalServer, fastifyHospitalPlugin } from './handlers.js';
-import { listen } from './testing/fixtures.js';
+import { listen, trickle } from './testing/fixtures.js';
 
 const appId = 'HOSPAPP0001';
 const secret = 'HospitalSecret-0123456789abcdefXYZ';
@@ -106,6 +106,38 @@ describe('hospital handlers (ORG_001, ORG_002)', () => {
     assert.equal(callbacks.length, 1, 'a forged callback never reaches the HIS');
   });
 
+  it('takes a call once: the same envelope again, in any spelling of its signature, is refused with 010010', async () => {
+    const env = sealRequest({ ...ask, orgTraceId: 'REPLAY-1' }, { appId, secret });
+    assert.equal(openReply(await post(`${url}/qmdl/getOverdueResult`, env), secret, { allowPlain: false }).respCode, '000000');
+    const sign = env.sign!;
+    const respelled = [
+      sign,
+      sign.replace(/=+$/, ''),
+      `${sign.replace(/=+$/, '')}==`,
+      ` ${sign}`,
+      sign.replace(/-/g, '+').replace(/_/g, '/'),
+    ];
+    for (const s of respelled) {
+      const reply = await post(`${url}/qmdl/getOverdueResult`, { ...env, sign: s });
+      assert.equal(reply.respCode, '010010', JSON.stringify(s));
+      assert.equal(reply.encryptData, undefined);
+    }
+    // Sent five times at once: exactly one is answered.
+    const fresh = sealRequest({ ...ask, orgTraceId: 'REPLAY-2' }, { appId, secret });
+    const codes = await Promise.all(Array.from({ length: 5 }, () => post(`${url}/qmdl/getOverdueResult`, fresh)));
+    assert.deepEqual(codes.map((r) => r.respCode).sort(), ['000000', '010010', '010010', '010010', '010010']);
+  });
+
+  it('passes a replayed ORG_002 callback to the HIS only once', async () => {
+    const before = callbacks.length;
+    const cb = { orgId, orgName: '福州市第一医院', notifyType: 'UPDATE', orgRequestId: 'RP-1', updateResultList: [] };
+    const env = sealRequest(cb, { appId, secret });
+    assert.equal(openReply(await post(`${url}/umdl/callback`, env), secret, { allowPlain: false }).payload?.state, 'success');
+    assert.equal((await post(`${url}/umdl/callback`, { ...env, sign: env.sign!.replace(/=+$/, '') })).respCode, '010010');
+    assert.equal((await post(`${url}/umdl/callback`, env)).respCode, '010010');
+    assert.equal(callbacks.length, before + 1);
+  });
+
   it('answers PLAIN in the guide example form when the credential is a test one', async () => {
     const test = createHospitalServer({
       appId,
@@ -118,7 +150,25 @@ describe('hospital handlers (ORG_001, ORG_002)', () => {
     const reply = await post(`${u}/qmdl/getOverdueResult`, { encryptType: 'plain', signType: 'plain', version: '1.0.0', param: ask });
     assert.deepEqual(reply.param, { state: '2' });
     assert.equal(reply.encryptType, 'plain');
+    // A PLAIN call has no signature: a replay is the same canonical JSON, however it is spaced or ordered.
+    const once = { encryptType: 'plain', signType: 'plain', version: '1.0.0', timestamp: '1', param: { ...ask, orgTraceId: 'P-ONCE' } };
+    assert.equal((await post(`${u}/qmdl/getOverdueResult`, once)).respCode, '000000');
+    const respaced = JSON.stringify(
+      { param: { traceId: 'T1', orgTraceId: 'P-ONCE', orgId }, timestamp: '1', version: '1.0.0', signType: 'plain', encryptType: 'plain' },
+      null,
+      2,
+    );
+    assert.equal((await post(`${u}/qmdl/getOverdueResult`, respaced)).respCode, '010010');
     await new Promise<void>((r) => test.close(() => r()));
+  });
+
+  it('createHospitalServer cuts off a trickled body', async () => {
+    const slow = createHospitalServer({ appId, secret, getOverdueResult: async () => ({ state: '0' }), onCallback: async () => {} }, 1000);
+    const u = await listen(slow);
+    const r = await trickle(u, '/qmdl/getOverdueResult');
+    assert.ok(r.cutOff, 'the body was cut off before it was complete');
+    assert.match(r.reply, /^HTTP\/1\.1 408/);
+    await new Promise<void>((res) => slow.close(() => res()));
   });
 
   it('works as Express-style middleware and as a Fastify plugin', async () => {

@@ -6,6 +6,8 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { INTERFACES, MdlError, RespCode, checkSignature, extractPayload, sealResponse, validate } from '@mdl/protocol';
 import type { CallbackRequest, Envelope, GetOverdueResultRequest } from '@mdl/protocol';
+import { ReplayCache, replayKey } from './replay-cache.js';
+import { serverLimits } from './server-limits.js';
 
 export type OverdueState = '0' | '1' | '2';
 
@@ -26,6 +28,17 @@ export interface HospitalHandlerOptions {
   now?: () => number;
   /** Told of every refused call, e.g. to log it. */
   onError?: (e: { path: string; respCode: string; message: string }) => void;
+  /**
+   * Calls already taken (keyed on appId + signature bytes): a second arrival is refused with 010010. Made
+   * by createHospitalListener/fastifyHospitalPlugin when not given; share one between listeners of one HIS.
+   */
+  replayCache?: ReplayCache;
+}
+
+/** Twice the clock window: an envelope is accepted from `skew` before to `skew` after its timestamp. */
+export function replayCacheFor(opts: Pick<HospitalHandlerOptions, 'maxClockSkewMs' | 'now'>): ReplayCache {
+  const skew = opts.maxClockSkewMs ?? 300_000;
+  return new ReplayCache(skew > 0 ? 2 * skew : 24 * 3600_000, 100_000, opts.now ?? Date.now);
 }
 
 export interface HandlerReply {
@@ -95,6 +108,8 @@ export async function handleHospitalCall(opts: HospitalHandlerOptions, path: str
     const issue = validate(INTERFACES[endpoint].request, payload);
     if (issue) throw new MdlError(RespCode.INVALID_PARAM, `${issue.path}: ${issue.message}`);
     if (opts.orgId && payload.orgId !== opts.orgId) throw new MdlError(RespCode.FORBIDDEN, `机构 ${String(payload.orgId)} 不属于本机构`);
+    // Remembered only once it verified and is well-formed, so forged or broken calls cannot fill the cache.
+    if (opts.replayCache && !opts.replayCache.firstSeen(replayKey(env))) throw new MdlError(RespCode.REPLAY, '重复的请求, 已拒绝');
     if (endpoint === 'ORG_001') {
       const answer = await opts.getOverdueResult(payload as GetOverdueResultRequest);
       const out = { state: answer?.state, ...(answer?.extData ? { extData: answer.extData } : {}) };
@@ -157,7 +172,8 @@ function safeParse(text: string): unknown {
  * A `(req, res)` listener for node:http. With `next`, paths that are not ORG_001/ORG_002 are
  * passed on (Express/Connect style); without, they get -5.
  */
-export function createHospitalListener(opts: HospitalHandlerOptions) {
+export function createHospitalListener(options: HospitalHandlerOptions) {
+  const opts = { ...options, replayCache: options.replayCache ?? replayCacheFor(options) };
   return (req: IncomingMessage, res: ServerResponse, next?: (err?: unknown) => void): void => {
     const path = req.url ?? '/';
     if ((req.method !== 'POST' || !endpointOf(path)) && next) return next();
@@ -168,9 +184,12 @@ export function createHospitalListener(opts: HospitalHandlerOptions) {
   };
 }
 
-/** A node:http server with the two endpoints; call `.listen()` on it. */
-export function createHospitalServer(opts: HospitalHandlerOptions): Server {
-  return createServer(createHospitalListener(opts));
+/**
+ * A node:http server with the two endpoints; call `.listen()` on it. A request must arrive whole within
+ * `requestTimeoutMs` (default 30 s): a client trickling its body does not hold the socket.
+ */
+export function createHospitalServer(opts: HospitalHandlerOptions, requestTimeoutMs?: number): Server {
+  return createServer(serverLimits(requestTimeoutMs), createHospitalListener(opts));
 }
 
 /** Express or Connect: `app.use(expressHospitalMiddleware(opts))`. Works with or without express.json(). */
@@ -190,7 +209,8 @@ interface FastifyReplyLike {
  * Fastify: `await app.register(fastifyHospitalPlugin(opts), { prefix: '/his' })`. Typed loosely so the
  * kit does not depend on Fastify; Fastify's JSON body parser hands us the parsed envelope.
  */
-export function fastifyHospitalPlugin(opts: HospitalHandlerOptions) {
+export function fastifyHospitalPlugin(options: HospitalHandlerOptions) {
+  const opts = { ...options, replayCache: options.replayCache ?? replayCacheFor(options) };
   return async function hospitalEndpoints(app: FastifyLike): Promise<void> {
     for (const path of [ORG_001_PATH, ORG_002_PATH]) {
       app.post(path, async (request, reply) => {

@@ -12,3 +12,5 @@ export * from './frontend.js';
 export * from './frontend-routes.js';
 export * from './openapi.js';
 export * from './csv-encoding.js';
+export * from './replay-cache.js';
+export * from './server-limits.js';

@@ -4,15 +4,18 @@ import cookie from '@fastify/cookie';
 import formbody from '@fastify/formbody';
 import { RespCode } from '@mdl/protocol';
 import { gatewayPlugin } from './gateway/plugin.js';
+import { isDatabaseAway } from './db/outage.js';
 import { unsignedReply } from './gateway/pipeline.js';
 import type { Platform } from './platform.js';
 import { citizenPlugin } from './web/citizen/plugin.js';
 import { notFoundPage, sendPage, serverErrorPage, wantsPage } from './web/error-pages.js';
 import { webPlugin } from './web/plugin.js';
+import { markSandboxPages } from './web/sandbox-marker.js';
 import { apiDocsPlugin } from './web/api-docs.js';
 import { ehcPagesPlugin } from './web/ehc/plugin.js';
 import { consolePlugin } from './web/console/plugin.js';
 import { lazySchemaCompilers } from './start/lazy-compilers.js';
+import { limitedServer } from './start/time-limits.js';
 
 /** Builds the HTTP application without listening, so tests can use inject(). */
 export async function buildApp(platform: Platform): Promise<FastifyInstance> {
@@ -22,6 +25,7 @@ export async function buildApp(platform: Platform): Promise<FastifyInstance> {
     // dominate the log at booking-time load.
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: platform.config.bodyLimitBytes,
+    serverFactory: limitedServer(platform.config.requestTimeoutMs),
     schemaController: lazySchemaCompilers(),
     // Behind nginx (deploy/): the caller's address comes from X-Forwarded-For, believed only from listed proxies.
     ...(platform.config.trustProxy.length ? { trustProxy: platform.config.trustProxy.join(',') } : {}),
@@ -51,13 +55,15 @@ export async function buildApp(platform: Platform): Promise<FastifyInstance> {
     if (err.statusCode && err.statusCode < 500) {
       return reply.type('application/json; charset=utf-8').send(unsignedReply(RespCode.INVALID_PARAM, '请求格式不正确').envelope);
     }
-    req.log.error({ err, requestId: req.id }, 'unhandled error');
+    if (isDatabaseAway(err)) req.log.warn({ err: err.message, requestId: req.id }, 'dependency unavailable: database');
+    else req.log.error({ err, requestId: req.id }, 'unhandled error');
     if (wantsPage(req)) return sendPage(reply, 500, serverErrorPage(req.id));
     return reply
       .type('application/json; charset=utf-8')
       .send(unsignedReply(RespCode.SYSTEM_ERROR, `系统错误，请求编号 ${req.id}`).envelope);
   });
 
+  if (platform.config.deployment === 'sandbox') markSandboxPages(app);
   await app.register(gatewayPlugin, { platform });
   await app.register(webPlugin, { platform });
   await app.register(apiDocsPlugin, { platform });

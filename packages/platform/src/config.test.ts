@@ -15,6 +15,42 @@ describe('MDL_DEPLOYMENT', () => {
   });
 });
 
+describe('MDL_METRICS_PORT', () => {
+  const key = { masterKey: '0'.repeat(32) };
+  it('is off unless set, loopback by default, and never the public port', () => {
+    assert.equal(loadConfig({}, key).metricsPort, undefined);
+    assert.equal(loadConfig({}, key).metricsHost, '127.0.0.1');
+    assert.equal(loadConfig({ MDL_METRICS_PORT: '9464' }, key).metricsPort, 9464);
+    assert.equal(loadConfig({ MDL_METRICS_PORT: '0' }, key).metricsPort, 0);
+    assert.equal(loadConfig({ MDL_METRICS_HOST: '10.1.2.3', MDL_METRICS_PORT: '9464' }, key).metricsHost, '10.1.2.3');
+    for (const bad of ['abc', '-1', '70000', '1.5']) assert.throws(() => loadConfig({ MDL_METRICS_PORT: bad }, key), ConfigError, bad);
+    assert.throws(() => loadConfig({ PORT: '8081', MDL_METRICS_PORT: '8081' }, key), /must differ from PORT/);
+  });
+});
+
+describe('MDL_REQUEST_TIMEOUT_S', () => {
+  it('is 30 s by default, configurable, and never 0 (no limit)', () => {
+    const key = { masterKey: '0'.repeat(32) };
+    assert.equal(loadConfig({}, key).requestTimeoutMs, 30_000);
+    assert.equal(loadConfig({ MDL_REQUEST_TIMEOUT_S: '5' }, key).requestTimeoutMs, 5_000);
+    for (const bad of ['0', '-1', '601', 'x']) assert.throws(() => loadConfig({ MDL_REQUEST_TIMEOUT_S: bad }, key), ConfigError, bad);
+  });
+});
+
+describe('MDL_OUTBOUND_ALLOW_CIDRS, MDL_OUTBOUND_HTTP_CIDRS', () => {
+  it('take CIDR ranges, addresses or none, and refuse anything else', () => {
+    const key = { masterKey: '0'.repeat(32) };
+    const c = loadConfig({ MDL_OUTBOUND_ALLOW_CIDRS: '10.0.0.0/8, 127.0.0.1,fd00::/8', MDL_OUTBOUND_HTTP_CIDRS: 'none' }, key);
+    assert.equal(c.outboundAllowCidrs, '10.0.0.0/8, 127.0.0.1,fd00::/8');
+    assert.equal(c.outboundHttpCidrs, 'none');
+    assert.equal(loadConfig({}, key).outboundAllowCidrs, undefined);
+    for (const bad of ['localhost', '10.0.0.0/33', '10.0.0.0/8/8', '*', '0x7f.0.0.1']) {
+      assert.throws(() => loadConfig({ MDL_OUTBOUND_ALLOW_CIDRS: bad }, key), /MDL_OUTBOUND_ALLOW_CIDRS/, bad);
+      assert.throws(() => loadConfig({ MDL_OUTBOUND_HTTP_CIDRS: bad }, key), /MDL_OUTBOUND_HTTP_CIDRS/, bad);
+    }
+  });
+});
+
 describe('MDL_TRUST_PROXY', () => {
   it('takes addresses and CIDR ranges, and refuses anything else', () => {
     assert.deepEqual(loadConfig({ MDL_TRUST_PROXY: '127.0.0.1, 10.0.0.0/8,::1' }, { masterKey: '0'.repeat(32) }).trustProxy, [

@@ -2,6 +2,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { isIP } from 'node:net';
 import { resolve } from 'node:path';
+import { parseCidrs } from './outbound/address-policy.js';
 
 /** Everything the platform reads from its environment, validated once at start-up. */
 export interface Config {
@@ -24,7 +25,11 @@ export interface Config {
   timestampToleranceMs: number;
   rateLimitPerSecond: number;
   bodyLimitBytes: number;
+  /** A request must arrive whole (headers and body) within this time; idle keep-alive connections end sooner. */
+  requestTimeoutMs: number;
   callbackTimeoutMs: number;
+  /** Longest wait for one Redis command (replay cache, rate limits) before the request fails with 000002. */
+  redisTimeoutMs: number;
   callbackRetryDelaySeconds: number;
   callbackRetryLimit: number;
   /** Postgres schema for our tables (tests isolate themselves with it); pg-boss gets `${schema}_jobs`. */
@@ -56,6 +61,19 @@ export interface Config {
   reconcileCron: string;
   /** Addresses of the reverse proxies whose X-Forwarded-For is believed (MDL_TRUST_PROXY), or none. */
   trustProxy: string[];
+  /**
+   * The Prometheus listener (MDL_METRICS_PORT, MDL_METRICS_HOST): its own port, loopback by default, never the
+   * public one. Unset: no listener; 0: a port the system chooses (printed at start, for tests).
+   */
+  metricsPort: number | undefined;
+  metricsHost: string;
+  /**
+   * Outbound address policy (outbound/address-policy.ts, docs/security.md "Outbound calls"): private and
+   * loopback ranges the platform may call (MDL_OUTBOUND_ALLOW_CIDRS; unset: loopback in a sandbox, nothing on
+   * production; `none`: nothing), and where production may use plain http (MDL_OUTBOUND_HTTP_CIDRS).
+   */
+  outboundAllowCidrs: string | undefined;
+  outboundHttpCidrs: string | undefined;
 }
 
 const KNOWN = new Set([
@@ -67,10 +85,12 @@ const KNOWN = new Set([
   'MDL_DEPLOYMENT',
   'DATABASE_URL',
   'REDIS_URL',
+  'MDL_REDIS_TIMEOUT_MS',
   'MDL_MASTER_KEY',
   'MDL_TIMESTAMP_TOLERANCE_S',
   'MDL_RATE_LIMIT_PER_S',
   'MDL_BODY_LIMIT_BYTES',
+  'MDL_REQUEST_TIMEOUT_S',
   'MDL_CALLBACK_TIMEOUT_MS',
   'MDL_CALLBACK_RETRY_DELAY_S',
   'MDL_CALLBACK_RETRY_LIMIT',
@@ -90,6 +110,10 @@ const KNOWN = new Set([
   'MDL_REMINDER_CRON',
   'MDL_RECONCILE_CRON',
   'MDL_TRUST_PROXY',
+  'MDL_METRICS_PORT',
+  'MDL_METRICS_HOST',
+  'MDL_OUTBOUND_ALLOW_CIDRS',
+  'MDL_OUTBOUND_HTTP_CIDRS',
 ]);
 // Read by the test and bench tools, not by the platform: known so that a shell with them set still starts it.
 const TOOLS = [
@@ -159,6 +183,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
   if (reminderPushUrl && !/^https?:\/\//.test(reminderPushUrl)) throw new ConfigError('MDL_REMINDER_PUSH_URL must be an http(s) URL');
   if (reminderPushUrl && !env.MDL_REMINDER_PUSH_APP_ID)
     throw new ConfigError('MDL_REMINDER_PUSH_APP_ID (the channel credential that signs pushes) is required with MDL_REMINDER_PUSH_URL');
+  const metricsPort = env.MDL_METRICS_PORT ? int(env, 'MDL_METRICS_PORT', 0, 0, 65535) : undefined;
+  // The public port never serves metrics (they have no sign-in): the two must be two listeners.
+  if (metricsPort !== undefined && metricsPort !== 0 && metricsPort === port)
+    throw new ConfigError('MDL_METRICS_PORT must differ from PORT');
   const cfg: Config = {
     port,
     host,
@@ -168,10 +196,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     deployment,
     databaseUrl,
     redisUrl,
+    redisTimeoutMs: int(env, 'MDL_REDIS_TIMEOUT_MS', 1000, 50, 30_000),
     masterKey: overrides.masterKey ?? masterKeyFrom(env, databaseUrl, dataDir),
     timestampToleranceMs: int(env, 'MDL_TIMESTAMP_TOLERANCE_S', 300, 1, 86400) * 1000,
     rateLimitPerSecond: int(env, 'MDL_RATE_LIMIT_PER_S', 500, 1, 1_000_000),
     bodyLimitBytes: int(env, 'MDL_BODY_LIMIT_BYTES', 1024 * 1024, 1024, 64 * 1024 * 1024),
+    requestTimeoutMs: int(env, 'MDL_REQUEST_TIMEOUT_S', 30, 1, 600) * 1000,
     callbackTimeoutMs: int(env, 'MDL_CALLBACK_TIMEOUT_MS', 10_000, 100, 120_000),
     callbackRetryDelaySeconds: int(env, 'MDL_CALLBACK_RETRY_DELAY_S', 30, 1, 3600),
     callbackRetryLimit: int(env, 'MDL_CALLBACK_RETRY_LIMIT', 12, 0, 100),
@@ -192,6 +222,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     reminderCron: env.MDL_REMINDER_CRON || '0 10 * * *',
     reconcileCron: env.MDL_RECONCILE_CRON || '17 * * * *',
     trustProxy: trustedProxies(env.MDL_TRUST_PROXY),
+    metricsPort,
+    metricsHost: env.MDL_METRICS_HOST || '127.0.0.1',
+    outboundAllowCidrs: cidrSetting(env, 'MDL_OUTBOUND_ALLOW_CIDRS'),
+    outboundHttpCidrs: cidrSetting(env, 'MDL_OUTBOUND_HTTP_CIDRS'),
   };
   return { ...cfg, ...overrides };
 }
@@ -209,6 +243,16 @@ function trustedProxies(raw: string | undefined): string[] {
     if (!version || !okBits || extra !== undefined) throw new ConfigError(`MDL_TRUST_PROXY: ${entry} is not an IP address or CIDR range`);
   }
   return list;
+}
+
+function cidrSetting(env: NodeJS.ProcessEnv, name: string): string | undefined {
+  const raw = env[name] || undefined;
+  try {
+    parseCidrs(raw);
+  } catch (e) {
+    throw new ConfigError(`${name}: ${(e as Error).message}`);
+  }
+  return raw;
 }
 
 const KEY_RE = /^[0-9a-fA-F]{32}$/;

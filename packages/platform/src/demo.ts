@@ -2,6 +2,7 @@ import { residentIdCheckChar } from '@mdl/protocol';
 import type { ReportOverdueDataRequest } from '@mdl/protocol';
 import { acceptBatch, findBatch } from './domain/batches.js';
 import { createApp, upsertInstitution } from './domain/credentials.js';
+import { assertSandbox } from './domain/deployment.js';
 import { getOrRegisterPerson } from './domain/persons.js';
 import { processBatch } from './domain/processing.js';
 import type { Platform } from './platform.js';
@@ -66,6 +67,7 @@ export interface DemoSummary {
  * Idempotent: a second run finds what the first made and only reports it.
  */
 export async function seedDemo(platform: Platform): Promise<DemoSummary> {
+  assertSandbox(platform.config, 'demo data');
   const { db, vault } = platform;
   for (const i of INSTITUTIONS) await upsertInstitution(db, { ...i, notifyHosts: ['127.0.0.1', 'localhost'] });
   let created = false;

@@ -7,16 +7,19 @@ import type { DB } from './db/schema.js';
 import { AuditWriter } from './domain/audit.js';
 import type { AcceptDeps } from './domain/batches.js';
 import { CredentialCache } from './domain/credentials.js';
+import { checkDeploymentMarker } from './domain/deployment.js';
 import { PolicyStore } from './domain/eligibility.js';
+import { InstitutionNames, SubjectReader } from './domain/subjects.js';
 import type { ProcessDeps } from './domain/processing.js';
 import { MemoryState, RedisState, type SharedState } from './gateway/shared-state.js';
 import { CallbackDeadJob, ProcessBatchDeadJob, ProcessBatchJob, deliverCallbackJob, type BatchJobData } from './jobs/definitions.js';
-import { CITIZEN_JOBS, scheduleCitizenJobs } from './jobs/citizen.js';
+import { CITIZEN_JOBS } from './jobs/citizen.js';
 import { JobQueue, type JobType } from './jobs/queue.js';
 import { startWorkers } from './jobs/workers.js';
 import { createLogger, type Logger } from './log.js';
 import { Metrics } from './metrics.js';
-import { fetchPost, type HttpPost } from './outbound/hospital.js';
+import { policyFromSettings } from './outbound/address-policy.js';
+import { guardedPost, type HttpPost } from './outbound/pinned-post.js';
 import { Vault } from './vault.js';
 
 /** Everything a request, a job or a CLI command needs, built once per process. */
@@ -30,6 +33,8 @@ export interface Platform {
   policy: PolicyStore;
   /** Group-committed audit writes for hot read paths. */
   auditWriter: AuditWriter;
+  /** ORG_MDL_002's reads: the read model in group reads, institution names cached in the process. */
+  readModel: { reader: SubjectReader; names: InstitutionNames };
   shared: SharedState;
   jobs: JobQueue;
   callbackJob: JobType<BatchJobData>;
@@ -74,7 +79,14 @@ export async function createPlatform(config: Config, opts: PlatformOptions = {})
     opts.onPhase?.('migrations');
     const vault = new Vault(config.masterKey);
     await checkMasterKey(database.db, vault);
-    const shared: SharedState = config.redisUrl ? new RedisState(config.redisUrl, `mdl:${config.dbSchema}:`) : new MemoryState();
+    await checkDeploymentMarker(database.db, config.deployment);
+    const shared: SharedState = config.redisUrl
+      ? new RedisState(config.redisUrl, `mdl:${config.dbSchema}:`, {
+          timeoutMs: config.redisTimeoutMs,
+          windowMs: config.timestampToleranceMs * 2,
+          log,
+        })
+      : new MemoryState();
     if (shared instanceof RedisState) await shared.ping();
     cleanups.push(() => shared.close());
     const bossSchema = config.dbSchema === 'public' ? 'pgboss' : `${config.dbSchema}_jobs`;
@@ -91,22 +103,24 @@ export async function createPlatform(config: Config, opts: PlatformOptions = {})
       credentials: new CredentialCache(db, vault),
       policy: new PolicyStore(db),
       auditWriter: new AuditWriter(db),
+      readModel: { reader: new SubjectReader(db), names: new InstitutionNames(db) },
       shared,
       jobs,
       callbackJob,
       acceptDeps: {
         db,
         vault,
-        enqueue: async (trx, batchId) => void (await jobs.send(ProcessBatchJob, { batchId }, trx)),
+        enqueue: async (trx, batchId, requestId) => void (await jobs.send(ProcessBatchJob, { batchId, requestId }, trx)),
       },
       processDeps: {
         db,
         vault,
         now,
-        enqueueCallback: async (trx, batchId) => void (await jobs.send(callbackJob, { batchId }, trx)),
+        enqueueCallback: async (trx, batchId, requestId) =>
+          void (await jobs.send(callbackJob, { batchId, requestId: requestId ?? undefined }, trx)),
       },
       metrics: new Metrics(),
-      post: opts.post ?? fetchPost,
+      post: opts.post ?? guardedPost(policyFromSettings(config)),
       now,
       draining: false,
       close: closeAll,
@@ -115,7 +129,6 @@ export async function createPlatform(config: Config, opts: PlatformOptions = {})
       // Registered first: a start that fails half-way must still stop what it started.
       cleanups.push(() => jobs.stop());
       await jobs.start([ProcessBatchDeadJob, ProcessBatchJob, CallbackDeadJob, callbackJob, ...CITIZEN_JOBS]);
-      await scheduleCitizenJobs(platform);
       if (opts.workers) await startWorkers(platform, { pollingIntervalSeconds: opts.pollingIntervalSeconds ?? 0.5 });
       opts.onPhase?.('jobs');
     }

@@ -33,6 +33,8 @@ export async function startTestPlatform(overrides: Partial<Config> = {}, opts: P
       databaseUrl,
       redisUrl: process.env.REDIS_URL || undefined,
       dbSchema: schema,
+      // A sandbox (test credentials, PLAIN) on either database, unless a test asks for production.
+      deployment: 'sandbox',
       masterKey: randomBytes(16).toString('hex'),
       callbackRetryDelaySeconds: 1,
       callbackRetryLimit: 3,
@@ -127,6 +129,7 @@ export { base32Decode, totp } from './console/totp.js';
 export { decideAppeal, fileAppeal } from './domain/appeals.js';
 export { itemsToReconcile } from './domain/citizen/reconcile.js';
 export { refreshItem } from './domain/citizen/refresh.js';
+export { rebuildSubjects } from './domain/subjects.js';
 export { isQuietHour, pushReminder, quietHoursEnd, runReminderScan } from './domain/citizen/reminders.js';
 export { createApp, upsertInstitution } from './domain/credentials.js';
 export { ehcServices } from './domain/ehc/index.js';
@@ -134,3 +137,4 @@ export { RedisState } from './gateway/shared-state.js';
 export { ItemRefreshJob, ReconcileScanJob, reminderEnqueuer } from './jobs/citizen.js';
 export { CONSOLE_ASSETS } from './web/console/assets.js';
 export { acceptedEncoding } from './web/static-assets.js';
+export { startMetricsListener } from './start/metrics-listener.js';

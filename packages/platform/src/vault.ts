@@ -58,6 +58,14 @@ export class Vault {
   }
 
   /**
+   * A non-real-name record reported without an idNo cannot be told apart from another patient's: it is a
+   * subject of its own (never pooled with every other such record of the institution, issue #13 item 8).
+   */
+  recordKey(orgId: string, orgTraceId: string): string {
+    return this.index('local-record', orgId, orgTraceId);
+  }
+
+  /**
    * A 32-byte key for one purpose (health codes, citizen cookies): each purpose gets its own key, so a
    * value made for one can never verify as another, and none of them is the encryption or index key.
    */

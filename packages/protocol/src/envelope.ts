@@ -216,15 +216,17 @@ export interface OpenedReply {
 }
 
 /**
- * Opens a reply from the other side. Accepts an enveloped reply or the single-layer form
- * (`{"state":"1"}`) that the guide shows for ORG_001/ORG_002. An enveloped reply must verify.
+ * Opens a reply from the other side. An enveloped reply must verify. The single-layer form
+ * (`{"state":"1"}`) that the guide shows for ORG_001/ORG_002 carries no signature, so anyone on the path
+ * could have written it: it is taken only when `singleLayer` is true (a sandbox), never on production.
  */
-export function openReply(body: unknown, secret: string, opts: { allowPlain: boolean }): OpenedReply {
+export function openReply(body: unknown, secret: string, opts: { allowPlain: boolean; singleLayer?: boolean }): OpenedReply {
   if (body === null || typeof body !== 'object' || Array.isArray(body)) {
     throw new MdlError(RespCode.EXTERNAL, '对方应答不是 JSON 对象');
   }
   const env = body as Envelope;
   if (env.respCode === undefined && env.encryptData === undefined && env.sign === undefined) {
+    if (opts.singleLayer === false) throw new MdlError(RespCode.BAD_SIGNATURE, '应答未签名: 正式环境只接受签名的应答报文');
     return { respCode: RespCode.SUCCESS, respMsg: '', payload: env as Record<string, unknown> };
   }
   const opened = extractPayload(env, secret, { allowPlain: opts.allowPlain, payloadRequired: false });

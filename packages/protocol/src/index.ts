@@ -6,3 +6,4 @@ export * from './idcard.js';
 export * from './interfaces.js';
 export * from './money.js';
 export * from './schema.js';
+export * from './storable.js';

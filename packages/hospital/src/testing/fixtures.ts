@@ -1,6 +1,6 @@
 /** Test data shared by the kit's tests and usable by the end-to-end suite. */
 import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { type AddressInfo, connect } from 'node:net';
 import { residentIdCheckChar } from '@mdl/protocol';
 import type { UnsettledPerson } from '@mdl/protocol';
 import { REPORT_COLUMNS, csvField } from '../csv.js';
@@ -68,4 +68,39 @@ export function makePersons(n: number, per = 1, prefix = 'T'): UnsettledPerson[]
       actualTime: '2026-11-24 09:15:00',
     })),
   }));
+}
+
+/**
+ * Sends a request whose 40-byte body trickles in one byte every 250 ms (10 s in all) and reports whether the
+ * server cut it off before the body was complete, and what it answered.
+ */
+export async function trickle(
+  base: string,
+  path: string,
+  headers: Record<string, string> = {},
+): Promise<{ cutOff: boolean; reply: string }> {
+  const u = new URL(base);
+  const socket = connect(Number(u.port), u.hostname);
+  await new Promise<void>((r) => socket.once('connect', () => r()));
+  let reply = '';
+  let closed = false;
+  socket.setEncoding('utf8');
+  socket.on('data', (c: string) => (reply += c));
+  socket.on('close', () => (closed = true));
+  socket.on('error', () => (closed = true));
+  const body = '{"rows":[]}'.padEnd(40, ' ');
+  const extra = Object.entries(headers)
+    .map(([k, v]) => `${k}: ${v}\r\n`)
+    .join('');
+  socket.write(
+    `POST ${path} HTTP/1.1\r\nHost: ${u.host}\r\nContent-Type: application/json\r\n${extra}Content-Length: ${body.length}\r\n\r\n`,
+  );
+  let sent = 0;
+  while (!closed && sent < body.length) {
+    socket.write(body[sent]!);
+    sent++;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  socket.destroy();
+  return { cutOff: closed && sent < body.length, reply };
 }

@@ -15,7 +15,7 @@ export const queryAuthResult = defineApi<QueryAuthResultRequest, QueryAuthResult
   channelAllowed: false,
   async handle({ platform, caller, requestId }, req) {
     const session = await findByOutAuthNo(platform.db, req.orgId, req.outAuthNo);
-    if (!session) throw new MdlError(RespCode.INVALID_PARAM, `外部授权流水号 ${req.outAuthNo} 不存在，请先调用 ORG_EHC_001`);
+    if (!session) throw new MdlError(RespCode.APP_BAD_REQUEST, `外部授权流水号 ${req.outAuthNo} 不存在，请先调用 ORG_EHC_001`);
     const authStatus = effectiveStatus(session, platform.now());
     if (authStatus !== 'succ') return { authStatus };
     const person = await personById(platform.db, session.person_id!);

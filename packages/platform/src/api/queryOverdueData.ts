@@ -6,8 +6,10 @@ import { defineApi } from './types.js';
 export const queryOverdueData = defineApi<QueryOverdueDataRequest, QueryOverdueDataResponse>({
   code: 'ORG_MDL_002',
   channelAllowed: true,
+  orgIdIsFilter: true,
   async handle({ platform, caller, requestId }, req) {
-    const r = await queryArrears(platform.db, platform.vault, caller, req, await platform.policy.get(), platform.now());
+    const policy = await platform.policy.get();
+    const r = await queryArrears(platform.db, platform.vault, platform.readModel, caller, req, policy, platform.now());
     await platform.auditWriter.write({
       actor_type: 'app',
       actor_id: caller.appId,

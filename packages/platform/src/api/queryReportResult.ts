@@ -9,7 +9,7 @@ export const queryReportResult = defineApi<QueryReportResultRequest, QueryReport
   channelAllowed: false,
   async handle({ platform }, req) {
     const batch = await findBatch(platform.db, req.orgId, req.orgRequestId);
-    if (!batch) throw new MdlError(RespCode.INVALID_PARAM, `请求批次号 ${req.orgRequestId} 不存在`);
+    if (!batch) throw new MdlError(RespCode.APP_BAD_REQUEST, `请求批次号 ${req.orgRequestId} 不存在`);
     const inst = await platform.db.selectFrom('institution').select('org_name').where('org_id', '=', req.orgId).executeTakeFirst();
     const result = readResult(platform.vault, batch);
     return {

@@ -15,6 +15,11 @@ export interface ApiHandler<Req = never, Res = unknown> {
   code: InterfaceCode;
   /** Channel credentials (闽政通) may call only the interfaces that say so. */
   channelAllowed: boolean;
+  /**
+   * `orgId` in the payload narrows what is read (ORG_MDL_002: 空时查全部机构的待缴费数据) rather than naming
+   * the institution the caller acts for, so it may name another institution.
+   */
+  orgIdIsFilter?: boolean;
   handle(ctx: CallContext, payload: Req): Promise<Res>;
 }
 

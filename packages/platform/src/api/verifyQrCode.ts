@@ -6,7 +6,7 @@ import { defineApi } from './types.js';
 
 /**
  * ORG_EHC_003 (被扫): verifies the dynamic health code a citizen shows and answers the card. A code
- * that is malformed, from another environment, forged or expired is 000105 with the precise reason and
+ * that is malformed (000105), from another environment, forged or expired (-2) is refused with the precise reason and
  * no identity (docs/decisions.md); refusals are audited too, so a kiosk guessing codes is visible.
  */
 export const verifyQrCode = defineApi<VerifyQrCodeRequest, VerifyQrCodeResponse>({
@@ -16,6 +16,9 @@ export const verifyQrCode = defineApi<VerifyQrCodeRequest, VerifyQrCodeResponse>
     const check = ehcServices(platform).codes.verify(req.ehealthCode, platform.now());
     const person = check.ok ? await personById(platform.db, check.personId) : undefined;
     const refusal = !check.ok ? check : person ? undefined : { reason: 'no_card', message: '健康码对应的电子健康卡不存在' };
+    // A code that is not one at all fails the field rule (000105); a well-formed code that is expired, forged, of
+    // another environment or of no card is a business refusal (-2, docs/error-codes.md).
+    const code = refusal?.reason === 'malformed' ? RespCode.INVALID_PARAM : RespCode.APP_BAD_REQUEST;
     await audit(platform.db, {
       actor_type: 'app',
       actor_id: caller.appId,
@@ -24,11 +27,11 @@ export const verifyQrCode = defineApi<VerifyQrCodeRequest, VerifyQrCodeResponse>
       action: 'ehc.code.verify',
       target: refusal ? `refused=${refusal.reason}` : 'ok',
       outcome: refusal ? 'refused' : 'ok',
-      resp_code: refusal ? RespCode.INVALID_PARAM : RespCode.SUCCESS,
+      resp_code: refusal ? code : RespCode.SUCCESS,
       request_id: requestId,
       detail: refusal ? null : 'fields=ehealthCardId,cardNo,idType,idNo,userName,userSex,birthday,mobilePhone',
     });
-    if (refusal) throw new MdlError(RespCode.INVALID_PARAM, refusal.message);
+    if (refusal) throw new MdlError(code, refusal.message);
     return cardView(platform.vault, person!);
   },
 });

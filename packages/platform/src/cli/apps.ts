@@ -1,15 +1,18 @@
 import { parseArgs } from 'node:util';
 import type { Config } from '../config.js';
-import { createApp, listApps, rotateApp, setAppStatus, upsertInstitution } from '../domain/credentials.js';
+import { createApp, listApps, outboundPorts, rotateApp, setAppStatus, upsertInstitution } from '../domain/credentials.js';
 import { createLogger } from '../log.js';
 import { createPlatform } from '../platform.js';
 import type { Io } from './mdl.js';
 
 const HELP = `mdl apps — application credentials (appId + secret)
 
-  mdl apps create --org-id ID --org-name NAME --env test|prod [--notify-host HOST ...] [--endpoint-url URL] [--json]
+  mdl apps create --org-id ID --org-name NAME --env test|prod [--notify-host HOST ...] [--endpoint-url URL]
+                  [--port N ...] [--json]
                      --endpoint-url: base URL of the institution's own interfaces; the platform calls
                      ORG_001 at URL/qmdl/getOverdueResult (citizen refresh, reconciliation)
+                     --port: the ports the platform may call the institution on (ORG_001, callbacks);
+                     none given: 443 and 80. The endpoint URL's port must be one of them.
   mdl apps create --channel --label NAME --env test|prod [--json]     a 闽政通-style channel credential (query only)
   mdl apps list [--json]
   mdl apps disable APP_ID [--json]
@@ -27,6 +30,7 @@ export async function appsCommand(config: Config, args: string[], io: Io): Promi
       env: { type: 'string' },
       'notify-host': { type: 'string', multiple: true },
       'endpoint-url': { type: 'string' },
+      port: { type: 'string', multiple: true },
       channel: { type: 'boolean' },
       label: { type: 'string' },
       json: { type: 'boolean' },
@@ -41,6 +45,8 @@ export async function appsCommand(config: Config, args: string[], io: Io): Promi
   const fail = (msg: string) => (io.err(`mdl apps ${sub}: ${msg}`), 2);
   if (sub === 'create') {
     if (values.env !== 'test' && values.env !== 'prod') return fail('--env must be test or prod');
+    if (values.env === 'test' && config.deployment === 'production')
+      return fail('test credentials belong to a sandbox (MDL_DEPLOYMENT=sandbox); this is a production deployment: use --env prod');
     if (!values.channel) {
       if (!values['org-id'] || !/^[A-Za-z0-9]{1,12}$/.test(values['org-id']))
         return fail('--org-id is required: the institution code, at most 12 letters or digits');
@@ -48,6 +54,21 @@ export async function appsCommand(config: Config, args: string[], io: Io): Promi
       const u = values['endpoint-url'];
       if (u !== undefined && (!/^https?:\/\/[^\s]+$/.test(u) || u.length > 160))
         return fail('--endpoint-url must be an http(s) URL of at most 160 characters');
+      const ports = (values.port ?? []).flatMap((p) => p.split(','));
+      if (ports.some((p) => !/^\d{1,5}$/.test(p.trim()) || Number(p) < 1 || Number(p) > 65535))
+        return fail('--port must be a port number from 1 to 65535');
+      if (u !== undefined) {
+        let url: URL;
+        try {
+          url = new URL(u);
+        } catch {
+          return fail('--endpoint-url is not a URL');
+        }
+        const port = url.port ? Number(url.port) : url.protocol === 'https:' ? 443 : 80;
+        const allowed = outboundPorts(JSON.stringify(ports.map(Number)));
+        if (!allowed.includes(port))
+          return fail(`the --endpoint-url port ${port} is not among the ports (${allowed.join(', ')}): add --port ${port}`);
+      }
     } else if (values['endpoint-url']) {
       return fail('--endpoint-url belongs to an institution, not a channel');
     }
@@ -67,6 +88,7 @@ export async function appsCommand(config: Config, args: string[], io: Io): Promi
             orgName: values['org-name']!,
             ...(values['notify-host'] ? { notifyHosts: values['notify-host'] } : {}),
             ...(values['endpoint-url'] ? { endpointUrl: values['endpoint-url'].replace(/\/+$/, '') } : {}),
+            ...(values.port ? { ports: [...new Set(values.port.flatMap((p) => p.split(',')).map(Number))] } : {}),
           });
         }
         const r = await createApp(db, vault, {

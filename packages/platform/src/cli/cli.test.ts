@@ -61,7 +61,7 @@ describe('mdl CLI on a fresh embedded data directory', () => {
         payload: JSON.stringify(sealRequest({ orgId: 'H35010200001', orgRequestId: 'none' }, created)),
       });
       const reply = openReply(res.json(), created.secret, { allowPlain: false });
-      assert.equal(reply.respCode, '000105', 'the credential is known (not -8); the batch is not');
+      assert.equal(reply.respCode, '-2', 'the credential is known (not -8); the batch is not');
       await app.close();
     } finally {
       await platform.close();
@@ -83,11 +83,35 @@ describe('mdl CLI on a fresh embedded data directory', () => {
     const c = capture();
     assert.equal(await main(['apps', 'create', '--org-id', 'H1', '--env', 'staging'], c.io, env), 2);
     assert.match(c.err.join('\n'), /--env must be test or prod/);
+    // The platform calls an institution only on its registered ports (443 and 80 unless --port says otherwise).
+    const base = ['apps', 'create', '--org-id', 'H35010200077', '--org-name', '端口医院', '--env', 'prod'];
+    const p = capture();
+    assert.equal(await main([...base, '--endpoint-url', 'https://his.example.org:8443/api'], p.io, env), 2);
+    assert.match(p.err.join('\n'), /port 8443 is not among the ports \(443, 80\): add --port 8443/);
+    const q = capture();
+    assert.equal(await main([...base, '--port', '99999'], q.io, env), 2);
+    assert.match(q.err.join('\n'), /--port must be a port number/);
     const u = capture();
     assert.equal(await main(['frobnicate'], u.io, env), 2);
     const s = capture();
     assert.equal(await main(['migrate'], s.io, { ...env, MDL_TIMEOUTS: '1' }), 2);
     assert.match(s.err.join('\n'), /unknown setting MDL_TIMEOUTS/);
+  });
+
+  it('apps create --port registers the ports the platform may call the institution on', async () => {
+    const c = capture();
+    const args = ['apps', 'create', '--org-id', 'H35010200078', '--org-name', '端口医院', '--env', 'prod', '--json'];
+    assert.equal(
+      await main([...args, '--endpoint-url', 'https://his.example.org:8443/api', '--port', '8443', '--port', '443'], c.io, env),
+      0,
+    );
+    const platform = await createPlatform(loadConfig(env), { queue: false });
+    try {
+      const row = await platform.db.selectFrom('institution').selectAll().where('org_id', '=', 'H35010200078').executeTakeFirstOrThrow();
+      assert.deepEqual([row.endpoint_url, JSON.parse(row.outbound_ports)], ['https://his.example.org:8443/api', [8443, 443]]);
+    } finally {
+      await platform.close();
+    }
   });
 
   it('says plainly when a running server holds the embedded database', async () => {

@@ -10,6 +10,7 @@ import { runServer } from '../start/server.js';
 import { createPlatform, MasterKeyMismatchError } from '../platform.js';
 import { seedDemo, type DemoSummary } from '../demo.js';
 import { createLogger } from '../log.js';
+import { DeploymentError } from '../domain/deployment.js';
 import { resendCallback } from '../jobs/callbacks.js';
 
 const HELP = `mdl — 福建省诊疗失信人员信息管理系统 (platform CLI)
@@ -75,7 +76,7 @@ export async function main(argv: string[], io: Io = stdio, env: NodeJS.ProcessEn
         return 2;
     }
   } catch (e) {
-    if (e instanceof DatabaseBusyError || e instanceof MasterKeyMismatchError || e instanceof ConfigError) {
+    if (e instanceof DatabaseBusyError || e instanceof MasterKeyMismatchError || e instanceof ConfigError || e instanceof DeploymentError) {
       io.err(`mdl: ${e.message}`);
       return 1;
     }

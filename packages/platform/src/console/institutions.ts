@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { DB } from '../db/schema.js';
-import type { InstitutionInput } from '../domain/credentials.js';
+import { outboundPorts, type InstitutionInput } from '../domain/credentials.js';
 
 /** Form values of an institution, as typed (strings), and their checks with messages per field. */
 export interface InstitutionForm {
@@ -10,6 +10,8 @@ export interface InstitutionForm {
   endpointUrl: string;
   notifyHosts: string;
   paymentChannels: string;
+  /** Ports the platform may call the institution on, e.g. `443, 8443`; empty: 443 and 80. */
+  ports: string;
 }
 
 export type FieldErrors = Record<string, string>;
@@ -35,6 +37,21 @@ export function parseInstitutionForm(f: InstitutionForm, isNew: boolean): { inpu
       ok = false;
     }
     if (!ok) errors.endpointUrl = '接口地址应为 http(s):// 开头、不超过 200 字符的网址';
+  }
+  const portTexts = f.ports
+    .split(/[\s,，]+/)
+    .map((s) => s.trim())
+    .filter(Boolean);
+  const ports = [...new Set(portTexts.map(Number))];
+  if (portTexts.some((p) => !/^\d{1,5}$/.test(p) || Number(p) < 1 || Number(p) > 65535))
+    errors.ports = '端口为 1 到 65535 的数字，用逗号分隔';
+  else if (ports.length > 10) errors.ports = '最多 10 个端口';
+  else if (endpointUrl && !errors.endpointUrl) {
+    // The platform calls only registered ports (docs/security.md "Outbound calls"): the endpoint's must be one.
+    const u = new URL(endpointUrl);
+    const port = u.port ? Number(u.port) : u.protocol === 'https:' ? 443 : 80;
+    const allowed = outboundPorts(JSON.stringify(ports));
+    if (!allowed.includes(port)) errors.ports = `接口地址的端口 ${port} 不在登记的端口（${allowed.join('、')}）中`;
   }
   const notifyHosts = f.notifyHosts
     .split(/[\s,，]+/)
@@ -65,7 +82,7 @@ export function parseInstitutionForm(f: InstitutionForm, isNew: boolean): { inpu
   if (Object.keys(errors).length) return { errors };
   return {
     errors,
-    input: { orgId, orgName, region: region || undefined, endpointUrl: endpointUrl || undefined, notifyHosts, paymentChannels },
+    input: { orgId, orgName, region: region || undefined, endpointUrl: endpointUrl || undefined, notifyHosts, paymentChannels, ports },
   };
 }
 
@@ -76,6 +93,7 @@ export function institutionToForm(row: {
   endpoint_url: string | null;
   notify_hosts: string;
   payment_channels: string;
+  outbound_ports: string;
 }): InstitutionForm {
   const channels = JSON.parse(row.payment_channels) as { kind?: string; label?: string; value?: string }[];
   return {
@@ -85,6 +103,7 @@ export function institutionToForm(row: {
     endpointUrl: row.endpoint_url ?? '',
     notifyHosts: (JSON.parse(row.notify_hosts) as string[]).join('\n'),
     paymentChannels: channels.map((c) => `${c.kind ?? 'other'}|${c.label ?? ''}|${c.value ?? ''}`).join('\n'),
+    ports: (JSON.parse(row.outbound_ports) as number[]).join(', '),
   };
 }
 

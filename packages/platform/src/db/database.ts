@@ -5,6 +5,7 @@ import { Kysely, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
 import type { DB } from './schema.js';
 import { Mutex } from './mutex.js';
+import { usePreparedStatements } from './prepared.js';
 import { PGliteDialect } from './pglite-dialect.js';
 import { startPGlite } from './pglite-boot.js';
 
@@ -28,7 +29,17 @@ export interface Database extends SqlExecutor {
    * the files).
    */
   exclusive<T>(fn: () => Promise<T>): Promise<T>;
+  /** Connections of the pool now, for the metrics (PGlite: one connection, taken in turns). */
+  poolStats(): PoolStats;
   close(): Promise<void>;
+}
+
+export interface PoolStats {
+  max: number;
+  open: number;
+  idle: number;
+  /** Queries waiting for a connection. */
+  waiting: number;
 }
 
 export interface DatabaseOptions {
@@ -56,6 +67,8 @@ export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
   return opts.databaseUrl ? openPostgres(opts.databaseUrl, opts.schema, opts.poolSize ?? 20) : openPGlite(opts.dataDir, opts.schema);
 }
 
+const CONNECT_TIMEOUT_MS = 5000;
+
 /** The advisory lock of schema set-up: this number and one derived from the schema name. */
 const SETUP_LOCK = 74201;
 function schemaKey(schema: string): number {
@@ -65,7 +78,8 @@ function schemaKey(schema: string): number {
 }
 
 async function openPostgres(url: string, schema: string, max: number): Promise<Database> {
-  const boot = new pg.Client({ connectionString: url });
+  const boot = new pg.Client({ connectionString: url, connectionTimeoutMillis: CONNECT_TIMEOUT_MS });
+  boot.on('error', () => {}); // a restart while this runs ends in the awaited query's error
   await boot.connect();
   try {
     await boot.query(`CREATE SCHEMA IF NOT EXISTS "${schema}"`);
@@ -75,8 +89,21 @@ async function openPostgres(url: string, schema: string, max: number): Promise<D
   } finally {
     await boot.end();
   }
-  const pool = new pg.Pool({ connectionString: url, max, types: pgTypes, options: `-c search_path="${schema}"` });
-  pool.on('error', () => {}); // idle client errors surface on the next query instead
+  const pool = new pg.Pool({
+    connectionString: url,
+    max,
+    types: pgTypes,
+    options: `-c search_path="${schema}"`,
+    // An unreachable server fails a request in seconds (000002) instead of holding it.
+    connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+  });
+  // A server restart ends every connection. node-postgres emits 'error' on an idle client through the pool, and
+  // on a checked-out client (one inside a transaction, between two queries) on the client itself, where nobody
+  // listens: an unhandled 'error' event would end the process. Every client gets a listener; the query in flight
+  // fails with the same error, and the pool drops the broken client when it is released (issue #14).
+  pool.on('error', () => {});
+  pool.on('connect', (client) => client.on('error', () => {}));
+  usePreparedStatements(pool);
   const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
   const lockKey = [SETUP_LOCK, schemaKey(schema)];
   return {
@@ -87,9 +114,10 @@ async function openPostgres(url: string, schema: string, max: number): Promise<D
       const r = await pool.query(text, values);
       return { rows: r.rows };
     },
+    poolStats: () => ({ max, open: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }),
     async exclusive(fn) {
       // A connection of its own, outside the pool (so that `fn` can use all of it); ending it releases the lock.
-      const client = new pg.Client({ connectionString: url });
+      const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: CONNECT_TIMEOUT_MS });
       client.on('error', () => {}); // a broken lock connection ends the lock; `fn`'s own queries report errors
       await client.connect();
       try {
@@ -123,6 +151,7 @@ async function openPGlite(dataDir: string, schema: string): Promise<Database> {
     kind: 'pglite',
     schema,
     exclusive: (fn) => fn(),
+    poolStats: () => ({ max: 1, open: 1, idle: mutex.queued === 0 ? 1 : 0, waiting: Math.max(0, mutex.queued - 1) }),
     executeSql(text, values) {
       return mutex.run(async () => {
         // pg-boss sends some multi-statement scripts without parameters; only exec takes those.

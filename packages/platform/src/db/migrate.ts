@@ -5,6 +5,8 @@ import * as m002 from './migrations/002_appeals.js';
 import * as m003 from './migrations/003_ehc.js';
 import * as m004 from './migrations/004_citizen.js';
 import * as m005 from './migrations/005_console.js';
+import * as m007 from './migrations/007_outbound_ports.js';
+import * as m011 from './migrations/011_subject_read_model.js';
 
 /** One ordered migration set for PGlite and PostgreSQL. Append only; never edit an applied one. */
 const MIGRATIONS: { id: string; up: string }[] = [
@@ -13,6 +15,8 @@ const MIGRATIONS: { id: string; up: string }[] = [
   { id: '003_ehc', up: m003.up },
   { id: '004_citizen', up: m004.up },
   { id: '005_console', up: m005.up },
+  { id: '007_outbound_ports', up: m007.up },
+  { id: '011_subject_read_model', up: m011.up },
 ];
 
 export interface MigrateResult {

@@ -1,10 +1,13 @@
 /** A FIFO lock: PGlite is a single connection, so every user of it takes turns through one of these. */
 export class Mutex {
   #tail: Promise<void> = Promise.resolve();
+  /** Holders and waiters: 0 when idle, 1 while held, more while others wait (the metrics' pool figures). */
+  queued = 0;
 
   async lock(): Promise<() => void> {
     let release!: () => void;
-    const next = new Promise<void>((r) => (release = r));
+    this.queued++;
+    const next = new Promise<void>((r) => (release = () => (this.queued--, r())));
     const prev = this.#tail;
     this.#tail = prev.then(() => next);
     await prev;

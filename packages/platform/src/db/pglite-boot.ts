@@ -7,7 +7,8 @@ import type { PGlite, PGliteOptions } from '@electric-sql/pglite';
 /**
  * Starting PGlite quickly.
  * - Its two WebAssembly programs are compiled once per process. WebAssembly.compile runs on V8's background
- *   threads, so `bin/launch.js` starts it before loading the rest of the code and the compile overlaps with that.
+ *   threads, so `bin/launch.js` starts it before loading the rest of the code and the compile overlaps with that
+ *   (it leaves the promise in the same global map).
  * - 32 MB of shared buffers instead of PGlite's 128 MB: the embedded database is small, the operating system caches
  *   its files anyway, and zeroing the buffers is a large part of opening it.
  * - A new database (in memory for the tests, or a new data directory) starts from a copy of a freshly initialised
@@ -21,7 +22,9 @@ declare const WebAssembly: { compile(bytes: Uint8Array): Promise<WasmModule> };
 
 const require = createRequire(import.meta.url);
 const dist = dirname(require.resolve('@electric-sql/pglite'));
-const compiled = new Map<string, Promise<WasmModule>>();
+// Kept on a global so that bin/launch.js can start the compile before this module (bundled or not) is loaded.
+const compiled: Map<string, Promise<WasmModule>> = ((globalThis as Record<symbol, unknown>)[Symbol.for('mdl.pglite.wasm')] ??=
+  new Map()) as Map<string, Promise<WasmModule>>;
 
 function compile(file: 'pglite.wasm' | 'initdb.wasm'): Promise<WasmModule> {
   let module = compiled.get(file);

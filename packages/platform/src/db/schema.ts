@@ -13,6 +13,8 @@ export interface InstitutionTable {
   notify_hosts: string;
   /** JSON array of payment channels shown to citizens. */
   payment_channels: string;
+  /** JSON array of the ports the platform may call this institution on; empty: 443 and 80. */
+  outbound_ports: ColumnType<string, string | undefined, string>;
   created_at: CreatedAt;
   updated_at: Timestamp;
 }
@@ -95,6 +97,20 @@ export interface ArrearsItemTable {
   created_at: CreatedAt;
   updated_at: Timestamp;
   settled_at: Date | null;
+}
+
+/** ORG_MDL_002 read model (migration 011): one row per subject, kept by domain/subjects.ts. */
+export interface ArrearsSubjectTable {
+  subject_bidx: string;
+  person_id: number | null;
+  ehealth_card_id: string | null;
+  name_bidx: string | null;
+  unpaid_count: Generated<number>;
+  unpaid_total_fen: Generated<number>;
+  oldest_unpaid_at: Date | null;
+  /** JSON: [orgId, itemName, amountFen, actualTimeMs][] of the unpaid items, oldest first. */
+  items: Generated<string>;
+  updated_at: Timestamp;
 }
 
 export interface CallbackAttemptTable {
@@ -275,6 +291,7 @@ export interface DB {
   person: PersonTable;
   batch: BatchTable;
   arrears_item: ArrearsItemTable;
+  arrears_subject: ArrearsSubjectTable;
   callback_attempt: CallbackAttemptTable;
   audit_event: AuditEventTable;
   setting: SettingTable;

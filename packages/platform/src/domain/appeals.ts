@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { Appeal, DB } from '../db/schema.js';
 import { audit } from './audit.js';
+import { refreshSubjects } from './subjects.js';
 
 /**
  * Appeals (DESIGN.md): a citizen appeals one of their own records; the reporting institution may answer;
@@ -143,12 +144,17 @@ export async function decideAppeal(
       .executeTakeFirst();
     if (!a) throw new AppealError('申诉不存在或已处理');
     if (input.upheld) {
-      await trx
+      const revoked = await trx
         .updateTable('arrears_item')
         .set({ state: '2', settled_at: now, updated_at: now })
         .where('id', '=', a.item_id)
         .where('state', '=', '0')
+        .returning('subject_bidx')
         .execute();
+      await refreshSubjects(
+        trx,
+        revoked.map((r) => r.subject_bidx),
+      );
     }
     await audit(trx, {
       actor_type: 'operator',

@@ -1,11 +1,13 @@
 import { MdlError, RespCode, documentProblem, epochMsToChinaTime, fenToYuan } from '@mdl/protocol';
 import type { OverdueItem, QueryOverdueDataRequest, QueryOverdueDataResponse } from '@mdl/protocol';
 import type { Kysely } from 'kysely';
+import type { SubjectItem } from '../db/read-model.js';
 import type { DB } from '../db/schema.js';
 import type { Vault } from '../vault.js';
 import type { Caller } from './credentials.js';
 import { REASON_TEXT, decide, type Decision, type EligibilityPolicy } from './eligibility.js';
 import { findPersonByIdentity } from './persons.js';
+import type { InstitutionNames, SubjectReader } from './subjects.js';
 
 export interface ArrearsQueryResult {
   response: QueryOverdueDataResponse;
@@ -14,62 +16,75 @@ export interface ArrearsQueryResult {
 }
 
 /**
- * ORG_MDL_002. The person's province-wide real-name arrears plus the caller's own non-real-name items
- * decide `next`; `itemList` is narrowed to `orgId` when one is given (DESIGN.md "Eligibility").
- * Authorization is applied here, where the rows are read: a non-real-name row is only ever matched
- * through a key that contains the caller's own orgId.
+ * ORG_MDL_002, answered from the read model (domain/subjects.ts) in one primary-key look-up.
+ *
+ * What a caller sees (docs/decisions.md "Eligibility"):
+ * - with `ehealthCardId` (an institution's real-name patient, or the 闽政通 channel): the person's
+ *   province-wide real-name arrears after the 强校验, plus the calling institution's own non-real-name
+ *   items under the same identity;
+ * - an institution without `ehealthCardId` (a non-real-name patient, guide §1.2.2): only its own
+ *   non-real-name items under that identity — nothing of other institutions without a verified card;
+ * - the channel without a card: the person's real-name arrears, the name checked against the master index.
+ * `next` is decided over all of that; `itemList` is narrowed to `orgId` when one is given (a filter, §4.3.2.2).
+ * Authorization is applied here, where the rows are read: a non-real-name row is only ever matched through
+ * a key that contains the caller's own orgId.
  */
 export async function queryArrears(
   db: Kysely<DB>,
   vault: Vault,
+  readModel: { reader: SubjectReader; names: InstitutionNames },
   caller: Caller,
   req: QueryOverdueDataRequest,
   policy: EligibilityPolicy,
   now: number,
 ): Promise<ArrearsQueryResult> {
-  if (caller.kind === 'institution' && !req.ehealthCardId) {
-    throw new MdlError(RespCode.INVALID_PARAM, '电子健康卡主索引 id(ehealthCardId) 不能为空');
-  }
   const problem = documentProblem(req.idType, req.idNo);
   if (problem) throw new MdlError(RespCode.INVALID_PARAM, problem);
-  const subject = vault.personKey(req.idType, req.idNo);
-  const subjects = [subject];
-  if (caller.orgId) subjects.push(vault.localKey(caller.orgId, req.idType, req.idNo, req.userName));
-  // The items need only the blind indexes, so both reads go out at once.
-  const [person, rows] = await Promise.all([
-    findPersonByIdentity(db, vault, req.idType, req.idNo),
-    db
-      .selectFrom('arrears_item as i')
-      .innerJoin('institution as o', 'o.org_id', 'i.org_id')
-      .select(['i.org_id', 'o.org_name', 'i.item_name', 'i.amount_fen', 'i.actual_time', 'i.state'])
-      .where('i.subject_bidx', 'in', subjects)
-      .where('i.state', '=', '0')
-      .orderBy('i.actual_time')
-      .execute(),
-  ]);
-  if (req.ehealthCardId && (!person || person.ehealth_card_id !== req.ehealthCardId)) {
-    throw new MdlError(RespCode.INVALID_PARAM, person ? '电子健康卡主索引与证件信息不一致' : '电子健康卡主索引不存在');
+  const personKey = vault.personKey(req.idType, req.idNo);
+  const localOnly = caller.kind === 'institution' && !req.ehealthCardId;
+  const localKey = caller.orgId ? vault.localKey(caller.orgId, req.idType, req.idNo, req.userName) : undefined;
+  const keys = localOnly ? [localKey!] : localKey ? [personKey, localKey] : [personKey];
+  const rows = await readModel.reader.read(keys);
+  const personRow = localOnly ? undefined : rows.find((r) => r.subject_bidx === personKey);
+
+  if (!localOnly) {
+    // The 强校验. A person with no read-model row yet (registered by a path that had no item to refresh)
+    // is read from the master index instead.
+    let card = personRow?.ehealth_card_id ?? null;
+    let nameKey = personRow?.name_bidx ?? null;
+    if (!card) {
+      const person = await findPersonByIdentity(db, vault, req.idType, req.idNo);
+      card = person?.ehealth_card_id ?? null;
+      nameKey = person?.name_bidx ?? null;
+    }
+    if (req.ehealthCardId && card !== req.ehealthCardId) {
+      throw new MdlError(RespCode.APP_BAD_REQUEST, card ? '电子健康卡主索引与证件信息不一致' : '电子健康卡主索引不存在');
+    }
+    if (card && nameKey !== vault.nameKey(req.userName)) throw new MdlError(RespCode.APP_BAD_REQUEST, '姓名与证件信息不一致');
   }
-  if (person && person.name_bidx !== vault.nameKey(req.userName)) {
-    throw new MdlError(RespCode.INVALID_PARAM, '姓名与证件信息不一致');
+
+  const unpaid: SubjectItem[] = [];
+  for (const r of rows) {
+    if (r.unpaid_count > 0 && (r === personRow || r.subject_bidx === localKey)) unpaid.push(...(JSON.parse(r.items) as SubjectItem[]));
   }
+  if (rows.length > 1) unpaid.sort((a, b) => a[3] - b[3]);
   const decision = decide(
     policy,
-    rows.map((r) => ({ amountFen: r.amount_fen, actualTime: r.actual_time })),
+    unpaid.map(([, , amountFen, at]) => ({ amountFen, actualTime: new Date(at) })),
     now,
   );
-  const itemList: OverdueItem[] = rows
-    .filter((r) => !req.orgId || r.org_id === req.orgId)
-    .map((r) => ({
-      orgId: r.org_id,
-      orgName: r.org_name,
-      itemName: r.item_name,
-      amount: fenToYuan(r.amount_fen),
-      actualTime: epochMsToChinaTime(r.actual_time.getTime()),
-      state: r.state,
-    }));
+  const shown = req.orgId ? unpaid.filter((i) => i[0] === req.orgId) : unpaid;
+  const orgNames = shown.length ? await readModel.names.names(shown.map((i) => i[0])) : undefined;
+  const itemList: OverdueItem[] = shown.map(([orgId, itemName, amountFen, at]) => ({
+    orgId,
+    orgName: orgNames?.get(orgId) ?? '',
+    itemName,
+    amount: fenToYuan(amountFen),
+    actualTime: epochMsToChinaTime(at),
+    state: '0',
+  }));
   return {
-    subject,
+    subject: localOnly ? localKey! : personKey,
     decision,
     response: {
       next: decision.next,

@@ -1,4 +1,4 @@
-import { MdlError, RespCode, sm3Hex, MAX_ITEMS_PER_CALL, identityProblem } from '@mdl/protocol';
+import { RespCode, sm3Hex, MAX_ITEMS_PER_CALL, identityProblem } from '@mdl/protocol';
 import type { ReportOverdueDataRequest, UpdateOverdueDataRequest, ResultPerson } from '@mdl/protocol';
 import type { Kysely } from 'kysely';
 import type { Batch, DB } from '../db/schema.js';
@@ -52,13 +52,13 @@ export async function notifyUrlProblem(db: Kysely<DB>, caller: Caller, notifyUrl
 export interface AcceptDeps {
   db: Kysely<DB>;
   vault: Vault;
-  /** Enqueues the processing job inside the same transaction as the batch row. */
-  enqueue(trx: Kysely<DB>, batchId: number): Promise<void>;
+  /** Enqueues the processing job inside the same transaction as the batch row, with the request that caused it. */
+  enqueue(trx: Kysely<DB>, batchId: number, requestId: string): Promise<void>;
 }
 
 /**
  * Stores a batch exactly once per (orgId, orgRequestId). The same request again gets the same answer;
- * another payload under a used orgRequestId is refused (DESIGN.md "Batch identity").
+ * another payload under a used orgRequestId is refused with the guide's `state: fail` (DESIGN.md "Batch identity").
  */
 export async function acceptBatch(
   deps: AcceptDeps,
@@ -68,7 +68,7 @@ export async function acceptBatch(
   plaintext: string,
   itemCount: number,
   requestId: string,
-): Promise<{ state: 'success'; msg: string }> {
+): Promise<{ state: 'success' | 'fail'; msg: string }> {
   const hash = sm3Hex(plaintext);
   return deps.db.transaction().execute(async (trx) => {
     const inserted = await trx
@@ -102,11 +102,12 @@ export async function acceptBatch(
         .where('org_request_id', '=', payload.orgRequestId)
         .executeTakeFirstOrThrow();
       if (existing.payload_hash !== hash || existing.kind !== kind) {
-        throw new MdlError(RespCode.INVALID_PARAM, `请求批次号 ${payload.orgRequestId} 已被使用，且内容不同`);
+        // A business answer, not a format error (docs/error-codes.md): the guide's `state: fail` with the reason.
+        return { state: 'fail' as const, msg: `请求批次号 ${payload.orgRequestId} 已被使用，且内容不同，本次未接收` };
       }
       return { state: 'success' as const, msg: '该批次已接收，处理结果以回调或查询为准' };
     }
-    await deps.enqueue(trx, inserted.id);
+    await deps.enqueue(trx, inserted.id, requestId);
     await audit(trx, {
       actor_type: 'app',
       actor_id: caller.appId,

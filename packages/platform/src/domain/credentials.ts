@@ -2,6 +2,7 @@ import { randomInt } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { AppCredential, DB, Institution } from '../db/schema.js';
 import type { Vault } from '../vault.js';
+import { assertCredentialEnvAllowed } from './deployment.js';
 
 const ALNUM = 'ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789';
 
@@ -27,6 +28,14 @@ export interface InstitutionInput {
   endpointUrl?: string | undefined;
   notifyHosts?: string[] | undefined;
   paymentChannels?: unknown[] | undefined;
+  /** Ports the platform may call the institution on (ORG_001, ORG_002); empty: 443 and 80. */
+  ports?: number[] | undefined;
+}
+
+/** The ports an institution registered, or the guide's defaults (outbound/address-policy.ts). */
+export function outboundPorts(raw: string | null | undefined): number[] {
+  const list = raw ? (JSON.parse(raw) as number[]) : [];
+  return list.length > 0 ? list : [443, 80];
 }
 
 export async function upsertInstitution(db: Kysely<DB>, input: InstitutionInput): Promise<Institution> {
@@ -37,6 +46,7 @@ export async function upsertInstitution(db: Kysely<DB>, input: InstitutionInput)
     endpoint_url: input.endpointUrl ?? null,
     notify_hosts: JSON.stringify(input.notifyHosts ?? []),
     payment_channels: JSON.stringify(input.paymentChannels ?? []),
+    outbound_ports: JSON.stringify(input.ports ?? []),
   };
   return db
     .insertInto('institution')
@@ -49,6 +59,7 @@ export async function upsertInstitution(db: Kysely<DB>, input: InstitutionInput)
         ...(input.endpointUrl !== undefined ? { endpoint_url: values.endpoint_url } : {}),
         ...(input.notifyHosts !== undefined ? { notify_hosts: values.notify_hosts } : {}),
         ...(input.paymentChannels !== undefined ? { payment_channels: values.payment_channels } : {}),
+        ...(input.ports !== undefined ? { outbound_ports: values.outbound_ports } : {}),
       }),
     )
     .returningAll()
@@ -69,6 +80,7 @@ export async function createApp(db: Kysely<DB>, vault: Vault, input: CreateAppIn
   const appId = input.appId ?? newAppId();
   const secret = input.secret ?? newSecret();
   if (secret.length < 32 || !/^[\x21-\x7e]+$/.test(secret)) throw new Error('a secret is at least 32 printable ASCII characters');
+  await assertCredentialEnvAllowed(db, input.env);
   await db
     .insertInto('app_credential')
     .values({
@@ -93,6 +105,10 @@ export async function listApps(db: Kysely<DB>): Promise<Omit<AppCredential, 'sec
 }
 
 export async function setAppStatus(db: Kysely<DB>, appId: string, status: 'active' | 'disabled'): Promise<boolean> {
+  if (status === 'active') {
+    const row = await db.selectFrom('app_credential').select('env').where('app_id', '=', appId).executeTakeFirst();
+    if (row) await assertCredentialEnvAllowed(db, row.env);
+  }
   const r = await db.updateTable('app_credential').set({ status, updated_at: new Date() }).where('app_id', '=', appId).executeTakeFirst();
   return Number(r.numUpdatedRows) > 0;
 }

@@ -3,6 +3,7 @@ import type { Kysely } from 'kysely';
 import { MdlError, RespCode, documentProblem, residentIdFacts } from '@mdl/protocol';
 import type { DB, Person } from '../db/schema.js';
 import type { Vault } from '../vault.js';
+import { refreshSubjects } from './subjects.js';
 
 /**
  * The e-health-card master index: one row per real-name person, keyed by (idType, idNo) through the
@@ -85,7 +86,7 @@ export async function getOrRegisterPerson(
   if (problem) throw new MdlError(RespCode.INVALID_PARAM, problem);
   const existing = await findPersonByIdentity(db, vault, who.idType, who.idNo);
   if (existing) {
-    if (existing.name_bidx !== vault.nameKey(who.userName)) throw new MdlError(RespCode.INVALID_PARAM, '证件号与姓名不一致');
+    if (existing.name_bidx !== vault.nameKey(who.userName)) throw new MdlError(RespCode.APP_BAD_REQUEST, '证件号与姓名不一致');
     return { person: existing, created: false };
   }
   const facts = who.idType === '01' ? residentIdFacts(who.idNo.toUpperCase()) : undefined;
@@ -109,7 +110,11 @@ export async function getOrRegisterPerson(
       .onConflict((oc) => oc.doNothing())
       .returningAll()
       .executeTakeFirst();
-    if (inserted) return { person: inserted, created: true };
+    if (inserted) {
+      // The read model carries the card for the 强校验: a new person gets a row at once.
+      await refreshSubjects(db, [inserted.id_no_bidx]);
+      return { person: inserted, created: true };
+    }
     // Lost a race with another registration of the same identity, or (rarely) a card number collision.
     const again = await findPersonByIdentity(db, vault, who.idType, who.idNo);
     if (again) return { person: again, created: false };

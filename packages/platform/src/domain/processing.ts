@@ -8,6 +8,7 @@ import type { Vault } from '../vault.js';
 import { auditMany, type AuditInput } from './audit.js';
 import type { BatchResult } from './batches.js';
 import { checkRealName, matchRealName } from './persons.js';
+import { refreshSubjects } from './subjects.js';
 
 /** Platform trace id: T + China date + 20 hex characters, 29 characters (guide: at most 40). */
 export function newTraceId(now: number): string {
@@ -19,8 +20,8 @@ export interface ProcessDeps {
   db: Kysely<DB>;
   vault: Vault;
   now: () => number;
-  /** Enqueues the result callback in the processing transaction. */
-  enqueueCallback(trx: Transaction<DB>, batchId: number): Promise<void>;
+  /** Enqueues the result callback in the processing transaction, with the id of the request that sent the batch. */
+  enqueueCallback(trx: Transaction<DB>, batchId: number, requestId: string | null): Promise<void>;
 }
 
 /**
@@ -35,6 +36,9 @@ export async function processBatch(deps: ProcessDeps, batchId: number): Promise<
     if (batch.status === 'done') return 'already-done' as const;
     const payload = JSON.parse(deps.vault.decrypt(batch.payload_enc)) as ReportOverdueDataRequest | UpdateOverdueDataRequest;
     const events: AuditInput[] = [];
+    // The read model follows every subject the batch touches: the items' subjects before and after.
+    const orgTraceIds = itemIdsOf(batch, payload);
+    const before = await subjectKeysOf(trx, batch.org_id, orgTraceIds, true);
     const result =
       batch.kind === 'REPORT'
         ? await applyReport(deps, trx, batch, payload as ReportOverdueDataRequest, events)
@@ -50,10 +54,28 @@ export async function processBatch(deps: ProcessDeps, batchId: number): Promise<
       })
       .where('id', '=', batch.id)
       .execute();
+    await refreshSubjects(trx, [...before, ...(await subjectKeysOf(trx, batch.org_id, orgTraceIds, false))]);
     await auditMany(trx, events);
-    await deps.enqueueCallback(trx, batch.id);
+    await deps.enqueueCallback(trx, batch.id, batch.request_id);
     return 'done' as const;
   });
+}
+
+function itemIdsOf(batch: Batch, payload: ReportOverdueDataRequest | UpdateOverdueDataRequest): string[] {
+  if (batch.kind === 'REPORT')
+    return ((payload as ReportOverdueDataRequest).unsettleList ?? []).flatMap((p) => p.itemList.map((i) => i.orgTraceId));
+  return ((payload as UpdateOverdueDataRequest).itemList ?? []).map((i) => i.orgTraceId);
+}
+
+/**
+ * The subjects of the batch's items. Read `before` with the items' row locks: a concurrent batch that moved
+ * one of them to another subject has committed by then, so the key read is the one this batch moves it from.
+ */
+async function subjectKeysOf(trx: Transaction<DB>, orgId: string, orgTraceIds: string[], lock: boolean): Promise<string[]> {
+  if (orgTraceIds.length === 0) return [];
+  let q = trx.selectFrom('arrears_item').select('subject_bidx').where('org_id', '=', orgId).where('org_trace_id', 'in', orgTraceIds);
+  if (lock) q = q.forUpdate();
+  return [...new Set((await q.execute()).map((r) => r.subject_bidx))];
 }
 
 async function existingItems(trx: Transaction<DB>, orgId: string, orgTraceIds: string[]): Promise<Map<string, ArrearsItem>> {
@@ -104,7 +126,10 @@ async function resolveSubject(
     if ('problem' in check) return check;
     return { real: true, personId: check.person.id, key: deps.vault.personKey(p.idType!, p.idNo!) };
   }
-  return { real: false, personId: null, key: deps.vault.localKey(orgId, p.idType ?? '', p.idNo ?? '', p.userName ?? '') };
+  // Without an idNo the patient cannot be told apart from another: each record is a subject of its own
+  // (key '' here, vault.recordKey per item), never one pooled subject per institution (issue #13 item 8).
+  if (!p.idNo) return { real: false, personId: null, key: '' };
+  return { real: false, personId: null, key: deps.vault.localKey(orgId, p.idType ?? '', p.idNo, p.userName ?? '') };
 }
 
 async function applyReport(
@@ -159,7 +184,9 @@ async function applyReport(
     };
     const items: ResultItem[] = [];
     for (const it of p.itemList) {
+      const subjectKey = subject.key || deps.vault.recordKey(batch.org_id, it.orgTraceId);
       const details = {
+        subject_bidx: subjectKey,
         med_type: it.medType,
         fee_type: it.feeType,
         item_name: it.itemName,
@@ -195,7 +222,7 @@ async function applyReport(
     }
     accepted += items.length;
     persons.push({ ...who, itemList: items });
-    events.push(event(batch, 'item.report', subject.key, 'ok', { items: items.length, realName: subject.real }));
+    events.push(event(batch, 'item.report', subject.key || null, 'ok', { items: items.length, realName: subject.real }));
   }
   if (fresh.length > 0) await trx.insertInto('arrears_item').values(fresh).execute();
   return { persons, accepted, rejected };

@@ -173,9 +173,9 @@ describe('gateway response codes', () => {
     Object.assign(badId.unsettleList[0]!, { idType: '01', ehealthCardId: 'X', userName: '林晓梅' });
     assert.equal(codeOf(await post('/umdl/reportOverdueData', seal(badId))), '000105', 'wrong ID check digit');
     assert.equal(
-      codeOf(await post('/qmdl/queryOverdueData', seal(query({ ehealthCardId: '' })))),
+      codeOf(await post('/qmdl/queryOverdueData', seal(query({ idNo: '350102199003071235', ehealthCardId: '' })))),
       '000105',
-      'an institution must give ehealthCardId',
+      'a query with a wrong ID check digit (without a card an institution asks about its non-real-name patient)',
     );
     assert.equal(await batchCount(), before, 'nothing stored');
   });
@@ -190,7 +190,10 @@ describe('gateway response codes', () => {
 
   it('-4 when a credential acts for another orgId, or a channel writes', async () => {
     assert.equal(codeOf(await post('/umdl/reportOverdueData', seal(report({ orgId: 'H35099900009' })))), '-4');
-    assert.equal(codeOf(await post('/qmdl/queryOverdueData', seal(query({ orgId: 'H35099900009', ehealthCardId: 'C' })))), '-4');
+    // ORG_MDL_002's orgId is a filter of what is read (空时查全部机构的待缴费数据), not the institution acted for:
+    // the query goes on to the 强校验, where the made-up card is refused (-2, a business refusal).
+    assert.equal(codeOf(await post('/qmdl/queryOverdueData', seal(query({ orgId: 'H35099900009', ehealthCardId: 'C' })))), '-2');
+    assert.equal(codeOf(await post('/qmdl/queryReportResult', seal({ orgId: 'H35099900009', orgRequestId: 'x' }))), '-4');
     assert.equal(codeOf(await post('/umdl/reportOverdueData', seal(report(), channel)), channel.secret), '-4');
     assert.equal(
       codeOf(await post('/qmdl/queryReportResult', seal({ orgId: inst.orgId, orgRequestId: 'x' }, channel)), channel.secret),

@@ -1,28 +1,47 @@
 import {
+  DEFAULT_VERSION,
   INTERFACES,
   MdlError,
   RespCode,
   checkSignature,
   extractPayload,
   sealResponse,
-  sm3Hex,
+  unstorableProblem,
   validate,
   type Envelope,
 } from '@mdl/protocol';
 import type { ApiHandler } from '../api/types.js';
+import { isDatabaseAway } from '../db/outage.js';
 import type { Caller } from '../domain/credentials.js';
 import type { Platform } from '../platform.js';
+import { SharedStateUnavailable } from './shared-state.js';
+import { assertSignStringSafe, replayKey } from './envelope-guard.js';
 
 export interface GatewayReply {
   envelope: Envelope;
   respCode: string;
   appId: string | undefined;
+  /** Why the call was refused, for the audit trail (never more than the reply says). */
+  refusal?: string;
 }
 
-/** A reply sent before the caller is known: unsigned, no business data (PROTOCOL.md). */
-export function unsignedReply(code: string, message?: string): GatewayReply {
-  const envelope: Envelope = { respCode: code, respMsg: message ?? new MdlError(code as RespCode).message, timestamp: String(Date.now()) };
-  return { envelope, respCode: code, appId: undefined };
+/**
+ * A reply sent before the caller is known (PROTOCOL.md): unsigned, no business data, and nothing in it the sender
+ * chose, so it cannot serve as a signing oracle nor reflect text. It still carries the fields the guide marks Y
+ * (§4.1.3), with the platform's own values: the appId only when it names a credential of this platform, the
+ * platform's version, and PLAIN for the encryption and signature it really has (none).
+ */
+export function unsignedReply(code: string, message?: string, knownAppId?: string): GatewayReply {
+  const envelope: Envelope = {
+    appId: knownAppId ?? '',
+    version: DEFAULT_VERSION,
+    timestamp: String(Date.now()),
+    encryptType: 'PLAIN',
+    signType: 'PLAIN',
+    respCode: code,
+    respMsg: message ?? new MdlError(code as RespCode).message,
+  };
+  return { envelope, respCode: code, appId: knownAppId, refusal: envelope.respMsg };
 }
 
 function signedReply(caller: Caller, env: Envelope, code: string, message: string | undefined, payload?: unknown): GatewayReply {
@@ -35,15 +54,22 @@ function signedReply(caller: Caller, env: Envelope, code: string, message: strin
     respCode: code,
     ...(message !== undefined ? { respMsg: message } : {}),
   });
-  return { envelope, respCode: code, appId: caller.appId };
+  return { envelope, respCode: code, appId: caller.appId, ...(code !== RespCode.SUCCESS ? { refusal: message ?? '' } : {}) };
+}
+
+/** Texts of refusals made before authentication lose whatever follows a colon: that part may quote the sender. */
+function preAuthMessage(e: MdlError): string {
+  return e.message.split(/[:：]/)[0]!.trim() || new MdlError(e.code).message;
 }
 
 const ENVELOPE_FIELDS = ['version', 'timestamp', 'encryptType', 'signType'] as const;
 
 /**
- * The gateway's fixed order (issue #2): parse → credential (-8) → timestamp (010010) → decrypt
- * (000101) → signature (000102) → replay (010010) → payload (000105) → orgId (-4) → rate limit (-6)
- * → handler. The replay cache only learns signatures that verified, so forgeries cannot poison it.
+ * The gateway's fixed order (issue #2, #11): parse → sign-string safety (000105) → credential (-8) → timestamp
+ * (010010) → decrypt (000101) → signature (000102) → replay (010010) → payload (000105) → orgId (-4) → rate
+ * limit (-6) → handler. Every refusal up to and including the signature is unsigned (no signature before
+ * authentication); only a verified caller gets a signed reply. The replay cache only learns verified requests,
+ * so forgeries cannot poison it.
  */
 export async function runPipeline(
   platform: Platform,
@@ -59,28 +85,51 @@ export async function runPipeline(
     return unsignedReply(RespCode.INVALID_PARAM, '请求报文不是有效的 JSON');
   }
   if (env === null || typeof env !== 'object' || Array.isArray(env)) return unsignedReply(RespCode.INVALID_PARAM, '请求报文应为 JSON 对象');
+  // Bytes the database cannot store (NUL, lone surrogates, hostile nesting) never reach a query (issue #14).
+  const badEnvelope = unstorableProblem(env);
+  if (badEnvelope) return unsignedReply(RespCode.INVALID_PARAM, `参数校验不合法: ${badEnvelope.path}: ${badEnvelope.message}`);
   if (typeof env.appId !== 'string' || env.appId === '') return unsignedReply(RespCode.INVALID_PARAM, '应用 ID(appId) 不能为空');
+  try {
+    assertSignStringSafe(env);
+  } catch (e) {
+    return unsignedReply(RespCode.INVALID_PARAM, preAuthMessage(e as MdlError));
+  }
   const caller = await platform.credentials.get(env.appId);
   if (!caller) return unsignedReply(RespCode.APP_NOT_FOUND);
+  let opened;
+  let ts: number;
   try {
     for (const f of ENVELOPE_FIELDS) {
       if (typeof env[f] !== 'string' || env[f] === '') throw new MdlError(RespCode.INVALID_PARAM, `报文字段 ${f} 不能为空`);
     }
-    const ts = Number(env.timestamp);
+    ts = Number(env.timestamp);
     if (!/^\d{10,16}$/.test(env.timestamp!) || Math.abs(platform.now() - ts) > platform.config.timestampToleranceMs) {
       throw new MdlError(RespCode.REPLAY, '时间戳超出允许范围，请校准时钟');
     }
-    const allowPlain = caller.env === 'test';
-    const opened = extractPayload(env, caller.secret, { allowPlain, payloadRequired: true });
+    // PLAIN is a sandbox's convenience for its test credentials only (PROTOCOL.md "PLAIN"); a production
+    // deployment holds no test credential, and would refuse PLAIN even if one slipped in.
+    const allowPlain = caller.env === 'test' && platform.config.deployment === 'sandbox';
+    opened = extractPayload(env, caller.secret, { allowPlain, payloadRequired: true });
     checkSignature(env, opened, caller.secret, allowPlain);
-    const replayKey = `${caller.appId}:${env.sign ?? sm3Hex(rawBody)}`;
+  } catch (e) {
+    if (e instanceof MdlError) return unsignedReply(e.code, preAuthMessage(e), caller.appId);
+    throw e;
+  }
+  try {
     // Replay mark and rate counter in one round trip; the count is only judged after validation below.
-    const admitted = await platform.shared.admit(replayKey, platform.config.timestampToleranceMs * 2, `rate:${caller.appId}`, 1000);
+    const admitted = await platform.shared.admit(
+      replayKey(caller.appId, env, opened),
+      platform.config.timestampToleranceMs * 2,
+      `rate:${caller.appId}`,
+      1000,
+    );
     if (admitted.replay) throw new MdlError(RespCode.REPLAY);
+    // Redis lost its replay marks at `fence`: anything signed before then may have been accepted already.
+    if (ts < admitted.fence) throw new MdlError(RespCode.REPLAY, '重放保护已重置，请使用当前时间戳重新签名后提交');
     // What a channel credential may call does not depend on the payload: refuse before reading it.
     if (caller.kind === 'channel' && !handler.channelAllowed) throw new MdlError(RespCode.FORBIDDEN, '该渠道凭证无权调用此接口');
     const def = INTERFACES[handler.code];
-    const issue = validate(def.request, opened.payload);
+    const issue = unstorableProblem(opened.payload) ?? validate(def.request, opened.payload);
     if (issue) throw new MdlError(RespCode.INVALID_PARAM, `参数校验不合法: ${issue.path}: ${issue.message}`);
     authorize(caller, handler, opened.payload!);
     if (admitted.hits > platform.config.rateLimitPerSecond) throw new MdlError(RespCode.RATE_LIMITED);
@@ -88,7 +137,13 @@ export async function runPipeline(
     return signedReply(caller, env, RespCode.SUCCESS, undefined, result);
   } catch (e) {
     if (e instanceof MdlError) return signedReply(caller, env, e.code, e.message);
-    platform.log.error({ err: e, requestId, appId: caller.appId, code: handler.code }, 'unexpected fault in interface handler');
+    if (isDatabaseAway(e) || e instanceof SharedStateUnavailable) {
+      // An outage, not a bug: one line without a stack per call (docs/operations.md, "Faults").
+      platform.log.warn(
+        { err: (e as Error).message, requestId, appId: caller.appId, code: handler.code },
+        'dependency unavailable: 000002',
+      );
+    } else platform.log.error({ err: e, requestId, appId: caller.appId, code: handler.code }, 'unexpected fault in interface handler');
     return signedReply(caller, env, RespCode.SYSTEM_ERROR, `系统错误，请求编号 ${requestId}`);
   }
 }
@@ -101,6 +156,7 @@ function authorize(caller: Caller, handler: ApiHandler<never, unknown>, payload:
     if (!handler.channelAllowed) throw new MdlError(RespCode.FORBIDDEN, '该渠道凭证无权调用此接口');
     return;
   }
+  if (handler.orgIdIsFilter) return;
   const orgId = payload.orgId;
   if (typeof orgId === 'string' && orgId !== '' && orgId !== caller.orgId) {
     throw new MdlError(RespCode.FORBIDDEN, `凭证无权代表机构 ${orgId}`);

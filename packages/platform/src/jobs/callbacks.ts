@@ -1,6 +1,8 @@
 import type { CallbackRequest } from '@mdl/protocol';
 import { audit } from '../domain/audit.js';
 import { readResult } from '../domain/batches.js';
+import { whileDatabaseAway } from '../db/outage.js';
+import { outboundPorts } from '../domain/credentials.js';
 import { callHospital } from '../outbound/hospital.js';
 import type { Platform } from '../platform.js';
 
@@ -21,7 +23,7 @@ export async function deliverCallback(
   const batch = await db.selectFrom('batch').selectAll().where('id', '=', batchId).executeTakeFirst();
   if (!batch || batch.status !== 'done' || batch.callback_status === 'delivered') return 'skipped';
   const [inst, app] = await Promise.all([
-    db.selectFrom('institution').select('org_name').where('org_id', '=', batch.org_id).executeTakeFirst(),
+    db.selectFrom('institution').select(['org_name', 'outbound_ports']).where('org_id', '=', batch.org_id).executeTakeFirst(),
     db.selectFrom('app_credential').select(['secret_enc', 'env']).where('app_id', '=', batch.app_id).executeTakeFirstOrThrow(),
   ]);
   const result = readResult(vault, batch)!;
@@ -34,53 +36,64 @@ export async function deliverCallback(
     extData: { orgRequestId: batch.org_request_id, accepted: result.accepted, rejected: result.rejected },
   };
   const attempt = batch.callback_attempts + 1;
-  const out = await callHospital(
-    db,
-    {
-      url: batch.notify_url,
-      appId: batch.app_id,
-      secret: vault.decrypt(app.secret_enc),
-      env: app.env,
-      payload,
-      timeoutMs: platform.config.callbackTimeoutMs,
-      action: 'callback.deliver',
-      orgId: batch.org_id,
-      requestId: requestId ?? batch.request_id,
-    },
-    platform.post,
-  );
+  // The job carries the id of the request that caused it; a job enqueued before it did falls back to the batch's.
+  const traceId = requestId ?? batch.request_id;
+  // The notifyUrl is the hospital's say-so: the address policy decides where it may lead, and the record
+  // says "not delivered" without how the connection failed (callHospital's `discreet`).
+  const out = await callHospital(platform, {
+    url: batch.notify_url,
+    ports: outboundPorts(inst?.outbound_ports),
+    appId: batch.app_id,
+    secret: vault.decrypt(app.secret_enc),
+    env: app.env,
+    payload,
+    timeoutMs: platform.config.callbackTimeoutMs,
+    action: 'callback.deliver',
+    orgId: batch.org_id,
+    requestId: traceId,
+    discreet: true,
+  });
   const accepted = out.ok && out.payload?.state === 'success';
+  const outcome = accepted ? 'delivered' : out.ok ? 'refused' : 'error';
+  platform.metrics.callbackAttempt(outcome);
   const detail = accepted
     ? 'success'
     : out.ok
       ? `hospital answered state=${String(out.payload?.state)} ${String(out.payload?.msg ?? '')}`
-      : out.detail;
-  await db.transaction().execute(async (trx) => {
-    await trx
-      .insertInto('callback_attempt')
-      .values({
-        batch_id: batch.id,
-        attempt,
-        url: batch.notify_url.slice(0, 200),
-        duration_ms: out.durationMs,
-        http_status: out.httpStatus,
-        outcome: accepted ? 'delivered' : out.ok ? 'refused' : 'error',
-        detail: detail.slice(0, 500),
-        request_id: requestId ?? null,
-      })
-      .execute();
-    await trx
-      .updateTable('batch')
-      .set({ callback_attempts: attempt, ...(accepted ? { callback_status: 'delivered', delivered_at: new Date() } : {}) })
-      .where('id', '=', batch.id)
-      .execute();
+      : out.shown;
+  // The hospital has the callback now: its record must not be lost to a database restart, or the job would
+  // fail and deliver it a second time. The transaction is retried whole while the database is away.
+  const record = () =>
+    db.transaction().execute(async (trx) => {
+      await trx
+        .insertInto('callback_attempt')
+        .values({
+          batch_id: batch.id,
+          attempt,
+          url: batch.notify_url.slice(0, 200),
+          duration_ms: out.durationMs,
+          http_status: out.httpStatus,
+          outcome,
+          detail: detail.slice(0, 500),
+          request_id: traceId,
+        })
+        .execute();
+      await trx
+        .updateTable('batch')
+        .set({ callback_attempts: attempt, ...(accepted ? { callback_status: 'delivered', delivered_at: new Date() } : {}) })
+        .where('id', '=', batch.id)
+        .execute();
+    });
+  await whileDatabaseAway(record, {
+    maxMs: 120_000,
+    onWait: () => platform.log.warn({ batchId, requestId }, 'database away after a callback was delivered: waiting to record it'),
   });
   if (!accepted) throw new CallbackNotAccepted(`callback for batch ${batch.id} not accepted: ${detail}`);
   return 'delivered';
 }
 
 /** After the last retry: the batch shows as failed in the console, where an operator can resend. */
-export async function markCallbackFailed(platform: Platform, batchId: number): Promise<void> {
+export async function markCallbackFailed(platform: Platform, batchId: number, requestId?: string): Promise<void> {
   await platform.db.transaction().execute(async (trx) => {
     const r = await trx
       .updateTable('batch')
@@ -103,24 +116,28 @@ export async function markCallbackFailed(platform: Platform, batchId: number): P
       target: b.org_request_id,
       outcome: 'error',
       resp_code: null,
-      request_id: null,
+      request_id: requestId ?? null,
       detail: `gave up after ${b.callback_attempts} attempts`,
     });
   });
 }
 
-/** Operator action: deliver again, whatever happened before. */
-export async function resendCallback(platform: Platform, batchId: number, operator: string): Promise<boolean> {
+/**
+ * Operator action: deliver again, whatever happened before. The job carries the operator's request id (console),
+ * else the id of the request that sent the batch (CLI).
+ */
+export async function resendCallback(platform: Platform, batchId: number, operator: string, requestId?: string): Promise<boolean> {
   return platform.db.transaction().execute(async (trx) => {
     const r = await trx
       .updateTable('batch')
       .set({ callback_status: 'pending' })
       .where('id', '=', batchId)
       .where('status', '=', 'done')
-      .returning(['org_id', 'org_request_id'])
+      .returning(['org_id', 'org_request_id', 'request_id'])
       .executeTakeFirst();
     if (!r) return false;
-    await platform.jobs.send(platform.callbackJob, { batchId }, trx);
+    const traceId = requestId ?? r.request_id ?? undefined;
+    await platform.jobs.send(platform.callbackJob, { batchId, requestId: traceId }, trx);
     await audit(trx, {
       actor_type: 'operator',
       actor_id: operator,
@@ -130,7 +147,7 @@ export async function resendCallback(platform: Platform, batchId: number, operat
       target: r.org_request_id,
       outcome: 'ok',
       resp_code: null,
-      request_id: null,
+      request_id: traceId ?? null,
       detail: null,
     });
     return true;

@@ -51,8 +51,10 @@ export async function enqueueItemRefresh(
   });
 }
 
-export function reminderEnqueuer(platform: Platform) {
-  return async (trx: Transaction<DB>, reminderId: number) => void (await platform.jobs.send(ReminderPushJob, { reminderId }, trx));
+/** `requestId`: the scheduled scan's job id, carried into each push (and its outbound call) it creates. */
+export function reminderEnqueuer(platform: Platform, requestId?: string) {
+  return async (trx: Transaction<DB>, reminderId: number) =>
+    void (await platform.jobs.send(ReminderPushJob, { reminderId, requestId }, trx));
 }
 
 /** Cron schedules, in China time. pg-boss keeps one schedule per queue however many processes call this. */
@@ -87,31 +89,52 @@ export async function startCitizenWorkers(platform: Platform, opts: { pollingInt
   );
   await platform.jobs.work(
     ReminderScanJob,
-    async () => {
-      const r = await runReminderScan(platform, platform.now(), reminderEnqueuer(platform));
-      platform.log.info({ quiet: r.quiet, considered: r.considered, created: r.created.length }, 'reminder scan');
+    async (_data, meta) => {
+      // A scheduled run has no request: its job id is the request id of the work it causes.
+      const requestId = meta.id;
+      const r = await runReminderScan(platform, platform.now(), reminderEnqueuer(platform, requestId));
+      platform.log.info({ requestId, quiet: r.quiet, considered: r.considered, created: r.created.length }, 'reminder scan');
     },
     slow,
   );
   await platform.jobs.work(
     ReconcileScanJob,
-    async () => {
+    async (_data, meta) => {
+      const requestId = meta.id;
       const ids = await itemsToReconcile(platform.db);
-      for (const id of ids) await enqueueItemRefresh(platform, id);
+      for (const id of ids) await enqueueItemRefresh(platform, id, { requestId });
       await sweepExpired(platform.db, platform.now());
-      platform.log.info({ items: ids.length }, 'reconciliation scan');
+      platform.log.info({ requestId, items: ids.length }, 'reconciliation scan');
     },
     slow,
   );
   await platform.jobs.work(
     ReminderPushJob,
-    async ({ reminderId }) => {
+    async ({ reminderId, requestId }) => {
       const now = platform.now();
-      const r = await pushReminder(platform, reminderId, now);
+      let r: Awaited<ReturnType<typeof pushReminder>>;
+      try {
+        r = await pushReminder(platform, reminderId, now, requestId);
+      } catch (err) {
+        platform.metrics.reminderPush('failed');
+        platform.log.warn({ reminderId, requestId, err: (err as Error).message }, 'reminder not delivered');
+        throw err;
+      }
+      platform.metrics.reminderPush(r);
+      platform.log.info({ reminderId, requestId, outcome: r }, 'reminder push');
       // A retry that lands in the quiet hours waits for 08:00 China time.
-      if (r === 'deferred') await platform.jobs.send(ReminderPushJob, { reminderId }, undefined, { startAfter: quietHoursEnd(now) });
+      if (r === 'deferred')
+        await platform.jobs.send(ReminderPushJob, { reminderId, requestId }, undefined, { startAfter: quietHoursEnd(now) });
     },
     polling,
   );
-  await platform.jobs.work(ReminderPushDeadJob, async ({ reminderId }) => markReminderFailed(platform.db, reminderId), slow);
+  await platform.jobs.work(
+    ReminderPushDeadJob,
+    async ({ reminderId, requestId }, meta) => {
+      if (meta.retryCount === 0) platform.metrics.deadLetter(ReminderPushDeadJob.name);
+      platform.log.error({ reminderId, requestId }, 'reminder push gave up after its retries');
+      await markReminderFailed(platform.db, reminderId);
+    },
+    slow,
+  );
 }

@@ -2,6 +2,7 @@ import { CompiledQuery, type Kysely, type Transaction } from 'kysely';
 import PgBoss from 'pg-boss';
 import type { Logger } from '../log.js';
 import type { Database, SqlExecutor } from '../db/database.js';
+import { isDatabaseAway, whileDatabaseAway } from '../db/outage.js';
 import type { DB } from '../db/schema.js';
 
 /**
@@ -24,19 +25,62 @@ export interface Traced {
   requestId?: string | undefined;
 }
 
+/** How often one of the processes looks for expired jobs (and archives old ones). */
+export const MAINTENANCE_INTERVAL_S = 10;
+/** How often a process running workers looks for jobs whose worker died, and how long past the lease. */
+const RECLAIM_INTERVAL_S = 5;
+const RECLAIM_GRACE_S = 5;
+/** What pg-boss 10's maintenance writes into a job it expired (plans.js, failJobsByTimeout). */
+const EXPIRED_MESSAGE = 'job failed by timeout in active state';
+
 export type JobHandler<T> = (data: T, meta: { id: string; retryCount: number; retryLimit: number }) => Promise<void>;
 
 export class JobQueue {
   readonly boss: PgBoss;
   #started = false;
+  #reclaimTimer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly database: Database,
-    schema: string,
+    readonly schema: string,
     private readonly log: Logger,
   ) {
-    this.boss = new PgBoss({ db: database, schema, supervise: true, schedule: true, migrate: true });
-    this.boss.on('error', (err) => this.log.error({ err }, 'job queue error'));
+    this.boss = new PgBoss({
+      db: this.#patient(database),
+      schema,
+      supervise: true,
+      schedule: true,
+      migrate: true,
+      // Expired jobs (their worker died) are found within this many seconds: see EXPIRE_SECONDS (definitions.ts).
+      maintenanceIntervalSeconds: MAINTENANCE_INTERVAL_S,
+    });
+    let quietUntil = 0;
+    let quieted = 0;
+    this.boss.on('error', (err) => {
+      // Every worker's poll fails while the database is away: one line per 10 s, not one per poll.
+      if (isDatabaseAway(err)) {
+        if (Date.now() < quietUntil) return void quieted++;
+        this.log.warn(
+          { err: (err as Error).message, since: quieted },
+          'job queue: database unavailable; jobs wait and resume when it is back',
+        );
+        quietUntil = Date.now() + 10_000;
+        quieted = 0;
+        return;
+      }
+      this.log.error({ err }, 'job queue error');
+    });
+  }
+
+  /**
+   * pg-boss's own statements (fetch, complete, fail, maintenance) wait out a database restart instead of failing:
+   * pg-boss completes a job without awaiting the promise, so a completion lost to an outage would otherwise be
+   * an unhandled rejection and the job would be run again after its lease. Each statement is safe to repeat.
+   */
+  #patient(database: Database): SqlExecutor {
+    return {
+      executeSql: (text, values) => whileDatabaseAway(() => database.executeSql(text, values), { maxMs: 60_000 }),
+    };
   }
 
   /**
@@ -82,6 +126,7 @@ export class JobQueue {
     handler: JobHandler<T>,
     opts: { pollingIntervalSeconds?: number; concurrency?: number } = {},
   ): Promise<void> {
+    this.#reclaimTimer ??= setInterval(() => void this.reclaimExpired(), RECLAIM_INTERVAL_S * 1000).unref();
     for (let i = 0; i < (opts.concurrency ?? 1); i++) {
       // The handler may in principle run before work() resolves with the id, hence a holder.
       const worker: { id?: string } = {};
@@ -102,7 +147,33 @@ export class JobQueue {
     }
   }
 
+  /**
+   * A job still active after its lease (and a grace period, so that a living worker's own time-out acts first)
+   * belongs to a worker that died: it is put back to run at once, and so is one that pg-boss's maintenance
+   * already expired into a delayed retry (its message says so; a handler's own failure has another). pg-boss's maintenance would fail it into a
+   * retry after the retry delay (for callbacks 30-60 s and more), but nothing about the job failed, so the
+   * takeover after a crash waits for the lease only. Same rows and states as pg-boss's own expiry (pg-boss 10).
+   */
+  async reclaimExpired(): Promise<number> {
+    try {
+      const r = await this.database.executeSql(
+        `UPDATE "${this.schema}".job SET state = 'retry', start_after = now()
+          WHERE (state = 'active' AND started_on + expire_in + interval '${RECLAIM_GRACE_S} seconds' < now()
+                 AND retry_count < retry_limit)
+             OR (state = 'retry' AND start_after > now() AND output #>> '{value,message}' = '${EXPIRED_MESSAGE}')
+          RETURNING name, id`,
+      );
+      for (const row of r.rows) this.log.warn({ queue: row.name, jobId: row.id }, 'job lease ran out (its worker stopped): run again now');
+      return r.rows.length;
+    } catch (err) {
+      if (!isDatabaseAway(err)) this.log.error({ err }, 'reclaiming expired jobs failed');
+      return 0;
+    }
+  }
+
   async stop(): Promise<void> {
+    clearInterval(this.#reclaimTimer);
+    this.#reclaimTimer = undefined;
     if (!this.#started) return;
     this.#started = false;
     await this.boss.stop({ graceful: true, wait: true, timeout: 10_000 });

@@ -1,16 +1,28 @@
+import { whileDatabaseAway } from '../db/outage.js';
 import { processBatch } from '../domain/processing.js';
 import type { Platform } from '../platform.js';
 import { deliverCallback, markCallbackFailed } from './callbacks.js';
-import { startCitizenWorkers } from './citizen.js';
+import { scheduleCitizenJobs, startCitizenWorkers } from './citizen.js';
 import { CallbackDeadJob, ProcessBatchDeadJob, ProcessBatchJob } from './definitions.js';
 
-/** Registers every background worker of the platform on its queue. */
+/**
+ * Registers every background worker of the platform on its queue, and the cron schedules: they matter only where
+ * jobs run, and setting them (cron parsing, time-zone data) would otherwise slow every start-up of an API process.
+ */
 export async function startWorkers(platform: Platform, opts: { pollingIntervalSeconds?: number } = {}): Promise<void> {
+  await scheduleCitizenJobs(platform);
   const polling = { pollingIntervalSeconds: opts.pollingIntervalSeconds ?? 0.5 };
+  const patience = {
+    maxMs: 20_000,
+    onWait: (err: unknown) => platform.log.warn({ err: (err as Error).message }, 'database away: job waits'),
+  };
   await platform.jobs.work(
     ProcessBatchJob,
     async ({ batchId, requestId }) => {
-      const outcome = await processBatch(platform.processDeps, batchId);
+      // A database restart is waited out here rather than counted as a failed attempt (retried only after the
+      // retry delay): processing is one transaction, safe to run again.
+      const outcome = await whileDatabaseAway(() => processBatch(platform.processDeps, batchId), patience);
+      platform.metrics.batchProcessed(outcome);
       platform.log.info({ batchId, requestId, outcome }, 'batch processed');
     },
     { ...polling, concurrency: 4 },
@@ -19,19 +31,33 @@ export async function startWorkers(platform: Platform, opts: { pollingIntervalSe
     platform.callbackJob,
     async ({ batchId, requestId }, meta) => {
       try {
-        await deliverCallback(platform, batchId, requestId);
+        // Safe to repeat: a delivered batch is skipped, and once the hospital has it the record itself waits.
+        const outcome = await whileDatabaseAway(() => deliverCallback(platform, batchId, requestId), patience);
+        platform.log.info({ batchId, requestId, attempt: meta.retryCount + 1, outcome }, 'callback');
       } catch (err) {
         platform.log.warn({ batchId, requestId, attempt: meta.retryCount + 1, err: (err as Error).message }, 'callback not delivered');
         throw err;
       }
     },
-    { ...polling, concurrency: 4 },
+    // A delivery mostly waits for the hospital's answer and holds no connection meanwhile: more of them at
+    // once keep callbacks up with processing when many hospitals report together.
+    { ...polling, concurrency: 12 },
   );
-  await platform.jobs.work(CallbackDeadJob, async ({ batchId }) => markCallbackFailed(platform, batchId), polling);
+  await platform.jobs.work(
+    CallbackDeadJob,
+    async ({ batchId, requestId }, meta) => {
+      // The dead-letter job is retried too: count the letter once, on its first run.
+      if (meta.retryCount === 0) platform.metrics.deadLetter(CallbackDeadJob.name);
+      platform.log.error({ batchId, requestId }, 'callback gave up after its retries');
+      await markCallbackFailed(platform, batchId, requestId);
+    },
+    polling,
+  );
   await platform.jobs.work(
     ProcessBatchDeadJob,
-    async ({ batchId }) => {
-      platform.log.error({ batchId }, 'batch processing gave up; the batch stays in state received');
+    async ({ batchId, requestId }) => {
+      platform.metrics.deadLetter(ProcessBatchDeadJob.name);
+      platform.log.error({ batchId, requestId }, 'batch processing gave up; the batch stays in state received');
     },
     polling,
   );

@@ -1,37 +1,73 @@
-import type { Kysely } from 'kysely';
-import type { DB } from '../db/schema.js';
+import type { Platform } from '../platform.js';
 import { audit } from '../domain/audit.js';
-import { fetchPost, postEnvelope, type EnvelopeCall, type EnvelopeResult, type HttpPost } from './envelope-call.js';
+import { postEnvelope, type EnvelopeCall, type EnvelopeResult } from './envelope-call.js';
+import { whileDatabaseAway } from '../db/outage.js';
 
-export { fetchPost, type HttpPost } from './envelope-call.js';
+export type { HttpPost } from './envelope-call.js';
 
-export interface OutboundCall extends EnvelopeCall {
+export interface OutboundCall extends Omit<EnvelopeCall, 'strict'> {
   /** For the audit trail. */
   action: string;
   orgId: string;
   subject?: string | null;
   requestId?: string | null;
+  /**
+   * The URL came from the caller's own request (notifyUrl): what the platform records and shows says only
+   * "not delivered", never how the connection failed, so the callback is no port scanner. The full reason
+   * goes to the platform's log.
+   */
+  discreet?: boolean;
 }
 
-export type OutboundResult = EnvelopeResult;
+export type OutboundResult = EnvelopeResult & {
+  /** What may be recorded and shown: the detail, or with `discreet` its category only. */
+  shown: string;
+};
+
+const SHOWN: Record<NonNullable<EnvelopeResult['failure']>, string> = {
+  refused: '未送达: 目标地址不被出站策略允许',
+  'no-answer': '未送达: 无应答',
+  unverified: '未送达: 应答未通过验签',
+};
 
 /**
  * One signed, encrypted call from the platform to a hospital (ORG_001, ORG_002), with one audit event
- * per attempt whatever its outcome. A reply that does not verify is treated as no answer.
+ * per attempt whatever its outcome. A reply that does not verify is treated as no answer; on a production
+ * deployment an unsigned reply is one that does not verify.
  */
-export async function callHospital(db: Kysely<DB>, call: OutboundCall, post: HttpPost = fetchPost): Promise<OutboundResult> {
-  const result = await postEnvelope(post, call);
-  await audit(db, {
-    actor_type: 'system',
-    actor_id: 'platform',
-    org_id: call.orgId,
-    subject_bidx: call.subject ?? null,
-    action: call.action,
-    target: call.url,
-    outcome: result.ok ? 'ok' : 'error',
-    resp_code: null,
-    request_id: call.requestId ?? null,
-    detail: `${result.detail} (${result.durationMs} ms)`,
-  });
-  return result;
+export async function callHospital(platform: Platform, call: OutboundCall): Promise<OutboundResult> {
+  const result = await postEnvelope(platform.post, { ...call, strict: platform.config.deployment === 'production' });
+  const shown = call.discreet && result.failure ? SHOWN[result.failure] : result.detail;
+  if (result.failure)
+    platform.log.warn({ action: call.action, orgId: call.orgId, url: call.url, detail: result.detail }, 'outbound call failed');
+  // The call has happened: its audit event waits out a database restart rather than fail the job, which would
+  // make the call again (a callback delivered twice).
+  await whileDatabaseAway(
+    () =>
+      audit(platform.db, {
+        actor_type: 'system',
+        actor_id: 'platform',
+        org_id: call.orgId,
+        subject_bidx: call.subject ?? null,
+        action: call.action,
+        target: call.url,
+        outcome: result.ok ? 'ok' : 'error',
+        resp_code: null,
+        request_id: call.requestId ?? null,
+        detail: call.discreet && result.failure ? shown : `${shown} (${result.durationMs} ms)`,
+      }),
+    { maxMs: 120_000 },
+  );
+  platform.log.info(
+    {
+      requestId: call.requestId ?? undefined,
+      action: call.action,
+      orgId: call.orgId,
+      ok: result.ok,
+      httpStatus: result.httpStatus,
+      durationMs: result.durationMs,
+    },
+    'outbound call',
+  );
+  return { ...result, shown };
 }

@@ -3,8 +3,11 @@ import type { Io } from '../cli/mdl.js';
 import type { Config } from '../config.js';
 import { describeDemo } from '../cli/mdl.js';
 import { seedDemo } from '../demo.js';
+import { assertSandbox, refuseTestCredentials } from '../domain/deployment.js';
 import { createPlatform } from '../platform.js';
 import { startWorkers } from '../jobs/workers.js';
+import { startMetricsListener } from './metrics-listener.js';
+import { keepRunningThroughOutages } from './outage-guard.js';
 import { StartupPhases } from './phases.js';
 
 /**
@@ -15,16 +18,26 @@ export async function runServer(config: Config, opts: { mode: 'serve' | 'start' 
   const embedded = !config.databaseUrl;
   // On the embedded database only one process may open the files, so the server runs the jobs too.
   const workers = opts.mode === 'worker' || (opts.jobs && (embedded || opts.mode === 'start'));
+  // `mdl start` loads demo data: a sandbox's command. Checked before anything opens the database.
+  if (opts.mode === 'start') assertSandbox(config, '`mdl start` (demo data, the published demo credential)');
   const phases = new StartupPhases();
   // Workers start once the server listens: their first polls would otherwise compete with the start-up for the
   // one thread (PGlite runs in it), and nothing is lost by the delay (jobs wait in their queues).
   const platform = await createPlatform(config, { workers: false, onPhase: (name) => phases.done(name) });
+  try {
+    await refuseTestCredentials(platform.db, config.deployment);
+  } catch (e) {
+    await platform.close();
+    throw e;
+  }
+  const unguard = keepRunningThroughOutages(platform.log);
   const app = opts.mode === 'worker' ? undefined : await buildApp(platform);
   phases.done('app');
   let demo: Awaited<ReturnType<typeof seedDemo>> | undefined;
   if (opts.mode === 'start') demo = await seedDemo(platform);
   phases.done('demo');
   if (app) await app.listen({ port: config.port, host: config.host });
+  const metrics = await startMetricsListener(platform);
   phases.done('listen');
   if (workers) await startWorkers(platform);
   platform.log.info({ startupMs: phases.all() }, 'started');
@@ -33,6 +46,7 @@ export async function runServer(config: Config, opts: { mode: 'serve' | 'start' 
   if (app)
     opts.io.out(`福建省诊疗失信人员信息管理系统 listening on ${config.publicUrl} (${where}${workers ? ', jobs running' : ''}; ${took})`);
   else opts.io.out(`mdl worker running jobs on ${where} (${took})`);
+  if (metrics) opts.io.out(`metrics (Prometheus) on ${metrics.url}`);
   if (demo) opts.io.out(describeDemo(demo, config));
   await new Promise<void>((resolve) => {
     const stop = (signal: string) => {
@@ -44,6 +58,8 @@ export async function runServer(config: Config, opts: { mode: 'serve' | 'start' 
     process.once('SIGTERM', () => stop('SIGTERM'));
   });
   await app?.close();
+  await metrics?.close();
   await platform.close();
+  unguard();
   return 0;
 }

@@ -58,6 +58,7 @@ th,td{padding:.5rem;border-bottom:1px solid #e5e7eb;text-align:left;vertical-ali
 .row{display:flex;gap:.5rem;flex-wrap:wrap}
 .row>*{flex:1 1 10rem}
 @media (min-width:64rem){main.wide{max-width:80rem}}
+.sandbox-marker{background:#fde68a;color:#78350f;font-weight:700;font-size:.9rem;text-align:center;padding:.25rem .75rem;border-bottom:2px solid #b45309}
 `;
 
 export interface PageOptions {

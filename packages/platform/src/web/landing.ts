@@ -24,7 +24,8 @@ export function siteFooter(): Html {
 <p>福建省诊疗失信人员信息管理系统</p></footer>`;
 }
 
-export function landingPage(): string {
+/** `kiosk`: the kiosk demo exists only in a sandbox, so only a sandbox links to it. */
+export function landingPage(o: { kiosk: boolean }): string {
   const body = h`<p class="intro">先诊后付：就医时先看病、后付费。本系统登记未按时结清的医疗费用，帮助患者了解和结清欠费，
 帮助医疗机构判断能否先诊后付。</p>
 <div class="entries">
@@ -40,7 +41,7 @@ ${entry(
   '我是医疗机构',
   '机构工作人员登录后查看本机构上报的记录、答复患者申诉；信息科按接口文档对接。',
   h`<a class="button" href="/console/login">机构工作人员登录</a> <a class="button secondary" href="/docs">接口文档</a>
-<p><a href="/card/kiosk">自助机演示（测试环境）</a></p>`,
+${o.kiosk ? h`<p><a href="/card/kiosk">自助机演示（测试环境）</a></p>` : ''}`,
 )}
 ${entry(
   'entry-operator',

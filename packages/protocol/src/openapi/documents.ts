@@ -27,7 +27,7 @@ export type OpenApiDocument = JsonSchema & {
 };
 
 /** The version of @mdl/protocol: the documents change with it. */
-export const PROTOCOL_VERSION: string = (createRequire(import.meta.url)('../../package.json') as { version: string }).version;
+export const PROTOCOL_VERSION: string = (createRequire(import.meta.url)('@mdl/protocol/package.json') as { version: string }).version;
 
 /** Lists inside payloads that get a component of their own (their TypeScript names in interfaces.ts). */
 const NESTED = new Map<ObjectSchema, string>([

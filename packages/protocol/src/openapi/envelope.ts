@@ -13,11 +13,11 @@ export const ENVELOPE_DESCRIPTION = `所有接口均为 POST，请求与应答�
 
 **加密（SM4）**：SM4-ECB、PKCS#7 填充，密钥取接入密钥的前 16 个字符（UTF-8 字节），密文用 url 安全 base64（带 = 填充）编码，即 encryptData。
 
-**应答**：HTTP 状态码总是 200，以 respCode 为准；非 000000 的应答不携带业务数据。调用方身份未知时（appId 不存在、报文不是 JSON）应答不签名，其余应答用调用方密钥签名，调用方须验签。
+**应答**：HTTP 状态码总是 200，以 respCode 为准；非 000000 的应答不携带业务数据。签名核验通过之前的应答（appId 不存在、报文不是 JSON、报文字段含 & 或 = 或控制字符、时间戳超出范围、解密失败、签名无效）不签名，也不回显请求内容；其余应答用调用方密钥签名，调用方须验签。
 
 **时间与重放**：timestamp 为 Unix 毫秒时间戳字符串，须在平台时钟 ±300 秒以内；同一签名的请求只处理一次，重复提交返回 010010。
 
-**测试环境**：测试凭证可用 PLAIN（明文 data/param、不签名）联调；正式环境一律 SM3 签名、SM4 加密。`;
+**测试环境**：只有测试环境（沙箱部署）的测试凭证可用 PLAIN（明文 data/param、不签名）联调；正式环境（生产部署）一律 SM3 签名、SM4 加密，PLAIN 应答 000101/000102。`;
 
 const cipherType = (label: string, algo: string) => ({
   type: 'string',
@@ -55,7 +55,8 @@ export const ENVELOPE_COMPONENTS: Record<string, JsonSchema> = {
   ResponseEnvelope: {
     type: 'object',
     title: '应答报文',
-    description: '业务数据只随 000000 返回。身份未知时的错误应答只有 respCode、respMsg 与 timestamp，且不签名。',
+    description:
+      '业务数据只随 000000 返回。签名核验通过之前的错误应答不签名：appId 为本平台凭证时填写，否则为空串；version 为 1.0.0；encryptType、signType 为 PLAIN。',
     properties: {
       ...common,
       encryptType: { type: 'string', title: '加密类型', description: '与请求相同的写法' },

@@ -4,6 +4,8 @@ import type { DB } from '../../db/schema.js';
 import { callHospital } from '../../outbound/hospital.js';
 import type { Platform } from '../../platform.js';
 import { audit } from '../audit.js';
+import { outboundPorts } from '../credentials.js';
+import { refreshSubjects } from '../subjects.js';
 
 /**
  * 状态更新 (guide §3.2.5.3): asks the reporting hospital's ORG_001 whether an unpaid item is settled and
@@ -44,7 +46,22 @@ async function signingCredential(db: Kysely<DB>, orgId: string, batchId: number)
     .executeTakeFirst();
 }
 
+/** One refresh, counted by outcome for the metrics (a fault counts as `error` and is thrown on). */
 export async function refreshItem(
+  platform: Platform,
+  input: { itemId: number; subjects?: string[]; actor: string; requestId?: string | null },
+): Promise<RefreshOutcome> {
+  try {
+    const r = await refreshOnce(platform, input);
+    platform.metrics.itemRefresh(r.kind);
+    return r;
+  } catch (e) {
+    platform.metrics.itemRefresh('error');
+    throw e;
+  }
+}
+
+async function refreshOnce(
   platform: Platform,
   input: { itemId: number; subjects?: string[]; actor: string; requestId?: string | null },
 ): Promise<RefreshOutcome> {
@@ -52,7 +69,17 @@ export async function refreshItem(
   let q = db
     .selectFrom('arrears_item as i')
     .innerJoin('institution as o', 'o.org_id', 'i.org_id')
-    .select(['i.id', 'i.org_id', 'i.org_trace_id', 'i.trace_id', 'i.state', 'i.subject_bidx', 'i.report_batch_id', 'o.endpoint_url'])
+    .select([
+      'i.id',
+      'i.org_id',
+      'i.org_trace_id',
+      'i.trace_id',
+      'i.state',
+      'i.subject_bidx',
+      'i.report_batch_id',
+      'o.endpoint_url',
+      'o.outbound_ports',
+    ])
     .where('i.id', '=', input.itemId);
   // A citizen may only refresh their own records: the filter is in the query that reads the row.
   if (input.subjects) q = q.where('i.subject_bidx', 'in', input.subjects);
@@ -81,22 +108,19 @@ export async function refreshItem(
   }
   const cred = await signingCredential(db, item.org_id, item.report_batch_id);
   if (!cred) return fail('机构无可用凭证', false);
-  const out = await callHospital(
-    db,
-    {
-      url: org001Url(item.endpoint_url),
-      appId: cred.app_id,
-      secret: vault.decrypt(cred.secret_enc),
-      env: cred.env,
-      payload: { orgId: item.org_id, orgTraceId: item.org_trace_id, traceId: item.trace_id },
-      timeoutMs: platform.config.refreshTimeoutMs,
-      action: 'org001.call',
-      orgId: item.org_id,
-      subject: item.subject_bidx,
-      requestId: input.requestId ?? null,
-    },
-    platform.post,
-  );
+  const out = await callHospital(platform, {
+    url: org001Url(item.endpoint_url),
+    ports: outboundPorts(item.outbound_ports),
+    appId: cred.app_id,
+    secret: vault.decrypt(cred.secret_enc),
+    env: cred.env,
+    payload: { orgId: item.org_id, orgTraceId: item.org_trace_id, traceId: item.trace_id },
+    timeoutMs: platform.config.refreshTimeoutMs,
+    action: 'org001.call',
+    orgId: item.org_id,
+    subject: item.subject_bidx,
+    requestId: input.requestId ?? null,
+  });
   if (!out.ok) return fail(out.detail);
   const issue = validate(INTERFACES.ORG_001.response, out.payload);
   if (issue) {
@@ -126,6 +150,7 @@ export async function refreshItem(
       .where('id', '=', item.id)
       .where('state', '=', '0')
       .executeTakeFirst();
+    if (Number(r.numUpdatedRows) > 0) await refreshSubjects(trx, [item.subject_bidx]);
     await recordAttempt(trx, item.id, 'ok', state, state === '1' ? 'paid' : 'revoked', now);
     if (Number(r.numUpdatedRows) > 0) {
       await audit(trx, {

@@ -194,6 +194,7 @@ export async function pushReminder(
   platform: Platform,
   reminderId: number,
   now: number,
+  requestId?: string,
 ): Promise<'sent' | 'cancelled' | 'deferred' | 'skipped'> {
   const { db, vault, config } = platform;
   const r = await db.selectFrom('reminder').selectAll().where('id', '=', reminderId).executeTakeFirst();
@@ -227,7 +228,9 @@ export async function pushReminder(
       appId: cred.app_id,
       secret: vault.decrypt(cred.secret_enc),
       env: cred.env,
+      strict: config.deployment === 'production',
       timeoutMs: config.callbackTimeoutMs,
+      requestId,
       payload: {
         reminderId: String(r.id),
         idType: person.id_type,
@@ -265,7 +268,7 @@ export async function pushReminder(
       target: config.reminderPushUrl ?? null,
       outcome: out.ok ? 'ok' : 'error',
       resp_code: null,
-      request_id: null,
+      request_id: requestId ?? null,
       detail: `reminder:${r.id} ${out.detail}`,
     });
   });

@@ -77,7 +77,8 @@ export class BuiltinRegistry implements CardRegistry {
       const r = await getOrRegisterPerson(this.db, this.vault, { ...who, userName: who.userName.trim() });
       return r.created ? r : this.#checkPhone(r.person, who.mobilePhone);
     } catch (e) {
-      if (e instanceof MdlError && e.code === RespCode.INVALID_PARAM) return { problem: e.message };
+      if (e instanceof MdlError && (e.code === RespCode.INVALID_PARAM || e.code === RespCode.APP_BAD_REQUEST))
+        return { problem: e.message };
       throw e;
     }
   }

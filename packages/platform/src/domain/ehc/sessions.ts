@@ -61,7 +61,7 @@ export async function openSession(
   if (!existing) throw new Error('outAuthNo conflict without a row');
   const status = effectiveStatus(existing, nowMs);
   if (status !== 'ing') {
-    throw new MdlError(RespCode.INVALID_PARAM, `外部授权流水号 ${input.outAuthNo} 已使用（授权状态 ${status}），请使用新的流水号`);
+    throw new MdlError(RespCode.APP_BAD_REQUEST, `外部授权流水号 ${input.outAuthNo} 已使用（授权状态 ${status}），请使用新的流水号`);
   }
   return { session: existing, authUrl: deps.vault.decrypt(existing.auth_url_enc), token: undefined };
 }

@@ -109,16 +109,16 @@ ${d.result.persons.map((p) => {
     return html(reply, consolePage(actor, { title: `批次 ${b.id}`, active: '/console/batches', body }));
   });
 
-  const resendMany = async (actor: Actor, ids: number[]) => {
+  const resendMany = async (actor: Actor, ids: number[], requestId: string) => {
     let queued = 0;
-    for (const id of ids) if (await resendCallback(platform, id, actor.username)) queued++;
+    for (const id of ids) if (await resendCallback(platform, id, actor.username, requestId)) queued++;
     return queued;
   };
 
   app.post<{ Params: { id: string } }>('/batches/:id/resend', async (req, reply) => {
     const actor = need(req, 'operator');
     const id = num(req.params.id);
-    if (id === undefined || !(await resendMany(actor, [id]))) notFound('批次');
+    if (id === undefined || !(await resendMany(actor, [id], req.id))) notFound('批次');
     return reply.redirect(`/console/batches/${id}?resent=1`, 303);
   });
 
@@ -161,7 +161,7 @@ ${canResend ? resendButtons(Math.min(failed.length, 1000)) : ''}</form>`
       // Nothing ticked is a mistake to point out, not a green "0 queued".
       if (ids.length === 0) return reply.redirect('/console/callbacks?resendError=none', 303);
     }
-    const queued = await resendMany(actor, ids.slice(0, 1000));
+    const queued = await resendMany(actor, ids.slice(0, 1000), req.id);
     await auditAction(db, actor, 'console.callback.resend.bulk', null, { requested: ids.length, queued }, { orgId: null });
     return reply.redirect(`/console/callbacks?resent=${queued}`, 303);
   });

@@ -10,11 +10,12 @@ import {
   type InstitutionForm,
 } from '../../console/institutions.js';
 import { createApp, rotateApp, setAppStatus, upsertInstitution } from '../../domain/credentials.js';
-import { actorOf, html, need, notFound, type ConsoleContext } from './plugin.js';
+import { DeploymentError } from '../../domain/deployment.js';
+import { actorOf, ConsoleHttpError, html, need, notFound, type ConsoleContext } from './plugin.js';
 import { consolePage, csrfField, field, REGIONS, regionName, str, tag, time } from './layout.js';
 import { redirectToOnce } from './show-once.js';
 
-const EMPTY: InstitutionForm = { orgId: '', orgName: '', region: '', endpointUrl: '', notifyHosts: '', paymentChannels: '' };
+const EMPTY: InstitutionForm = { orgId: '', orgName: '', region: '', endpointUrl: '', notifyHosts: '', paymentChannels: '', ports: '' };
 
 function formOf(body: unknown): InstitutionForm {
   const b = (body ?? {}) as Record<string, unknown>;
@@ -25,6 +26,7 @@ function formOf(body: unknown): InstitutionForm {
     endpointUrl: str(b.endpointUrl),
     notifyHosts: str(b.notifyHosts),
     paymentChannels: str(b.paymentChannels),
+    ports: str(b.ports),
   };
 }
 
@@ -36,6 +38,7 @@ ${field({ label: '机构名称', name: 'orgName', value: f.orgName, error: error
 ${field({ label: '所属地区', name: 'region', value: f.region, error: errors.region, options: [['', '（未登记）'], ...REGIONS.map(([c, n]): [string, string] => [c, `${n}（${c}）`])] })}
 ${field({ label: '机构接口地址（ORG_001 等）', name: 'endpointUrl', value: f.endpointUrl, error: errors.endpointUrl, hint: '例如 https://his.example.org，平台调用 {地址}/qmdl/getOverdueResult' })}
 ${field({ label: '允许的回调主机', name: 'notifyHosts', value: f.notifyHosts, error: errors.notifyHosts, textarea: true, hint: '每行一个主机名；生产凭证的 notifyUrl 只能指向这些主机' })}
+${field({ label: '允许平台调用的端口', name: 'ports', value: f.ports, error: errors.ports, hint: '用逗号分隔，如 443, 8443；留空为 443 和 80。平台只向这些端口发起 ORG_001 调用和回调' })}
 ${field({ label: '向患者展示的缴费渠道', name: 'paymentChannels', value: f.paymentChannels, error: errors.paymentChannels, textarea: true, hint: '每行一个：类型|名称|内容，类型为 phone（电话）/ online（网址）/ address（地点）/ other' })}
 <p><button type="submit">${isNew ? '创建机构' : '保存修改'}</button></p></form>`;
 }
@@ -132,15 +135,17 @@ ${rows.map((r) => h`<tr><td><a href="/console/institutions/${encodeURIComponent(
     const q = req.query as Record<string, unknown>;
     const details = h`<div class="card"><dl class="kv"><dt>机构编码</dt><dd>${inst.org_id}</dd><dt>名称</dt><dd>${inst.org_name}</dd>
 <dt>地区</dt><dd>${regionName(inst.region)}</dd><dt>接口地址</dt><dd>${inst.endpoint_url ?? '（未登记）'}</dd>
-<dt>回调主机</dt><dd>${f.notifyHosts.replace(/\n/g, '，') || '（无）'}</dd><dt>缴费渠道</dt><dd>${f.paymentChannels.split('\n').map((l) => h`<div>${l}</div>`)}</dd></dl></div>`;
+<dt>回调主机</dt><dd>${f.notifyHosts.replace(/\n/g, '，') || '（无）'}</dd><dt>调用端口</dt><dd>${f.ports || '443、80（默认）'}</dd><dt>缴费渠道</dt><dd>${f.paymentChannels.split('\n').map((l) => h`<div>${l}</div>`)}</dd></dl></div>`;
     const appRows = apps.map(
       (a) => h`<tr><td><code>${a.app_id}</code></td><td>${a.env === 'prod' ? '生产' : '测试'}</td><td>${a.label ?? ''}</td>
 <td>${a.status === 'active' ? tag('有效', 'ok') : tag('已停用', 'bad')}</td><td>${time(a.created_at)}</td><td>${time(a.updated_at)}</td>
 <td>${canEdit ? appActions(actor, a.app_id, a.status === 'active') : ''}</td></tr>`,
     );
+    // Production is the default; a test credential (PLAIN allowed) can be made on a sandbox only.
+    const sandbox = platform.config.deployment === 'sandbox';
     const newApp = canEdit
       ? h`<form method="post" action="/console/institutions/${encodeURIComponent(inst.org_id)}/apps" class="filters" id="new-app">${csrfField(actor)}
-<label>环境 <select name="env"><option value="test">测试</option><option value="prod">生产</option></select></label>
+<label>环境 <select name="env"><option value="prod" selected>生产</option>${sandbox ? h`<option value="test">测试</option>` : ''}</select></label>
 <label>备注 <input name="label" maxlength="60"></label><button type="submit">签发新凭证</button></form>`
       : '';
     const body = h`${q.saved ? h`<div class="card ok" role="status">已保存。</div>` : ''}
@@ -157,7 +162,9 @@ ${canEdit ? institutionForm(actor, f, {}, false) : details}
     const found = await getInstitution(db, undefined, req.params.orgId);
     if (!found) notFound('机构');
     const b = (req.body ?? {}) as Record<string, unknown>;
-    const env = str(b.env) === 'prod' ? 'prod' : 'test';
+    const env = str(b.env) === 'test' ? 'test' : 'prod';
+    if (env === 'test' && platform.config.deployment !== 'sandbox')
+      throw new ConsoleHttpError(400, '正式环境（生产部署）不能签发测试凭证：测试凭证只存在于测试环境');
     const label = str(b.label).trim().slice(0, 60) || undefined;
     const r = await createApp(db, vault, { kind: 'institution', orgId: found.inst.org_id, env, label });
     await auditAction(db, actor, 'console.app.create', `app:${r.appId}`, { env }, { orgId: found.inst.org_id });
@@ -183,7 +190,10 @@ ${canEdit ? institutionForm(actor, f, {}, false) : details}
     const a = await appOf(req.params.appId);
     if (!a) notFound('凭证');
     const status = str((req.body as Record<string, unknown>).status) === 'active' ? 'active' : 'disabled';
-    await setAppStatus(db, a.app_id, status);
+    await setAppStatus(db, a.app_id, status).catch((e: unknown) => {
+      if (e instanceof DeploymentError) throw new ConsoleHttpError(400, e.message);
+      throw e;
+    });
     platform.credentials.forget(a.app_id);
     await auditAction(db, actor, status === 'active' ? 'console.app.enable' : 'console.app.disable', `app:${a.app_id}`, null, {
       orgId: a.org_id,

@@ -20,6 +20,7 @@ export const ehcPagesPlugin: FastifyPluginAsync<{ platform: Platform }> = async 
     ),
   );
   citizenRoutes(app, platform);
-  kioskRoutes(app, platform);
+  // The kiosk demo acts as a hospital with nothing but a test credential's appId: a sandbox's page only.
+  if (platform.config.deployment === 'sandbox') kioskRoutes(app, platform);
   legalRoutes(app);
 };

@@ -1,0 +1,57 @@
+import { MdlError, RespCode, base64LenientDecode, isPlain, sm3Hex, type Envelope, type OpenedPayload } from '@mdl/protocol';
+
+/** Fields that never enter the `k=v&…` sign string (PROTOCOL.md "Signature"). */
+const UNSIGNED_FIELDS = new Set(['sign', 'encryptData', 'extendParams', 'data', 'param']);
+const FIELD_NAME = /^[A-Za-z][A-Za-z0-9_]{0,39}$/;
+// `&` and `=` would let one field's value pose as a field boundary of the unescaped sign string, and control
+// characters have no business in an envelope field.
+// eslint-disable-next-line no-control-regex
+const SHIFTING = /[&=\u0000-\u001f\u007f]/;
+
+/**
+ * Refuses (000105) an envelope whose signed fields could re-cut the sign string: a name or value that holds
+ * `&`, `=` or a control character, or a value that is not text (objects would be signed as their JSON).
+ * Runs before anything else reads the envelope, so such a request is refused before any key is looked up.
+ */
+export function assertSignStringSafe(env: Envelope): void {
+  for (const [name, value] of Object.entries(env)) {
+    if (UNSIGNED_FIELDS.has(name)) continue;
+    if (!FIELD_NAME.test(name)) throw new MdlError(RespCode.INVALID_PARAM, '报文字段名不合法');
+    if (value === null || value === undefined) continue;
+    if (typeof value !== 'string') throw new MdlError(RespCode.INVALID_PARAM, `报文字段 ${name} 应为字符串`);
+    if (SHIFTING.test(value)) throw new MdlError(RespCode.INVALID_PARAM, `报文字段 ${name} 含有不允许的字符 (&、= 或控制字符)`);
+  }
+}
+
+/**
+ * What the replay cache remembers of a verified request (issue #11 item 3): the decoded signature bytes for a
+ * signed request, so that re-spellings of the same signature (padding dropped or doubled, whitespace, the other
+ * base64 alphabet) are one key; for a PLAIN-signed request (sandbox only) a digest of the canonical request, so
+ * that whitespace, key order or the case of `PLAIN` do not make a new one.
+ */
+export function replayKey(appId: string, env: Envelope, opened: OpenedPayload): string {
+  if (!opened.plainSignature) {
+    const bytes = base64LenientDecode(String(env.sign));
+    // checkSignature verified these bytes already; an undecodable sign cannot reach this point.
+    if (!bytes) throw new MdlError(RespCode.BAD_SIGNATURE);
+    return `${appId}:s:${bytes.toString('hex')}`;
+  }
+  const canonical = canonicalJson([
+    appId,
+    String(env.version ?? '').trim(),
+    String(Number(env.timestamp)),
+    isPlain(env.encryptType) ? 'PLAIN' : String(env.encryptType ?? '').toUpperCase(),
+    opened.payload ?? null,
+  ]);
+  return `${appId}:p:${sm3Hex(canonical)}`;
+}
+
+/** JSON with object keys sorted at every depth: one text per value, whatever order or spacing it came in. */
+export function canonicalJson(value: unknown): string {
+  if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null';
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  const entries = Object.entries(value as Record<string, unknown>)
+    .filter(([, v]) => v !== undefined)
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+}
