@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { decideAppeal, upsertInstitution, ItemRefreshJob, startTestPlatform, type TestPlatform } from '@mdl/platform/testing';
-import { launchBrowser, phonePage, screenshot } from './support/browser.js';
+import { assertAccessible, launchBrowser, phonePage, screenshot } from './support/browser.js';
 import { addSite, itemId, mdrUrlFor, registerPatient, report, type Patient, type Site } from './support/citizen.js';
 import { residentId } from './support/people.js';
 import { suiteScope } from './support/scope.js';
@@ -78,16 +78,26 @@ describe('citizen app in headless Chromium', () => {
     assert.equal(res?.status(), 200);
     assert.equal(new URL(page.url()).pathname, '/mdr/', 'the token is dropped from the address bar');
     const text = await page.locator('main').innerText();
-    for (const s of ['林*梅', '福州市第一医院', '厦门大学附属第一医院', '诊查费', '检查费', '住院费', '¥25.00', '¥100.50', '¥1280.50']) {
+    for (const s of ['林*梅', '福州市第一医院', '厦门大学附属第一医院', '诊查费', '检查费', '住院费', '¥25.00', '¥100.50', '¥1,280.50']) {
       assert.ok(text.includes(s), `page shows ${s}`);
     }
-    assert.equal(await page.locator('#unpaid-total').innerText(), '¥1406.00');
+    assert.equal(await page.locator('#unpaid-total').innerText(), '¥1,406.00');
     assert.match(text, /暂时不能享受“先诊后付”/);
     assert.match(text, /超过 15 天未结清/);
-    assert.match(text, /合计已达到 500\.00 元/);
+    assert.match(text, /合计已达到 ¥500\.00/);
     assert.ok(!text.includes('秘密项目乙') && !text.includes('陈建国'), "nothing of another person's");
+    // Payment first: each unpaid record's primary action is 去缴费, to its own institution's channels.
+    const xmItem = await itemId(t, xm.inst.orgId, 'XM-A1');
+    const pay = page.locator(`#item-${xmItem} a.button.pay`);
+    assert.equal(await pay.innerText(), '去缴费');
+    assert.equal(await pay.getAttribute('href'), `/mdr/pay#org-${xm.inst.orgId}`);
+    assert.match(await page.locator(`#item-${xmItem} .overdue`).innerText(), /已欠 20 天，超过 15 天：这一笔使您暂停先诊后付/);
+    const fzItem = await itemId(t, fz.inst.orgId, 'FZ-A2');
+    assert.match(await page.locator(`#item-${fzItem} .overdue`).innerText(), /已欠 2 天，再过 13 天/);
+    assert.match((await page.locator(`#item-${fzItem} button.refresh`).getAttribute('class')) ?? '', /secondary/, '状态更新 is secondary');
     const width = await page.evaluate(() => document.documentElement.scrollWidth);
     assert.ok(width <= 390, `no horizontal scrolling at phone width (${width}px)`);
+    await assertAccessible(page, 'citizen-records');
     await screenshot(page, 'citizen-records');
   });
 
@@ -97,8 +107,9 @@ describe('citizen app in headless Chromium', () => {
     await page.locator(`#item-${id} button.refresh`).click();
     await page.waitForURL(/n=paid/);
     assert.match(await page.locator('.note').innerText(), /已缴清/);
+    assert.equal(await page.locator(`#item-notice + #item-${id}`).count(), 1, 'the result is shown right above its record');
     assert.equal(await page.locator(`#history #item-${id} .tag`).innerText(), '已缴清');
-    assert.equal(await page.locator('#unpaid-total').innerText(), '¥1381.00');
+    assert.equal(await page.locator('#unpaid-total').innerText(), '¥1,381.00');
     const row = await t.platform.db
       .selectFrom('arrears_item')
       .select(['state', 'settled_at'])
@@ -156,6 +167,14 @@ describe('citizen app in headless Chromium', () => {
     const id = await itemId(t, fz.inst.orgId, 'FZ-A2');
     await page.locator(`#item-${id} a.button`, { hasText: '申诉' }).click();
     await page.waitForURL(/\/appeal$/);
+    await page.locator('button[type=submit]').click();
+    assert.match(await page.locator('#reason-error').innerText(), /请选择申诉原因/, 'every error at once, beside its field');
+    assert.match(await page.locator('#description-error').innerText(), /请填写申诉说明/);
+    assert.equal(await page.getAttribute('#description', 'aria-invalid'), 'true');
+    assert.match((await page.getAttribute('#description', 'aria-describedby')) ?? '', /description-error/);
+    assert.equal(await page.evaluate(() => document.activeElement?.id), 'reason', 'the first invalid field has the focus');
+    await assertAccessible(page, 'citizen appeal form with errors');
+    await screenshot(page, 'citizen-appeal-errors');
     await page.selectOption('#reason', 'paid');
     await page.fill('#description', scripted);
     await screenshot(page, 'citizen-appeal-form');
@@ -170,6 +189,7 @@ describe('citizen app in headless Chromium', () => {
     const stored = await t.platform.db.selectFrom('appeal').selectAll().where('item_id', '=', id).execute();
     assert.equal(stored.length, 1);
     assert.equal(stored[0]!.description, scripted.trim());
+    await assertAccessible(page, 'citizen-appealed');
     await screenshot(page, 'citizen-appealed');
   });
 
@@ -178,7 +198,11 @@ describe('citizen app in headless Chromium', () => {
     const csrf = await page.locator('input[name=csrf]').first().inputValue();
     const again = await page.request.post(`${base}/mdr/items/${id}/appeal`, { form: { csrf, reason: 'other', description: '再次申诉' } });
     assert.equal(again.status(), 422);
-    assert.match(await again.text(), /已有处理中的申诉/);
+    assert.match(await again.text(), /已有申诉正在处理/);
+    const status = await page.request.get(`${base}/mdr/items/${id}/appeal`);
+    const statusText = await status.text();
+    assert.match(statusText, /已有申诉正在处理[\s\S]*待处理/, 'the open appeal shows its status');
+    assert.doesNotMatch(statusText, /<textarea/, 'not a blank form that would be refused');
     const other = await itemId(t, xm.inst.orgId, 'XM-A1');
     const long = await page.request.post(`${base}/mdr/items/${other}/appeal`, {
       form: { csrf, reason: 'wrong_amount', description: '<b>' + '很'.repeat(600) },
@@ -227,7 +251,10 @@ describe('citizen app in headless Chromium', () => {
     const text = await page.locator('main').innerText();
     assert.match(text, /0591-88880001/);
     assert.match(text, /福州市台江区达道路 190 号/);
-    assert.equal(await page.locator('a[href="https://pay.example.org/xm"]').count(), 1);
+    assert.equal(await page.locator('a.button.channel[href="https://pay.example.org/xm"]').count(), 1, 'the online channel is a button');
+    assert.match(await page.locator('a.button.channel[href^="tel:"]').first().innerText(), /拨打.*0591-88880001/);
+    assert.equal(await page.locator(`#org-${xm.inst.orgId}`).count(), 1, '去缴费 of a record lands on its institution');
+    await assertAccessible(page, 'citizen-pay');
     await screenshot(page, 'citizen-pay');
   });
 

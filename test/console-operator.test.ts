@@ -6,7 +6,7 @@ import { TestHospital } from './support/hospital.js';
 import { call } from './support/client.js';
 import { desktopPage, launchBrowser, phonePage, screenshot } from './support/browser.js';
 import { residentId, eventually } from './support/people.js';
-import { CONSOLE_PASSWORD, batchRow, cardOf, chartSizes, report, signInBrowser, waitForBatch } from './support/console.js';
+import { CONSOLE_PASSWORD, answerConfirm, batchRow, cardOf, chartSizes, report, signInBrowser, waitForBatch } from './support/console.js';
 import { suiteScope } from './support/scope.js';
 
 /**
@@ -175,6 +175,7 @@ describe('operator console in a real browser', () => {
     assert.match(await page.locator('#items').innerText(), /陈\*玲/);
     await screenshot(page, 'console-batch-failed');
     await page.click('#resend');
+    await answerConfirm(page, 'ok', /重新向机构回调/);
     await hospital.waitForCallbacks(1);
     await waitForBatch(t, inst.orgId, 'R-001', { callback: 'delivered' });
     await page.reload();
@@ -183,6 +184,7 @@ describe('operator console in a real browser', () => {
     await page.goto(`${t.url}/console/callbacks`);
     assert.equal(await page.locator('#failed tbody tr').count(), 2);
     await page.click('#resend-all');
+    await answerConfirm(page, 'ok', /全部 2 个/);
     await hospital.waitForCallbacks(3);
     await waitForBatch(t, inst.orgId, 'R-003', { callback: 'delivered' });
     await waitForBatch(t, inst.orgId, 'R-002', { callback: 'delivered' });
@@ -253,15 +255,18 @@ describe('operator console in a real browser', () => {
     assert.equal(await page.locator('#answer-form').count(), 0, 'the operator does not answer for the institution');
     await page.selectOption('#f-decision', 'upheld');
     await page.click('#decide-form button[type=submit]');
+    await answerConfirm(page, 'ok', /撤销该欠费记录/);
     assert.match(await page.locator('#item-state').innerText(), /已撤销/);
     await screenshot(page, 'console-appeal-upheld');
 
     await page.goto(`${t.url}/console/appeals/${a2.id}`);
     await page.selectOption('#f-decision', 'rejected');
     await page.click('#decide-form button[type=submit]');
+    await answerConfirm(page, 'ok', /裁决/);
     assert.match(await page.locator('#f-reason-error').innerText(), /理由/, 'a rejection needs a reason');
     await page.fill('#f-reason', '医院提供了就诊签字记录');
     await page.click('#decide-form button[type=submit]');
+    await answerConfirm(page, 'ok', /裁决/);
     assert.match(await page.locator('#decision').innerText(), /申诉不成立：医院提供了就诊签字记录/);
     await screenshot(page, 'console-appeal-rejected');
     await page.goto(`${t.url}/console/appeals`);
@@ -295,15 +300,26 @@ describe('operator console in a real browser', () => {
     await page.fill('#f-idNo', idNo);
     await page.click('#audit-form button[type=submit]');
     const text = await page.locator('#audit').innerText();
-    for (const action of ['ehc.register', 'appeal.file', 'appeal.uphold', 'appeal.reject'])
-      assert.match(text, new RegExp(action.replace('.', '\\.')));
-    assert.doesNotMatch(text, /console\.login/, 'only this person');
+    for (const action of ['登记主索引', '患者提交申诉', '申诉成立（撤销记录）', '驳回申诉']) assert.ok(text.includes(action), action);
+    assert.doesNotMatch(text, /登录控制台/, 'only this person');
+    assert.doesNotMatch(text, /appeal\.file|"outcome"|\{"/, 'no codes or raw JSON shown by default');
+    // At 1440 px the table fits its box: the columns people need are in view without scrolling sideways.
+    await page.setViewportSize({ width: 1440, height: 900 });
+    const fit = await page.evaluate(() => {
+      const wrap = document.querySelector('#audit')!.parentElement!;
+      return { table: wrap.scrollWidth, box: wrap.clientWidth };
+    });
+    assert.ok(fit.table <= fit.box, `the audit table fits (${fit.table} > ${fit.box})`);
+    await page.check('#audit-columns input[data-col=code]');
+    assert.match(await page.locator('#audit').innerText(), /appeal\.file/, 'the code column can be shown');
     await screenshot(page, 'console-audit');
     const [download] = await Promise.all([page.waitForEvent('download'), page.click('#export-csv')]);
     const csv = await (await download.createReadStream()).toArray();
     const body = Buffer.concat(csv as Buffer[]).toString('utf8');
-    assert.match(body, /^\ufeffid,at,actor_type/);
-    assert.match(body, /appeal\.reject/);
+    assert.match(body, /^\ufeff编号,时间（北京时间）,操作,操作代码/);
+    assert.match(body, /驳回申诉,appeal\.reject/);
+    const today = new Date(Date.now() + 8 * 3600_000).toISOString().slice(0, 10);
+    assert.match(body, new RegExp(`\\r\\n\\d+,${today} \\d{2}:\\d{2}:\\d{2},`), 'times are China time');
     const reads = await t.platform.db
       .selectFrom('audit_event')
       .select(['action', 'subject_bidx', 'detail'])
@@ -318,7 +334,11 @@ describe('operator console in a real browser', () => {
     await page.fill('#f-idNo', '');
     await page.fill('#f-action', 'console.');
     await page.click('#audit-form button[type=submit]');
-    assert.match(await page.locator('#audit').innerText(), /console\.login/);
+    assert.match(await page.locator('#audit').innerText(), /登录控制台/);
+    await page.fill('#f-action', '');
+    await page.click('#audit-form button[type=submit]');
+    assert.doesNotMatch(await page.locator('#audit').innerText(), /其他操作/, 'every action in the data has its Chinese name');
+    await screenshot(page, 'console-audit-all');
   });
 
   it('previews a stricter policy, saves it and shows the history', async () => {
@@ -337,7 +357,7 @@ describe('operator console in a real browser', () => {
     await screenshot(page, 'console-policy-preview');
     await page.click('#save-policy');
     await page.waitForURL(/saved=1/);
-    assert.match(await page.locator('#current-policy').innerText(), /100\.00 元/);
+    assert.match(await page.locator('#current-policy').innerText(), /¥100\.00/);
     assert.match(await page.locator('#policy-history').innerText(), /试点期间收紧/);
     assert.equal((await t.platform.policy.get()).maxTotalFen, 10_000);
     await screenshot(page, 'console-policy');

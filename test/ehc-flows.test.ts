@@ -1,11 +1,9 @@
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
-import jsQR from 'jsqr';
-import { PNG } from 'pngjs';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { addInstitution, startTestPlatform, type TestInstitution, type TestPlatform } from '@mdl/platform/testing';
 import { call } from './support/client.js';
-import { desktopPage, launchBrowser, phonePage, screenshot } from './support/browser.js';
+import { desktopPage, launchBrowser, phonePage, readQr, screenshot } from './support/browser.js';
 import { residentId } from './support/people.js';
 import { suiteScope } from './support/scope.js';
 
@@ -15,15 +13,6 @@ import { suiteScope } from './support/scope.js';
  * authUrl as a QR), 被扫 (the phone shows the dynamic health code, ORG_EHC_003 verifies it). QR codes are
  * read back from screenshots with a QR reader, as a camera would.
  */
-
-/** Reads the QR inside `selector` from a screenshot of it. */
-async function readQr(page: Page, selector: string): Promise<string> {
-  const png = PNG.sync.read(await page.locator(selector).screenshot());
-  // jsqr is CommonJS with a `default` property: under NodeNext that is where the types put the function.
-  const found = jsQR.default(new Uint8ClampedArray(png.data), png.width, png.height);
-  assert.ok(found, `no QR code readable in ${selector}`);
-  return found.data;
-}
 
 async function noSideScroll(page: Page): Promise<void> {
   const width = await page.evaluate(() => document.documentElement.scrollWidth);
@@ -35,6 +24,7 @@ async function fillIdentity(page: Page, who: { userName: string; idNo: string; m
   await page.selectOption('#idType', '01');
   await page.fill('#idNo', who.idNo);
   await page.fill('#mobilePhone', who.mobilePhone);
+  if (await page.locator('#agree').count()) await page.check('#agree');
 }
 
 describe('e-health-card flows in a real browser', () => {
@@ -93,7 +83,9 @@ describe('e-health-card flows in a real browser', () => {
     const before = await personCount();
     await fillIdentity(phone, { ...lin, idNo: lin.idNo.slice(0, 17) + (lin.idNo[17] === '0' ? '1' : '0') });
     await phone.click('button[type=submit]');
-    assert.match(await phone.locator('[role=alert]').innerText(), /身份证号校验码错误/);
+    assert.match(await phone.locator('#idNo-error').innerText(), /身份证号校验码错误/);
+    assert.equal(await phone.getAttribute('#idNo', 'aria-invalid'), 'true');
+    assert.equal(await phone.evaluate(() => document.activeElement?.id), 'idNo', 'the first invalid field has the focus');
     assert.equal(await phone.inputValue('#userName'), lin.userName, 'the form keeps what was typed');
     assert.equal(await personCount(), before, 'nothing is registered from an invalid ID number');
     await noSideScroll(phone);
@@ -161,7 +153,7 @@ describe('e-health-card flows in a real browser', () => {
     const zhao = { userName: '赵敏', idNo: residentId('350402', '19950220', 7), mobilePhone: '13600000004' };
     await fillIdentity(p, { ...zhao, mobilePhone: '12345' });
     await p.click('button[type=submit]');
-    assert.match(await p.locator('[role=alert]').innerText(), /手机号/);
+    assert.match(await p.locator('#mobilePhone-error').innerText(), /手机号/);
     await fillIdentity(p, zhao);
     await p.click('button[type=submit]');
     await p.click('text=同意授权');
@@ -198,7 +190,13 @@ describe('e-health-card flows in a real browser', () => {
     await kiosk.setViewportSize({ width: 390, height: 844 });
     await screenshot(kiosk, 'ehc-2-kiosk-home-phone');
     await kiosk.setViewportSize({ width: 1366, height: 900 });
-    await kiosk.fill('#appId', inst.appId);
+    await kiosk.fill('#appId', 'NO-SUCH-APP');
+    await kiosk.click('text=主扫：展示授权二维码');
+    assert.match(await kiosk.locator('#appId-error').innerText(), /应用 ID 不存在/, 'the error is beside the field');
+    assert.equal(await kiosk.getAttribute('#appId', 'aria-invalid'), 'true');
+    assert.equal(await kiosk.evaluate(() => document.activeElement?.id), 'appId');
+    assert.equal(await kiosk.inputValue('#appId'), 'NO-SUCH-APP', 'what was typed is kept');
+    await kiosk.fill('#appId', ` ${inst.appId.slice(0, 6)} ${inst.appId.slice(6)} `);
     await kiosk.click('text=主扫：展示授权二维码');
     await kiosk.waitForSelector('#auth-qr svg');
     const authUrl = await readQr(kiosk, '#auth-qr');
@@ -277,7 +275,9 @@ describe('e-health-card flows in a real browser', () => {
     await kiosk.fill('#ehealthCode', forged);
     await kiosk.click('button:has-text("核验")');
     await kiosk.waitForSelector('#kiosk-status[data-status=refused]');
-    assert.match(await kiosk.innerText('#kiosk-status'), /-2.*签名无效/);
+    assert.match(await kiosk.innerText('#kiosk-status'), /核验未通过：.*签名无效/);
+    assert.doesNotMatch(await kiosk.innerText('#kiosk-status'), /-2|000105/, 'no response code shown to people');
+    assert.equal(await kiosk.getAttribute('#kiosk-status', 'data-resp-code'), '-2');
     await screenshot(kiosk, 'ehc-3-kiosk-refused');
     await kiosk.context().close();
   });

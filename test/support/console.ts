@@ -102,3 +102,13 @@ export async function chartSizes(page: Page): Promise<{ id: string; width: numbe
     }),
   );
 }
+
+/** Answers the console's confirmation dialog (web/console/console-js.ts) after checking it asked `asks`. */
+export async function answerConfirm(page: Page, answer: 'ok' | 'cancel', asks: RegExp): Promise<void> {
+  const dialog = page.locator('#confirm-dialog[open]');
+  await dialog.waitFor();
+  const text = await dialog.locator('#confirm-message').innerText();
+  if (!asks.test(text)) throw new Error(`the dialog asks "${text}", not ${asks}`);
+  await page.click(answer === 'ok' ? '#confirm-ok' : '#confirm-cancel');
+  await page.locator('#confirm-dialog[open]').waitFor({ state: 'hidden' });
+}

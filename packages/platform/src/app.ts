@@ -8,6 +8,7 @@ import { isDatabaseAway } from './db/outage.js';
 import { unsignedReply } from './gateway/pipeline.js';
 import type { Platform } from './platform.js';
 import { citizenPlugin } from './web/citizen/plugin.js';
+import { notFoundPage, sendPage, serverErrorPage, wantsPage } from './web/error-pages.js';
 import { webPlugin } from './web/plugin.js';
 import { markSandboxPages } from './web/sandbox-marker.js';
 import { apiDocsPlugin } from './web/api-docs.js';
@@ -46,7 +47,7 @@ export async function buildApp(platform: Platform): Promise<FastifyInstance> {
 
   app.setNotFoundHandler((req, reply) => {
     if (req.method === 'POST') return reply.type('application/json; charset=utf-8').send(unsignedReply(RespCode.BAD_PATH).envelope);
-    return reply.code(404).type('text/plain; charset=utf-8').send('页面不存在');
+    return sendPage(reply, 404, notFoundPage());
   });
   app.setErrorHandler((err: Error & { statusCode?: number; code?: string }, req, reply) => {
     if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
@@ -57,6 +58,7 @@ export async function buildApp(platform: Platform): Promise<FastifyInstance> {
     }
     if (isDatabaseAway(err)) req.log.warn({ err: err.message, requestId: req.id }, 'dependency unavailable: database');
     else req.log.error({ err, requestId: req.id }, 'unhandled error');
+    if (wantsPage(req)) return sendPage(reply, 500, serverErrorPage(req.id));
     return reply
       .type('application/json; charset=utf-8')
       .send(unsignedReply(RespCode.SYSTEM_ERROR, `系统错误，请求编号 ${req.id}`).envelope);

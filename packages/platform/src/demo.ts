@@ -58,7 +58,7 @@ export interface DemoSummary {
   orgName: string;
   channelAppId: string;
   channelSecret: string;
-  persons: { idNo: string; idType: string; userName: string; ehealthCardId: string }[];
+  persons: { idNo: string; idType: string; userName: string; ehealthCardId: string; mobilePhone: string }[];
   created: boolean;
 }
 
@@ -84,7 +84,7 @@ export async function seedDemo(platform: Platform): Promise<DemoSummary> {
   const persons: DemoSummary['persons'] = [];
   for (const p of DEMO_PERSONS) {
     const { person } = await getOrRegisterPerson(db, vault, { idType: '01', ...p });
-    persons.push({ idNo: p.idNo, idType: '01', userName: p.userName, ehealthCardId: person.ehealth_card_id });
+    persons.push({ idNo: p.idNo, idType: '01', userName: p.userName, ehealthCardId: person.ehealth_card_id, mobilePhone: p.mobilePhone });
   }
   const plan: [number, number, string, string, number][] = [
     // [person, institution, item, amount, days ago]

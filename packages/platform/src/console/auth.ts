@@ -53,19 +53,29 @@ export interface NewUser {
   displayName?: string | null | undefined;
 }
 
+/** What is wrong with a new account's fields, every field at once (in form order); what needs the database is not here. */
+export function newUserProblems(input: NewUser): Partial<Record<'username' | 'role' | 'orgId' | 'password', string>> {
+  const out: Partial<Record<'username' | 'role' | 'orgId' | 'password', string>> = {};
+  if (!/^[A-Za-z0-9_.-]{2,40}$/.test(input.username)) out.username = '用户名为 2 到 40 个字母、数字或 _ . -';
+  if (!['operator', 'auditor', 'staff'].includes(input.role)) out.role = '请选择角色';
+  else if (input.role === 'staff' && !input.orgId) out.orgId = '医疗机构人员必须指定所属机构';
+  const pwProblem = passwordProblem(input.password);
+  if (pwProblem) out.password = pwProblem;
+  return out;
+}
+
 export async function createUser(
   platform: Platform,
   input: NewUser,
   by: string,
 ): Promise<{ user: ConsoleUser; totpSecret: string; otpauth: string }> {
   const { db, vault } = platform;
-  if (!/^[A-Za-z0-9_.-]{2,40}$/.test(input.username)) throw new UserInputError('用户名为 2 到 40 个字母、数字或 _ . -', 'username');
-  if (!['operator', 'auditor', 'staff'].includes(input.role)) throw new UserInputError('角色应为 operator、auditor 或 staff', 'role');
-  const pwProblem = passwordProblem(input.password);
-  if (pwProblem) throw new UserInputError(pwProblem, 'password');
+  const problems = newUserProblems(input);
+  const [field, message] = Object.entries(problems)[0] ?? [];
+  if (field && message) throw new UserInputError(message, field);
   let orgId: string | null = null;
   if (input.role === 'staff') {
-    if (!input.orgId) throw new UserInputError('医疗机构人员必须指定机构编码', 'orgId');
+    if (!input.orgId) throw new UserInputError('医疗机构人员必须指定所属机构', 'orgId');
     const inst = await db.selectFrom('institution').select('org_id').where('org_id', '=', input.orgId).executeTakeFirst();
     if (!inst) throw new UserInputError(`机构 ${input.orgId} 不存在`, 'orgId');
     orgId = inst.org_id;

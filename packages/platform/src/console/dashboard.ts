@@ -14,11 +14,14 @@ export interface DashboardData {
     reportedToday: number;
     settledToday: number;
     queriesToday: number;
+    /** Callback attempts over 30 days: the sums of the chart's two series (the same query). */
     callbackDelivered: number;
     callbackFailed: number;
-    callbackPending: number;
-    /** Delivered / (delivered + failed) over 30 days, or null when nothing finished. */
+    /** Delivered / all attempts over 30 days, or null when there was none. */
     callbackSuccessRate: number | null;
+    /** Batches whose callback is, right now, failed (given up) or still pending. */
+    failedBatches: number;
+    pendingBatches: number;
   };
   days: string[];
   reportedFen: number[];
@@ -59,19 +62,6 @@ export async function dashboardData(db: Kysely<DB>, org: string | undefined, now
     .where('state', '=', '0')
     .$if(org !== undefined, (qb) => qb.where('org_id', '=', org!))
     .executeTakeFirstOrThrow();
-  const reportedToday = await db
-    .selectFrom('arrears_item')
-    .select(sql<number>`count(*)`.as('n'))
-    .where('created_at', '>=', today)
-    .$if(org !== undefined, (qb) => qb.where('org_id', '=', org!))
-    .executeTakeFirstOrThrow();
-  const settledToday = await db
-    .selectFrom('arrears_item')
-    .select(sql<number>`count(*)`.as('n'))
-    .where('state', '=', '1')
-    .where('settled_at', '>=', today)
-    .$if(org !== undefined, (qb) => qb.where('org_id', '=', org!))
-    .executeTakeFirstOrThrow();
   const callbacks = await db
     .selectFrom('batch')
     .select(['callback_status', sql<number>`count(*)`.as('n')])
@@ -82,14 +72,14 @@ export async function dashboardData(db: Kysely<DB>, org: string | undefined, now
     .execute();
   const reported = await db
     .selectFrom('arrears_item')
-    .select([dayOf('created_at').as('d'), sql<string>`sum(amount_fen)`.as('total')])
+    .select([dayOf('created_at').as('d'), sql<string>`sum(amount_fen)`.as('total'), sql<number>`count(*)`.as('n')])
     .where('created_at', '>=', from)
     .groupBy(sql`1`)
     .$if(org !== undefined, (qb) => qb.where('org_id', '=', org!))
     .execute();
   const settled = await db
     .selectFrom('arrears_item')
-    .select([dayOf('settled_at').as('d'), sql<string>`sum(amount_fen)`.as('total')])
+    .select([dayOf('settled_at').as('d'), sql<string>`sum(amount_fen)`.as('total'), sql<number>`count(*)`.as('n')])
     .where('state', '=', '1')
     .where('settled_at', '>=', from)
     .groupBy(sql`1`)
@@ -134,35 +124,41 @@ export async function dashboardData(db: Kysely<DB>, org: string | undefined, now
     .limit(15)
     .$if(org !== undefined, (qb) => qb.where('i.org_id', '=', org!))
     .execute();
-  const queriesToday = queries.find((q) => q.d === chinaDay(now));
 
   const series = <R extends { d: string }>(rows: R[], pick: (r: R) => unknown) => {
     const m = new Map(rows.map((r) => [r.d, Number(pick(r))]));
     return days.map((d) => m.get(d) ?? 0);
   };
+  const querySeries = series(queries, (r) => r.n);
   const cb = (s: string) => Number(callbacks.find((c) => c.callback_status === s)?.n ?? 0);
-  const delivered = cb('delivered');
-  const failed = cb('failed');
+  // Each KPI is read off the series its chart draws, so the two cannot disagree.
+  const callbackOk = series(attempts, (r) => r.ok);
+  const callbackBad = series(attempts, (r) => r.bad);
+  const delivered = callbackOk.reduce((a, b) => a + b, 0);
+  const failed = callbackBad.reduce((a, b) => a + b, 0);
+  const reportedCount = series(reported, (r) => r.n);
+  const settledCount = series(settled, (r) => r.n);
   return {
     today: chinaDay(now),
     kpi: {
       personsInArrears: Number(unpaid.persons),
       unpaidCount: Number(unpaid.n),
       unpaidTotalFen: Number(unpaid.total),
-      reportedToday: Number(reportedToday.n),
-      settledToday: Number(settledToday.n),
-      queriesToday: Number(queriesToday?.n ?? 0),
+      reportedToday: reportedCount.at(-1)!,
+      settledToday: settledCount.at(-1)!,
+      queriesToday: querySeries.at(-1)!,
       callbackDelivered: delivered,
       callbackFailed: failed,
-      callbackPending: cb('pending'),
       callbackSuccessRate: delivered + failed ? delivered / (delivered + failed) : null,
+      failedBatches: cb('failed'),
+      pendingBatches: cb('pending'),
     },
     days,
     reportedFen: series(reported, (r) => r.total),
     settledFen: series(settled, (r) => r.total),
-    queries: series(queries, (r) => r.n),
-    callbackOk: series(attempts, (r) => r.ok),
-    callbackBad: series(attempts, (r) => r.bad),
+    queries: querySeries,
+    callbackOk,
+    callbackBad,
     byRegion: byRegion.map((r) => ({ region: r.region, totalFen: Number(r.total), count: Number(r.n) })),
     byInstitution: byInstitution.map((r) => ({
       orgId: r.org_id,

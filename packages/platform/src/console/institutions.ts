@@ -107,6 +107,12 @@ export function institutionToForm(row: {
   };
 }
 
+/** orgId → name, for pages that show an institution's name where a row holds its code. */
+export async function institutionNames(db: Kysely<DB>): Promise<Map<string, string>> {
+  const rows = await db.selectFrom('institution').select(['org_id', 'org_name']).execute();
+  return new Map(rows.map((r) => [r.org_id, r.org_name]));
+}
+
 export async function listInstitutions(db: Kysely<DB>, org: string | undefined) {
   return db
     .selectFrom('institution as o')

@@ -23,14 +23,23 @@ export class AppealError extends Error {
   override name = 'AppealError';
 }
 
+/** What a citizen must fix in an appeal form, every field at once. */
+export function appealInputProblems(input: { reason: string; description: string }): { reason?: string; description?: string } {
+  const out: { reason?: string; description?: string } = {};
+  if (!Object.hasOwn(APPEAL_REASONS, input.reason)) out.reason = '请选择申诉原因';
+  const description = input.description.trim();
+  if (description.length === 0) out.description = '请填写申诉说明';
+  else if ([...description].length > MAX_APPEAL_TEXT) out.description = `申诉说明不能超过 ${MAX_APPEAL_TEXT} 字`;
+  return out;
+}
+
 export async function fileAppeal(
   db: Kysely<DB>,
   input: { itemId: number; subjectBidx: string; reason: string; description: string; actor: string; requestId?: string | null },
 ): Promise<Appeal> {
-  if (!Object.hasOwn(APPEAL_REASONS, input.reason)) throw new AppealError('请选择申诉原因');
+  const problems = appealInputProblems(input);
+  if (problems.reason ?? problems.description) throw new AppealError((problems.reason ?? problems.description)!);
   const description = input.description.trim();
-  if (description.length === 0) throw new AppealError('请填写申诉说明');
-  if ([...description].length > MAX_APPEAL_TEXT) throw new AppealError(`申诉说明不能超过 ${MAX_APPEAL_TEXT} 字`);
   return db.transaction().execute(async (trx) => {
     // The record must belong to the appellant: authorization where the data is read.
     const item = await trx

@@ -51,6 +51,8 @@ button,.button{display:inline-block;padding:.6rem 1rem;border:0;border-radius:.3
 button.secondary,.button.secondary{background:#e5e7eb;color:#1f2937}
 button.danger{background:#b91c1c}
 .field-error{color:#b91c1c;font-size:.875rem}
+[aria-invalid=true]{border-color:#b91c1c;background:#fef2f2}
+.form-alert{background:#fef2f2;color:#991b1b;border-left:4px solid #b91c1c;padding:.6rem .8rem;border-radius:.25rem;margin:0 0 .75rem}
 table{width:100%;border-collapse:collapse;background:#fff}
 th,td{padding:.5rem;border-bottom:1px solid #e5e7eb;text-align:left;vertical-align:top}
 .row{display:flex;gap:.5rem;flex-wrap:wrap}
@@ -74,6 +76,7 @@ export interface PageOptions {
 export function page(o: PageOptions): string {
   return `<!doctype html>
 <html lang="zh-CN"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
+<link rel="icon" href="/favicon.svg" type="image/svg+xml">
 <title>${escapeHtml(o.title)}</title><style>${BASE_CSS}${o.css ?? ''}</style></head>
 <body><header class="bar"><div class="row" style="align-items:center"><h1>${escapeHtml(o.title)}</h1>${o.headerRight ? `<div style="flex:0 0 auto">${o.headerRight.value}</div>` : ''}</div></header>
 <main${o.wide ? ' class="wide"' : ''}>${o.body.value}</main>

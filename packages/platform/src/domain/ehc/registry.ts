@@ -33,11 +33,24 @@ export function phoneProblem(phone: string): string | undefined {
   return /^1[3-9]\d{9}$/.test(phone) ? undefined : '手机号应为 11 位数字';
 }
 
-/** Checks a citizen can fix before anything is stored. */
+/** Checks a citizen can fix before anything is stored, every field at once (the form shows each beside its field). */
+export function identityProblems(who: CitizenIdentity): Partial<Record<keyof CitizenIdentity, string>> {
+  const out: Partial<Record<keyof CitizenIdentity, string>> = {};
+  if (!who.userName.trim() || [...who.userName.trim()].length > 20) out.userName = '请填写姓名（不超过 20 个字）';
+  if (!who.idNo || who.idNo.length > 18) out.idNo = '请填写证件号（不超过 18 位）';
+  else {
+    const doc = documentProblem(who.idType, who.idNo);
+    if (doc) out.idNo = doc;
+  }
+  const phone = phoneProblem(who.mobilePhone);
+  if (phone) out.mobilePhone = phone;
+  return out;
+}
+
+/** The first of identityProblems, for callers that answer with one message. */
 export function identityProblem(who: CitizenIdentity): string | undefined {
-  if (!who.userName.trim() || [...who.userName.trim()].length > 20) return '请填写姓名（不超过 20 个字）';
-  if (!who.idNo || who.idNo.length > 18) return '请填写证件号（不超过 18 位）';
-  return documentProblem(who.idType, who.idNo) ?? phoneProblem(who.mobilePhone);
+  const p = identityProblems(who);
+  return p.userName ?? p.idNo ?? p.mobilePhone;
 }
 
 /** The platform's own registry: the master index is the card registry. */

@@ -1,7 +1,7 @@
 import { maskName } from '@mdl/protocol';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type { CitizenSession } from '../../db/schema.js';
-import { AppealError, fileAppeal } from '../../domain/appeals.js';
+import { AppealError, appealInputProblems, fileAppeal } from '../../domain/appeals.js';
 import { audit } from '../../domain/audit.js';
 import { citizenOverview, type CitizenRecord } from '../../domain/citizen/records.js';
 import { refreshItem } from '../../domain/citizen/refresh.js';
@@ -114,7 +114,12 @@ export const citizenPlugin: FastifyPluginAsync<{ platform: Platform }> = async (
       overviewPage(o, policy, {
         name: displayName(s),
         csrf: s.csrf,
+        now: platform.now(),
         ...(typeof notice === 'string' && Object.hasOwn(NOTICES, notice) ? { notice } : {}),
+        // The result of 状态更新 or an appeal is shown beside the record it is about, not at the top.
+        ...(/^\d{1,15}$/.test(String((req.query as Record<string, string>).i ?? ''))
+          ? { item: Number((req.query as Record<string, string>).i) }
+          : {}),
       }),
     );
   });
@@ -144,13 +149,13 @@ export const citizenPlugin: FastifyPluginAsync<{ platform: Platform }> = async (
     if (!/^\d{1,15}$/.test(id)) return notFound(reply);
     // Each refresh is a call into a hospital: a few per item per minute is plenty for a person.
     if ((await platform.shared.hit(`mdr-refresh:${s.subject_bidx}:${id}`, 60_000)) > 3)
-      return reply.redirect(`${MDR_PATH}/?n=slow#item-${id}`, 303);
+      return reply.redirect(`${MDR_PATH}/?n=slow&i=${id}#item-${id}`, 303);
     const r = await refreshItem(platform, { itemId: Number(id), subjects: sessionSubjects(s), actor: 'citizen', requestId: req.id });
     if (r.kind === 'not-found') return notFound(reply);
     // No answer: the record stays as it is and a queued retry asks again with backoff.
     if (r.kind === 'no-answer' && r.retryable) await enqueueItemRefresh(platform, Number(id), { requestId: req.id, delaySeconds: 30 });
     const n = { paid: 'paid', revoked: 'revoked', unpaid: 'unpaid', 'no-answer': 'noanswer', 'already-settled': 'settled' }[r.kind];
-    return reply.redirect(`${MDR_PATH}/?n=${n}#item-${id}`, 303);
+    return reply.redirect(`${MDR_PATH}/?n=${n}&i=${id}#item-${id}`, 303);
   });
 
   app.get(`${MDR_PATH}/items/:id/appeal`, async (req, reply) => {
@@ -170,6 +175,8 @@ export const citizenPlugin: FastifyPluginAsync<{ platform: Platform }> = async (
     const body = req.body as Record<string, unknown>;
     const reason = typeof body.reason === 'string' ? body.reason : '';
     const description = typeof body.description === 'string' ? body.description : '';
+    const errors = appealInputProblems({ reason, description });
+    if (errors.reason || errors.description) return html(reply, appealPage(r, s.csrf, { reason, description, errors }), 422);
     try {
       await fileAppeal(db, {
         itemId: r.id,
@@ -183,9 +190,9 @@ export const citizenPlugin: FastifyPluginAsync<{ platform: Platform }> = async (
       });
     } catch (e) {
       if (!(e instanceof AppealError)) throw e;
-      return html(reply, appealPage(r, s.csrf, { reason, description, error: e.message }), 422);
+      return html(reply, appealPage(r, s.csrf, { reason, description, errors: { description: e.message } }), 422);
     }
-    return reply.redirect(`${MDR_PATH}/?n=appealed#item-${r.id}`, 303);
+    return reply.redirect(`${MDR_PATH}/?n=appealed&i=${r.id}#item-${r.id}`, 303);
   });
 
   app.post(`${MDR_PATH}/logout`, async (req, reply) => {

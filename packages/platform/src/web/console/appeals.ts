@@ -8,6 +8,8 @@ import { consolePage, csrfField, field, num, regionName, STATE_TEXT, str, tag, t
 const statusTag = (s: keyof typeof APPEAL_STATUS_TEXT) =>
   tag(APPEAL_STATUS_TEXT[s], s === 'upheld' ? 'ok' : s === 'rejected' ? 'bad' : 'warn');
 
+const DECIDE_CONFIRM = '提交裁决？裁决提交后不能更改；"申诉成立"会立即撤销该欠费记录并通知机构。';
+
 export async function appealRoutes({ app, platform }: ConsoleContext): Promise<void> {
   const { db, vault } = platform;
 
@@ -18,7 +20,7 @@ export async function appealRoutes({ app, platform }: ConsoleContext): Promise<v
     const rows = await listAppeals(db, orgScope(actor), status);
     const body = h`<form class="filters" method="get"><label>状态 <select name="status"><option value="pending" ${status === 'pending' ? 'selected' : ''}>待裁决（待处理 + 机构已答复）</option><option value="all" ${status === 'all' ? 'selected' : ''}>全部</option>
 ${Object.entries(APPEAL_STATUS_TEXT).map(([v, t]) => h`<option value="${v}" ${status === v ? 'selected' : ''}>${t}</option>`)}</select></label><button type="submit">筛选</button></form>
-<div class="tablewrap"><table class="data" id="appeals"><thead><tr><th>编号</th><th>提交时间</th><th>机构</th><th>记录</th><th>金额（元）</th><th>原因</th><th>说明</th><th>状态</th></tr></thead><tbody>
+<div class="tablewrap" tabindex="0" role="region" aria-label="表格，可左右滚动"><table class="data" id="appeals"><thead><tr><th>编号</th><th>提交时间</th><th>机构</th><th>记录</th><th>金额</th><th>原因</th><th>说明</th><th>状态</th></tr></thead><tbody>
 ${rows.map(
   (
     a,
@@ -51,7 +53,7 @@ ${field({ label: '机构答复（将提供给运营人员裁决，并向患者�
         : '';
     const decideForm =
       open && actor.role === 'operator'
-        ? h`<form method="post" action="/console/appeals/${a.id}/decide" class="card" id="decide-form">${csrfField(actor)}
+        ? h`<form method="post" action="/console/appeals/${a.id}/decide" class="card" id="decide-form" data-confirm="${DECIDE_CONFIRM}" data-confirm-ok="提交裁决">${csrfField(actor)}
 ${field({
   label: '裁决',
   name: 'decision',
@@ -59,7 +61,7 @@ ${field({
   error: errors.decision,
   options: [
     ['', '请选择'],
-    ['upheld', '申诉成立：撤销该记录（状态 2）'],
+    ['upheld', '申诉成立：撤销该记录'],
     ['rejected', '申诉不成立：驳回'],
   ],
 })}
@@ -74,7 +76,7 @@ ${a.decided_at ? h`<dt>裁决</dt><dd id="decision">${APPEAL_STATUS_TEXT[a.statu
 </dl></div>
 <div class="card"><h3>被申诉的记录</h3><dl class="kv">
 <dt>平台跟踪号</dt><dd><code>${i.trace_id}</code></dd><dt>机构流水号</dt><dd>${i.org_trace_id}</dd><dt>患者</dt><dd>${i.name} ${i.idNo} ${i.phone}</dd>
-<dt>项目</dt><dd>${i.item_name}</dd><dt>金额</dt><dd>${yuan(i.amount_fen)} 元</dd><dt>发生时间</dt><dd>${time(i.actual_time)}</dd>
+<dt>项目</dt><dd>${i.item_name}</dd><dt>金额</dt><dd>${yuan(i.amount_fen)}</dd><dt>发生时间</dt><dd>${time(i.actual_time)}</dd>
 <dt>当前状态</dt><dd id="item-state">${STATE_TEXT[i.state]}${i.settled_at ? h`（${time(i.settled_at)}）` : ''}</dd>
 <dt>上报批次</dt><dd>${batch ? h`<a href="/console/batches/${batch.id}">${batch.org_request_id}</a>（${time(batch.received_at)}）` : ''}</dd>
 </dl></div>

@@ -1,10 +1,12 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ID_TYPES } from '@mdl/protocol';
-import { h } from '../html.js';
+import { h, raw, type Html } from '../html.js';
 import { auditAction } from '../../console/auth.js';
 import { csvField, describeFilter, parseAuditQuery, searchAudit, type AuditQuery } from '../../console/audit-search.js';
 import { html, need, type ConsoleContext } from './plugin.js';
+import { institutionNames } from '../../console/institutions.js';
 import { consolePage, csrfField, field, num, str, tag, time } from './layout.js';
+import { ACTOR_TEXT, actionText, actorText, chinaTime, detailText, outcomeText } from './audit-text.js';
 
 const PAGE = 200;
 const EXPORT_MAX = 50_000;
@@ -19,6 +21,44 @@ function queryOf(q: Record<string, unknown>): AuditQuery {
     from: str(q.from),
     to: str(q.to),
   };
+}
+
+/** Columns people may show or hide; the ones an investigator rarely needs start hidden so the table fits. */
+const COLUMNS: { key: string; label: string; shown: boolean }[] = [
+  { key: 'id', label: '编号', shown: false },
+  { key: 'at', label: '时间', shown: true },
+  { key: 'action', label: '操作', shown: true },
+  { key: 'code', label: '操作代码', shown: false },
+  { key: 'actor', label: '操作人', shown: true },
+  { key: 'org', label: '机构', shown: true },
+  { key: 'subject', label: '对象', shown: false },
+  { key: 'target', label: '目标', shown: false },
+  { key: 'outcome', label: '结果', shown: true },
+  { key: 'resp', label: '应答码', shown: false },
+  { key: 'detail', label: '详情', shown: true },
+];
+
+type AuditRow = Awaited<ReturnType<typeof searchAudit>>[number];
+
+function auditRow(e: AuditRow, names: Map<string, string>): Html {
+  const cell = (key: string, v: Html | string, cls = '') => h`<td class="c-${key}${cls}">${v}</td>`;
+  return h`<tr>${cell('id', String(e.id))}${cell('at', time(e.at))}${cell('action', actionText(e.action))}${cell('code', e.action)}
+${cell('actor', actorText(e.actor_type, e.actor_id))}${cell('org', e.org_id ? (names.get(e.org_id) ?? e.org_id) : '')}
+${cell('subject', e.subject_bidx ? `${e.subject_bidx.slice(0, 10)}…` : '')}${cell('target', e.target ?? '')}
+${cell('outcome', tag(outcomeText(e.outcome), e.outcome === 'ok' ? 'ok' : 'bad'))}${cell('resp', e.resp_code ?? '')}
+${cell('detail', detailText(e.detail).slice(0, 240), ' wrap')}</tr>`;
+}
+
+function auditTable(rows: AuditRow[], names: Map<string, string>): Html {
+  const hidden = COLUMNS.filter((c) => !c.shown).map((c) => `hide-${c.key}`);
+  const toggles = COLUMNS.map(
+    (c) => h`<label><input type="checkbox" data-col="${c.key}" data-table="audit"${raw(c.shown ? ' checked' : '')}> ${c.label}</label>`,
+  );
+  return h`<fieldset class="columns" id="audit-columns"><legend>显示的列</legend>${toggles}</fieldset>
+<div class="tablewrap sticky" tabindex="0" role="region" aria-label="审计记录，可滚动">
+<table class="data audit ${hidden.join(' ')}" id="audit"><thead><tr>${COLUMNS.map((c) => h`<th class="c-${c.key}" scope="col">${c.label}</th>`)}</tr></thead>
+<tbody>${rows.map((e) => auditRow(e, names))}</tbody></table></div>
+${rows.length === 0 ? h`<p class="muted" id="audit-empty">没有符合条件的记录。</p>` : ''}`;
 }
 
 export async function auditRoutes({ app, platform }: ConsoleContext): Promise<void> {
@@ -47,6 +87,7 @@ export async function auditRoutes({ app, platform }: ConsoleContext): Promise<vo
         },
       );
     }
+    const names = await institutionNames(db);
     const body = h`<form method="post" action="/console/audit" class="card" id="audit-form" novalidate>${csrfField(actor)}
 <div class="row">
 ${field({ label: '证件类型', name: 'idType', value: q.idType || '01', error: errors.idType, options: Object.entries(ID_TYPES) as [string, string][] })}
@@ -54,25 +95,14 @@ ${field({ label: '证件号码（按盲索引匹配，不保存）', name: 'idNo
 ${field({ label: '机构编码', name: 'orgId', value: q.orgId, error: errors.orgId })}
 </div><div class="row">
 ${field({ label: '操作人 / appId', name: 'actor', value: q.actor })}
-${field({ label: '操作类型（前缀）', name: 'action', value: q.action, error: errors.action, hint: '如 arrears.query、appeal、console.login' })}
+${field({ label: '操作类型（前缀）', name: 'action', value: q.action, error: errors.action, hint: '操作代码前缀，如 arrears.query（资格查询）、appeal（申诉）、console.login（登录）' })}
 ${field({ label: '开始日期', name: 'from', type: 'date', value: q.from, error: errors.from })}
 ${field({ label: '结束日期', name: 'to', type: 'date', value: q.to, error: errors.to })}
 </div><input type="hidden" name="all" value="1">
 <p><button type="submit">查询</button> ${ok && searched ? h`<button type="submit" class="secondary" id="export-csv" formaction="/console/audit.csv">导出 CSV</button>` : ''}
 ${rows.length > PAGE ? h`<button type="submit" class="secondary" name="before" value="${rows[PAGE - 1]!.id}" id="older">更早的记录</button>` : ''}</p>
 <p class="muted">查询与导出审计记录本身也会记入审计。</p></form>
-${
-  searched && ok
-    ? h`<div class="tablewrap"><table class="data" id="audit"><thead><tr><th>编号</th><th>时间</th><th>操作人</th><th>机构</th><th>对象</th><th>操作</th><th>目标</th><th>结果</th><th>应答码</th><th>详情</th></tr></thead><tbody>
-${rows.slice(0, PAGE).map(
-  (
-    e,
-  ) => h`<tr><td>${e.id}</td><td>${time(e.at)}</td><td>${e.actor_type}:${e.actor_id}</td><td>${e.org_id ?? ''}</td><td title="盲索引">${e.subject_bidx ? e.subject_bidx.slice(0, 10) + '…' : ''}</td>
-<td>${e.action}</td><td>${e.target ?? ''}</td><td>${tag(e.outcome, e.outcome === 'ok' ? 'ok' : 'bad')}</td><td>${e.resp_code ?? ''}</td><td class="wrap">${(e.detail ?? '').slice(0, 200)}</td></tr>`,
-)}</tbody></table></div>
-${rows.length === 0 ? h`<p class="muted" id="audit-empty">没有符合条件的记录。</p>` : ''}`
-    : ''
-}`;
+${searched && ok ? auditTable(rows.slice(0, PAGE), names) : ''}`;
     return html(reply, consolePage(actor, { title: '审计', active: '/console/audit', body }), ok ? 200 : 400);
   };
   app.get('/audit', search);
@@ -94,22 +124,43 @@ ${rows.length === 0 ? h`<p class="muted" id="audit-empty">没有符合条件的�
         orgId: filter.orgId ?? null,
       },
     );
-    const cols = [
-      'id',
-      'at',
-      'actor_type',
-      'actor_id',
-      'org_id',
-      'subject_bidx',
-      'action',
-      'target',
-      'outcome',
-      'resp_code',
-      'request_id',
-      'detail',
-    ] as const;
+    const names = await institutionNames(db);
+    // Chinese headers and China time, as on the page; codes kept beside the words for whoever filters the file.
+    const header = [
+      '编号',
+      '时间（北京时间）',
+      '操作',
+      '操作代码',
+      '操作人类型',
+      '操作人',
+      '机构',
+      '对象（盲索引）',
+      '目标',
+      '结果',
+      '应答码',
+      '请求编号',
+      '详情',
+    ];
+    const line = (r: (typeof rows)[number]) =>
+      [
+        r.id,
+        chinaTime(r.at),
+        actionText(r.action),
+        r.action,
+        ACTOR_TEXT[r.actor_type] ?? r.actor_type,
+        r.actor_id,
+        r.org_id ? `${names.get(r.org_id) ?? ''}（${r.org_id}）` : '',
+        r.subject_bidx,
+        r.target,
+        outcomeText(r.outcome),
+        r.resp_code,
+        r.request_id,
+        detailText(r.detail),
+      ]
+        .map(csvField)
+        .join(',');
     // A BOM so that Excel opens the Chinese text as UTF-8.
-    const lines = ['\ufeff' + cols.join(','), ...rows.map((r) => cols.map((c) => csvField(r[c])).join(','))];
+    const lines = ['\ufeff' + header.join(','), ...rows.map(line)];
     return reply
       .type('text/csv; charset=utf-8')
       .header('content-disposition', `attachment; filename="audit-${new Date(platform.now()).toISOString().slice(0, 10)}.csv"`)

@@ -4,6 +4,8 @@ import { auditAction, orgScope, type Actor } from '../../console/auth.js';
 import { batchDetail, listAttempts, listBatches, listItems, PAGE_SIZE, type ItemView } from '../../console/batches.js';
 import { resendCallback } from '../../jobs/callbacks.js';
 import { actorOf, html, need, notFound, type ConsoleContext } from './plugin.js';
+import { institutionNames } from '../../console/institutions.js';
+import { readableDetail } from './readable.js';
 import { CALLBACK_TEXT, consolePage, csrfField, num, STATE_TEXT, str, tag, time, yuan } from './layout.js';
 
 const cbTag = (s: string) => tag(CALLBACK_TEXT[s] ?? s, s === 'delivered' ? 'ok' : s === 'failed' ? 'bad' : 'warn');
@@ -19,16 +21,34 @@ function pager(base: string, query: Record<string, string | undefined>, page: nu
   return h`<div class="pager">${page > 1 ? h`<a href="${link(page - 1)}">上一页</a> ` : ''}第 ${page} 页${more ? h` <a href="${link(page + 1)}">下一页</a>` : ''}</div>`;
 }
 
-export function itemsTable(items: ItemView[]): Html {
+/** Key columns first (患者, 金额, 状态), so they stay in view on a tablet; identifiers after them. */
+export function itemsTable(items: ItemView[], names: Map<string, string> = new Map()): Html {
   const med = MED_TYPES as Record<string, string>;
-  return h`<div class="tablewrap"><table class="data" id="items"><thead><tr><th>平台跟踪号</th><th>机构</th><th>机构流水号</th><th>患者</th><th>证件号</th><th>项目</th><th>就诊类型</th><th>金额（元）</th><th>发生时间</th><th>状态</th><th>批次</th></tr></thead><tbody>
-${items.map(
-  (
-    i,
-  ) => h`<tr><td><code>${i.traceId}</code></td><td>${i.orgId}</td><td>${i.orgTraceId}</td><td>${i.name}${i.realName ? '' : h` <span class="tag">非实名</span>`}</td><td>${i.idNo}</td>
-<td>${i.itemName}</td><td>${med[i.medType] ?? i.medType}</td><td>${yuan(i.amountFen)}</td><td>${time(i.actualTime)}</td><td>${stateTag(i.state)}</td>
-<td><a href="/console/batches/${i.lastBatchId}">${i.lastBatchId}</a></td></tr>`,
-)}</tbody></table></div>`;
+  const head = ['患者', '金额', '状态', '项目', '机构', '发生时间', '就诊类型', '证件号', '机构流水号', '平台跟踪号', '批次'];
+  const row = (i: ItemView) => h`<tr><td>${i.name}${i.realName ? '' : h` <span class="tag">非实名</span>`}</td>
+<td>${yuan(i.amountFen)}</td><td>${stateTag(i.state)}</td><td>${i.itemName}</td><td>${names.get(i.orgId) ?? i.orgId}</td>
+<td>${time(i.actualTime)}</td><td>${med[i.medType] ?? i.medType}</td><td>${i.idNo}</td><td>${i.orgTraceId}</td>
+<td><code>${i.traceId}</code></td><td><a href="/console/batches/${i.lastBatchId}">${i.lastBatchId}</a></td></tr>`;
+  return h`<div class="tablewrap" tabindex="0" role="region" aria-label="表格，可左右滚动"><table class="data" id="items">
+<thead><tr>${head.map((x) => h`<th scope="col">${x}</th>`)}</tr></thead><tbody>${items.map(row)}</tbody></table></div>`;
+}
+
+function resendNotice(q: Record<string, unknown>): Html | '' {
+  if (str(q.resendError) === 'none') {
+    return h`<div class="card bad" role="alert" id="resend-result">没有勾选任何回调，未重发。请先勾选要重发的批次。</div>`;
+  }
+  const n = num(q.resent);
+  if (n === undefined) return '';
+  return h`<div class="card ${n > 0 ? 'ok' : 'warn'}" role="status" id="resend-result">${n > 0 ? `已重新排队 ${n} 个回调。` : '没有可重发的回调（可能已被处理）。'}</div>`;
+}
+
+/** Bulk resends ask first; "重发所选" with nothing ticked says so beside the button and sends nothing. */
+function resendButtons(failedCount: number): Html {
+  return h`<p><button type="submit" name="scope" value="selected" id="resend-selected" data-require-checked="batchId"
+ data-require-message="请先勾选要重发的批次" aria-describedby="resend-selected-error" data-confirm="重新回调所勾选的批次？" data-confirm-ok="重发">重发所选</button>
+<button type="submit" name="scope" value="all" class="secondary" id="resend-all"
+ data-confirm="${`重新回调全部 ${failedCount} 个投递失败的批次？`}" data-confirm-ok="全部重发">重发全部失败回调</button></p>
+<p class="field-error check-error" id="resend-selected-error" role="alert" hidden></p>`;
 }
 
 export async function batchRoutes({ app, platform }: ConsoleContext): Promise<void> {
@@ -44,7 +64,7 @@ export async function batchRoutes({ app, platform }: ConsoleContext): Promise<vo
 ${actor.role !== 'staff' ? h`<label>机构编码 <input name="orgId" value="${f.orgId ?? ''}"></label>` : ''}
 <label>回调状态 <select name="callbackStatus"><option value="">全部</option>${Object.entries(CALLBACK_TEXT).map(([v, t]) => h`<option value="${v}" ${f.callbackStatus === v ? 'selected' : ''}>${t}</option>`)}</select></label>
 <button type="submit">筛选</button></form>
-<div class="tablewrap"><table class="data" id="batches"><thead><tr><th>编号</th><th>机构</th><th>请求批次号</th><th>类型</th><th>条数</th><th>处理</th><th>成功/失败</th><th>回调</th><th>回调次数</th><th>接收时间</th></tr></thead><tbody>
+<div class="tablewrap" tabindex="0" role="region" aria-label="表格，可左右滚动"><table class="data" id="batches"><thead><tr><th>编号</th><th>机构</th><th>请求批次号</th><th>类型</th><th>条数</th><th>处理</th><th>成功/失败</th><th>回调</th><th>回调次数</th><th>接收时间</th></tr></thead><tbody>
 ${rows.slice(0, PAGE_SIZE).map(
   (
     b,
@@ -64,7 +84,8 @@ ${rows.slice(0, PAGE_SIZE).map(
     const b = d.batch;
     const resend =
       actor.role === 'operator' && b.status === 'done'
-        ? h`<form method="post" action="/console/batches/${b.id}/resend">${csrfField(actor)}<button type="submit" id="resend">重新回调</button></form>`
+        ? h`<form method="post" action="/console/batches/${b.id}/resend" data-confirm="${`重新向机构回调批次 ${b.id} 的处理结果？`}" data-confirm-ok="重新回调">
+${csrfField(actor)}<button type="submit" id="resend">重新回调</button></form>`
         : '';
     const body = h`<div class="card"><dl class="kv">
 <dt>机构</dt><dd>${b.org_name ?? ''}（${b.org_id}）</dd><dt>请求批次号</dt><dd>${b.org_request_id}</dd><dt>类型</dt><dd>${b.kind === 'REPORT' ? '上报（ORG_MDL_001）' : '更新（ORG_MDL_003）'}</dd>
@@ -75,7 +96,7 @@ ${rows.slice(0, PAGE_SIZE).map(
 <h3>处理结果</h3>
 ${
   d.result
-    ? h`<div class="tablewrap"><table class="data" id="result"><thead><tr><th>患者</th><th>证件号</th><th>结果</th><th>项目（机构流水号 → 平台跟踪号 · 状态）</th></tr></thead><tbody>
+    ? h`<div class="tablewrap" tabindex="0" role="region" aria-label="表格，可左右滚动"><table class="data" id="result"><thead><tr><th>患者</th><th>证件号</th><th>结果</th><th>项目（机构流水号 → 平台跟踪号 · 状态）</th></tr></thead><tbody>
 ${d.result.persons.map((p) => {
   const ext = (p.extData ?? {}) as Record<string, unknown>;
   return h`<tr><td>${p.userName}</td><td>${p.idNo}</td><td>${ext.result === 'fail' ? h`${tag('失败', 'bad')} ${String(ext.msg ?? '')}` : tag('成功', 'ok')}</td>
@@ -83,7 +104,7 @@ ${d.result.persons.map((p) => {
 })}</tbody></table></div>`
     : h`<p class="muted">尚未处理。</p>`
 }
-<h3>涉及的欠费记录</h3>${itemsTable(d.items)}
+<h3>涉及的欠费记录</h3>${itemsTable(d.items, await institutionNames(db))}
 <h3>回调记录</h3>${attemptsTable(d.attempts.map((a) => ({ ...a, org_id: b.org_id, org_request_id: b.org_request_id })))}`;
     return html(reply, consolePage(actor, { title: `批次 ${b.id}`, active: '/console/batches', body }));
   });
@@ -108,20 +129,20 @@ ${d.result.persons.map((p) => {
     const attempts = await listAttempts(db, org);
     const q = req.query as Record<string, unknown>;
     const canResend = actor.role === 'operator';
-    const body = h`${q.resent ? h`<div class="card ok" role="status">已重新排队 ${str(q.resent)} 个回调。</div>` : ''}
+    const body = h`${resendNotice(q)}
 <h3>投递失败的回调（${failed.length > PAGE_SIZE ? `${PAGE_SIZE}+` : failed.length}）</h3>
 ${
   failed.length === 0
     ? h`<p class="muted" id="no-failed">没有失败的回调。</p>`
     : h`<form method="post" action="/console/callbacks/resend" id="bulk-resend">${csrfField(actor)}
-<div class="tablewrap"><table class="data" id="failed"><thead><tr>${canResend ? h`<th>选择</th>` : ''}<th>批次</th><th>机构</th><th>请求批次号</th><th>回调次数</th><th>接收时间</th></tr></thead><tbody>
+<div class="tablewrap" tabindex="0" role="region" aria-label="表格，可左右滚动"><table class="data" id="failed"><thead><tr>${canResend ? h`<th>选择</th>` : ''}<th>批次</th><th>机构</th><th>请求批次号</th><th>回调次数</th><th>接收时间</th></tr></thead><tbody>
 ${failed
   .slice(0, PAGE_SIZE)
   .map(
     (b) =>
       h`<tr>${canResend ? h`<td><input type="checkbox" name="batchId" value="${b.id}" aria-label="选择批次 ${b.id}"></td>` : ''}<td><a href="/console/batches/${b.id}">${b.id}</a></td><td>${b.org_name ?? b.org_id}</td><td>${b.org_request_id}</td><td>${b.callback_attempts}</td><td>${time(b.received_at)}</td></tr>`,
   )}</tbody></table></div>
-${canResend ? h`<p><button type="submit" name="scope" value="selected" id="resend-selected">重发所选</button> <button type="submit" name="scope" value="all" class="secondary" id="resend-all">重发全部失败回调</button></p>` : ''}</form>`
+${canResend ? resendButtons(Math.min(failed.length, 1000)) : ''}</form>`
 }
 <h3>最近的回调尝试</h3>${attemptsTable(attempts)}`;
     return html(reply, consolePage(actor, { title: '回调', active: '/console/callbacks', body }));
@@ -137,6 +158,8 @@ ${canResend ? h`<p><button type="submit" name="scope" value="selected" id="resen
     } else {
       const raw = Array.isArray(b.batchId) ? b.batchId : b.batchId === undefined ? [] : [b.batchId];
       ids = raw.map((x) => num(x)).filter((x): x is number => x !== undefined);
+      // Nothing ticked is a mistake to point out, not a green "0 queued".
+      if (ids.length === 0) return reply.redirect('/console/callbacks?resendError=none', 303);
     }
     const queued = await resendMany(actor, ids.slice(0, 1000), req.id);
     await auditAction(db, actor, 'console.callback.resend.bulk', null, { requested: ids.length, queued }, { orgId: null });
@@ -158,7 +181,7 @@ ${canResend ? h`<p><button type="submit" name="scope" value="selected" id="resen
 ${actor.role !== 'staff' ? h`<label>机构编码 <input name="orgId" value="${f.orgId ?? ''}"></label>` : ''}
 <label>状态 <select name="state"><option value="">全部</option>${Object.entries(STATE_TEXT).map(([v, t]) => h`<option value="${v}" ${f.state === v ? 'selected' : ''}>${t}</option>`)}</select></label>
 <label>跟踪号 / 流水号 <input name="traceId" value="${f.traceId ?? ''}"></label><button type="submit">筛选</button></form>
-${itemsTable(items.slice(0, PAGE_SIZE))}${pager('/console/items', { orgId: f.orgId, state: f.state, traceId: f.traceId }, f.page, items.length > PAGE_SIZE)}`;
+${itemsTable(items.slice(0, PAGE_SIZE), await institutionNames(db))}${pager('/console/items', { orgId: f.orgId, state: f.state, traceId: f.traceId }, f.page, items.length > PAGE_SIZE)}`;
     return html(reply, consolePage(actor, { title: '欠费记录', active: '/console/items', body }));
   });
 }
@@ -179,11 +202,11 @@ function attemptsTable(
 ): Html {
   if (rows.length === 0) return h`<p class="muted">暂无回调记录。</p>`;
   const text: Record<string, string> = { delivered: '成功', refused: '医院拒绝', error: '出错' };
-  return h`<div class="tablewrap"><table class="data" id="attempts"><thead><tr><th>批次</th><th>机构</th><th>第几次</th><th>时间</th><th>耗时</th><th>HTTP</th><th>结果</th><th>响应 / 原因</th></tr></thead><tbody>
+  return h`<div class="tablewrap" tabindex="0" role="region" aria-label="表格，可左右滚动"><table class="data" id="attempts"><thead><tr><th>批次</th><th>机构</th><th>第几次</th><th>时间</th><th>耗时</th><th>HTTP</th><th>结果</th><th>响应 / 原因</th></tr></thead><tbody>
 ${rows.map(
   (
     a,
   ) => h`<tr><td><a href="/console/batches/${a.batch_id}">${a.batch_id}</a></td><td>${a.org_id}</td><td>${a.attempt}</td><td>${time(a.started_at)}</td><td>${a.duration_ms} ms</td>
-<td>${a.http_status ?? '-'}</td><td>${tag(text[a.outcome] ?? a.outcome, a.outcome === 'delivered' ? 'ok' : 'bad')}</td><td class="wrap">${a.detail ?? ''}</td></tr>`,
+<td>${a.http_status ?? '-'}</td><td>${tag(text[a.outcome] ?? a.outcome, a.outcome === 'delivered' ? 'ok' : 'bad')}</td><td class="wrap">${readableDetail(a.detail)}</td></tr>`,
 )}</tbody></table></div>`;
 }

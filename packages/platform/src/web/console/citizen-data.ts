@@ -17,7 +17,7 @@ export async function citizenDataRoutes({ app, platform }: ConsoleContext): Prom
     const [rows, counts] = await Promise.all([listReminders(db, vault, status), reminderCounts(db)]);
     const body = h`<div class="kpis">${Object.entries(REMINDER_STATUS).map(([k, v]) => h`<div class="kpi"><span class="muted">${v}</span><b>${counts[k] ?? 0}</b></div>`)}</div>
 <form class="filters" method="get"><label>状态 <select name="status"><option value="">全部</option>${Object.entries(REMINDER_STATUS).map(([v, t]) => h`<option value="${v}" ${status === v ? 'selected' : ''}>${t}</option>`)}</select></label><button type="submit">筛选</button></form>
-<div class="tablewrap"><table class="data" id="reminders"><thead><tr><th>编号</th><th>生成时间</th><th>患者</th><th>渠道</th><th>状态</th><th>笔数</th><th>金额（元）</th><th>涉及机构</th><th>内容</th><th>尝试</th><th>错误</th><th>发送时间</th></tr></thead><tbody>
+<div class="tablewrap" tabindex="0" role="region" aria-label="表格，可左右滚动"><table class="data" id="reminders"><thead><tr><th>编号</th><th>生成时间</th><th>患者</th><th>渠道</th><th>状态</th><th>笔数</th><th>金额</th><th>涉及机构</th><th>内容</th><th>尝试</th><th>错误</th><th>发送时间</th></tr></thead><tbody>
 ${rows.map(
   (
     r,
@@ -33,7 +33,7 @@ ${rows.map(
     const rows = await listRefreshResults(db, orgScope(actor), status);
     const body = h`<p class="muted">平台向医院（ORG_001）核对欠费记录状态的最近结果。</p>
 <form class="filters" method="get"><label>结果 <select name="status"><option value="">全部</option>${Object.entries(REFRESH_STATUS).map(([v, t]) => h`<option value="${v}" ${status === v ? 'selected' : ''}>${t}</option>`)}</select></label><button type="submit">筛选</button></form>
-<div class="tablewrap"><table class="data" id="refresh"><thead><tr><th>平台跟踪号</th><th>机构</th><th>机构流水号</th><th>当前状态</th><th>核对结果</th><th>医院返回状态</th><th>次数</th><th>说明</th><th>最近核对</th></tr></thead><tbody>
+<div class="tablewrap" tabindex="0" role="region" aria-label="表格，可左右滚动"><table class="data" id="refresh"><thead><tr><th>平台跟踪号</th><th>机构</th><th>机构流水号</th><th>当前状态</th><th>核对结果</th><th>医院返回状态</th><th>次数</th><th>说明</th><th>最近核对</th></tr></thead><tbody>
 ${rows.map(
   (
     r,

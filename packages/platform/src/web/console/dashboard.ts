@@ -1,4 +1,4 @@
-import { h, raw } from '../html.js';
+import { h, raw, type Html } from '../html.js';
 import { dashboardData } from '../../console/dashboard.js';
 import { orgScope } from '../../console/auth.js';
 import { actorOf, html, type ConsoleContext } from './plugin.js';
@@ -13,6 +13,12 @@ export function jsonForScript(v: unknown): string {
     .replace(/\u2029/g, '\\u2029');
 }
 
+/** A KPI tile; with a link it opens the list behind the figure. */
+function kpi(id: string, label: string, value: string, href: string | null, note: string): Html {
+  const inner = h`<span class="muted">${label}</span><b>${value}</b>${note ? h`<span class="muted">${note}</span>` : ''}`;
+  return href ? h`<a class="kpi" id="${id}" href="${href}">${inner}</a>` : h`<div class="kpi" id="${id}">${inner}</div>`;
+}
+
 export async function dashboardRoutes({ app, platform }: ConsoleContext): Promise<void> {
   app.get('/', async (req, reply) => {
     const actor = actorOf(req);
@@ -20,15 +26,17 @@ export async function dashboardRoutes({ app, platform }: ConsoleContext): Promis
     const k = d.kpi;
     const rate = k.callbackSuccessRate === null ? '—' : `${(k.callbackSuccessRate * 100).toFixed(1)}%`;
     const data = { ...d, byRegion: d.byRegion.map((r) => ({ ...r, regionName: regionName(r.region) })) };
+    const canAudit = actor.role !== 'staff';
     const body = h`
-<p class="muted">统计日 ${d.today}（北京时间）${actor.role === 'staff' ? '，仅含本机构数据' : ''}。</p>
+<p class="muted">统计日 ${d.today}（北京时间）${actor.role === 'staff' ? '，仅含本机构数据' : ''}。点击指标查看明细。</p>
 <div class="kpis">
-  <div class="kpi" id="kpi-persons"><span class="muted">欠费人数</span><b>${k.personsInArrears}</b></div>
-  <div class="kpi" id="kpi-unpaid"><span class="muted">未结清金额（元）</span><b>${yuan(k.unpaidTotalFen)}</b><span class="muted">${k.unpaidCount} 笔</span></div>
-  <div class="kpi"><span class="muted">今日上报</span><b>${k.reportedToday}</b></div>
-  <div class="kpi"><span class="muted">今日结清</span><b>${k.settledToday}</b></div>
-  <div class="kpi" id="kpi-queries"><span class="muted">今日查询量</span><b>${k.queriesToday}</b></div>
-  <div class="kpi"><span class="muted">回调成功率（30 天）</span><b>${rate}</b><span class="muted">失败 ${k.callbackFailed} · 待回调 ${k.callbackPending}</span></div>
+  ${kpi('kpi-persons', '欠费人数', String(k.personsInArrears), '/console/items?state=0', `${k.unpaidCount} 笔未结清`)}
+  ${kpi('kpi-unpaid', '未结清金额', yuan(k.unpaidTotalFen), '/console/items?state=0', `${k.unpaidCount} 笔`)}
+  ${kpi('kpi-reported', '今日上报', `${k.reportedToday} 笔`, '/console/items', '趋势见下方图表')}
+  ${kpi('kpi-settled', '今日结清', `${k.settledToday} 笔`, '/console/items?state=1', '')}
+  ${kpi('kpi-queries', '今日查询量', `${k.queriesToday} 次`, canAudit ? '/console/audit?action=arrears.query' : null, '先诊后付资格查询')}
+  ${kpi('kpi-callbacks', '回调成功率（30 天）', rate, '/console/callbacks', `成功 ${k.callbackDelivered} 次 · 失败 ${k.callbackFailed} 次`)}
+  ${kpi('kpi-failed-batches', '待处理回调', `${k.failedBatches} 批`, '/console/callbacks', `投递失败 ${k.failedBatches} · 待回调 ${k.pendingBatches}`)}
 </div>
 <div class="charts">
   <div class="card"><div class="chart" id="chart-trend"></div></div>

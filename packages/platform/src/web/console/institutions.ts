@@ -13,6 +13,7 @@ import { createApp, rotateApp, setAppStatus, updateInstitution, upsertInstitutio
 import { DeploymentError } from '../../domain/deployment.js';
 import { actorOf, ConsoleHttpError, html, need, notFound, type ConsoleContext } from './plugin.js';
 import { consolePage, csrfField, field, REGIONS, regionName, str, tag, time } from './layout.js';
+import { redirectToOnce } from './show-once.js';
 
 const EMPTY: InstitutionForm = { orgId: '', orgName: '', region: '', endpointUrl: '', notifyHosts: '', paymentChannels: '', ports: '' };
 
@@ -42,14 +43,15 @@ ${field({ label: '向患者展示的缴费渠道', name: 'paymentChannels', valu
 <p><button type="submit">${isNew ? '创建机构' : '保存修改'}</button></p></form>`;
 }
 
-function secretPage(actor: Actor, orgId: string, appId: string, secret: string, rotated: boolean): string {
-  return consolePage(actor, {
-    title: rotated ? '凭证密钥已更换' : '凭证已创建',
-    active: '/console/institutions',
-    body: h`<div class="card"><p class="warn"><b>密钥只显示这一次</b>，请立即通过安全渠道交给机构，关闭本页后无法再次查看。</p>
-<dl class="kv"><dt>appId</dt><dd class="secret" id="new-app-id">${appId}</dd><dt>密钥（secret）</dt><dd class="secret" id="new-secret">${secret}</dd></dl>
-<p><a class="button" href="/console/institutions/${encodeURIComponent(orgId)}">返回机构</a></p></div>`,
-  });
+/** 更换密钥 and 停用 ask first: either cuts the institution off until it installs the new secret. */
+function appActions(actor: Actor, appId: string, active: boolean): Html {
+  const rotate = `更换 ${appId} 的密钥？旧密钥立即失效，机构在换上新密钥之前的所有调用都会被拒绝。`;
+  const disable = `停用凭证 ${appId}？停用后该凭证的所有接口调用都会被拒绝。`;
+  return h`<form class="inline" method="post" action="/console/apps/${appId}/rotate" data-confirm="${rotate}" data-confirm-ok="更换密钥">${csrfField(actor)}
+<button class="small secondary" type="submit">更换密钥</button></form>
+<form class="inline" method="post" action="/console/apps/${appId}/status"${active ? h` data-confirm="${disable}" data-confirm-ok="停用"` : ''}>${csrfField(actor)}
+<input type="hidden" name="status" value="${active ? 'disabled' : 'active'}">
+<button class="small ${active ? 'danger' : ''}" type="submit">${active ? '停用' : '启用'}</button></form>`;
 }
 
 export async function institutionRoutes({ app, platform }: ConsoleContext): Promise<void> {
@@ -59,7 +61,7 @@ export async function institutionRoutes({ app, platform }: ConsoleContext): Prom
     const actor = actorOf(req);
     const rows = await listInstitutions(db, orgScope(actor));
     const body = h`${actor.role === 'operator' ? h`<p><a class="button" href="/console/institutions/new" id="new-institution">新增机构</a></p>` : ''}
-<div class="tablewrap"><table class="data" id="institutions"><thead><tr><th>机构编码</th><th>名称</th><th>地区</th><th>接口地址</th><th>有效凭证</th><th>更新时间</th></tr></thead><tbody>
+<div class="tablewrap" tabindex="0" role="region" aria-label="表格，可左右滚动"><table class="data" id="institutions"><thead><tr><th>机构编码</th><th>名称</th><th>地区</th><th>接口地址</th><th>有效凭证</th><th>更新时间</th></tr></thead><tbody>
 ${rows.map((r) => h`<tr><td><a href="/console/institutions/${encodeURIComponent(r.org_id)}">${r.org_id}</a></td><td>${r.org_name}</td><td>${regionName(r.region)}</td><td class="wrap">${r.endpoint_url ?? ''}</td><td>${Number(r.active_apps ?? 0)}</td><td>${time(r.updated_at)}</td></tr>`)}
 </tbody></table></div>`;
     return html(reply, consolePage(actor, { title: '机构与凭证', active: '/console/institutions', body }));
@@ -119,12 +121,7 @@ ${rows.map((r) => h`<tr><td><a href="/console/institutions/${encodeURIComponent(
     const appRows = apps.map(
       (a) => h`<tr><td><code>${a.app_id}</code></td><td>${a.env === 'prod' ? '生产' : '测试'}</td><td>${a.label ?? ''}</td>
 <td>${a.status === 'active' ? tag('有效', 'ok') : tag('已停用', 'bad')}</td><td>${time(a.created_at)}</td><td>${time(a.updated_at)}</td>
-<td>${
-        canEdit
-          ? h`<form class="inline" method="post" action="/console/apps/${a.app_id}/rotate">${csrfField(actor)}<button class="small secondary" type="submit">更换密钥</button></form>
-<form class="inline" method="post" action="/console/apps/${a.app_id}/status">${csrfField(actor)}<input type="hidden" name="status" value="${a.status === 'active' ? 'disabled' : 'active'}"><button class="small ${a.status === 'active' ? 'danger' : ''}" type="submit">${a.status === 'active' ? '停用' : '启用'}</button></form>`
-          : ''
-      }</td></tr>`,
+<td>${canEdit ? appActions(actor, a.app_id, a.status === 'active') : ''}</td></tr>`,
     );
     // Production is the default; a test credential (PLAIN allowed) can be made on a sandbox only.
     const sandbox = platform.config.deployment === 'sandbox';
@@ -136,7 +133,7 @@ ${rows.map((r) => h`<tr><td><a href="/console/institutions/${encodeURIComponent(
     const body = h`${q.saved ? h`<div class="card ok" role="status">已保存。</div>` : ''}
 ${canEdit ? institutionForm(actor, f, {}, false) : details}
 <h3>接口凭证</h3>${newApp}
-<div class="tablewrap"><table class="data" id="apps"><thead><tr><th>appId</th><th>环境</th><th>备注</th><th>状态</th><th>签发时间</th><th>更新时间</th><th></th></tr></thead>
+<div class="tablewrap" tabindex="0" role="region" aria-label="表格，可左右滚动"><table class="data" id="apps"><thead><tr><th>appId</th><th>环境</th><th>备注</th><th>状态</th><th>签发时间</th><th>更新时间</th><th></th></tr></thead>
 <tbody>${appRows}</tbody></table></div>
 <p><a href="/console/batches?orgId=${encodeURIComponent(inst.org_id)}">查看该机构的批次</a> · <a href="/console/items?orgId=${encodeURIComponent(inst.org_id)}">欠费记录</a></p>`;
     return html(reply, consolePage(actor, { title: `${inst.org_name}（${inst.org_id}）`, active: '/console/institutions', body }));
@@ -152,7 +149,8 @@ ${canEdit ? institutionForm(actor, f, {}, false) : details}
       throw new ConsoleHttpError(400, '正式环境（生产部署）不能签发测试凭证：测试凭证只存在于测试环境');
     const label = str(b.label).trim().slice(0, 60) || undefined;
     const r = await createApp(db, vault, { kind: 'institution', orgId: found.inst.org_id, env, label }, byOperator(actor));
-    return html(reply, secretPage(actor, found.inst.org_id, r.appId, r.secret, false));
+    const view = { kind: 'app' as const, orgId: found.inst.org_id, appId: r.appId, secret: r.secret, rotated: false };
+    return redirectToOnce(platform, reply, actor, view);
   });
 
   const appOf = async (appId: string) =>
@@ -164,7 +162,7 @@ ${canEdit ? institutionForm(actor, f, {}, false) : details}
     if (!a) notFound('凭证');
     const secret = (await rotateApp(db, vault, a.app_id, byOperator(actor)))!;
     platform.credentials.forget(a.app_id);
-    return html(reply, secretPage(actor, a.org_id ?? '', a.app_id, secret, true));
+    return redirectToOnce(platform, reply, actor, { kind: 'app', orgId: a.org_id ?? '', appId: a.app_id, secret, rotated: true });
   });
 
   app.post<{ Params: { appId: string } }>('/apps/:appId/status', async (req, reply) => {

@@ -1,6 +1,8 @@
-import { epochMsToChinaTime, fenToYuan } from '@mdl/protocol';
-import { h, page, raw, type Html } from '../html.js';
+import { epochMsToChinaTime } from '@mdl/protocol';
+import { money } from '../money.js';
+import { h, page, type Html } from '../html.js';
 import { ROLE_TEXT, type Actor } from '../../console/auth.js';
+import { CONSOLE_ASSETS } from './assets.js';
 
 /** The console's frame: navigation by role, the signed-in user and a sign-out form (with its CSRF token). */
 const NAV: { href: string; text: string; roles: Actor['role'][] }[] = [
@@ -24,9 +26,11 @@ export const CONSOLE_CSS = `
 nav.cnav{display:flex;gap:.25rem;flex-wrap:wrap;margin:0 0 1rem}
 nav.cnav a{padding:.45rem .8rem;border-radius:.375rem;text-decoration:none;color:#0f5fa8;background:#fff;box-shadow:0 1px 2px rgba(0,0,0,.06)}
 nav.cnav a.active{background:#0f5fa8;color:#fff}
+@media (max-width:64rem){nav.cnav{flex-wrap:nowrap;overflow-x:auto;padding-bottom:.25rem}nav.cnav a{flex:0 0 auto}}
 .kpis{display:grid;grid-template-columns:repeat(auto-fit,minmax(11rem,1fr));gap:.75rem;margin:0 0 1rem}
 .kpi{background:#fff;border-radius:.5rem;padding:.8rem 1rem;box-shadow:0 1px 2px rgba(0,0,0,.06)}
 .kpi b{display:block;font-size:1.5rem}
+a.kpi{color:inherit;text-decoration:none;border:1px solid transparent}a.kpi:hover,a.kpi:focus{border-color:#0f5fa8}
 .charts{display:grid;grid-template-columns:repeat(auto-fit,minmax(26rem,1fr));gap:1rem}
 .chart{height:320px;width:100%}
 table.data{font-size:.92rem}table.data td,table.data th{white-space:nowrap}
@@ -41,6 +45,19 @@ form.filters input,form.filters select{width:auto;min-width:9rem}
 button.small{padding:.3rem .6rem;font-size:.85rem}
 .pager{margin:.5rem 0}
 dl.kv{display:grid;grid-template-columns:10rem 1fr;gap:.3rem 1rem;margin:0}dl.kv dt{color:#6b7280}dl.kv dd{margin:0;word-break:break-all}
+dialog#confirm-dialog{border:0;border-radius:.5rem;padding:1.25rem;max-width:28rem;box-shadow:0 10px 30px rgba(0,0,0,.25)}
+dialog#confirm-dialog::backdrop{background:rgba(15,23,42,.45)}
+.dialog-actions{display:flex;gap:.5rem;justify-content:flex-end}
+.copyable{display:flex;gap:.5rem;align-items:center}.copyable .secret{flex:1 1 auto}
+.qrbox{width:12rem;background:#fff;padding:.25rem;margin:.5rem 0}.qrbox svg{width:100%;height:auto;display:block}
+.check-error{margin:.25rem 0}
+.tablewrap.sticky{max-height:70vh;overflow:auto}
+.tablewrap.sticky thead th{position:sticky;top:0;background:#f3f4f6;z-index:1}
+table.audit td.c-detail{white-space:normal;word-break:break-all;min-width:16rem}
+${['id', 'code', 'subject', 'target', 'resp', 'at', 'action', 'actor', 'org', 'outcome', 'detail'].map((c) => `table.hide-${c} .c-${c}{display:none}`).join('')}
+fieldset.columns{border:0;padding:0;margin:0 0 .5rem;display:flex;flex-wrap:wrap;gap:.25rem 1rem;font-size:.9rem}
+fieldset.columns legend{font-weight:600;padding:0;margin-right:.5rem;float:left}
+fieldset.columns label{display:inline;margin:0;font-weight:normal}fieldset.columns input{width:auto}
 `;
 
 export function consolePage(actor: Actor, o: { title: string; active: string; body: Html; scripts?: string[] }): string {
@@ -51,48 +68,26 @@ export function consolePage(actor: Actor, o: { title: string; active: string; bo
     title: `诊疗失信人员信息管理 · ${o.title}`,
     wide: true,
     css: CONSOLE_CSS,
-    scripts: o.scripts ?? [],
-    headerRight: h`<span class="user">${actor.username}（${ROLE_TEXT[actor.role]}${actor.orgId ? ` · ${actor.orgId}` : ''}）<a href="/console/password">修改密码</a><form class="inline" method="post" action="/console/logout">${csrfField(actor)}<button type="submit">退出</button></form></span>`,
+    scripts: [CONSOLE_ASSETS.url('console.js'), ...(o.scripts ?? [])],
+    headerRight: h`<span class="user">${actor.username}（${ROLE_TEXT[actor.role]}${actor.orgId ? ` · ${orgNameOf(actor)}` : ''}）<a href="/console/password">修改密码</a><form class="inline" method="post" action="/console/logout">${csrfField(actor)}<button type="submit">退出</button></form></span>`,
     body: h`<nav class="cnav">${nav}</nav><h2>${o.title}</h2>${o.body}`,
   });
+}
+
+/** The institution's name the console's pre-handler put beside the actor (its code when unknown). */
+function orgNameOf(actor: Actor): string {
+  return (actor as Actor & { orgName?: string }).orgName ?? actor.orgId ?? '';
 }
 
 export function csrfField(actor: Actor): Html {
   return h`<input type="hidden" name="_csrf" value="${actor.csrf}">`;
 }
 
-export interface FieldOpts {
-  label: string;
-  name: string;
-  value?: string | null | undefined;
-  error?: string | undefined;
-  type?: string;
-  hint?: string;
-  required?: boolean;
-  textarea?: boolean;
-  options?: [string, string][];
-  attrs?: string;
-}
+export { field, type FieldOpts } from '../form.js';
 
-/** A labelled input with its error message right beside it. */
-export function field(o: FieldOpts): Html {
-  const id = `f-${o.name}`;
-  const err = o.error ? h`<div class="field-error" id="${id}-error">${o.error}</div>` : '';
-  const aria = raw(o.error ? ` aria-invalid="true" aria-describedby="${id}-error"` : '');
-  const req = raw(o.required ? ' required' : '');
-  let control: Html;
-  if (o.options) {
-    control = h`<select id="${id}" name="${o.name}"${aria}>${o.options.map(([v, t]) => h`<option value="${v}"${raw(v === (o.value ?? '') ? ' selected' : '')}>${t}</option>`)}</select>`;
-  } else if (o.textarea) {
-    control = h`<textarea id="${id}" name="${o.name}" rows="4"${aria}${req}>${o.value ?? ''}</textarea>`;
-  } else {
-    control = h`<input id="${id}" name="${o.name}" type="${o.type ?? 'text'}" value="${o.value ?? ''}"${aria}${req}${raw(o.attrs ? ' ' + o.attrs : '')}>`;
-  }
-  return h`<div class="fieldbox"><label for="${id}">${o.label}</label>${control}${o.hint ? h`<div class="muted">${o.hint}</div>` : ''}${err}</div>`;
-}
-
+/** ¥1,305.50, as on every page (../money.ts). */
 export function yuan(fen: number | string | null | undefined): string {
-  return fenToYuan(Number(fen ?? 0));
+  return money(fen);
 }
 
 export function time(d: Date | string | null | undefined): string {

@@ -15,6 +15,7 @@ import { coverageRoutes } from './coverage.js';
 import { policyRoutes } from './policy.js';
 import { userRoutes } from './users.js';
 import { citizenDataRoutes } from './citizen-data.js';
+import { onceRoutes } from './show-once.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -107,6 +108,11 @@ export const consolePlugin: FastifyPluginAsync<{ platform: Platform }> = async (
       return reply.redirect(found.expired ? '/console/login?expired=1' : '/console/login', 303);
     }
     req.consoleActor = found.actor;
+    // Staff see their institution's name in the header, not its code (layout.ts reads orgName).
+    if (found.actor.orgId) {
+      const org = await platform.db.selectFrom('institution').select('org_name').where('org_id', '=', found.actor.orgId).executeTakeFirst();
+      req.consoleActor = { ...found.actor, orgName: org?.org_name ?? found.actor.orgId } as Actor;
+    }
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       const token = str((req.body as Record<string, unknown> | undefined)?._csrf);
       if (!sameToken(token, found.actor.csrf)) {
@@ -177,6 +183,7 @@ export const consolePlugin: FastifyPluginAsync<{ platform: Platform }> = async (
   await coverageRoutes(ctx);
   await userRoutes(ctx);
   await citizenDataRoutes(ctx);
+  await onceRoutes(ctx);
 };
 
 export interface ConsoleContext {

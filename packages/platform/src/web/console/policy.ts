@@ -1,3 +1,4 @@
+import { fenToYuan } from '@mdl/protocol';
 import { h } from '../html.js';
 import { parsePolicyForm, policyHistory, previewPolicy, savePolicy, type PolicyForm, type PolicyPreview } from '../../console/policy.js';
 import { actorOf, html, need, type ConsoleContext } from './plugin.js';
@@ -6,11 +7,11 @@ import type { EligibilityPolicy } from '../../domain/eligibility.js';
 import { consolePage, csrfField, field, str, time, yuan } from './layout.js';
 
 function toForm(p: EligibilityPolicy, note = ''): PolicyForm {
-  return { maxAgeDays: String(p.maxAgeDays), maxTotalYuan: yuan(p.maxTotalFen), maxCount: String(p.maxCount), note };
+  return { maxAgeDays: String(p.maxAgeDays), maxTotalYuan: fenToYuan(p.maxTotalFen), maxCount: String(p.maxCount), note };
 }
 
 function describe(p: EligibilityPolicy): string {
-  return `欠费超过 ${p.maxAgeDays} 天，或未结清总额达到 ${yuan(p.maxTotalFen)} 元，或未结清 ${p.maxCount} 笔及以上 → 不可先诊后付`;
+  return `欠费超过 ${p.maxAgeDays} 天，或未结清总额达到 ${yuan(p.maxTotalFen)}，或未结清 ${p.maxCount} 笔及以上 → 不可先诊后付`;
 }
 
 export async function policyRoutes({ app, platform }: ConsoleContext): Promise<void> {
@@ -49,11 +50,11 @@ ${field({ label: '调整说明', name: 'note', value: f.note, error: errors.note
     : ''
 }
 ${previewCard}
-<h3>变更历史</h3><div class="tablewrap"><table class="data" id="policy-history"><thead><tr><th>时间</th><th>操作人</th><th>调整前</th><th>调整后</th><th>说明</th></tr></thead><tbody>
+<h3>变更历史</h3><div class="tablewrap" tabindex="0" role="region" aria-label="表格，可左右滚动"><table class="data" id="policy-history"><thead><tr><th>时间</th><th>操作人</th><th>调整前</th><th>调整后</th><th>说明</th></tr></thead><tbody>
 ${history.map((r) => {
   const p = JSON.parse(r.policy) as EligibilityPolicy;
   const prev = r.previous ? (JSON.parse(r.previous) as EligibilityPolicy) : undefined;
-  const brief = (x: EligibilityPolicy) => `${x.maxAgeDays} 天 / ${yuan(x.maxTotalFen)} 元 / ${x.maxCount} 笔`;
+  const brief = (x: EligibilityPolicy) => `${x.maxAgeDays} 天 / ${yuan(x.maxTotalFen)} / ${x.maxCount} 笔`;
   return h`<tr><td>${time(r.changed_at)}</td><td>${r.changed_by}</td><td>${prev ? brief(prev) : ''}</td><td>${brief(p)}</td><td class="wrap">${r.note ?? ''}</td></tr>`;
 })}</tbody></table></div>`;
     return consolePage(actor, { title: '判定规则（先诊后付资格）', active: '/console/policy', body });

@@ -1,4 +1,4 @@
-import { h } from '../html.js';
+import { h, type Html } from '../html.js';
 import {
   changePassword,
   createUser,
@@ -6,11 +6,55 @@ import {
   ROLE_TEXT,
   UserInputError,
   auditAction,
+  newUserProblems,
   type Actor,
   type Role,
 } from '../../console/auth.js';
 import { actorOf, html, need, SESSION_COOKIE, type ConsoleContext } from './plugin.js';
 import { consolePage, csrfField, field, num, str, tag, time } from './layout.js';
+import { errorSummary, firstError } from '../form.js';
+import { listInstitutions } from '../../console/institutions.js';
+import { redirectToOnce } from './show-once.js';
+
+/** 停用 asks first (it ends the person's sessions at once); 解锁 and 启用 do not take anything away. */
+function statusForm(actor: Actor, id: number, username: string, active: boolean, locked: boolean): Html {
+  const disabling = active && !locked;
+  const text = active ? (locked ? '解锁' : '停用') : '启用';
+  const confirm = `停用账户 ${username}？该账户将立即退出登录，且不能再登录，直到重新启用。`;
+  return h`<form class="inline" method="post" action="/console/users/${id}/status"${disabling ? h` data-confirm="${confirm}" data-confirm-ok="停用"` : ''}>
+${csrfField(actor)}<input type="hidden" name="status" value="${disabling ? 'disabled' : 'active'}">
+<button class="small ${disabling ? 'danger' : 'secondary'}" type="submit">${text}</button></form>`;
+}
+
+const USER_FIELDS = ['username', 'role', 'orgId', 'password'] as const;
+
+function userForm(
+  actor: Actor,
+  values: Record<string, string>,
+  errors: Record<string, string>,
+  institutions: { org_id: string; org_name: string }[],
+): Html {
+  const first = firstError(errors, USER_FIELDS);
+  const orgs: [string, string][] = [
+    ['', '（运营、审计人员不选）'],
+    ...institutions.map((i): [string, string] => [i.org_id, `${i.org_name}（${i.org_id}）`]),
+  ];
+  return h`<form method="post" action="/console/users" class="card" id="user-form" novalidate>${csrfField(actor)}<h3>新建账户</h3>
+${errorSummary(errors, errors.form)}<div class="row">
+${field({ label: '用户名', name: 'username', value: values.username, error: errors.username, focus: first === 'username' })}
+${field({ label: '角色', name: 'role', value: values.role, error: errors.role, focus: first === 'role', options: Object.entries(ROLE_TEXT) as [string, string][] })}
+${field({ label: '所属机构（医疗机构人员必选）', name: 'orgId', value: values.orgId, error: errors.orgId, focus: first === 'orgId', options: orgs })}
+${field({
+  label: '初始密码',
+  name: 'password',
+  type: 'password',
+  error: errors.password,
+  focus: first === 'password',
+  hint: '至少 10 位，含大小写字母、数字、符号中的三类',
+  attrs: 'autocomplete="new-password"',
+})}
+</div><p><button type="submit">创建</button></p></form>`;
+}
 
 /** Accounts (operators only): create auditors, institution staff and other operators; unlock; disable. */
 export async function userRoutes({ app, platform }: ConsoleContext): Promise<void> {
@@ -22,23 +66,20 @@ export async function userRoutes({ app, platform }: ConsoleContext): Promise<voi
       .orderBy('id')
       .execute();
     const now = platform.now();
+    const institutions = await listInstitutions(db, undefined);
+    const names = new Map(institutions.map((i) => [i.org_id, i.org_name]));
     return consolePage(actor, {
       title: '账户',
       active: '/console/users',
-      body: h`${errors.form ? h`<div class="card bad" role="alert">${errors.form}</div>` : ''}
-<div class="tablewrap"><table class="data" id="users"><thead><tr><th>用户名</th><th>角色</th><th>机构</th><th>状态</th><th>最近登录</th><th>创建时间</th><th></th></tr></thead><tbody>
+      body: h`
+<div class="tablewrap" tabindex="0" role="region" aria-label="表格，可左右滚动"><table class="data" id="users"><thead><tr><th>用户名</th><th>角色</th><th>机构</th><th>状态</th><th>最近登录</th><th>创建时间</th><th>操作</th></tr></thead><tbody>
 ${users.map((u) => {
   const locked = u.locked_until && u.locked_until.getTime() > now;
-  return h`<tr><td>${u.username}</td><td>${ROLE_TEXT[u.role]}</td><td>${u.org_id ?? ''}</td>
+  return h`<tr><td>${u.username}</td><td>${ROLE_TEXT[u.role]}</td><td>${u.org_id ? (names.get(u.org_id) ?? u.org_id) : ''}</td>
 <td>${u.status === 'active' ? (locked ? tag('已锁定', 'warn') : tag('正常', 'ok')) : tag('已停用', 'bad')}</td><td>${time(u.last_login_at)}</td><td>${time(u.created_at)}</td>
-<td>${u.id !== actor.userId ? h`<form class="inline" method="post" action="/console/users/${u.id}/status">${csrfField(actor)}<input type="hidden" name="status" value="${u.status === 'active' && !locked ? 'disabled' : 'active'}"><button class="small secondary" type="submit">${u.status === 'active' ? (locked ? '解锁' : '停用') : '启用'}</button></form>` : ''}</td></tr>`;
+<td>${u.id !== actor.userId ? statusForm(actor, u.id, u.username, u.status === 'active', Boolean(locked)) : ''}</td></tr>`;
 })}</tbody></table></div>
-<form method="post" action="/console/users" class="card" id="user-form" novalidate>${csrfField(actor)}<h3>新建账户</h3><div class="row">
-${field({ label: '用户名', name: 'username', value: values.username, error: errors.username })}
-${field({ label: '角色', name: 'role', value: values.role, error: errors.role, options: Object.entries(ROLE_TEXT) as [string, string][] })}
-${field({ label: '机构编码（医疗机构人员必填）', name: 'orgId', value: values.orgId, error: errors.orgId })}
-${field({ label: '初始密码', name: 'password', type: 'password', error: errors.password, hint: '至少 10 位，含大小写字母、数字、符号中的三类', attrs: 'autocomplete="new-password"' })}
-</div><p><button type="submit">创建</button></p></form>`,
+${userForm(actor, values, errors, institutions)}`,
     });
   };
 
@@ -48,22 +89,17 @@ ${field({ label: '初始密码', name: 'password', type: 'password', error: erro
     const actor = need(req, 'operator');
     const b = (req.body ?? {}) as Record<string, unknown>;
     const values = { username: str(b.username).trim(), role: str(b.role), orgId: str(b.orgId).trim() };
+    const input = { username: values.username, role: values.role as Role, orgId: values.orgId || null, password: str(b.password) };
+    const problems = newUserProblems(input);
+    if (Object.keys(problems).length) return html(reply, await render(actor, values, problems), 400);
     try {
       const r = await createUser(
         platform,
         { username: values.username, role: values.role as Role, orgId: values.orgId || null, password: str(b.password) },
         actor.username,
       );
-      return html(
-        reply,
-        consolePage(actor, {
-          title: '账户已创建',
-          active: '/console/users',
-          body: h`<div class="card"><p>已创建 ${r.user.username}（${ROLE_TEXT[r.user.role]}）。</p>
-${r.totpSecret ? h`<p class="warn"><b>动态口令密钥只显示这一次</b>，请本人在身份验证器应用中添加：</p><dl class="kv"><dt>密钥</dt><dd class="secret" id="totp-secret">${r.totpSecret}</dd><dt>otpauth URI</dt><dd class="secret">${r.otpauth}</dd></dl>` : ''}
-<p><a class="button" href="/console/users">返回</a></p></div>`,
-        }),
-      );
+      const view = { kind: 'user' as const, username: r.user.username, role: r.user.role, totpSecret: r.totpSecret, otpauth: r.otpauth };
+      return redirectToOnce(platform, reply, actor, view);
     } catch (e) {
       if (!(e instanceof UserInputError)) throw e;
       return html(reply, await render(actor, values, { [e.field ?? 'form']: e.message }), 400);

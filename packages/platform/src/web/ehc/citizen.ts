@@ -4,11 +4,12 @@ import type { Person } from '../../db/schema.js';
 import { audit } from '../../domain/audit.js';
 import { CITIZEN_COOKIE, CITIZEN_SESSION_SECONDS, endCardSession, openCardSession, readCardSession } from '../../domain/ehc/citizen.js';
 import { ehcServices, personById } from '../../domain/ehc/index.js';
-import type { CitizenIdentity } from '../../domain/ehc/registry.js';
+import { identityProblems, type CitizenIdentity } from '../../domain/ehc/registry.js';
 import { authPath, decide, effectiveStatus, findByToken } from '../../domain/ehc/sessions.js';
 import { CARD_SIGN_IN_FAILED, citizenSignedIn, guardCitizenSignIn } from '../../domain/ehc/sign-in-guard.js';
 import type { Platform } from '../../platform.js';
-import { h, type Html } from '../html.js';
+import { h, raw, type Html } from '../html.js';
+import { errorSummary, field, firstError, withoutSpaces } from '../form.js';
 import { chinaClock, qrSvg, safeNext, sendPage, str } from './common.js';
 
 /**
@@ -47,7 +48,7 @@ export function citizenRoutes(app: FastifyInstance, platform: Platform): void {
   for (const mode of ['login', 'register'] as const) {
     app.get(`/card/${mode}`, async (req, reply) => {
       const q = req.query as Record<string, unknown>;
-      return identityForm(reply, mode, safeNext(q.next), {}, undefined);
+      return identityForm(reply, mode, safeNext(q.next), {}, {});
     });
     app.post(`/card/${mode}`, async (req, reply) => {
       const b = (req.body ?? {}) as Record<string, unknown>;
@@ -55,18 +56,21 @@ export function citizenRoutes(app: FastifyInstance, platform: Platform): void {
       const who: CitizenIdentity = {
         userName: str(b.userName),
         idType: str(b.idType) || '01',
-        idNo: str(b.idNo).toUpperCase(),
-        mobilePhone: str(b.mobilePhone),
+        idNo: withoutSpaces(str(b.idNo)).toUpperCase(),
+        mobilePhone: withoutSpaces(str(b.mobilePhone)),
       };
-      if (!(who.idType in ID_TYPES)) return identityForm(reply, mode, next, who, '请选择证件类型');
+      const errors: IdentityErrors = identityProblems(who);
+      if (!(who.idType in ID_TYPES)) errors.idType = '请选择证件类型';
+      if (mode === 'register' && str(b.agree) !== '1') errors.agree = '请阅读并同意用户协议和隐私政策';
+      if (Object.keys(errors).length) return identityForm(reply, mode, next, who, errors, undefined, 400);
       if (mode === 'login') {
         // Throttled per client address and per identity before anything is looked up, and one message for
         // every failure, so the form confirms no ID number, name or phone (domain/ehc/sign-in-guard.ts).
         const guard = await guardCitizenSignIn(db, vault, who, req.ip, platform.now());
-        if (!guard.ok) return identityForm(reply, mode, next, who, CARD_SIGN_IN_FAILED, 429);
+        if (!guard.ok) return identityForm(reply, mode, next, who, {}, CARD_SIGN_IN_FAILED, 429);
       }
       const r = mode === 'login' ? await svc.registry.signIn(who) : await svc.registry.register(who);
-      if ('problem' in r) return identityForm(reply, mode, next, who, mode === 'login' ? CARD_SIGN_IN_FAILED : r.problem, 400);
+      if ('problem' in r) return identityForm(reply, mode, next, who, {}, mode === 'login' ? CARD_SIGN_IN_FAILED : r.problem, 400);
       if (mode === 'login') await citizenSignedIn(db, vault, who);
       await citizenAudit(r.person, r.created ? 'ehc.card.register' : 'ehc.card.signin', null, req.id);
       reply.setCookie(CITIZEN_COOKIE, await openCardSession(db, r.person.id, platform.now()), {
@@ -93,7 +97,8 @@ export function citizenRoutes(app: FastifyInstance, platform: Platform): void {
     mode: 'login' | 'register',
     next: string,
     v: Partial<CitizenIdentity>,
-    error: string | undefined,
+    errors: IdentityErrors,
+    formError?: string,
     status = 200,
   ): FastifyReply {
     const title = mode === 'login' ? '登录电子健康卡' : '领取电子健康卡';
@@ -101,7 +106,7 @@ export function citizenRoutes(app: FastifyInstance, platform: Platform): void {
       mode === 'login'
         ? h`<p class="center">还没有电子健康卡？<a href="/card/register?next=${encodeURIComponent(next)}">立即领卡</a></p>`
         : h`<p class="center">已有电子健康卡？<a href="/card/login?next=${encodeURIComponent(next)}">直接登录</a></p>`;
-    return sendPage(reply, title, h`${identityFields(mode, next, v, error)}${other}`, { status });
+    return sendPage(reply, title, h`${identityFields(mode, next, v, errors, formError)}${other}`, { status });
   }
 
   // ---- authorization (ORG_EHC_001's authUrl) ----------------------------------------------------
@@ -128,7 +133,7 @@ export function citizenRoutes(app: FastifyInstance, platform: Platform): void {
 <p class="muted">请在 ${chinaClock(session.expires_at.getTime())} 前完成授权。</p></div>`;
     const refuse = h`<form method="post" action="${here}"><input type="hidden" name="decision" value="deny"><button class="secondary" type="submit">拒绝授权</button></form>`;
     if (!me) {
-      const body = h`${request}${identityFields('login', here, {}, undefined)}
+      const body = h`${request}${identityFields('login', here, {}, {})}
 <p class="center">还没有电子健康卡？<a href="/card/register?next=${encodeURIComponent(here)}">立即领卡</a></p>`;
       return sendPage(reply, '电子健康卡授权', body);
     }
@@ -188,18 +193,44 @@ function notice(kind: '' | 'ok' | 'bad', text: string): Html {
   return h`<div class="notice ${kind}">${text}</div>`;
 }
 
-function identityFields(mode: 'login' | 'register', next: string, v: Partial<CitizenIdentity>, error: string | undefined): Html {
-  const options = Object.entries(ID_TYPES).map(
-    ([code, label]) => h`<option value="${code}"${(v.idType ?? '01') === code ? ' selected' : ''}>${label}</option>`,
-  );
+/** 居民身份证 first, 其他 last: the dictionary's own order puts numeric-looking codes (10 医保电子凭证, 99 其他) first. */
+const ID_TYPE_OPTIONS: [string, string][] = Object.entries(ID_TYPES)
+  .map(([code, label]): [string, string] => [code, label])
+  .sort(([a], [b]) => rank(a) - rank(b) || a.localeCompare(b));
+function rank(code: string): number {
+  return code === '01' ? 0 : code === '99' ? 2 : 1;
+}
+
+type IdentityErrors = Partial<Record<keyof CitizenIdentity | 'agree', string>>;
+const IDENTITY_ORDER = ['userName', 'idType', 'idNo', 'mobilePhone', 'agree'] as const;
+
+function identityFields(
+  mode: 'login' | 'register',
+  next: string,
+  v: Partial<CitizenIdentity>,
+  errors: IdentityErrors,
+  formError?: string,
+): Html {
+  const first = firstError(errors, IDENTITY_ORDER);
+  const f = (name: keyof CitizenIdentity, label: string, attrs: string, hint?: string) =>
+    field({ label, name, id: name, value: v[name] ?? '', error: errors[name], focus: first === name, attrs, ...(hint ? { hint } : {}) });
   return h`<form class="card" method="post" action="/card/${mode}" novalidate>
 <p class="big">${mode === 'login' ? '登录电子健康卡' : '领取电子健康卡'}</p>
-${error ? h`<p class="field-error" role="alert">${error}</p>` : ''}
+${errorSummary(errors, formError)}
 <input type="hidden" name="next" value="${next}">
-<label for="userName">姓名</label><input id="userName" name="userName" autocomplete="name" maxlength="20" value="${v.userName ?? ''}">
-<label for="idType">证件类型</label><select id="idType" name="idType">${options}</select>
-<label for="idNo">证件号码</label><input id="idNo" name="idNo" maxlength="18" autocomplete="off" value="${v.idNo ?? ''}">
-<label for="mobilePhone">手机号</label><input id="mobilePhone" name="mobilePhone" inputmode="tel" maxlength="11" autocomplete="tel" value="${v.mobilePhone ?? ''}">
+${f('userName', '姓名', 'autocomplete="name"')}
+${field({ label: '证件类型', name: 'idType', id: 'idType', value: v.idType ?? '01', error: errors.idType, focus: first === 'idType', options: ID_TYPE_OPTIONS })}
+${f('idNo', '证件号码', 'autocomplete="off" autocapitalize="characters" spellcheck="false"', '可直接粘贴，空格会自动去掉')}
+${f('mobilePhone', '手机号', 'inputmode="tel" autocomplete="tel"')}
+${mode === 'register' ? consentBox(errors.agree, first === 'agree') : ''}
 <div class="actions"><button type="submit">${mode === 'login' ? '登录' : '领卡并登录'}</button></div>
 </form>`;
+}
+
+/** 领卡 stores identity data: the citizen agrees to the terms and the privacy notice first (unticked by default). */
+function consentBox(error: string | undefined, focus: boolean): Html {
+  const aria = raw((error ? ' aria-invalid="true" aria-describedby="agree-error"' : '') + (focus ? ' autofocus' : ''));
+  return h`<div class="consent"><input type="checkbox" id="agree" name="agree" value="1"${aria}>
+<label for="agree">我已阅读并同意<a href="/card/terms" target="_blank">《用户协议》</a>和<a href="/card/privacy" target="_blank">《隐私政策》</a></label>
+${error ? h`<div class="field-error" id="agree-error">${error}</div>` : ''}</div>`;
 }

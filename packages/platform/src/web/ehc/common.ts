@@ -22,6 +22,9 @@ export const EHC_CSS = `
 .actions>*{flex:1 1 8rem}
 .actions form{margin:0}.actions form button{width:100%}
 .big{font-size:1.25rem;font-weight:700}
+.consent{display:flex;flex-wrap:wrap;gap:.4rem;align-items:flex-start;margin:.8rem 0 0}
+.consent input{width:auto;margin:.35rem 0 0}.consent label{flex:1 1 0;margin:0;font-weight:normal}
+.consent .field-error{flex:1 1 100%}
 dl.kv{display:grid;grid-template-columns:auto 1fr;gap:.25rem .75rem;margin:0}
 dl.kv dt{color:#6b7280}dl.kv dd{margin:0}
 .notice{padding:.75rem;border-radius:.375rem;background:#fef3c7;color:#92400e;margin-bottom:1rem}

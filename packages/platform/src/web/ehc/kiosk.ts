@@ -14,6 +14,7 @@ import type { Caller } from '../../domain/credentials.js';
 import type { Platform } from '../../platform.js';
 import { h, type Html } from '../html.js';
 import { qrSvg, sendPage, str } from './common.js';
+import { errorSummary, field, withoutSpaces } from '../form.js';
 
 /**
  * A demo hospital kiosk (自助机演示) for the two kiosk flows: 主扫 shows ORG_EHC_001's authUrl as a QR and
@@ -45,21 +46,27 @@ export function kioskRoutes(app: FastifyInstance, platform: Platform): void {
   const fail = (reply: FastifyReply, msg: string, status = 400) =>
     sendPage(reply, '自助机演示', h`<div class="notice bad">${msg}</div>${home}`, { status });
 
-  app.get('/card/kiosk', async (_req, reply) => {
-    const body = h`<div class="card"><p class="big">医院自助机（演示）</p>
+  const homeForm = (appId = '', error?: string) => h`<div class="card"><p class="big">医院自助机（演示）</p>
 <p class="muted">使用医院的测试环境凭证，演示自费患者获取电子健康卡主索引的两种自助机方式。</p>
-<form method="post" action="/card/kiosk/qr"><label for="appId">医院应用 ID（测试环境）</label><input id="appId" name="appId" autocomplete="off">
-<div class="actions"><button type="submit" name="mode" value="qr">主扫：展示授权二维码</button><button class="secondary" type="submit" formaction="/card/kiosk/scan" name="mode" value="scan">被扫：扫描患者健康码</button></div></form></div>`;
-    return sendPage(reply, '自助机演示', body);
-  });
+<form method="post" action="/card/kiosk/qr" novalidate>${errorSummary({ appId: error })}
+${field({ label: '医院应用 ID（测试环境）', name: 'appId', id: 'appId', value: appId, error, focus: Boolean(error), attrs: 'autocomplete="off" spellcheck="false"' })}
+<div class="actions"><button type="submit" name="mode" value="qr">主扫：展示授权二维码</button>
+<button class="secondary" type="submit" formaction="/card/kiosk/scan" name="mode" value="scan">被扫：扫描患者健康码</button></div></form></div>`;
+
+  app.get('/card/kiosk', async (_req, reply) => sendPage(reply, '自助机演示', homeForm()));
+
+  /** A wrong application id is an error beside its field on the kiosk's first page. */
+  const badAppId = (reply: FastifyReply, appId: string, error: string) =>
+    sendPage(reply, '自助机演示', homeForm(appId, error), { status: 400 });
 
   // ---- 主扫: ORG_EHC_001, then the QR page polls ORG_EHC_002 -----------------------------------------
   app.post('/card/kiosk/qr', async (req, reply) => {
-    const caller = await kioskCaller(str((req.body as Record<string, unknown> | undefined)?.appId));
-    if (typeof caller === 'string') return fail(reply, caller);
+    const appId = withoutSpaces(str((req.body as Record<string, unknown> | undefined)?.appId));
+    const caller = await kioskCaller(appId);
+    if (typeof caller === 'string') return badAppId(reply, appId, caller);
     const outAuthNo = `K${Date.now()}${randomBytes(4).toString('hex')}`;
     const r = await gateway(caller, 'ORG_EHC_001', { orgId: caller.orgId, outAuthNo });
-    if (r.respCode !== '000000') return fail(reply, `ORG_EHC_001 ${r.respCode}：${r.respMsg}`);
+    if (r.respCode !== '000000') return fail(reply, `发起授权失败：${r.respMsg}`);
     return reply.redirect(`/card/kiosk/qr?appId=${encodeURIComponent(caller.appId)}&no=${outAuthNo}`, 303);
   });
 
@@ -69,14 +76,14 @@ export function kioskRoutes(app: FastifyInstance, platform: Platform): void {
     if (typeof caller === 'string') return fail(reply, caller);
     const outAuthNo = str(q.no);
     const r = await gateway(caller, 'ORG_EHC_002', { orgId: caller.orgId, outAuthNo });
-    if (r.respCode !== '000000') return fail(reply, `ORG_EHC_002 ${r.respCode}：${r.respMsg}`);
+    if (r.respCode !== '000000') return fail(reply, `查询授权结果失败：${r.respMsg}`);
     const status = String(r.payload?.authStatus);
     const again = h`<form method="post" action="/card/kiosk/qr"><input type="hidden" name="appId" value="${caller.appId}"><button type="submit">重新发起授权</button></form>`;
     let body: Html;
     if (status === 'ing') {
       // ORG_EHC_001 again with the same outAuthNo answers the same link while the session is open.
       const link = await gateway(caller, 'ORG_EHC_001', { orgId: caller.orgId, outAuthNo });
-      if (link.respCode !== '000000') return fail(reply, `ORG_EHC_001 ${link.respCode}：${link.respMsg}`);
+      if (link.respCode !== '000000') return fail(reply, `发起授权失败：${link.respMsg}`);
       const authUrl = String(link.payload?.authUrl);
       body = h`<div class="card center"><p class="big">请用手机扫码授权电子健康卡</p>
 <div class="qr" id="auth-qr" data-auth-url="${authUrl}">${await qrSvg(authUrl)}</div>
@@ -86,7 +93,7 @@ export function kioskRoutes(app: FastifyInstance, platform: Platform): void {
       const p = r.payload!;
       body = h`<div class="notice ok" id="kiosk-status" data-status="succ"><p class="big">授权成功</p>
 <p>患者 ${maskName(String(p.userName))}，证件 ${maskIdNo(String(p.idNo))}，电子健康卡号 ${String(p.cardNo)}</p>
-<p class="muted">主索引 id 已返回医院系统（ORG_EHC_002），请继续挂号。</p></div>${again}${home}`;
+<p class="muted">患者的电子健康卡信息已返回医院系统，请继续挂号。</p></div>${again}${home}`;
     } else {
       const text = status === 'cancel' ? '患者已拒绝授权。' : '授权已超时或失败。';
       body = h`<div class="notice bad" id="kiosk-status" data-status="${status}">${text}</div>${again}${home}`;
@@ -114,8 +121,9 @@ export function kioskRoutes(app: FastifyInstance, platform: Platform): void {
 <div class="actions"><button type="submit">核验</button></div></form>${home}`;
 
   app.post('/card/kiosk/scan', async (req, reply) => {
-    const caller = await kioskCaller(str((req.body as Record<string, unknown> | undefined)?.appId));
-    if (typeof caller === 'string') return fail(reply, caller);
+    const appId = withoutSpaces(str((req.body as Record<string, unknown> | undefined)?.appId));
+    const caller = await kioskCaller(appId);
+    if (typeof caller === 'string') return badAppId(reply, appId, caller);
     return sendPage(reply, '自助机演示', scanForm(caller.appId));
   });
 
@@ -127,7 +135,8 @@ export function kioskRoutes(app: FastifyInstance, platform: Platform): void {
     const code = typeof b.ehealthCode === 'string' ? b.ehealthCode.replace(/[\r\n]+$/, '') : '';
     const r = await gateway(caller, 'ORG_EHC_003', { orgId: caller.orgId, ehealthCode: code });
     if (r.respCode !== '000000') {
-      const msg = h`<div class="notice bad" id="kiosk-status" data-status="refused">核验未通过（${r.respCode}）：${r.respMsg}</div>`;
+      // The response code stays in an attribute for support staff; the person at the kiosk reads Chinese only.
+      const msg = h`<div class="notice bad" id="kiosk-status" data-status="refused" data-resp-code="${r.respCode}" role="alert">核验未通过：${r.respMsg}</div>`;
       return sendPage(reply, '自助机演示', scanForm(caller.appId, '', msg), { status: 400 });
     }
     const p = r.payload!;

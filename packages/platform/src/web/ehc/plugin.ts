@@ -4,6 +4,7 @@ import type { Platform } from '../../platform.js';
 import { privatePageHeaders } from '../security.js';
 import { citizenRoutes } from './citizen.js';
 import { kioskRoutes } from './kiosk.js';
+import { legalRoutes } from './legal.js';
 
 /**
  * E-health-card pages under /card (the POST paths /ehc/* belong to the gateway). Building the services
@@ -21,4 +22,5 @@ export const ehcPagesPlugin: FastifyPluginAsync<{ platform: Platform }> = async 
   citizenRoutes(app, platform);
   // The kiosk demo acts as a hospital with nothing but a test credential's appId: a sandbox's page only.
   if (platform.config.deployment === 'sandbox') kioskRoutes(app, platform);
+  legalRoutes(app);
 };
