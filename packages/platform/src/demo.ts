@@ -69,7 +69,21 @@ export interface DemoSummary {
 export async function seedDemo(platform: Platform): Promise<DemoSummary> {
   assertSandbox(platform.config, 'demo data');
   const { db, vault } = platform;
-  for (const i of INSTITUTIONS) await upsertInstitution(db, { ...i, notifyHosts: ['127.0.0.1', 'localhost'] });
+  // Only what is missing: a restart re-seeds nothing, and writes no audit event for an unchanged institution.
+  const present = new Set(
+    (
+      await db
+        .selectFrom('institution')
+        .select('org_id')
+        .where(
+          'org_id',
+          'in',
+          INSTITUTIONS.map((i) => i.orgId),
+        )
+        .execute()
+    ).map((r) => r.org_id),
+  );
+  for (const i of INSTITUTIONS) if (!present.has(i.orgId)) await upsertInstitution(db, { ...i, notifyHosts: ['127.0.0.1', 'localhost'] });
   let created = false;
   const cred = async (appId: string, kind: 'institution' | 'channel', label: string) => {
     const row = await db.selectFrom('app_credential').select('secret_enc').where('app_id', '=', appId).executeTakeFirst();

@@ -1,4 +1,4 @@
-import { mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { Kysely, PostgresDialect, sql } from 'kysely';
@@ -182,8 +182,11 @@ async function openPGlite(dataDir: string, schema: string): Promise<Database> {
   let pgl: PGlite;
   try {
     if (!memory) secureDataDir(dataDir, (message) => process.emitWarning(message, 'DataDirectoryModes'));
-    pgl = await startPGlite(memory ? undefined : join(dataDir, 'pglite'));
-    if (!memory) secureDataDir(dataDir, () => {}); // what PGlite just wrote, before umask was ours
+    const files = memory ? undefined : join(dataDir, 'pglite');
+    const created = files !== undefined && !existsSync(join(files, 'PG_VERSION'));
+    pgl = await startPGlite(files);
+    // A new cluster is unpacked with the modes its archive carries; later writes follow our umask 077.
+    if (created) secureDataDir(dataDir, () => {});
     await pgl.exec(`CREATE SCHEMA IF NOT EXISTS "${schema}"; SET search_path TO "${schema}"`);
   } catch (e) {
     lock?.release();
