@@ -4,7 +4,7 @@
  * supplies two plain functions.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { INTERFACES, MdlError, RespCode, checkSignature, extractPayload, sealResponse, validate } from '@mdl/protocol';
+import { INTERFACES, MdlError, RespCode, checkSignature, extractPayload, sealResponse, unsignedResponse, validate } from '@mdl/protocol';
 import type { CallbackRequest, Envelope, GetOverdueResultRequest } from '@mdl/protocol';
 import { ReplayCache, replayKey } from './replay-cache.js';
 import { serverLimits } from './server-limits.js';
@@ -93,12 +93,16 @@ export async function handleHospitalCall(opts: HospitalHandlerOptions, path: str
     }),
   });
   const endpoint = endpointOf(path);
+  // Until the call's signature verified, a refusal is unsigned and echoes nothing (issue #11 item 5): a signed
+  // refusal over fields the sender chose would let anyone without the secret obtain our signature.
+  let authenticated = false;
   try {
     if (!endpoint) throw new MdlError(RespCode.BAD_PATH);
     if (body === undefined || env !== body) throw new MdlError(RespCode.INVALID_PARAM, '报文不是 JSON 对象');
     const opened = extractPayload(env, opts.secret, { allowPlain: plainOk, payloadRequired: true });
     checkSignature(env, opened, opts.secret, plainOk);
     if (env.appId !== undefined && env.appId !== opts.appId) throw new MdlError(RespCode.APP_NOT_FOUND);
+    authenticated = true;
     const skew = opts.maxClockSkewMs ?? 300_000;
     if (skew > 0 && !opened.plainSignature) {
       const ts = Number(env.timestamp);
@@ -130,6 +134,7 @@ export async function handleHospitalCall(opts: HospitalHandlerOptions, path: str
     const code = e instanceof MdlError ? e.code : RespCode.APP_UNKNOWN_ERROR;
     const message = e instanceof Error ? e.message : String(e);
     opts.onError?.({ path, respCode: code, message });
+    if (!authenticated) return { status: 200, body: unsignedResponse(code, new MdlError(code as RespCode).message) };
     // A HIS fault gets the generic text: its details stay in the hospital's own logs.
     return seal(code, undefined, e instanceof MdlError ? e.message : undefined);
   }

@@ -183,6 +183,23 @@ export interface ReplyOptions extends SealOptions {
 }
 
 /** Builds a reply; business data is sent only with 000000 (PROTOCOL.md). */
+/**
+ * A refusal sent before the caller is authenticated (PROTOCOL.md): unsigned and carrying nothing the sender chose,
+ * so that it is neither a signing oracle nor a reflector. The guide's Y fields (§4.1.3) hold the responder's own
+ * values: `appId` only when the responder knows it as one of its credentials, PLAIN for what it really has (none).
+ */
+export function unsignedResponse(respCode: string, respMsg: string, appId = ''): Envelope {
+  return {
+    appId,
+    version: DEFAULT_VERSION,
+    timestamp: String(Date.now()),
+    encryptType: 'PLAIN',
+    signType: 'PLAIN',
+    respCode,
+    respMsg,
+  };
+}
+
 export function sealResponse(payload: unknown | undefined, opts: ReplyOptions): Envelope {
   const respMsg = opts.respMsg ?? RESP_MESSAGES[opts.respCode as RespCode] ?? '';
   const body = opts.respCode === RespCode.SUCCESS ? payload : undefined;

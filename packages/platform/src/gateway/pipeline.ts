@@ -7,6 +7,7 @@ import {
   extractPayload,
   sealResponse,
   unstorableProblem,
+  unsignedResponse,
   validate,
   type Envelope,
 } from '@mdl/protocol';
@@ -32,15 +33,7 @@ export interface GatewayReply {
  * platform's version, and PLAIN for the encryption and signature it really has (none).
  */
 export function unsignedReply(code: string, message?: string, knownAppId?: string): GatewayReply {
-  const envelope: Envelope = {
-    appId: knownAppId ?? '',
-    version: DEFAULT_VERSION,
-    timestamp: String(Date.now()),
-    encryptType: 'PLAIN',
-    signType: 'PLAIN',
-    respCode: code,
-    respMsg: message ?? new MdlError(code as RespCode).message,
-  };
+  const envelope = unsignedResponse(code, message ?? new MdlError(code as RespCode).message, knownAppId);
   return { envelope, respCode: code, appId: knownAppId, refusal: envelope.respMsg };
 }
 
