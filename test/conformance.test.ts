@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
-import { INTERFACES, type Field, type InterfaceCode, type ObjectSchema } from '@mdl/protocol';
+import { INTERFACES, LOCAL_RECORD_NOTE, type Field, type InterfaceCode, type ObjectSchema } from '@mdl/protocol';
 import {
   addInstitution,
   decideAppeal,
@@ -307,7 +307,7 @@ describe('conformance over real HTTP', () => {
     assert.deepEqual(failures, []);
   });
 
-  it('item 1: a person with some identity fields but not all is refused for that person, with the reason, in ORG_002 and ORG_MDL_005; nothing is stored', async () => {
+  it('item 1: a card-less identity is kept local with a word in ORG_002 and ORG_MDL_005; an identity in between is refused for that person', async () => {
     const r = await call(
       base,
       '/umdl/reportOverdueData',
@@ -315,14 +315,17 @@ describe('conformance over real HTTP', () => {
       a.secret,
       report('CF-1', [
         { idNo, idType: '01', userName, userType: '02', itemList: [item('CF-1a')] },
+        { idNo, idType: '01', userType: '02', itemList: [item('CF-1c')] },
         { ...realName(), itemList: [item('CF-1b')] },
       ]),
     );
     assert.equal(r.payload!.state, 'success');
     const cb = await callbackFor('CF-1');
-    const [partial, whole] = cb.reportResultList!;
+    const [local, partial, whole] = cb.reportResultList!;
+    assert.equal((local!.extData as { note: string }).note, LOCAL_RECORD_NOTE, 'never silently local');
+    assert.equal(local!.itemList[0]!.state, '0');
     assert.equal((partial!.extData as { result: string }).result, 'fail');
-    assert.match(String((partial!.extData as { msg: string }).msg), /实名信息不完整，缺少 ehealthCardId/);
+    assert.match(String((partial!.extData as { msg: string }).msg), /身份信息不完整，缺少 userName/);
     assert.equal(partial!.itemList[0]!.state, '2');
     assert.equal(whole!.itemList[0]!.state, '0');
     const q = await call(base, '/qmdl/queryReportResult', a.appId, a.secret, { orgId: a.orgId, orgRequestId: 'CF-1' });
@@ -330,15 +333,16 @@ describe('conformance over real HTTP', () => {
     const stored = await t.platform.db
       .selectFrom('arrears_item')
       .select('org_trace_id')
-      .where('org_trace_id', 'in', ['CF-1a', 'CF-1b'])
+      .where('org_trace_id', 'in', ['CF-1a', 'CF-1b', 'CF-1c'])
+      .orderBy('org_trace_id')
       .execute();
     assert.deepEqual(
       stored.map((s) => s.org_trace_id),
-      ['CF-1b'],
+      ['CF-1a', 'CF-1b'],
     );
   });
 
-  it('item 1: a misspelt field is named in the answer, and the person it leaves incomplete is refused', async () => {
+  it('item 1: a misspelt field is named in the answer, and the person it leaves without a card is said to be kept local', async () => {
     const { ehealthCardId, ...rest } = realName();
     const r = await call(
       base,
@@ -351,7 +355,7 @@ describe('conformance over real HTTP', () => {
     assert.match(String(r.payload!.msg), /未识别的字段已忽略：unsettleList\[0\]\.ehealthCardID/);
     assert.deepEqual((r.payload!.extData as { unknownFields: string[] }).unknownFields, ['unsettleList[0].ehealthCardID']);
     const cb = await callbackFor('CF-2');
-    assert.equal((cb.reportResultList![0]!.extData as { result: string }).result, 'fail');
+    assert.equal((cb.reportResultList![0]!.extData as { note: string }).note, LOCAL_RECORD_NOTE);
   });
 
   it('item 3: calls the platform does not take are answered state fail with the reason; a known orgRequestId with other content too', async () => {
@@ -379,7 +383,7 @@ describe('conformance over real HTTP', () => {
     assert.match(String(other.payload!.msg), /已被使用/);
     const partial = await call(base, '/umdl/updateOverdueData', a.appId, a.secret, {
       ...bases().ORG_MDL_003,
-      ehealthCardId: '',
+      idNo: '',
       orgRequestId: 'CF-3u',
     });
     assert.equal(partial.payload!.state, 'fail');

@@ -396,19 +396,29 @@ export function isRealName(p: IdentityFields): boolean {
 }
 
 /**
- * Identity rule (guide §4.3.1.2, docs/decisions.md "Real name"): a real-name patient has idNo, idType,
- * userName and ehealthCardId, all four, and gets the 强校验; a non-real-name patient has none of them.
- * Some but not all is refused rather than guessed: stored as non-real-name it would be hidden from
- * every other institution. An 01 number must pass GB 11643. Returns a Chinese reason, or undefined.
+ * Identity rule (guide §4.3.1.2 and §1.2.2, docs/decisions.md "Real name"):
+ * - a real-name patient has idNo, idType, userName and ehealthCardId, all four, and gets the 强校验;
+ * - a non-real-name patient has no ehealthCardId: either no identity at all (each record stands alone), or
+ *   idNo, idType and userName together, so that the reporting institution can find its patient again
+ *   (非实名患者仅支持当前就诊医疗机构); the answer says so in the person's `extData.note`;
+ * - anything in between is refused rather than guessed.
+ * An 01 number must pass GB 11643. Returns a Chinese reason, or undefined.
  */
 export function identityProblem(p: IdentityFields): string | undefined {
   const missing = IDENTITY_FIELDS.filter((k) => !p[k]);
   if (missing.length === IDENTITY_FIELDS.length) return undefined;
-  if (missing.length > 0) {
-    return `实名信息不完整，缺少 ${missing.join('、')}（实名患者 idNo、idType、userName、ehealthCardId 均须填写，非实名患者四项均留空）`;
+  if (p.ehealthCardId && missing.length > 0) {
+    return `实名信息不完整，缺少 ${missing.join('、')}（实名患者 idNo、idType、userName、ehealthCardId 均须填写）`;
+  }
+  if (!p.ehealthCardId && missing.length > 1) {
+    const lacking = missing.filter((k) => k !== 'ehealthCardId');
+    return `身份信息不完整，缺少 ${lacking.join('、')}（非实名患者 idNo、idType、userName 三项同填或同空；实名患者另填 ehealthCardId）`;
   }
   return documentProblem(p.idType!, p.idNo!);
 }
+
+/** What the answer says of a patient kept as non-real-name although the identity was given (docs/decisions.md). */
+export const LOCAL_RECORD_NOTE = '未提供电子健康卡主索引：按非实名记录保存，仅本机构可查询，不跨院共享';
 
 export function documentProblem(idType: string, idNo: string): string | undefined {
   if (idType === '01') return residentIdProblem(idNo);

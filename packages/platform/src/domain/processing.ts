@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { ITEM_STATES, chinaTimeToEpochMs, identityProblem, isRealName, yuanToFen } from '@mdl/protocol';
+import { ITEM_STATES, LOCAL_RECORD_NOTE, chinaTimeToEpochMs, identityProblem, isRealName, yuanToFen } from '@mdl/protocol';
 import type { ReportOverdueDataRequest, ResultItem, ResultPerson, UnsettledPerson, UpdateOverdueDataRequest } from '@mdl/protocol';
 import type { Kysely, Transaction } from 'kysely';
 import type { ArrearsItem, ArrearsItemTable, Batch, DB, Person } from '../db/schema.js';
@@ -120,8 +120,8 @@ type IdentityFields = Pick<Partial<UnsettledPerson>, 'idNo' | 'idType' | 'userNa
 
 /**
  * Real-name when all four identity fields are given (then the 强校验 against the master index),
- * non-real-name when none is; some but not all is refused for that person (docs/decisions.md "Real
- * name"), never stored as non-real-name where no other institution would see it.
+ * non-real-name without a card (local to the institution, and the answer says so); an identity in between
+ * is refused for that person (docs/decisions.md "Real name").
  */
 async function resolveSubject(
   deps: ProcessDeps,
@@ -149,11 +149,13 @@ function personResult(
   who: { idNo: string; userName: string },
   items: ResultItem[],
   failures: { orgTraceId: string; msg: string }[],
+  note?: string,
 ): ResultPerson {
-  if (failures.length === 0) return { ...who, itemList: items };
+  const noted = note ? { note } : {};
+  if (failures.length === 0) return { ...who, itemList: items, ...(note ? { extData: noted } : {}) };
   const result = failures.length === items.length ? 'fail' : 'partial';
   const msg = [...new Set(failures.map((f) => f.msg))].join('；');
-  return { ...who, itemList: items, extData: { result, msg, failures } };
+  return { ...who, itemList: items, extData: { result, msg, failures, ...noted } };
 }
 
 /** Why a re-report of an item already on the ledger is refused (docs/decisions.md "Item states"), or undefined. */
@@ -271,7 +273,8 @@ async function applyReport(
     }
     accepted += items.length - failures.length;
     rejected += failures.length;
-    persons.push(personResult(who, items, failures));
+    // Kept local although an identity was given: the answer says so, never silently (issue #13 item 1).
+    persons.push(personResult(who, items, failures, !subject.real && subject.key ? LOCAL_RECORD_NOTE : undefined));
     events.push(
       event(batch, 'item.report', subject.key || null, failures.length ? 'refused' : 'ok', {
         items: items.length - failures.length,
