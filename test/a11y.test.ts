@@ -17,6 +17,7 @@ describe('accessibility of every page (axe-core)', () => {
   let browser: Browser;
   let inst: TestInstitution;
   let totpSecret = '';
+  let staffTotp = '';
   let batchId = 0;
   const scope = suiteScope();
 
@@ -26,7 +27,10 @@ describe('accessibility of every page (axe-core)', () => {
     inst = await addInstitution(t.platform, 'H35010200088', { orgName: '福州市第八十八医院' });
     const op = await createUser(t.platform, { username: 'op.a11y', role: 'operator', password: CONSOLE_PASSWORD }, 'test');
     totpSecret = op.totpSecret!;
-    await createUser(t.platform, { username: 'staff.a11y', role: 'staff', orgId: inst.orgId, password: CONSOLE_PASSWORD }, 'test');
+    // Every role signs in with a second factor (issue #12).
+    staffTotp = (
+      await createUser(t.platform, { username: 'staff.a11y', role: 'staff', orgId: inst.orgId, password: CONSOLE_PASSWORD }, 'test')
+    ).totpSecret!;
     const hospital = new TestHospital(inst.appId, inst.secret);
     await scope.add(hospital, (h) => h.stop()).start();
     hospital.failNext = 1000;
@@ -67,7 +71,7 @@ describe('accessibility of every page (axe-core)', () => {
 
   it('console pages of institution staff, at tablet size, without sideways scrolling of the page', async () => {
     const page = await tabletPage(browser);
-    await signInBrowser(page, t.url, 'staff.a11y');
+    await signInBrowser(page, t.url, 'staff.a11y', staffTotp);
     for (const path of consolePages('staff')) {
       await page.goto(t.url + path);
       await assertAccessible(page, `staff ${path}`);

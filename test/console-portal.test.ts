@@ -6,6 +6,7 @@ import { TestHospital } from './support/hospital.js';
 import { desktopPage, launchBrowser, screenshot } from './support/browser.js';
 import { CONSOLE_PASSWORD, batchRow, chartSizes, report, signInBrowser, waitForBatch } from './support/console.js';
 import { suiteScope } from './support/scope.js';
+import { residentId } from './support/people.js';
 
 /**
  * The institution portal: staff of one institution see their own batches, items, callbacks and
@@ -32,10 +33,22 @@ describe('institution portal in a real browser: scoped to one institution', () =
     await scope.add(hospitalA, (h) => h.stop()).start();
     await scope.add(hospitalB, (h) => h.stop()).start();
     await report(t, a, `${hospitalA.url}/umdl/callback`, 'A-REQ-1', [
-      { idNo: '', idType: '', userName: '甲患者', ehealthCardId: '', items: [{ orgTraceId: 'A-ITEM-1', amount: '11.11' }] },
+      {
+        idNo: residentId('350102', '19800101', 11),
+        idType: '01',
+        userName: '甲患者',
+        ehealthCardId: '',
+        items: [{ orgTraceId: 'A-ITEM-1', amount: '11.11' }],
+      },
     ]);
     await report(t, b, `${hospitalB.url}/umdl/callback`, 'B-REQ-SECRET', [
-      { idNo: '', idType: '', userName: '乙患者', ehealthCardId: '', items: [{ orgTraceId: 'B-ITEM-SECRET', amount: '999.99' }] },
+      {
+        idNo: residentId('350203', '19810202', 22),
+        idType: '01',
+        userName: '乙患者',
+        ehealthCardId: '',
+        items: [{ orgTraceId: 'B-ITEM-SECRET', amount: '999.99' }],
+      },
     ]);
     await waitForBatch(t, a.orgId, 'A-REQ-1', { callback: 'delivered' });
     await waitForBatch(t, b.orgId, 'B-REQ-SECRET', { callback: 'delivered' });

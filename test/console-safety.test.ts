@@ -20,6 +20,7 @@ describe('console: secrets shown once, destructive actions confirmed', () => {
   let hospital: TestHospital;
   let inst: TestInstitution;
   let totpSecret = '';
+  let staffTotp = '';
   const idNo = residentId('350102', '19790305', 17);
   const userName = '林志强';
 
@@ -30,7 +31,10 @@ describe('console: secrets shown once, destructive actions confirmed', () => {
     inst = await addInstitution(t.platform, 'H35010200017', { orgName: '福州市第十七医院' });
     const op = await createUser(t.platform, { username: 'op.safe', role: 'operator', password: CONSOLE_PASSWORD }, 'test');
     totpSecret = op.totpSecret!;
-    await createUser(t.platform, { username: 'staff.x', role: 'staff', orgId: inst.orgId, password: CONSOLE_PASSWORD }, 'test');
+    // Every role signs in with a second factor (issue #12).
+    staffTotp = (
+      await createUser(t.platform, { username: 'staff.x', role: 'staff', orgId: inst.orgId, password: CONSOLE_PASSWORD }, 'test')
+    ).totpSecret!;
     hospital = new TestHospital(inst.appId, inst.secret);
     await scope.add(hospital, (h) => h.stop()).start();
     hospital.failNext = 1000;
@@ -98,7 +102,7 @@ describe('console: secrets shown once, destructive actions confirmed', () => {
     assert.ok(once, 'the POST set the sealed cookie');
     const other = await browser.newContext({ locale: 'zh-CN' });
     const staff = await other.newPage();
-    await signInBrowser(staff, t.url, 'staff.x');
+    await signInBrowser(staff, t.url, 'staff.x', staffTotp);
     assert.match(await staff.locator('header').innerText(), /福州市第十七医院/, "staff see their institution's name, not its code");
     await other.addCookies([once]);
     await staff.goto(`${t.url}/console/once/app`);
