@@ -1,5 +1,4 @@
 import {
-  DEFAULT_VERSION,
   INTERFACES,
   MdlError,
   RespCode,
