@@ -38,6 +38,8 @@ type Answer =
   | { kind: 'http'; status: number }
   | { kind: 'not-json'; text: string }
   | { kind: 'bad-envelope'; code: string; detail: string }
+  /** A refusal before authentication: unsigned by design (PROTOCOL.md), so it proves nothing but its code. */
+  | { kind: 'unsigned-refusal'; respCode: string; respMsg: string }
   | { kind: 'reply'; respCode: string; respMsg: string; payload: Record<string, unknown> | undefined; singleLayer: boolean };
 
 async function ask(opts: CheckOptions, path: string, env: Envelope): Promise<Answer> {
@@ -63,6 +65,10 @@ async function ask(opts: CheckOptions, path: string, env: Envelope): Promise<Ans
     return { kind: 'not-json', text: text.slice(0, 80) };
   }
   const singleLayer = !!body && typeof body === 'object' && !('respCode' in body) && !('sign' in body) && !('encryptData' in body);
+  const e = body as Envelope;
+  if (!singleLayer && e && typeof e.respCode === 'string' && e.respCode !== RespCode.SUCCESS && e.sign === undefined && !e.encryptData) {
+    return { kind: 'unsigned-refusal', respCode: e.respCode, respMsg: String(e.respMsg ?? '') };
+  }
   try {
     const r = openReply(body, opts.secret, { allowPlain: false });
     return { kind: 'reply', respCode: r.respCode, respMsg: r.respMsg, payload: r.payload, singleLayer };
@@ -90,6 +96,8 @@ function problemOf(a: Answer): string | undefined {
     case 'reply':
       if (a.respCode !== RespCode.SUCCESS) return `拒绝了平台的正确请求: ${a.respCode} ${a.respMsg}`;
       return undefined;
+    case 'unsigned-refusal':
+      return `拒绝了平台的正确请求: ${a.respCode} ${a.respMsg}`;
   }
 }
 
@@ -115,9 +123,9 @@ async function refusalChecks(opts: CheckOptions, code: 'ORG_001' | 'ORG_002', pa
     const title = `${code} 拒绝${f.name}的请求`;
     if (a.kind === 'reply' && a.respCode === RespCode.SUCCESS) {
       out.push({ id, title, status: 'fail', detail: `接受了${f.name}的请求并返回了业务数据, 任何人都可以伪造平台调用` });
-    } else if (a.kind === 'reply' && a.respCode === RespCode.BAD_SIGNATURE) {
+    } else if ((a.kind === 'reply' || a.kind === 'unsigned-refusal') && a.respCode === RespCode.BAD_SIGNATURE) {
       out.push({ id, title, status: 'pass', detail: '返回 000102' });
-    } else if (a.kind === 'reply') {
+    } else if (a.kind === 'reply' || a.kind === 'unsigned-refusal') {
       out.push({ id, title, status: 'warn', detail: `已拒绝, 但应答码应为 000102, 实为 ${a.respCode}` });
     } else {
       out.push({ id, title, status: 'warn', detail: `已拒绝, 但不是规范的应答报文: ${problemOf(a)}` });
