@@ -68,9 +68,9 @@ export function outboundPorts(raw: string | null | undefined): number[] {
   return list.length > 0 ? list : [443, 80];
 }
 
-export async function upsertInstitution(db: Kysely<DB>, input: InstitutionInput, by: ChangedBy = SYSTEM): Promise<Institution> {
-  const values = {
-    org_id: input.orgId,
+/** An institution's columns as the form or the CLI gives them (a field left out is empty). */
+function institutionColumns(input: InstitutionInput) {
+  return {
     org_name: input.orgName,
     region: input.region ?? null,
     endpoint_url: input.endpointUrl ?? null,
@@ -78,6 +78,10 @@ export async function upsertInstitution(db: Kysely<DB>, input: InstitutionInput,
     payment_channels: JSON.stringify(input.paymentChannels ?? []),
     outbound_ports: JSON.stringify(input.ports ?? []),
   };
+}
+
+export async function upsertInstitution(db: Kysely<DB>, input: InstitutionInput, by: ChangedBy = SYSTEM): Promise<Institution> {
+  const values = { org_id: input.orgId, ...institutionColumns(input) };
   return inTransaction(db, async (trx) => {
     const existed = await trx.selectFrom('institution').select('org_id').where('org_id', '=', input.orgId).executeTakeFirst();
     const row = await upsertRow(trx, input, values);
@@ -94,15 +98,7 @@ export async function updateInstitution(db: Kysely<DB>, input: InstitutionInput,
   return inTransaction(db, async (trx) => {
     const r = await trx
       .updateTable('institution')
-      .set({
-        org_name: input.orgName,
-        region: input.region ?? null,
-        endpoint_url: input.endpointUrl ?? null,
-        notify_hosts: JSON.stringify(input.notifyHosts ?? []),
-        payment_channels: JSON.stringify(input.paymentChannels ?? []),
-        outbound_ports: JSON.stringify(input.ports ?? []),
-        updated_at: at,
-      })
+      .set({ ...institutionColumns(input), updated_at: at })
       .where('org_id', '=', input.orgId)
       .executeTakeFirst();
     if (Number(r.numUpdatedRows) === 0) return false;
