@@ -4,7 +4,8 @@ import { createServer } from 'node:net';
 import { describe, it } from 'node:test';
 import { sql } from 'kysely';
 import pg from 'pg';
-import { openDatabase } from './database.js';
+import { openDatabase, runtimeRole } from './database.js';
+import { migrate } from './migrate.js';
 import { isDatabaseAway, whileDatabaseAway } from './outage.js';
 
 const databaseUrl = process.env.DATABASE_URL || undefined;
@@ -70,6 +71,7 @@ describe('database outages (issue #14)', () => {
     async () => {
       const schema = `t_outage_${randomBytes(4).toString('hex')}`;
       const database = await openDatabase({ databaseUrl, dataDir: 'memory://', schema });
+      await migrate(database); // the platform's queries run as the runtime role the migrations create (issue #12)
       const killer = new pg.Client({ connectionString: databaseUrl });
       await killer.connect();
       try {
@@ -89,9 +91,10 @@ describe('database outages (issue #14)', () => {
         const again = await sql<{ n: number }>`SELECT 41 + 1 AS n`.execute(database.db);
         assert.equal(again.rows[0]!.n, 42, 'the pool serves the next query');
       } finally {
-        await killer.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
-        await killer.end();
         await database.close();
+        await killer.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+        await killer.query(`DROP ROLE IF EXISTS "${runtimeRole(schema)}"`);
+        await killer.end();
       }
     },
   );
