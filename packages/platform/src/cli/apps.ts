@@ -12,7 +12,7 @@ function safeUser(): string {
     return 'unknown';
   }
 }
-import { createLogger } from '../log.js';
+import { cliLogger } from '../log.js';
 import { createPlatform } from '../platform.js';
 import type { Io } from './mdl.js';
 
@@ -88,7 +88,7 @@ export async function appsCommand(config: Config, args: string[], io: Io): Promi
   } else if (sub !== 'list') {
     return fail(`unknown subcommand\n\n${HELP}`);
   }
-  const platform = await createPlatform(config, { queue: false, log: createLogger('warn') });
+  const platform = await createPlatform(config, { queue: false, log: cliLogger() });
   try {
     const { db, vault } = platform;
     switch (sub) {

@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import type { Config } from '../config.js';
-import { createLogger } from '../log.js';
+import { cliLogger } from '../log.js';
 import { createPlatform } from '../platform.js';
 import { sealAudit, verifyAudit } from '../domain/audit-chain.js';
 import type { Io } from './mdl.js';
@@ -19,7 +19,7 @@ export async function auditCommand(config: Config, args: string[], io: Io): Prom
     io.out(HELP);
     return values.help ? 0 : 2;
   }
-  const platform = await createPlatform(config, { queue: false, log: createLogger('warn') });
+  const platform = await createPlatform(config, { queue: false, log: cliLogger() });
   try {
     if (sub === 'seal') {
       let sealed = 0;

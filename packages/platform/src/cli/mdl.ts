@@ -10,7 +10,7 @@ import { auditCommand } from './audit.js';
 import { runServer } from '../start/server.js';
 import { createPlatform, MasterKeyMismatchError } from '../platform.js';
 import { seedDemo, type DemoSummary } from '../demo.js';
-import { createLogger } from '../log.js';
+import { cliLogger } from '../log.js';
 import { DeploymentError } from '../domain/deployment.js';
 import { resendCallback } from '../jobs/callbacks.js';
 
@@ -104,7 +104,7 @@ async function migrateCommand(config: Config, args: string[], io: Io): Promise<n
 async function demoCommand(config: Config, args: string[], io: Io): Promise<number> {
   const { values } = parseArgs({ args, options: { json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } });
   if (values.help) return (io.out('mdl demo [--json]: load demo data (idempotent)'), 0);
-  const platform = await createPlatform(config, { queue: false, log: createLogger('warn') });
+  const platform = await createPlatform(config, { queue: false, log: cliLogger() });
   try {
     const demo = await seedDemo(platform);
     io.out(values.json ? JSON.stringify(demo) : describeDemo(demo, config));
@@ -124,7 +124,7 @@ async function callbacksCommand(config: Config, args: string[], io: Io): Promise
     io.out('mdl callbacks resend --batch ID [--json]: queue the ORG_002 callback of a processed batch again');
     return values.help ? 0 : 2;
   }
-  const platform = await createPlatform(config, { log: createLogger('warn') });
+  const platform = await createPlatform(config, { log: cliLogger() });
   try {
     const ok = await resendCallback(platform, Number(values.batch), 'cli');
     io.out(

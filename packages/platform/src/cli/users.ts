@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import type { Config } from '../config.js';
 import { createUser, UserInputError, type Role } from '../console/auth.js';
-import { createLogger } from '../log.js';
+import { cliLogger } from '../log.js';
 import { createPlatform } from '../platform.js';
 import type { Io } from './mdl.js';
 
@@ -45,7 +45,7 @@ export async function usersCommand(config: Config, args: string[], io: Io, stdin
   if (values.role === 'staff' && !values['org-id']) return fail('--org-id is required for staff');
   const password = values.password ?? (await stdin());
   if (!password) return fail('give the password with --password or on standard input');
-  const platform = await createPlatform(config, { queue: false, log: createLogger('warn') });
+  const platform = await createPlatform(config, { queue: false, log: cliLogger() });
   try {
     const r = await createUser(
       platform,
@@ -73,7 +73,7 @@ export async function usersCommand(config: Config, args: string[], io: Io, stdin
 }
 
 async function listUsers(config: Config, json: boolean, io: Io): Promise<number> {
-  const platform = await createPlatform(config, { queue: false, log: createLogger('warn') });
+  const platform = await createPlatform(config, { queue: false, log: cliLogger() });
   try {
     const rows = await platform.db
       .selectFrom('console_user')
