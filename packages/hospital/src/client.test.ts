@@ -20,6 +20,22 @@ describe('PlatformClient', () => {
 
   const query = { businessType: '01101', idNo: '11010519491231002X', idType: '01', userName: '张三', ehealthCardId: 'C1' };
 
+  it('gives every call its own timestamp, so identical calls in one millisecond are not one envelope (010010)', async () => {
+    const stamps: string[] = [];
+    const frozen = new PlatformClient({
+      baseUrl: fake.url,
+      appId,
+      secret,
+      now: () => 1_796_000_000_000,
+      fetch: (url, init) => {
+        stamps.push((JSON.parse(String(init?.body)) as { timestamp: string }).timestamp);
+        return fetch(url, init);
+      },
+    });
+    await Promise.all([frozen.queryOverdueData(query), frozen.queryOverdueData(query), frozen.queryOverdueData(query)]);
+    assert.equal(new Set(stamps).size, 3, `three envelopes, three timestamps: ${stamps.join(', ')}`);
+  });
+
   it('retries an HTTP 503 and then succeeds', async () => {
     fake.inject('/qmdl/queryOverdueData', { http: 503 });
     const before = fake.calls.length;

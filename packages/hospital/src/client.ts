@@ -178,6 +178,17 @@ export class PlatformClient {
     return backoffDelay(attempt, this.retryBaseMs, this.retryMaxMs, this.random);
   }
 
+  /**
+   * The guide's envelope has no nonce and SM4-ECB is deterministic: two calls with the same payload sealed in the
+   * same millisecond (two booking desks asking about one patient, or their retries after a failover) would be the
+   * same envelope, and the second a replay (010010). Each call of this client gets a timestamp of its own.
+   */
+  #lastStamp = 0;
+  private stamp(): string {
+    this.#lastStamp = Math.max(this.now(), this.#lastStamp + 1);
+    return String(this.#lastStamp);
+  }
+
   private async attempt(code: PlatformInterface, params: object, options: CallOptions): Promise<Record<string, unknown>> {
     // Sealed afresh per attempt: a new timestamp keeps a retry from being taken for a replay (010010).
     const env = sealRequest(params, {
@@ -185,7 +196,7 @@ export class PlatformClient {
       secret: this.secret,
       encryptType: this.encryptType,
       signType: this.signType,
-      now: this.now,
+      timestamp: this.stamp(),
     });
     const timeout = AbortSignal.timeout(options.timeoutMs ?? this.timeoutMs);
     const signal = options.signal ? AbortSignal.any([options.signal, timeout]) : timeout;
