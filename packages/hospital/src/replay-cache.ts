@@ -2,7 +2,7 @@
  * The hospital kit's memory of calls it has already taken (issue #11 item 3): ORG_001/ORG_002 and the 前置机's
  * platform endpoints check the timestamp window, and within it the same envelope must not work twice.
  */
-import { base64LenientDecode, isPlain, sm3Hex, type Envelope } from '@mdl/protocol';
+import { base64LenientDecode, canonicalJson, isPlain, sm3Hex, type Envelope } from '@mdl/protocol';
 
 /**
  * What a replay is keyed on: what was signed, not how it was spelled. A signature's bytes (so `abc=`, `abc==`,
@@ -17,17 +17,6 @@ export function replayKey(env: Envelope): string {
   }
   const { sign: _sign, ...rest } = env;
   return `${appId}\u0000plain:${sm3Hex(canonicalJson(rest))}`;
-}
-
-function canonicalJson(v: unknown): string {
-  if (Array.isArray(v)) return `[${v.map(canonicalJson).join(',')}]`;
-  if (v && typeof v === 'object') {
-    const entries = Object.entries(v as Record<string, unknown>)
-      .filter(([, x]) => x !== undefined)
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([k, x]) => `${JSON.stringify(k)}:${canonicalJson(x)}`).join(',')}}`;
-  }
-  return JSON.stringify(v) ?? 'null';
 }
 
 /**

@@ -250,3 +250,16 @@ export function openReply(body: unknown, secret: string, opts: { allowPlain: boo
   checkSignature(env, opened, secret, opts.allowPlain);
   return { respCode: String(env.respCode ?? ''), respMsg: String(env.respMsg ?? ''), payload: opened.payload };
 }
+
+/**
+ * JSON with object keys sorted at every depth: one text per value, whatever order or spacing it came in (replay
+ * keys of PLAIN calls, on the platform and in the hospital kit).
+ */
+export function canonicalJson(value: unknown): string {
+  if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null';
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  const entries = Object.entries(value as Record<string, unknown>)
+    .filter(([, v]) => v !== undefined)
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+}

@@ -1,4 +1,4 @@
-import { MdlError, RespCode, base64LenientDecode, isPlain, sm3Hex, type Envelope, type OpenedPayload } from '@mdl/protocol';
+import { MdlError, RespCode, base64LenientDecode, canonicalJson, isPlain, sm3Hex, type Envelope, type OpenedPayload } from '@mdl/protocol';
 
 /** Fields that never enter the `k=v&…` sign string (PROTOCOL.md "Signature"). */
 const UNSIGNED_FIELDS = new Set(['sign', 'encryptData', 'extendParams', 'data', 'param']);
@@ -47,14 +47,4 @@ export function replayKey(appId: string, env: Envelope, opened: OpenedPayload): 
     opened.payload ?? null,
   ]);
   return `${appId}:p:${sm3Hex(canonical)}`;
-}
-
-/** JSON with object keys sorted at every depth: one text per value, whatever order or spacing it came in. */
-export function canonicalJson(value: unknown): string {
-  if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null';
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  const entries = Object.entries(value as Record<string, unknown>)
-    .filter(([, v]) => v !== undefined)
-    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-  return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
 }
