@@ -56,6 +56,14 @@ export interface Config {
   /** HTTP push adapter: endpoint and the channel credential that signs (unset: the outbox table). */
   reminderPushUrl: string | undefined;
   reminderPushAppId: string | undefined;
+  /**
+   * SMS gateway of the /card sign-in codes (docs/operations.md, "SMS gateway"): its URL and the credential sent
+   * as a bearer token. Unset: the sandbox's outbox (table sms_outbox); production refuses to send without one.
+   */
+  smsUrl: string | undefined;
+  smsCredential: string | undefined;
+  /** Lifetime of a sign-in code sent by SMS (MDL_SMS_CODE_TTL_S, default 300 s). */
+  smsCodeTtlSeconds: number;
   /** pg-boss cron (China time) of the reminder scan and of the ORG_001 reconciliation. */
   reminderCron: string;
   reconcileCron: string;
@@ -109,6 +117,9 @@ const KNOWN = new Set([
   'MDL_REMINDER_INTERVAL_DAYS',
   'MDL_REMINDER_PUSH_URL',
   'MDL_REMINDER_PUSH_APP_ID',
+  'MDL_SMS_URL',
+  'MDL_SMS_CREDENTIAL',
+  'MDL_SMS_CODE_TTL_S',
   'MDL_REMINDER_CRON',
   'MDL_RECONCILE_CRON',
   'MDL_TRUST_PROXY',
@@ -186,6 +197,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
   if (reminderPushUrl && !/^https?:\/\//.test(reminderPushUrl)) throw new ConfigError('MDL_REMINDER_PUSH_URL must be an http(s) URL');
   if (reminderPushUrl && !env.MDL_REMINDER_PUSH_APP_ID)
     throw new ConfigError('MDL_REMINDER_PUSH_APP_ID (the channel credential that signs pushes) is required with MDL_REMINDER_PUSH_URL');
+  const smsUrl = env.MDL_SMS_URL || undefined;
+  if (smsUrl && !/^https?:\/\//.test(smsUrl)) throw new ConfigError('MDL_SMS_URL must be an http(s) URL');
+  if (smsUrl && !env.MDL_SMS_CREDENTIAL)
+    throw new ConfigError('MDL_SMS_CREDENTIAL (the SMS gateway credential) is required with MDL_SMS_URL');
   const metricsPort = env.MDL_METRICS_PORT ? int(env, 'MDL_METRICS_PORT', 0, 0, 65535) : undefined;
   // The public port never serves metrics (they have no sign-in): the two must be two listeners.
   if (metricsPort !== undefined && metricsPort !== 0 && metricsPort === port)
@@ -222,6 +237,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     reminderIntervalDays: int(env, 'MDL_REMINDER_INTERVAL_DAYS', 7, 1, 365),
     reminderPushUrl,
     reminderPushAppId: env.MDL_REMINDER_PUSH_APP_ID || undefined,
+    smsUrl,
+    smsCredential: env.MDL_SMS_CREDENTIAL || undefined,
+    smsCodeTtlSeconds: int(env, 'MDL_SMS_CODE_TTL_S', 300, 60, 1800),
     reminderCron: env.MDL_REMINDER_CRON || '0 10 * * *',
     reconcileCron: env.MDL_RECONCILE_CRON || '17 * * * *',
     trustProxy: trustedProxies(env.MDL_TRUST_PROXY),

@@ -8,12 +8,17 @@ export const queryEcAuthResult = defineApi<QueryEcAuthResultRequest, QueryEcAuth
   code: 'ORG_EHC_004',
   channelAllowed: false,
   async handle({ platform, caller, requestId }, req) {
-    const { person, created } = await getOrRegisterPerson(platform.db, platform.vault, {
-      idType: req.idType,
-      idNo: req.idNo,
-      userName: req.userName,
-      psnNo: req.psnNo,
-    });
+    const { person, created } = await getOrRegisterPerson(
+      platform.db,
+      platform.vault,
+      {
+        idType: req.idType,
+        idNo: req.idNo,
+        userName: req.userName,
+        psnNo: req.psnNo,
+      },
+      { verifiedBy: caller.appId },
+    );
     await audit(platform.db, {
       actor_type: 'app',
       actor_id: caller.appId,

@@ -74,7 +74,7 @@ export class BuiltinRegistry implements CardRegistry {
     const problem = identityProblem(who);
     if (problem) return { problem };
     try {
-      const r = await getOrRegisterPerson(this.db, this.vault, { ...who, userName: who.userName.trim() });
+      const r = await getOrRegisterPerson(this.db, this.vault, { ...who, userName: who.userName.trim() }, { self: true });
       return r.created ? r : this.#checkPhone(r.person, who.mobilePhone);
     } catch (e) {
       if (e instanceof MdlError && (e.code === RespCode.INVALID_PARAM || e.code === RespCode.APP_BAD_REQUEST))
@@ -84,19 +84,12 @@ export class BuiltinRegistry implements CardRegistry {
   }
 
   /**
-   * The phone given at 领卡 is the second thing a citizen must know to sign in. A card issued through
-   * ORG_EHC_004 has no phone yet: the first sign-in records it.
+   * The phone of record is where the sign-in code goes. A card without one (issued through ORG_EHC_004,
+   * or whose self-registered phone a verified source dropped) is never claimed by whoever signs in first:
+   * only the 闽政通 channel's signed entry gives it a phone (/mdr/card-phone).
    */
-  async #checkPhone(person: Person, phone: string): Promise<RegistryResult> {
-    if (!person.phone_enc) {
-      const updated = await this.db
-        .updateTable('person')
-        .set({ phone_enc: this.vault.encrypt(phone), updated_at: new Date() })
-        .where('id', '=', person.id)
-        .returningAll()
-        .executeTakeFirstOrThrow();
-      return { person: updated, created: false };
-    }
+  #checkPhone(person: Person, phone: string): RegistryResult {
+    if (!person.phone_enc) return { problem: '该电子健康卡未登记手机号，请从闽政通进入绑定' };
     if (this.vault.decrypt(person.phone_enc) !== phone) return { problem: '手机号与领卡时登记的不一致' };
     return { person, created: false };
   }

@@ -10,6 +10,7 @@ import { enqueueItemRefresh } from '../../jobs/citizen.js';
 import type { Platform } from '../../platform.js';
 import { HOW_TO_ENTER, NOTICES, appealPage, infoPage, overviewPage, payPage } from './views.js';
 import { privatePageHeaders } from '../security.js';
+import { sameToken } from '../csrf.js';
 
 const COOKIE = 'mdr_sid';
 
@@ -43,7 +44,8 @@ export const citizenPlugin: FastifyPluginAsync<{ platform: Platform }> = async (
       ),
       401,
     );
-  const csrfOk = (req: FastifyRequest, s: CitizenSession) => (req.body as Record<string, unknown> | undefined)?.csrf === s.csrf;
+  // The one constant-time comparison of every form (web/csrf.ts).
+  const csrfOk = (req: FastifyRequest, s: CitizenSession) => sameToken((req.body as Record<string, unknown> | undefined)?.csrf, s.csrf);
   const displayName = (s: CitizenSession) => (s.name_enc ? maskName(vault.decrypt(s.name_enc)) : '');
 
   app.get(`${MDR_PATH}/t/:token`, async (req, reply) => {

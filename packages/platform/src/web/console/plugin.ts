@@ -1,4 +1,3 @@
-import { randomBytes, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type { Platform } from '../../platform.js';
 import { resolveSession, signIn, signOut, type Actor, type Role } from '../../console/auth.js';
@@ -16,6 +15,7 @@ import { policyRoutes } from './policy.js';
 import { userRoutes } from './users.js';
 import { citizenDataRoutes } from './citizen-data.js';
 import { onceRoutes } from './show-once.js';
+import { newCsrfToken, sameToken } from '../csrf.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -51,12 +51,6 @@ export function need(req: FastifyRequest, ...roles: Role[]): Actor {
 
 export function notFound(what = '记录'): never {
   throw new ConsoleHttpError(404, `${what}不存在或无权查看`);
-}
-
-function sameToken(a: string, b: string): boolean {
-  const x = Buffer.from(a);
-  const y = Buffer.from(b);
-  return x.length === y.length && x.length > 0 && timingSafeEqual(x, y);
 }
 
 function loginPage(o: { error?: string; info?: string; username?: string; csrf: string }): string {
@@ -114,8 +108,7 @@ export const consolePlugin: FastifyPluginAsync<{ platform: Platform }> = async (
       req.consoleActor = { ...found.actor, orgName: org?.org_name ?? found.actor.orgId } as Actor;
     }
     if (req.method !== 'GET' && req.method !== 'HEAD') {
-      const token = str((req.body as Record<string, unknown> | undefined)?._csrf);
-      if (!sameToken(token, found.actor.csrf)) {
+      if (!sameToken((req.body as Record<string, unknown> | undefined)?._csrf, found.actor.csrf)) {
         await platform.db
           .insertInto('audit_event')
           .values({
@@ -140,7 +133,7 @@ export const consolePlugin: FastifyPluginAsync<{ platform: Platform }> = async (
 
   const showLogin = (reply: FastifyReply, o: { error?: string; info?: string; username?: string }, status = 200) => {
     // Login CSRF: a double-submit token, since there is no session yet to hold one.
-    const csrf = randomBytes(18).toString('base64url');
+    const csrf = newCsrfToken();
     reply.setCookie(LOGIN_COOKIE, csrf, cookieOpts);
     return reply
       .code(status)
@@ -156,7 +149,7 @@ export const consolePlugin: FastifyPluginAsync<{ platform: Platform }> = async (
   app.post('/login', async (req, reply) => {
     const body = (req.body ?? {}) as Record<string, unknown>;
     const username = str(body.username).trim();
-    if (!sameToken(str(body._csrf), req.cookies[LOGIN_COOKIE] ?? '')) {
+    if (!sameToken(body._csrf, req.cookies[LOGIN_COOKIE])) {
       return showLogin(reply, { error: '登录表单已失效，请重试', username }, 403);
     }
     const r = await signIn(platform, { username, password: str(body.password), code: str(body.code), ip: req.ip });

@@ -5,6 +5,7 @@ import { privatePageHeaders } from '../security.js';
 import { citizenRoutes } from './citizen.js';
 import { kioskRoutes } from './kiosk.js';
 import { legalRoutes } from './legal.js';
+import { sandboxSmsRoutes } from './sandbox-sms.js';
 
 /**
  * E-health-card pages under /card (the POST paths /ehc/* belong to the gateway). Building the services
@@ -22,5 +23,7 @@ export const ehcPagesPlugin: FastifyPluginAsync<{ platform: Platform }> = async 
   citizenRoutes(app, platform);
   // The kiosk demo acts as a hospital with nothing but a test credential's appId: a sandbox's page only.
   if (platform.config.deployment === 'sandbox') kioskRoutes(app, platform);
+  // The SMS outbox the tester reads: a sandbox without an SMS gateway only.
+  if (platform.config.deployment === 'sandbox' && !platform.config.smsUrl) sandboxSmsRoutes(app, platform);
   legalRoutes(app);
 };
