@@ -15,6 +15,7 @@ import { policyRoutes } from './policy.js';
 import { userRoutes } from './users.js';
 import { citizenDataRoutes } from './citizen-data.js';
 import { onceRoutes } from './show-once.js';
+import { cardReviewRoutes } from './card-reviews.js';
 import { newCsrfToken, sameToken } from '../csrf.js';
 
 declare module 'fastify' {
@@ -176,6 +177,7 @@ export const consolePlugin: FastifyPluginAsync<{ platform: Platform }> = async (
   await coverageRoutes(ctx);
   await userRoutes(ctx);
   await citizenDataRoutes(ctx);
+  await cardReviewRoutes(ctx);
   await onceRoutes(ctx);
 };
 
