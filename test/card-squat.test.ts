@@ -3,6 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import {
   addInstitution,
   base32Decode,
+  createApp,
   createUser,
   startTestPlatform,
   totp,
@@ -119,5 +120,70 @@ describe('a self-registered name never blocks a verified source (real HTTP)', ()
     assert.deepEqual(events.map((e) => e.action).sort(), ['console.card_review.decide', 'ehc.card.review.open']);
     const open = await (await fetch(`${base}/console/card-reviews`, { headers: { cookie } })).text();
     assert.ok(!open.includes(squat.userName), 'gone from the open queue');
+  });
+
+  it('a phone-less card gets its phone only through the 闽政通 entry, proved by an SMS code', async () => {
+    const orphan = { userName: '庐隐', idNo: residentId('350102', '19280504', 62), mobilePhone: '13622223333' };
+    const made = await call(base, '/ehc/queryEcAuthResult', inst.appId, inst.secret, {
+      orgId: inst.orgId,
+      type: '01',
+      psnNo: 'P-62',
+      idNo: orphan.idNo,
+      idType: '01',
+      userName: orphan.userName,
+    });
+    assert.equal(made.respCode, '000000');
+    const enter = async (appId: string, secret: string, extra: Record<string, string>) => {
+      const r = await call(base, '/qmdl/getIntoMdlUrl', appId, secret, {
+        idType: '01',
+        idNo: orphan.idNo,
+        userName: orphan.userName,
+        ...extra,
+      });
+      assert.equal(r.respCode, '000000', r.respMsg);
+      const res = await fetch(String(r.payload!.mdrUrl), { redirect: 'manual' });
+      const cookie = res.headers
+        .getSetCookie()
+        .map((c) => c.split(';')[0])
+        .join('; ');
+      return cookie;
+    };
+    // A hospital portal's entry is not the stronger path.
+    const portal = await enter(inst.appId, inst.secret, { orgId: inst.orgId, ehealthCardId: String(made.payload!.ehealthCardId) });
+    assert.equal((await fetch(`${base}/mdr/card-phone`, { headers: { cookie: portal } })).status, 403);
+    assert.equal((await fetch(`${base}/mdr/card-phone`)).status, 403, 'nor no session');
+
+    const mzt = await createApp(t.platform.db, t.platform.vault, { kind: 'channel', env: 'prod', label: '闽政通' });
+    const cookie = await enter(mzt.appId, mzt.secret, {});
+    const overview = await (await fetch(`${base}/mdr/`, { headers: { cookie } })).text();
+    assert.match(overview, /id="card-phone"/, 'the overview offers it');
+    const form = await (await fetch(`${base}/mdr/card-phone`, { headers: { cookie } })).text();
+    const csrf = /name="csrf" value="([^"]+)"/.exec(form)![1]!;
+    const post = async (path: string, body: Record<string, string>) => {
+      const res = await fetch(`${base}${path}`, {
+        method: 'POST',
+        redirect: 'manual',
+        headers: { cookie, 'content-type': 'application/x-www-form-urlencoded', 'x-forwarded-for': '198.51.100.9' },
+        body: new URLSearchParams(body).toString(),
+      });
+      return { status: res.status, body: await res.text() };
+    };
+    assert.equal((await post('/mdr/card-phone', { mobilePhone: orphan.mobilePhone })).status, 403, 'CSRF');
+    const outbox = new CardClient(base);
+    const mark = await outbox.mark();
+    const sent = await post('/mdr/card-phone', { csrf, mobilePhone: orphan.mobilePhone });
+    assert.equal(sent.status, 200);
+    const challenge = /name="challenge" value="([^"]+)"/.exec(sent.body)![1]!;
+    const code = (await outbox.sentSince(mark, orphan.mobilePhone))!;
+    assert.match(code, /^\d{6}$/);
+    assert.equal((await post('/mdr/card-phone/verify', { csrf, challenge, code: code === '000000' ? '000001' : '000000' })).status, 400);
+    const done = await post('/mdr/card-phone/verify', { csrf, challenge, code });
+    assert.equal(done.status, 200);
+    assert.match(done.body, /绑定成功/);
+    // Now the card signs in at /card with that phone and an SMS code.
+    const signIn = await new CardClient(base, '198.51.100.10').signIn(orphan);
+    assert.equal(signIn.status, 303);
+    // And the page refuses a second binding.
+    assert.equal((await fetch(`${base}/mdr/card-phone`, { headers: { cookie } })).status, 403);
   });
 });
