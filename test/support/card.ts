@@ -1,3 +1,4 @@
+import type { Page } from 'playwright-core';
 /** /card sign-in over real HTTP (issue #12): the form's double-submit CSRF token, the SMS code from the sandbox outbox. */
 
 export interface CardIdentity {
@@ -98,4 +99,19 @@ export class CardClient {
     const code = await this.sentSince(before, who.mobilePhone);
     return { ...(await this.code(d.challenge, code ?? '000000', next)), sent: code !== undefined, details: d };
   }
+}
+
+/**
+ * In a browser: submits the details form that is on `page`, reads the code the sandbox sent to `phone` from
+ * the outbox page, and submits it on the code form.
+ */
+export async function submitWithSmsCode(page: Page, base: string, phone: string, button = 'button[type=submit]'): Promise<void> {
+  const outbox = new CardClient(base);
+  const mark = await outbox.mark();
+  await page.click(button);
+  await page.waitForSelector('#code');
+  const code = await outbox.sentSince(mark, phone);
+  if (!code) throw new Error(`no SMS code was sent to ${phone}`);
+  await page.fill('#code', code);
+  await page.click('button[type=submit]');
 }

@@ -40,11 +40,7 @@ export function cardPhoneRoutes(
   const refuse = (reply: FastifyReply, status = 403) =>
     send(
       reply,
-      infoPage(
-        '无法绑定',
-        '只有从“闽政通”进入、且电子健康卡尚未登记手机号时，才能在这里绑定手机号。',
-        '如需更改已登记的手机号，请到医院窗口核验身份。',
-      ),
+      infoPage('无法绑定', '只有从“闽政通”进入、且电子健康卡尚未登记手机号时，才能在这里绑定手机号。', '已登记的手机号不能在这里更改。'),
       status,
     );
 

@@ -192,7 +192,7 @@ ${csrfInput(o.csrf)}<input type="hidden" name="next" value="${o.next}"><input ty
 <input type="hidden" name="phone" value="${o.phone}">
 ${field({ label: '验证码', name: 'code', id: 'code', value: '', focus: true, hint: '6 位数字', attrs: 'inputmode="numeric" autocomplete="one-time-code" pattern="[0-9]*"' })}
 <div class="actions"><button type="submit">登录</button></div>
-<p class="muted">收不到验证码？请核对姓名、证件号和手机号后<a href="/card/login?next=${encodeURIComponent(o.next)}">重新填写</a>。电子健康卡没有登记手机号的，请从闽政通进入“医疗欠费”绑定手机号，或到医院窗口核验身份。</p>
+<p class="muted">收不到验证码？请核对姓名、证件号和手机号后<a href="/card/login?next=${encodeURIComponent(o.next)}">重新填写</a>。电子健康卡没有登记手机号的，请从闽政通进入“医疗欠费名单”绑定手机号。</p>
 </form>`;
   return sendPage(reply, '输入验证码', body, { status });
 }
