@@ -20,6 +20,11 @@ async function noSideScroll(page: Page): Promise<void> {
   assert.ok(width <= 390, `no horizontal scrolling at phone width (${width}px)`);
 }
 
+/** This browser's /card CSRF token (the double-submit cookie's value), for a POST made outside a form. */
+async function cardCsrf(page: Page): Promise<string> {
+  return (await page.context().cookies()).find((c) => c.name === 'ehc_csrf')?.value ?? '';
+}
+
 async function fillIdentity(page: Page, who: { userName: string; idNo: string; mobilePhone: string }): Promise<void> {
   await page.fill('#userName', who.userName);
   await page.selectOption('#idType', '01');
@@ -135,7 +140,7 @@ describe('e-health-card flows in a real browser', () => {
     await screenshot(phone, 'ehc-1-auth-cancelled');
     assert.deepEqual((await query('MP-002')).payload, { authStatus: 'cancel' });
     // A late click on the consent page changes nothing.
-    const late = await phone.request.post(String(r.payload!.authUrl), { form: { decision: 'allow' } });
+    const late = await phone.request.post(String(r.payload!.authUrl), { form: { decision: 'allow', _csrf: await cardCsrf(phone) } });
     assert.equal(late.status(), 200);
     assert.deepEqual((await query('MP-002')).payload, { authStatus: 'cancel' });
   });
@@ -325,7 +330,7 @@ describe('e-health-card expiry in a real browser', () => {
     await phone.waitForSelector('text=授权已过期');
     await screenshot(phone, 'ehc-1-auth-expired');
     // Consent after expiry changes nothing.
-    await phone.request.post(authUrl, { form: { decision: 'allow' } });
+    await phone.request.post(authUrl, { form: { decision: 'allow', _csrf: await cardCsrf(phone) } });
     assert.deepEqual(
       (await call(base, '/ehc/queryAuthResult', inst.appId, inst.secret, { orgId: inst.orgId, outAuthNo: 'EXP-1' })).payload,
       {
