@@ -149,7 +149,7 @@ export function describeDemo(demo: DemoSummary, config: Config): string {
     `  orgId:   ${demo.orgId} (${demo.orgName})`,
     `闽政通演示渠道凭证: appId ${demo.channelAppId}  secret ${demo.channelSecret}`,
     `演示患者: ${p.userName}  idType 01  idNo ${p.idNo}  手机号 ${p.mobilePhone}  ehealthCardId ${p.ehealthCardId}`,
-    `电子健康卡: ${config.publicUrl}/card/login  (姓名、证件号、手机号如上)`,
+    `电子健康卡: ${config.publicUrl}/card/login  (姓名、证件号、手机号如上；短信验证码见 ${config.publicUrl}/card/sandbox/sms)`,
     `Try: POST ${config.publicUrl}${config.apiPrefix}/qmdl/queryOverdueData (see README "Quick start")`,
     `Citizen app: POST ${config.publicUrl}${config.apiPrefix}/qmdl/getIntoMdlUrl with the 闽政通 credential, open the mdrUrl (README)`,
     `管理控制台: ${config.publicUrl}/console  (first account: npx mdl users create --username admin --role operator)`,
