@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { addInstitution, ehcServices, startTestPlatform, type TestInstitution, type TestPlatform } from '@mdl/platform/testing';
 import { CardClient, type CardIdentity } from './support/card.js';
@@ -188,5 +190,45 @@ describe('/card sign-in under attack (real HTTP)', () => {
     assert.match(String(res.location), /^\/card\/login/);
     const q = await call(base, '/ehc/queryAuthResult', inst.appId, inst.secret, { orgId: inst.orgId, outAuthNo: 'DENY-1' });
     assert.deepEqual(q.payload, { authStatus: 'ing' }, 'still open');
+  });
+});
+
+describe('/card sign-in through an HTTP SMS gateway (real HTTP)', () => {
+  let t: TestPlatform;
+  const received: { auth: string | undefined; body: { phone: string; text: string } }[] = [];
+  const gateway = createServer((req, res) => {
+    let body = '';
+    req.on('data', (c: Buffer) => (body += c.toString('utf8')));
+    req.on('end', () => {
+      received.push({ auth: req.headers.authorization, body: JSON.parse(body) as { phone: string; text: string } });
+      res.writeHead(200).end('{"ok":true}');
+    });
+  });
+
+  before(async () => {
+    await new Promise<void>((r) => gateway.listen(0, '127.0.0.1', r));
+    const smsUrl = `http://127.0.0.1:${(gateway.address() as AddressInfo).port}/send`;
+    t = await startTestPlatform({ ehcEnv: 'TEST', trustProxy: ['127.0.0.1'], smsUrl, smsCredential: 'sms-cred' }, { queue: false });
+    await t.listen();
+  });
+  after(async () => {
+    await t.close();
+    gateway.close();
+  });
+
+  it('the code goes to the gateway, not to an outbox, and signs in', async () => {
+    const who = { userName: '陈宝琛', idType: '01', idNo: residentId('350104', '19480410', 55), mobilePhone: '13711112222' };
+    assert.ok(!('problem' in (await ehcServices(t.platform).registry.register(who))));
+    const c = new CardClient(t.url, '198.51.100.200');
+    assert.equal((await c.request('/card/sandbox/sms')).status, 404, 'no outbox page with a gateway');
+    const d = await c.details(who);
+    const deadline = Date.now() + 5000;
+    while (!received.length && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    assert.equal(received.length, 1);
+    assert.equal(received[0]!.auth, 'Bearer sms-cred');
+    assert.equal(received[0]!.body.phone, who.mobilePhone);
+    const code = /验证码 (\d{6})/.exec(received[0]!.body.text)![1]!;
+    assert.equal((await c.code(d.challenge, code)).status, 303);
+    assert.equal((await t.platform.db.selectFrom('sms_outbox').selectAll().execute()).length, 0);
   });
 });

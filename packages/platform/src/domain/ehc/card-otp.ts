@@ -45,6 +45,7 @@ export async function openChallenge(
     throttleKey: string;
     nowMs: number;
     ttlSeconds: number;
+    onSendError?: (err: unknown) => void;
   },
 ): Promise<string> {
   const token = randomBytes(32).toString('base64url');
@@ -69,7 +70,13 @@ export async function openChallenge(
       used_at: null,
     })
     .execute();
-  if (o.to) await sms.send(o.to.phone, smsText(code, o.ttlSeconds, o.purpose));
+  if (o.to) {
+    const sending = sms.send(o.to.phone, smsText(code, o.ttlSeconds, o.purpose));
+    // An HTTP gateway is not awaited: the answer must take as long whether or not a code went out (a slow
+    // gateway would otherwise tell that the details matched). Its failures are reported to onSendError.
+    if (sms.kind === 'http') void sending.catch((err: unknown) => o.onSendError?.(err));
+    else await sending;
+  }
   return token;
 }
 

@@ -103,6 +103,7 @@ ${field({ label: '验证码', name: 'code', id: 'code', value: '', focus: true, 
       throttleKey: key,
       nowMs: platform.now(),
       ttlSeconds: platform.config.smsCodeTtlSeconds,
+      onSendError: (err) => platform.log.error({ err }, 'SMS gateway refused a sign-in code'),
     });
     return send(reply, codeForm(s, challenge));
   });

@@ -82,6 +82,7 @@ export function signInRoutes(app: FastifyInstance, platform: Platform): void {
           throttleKey: key,
           nowMs: platform.now(),
           ttlSeconds: platform.config.smsCodeTtlSeconds,
+          onSendError: (err) => platform.log.error({ err }, 'SMS gateway refused a sign-in code'),
         });
       } catch (err) {
         // A gateway that failed: logged, and the page reads as for anyone else (the code will not come).
