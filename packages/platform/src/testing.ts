@@ -83,7 +83,15 @@ export interface TestInstitution {
 export async function addInstitution(
   platform: Platform,
   orgId: string,
-  opts: { orgName?: string; env?: 'test' | 'prod'; notifyHosts?: string[]; endpointUrl?: string; paymentChannels?: unknown[] } = {},
+  opts: {
+    orgName?: string;
+    env?: 'test' | 'prod';
+    notifyHosts?: string[];
+    endpointUrl?: string;
+    paymentChannels?: unknown[];
+    /** Ports the platform may call it on; a production deployment calls a loopback hospital only on these. */
+    ports?: number[];
+  } = {},
 ): Promise<TestInstitution> {
   const orgName = opts.orgName ?? `测试医院${orgId.slice(-4)}`;
   await upsertInstitution(platform.db, {
@@ -92,6 +100,7 @@ export async function addInstitution(
     notifyHosts: opts.notifyHosts ?? ['127.0.0.1'],
     endpointUrl: opts.endpointUrl,
     paymentChannels: opts.paymentChannels,
+    ports: opts.ports,
   });
   const { appId, secret } = await createApp(platform.db, platform.vault, { kind: 'institution', orgId, env: opts.env ?? 'prod' });
   return { orgId, orgName, appId, secret };
