@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { addInstitution, ehcServices, startTestPlatform, type TestInstitution, type TestPlatform } from '@mdl/platform/testing';
+import { addInstitution, startTestPlatform, type TestInstitution, type TestPlatform } from '@mdl/platform/testing';
 import { call } from './support/client.js';
 import { residentId } from './support/people.js';
 
@@ -19,7 +19,7 @@ describe('/card sign-in under attack (real HTTP)', () => {
     base = await t.listen();
     t.platform.config.publicUrl = base;
     inst = await addInstitution(t.platform, 'H35020300002', { orgName: '厦门市第二医院' });
-    const r = await ehcServices(t.platform).registry.register(owner);
+    const r = await t.platform.ehc.registry.register(owner);
     assert.ok(!('problem' in r));
   });
   after(() => t.close());
@@ -72,7 +72,7 @@ describe('/card sign-in under attack (real HTTP)', () => {
 
   it('60 wrong phone numbers and then the right one: the right one is refused too', async () => {
     const victim = { userName: '林巧稚', idType: '01', idNo: residentId('350102', '19011223', 20), mobilePhone: '13900000020' };
-    assert.ok(!('problem' in (await ehcServices(t.platform).registry.register(victim))));
+    assert.ok(!('problem' in (await t.platform.ehc.registry.register(victim))));
     for (let i = 0; i < 60; i++) {
       const r = await signIn({ ...victim, mobilePhone: `1390000${String(1000 + i)}` });
       assert.ok(r.status >= 400, `guess ${i}`);

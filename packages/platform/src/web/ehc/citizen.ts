@@ -3,7 +3,7 @@ import { ID_TYPES, maskIdNo, maskName } from '@mdl/protocol';
 import type { Person } from '../../db/schema.js';
 import { audit } from '../../domain/audit.js';
 import { CITIZEN_COOKIE, CITIZEN_SESSION_SECONDS, endCardSession, openCardSession, readCardSession } from '../../domain/ehc/citizen.js';
-import { ehcServices, personById } from '../../domain/ehc/index.js';
+import { personById } from '../../domain/ehc/index.js';
 import { identityProblems, type CitizenIdentity } from '../../domain/ehc/registry.js';
 import { authPath, decide, effectiveStatus, findByToken } from '../../domain/ehc/sessions.js';
 import { CARD_SIGN_IN_FAILED, citizenSignedIn, guardCitizenSignIn } from '../../domain/ehc/sign-in-guard.js';
@@ -18,7 +18,7 @@ import { chinaClock, qrSvg, safeNext, sendPage, str } from './common.js';
  * Plain forms and a Refresh header: everything works without JavaScript.
  */
 export function citizenRoutes(app: FastifyInstance, platform: Platform): void {
-  const svc = ehcServices(platform);
+  const svc = platform.ehc;
   const vault = platform.vault;
   const db = platform.db;
 
