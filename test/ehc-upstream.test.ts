@@ -125,6 +125,17 @@ describe('city e-health-card system (MDL_EHC_REGISTRY=upstream)', () => {
     assert.equal(ok.respCode, '000000', ok.respMsg);
   });
 
+  it('mirrors one card once when hospitals ask for the same person at the same moment', async () => {
+    const d = DEMO_INSURED[2]!;
+    const before = await people();
+    const answers = await Promise.all(
+      Array.from({ length: 5 }, () => ec({ idNo: d.idNo, userName: d.userName, psnNo: d.psnNo, insuplcAdmdvs: d.insuplcAdmdvs })),
+    );
+    for (const a of answers) assert.equal(a.respCode, '000000', a.respMsg);
+    assert.equal(new Set(answers.map((a) => a.payload!.ehealthCardId)).size, 1);
+    assert.equal(await people(), before + 1);
+  });
+
   it('issues a card to an insured person only through the city: 异地参保 needs insuplcAdmdvs, the uninsured get none', async () => {
     const r = DEMO_REMOTE_INSURED;
     const who = { idNo: r.idNo, userName: r.userName, psnNo: r.psnNo };
@@ -165,6 +176,42 @@ describe('city e-health-card system (MDL_EHC_REGISTRY=upstream)', () => {
     const r = await call(base, '/ehc/verifyQrCode', h.appId, h.secret, { orgId: h.orgId, ehealthCode: code });
     assert.equal(r.respCode, '000000', r.respMsg);
     assert.equal(r.payload!.ehealthCardId, registered.person.ehealth_card_id);
+  });
+
+  it('ORG_EHC_001/002: a citizen signs in on /card with the city’s card and the hospital gets that card', async () => {
+    const d = DEMO_INSURED[3]!;
+    const open = await call(base, '/ehc/genAuthUrl', h.appId, h.secret, { orgId: h.orgId, outAuthNo: 'UP-AUTH-1' });
+    assert.equal(open.respCode, '000000', open.respMsg);
+    const authUrl = String(open.payload!.authUrl);
+    const login = await fetch(`${base}/card/login`, {
+      method: 'POST',
+      redirect: 'manual',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({
+        next: new URL(authUrl).pathname,
+        userName: d.userName,
+        idType: '01',
+        idNo: d.idNo,
+        mobilePhone: d.mobilePhone,
+      }),
+    });
+    assert.equal(login.status, 303, await login.text());
+    const cookie = login.headers.get('set-cookie')!.split(';')[0]!;
+    const allow = await fetch(authUrl, {
+      method: 'POST',
+      redirect: 'manual',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', cookie },
+      body: 'decision=allow',
+    });
+    assert.equal(allow.status, 303);
+    const q = await call(base, '/ehc/queryAuthResult', h.appId, h.secret, { orgId: h.orgId, outAuthNo: 'UP-AUTH-1' });
+    assert.equal(q.payload!.authStatus, 'succ', JSON.stringify(q));
+    assert.equal(q.payload!.ehealthCardId, (await cardOf(d.idNo))!.ehealth_card_id);
+    assert.match(String(q.payload!.ehealthCardId), /^C35/);
+    assert.equal(
+      (await attempts('ehc.upstream.find')).filter((e) => e.subject_bidx === t.platform.vault.personKey('01', d.idNo)).length,
+      1,
+    );
   });
 
   it('tries a 5xx again and takes the answer; the city’s refusal of the credential is final', async () => {
