@@ -247,6 +247,44 @@ describe('city e-health-card system (MDL_EHC_REGISTRY=upstream)', () => {
     }
   });
 
+  it('on production: the city’s address passes the outbound policy first, and only a signed answer counts', async () => {
+    const up = { ehcRegistry: 'upstream' as const, ehcUpstream: settings(sim.url, { retries: 2 }), reconcileCron: '', reminderCron: '' };
+    const d = DEMO_INSURED[0]!;
+    const ask = async (p: TestPlatform) => {
+      const url = await p.listen();
+      const inst = await addInstitution(p.platform, 'H35010200009');
+      const r = await call(url, '/ehc/queryEcAuthResult', inst.appId, inst.secret, {
+        orgId: inst.orgId,
+        type: '01',
+        psnNo: d.psnNo,
+        idNo: d.idNo,
+        idType: '01',
+        userName: d.userName,
+      });
+      const audited = await p.platform.db.selectFrom('audit_event').selectAll().where('action', '=', 'ehc.upstream.insured').execute();
+      return { r, audited };
+    };
+    // Loopback over http is not allowed on production unless listed: refused before any connection, not retried.
+    const closed = await startTestPlatform({ ...up, deployment: 'production' }, { queue: false });
+    try {
+      const { r, audited } = await ask(closed);
+      assert.equal(r.respCode, '-3');
+      assert.equal(audited.length, 1);
+      assert.match(audited[0]!.detail!, /outbound call refused: loopback address 127\.0\.0\.1 is not in MDL_OUTBOUND_ALLOW_CIDRS/);
+    } finally {
+      await closed.close();
+    }
+    const listed = { outboundAllowCidrs: '127.0.0.0/8', outboundHttpCidrs: '127.0.0.0/8' };
+    const open = await startTestPlatform({ ...up, ...listed, deployment: 'production' }, { queue: false });
+    try {
+      const { r } = await ask(open);
+      assert.equal(r.respCode, '000000', r.respMsg);
+      assert.match(String(r.payload!.ehealthCardId), /^C35/);
+    } finally {
+      await open.close();
+    }
+  });
+
   it('with the city down: ORG_EHC_004 answers -3 (retryable) and writes nothing; the pages say so in words', async () => {
     await sim.stop();
     const r = DEMO_REMOTE_INSURED;
