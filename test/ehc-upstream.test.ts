@@ -247,6 +247,29 @@ describe('city e-health-card system (MDL_EHC_REGISTRY=upstream)', () => {
     }
   });
 
+  it('does not try a timed-out call again (the city may have acted)', async () => {
+    const slow = await startSimulator(['--delay-ms', '1500']);
+    try {
+      const client = new CityCardClient({
+        post: t.platform.post,
+        db: t.platform.db,
+        vault: t.platform.vault,
+        log: t.platform.log,
+        deployment: 'sandbox',
+        settings: { ...settings(slow.url), timeoutMs: 300 },
+      });
+      const p = DEMO_INSURED[2]!;
+      await assert.rejects(client.issueCard({ ...p, idType: '01' }, { orgId: 'SLOW-TEST' }), CityCardUnavailable);
+      const audited = (await attempts('ehc.upstream.issue')).filter((e) => e.org_id === 'SLOW-TEST');
+      assert.deepEqual(
+        audited.map((e) => [e.outcome, e.detail?.replace(/ \(\d+ ms\)$/, '')]),
+        [['error', 'attempt 1/3: timeout']],
+      );
+    } finally {
+      await slow.stop();
+    }
+  });
+
   it('on production: the city’s address passes the outbound policy first, and only a signed answer counts', async () => {
     const up = { ehcRegistry: 'upstream' as const, ehcUpstream: settings(sim.url, { retries: 2 }), reconcileCron: '', reminderCron: '' };
     const d = DEMO_INSURED[0]!;

@@ -10,6 +10,7 @@ Options:
   --host ADDR       address to listen on (default 127.0.0.1)
   --store FILE      keep the people and cards in this JSON file (default: memory only)
   --fail-first N    answer the first N calls with HTTP 503
+  --delay-ms N      hold every answer N milliseconds
 The credential is MDL_EHC_UPSTREAM_APP_ID and MDL_EHC_UPSTREAM_SECRET, the same settings the platform uses.
 Prints one JSON line {"url": …} once it listens; stops on SIGINT/SIGTERM.`;
 
@@ -22,6 +23,7 @@ export async function runSimulator(argv: string[], env: NodeJS.ProcessEnv = proc
       host: { type: 'string', default: '127.0.0.1' },
       store: { type: 'string' },
       'fail-first': { type: 'string', default: '0' },
+      'delay-ms': { type: 'string', default: '0' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -34,7 +36,7 @@ export async function runSimulator(argv: string[], env: NodeJS.ProcessEnv = proc
   }
   const store = new SimStore(values.store);
   store.seedDemo();
-  const server = createSimulator({ store, appId, secret, failFirst: Number(values['fail-first']) });
+  const server = createSimulator({ store, appId, secret, failFirst: Number(values['fail-first']), delayMs: Number(values['delay-ms']) });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(Number(values.port), values.host, resolve);

@@ -9,6 +9,8 @@ export interface SimulatorOptions {
   secret: string;
   /** Answer the first N business calls with HTTP 503 (to watch the platform retry). */
   failFirst?: number;
+  /** Hold every answer this long (to watch the platform's timeout). */
+  delayMs?: number;
   /** Accepted clock difference of the envelope timestamp. */
   toleranceMs?: number;
 }
@@ -38,7 +40,8 @@ export function createSimulator(opts: SimulatorOptions): Server {
       if (size > 64 * 1024) req.destroy();
       else chunks.push(c);
     });
-    req.on('end', () => {
+    req.on('end', () => void setTimeout(answer, opts.delayMs ?? 0));
+    const answer = () => {
       if (failing > 0) {
         failing--;
         return send(503, 'simulated outage');
@@ -61,9 +64,9 @@ export function createSimulator(opts: SimulatorOptions): Server {
         const code = e instanceof MdlError ? e.code : RespCode.DECRYPT_FAILED;
         return send(200, unsignedResponse(code, (e as Error).message, opts.appId));
       }
-      const answer = handle(opts.store, op as 'find' | 'issue' | 'insured', payload);
-      send(200, sealResponse(answer, { appId: opts.appId, secret: opts.secret, respCode: RespCode.SUCCESS }));
-    });
+      const result = handle(opts.store, op as 'find' | 'issue' | 'insured', payload);
+      send(200, sealResponse(result, { appId: opts.appId, secret: opts.secret, respCode: RespCode.SUCCESS }));
+    };
   });
 }
 
