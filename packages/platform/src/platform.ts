@@ -71,7 +71,10 @@ export interface PlatformOptions {
   pollingIntervalSeconds?: number;
   /** Told when each start-up step is done ('database', 'migrations', 'jobs'), for the start-up timings. */
   onPhase?: (name: string) => void;
-  /** The city's e-health-card system in place of the HTTP adapter that MDL_EHC_UPSTREAM_* describes (tests). */
+  /**
+   * With MDL_EHC_REGISTRY=upstream: the city's e-health-card system in place of the HTTP adapter MDL_EHC_UPSTREAM_*
+   * describes (a city reached another way, tests).
+   */
   city?: CityCardSystem;
 }
 

@@ -39,13 +39,14 @@ describe('upstream card registry (MDL_EHC_REGISTRY=upstream)', () => {
   let t: TestPlatform;
   const city = new CitySystem();
   before(async () => {
-    t = await startTestPlatform({}, { queue: false });
+    // A city reached some other way than HTTP: its adapter is handed to createPlatform (the composition root).
+    t = await startTestPlatform({ ehcRegistry: 'upstream' }, { queue: false, city });
   });
   after(async () => t.close());
 
   it('mirrors the city’s card into the master index on 领卡, and signs in to the same row', async () => {
-    const reg = new UpstreamRegistry(t.platform.db, t.platform.vault, city);
-    assert.equal(reg.kind, 'upstream');
+    const reg = t.platform.ehc.registry;
+    assert.ok(reg instanceof UpstreamRegistry);
     const who = { userName: '黄丽', idType: '01', idNo: id('35020319880808012'), mobilePhone: '13500000005' };
     const r = await reg.register(who);
     assert.ok('person' in r && r.created);
@@ -57,7 +58,7 @@ describe('upstream card registry (MDL_EHC_REGISTRY=upstream)', () => {
   });
 
   it('passes the city’s reasons on, asks nothing of the city for an invalid ID, and never re-points a card', async () => {
-    const reg = new UpstreamRegistry(t.platform.db, t.platform.vault, city);
+    const reg = t.platform.ehc.registry;
     const unknown = await reg.signIn({ userName: '周杰', idType: '01', idNo: id('35020319900101033'), mobilePhone: '13500000006' });
     assert.deepEqual(unknown, { problem: '未找到该证件的电子健康卡，请先领卡' });
     const wrongName = await reg.signIn({ userName: '黄莉', idType: '01', idNo: id('35020319880808012'), mobilePhone: '13500000005' });
