@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { addInstitution, ehcServices, startTestPlatform, type TestInstitution, type TestPlatform } from '@mdl/platform/testing';
+import { addInstitution, startTestPlatform, type TestInstitution, type TestPlatform } from '@mdl/platform/testing';
 import { CardClient, type CardIdentity } from './support/card.js';
 import { call } from './support/client.js';
 import { residentId } from './support/people.js';
@@ -26,7 +26,7 @@ describe('/card sign-in under attack (real HTTP)', () => {
     mobilePhone: `139000${String(seq).padStart(5, '0')}`,
   });
   const register = async (who: CardIdentity) => {
-    const r = await ehcServices(t.platform).registry.register({ idType: '01', ...who });
+    const r = await t.platform.ehc.registry.register({ idType: '01', ...who });
     assert.ok(!('problem' in r), JSON.stringify(r));
   };
 
@@ -218,7 +218,7 @@ describe('/card sign-in through an HTTP SMS gateway (real HTTP)', () => {
 
   it('the code goes to the gateway, not to an outbox, and signs in', async () => {
     const who = { userName: '陈宝琛', idType: '01', idNo: residentId('350104', '19480410', 55), mobilePhone: '13711112222' };
-    assert.ok(!('problem' in (await ehcServices(t.platform).registry.register(who))));
+    assert.ok(!('problem' in (await t.platform.ehc.registry.register(who))));
     const c = new CardClient(t.url, '198.51.100.200');
     assert.equal((await c.request('/card/sandbox/sms')).status, 404, 'no outbox page with a gateway');
     const d = await c.details(who);

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import type { Browser } from 'playwright-core';
-import { ehcServices, startTestPlatform, type TestPlatform } from '@mdl/platform/testing';
+import { startTestPlatform, type TestPlatform } from '@mdl/platform/testing';
 import { launchBrowser, phonePage, screenshot } from './support/browser.js';
 import { residentId } from './support/people.js';
 import { suiteScope } from './support/scope.js';
@@ -21,7 +21,7 @@ describe('/card sign-in with an SMS code, in Chromium', () => {
     t = scope.add(await startTestPlatform({ ehcEnv: 'TEST' }, { queue: false }), (t) => t.close());
     base = await t.listen();
     t.platform.config.publicUrl = base;
-    const r = await ehcServices(t.platform).registry.register(who);
+    const r = await t.platform.ehc.registry.register(who);
     assert.ok(!('problem' in r));
     browser = scope.add(await launchBrowser(), (b) => b.close());
   });

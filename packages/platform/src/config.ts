@@ -38,6 +38,12 @@ export interface Config {
   runJobs: boolean;
   /** E-health card (issue #3): which registry issues cards, see domain/ehc/registry.ts. */
   ehcRegistry: 'builtin' | 'upstream';
+  /**
+   * The city's e-health-card system (MDL_EHC_UPSTREAM_*), required with `upstream`: where its API is, the
+   * credential it issued the platform, how long one call may take and how often a connection error or a 5xx
+   * is tried again (outbound/city-card.ts, docs/ehc-flows.md).
+   */
+  ehcUpstream: EhcUpstreamSettings | undefined;
   /** How long an ORG_EHC_001 authorization stays open before ORG_EHC_002 answers `fail`. */
   ehcSessionTtlSeconds: number;
   /** How long a dynamic health code verifies after it was shown (pages refresh it every minute). */
@@ -86,6 +92,14 @@ export interface Config {
   consoleLoginPerAddress: number;
 }
 
+export interface EhcUpstreamSettings {
+  url: string;
+  appId: string;
+  secret: string;
+  timeoutMs: number;
+  retries: number;
+}
+
 const KNOWN = new Set([
   'PORT',
   'HOST',
@@ -107,6 +121,11 @@ const KNOWN = new Set([
   'MDL_DB_SCHEMA',
   'MDL_LOG_LEVEL',
   'MDL_EHC_REGISTRY',
+  'MDL_EHC_UPSTREAM_URL',
+  'MDL_EHC_UPSTREAM_APP_ID',
+  'MDL_EHC_UPSTREAM_SECRET',
+  'MDL_EHC_UPSTREAM_TIMEOUT_MS',
+  'MDL_EHC_UPSTREAM_RETRIES',
   'MDL_EHC_SESSION_TTL_S',
   'MDL_EHC_CODE_TTL_S',
   'MDL_EHC_ENV',
@@ -181,6 +200,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
   if (publicUrl.length > 160) throw new ConfigError('PUBLIC_URL must be at most 160 characters (authUrl is limited to 200)');
   const ehcRegistry = (env.MDL_EHC_REGISTRY || 'builtin') as Config['ehcRegistry'];
   if (ehcRegistry !== 'builtin' && ehcRegistry !== 'upstream') throw new ConfigError('MDL_EHC_REGISTRY must be builtin or upstream');
+  const ehcUpstream = ehcRegistry === 'upstream' ? ehcUpstreamFrom(env) : undefined;
   const ehcEnv = env.MDL_EHC_ENV || 'DEV';
   if (!/^[A-Z0-9]{1,16}$/.test(ehcEnv)) throw new ConfigError('MDL_EHC_ENV must be 1 to 16 upper-case letters or digits');
   const ehcWxMiniAppId = env.MDL_EHC_WX_MINI_APP_ID || undefined;
@@ -227,6 +247,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     logLevel: env.MDL_LOG_LEVEL || 'info',
     runJobs: true,
     ehcRegistry,
+    ehcUpstream,
     ehcSessionTtlSeconds: int(env, 'MDL_EHC_SESSION_TTL_S', 600, 30, 86400),
     ehcCodeTtlSeconds: int(env, 'MDL_EHC_CODE_TTL_S', 60, 30, 3600),
     ehcEnv,
@@ -250,6 +271,28 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     consoleLoginPerAddress: int(env, 'MDL_CONSOLE_LOGIN_PER_ADDRESS', 30, 1, 100_000),
   };
   return { ...cfg, ...overrides };
+}
+
+/** The city card system's settings; all three of URL, appId and secret, or the start stops. */
+function ehcUpstreamFrom(env: NodeJS.ProcessEnv): EhcUpstreamSettings {
+  const url = (env.MDL_EHC_UPSTREAM_URL || '').replace(/\/+$/, '');
+  if (!/^https?:\/\/[^/?#]+(\/[^?#]*)?$/.test(url))
+    throw new ConfigError(
+      'MDL_EHC_UPSTREAM_URL (the city e-health-card system, an http(s) URL) is required with MDL_EHC_REGISTRY=upstream',
+    );
+  const appId = env.MDL_EHC_UPSTREAM_APP_ID || '';
+  if (!/^[\w-]{1,64}$/.test(appId)) throw new ConfigError('MDL_EHC_UPSTREAM_APP_ID (the appId the city issued) is required with upstream');
+  const secret = env.MDL_EHC_UPSTREAM_SECRET || '';
+  // The SM4 key is the secret's first 16 characters as bytes (guide §4.1): they must be printable ASCII.
+  if (!/^[\x21-\x7e]{16}/.test(secret))
+    throw new ConfigError('MDL_EHC_UPSTREAM_SECRET (the secret the city issued, at least 16 ASCII characters) is required');
+  return {
+    url,
+    appId,
+    secret,
+    timeoutMs: int(env, 'MDL_EHC_UPSTREAM_TIMEOUT_MS', 3000, 100, 60_000),
+    retries: int(env, 'MDL_EHC_UPSTREAM_RETRIES', 2, 0, 5),
+  };
 }
 
 /** `127.0.0.1,10.0.0.0/8`: addresses or CIDR ranges. A proxy not listed cannot make up a caller's address. */

@@ -3,7 +3,6 @@ import { MdlError, RespCode, documentProblem } from '@mdl/protocol';
 import type { DB, Person } from '../../db/schema.js';
 import type { Vault } from '../../vault.js';
 import { findPersonByIdentity, getOrRegisterPerson, type Identity } from '../persons.js';
-import { UpstreamRegistry, type CityCardSystem } from './upstream.js';
 
 /**
  * Who issues e-health cards (guide §2.2). A region without its own e-health-card system uses the
@@ -93,14 +92,4 @@ export class BuiltinRegistry implements CardRegistry {
     if (this.vault.decrypt(person.phone_enc) !== phone) return { problem: '手机号与领卡时登记的不一致' };
     return { person, created: false };
   }
-}
-
-/**
- * The registry the settings name. `upstream` needs the city's system (see upstream.ts and
- * docs/ehc-flows.md, "对接地市电子健康卡系统"); without one it refuses to start rather than fall back.
- */
-export function cardRegistry(db: Kysely<DB>, vault: Vault, kind: 'builtin' | 'upstream', city?: CityCardSystem): CardRegistry {
-  if (kind === 'builtin') return new BuiltinRegistry(db, vault);
-  if (!city) throw new Error('MDL_EHC_REGISTRY=upstream but no upstream card registry adapter is installed (installCityCardSystem)');
-  return new UpstreamRegistry(db, vault, city);
 }

@@ -3,7 +3,7 @@ import { ID_TYPES, maskIdNo, maskName } from '@mdl/protocol';
 import type { Person } from '../../db/schema.js';
 import { audit } from '../../domain/audit.js';
 import { CITIZEN_COOKIE, readCardSession } from '../../domain/ehc/citizen.js';
-import { ehcServices, personById } from '../../domain/ehc/index.js';
+import { personById } from '../../domain/ehc/index.js';
 import { authPath, decide, effectiveStatus, findByToken } from '../../domain/ehc/sessions.js';
 import type { Platform } from '../../platform.js';
 import { h, type Html } from '../html.js';
@@ -17,7 +17,7 @@ import { identityFields, signInRoutes, STALE_FORM } from './sign-in.js';
  * Plain forms and a Refresh header: everything works without JavaScript.
  */
 export function citizenRoutes(app: FastifyInstance, platform: Platform): void {
-  const svc = ehcServices(platform);
+  const svc = platform.ehc;
   const vault = platform.vault;
   const db = platform.db;
   signInRoutes(app, platform);

@@ -1,5 +1,4 @@
 import type { FastifyPluginAsync } from 'fastify';
-import { ehcServices } from '../../domain/ehc/index.js';
 import type { Platform } from '../../platform.js';
 import { privatePageHeaders } from '../security.js';
 import { citizenRoutes } from './citizen.js';
@@ -7,12 +6,8 @@ import { kioskRoutes } from './kiosk.js';
 import { legalRoutes } from './legal.js';
 import { sandboxSmsRoutes } from './sandbox-sms.js';
 
-/**
- * E-health-card pages under /card (the POST paths /ehc/* belong to the gateway). Building the services
- * here makes a misconfigured registry stop the start instead of the first citizen's request.
- */
+/** E-health-card pages under /card (the POST paths /ehc/* belong to the gateway). */
 export const ehcPagesPlugin: FastifyPluginAsync<{ platform: Platform }> = async (app, { platform }) => {
-  ehcServices(platform);
   // Card pages show identity and a live health code: same private-page headers as the citizen app.
   app.addHook(
     'onRequest',

@@ -3,7 +3,6 @@ import { ID_TYPES } from '@mdl/protocol';
 import { audit } from '../../domain/audit.js';
 import { challengeKey, checkCode, openChallenge } from '../../domain/ehc/card-otp.js';
 import { CITIZEN_COOKIE, CITIZEN_SESSION_SECONDS, endCardSession, openCardSession } from '../../domain/ehc/citizen.js';
-import { ehcServices } from '../../domain/ehc/index.js';
 import { identityProblems, type CitizenIdentity } from '../../domain/ehc/registry.js';
 import { CARD_SIGN_IN_FAILED, citizenSignedIn, guardCardAttempt, guardCitizenSignIn, identityKey } from '../../domain/ehc/sign-in-guard.js';
 import { smsGateway } from '../../domain/sms/gateway.js';
@@ -21,7 +20,7 @@ import { safeNext, sendPage, str } from './common.js';
  * message (CARD_SIGN_IN_FAILED).
  */
 export function signInRoutes(app: FastifyInstance, platform: Platform): void {
-  const svc = ehcServices(platform);
+  const svc = platform.ehc;
   const { db, vault } = platform;
   const sms = smsGateway(platform.config, { db, vault, post: platform.post });
   const secure = () => platform.config.publicUrl.startsWith('https:');
