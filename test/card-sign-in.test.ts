@@ -159,6 +159,9 @@ describe('/card sign-in under attack (real HTTP)', () => {
     assert.equal(await c.sentSince(mark, who.mobilePhone), undefined, 'no SMS');
     const verify = await new CardClient(base, c.ip).request('/card/verify', { form: { challenge: 'a'.repeat(43), code: '123456' } });
     assert.equal(verify.status, 403);
+    // The sandbox kiosk's forms too: a foreign page cannot make the demo kiosk call the gateway.
+    for (const path of ['/card/kiosk/qr', '/card/kiosk/scan', '/card/kiosk/scan/verify'])
+      assert.equal((await c.request(path, { form: { appId: inst.appId, ehealthCode: 'x' } })).status, 403, path);
   });
 
   it('a card cookie no longer works after logout', async () => {
