@@ -24,6 +24,7 @@ import { Metrics } from './metrics.js';
 import { policyFromSettings } from './outbound/address-policy.js';
 import { guardedPost, type HttpPost } from './outbound/pinned-post.js';
 import { Vault } from './vault.js';
+import { runDataUpgrades } from './domain/keys/upgrade.js';
 
 /** Everything a request, a job or a CLI command needs, built once per process. */
 export interface Platform {
@@ -89,6 +90,7 @@ export async function createPlatform(config: Config, opts: PlatformOptions = {})
     opts.onPhase?.('migrations');
     const vault = new Vault(config.masterKey);
     await checkMasterKey(database.db, vault);
+    await runDataUpgrades(database, vault);
     await checkDeploymentMarker(database.db, config.deployment);
     const shared: SharedState = config.redisUrl
       ? new RedisState(config.redisUrl, `mdl:${config.dbSchema}:`, {

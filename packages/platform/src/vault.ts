@@ -103,7 +103,12 @@ export class Vault {
     return createHmac('sm3', this.subkey(purpose)).update(data).digest();
   }
 
-  nameKey(name: string): string {
-    return this.index('name', name.trim());
+  /**
+   * The name index is keyed per person (issue #12): HMAC over the person's own key and the name, so two
+   * people of the same name have unrelated name indexes and the column links no one across records, while
+   * the 强校验 (this name for this ID number) is still one comparison with a value read by the ID index.
+   */
+  nameKey(personKey: string, name: string): string {
+    return this.index('name', personKey, name.trim());
   }
 }
