@@ -16,6 +16,7 @@ import { policyRoutes } from './policy.js';
 import { userRoutes } from './users.js';
 import { citizenDataRoutes } from './citizen-data.js';
 import { onceRoutes } from './show-once.js';
+import { secondFactorRoutes } from './second-factor.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -184,6 +185,7 @@ export const consolePlugin: FastifyPluginAsync<{ platform: Platform }> = async (
   await userRoutes(ctx);
   await citizenDataRoutes(ctx);
   await onceRoutes(ctx);
+  await secondFactorRoutes(ctx);
 };
 
 export interface ConsoleContext {
