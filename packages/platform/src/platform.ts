@@ -25,6 +25,7 @@ import { policyFromSettings } from './outbound/address-policy.js';
 import { guardedPost, type HttpPost } from './outbound/pinned-post.js';
 import { Vault } from './vault.js';
 import { runDataUpgrades } from './domain/keys/upgrade.js';
+import { openRotation, retiredKeys } from './domain/keys/rotate.js';
 
 /** Everything a request, a job or a CLI command needs, built once per process. */
 export interface Platform {
@@ -62,6 +63,8 @@ export interface PlatformOptions {
   now?: () => number;
   /** Start pg-boss workers in this process (serve on the embedded default, worker, tests). */
   workers?: boolean;
+  /** `mdl keys rotate`: open the database although a rotation is unfinished. */
+  keyRotation?: boolean;
   /** Start the job queue at all (false for CLI commands that only touch tables). */
   queue?: boolean;
   pollingIntervalSeconds?: number;
@@ -90,6 +93,13 @@ export async function createPlatform(config: Config, opts: PlatformOptions = {})
     opts.onPhase?.('migrations');
     const vault = new Vault(config.masterKey);
     await checkMasterKey(database.db, vault);
+    // Half the indexes under one key and half under the other would miss people: finish the rotation first.
+    if (!opts.keyRotation && (await openRotation(database.db))) {
+      throw new MasterKeyMismatchError(
+        'a master-key rotation is unfinished: run `mdl keys rotate` again (same new key) to finish it; refusing to start.',
+      );
+    }
+    vault.retire((await retiredKeys(database.db, vault)).map((k) => new Vault(k)));
     await runDataUpgrades(database, vault);
     await checkDeploymentMarker(database.db, config.deployment);
     const shared: SharedState = config.redisUrl

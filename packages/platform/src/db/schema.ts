@@ -342,7 +342,14 @@ export interface KeyRotationTable {
   finished_at: Date | null;
 }
 
+export interface KeyMapTable {
+  rotation_id: number;
+  old_bidx: string;
+  new_bidx: string;
+}
+
 export interface DB {
+  key_map: KeyMapTable;
   key_task: KeyTaskTable;
   key_rotation: KeyRotationTable;
   institution: InstitutionTable;

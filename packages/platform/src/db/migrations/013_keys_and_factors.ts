@@ -6,7 +6,8 @@
  *   upgrade of the name index to its per-person form, and master-key rotations. One row per step with the
  *   last primary key done (as text); a batch of rows and its cursor commit together, so a crash loses at most the
  *   batch in flight and a re-run continues from the cursor (domain/keys/).
- * - key_rotation: one row per rotation, with the holder's lease, so that two rotations cannot run at once.
+ * - key_rotation: one row per rotation, with the holder's lease, so that two rotations cannot run at once;
+ *   key_map: the subject indexes it re-keyed, old to new.
  * - institution.require_totp: an operator may require a second factor of the institution's staff.
  */
 export const up = /* sql */ `
@@ -37,6 +38,15 @@ CREATE TABLE key_rotation (
 );
 -- At most one unfinished rotation.
 CREATE UNIQUE INDEX key_rotation_one_open ON key_rotation ((true)) WHERE finished_at IS NULL;
+
+-- A rotation's old subject index -> new one, written while persons and items are re-keyed, then applied
+-- to the tables that only refer to a subject (appeals, reminders, citizen links); emptied at the end.
+CREATE TABLE key_map (
+  rotation_id BIGINT NOT NULL,
+  old_bidx VARCHAR(64) NOT NULL,
+  new_bidx VARCHAR(64) NOT NULL,
+  PRIMARY KEY (rotation_id, old_bidx)
+);
 
 ALTER TABLE institution ADD COLUMN require_totp BOOLEAN NOT NULL DEFAULT false;
 `;

@@ -29,7 +29,14 @@ export async function walkStep(
   db: Kysely<DB>,
   task: string,
   step: WalkStep,
-  opts: { batchSize?: number; onProgress?: (p: WalkProgress) => void; stopAfterBatches?: number } = {},
+  opts: {
+    batchSize?: number | undefined;
+    onProgress?: (p: WalkProgress) => void;
+    /** Called before each batch; throwing stops the walk (a lost lease). */
+    beforeBatch?: () => Promise<void>;
+    /** Checked before each batch: true stops the walk where it is, as a crash would (tests). */
+    shouldStop?: () => boolean;
+  } = {},
 ): Promise<WalkProgress> {
   const batchSize = opts.batchSize ?? 500;
   await db
@@ -37,8 +44,9 @@ export async function walkStep(
     .values({ task, step: step.name })
     .onConflict((oc) => oc.columns(['task', 'step']).doNothing())
     .execute();
-  for (let batches = 0; ; batches++) {
-    if (opts.stopAfterBatches !== undefined && batches >= opts.stopAfterBatches) {
+  for (;;) {
+    await opts.beforeBatch?.();
+    if (opts.shouldStop?.()) {
       const row = await db
         .selectFrom('key_task')
         .selectAll()
