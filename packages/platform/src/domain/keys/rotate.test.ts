@@ -86,7 +86,7 @@ describe('master-key rotation', () => {
           .execute();
         await p.db.insertInto('reminder_claim').values({ subject_bidx: key, last_at: new Date() }).execute();
         await audit(p.db, {
-          actor_type: 'institution',
+          actor_type: 'app',
           actor_id: app.appId,
           org_id: ORG,
           subject_bidx: key,
