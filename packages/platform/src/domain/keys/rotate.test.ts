@@ -3,6 +3,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import pg from 'pg';
 import { residentIdCheckChar } from '@mdl/protocol';
 import { main } from '../../cli/mdl.js';
 import { loadConfig } from '../../config.js';
@@ -38,7 +39,13 @@ function capture() {
  */
 describe('master-key rotation', () => {
   const dir = mkdtempSync(join(tmpdir(), 'mdl-keys-'));
-  const env = { MDL_DATA_DIR: dir, MDL_LOG_LEVEL: 'silent' };
+  // On PostgreSQL (DATABASE_URL set) the key comes from MDL_MASTER_KEY and the CLI is given --new-key.
+  const pgUrl = process.env.DATABASE_URL;
+  const schema = `t_keys_${process.pid}_${Date.now() % 1_000_000}`;
+  const PG_KEY = '00112233445566778899aabbccddeeff';
+  const env: NodeJS.ProcessEnv = pgUrl
+    ? { DATABASE_URL: pgUrl, MDL_DB_SCHEMA: schema, MDL_MASTER_KEY: PG_KEY, MDL_LOG_LEVEL: 'silent', MDL_DEPLOYMENT: 'sandbox' }
+    : { MDL_DATA_DIR: dir, MDL_LOG_LEVEL: 'silent' };
   const ORG = 'H35010200001';
   const people = Array.from({ length: 7 }, (_, i) => ({
     idNo: residentId(i),
@@ -101,9 +108,17 @@ describe('master-key rotation', () => {
       await rebuildSubjects(p.db);
       await sealAudit(p.db, p.vault);
     });
-    oldKey = readFileSync(join(dir, 'master.key'), 'utf8').trim();
+    oldKey = pgUrl ? PG_KEY : readFileSync(join(dir, 'master.key'), 'utf8').trim();
   });
-  after(() => rmSync(dir, { recursive: true, force: true }));
+  after(async () => {
+    rmSync(dir, { recursive: true, force: true });
+    if (pgUrl) {
+      const c = new pg.Client({ connectionString: pgUrl });
+      await c.connect();
+      await c.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE; DROP ROLE IF EXISTS "mdl_rt_${schema}"`);
+      await c.end();
+    }
+  });
 
   it('an interrupted rotation is recorded; the platform refuses to start until it is finished', async () => {
     const stopped = await withPlatform((p) => rotateMasterKey(p.db, oldKey, newKey, { batchSize: 2, stopAfterBatches: 5 }), {
@@ -111,7 +126,7 @@ describe('master-key rotation', () => {
     });
     assert.equal(stopped, false);
     // What the CLI would have kept before starting.
-    writeFileSync(join(dir, 'master.key.next'), newKey + '\n', { mode: 0o600 });
+    if (!pgUrl) writeFileSync(join(dir, 'master.key.next'), newKey + '\n', { mode: 0o600 });
     await assert.rejects(open(), (e: unknown) => e instanceof MasterKeyMismatchError && /unfinished/.test(e.message));
   });
 
@@ -134,7 +149,7 @@ describe('master-key rotation', () => {
 
   it('mdl keys rotate resumes it, shows progress and replaces the key file', async () => {
     const c = capture();
-    const code = await main(['keys', 'rotate', '--batch', '3'], c.io, env);
+    const code = await main(['keys', 'rotate', '--batch', '3', ...(pgUrl ? ['--new-key', newKey] : [])], c.io, env);
     assert.equal(code, 0, c.err.join('\n'));
     assert.ok(
       c.out.some((l) => /^person: \d+\/7/.test(l)),
@@ -144,8 +159,11 @@ describe('master-key rotation', () => {
       c.out.some((l) => /^arrears_item: 21\/21 done$/.test(l)),
       c.out.join('\n'),
     );
-    assert.equal(readFileSync(join(dir, 'master.key'), 'utf8').trim(), newKey);
-    assert.equal(existsSync(join(dir, 'master.key.next')), false);
+    if (pgUrl) env.MDL_MASTER_KEY = newKey;
+    else {
+      assert.equal(readFileSync(join(dir, 'master.key'), 'utf8').trim(), newKey);
+      assert.equal(existsSync(join(dir, 'master.key.next')), false);
+    }
   });
 
   it('after it, every value opens under the new key and every look-up works', async () => {
