@@ -42,9 +42,15 @@ export async function keysCommand(config: Config, args: string[], io: Io, env: N
     io.err('mdl keys rotate: --new-key must be 32 hex characters (openssl rand -hex 16)');
     return 2;
   }
-  if (!newKey && nextFile && existsSync(nextFile)) newKey = readFileSync(nextFile, 'utf8').trim().toLowerCase();
-  if (!newKey && nextFile) {
-    newKey = randomBytes(16).toString('hex');
+  if (nextFile && existsSync(nextFile)) {
+    const kept = readFileSync(nextFile, 'utf8').trim().toLowerCase();
+    if (newKey && newKey !== kept) {
+      io.err(`mdl keys rotate: ${nextFile} holds the new key of an unfinished rotation; run without --new-key to finish it`);
+      return 2;
+    }
+    newKey = kept;
+  } else if (nextFile) {
+    newKey ??= randomBytes(16).toString('hex');
     // Kept before anything is re-sealed under it: a crash must not lose the only copy.
     writeFileSync(nextFile, newKey + '\n', { mode: 0o600, flag: 'wx' });
   }

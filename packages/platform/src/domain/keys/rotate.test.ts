@@ -229,3 +229,54 @@ describe('master-key rotation', () => {
     await assert.rejects(createPlatform(loadConfig(withOld), { queue: false }), MasterKeyMismatchError);
   });
 });
+
+describe('mdl keys rotate on the embedded default', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'mdl-keys-cli-'));
+  const env = { MDL_DATA_DIR: dir, MDL_LOG_LEVEL: 'silent' };
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('makes the new key itself (kept in master.key.next until the end), or takes --new-key', async () => {
+    const p = await createPlatform(loadConfig(env), { queue: false });
+    const idNo = residentId(9);
+    await getOrRegisterPerson(p.db, p.vault, { idType: '01', idNo, userName: '王芳', mobilePhone: '13900000009' });
+    const event = {
+      actor_type: 'system',
+      actor_id: 'test',
+      org_id: null,
+      target: null,
+      outcome: 'ok',
+      resp_code: null,
+      request_id: null,
+      detail: null,
+    } as const;
+    await audit(p.db, { ...event, subject_bidx: p.vault.personKey('01', idNo), action: 'test.before' });
+    await sealAudit(p.db, p.vault);
+    await p.close();
+    const first = readFileSync(join(dir, 'master.key'), 'utf8').trim();
+    const c = capture();
+    assert.equal(await main(['keys', 'rotate'], c.io, env), 0, c.err.join('\n'));
+    const second = readFileSync(join(dir, 'master.key'), 'utf8').trim();
+    assert.match(second, /^[0-9a-f]{32}$/);
+    assert.notEqual(second, first);
+    assert.equal(existsSync(join(dir, 'master.key.next')), false);
+    const given = '0f1e2d3c4b5a69788796a5b4c3d2e1f0';
+    const d = capture();
+    assert.equal(await main(['keys', 'rotate', '--new-key', given], d.io, env), 0, d.err.join('\n'));
+    assert.equal(readFileSync(join(dir, 'master.key'), 'utf8').trim(), given);
+    const q = await createPlatform(loadConfig(env), { queue: false });
+    try {
+      const row = await q.db.selectFrom('person').selectAll().executeTakeFirstOrThrow();
+      assert.equal(cardView(q.vault, row).idNo, idNo);
+      assert.equal(row.id_no_bidx, q.vault.personKey('01', idNo));
+      // Two rotations: the audit trail still verifies under the key of each seal's time, and is searched by ID number.
+      await sealAudit(q.db, q.vault);
+      const v = await verifyAudit(q.db, q.vault, Date.now());
+      assert.equal(v.ok, true, JSON.stringify(v.problem));
+      assert.ok(v.sealedEvents >= 1);
+      const { filter } = parseAuditQuery(q.vault, { idType: '01', idNo, orgId: '', actor: '', action: 'test.', from: '', to: '' });
+      assert.equal((await searchAudit(q.db, filter, 10)).length, 1);
+    } finally {
+      await q.close();
+    }
+  });
+});
