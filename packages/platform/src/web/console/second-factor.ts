@@ -31,10 +31,17 @@ export async function secondFactorRoutes({ app, platform }: ConsoleContext): Pro
       .select(['id', 'username', 'totp_secret_enc'])
       .where('id', '=', actor.userId)
       .executeTakeFirstOrThrow();
+    if (o.done) {
+      return consolePage(actor, {
+        title: '动态口令',
+        active: '/console/second-factor',
+        body: h`<div class="card ok" role="status" id="totp-done">动态口令已绑定，此后登录需要输入动态口令。</div>
+<p><a class="button" href="/console">返回总览</a></p>`,
+      });
+    }
+    // A new secret each time the page is shown; nothing is stored until a code from it verifies.
     const p = proposeEnrolment(vault, user, platform.now());
-    const state = o.done
-      ? h`<div class="card ok" role="status" id="totp-done">动态口令已绑定，此后登录需要输入动态口令。</div>`
-      : h`<p id="totp-state">${user.totp_secret_enc ? '已绑定动态口令。可在此更换（例如换了手机）。' : '尚未绑定动态口令。'}</p>`;
+    const state = h`<p id="totp-state">${user.totp_secret_enc ? '已绑定动态口令。可在此更换（例如换了手机）。' : '尚未绑定动态口令。'}</p>`;
     return consolePage(actor, {
       title: '动态口令',
       active: '/console/second-factor',
