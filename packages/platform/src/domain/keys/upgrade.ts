@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import type { Database } from '../../db/database.js';
 import type { DB } from '../../db/schema.js';
 import type { Vault } from '../../vault.js';
@@ -18,11 +18,12 @@ export function personNameIndexStep(vault: Vault): WalkStep {
     key: 'id',
     numeric: true,
     async apply(trx, rows) {
-      for (const r of rows) {
-        const nameBidx = vault.nameKey(String(r.id_no_bidx), vault.decrypt(String(r.name_enc)));
-        await trx.updateTable('person').set({ name_bidx: nameBidx }).where('id', '=', Number(r.id)).execute();
-        await trx.updateTable('arrears_subject').set({ name_bidx: nameBidx }).where('person_id', '=', Number(r.id)).execute();
-      }
+      // Two statements per batch rather than two per person: this runs at start-up, under the set-up lock.
+      const values = sql.join(
+        rows.map((r) => sql`(${String(r.id)}::bigint, ${vault.nameKey(String(r.id_no_bidx), vault.decrypt(String(r.name_enc)))})`),
+      );
+      await sql`UPDATE person p SET name_bidx = v.nb FROM (VALUES ${values}) AS v(id, nb) WHERE p.id = v.id`.execute(trx);
+      await sql`UPDATE arrears_subject s SET name_bidx = v.nb FROM (VALUES ${values}) AS v(id, nb) WHERE s.person_id = v.id`.execute(trx);
     },
   };
 }
