@@ -95,7 +95,7 @@ function personStep(newV: Vault, rotationId: number): WalkStep {
 }
 
 /** An item's subject is one of three kinds of key; which one is told by recomputing each under the old key. */
-function itemStep(oldV: Vault, newV: Vault, rotationId: number): WalkStep {
+function itemStep(oldV: Vault, newV: Vault, rotationId: number, onKept: (itemId: number) => void): WalkStep {
   return {
     name: 'arrears_item',
     table: 'arrears_item',
@@ -113,7 +113,12 @@ function itemStep(oldV: Vault, newV: Vault, rotationId: number): WalkStep {
         else if (idNo !== null && old === oldV.localKey(orgId, idType, idNo, name)) next = newV.localKey(orgId, idType, idNo, name);
         else if (old === oldV.recordKey(orgId, String(r.org_trace_id))) next = newV.recordKey(orgId, String(r.org_trace_id));
         else if (old === newV.personKey(idType, idNo ?? '') || old === newV.recordKey(orgId, String(r.org_trace_id))) next = old;
-        else throw new RotationError(`arrears_item ${String(r.id)}: its subject key matches none of the ways it is made`);
+        else {
+          // Not a key the platform makes (a bulk load or a hand repair): no look-up can reach it under either
+          // key, so it is kept and reported rather than stopping the rotation half-way with the platform down.
+          next = old;
+          onKept(Number(r.id));
+        }
         await trx
           .updateTable('arrears_item')
           .set({
@@ -150,7 +155,7 @@ async function followMap(trx: Transaction<DB>, rotationId: number): Promise<void
   await rebuildSubjects(trx);
 }
 
-function steps(oldV: Vault, newV: Vault, rotationId: number): WalkStep[] {
+function steps(oldV: Vault, newV: Vault, rotationId: number, onKept: (itemId: number) => void): WalkStep[] {
   return [
     resealStep(newV, 'app_credential', 'app_id', false, ['secret_enc']),
     resealStep(newV, 'console_user', 'id', true, ['totp_secret_enc']),
@@ -158,7 +163,7 @@ function steps(oldV: Vault, newV: Vault, rotationId: number): WalkStep[] {
     resealStep(newV, 'ehc_auth_session', 'id', true, ['auth_url_enc']),
     resealStep(newV, 'citizen_session', 'sid_hash', false, ['name_enc']),
     personStep(newV, rotationId),
-    itemStep(oldV, newV, rotationId),
+    itemStep(oldV, newV, rotationId, onKept),
   ];
 }
 
@@ -175,6 +180,8 @@ export async function openRotation(db: Kysely<DB>): Promise<{ id: number; new_fi
 
 export interface RotateOptions {
   batchSize?: number;
+  /** An arrears item whose subject key is none the platform makes (told, and left as it is). */
+  onKept?: (itemId: number) => void;
   onProgress?: (p: RotationProgress) => void;
   /** Tests: stop (as a crash would) after this many batches of this run. */
   stopAfterBatches?: number;
@@ -226,7 +233,7 @@ export async function rotateMasterKey(db: Kysely<DB>, oldKeyHex: string, newKeyH
   let batches = 0;
   const shouldStop = () => opts.stopAfterBatches !== undefined && batches >= opts.stopAfterBatches;
   try {
-    for (const step of steps(oldV, newV, rotationId)) {
+    for (const step of steps(oldV, newV, rotationId, opts.onKept ?? (() => {}))) {
       const total = Number((await sql<{ n: string }>`SELECT count(*) AS n FROM ${sql.table(step.table)}`.execute(db)).rows[0]!.n);
       const p = await walkStep(db, task, step, {
         batchSize: opts.batchSize,
