@@ -25,7 +25,8 @@ export const getIntoMdlUrl = defineApi<GetIntoMdlUrlRequest, GetIntoMdlUrlRespon
     if (req.ehealthCardId && (!person || person.ehealth_card_id !== req.ehealthCardId)) {
       throw new MdlError(RespCode.APP_BAD_REQUEST, person ? '电子健康卡主索引与证件信息不一致' : '电子健康卡主索引不存在');
     }
-    if (person && person.name_bidx !== vault.nameKey(req.userName)) throw new MdlError(RespCode.APP_BAD_REQUEST, '姓名与证件信息不一致');
+    if (person && person.name_bidx !== vault.nameKey(person.id_no_bidx, req.userName))
+      throw new MdlError(RespCode.APP_BAD_REQUEST, '姓名与证件信息不一致');
     const subjectBidx = vault.personKey(req.idType, req.idNo);
     const localBidx = caller.orgId ? vault.localKey(caller.orgId, req.idType, req.idNo, req.userName) : null;
     const { token, expiresAt } = await issueEntryToken(

@@ -7,6 +7,7 @@ import { migrate } from '../db/migrate.js';
 import { appsCommand } from './apps.js';
 import { usersCommand } from './users.js';
 import { auditCommand } from './audit.js';
+import { keysCommand } from './keys.js';
 import { runServer } from '../start/server.js';
 import { createPlatform, MasterKeyMismatchError } from '../platform.js';
 import { seedDemo, type DemoSummary } from '../demo.js';
@@ -30,6 +31,7 @@ Commands:
   users <sub>        console accounts: create | list  (mdl users --help)
   audit <sub>        audit trail: verify | seal  (mdl audit --help)
   ehc-simulator      a city e-health-card system for MDL_EHC_REGISTRY=upstream in the sandbox (--help)
+  keys rotate        re-seal and re-key everything under a new master key  (mdl keys --help)
 
 Options:
   --json             machine-readable output
@@ -71,6 +73,8 @@ export async function main(argv: string[], io: Io = stdio, env: NodeJS.ProcessEn
         return await appsCommand(config, rest, io);
       case 'audit':
         return await auditCommand(config, rest, io);
+      case 'keys':
+        return await keysCommand(config, rest, io, env);
       case 'users':
         return await usersCommand(config, rest, io);
       case 'callbacks':

@@ -19,7 +19,8 @@ export interface AuditQuery {
 }
 
 export interface AuditFilter {
-  subject?: string;
+  /** The person's index under the current key and under each retired one (events are never re-keyed). */
+  subject?: string[];
   orgId?: string;
   actor?: string;
   action?: string;
@@ -39,7 +40,7 @@ export function parseAuditQuery(vault: Vault, q: AuditQuery): { filter: AuditFil
     else {
       const problem = documentProblem(idType, idNo);
       if (problem) errors.idNo = problem;
-      else filter.subject = vault.personKey(idType, idNo);
+      else filter.subject = vault.ring.map((v) => v.personKey(idType, idNo));
     }
   }
   if (q.orgId.trim()) {
@@ -78,7 +79,7 @@ export async function searchAudit(db: Kysely<DB>, f: AuditFilter, limit: number,
   return db
     .selectFrom('audit_event')
     .selectAll()
-    .$if(!!f.subject, (qb) => qb.where('subject_bidx', '=', f.subject!))
+    .$if(!!f.subject, (qb) => qb.where('subject_bidx', 'in', f.subject!))
     .$if(!!f.orgId, (qb) => qb.where('org_id', '=', f.orgId!))
     .$if(!!f.actor, (qb) => qb.where('actor_id', '=', f.actor!))
     .$if(!!f.action, (qb) => qb.where('action', 'like', `${f.action!}%`))

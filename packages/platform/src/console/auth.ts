@@ -4,6 +4,7 @@ import type { ConsoleUser, DB } from '../db/schema.js';
 import { audit } from '../domain/audit.js';
 import type { Platform } from '../platform.js';
 import { countAttempt } from '../domain/throttle.js';
+import { secondFactorRequired } from '../domain/second-factor.js';
 import { hashPassword, needsRehash, passwordProblem, verifyPassword } from './passwords.js';
 import { newTotpSecret, otpauthUri, verifyTotp } from './totp.js';
 
@@ -167,11 +168,14 @@ export async function signIn(
   const attempt = await reserveAttempt(db, user.id, now);
   if (attempt === undefined) return refuse(user.status !== 'active' ? 'disabled' : 'locked', user);
   const lockNote = attempt >= LOCK_AFTER_FAILURES ? '; locked' : '';
-  const step = user.totp_secret_enc
-    ? verifyTotp(vault.decrypt(user.totp_secret_enc), input.code.trim(), now.getTime(), user.totp_last_step)
-    : undefined;
-  if (step === undefined) return refuse((user.totp_secret_enc ? 'bad second factor' : 'no second factor') + lockNote, user);
-  if (!(await claimTotpStep(db, user.id, step))) return refuse('second factor already used' + lockNote, user);
+  // Staff without an enrolled factor pass on the password alone only where their institution allows it.
+  if (await secondFactorRequired(db, user)) {
+    const step = user.totp_secret_enc
+      ? verifyTotp(vault.decrypt(user.totp_secret_enc), input.code.trim(), now.getTime(), user.totp_last_step)
+      : undefined;
+    if (step === undefined) return refuse((user.totp_secret_enc ? 'bad second factor' : 'no second factor') + lockNote, user);
+    if (!(await claimTotpStep(db, user.id, step))) return refuse('second factor already used' + lockNote, user);
+  }
   if (!(await verifyPassword(input.password, user.password_hash))) return refuse('bad password' + lockNote, user);
   return openSession(platform, user, now, input);
 }

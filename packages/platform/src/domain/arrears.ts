@@ -60,7 +60,7 @@ export async function queryArrears(
     if (req.ehealthCardId && card !== req.ehealthCardId) {
       throw new MdlError(RespCode.APP_BAD_REQUEST, card ? '电子健康卡主索引与证件信息不一致' : '电子健康卡主索引不存在');
     }
-    if (card && nameKey !== vault.nameKey(req.userName)) throw new MdlError(RespCode.APP_BAD_REQUEST, '姓名与证件信息不一致');
+    if (card && nameKey !== vault.nameKey(personKey, req.userName)) throw new MdlError(RespCode.APP_BAD_REQUEST, '姓名与证件信息不一致');
   }
 
   const unpaid: SubjectItem[] = [];

@@ -110,9 +110,13 @@ export async function verifyAudit(db: Kysely<DB>, vault: Vault, now: number, uns
     lastSealId = Number(seal.id);
     const firstId = Number(seal.first_id);
     const lastId = Number(seal.last_id);
-    const expected = Buffer.from(sealHash(vault, prev, firstId, lastId, seal.event_count, seal.digests));
     const stored = Buffer.from(seal.hash);
-    if (seal.prev_hash !== prev || firstId !== expectedFirst || stored.length !== expected.length || !timingSafeEqual(stored, expected)) {
+    // A seal made before a master-key rotation is checked under the key of its time (Vault.ring).
+    const sealedBy = vault.ring.some((v) => {
+      const expected = Buffer.from(sealHash(v, prev, firstId, lastId, seal.event_count, seal.digests));
+      return stored.length === expected.length && timingSafeEqual(stored, expected);
+    });
+    if (seal.prev_hash !== prev || firstId !== expectedFirst || !sealedBy) {
       return fail({
         kind: 'seal',
         eventId: firstId + 1,

@@ -62,7 +62,7 @@ export function matchRealName(vault: Vault, person: Person | undefined, who: Ide
   if (person.id_type !== who.idType || person.id_no_bidx !== vault.personKey(who.idType, who.idNo)) {
     return { problem: '电子健康卡主索引与证件信息不一致' };
   }
-  if (person.name_bidx !== vault.nameKey(who.userName)) return { problem: '电子健康卡主索引与姓名不一致' };
+  if (person.name_bidx !== vault.nameKey(person.id_no_bidx, who.userName)) return { problem: '电子健康卡主索引与姓名不一致' };
   return { person };
 }
 
@@ -90,7 +90,7 @@ export async function getOrRegisterPerson(
   if (problem) throw new MdlError(RespCode.INVALID_PARAM, problem);
   const existing = await findPersonByIdentity(db, vault, who.idType, who.idNo);
   if (existing) {
-    if (existing.name_bidx !== vault.nameKey(who.userName)) {
+    if (existing.name_bidx !== vault.nameKey(existing.id_no_bidx, who.userName)) {
       const resolved =
         'verifiedBy' in source && existing.name_source === 'self'
           ? await resolveNameSquat(db, vault, existing, { userName: who.userName, by: source.verifiedBy })
@@ -100,22 +100,20 @@ export async function getOrRegisterPerson(
     }
     return { person: existing, created: false };
   }
-  const facts = who.idType === '01' ? residentIdFacts(who.idNo.toUpperCase()) : undefined;
+  const idNoBidx = vault.personKey(who.idType, who.idNo);
   for (let attempt = 0; ; attempt++) {
     const inserted = await db
       .insertInto('person')
       .values({
         id_type: who.idType,
-        id_no_bidx: vault.personKey(who.idType, who.idNo),
+        id_no_bidx: idNoBidx,
         id_no_enc: vault.encrypt(who.idNo.toUpperCase()),
-        name_bidx: vault.nameKey(who.userName),
+        name_bidx: vault.nameKey(idNoBidx, who.userName),
         name_enc: vault.encrypt(who.userName),
         phone_enc: vault.encryptOpt(who.mobilePhone),
         ehealth_card_id: newCardId(),
         card_no: newCardNo(),
         card_type: CARD_TYPE_EHC,
-        sex: facts?.sex ?? '0',
-        birthday: facts?.birthday ?? null,
         psn_no_bidx: who.psnNo ? vault.index('psn', who.psnNo) : null,
         name_source: 'self' in source ? 'self' : 'verified',
       })
@@ -134,17 +132,24 @@ export async function getOrRegisterPerson(
   }
 }
 
+/**
+ * Sex and birthday are not stored (issue #12): a resident ID number carries both, so they are derived from
+ * the sealed ID number when a card is read, and other documents have neither (sex 0, 未知, as before).
+ * Nothing about a person is left in clear in the row.
+ */
 export function cardView(vault: Vault, p: Person): CardView {
   const phone = vault.decryptOpt(p.phone_enc);
+  const idNo = vault.decrypt(p.id_no_enc);
+  const facts = p.id_type === '01' ? residentIdFacts(idNo) : undefined;
   return {
     ehealthCardId: p.ehealth_card_id,
     cardNo: p.card_no,
     cardType: p.card_type,
-    idNo: vault.decrypt(p.id_no_enc),
+    idNo,
     idType: p.id_type,
     userName: vault.decrypt(p.name_enc),
-    ...(p.sex ? { userSex: p.sex } : {}),
-    ...(p.birthday ? { birthday: p.birthday } : {}),
+    userSex: facts?.sex ?? '0',
+    ...(facts ? { birthday: facts.birthday } : {}),
     ...(phone ? { mobilePhone: phone } : {}),
   };
 }

@@ -17,6 +17,7 @@ import { citizenDataRoutes } from './citizen-data.js';
 import { onceRoutes } from './show-once.js';
 import { cardReviewRoutes } from './card-reviews.js';
 import { newCsrfToken, sameToken } from '../csrf.js';
+import { secondFactorRoutes } from './second-factor.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -179,6 +180,7 @@ export const consolePlugin: FastifyPluginAsync<{ platform: Platform }> = async (
   await citizenDataRoutes(ctx);
   await cardReviewRoutes(ctx);
   await onceRoutes(ctx);
+  await secondFactorRoutes(ctx);
 };
 
 export interface ConsoleContext {
