@@ -1,3 +1,4 @@
+export * from './china-time.js';
 export * from './codes.js';
 export * from './crypto.js';
 export * from './dictionaries.js';

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { ITEM_STATES, LOCAL_RECORD_NOTE, chinaTimeToEpochMs, identityProblem, isRealName, yuanToFen } from '@mdl/protocol';
+import { ITEM_STATES, LOCAL_RECORD_NOTE, chinaDate, chinaTimeToEpochMs, identityProblem, isRealName, yuanToFen } from '@mdl/protocol';
 import type { ReportOverdueDataRequest, ResultItem, ResultPerson, UnsettledPerson, UpdateOverdueDataRequest } from '@mdl/protocol';
 import type { Kysely, Transaction } from 'kysely';
 import type { ArrearsItem, ArrearsItemTable, Batch, DB, Person } from '../db/schema.js';
@@ -13,7 +13,7 @@ import { refreshSubjects } from './subjects.js';
 
 /** Platform trace id: T + China date + 20 hex characters, 29 characters (guide: at most 40). */
 export function newTraceId(now: number): string {
-  const d = new Date(now + 8 * 3600_000).toISOString().slice(0, 10).replace(/-/g, '');
+  const d = chinaDate(now).replace(/-/g, '');
   return `T${d}${randomBytes(10).toString('hex')}`;
 }
 

@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { ID_TYPES, maskIdNo, maskName } from '@mdl/protocol';
+import { ID_TYPES, chinaClock, maskIdNo, maskName } from '@mdl/protocol';
 import type { Person } from '../../db/schema.js';
 import { audit } from '../../domain/audit.js';
 import { CITIZEN_COOKIE, CITIZEN_SESSION_SECONDS, endCardSession, openCardSession, readCardSession } from '../../domain/ehc/citizen.js';
@@ -10,7 +10,7 @@ import { CARD_SIGN_IN_FAILED, citizenSignedIn, guardCitizenSignIn } from '../../
 import type { Platform } from '../../platform.js';
 import { h, raw, type Html } from '../html.js';
 import { errorSummary, field, firstError, withoutSpaces } from '../form.js';
-import { chinaClock, qrSvg, safeNext, sendPage, str } from './common.js';
+import { qrSvg, safeNext, sendPage, str } from './common.js';
 
 /**
  * The citizen's e-health-card pages, standing in for the WeChat mini-program: sign in or 领卡, authorize
