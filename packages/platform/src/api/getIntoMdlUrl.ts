@@ -1,7 +1,7 @@
 import { MdlError, RespCode, documentProblem, type GetIntoMdlUrlRequest, type GetIntoMdlUrlResponse } from '@mdl/protocol';
 import { audit } from '../domain/audit.js';
 import { entryUrl, issueEntryToken } from '../domain/citizen/tokens.js';
-import { findPersonByIdentity } from '../domain/persons.js';
+import { assertRealName } from '../domain/persons.js';
 import { defineApi } from './types.js';
 
 /**
@@ -21,11 +21,7 @@ export const getIntoMdlUrl = defineApi<GetIntoMdlUrlRequest, GetIntoMdlUrlRespon
     }
     const problem = documentProblem(req.idType, req.idNo);
     if (problem) throw new MdlError(RespCode.INVALID_PARAM, problem);
-    const person = await findPersonByIdentity(db, vault, req.idType, req.idNo);
-    if (req.ehealthCardId && (!person || person.ehealth_card_id !== req.ehealthCardId)) {
-      throw new MdlError(RespCode.APP_BAD_REQUEST, person ? '电子健康卡主索引与证件信息不一致' : '电子健康卡主索引不存在');
-    }
-    if (person && person.name_bidx !== vault.nameKey(req.userName)) throw new MdlError(RespCode.APP_BAD_REQUEST, '姓名与证件信息不一致');
+    const person = await assertRealName(db, vault, req);
     const subjectBidx = vault.personKey(req.idType, req.idNo);
     const localBidx = caller.orgId ? vault.localKey(caller.orgId, req.idType, req.idNo, req.userName) : null;
     const { token, expiresAt } = await issueEntryToken(
