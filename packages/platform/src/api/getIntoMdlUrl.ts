@@ -1,4 +1,4 @@
-import { MdlError, RespCode, documentProblem, type GetIntoMdlUrlRequest, type GetIntoMdlUrlResponse } from '@mdl/protocol';
+import { MdlError, RespCode, documentProblem } from '@mdl/protocol';
 import { audit } from '../domain/audit.js';
 import { entryUrl, issueEntryToken } from '../domain/citizen/tokens.js';
 import { assertRealName } from '../domain/persons.js';
@@ -9,8 +9,7 @@ import { defineApi } from './types.js';
  * the person (闽政通 real-name login, or the hospital portal with the e-health card); the link carries a
  * random token good for one session within `mdrTokenTtlMs`.
  */
-export const getIntoMdlUrl = defineApi<GetIntoMdlUrlRequest, GetIntoMdlUrlResponse>({
-  code: 'ORG_MDL_004',
+export const getIntoMdlUrl = defineApi('ORG_MDL_004', {
   channelAllowed: true,
   async handle({ platform, caller, requestId }, req) {
     const { db, vault, config } = platform;

@@ -1,11 +1,9 @@
-import type { QueryEcAuthResultRequest, QueryEcAuthResultResponse } from '@mdl/protocol';
 import { audit } from '../domain/audit.js';
 import { cardView, getOrRegisterPerson } from '../domain/persons.js';
 import { defineApi } from './types.js';
 
 /** ORG_EHC_004: the insured person's card, registered on first sight of a well-formed identity. */
-export const queryEcAuthResult = defineApi<QueryEcAuthResultRequest, QueryEcAuthResultResponse>({
-  code: 'ORG_EHC_004',
+export const queryEcAuthResult = defineApi('ORG_EHC_004', {
   channelAllowed: false,
   async handle({ platform, caller, requestId }, req) {
     const { person, created } = await getOrRegisterPerson(platform.db, platform.vault, {

@@ -8,6 +8,8 @@ import {
   unsignedResponse,
   validate,
   type Envelope,
+  type InterfaceCode,
+  type RequestOf,
 } from '@mdl/protocol';
 import type { ApiHandler } from '../api/types.js';
 import { isDatabaseAway } from '../db/outage.js';
@@ -60,12 +62,7 @@ function preAuthMessage(e: MdlError): string {
  * authentication); only a verified caller gets a signed reply. The replay cache only learns verified requests,
  * so forgeries cannot poison it.
  */
-export async function runPipeline(
-  platform: Platform,
-  handler: ApiHandler<never, unknown>,
-  rawBody: string,
-  requestId: string,
-): Promise<GatewayReply> {
+export async function runPipeline(platform: Platform, handler: ApiHandler, rawBody: string, requestId: string): Promise<GatewayReply> {
   if (platform.draining) return unsignedReply(RespCode.MAINTENANCE);
   const opened = await openRequest(rawBody, {
     now: platform.now(),
@@ -102,7 +99,10 @@ export async function runPipeline(
     if (issue) throw new MdlError(RespCode.INVALID_PARAM, `参数校验不合法: ${issue.path}: ${issue.message}`);
     authorize(caller, handler, opened.payload);
     if (admitted.hits > platform.config.rateLimitPerSecond) throw new MdlError(RespCode.RATE_LIMITED);
-    const result = await handler.handle({ platform, caller, requestId, plaintext: opened.plaintext }, opened.payload as never);
+    const result = await handler.handle(
+      { platform, caller, requestId, plaintext: opened.plaintext },
+      opened.payload as RequestOf<InterfaceCode>,
+    );
     return signedReply(caller, env, RespCode.SUCCESS, undefined, result);
   } catch (e) {
     if (e instanceof MdlError) return signedReply(caller, env, e.code, e.message);
@@ -120,7 +120,7 @@ export async function runPipeline(
 /**
  * An institution's credential acts for its own orgId only; a channel credential (闽政通) only queries.
  */
-function authorize(caller: Caller, handler: ApiHandler<never, unknown>, payload: Record<string, unknown>): void {
+function authorize(caller: Caller, handler: ApiHandler, payload: Record<string, unknown>): void {
   if (caller.kind === 'channel') {
     if (!handler.channelAllowed) throw new MdlError(RespCode.FORBIDDEN, '该渠道凭证无权调用此接口');
     return;
