@@ -1,4 +1,5 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
+import { sm3Hex } from '@mdl/protocol';
 
 /**
  * Bearer tokens: citizen entry tokens (ORG_MDL_004) and their sessions, card-page sessions and console
@@ -12,5 +13,5 @@ export function newBearerToken(): string {
 
 /** The stored form of a bearer token: SM3, lowercase hex (64 characters, the `token_hash` columns). */
 export function tokenHash(token: string): string {
-  return createHash('sm3').update(token).digest('hex');
+  return sm3Hex(token);
 }
