@@ -1,10 +1,8 @@
-import type { QueryOverdueDataRequest, QueryOverdueDataResponse } from '@mdl/protocol';
 import { queryArrears } from '../domain/arrears.js';
 import { defineApi } from './types.js';
 
 /** ORG_MDL_002: items and `next`; the decision and its reasons go to the audit trail. */
-export const queryOverdueData = defineApi<QueryOverdueDataRequest, QueryOverdueDataResponse>({
-  code: 'ORG_MDL_002',
+export const queryOverdueData = defineApi('ORG_MDL_002', {
   channelAllowed: true,
   orgIdIsFilter: true,
   async handle({ platform, caller, requestId }, req) {

@@ -1,11 +1,9 @@
 import { MdlError, RespCode } from '@mdl/protocol';
-import type { QueryReportResultRequest, QueryReportResultResponse } from '@mdl/protocol';
 import { findBatch, readResult } from '../domain/batches.js';
 import { defineApi } from './types.js';
 
 /** ORG_MDL_005: the result of a batch, callback or not. */
-export const queryReportResult = defineApi<QueryReportResultRequest, QueryReportResultResponse>({
-  code: 'ORG_MDL_005',
+export const queryReportResult = defineApi('ORG_MDL_005', {
   channelAllowed: false,
   async handle({ platform }, req) {
     const batch = await findBatch(platform.db, req.orgId, req.orgRequestId);

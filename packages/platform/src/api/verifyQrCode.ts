@@ -1,4 +1,4 @@
-import { MdlError, RespCode, type VerifyQrCodeRequest, type VerifyQrCodeResponse } from '@mdl/protocol';
+import { MdlError, RespCode } from '@mdl/protocol';
 import { audit } from '../domain/audit.js';
 import { personById } from '../domain/ehc/index.js';
 import { cardView } from '../domain/persons.js';
@@ -11,8 +11,7 @@ import { defineApi } from './types.js';
  * that is malformed (000105), from another environment, forged or expired (-2) is refused with the precise reason and
  * no identity (docs/decisions.md); refusals are audited too, so a kiosk guessing codes is visible.
  */
-export const verifyQrCode = defineApi<VerifyQrCodeRequest, VerifyQrCodeResponse>({
-  code: 'ORG_EHC_003',
+export const verifyQrCode = defineApi('ORG_EHC_003', {
   channelAllowed: false,
   async handle({ platform, caller, requestId }, req) {
     const now = platform.now();

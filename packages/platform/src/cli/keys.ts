@@ -1,16 +1,15 @@
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { resolve } from 'node:path';
-import { parseArgs } from 'node:util';
+import type { Command } from '@mdl/protocol/cli';
 import type { Config } from '../config.js';
 import { cliLogger } from '../log.js';
 import { createPlatform, MasterKeyMismatchError } from '../platform.js';
 import { sealAudit } from '../domain/audit-chain.js';
 import { rotateMasterKey, RotationError, type RotationProgress } from '../domain/keys/rotate.js';
-import type { Io } from './mdl.js';
+import type { Io } from '@mdl/protocol/cli';
 
-const HELP = `mdl keys rotate [--new-key HEX] [--batch N] [--json]
-  re-seal every sealed value and re-key every blind index under a new master key (32 hex characters).
+const SUMMARY = `re-seal every sealed value and re-key every blind index under a new master key
   Stop every mdl serve/worker first. Resumable: after a crash or Ctrl-C run the same command again (same
   --new-key); a second run while one is going is refused. With MDL_MASTER_KEY (PostgreSQL) give --new-key,
   and set MDL_MASTER_KEY to it once the rotation has finished. On the embedded default without
@@ -19,21 +18,32 @@ const HELP = `mdl keys rotate [--new-key HEX] [--batch N] [--json]
 
 const KEY_RE = /^[0-9a-fA-F]{32}$/;
 
-export async function keysCommand(config: Config, args: string[], io: Io, env: NodeJS.ProcessEnv): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args,
-    allowPositionals: true,
+/** `mdl keys rotate`; `env` tells whether the master key came from MDL_MASTER_KEY or from the data directory. */
+export function keysCommand(env: NodeJS.ProcessEnv): Command<Config> {
+  return {
+    name: 'keys',
+    summary: SUMMARY,
+    usage: 'keys rotate [--new-key HEX] [--batch N] [--json]',
     options: {
-      'new-key': { type: 'string' },
-      batch: { type: 'string' },
-      json: { type: 'boolean' },
-      help: { type: 'boolean', short: 'h' },
+      'new-key': { type: 'string', help: 'the new master key, 32 hex characters (openssl rand -hex 16)' },
+      batch: { type: 'string', help: 'rows re-sealed per transaction' },
     },
-  });
-  if (values.help || positionals[0] !== 'rotate') {
-    io.out(HELP);
-    return values.help ? 0 : 2;
-  }
+    async run(a, io, config) {
+      if (a.positionals[0] !== 'rotate') {
+        io.out(a.help());
+        return 2;
+      }
+      return rotate(config, { 'new-key': a.get('new-key'), batch: a.get('batch'), json: a.json }, io, env);
+    },
+  };
+}
+
+async function rotate(
+  config: Config,
+  values: { 'new-key': string | undefined; batch: string | undefined; json: boolean },
+  io: Io,
+  env: NodeJS.ProcessEnv,
+): Promise<number> {
   // The key file beside the data is ours to replace only when the key came from it.
   const keyFile = !config.databaseUrl && !env.MDL_MASTER_KEY ? resolve(config.dataDir, 'master.key') : undefined;
   const nextFile = keyFile ? `${keyFile}.next` : undefined;

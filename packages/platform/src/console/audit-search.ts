@@ -1,8 +1,7 @@
-import { documentProblem, ID_TYPES } from '@mdl/protocol';
+import { DAY_MS, chinaDateToEpochMs, documentProblem, ID_TYPES } from '@mdl/protocol';
 import type { Kysely } from 'kysely';
 import type { DB } from '../db/schema.js';
 import type { Vault } from '../vault.js';
-import { chinaMidnight } from './dashboard.js';
 
 /**
  * Audit search. A person is found through the blind index of the ID number typed in: the number itself
@@ -55,9 +54,9 @@ export function parseAuditQuery(vault: Vault, q: AuditQuery): { filter: AuditFil
   for (const k of ['from', 'to'] as const) {
     const v = q[k].trim();
     if (!v) continue;
-    const ms = Date.parse(`${v}T00:00:00+08:00`);
-    if (!DATE_RE.test(v) || Number.isNaN(ms)) errors[k] = '日期格式为 yyyy-MM-dd';
-    else filter[k] = k === 'from' ? chinaMidnight(ms) : new Date(chinaMidnight(ms).getTime() + 86_400_000);
+    const ms = DATE_RE.test(v) ? chinaDateToEpochMs(v) : undefined;
+    if (ms === undefined) errors[k] = '日期格式为 yyyy-MM-dd';
+    else filter[k] = new Date(k === 'from' ? ms : ms + DAY_MS);
   }
   if (filter.from && filter.to && filter.from >= filter.to) errors.to = '结束日期应不早于开始日期';
   return { filter, errors };

@@ -1,6 +1,7 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { sql, type Kysely } from 'kysely';
 import type { ConsoleUser, DB } from '../db/schema.js';
+import { newBearerToken, tokenHash } from '../domain/bearer-token.js';
 import { audit } from '../domain/audit.js';
 import type { Platform } from '../platform.js';
 import { countAttempt } from '../domain/throttle.js';
@@ -119,10 +120,6 @@ export async function createUser(
   return { user, totpSecret, otpauth: otpauthUri(totpSecret, input.username) };
 }
 
-export function hashToken(token: string): string {
-  return createHash('sm3').update(token).digest('hex');
-}
-
 export type SignInResult = { ok: true; token: string; actor: Actor } | { ok: false; message: string; field?: 'code' | undefined };
 
 /** The one answer to every failed sign-in: wrong name, password or code, locked, disabled, throttled. */
@@ -222,7 +219,7 @@ async function openSession(
     .deleteFrom('console_session')
     .where('last_seen_at', '<', new Date(now.getTime() - 7 * 86_400_000))
     .execute();
-  const token = randomBytes(32).toString('base64url');
+  const token = newBearerToken();
   const csrf = randomBytes(24).toString('base64url');
   await db.transaction().execute(async (trx) => {
     await trx
@@ -233,7 +230,7 @@ async function openSession(
     await trx
       .insertInto('console_session')
       .values({
-        token_hash: hashToken(token),
+        token_hash: tokenHash(token),
         user_id: user.id,
         csrf_token: csrf,
         ip: input.ip,
@@ -269,7 +266,7 @@ export async function resolveSession(platform: Platform, token: string | undefin
     .selectFrom('console_session as s')
     .innerJoin('console_user as u', 'u.id', 's.user_id')
     .select(['s.token_hash', 's.csrf_token', 's.created_at', 's.last_seen_at', 'u.id', 'u.username', 'u.role', 'u.org_id', 'u.status'])
-    .where('s.token_hash', '=', hashToken(token))
+    .where('s.token_hash', '=', tokenHash(token))
     .where('s.ended_at', 'is', null)
     .executeTakeFirst();
   if (!row) return { expired: false };
@@ -290,8 +287,8 @@ export async function resolveSession(platform: Platform, token: string | undefin
   return { actor: { userId: row.id, username: row.username, role: row.role, orgId: row.org_id, csrf: row.csrf_token } };
 }
 
-async function endSession(db: Kysely<DB>, tokenHash: string, at: Date, username: string, orgId: string | null, why: string) {
-  await db.updateTable('console_session').set({ ended_at: at }).where('token_hash', '=', tokenHash).execute();
+async function endSession(db: Kysely<DB>, sessionHash: string, at: Date, username: string, orgId: string | null, why: string) {
+  await db.updateTable('console_session').set({ ended_at: at }).where('token_hash', '=', sessionHash).execute();
   await audit(db, {
     actor_type: 'operator',
     actor_id: username,
@@ -307,7 +304,7 @@ async function endSession(db: Kysely<DB>, tokenHash: string, at: Date, username:
 }
 
 export async function signOut(platform: Platform, token: string, actor: Actor): Promise<void> {
-  await endSession(platform.db, hashToken(token), new Date(platform.now()), actor.username, actor.orgId, 'sign-out');
+  await endSession(platform.db, tokenHash(token), new Date(platform.now()), actor.username, actor.orgId, 'sign-out');
 }
 
 /** Audit one console action; `subject` is a blind index when the action concerns a person. */

@@ -1,4 +1,5 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { timingSafeEqual } from 'node:crypto';
+import { sm3Hex } from '@mdl/protocol';
 import { sql, type Kysely, type Selectable } from 'kysely';
 import type { AuditEventTable, DB } from '../db/schema.js';
 import type { Vault } from '../vault.js';
@@ -33,7 +34,7 @@ function eventDigest(e: Event): string {
     e.request_id,
     e.detail,
   ]);
-  return createHash('sm3').update(canonical).digest('hex').slice(0, 16);
+  return sm3Hex(canonical).slice(0, 16);
 }
 
 function sealHash(vault: Vault, prev: string, firstId: number, lastId: number, count: number, digests: string): string {
