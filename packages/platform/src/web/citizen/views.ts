@@ -4,6 +4,7 @@ import { APPEAL_REASONS, APPEAL_STATUS_TEXT, MAX_APPEAL_TEXT } from '../../domai
 import type { CitizenOverview, CitizenRecord, PaymentChannel } from '../../domain/citizen/records.js';
 import type { EligibilityPolicy } from '../../domain/eligibility.js';
 import { h, page, type Html } from '../html.js';
+import { CHANNEL_KIND, mapHref } from '../channels.js';
 import { errorSummary, field, firstError } from '../form.js';
 
 /** Pages of the citizen app (医疗欠费名单用户应用). Every value passes through `h`, so user text stays text. */
@@ -151,8 +152,6 @@ ${o.history.length ? o.history.map(view) : h`<p class="muted">暂无记录。</p
   return shell(APP_TITLE, body, { signedIn: true, csrf: opts.csrf });
 }
 
-const CHANNEL_KIND: Record<string, string> = { phone: '电话', address: '地址', online: '线上缴费' };
-
 /** Each channel is something to tap: call, open the payment site, or the address to go to. */
 function channelView(c: PaymentChannel): Html {
   const label = c.label || CHANNEL_KIND[c.kind] || '缴费方式';
@@ -163,7 +162,8 @@ function channelView(c: PaymentChannel): Html {
   if (c.kind === 'online' && /^https?:\/\//i.test(c.value)) {
     return h`<li><a class="button channel" href="${c.value}" rel="noopener noreferrer">${label}（在线支付）</a></li>`;
   }
-  if (c.kind === 'address') return h`<li class="channel-address"><strong>${label}</strong><br>${c.value}</li>`;
+  if (c.kind === 'address')
+    return h`<li class="channel-address"><strong>${label}</strong><br>${c.value}<br><a class="map-link" href="${mapHref(c.value)}" rel="noopener noreferrer">在地图中查看</a></li>`;
   return h`<li>${label}：${c.value}</li>`;
 }
 

@@ -16,6 +16,8 @@ import { policyRoutes } from './policy.js';
 import { userRoutes } from './users.js';
 import { citizenDataRoutes } from './citizen-data.js';
 import { onceRoutes } from './show-once.js';
+import { itemPageRoutes } from './item-pages.js';
+import { exportRoutes } from './exports.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -184,6 +186,8 @@ export const consolePlugin: FastifyPluginAsync<{ platform: Platform }> = async (
   await userRoutes(ctx);
   await citizenDataRoutes(ctx);
   await onceRoutes(ctx);
+  await itemPageRoutes(ctx);
+  await exportRoutes(ctx);
 };
 
 export interface ConsoleContext {
