@@ -188,7 +188,7 @@ ${p.channels.length ? h`<ul class="channels">${p.channels.map(channelView)}</ul>
 export interface AppealFormState {
   reason?: string;
   description?: string;
-  errors?: { reason?: string; description?: string };
+  errors?: { reason?: string; description?: string; receipt?: string };
 }
 
 export function appealPage(r: CitizenRecord, csrf: string, form: AppealFormState = {}): string {
@@ -204,10 +204,10 @@ export function appealPage(r: CitizenRecord, csrf: string, form: AppealFormState
     return shell('申诉', body, { signedIn: true, csrf });
   }
   const errors = form.errors ?? {};
-  const first = firstError(errors, ['reason', 'description']);
+  const first = firstError(errors, ['reason', 'description', 'receipt']);
   const reasons: [string, string][] = [['', '请选择'], ...Object.entries(APPEAL_REASONS)];
   const body = h`${record}
-<form class="card" method="post" action="${BASE}/items/${r.id}/appeal" novalidate>
+<form class="card" method="post" action="${BASE}/items/${r.id}/appeal" enctype="multipart/form-data" novalidate>
 <input type="hidden" name="csrf" value="${csrf}">
 ${errorSummary(errors)}
 ${field({ label: '申诉原因', name: 'reason', id: 'reason', value: form.reason ?? '', error: errors.reason, focus: first === 'reason', required: true, options: reasons })}
@@ -221,6 +221,16 @@ ${field({
   required: true,
   textarea: true,
   hint: '请写明缴费时间、方式或您认为有误的地方。提交后由医疗机构和平台核实处理。',
+})}
+${field({
+  label: '缴费收据照片（可选）',
+  name: 'receipt',
+  id: 'receipt',
+  type: 'file',
+  error: errors.receipt,
+  focus: first === 'receipt',
+  attrs: 'accept="image/jpeg,image/png"',
+  hint: '如已缴费，可拍下收据或缴费凭证上传，JPG 或 PNG，不超过 2 MB。照片加密保存，仅医疗机构和平台审核人员可见。',
 })}
 <div class="actions"><button type="submit">提交申诉</button><a class="button secondary" href="${BASE}/">取消</a></div>
 </form>`;

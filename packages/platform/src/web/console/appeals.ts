@@ -4,6 +4,7 @@ import { auditAction, orgScope } from '../../console/auth.js';
 import { APPEAL_REASONS, APPEAL_STATUS_TEXT, AppealError, answerAppeal, decideAppeal, MAX_APPEAL_TEXT } from '../../domain/appeals.js';
 import { actorOf, html, need, notFound, type ConsoleContext } from './plugin.js';
 import { listTotals } from './exports.js';
+import { hasReceipt } from '../../domain/appeal-receipts.js';
 import { consolePage, csrfField, field, num, regionName, STATE_TEXT, str, tag, time, yuan } from './layout.js';
 
 const statusTag = (s: keyof typeof APPEAL_STATUS_TEXT) =>
@@ -74,6 +75,11 @@ ${field({ label: '理由（驳回时必填，将向患者展示）', name: 'reas
     const body = h`${errors.form ? h`<div class="card bad" role="alert">${errors.form}</div>` : ''}
 <div class="card"><h3>申诉 ${statusTag(a.status)}</h3><dl class="kv">
 <dt>提交时间</dt><dd>${time(a.created_at)}</dd><dt>原因</dt><dd>${APPEAL_REASONS[a.reason]}</dd><dt>患者说明</dt><dd id="citizen-text">${a.description}</dd>
+<dt>收据照片</dt><dd>${
+      (await hasReceipt(db, a.id))
+        ? h`<a href="/console/appeals/${a.id}/receipt" target="_blank" id="receipt-link"><img src="/console/appeals/${a.id}/receipt" alt="患者上传的缴费收据照片" class="receipt" id="receipt-photo"></a>`
+        : h`<span class="muted">未上传</span>`
+    }</dd>
 ${a.org_reply ? h`<dt>机构答复</dt><dd id="org-reply">${a.org_reply}（${a.org_replied_by ?? ''}，${time(a.org_replied_at)}）</dd>` : ''}
 ${a.decided_at ? h`<dt>裁决</dt><dd id="decision">${APPEAL_STATUS_TEXT[a.status]}${a.decision_reason ? h`：${a.decision_reason}` : ''}（${a.decided_by ?? ''}，${time(a.decided_at)}）</dd>` : ''}
 </dl></div>

@@ -22,6 +22,7 @@ export const ACTION_TEXT: Record<string, string> = {
   'console.app.disable': '停用凭证',
   'console.app.enable': '启用凭证',
   'console.app.rotate': '更换凭证密钥',
+  'console.appeal.receipt': '查看申诉收据照片',
   'console.appeal.view': '查看申诉',
   'console.appeals.export': '导出申诉',
   'console.batch.view': '查看批次',

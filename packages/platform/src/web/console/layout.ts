@@ -33,6 +33,7 @@ nav.cnav a.active{background:#0f5fa8;color:#fff}
 @media (min-width:64rem){.cshell{display:grid;grid-template-columns:10.5rem minmax(0,1fr);gap:1.25rem;align-items:start}
 .cshell:has(>details.navbox:not([open])){grid-template-columns:auto minmax(0,1fr)}
 details.navbox{position:sticky;top:1rem}nav.cnav{grid-template-columns:1fr}}
+img.receipt{max-width:min(100%,24rem);max-height:24rem;border:1px solid #e5e7eb;border-radius:.25rem;display:block}
 ul.channel-list{list-style:none;padding:0;margin:0;display:grid;gap:.25rem}
 p.totals{display:flex;flex-wrap:wrap;gap:.5rem 1rem;align-items:center;justify-content:space-between;margin:0 0 .5rem}
 .kpis{display:grid;grid-template-columns:repeat(auto-fit,minmax(11rem,1fr));gap:.75rem;margin:0 0 1rem}

@@ -18,6 +18,7 @@ import { citizenDataRoutes } from './citizen-data.js';
 import { onceRoutes } from './show-once.js';
 import { itemPageRoutes } from './item-pages.js';
 import { exportRoutes } from './exports.js';
+import { receiptRoutes } from './receipts.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -188,6 +189,7 @@ export const consolePlugin: FastifyPluginAsync<{ platform: Platform }> = async (
   await onceRoutes(ctx);
   await itemPageRoutes(ctx);
   await exportRoutes(ctx);
+  await receiptRoutes(ctx);
 };
 
 export interface ConsoleContext {
