@@ -37,7 +37,13 @@ describe('citizen appeal with a receipt photo', () => {
     xm = scope.add(await addSite(t, 'H35020300062', '厦门市第六十二医院'), (s) => s.hospital.stop());
     alice = await registerPatient(base, fz, residentId('350102', '19900307', 161), '林晓梅', 'P-R');
     await report(base, fz, 'FZ-R1', [
-      { patient: alice, items: [{ orgTraceId: 'FZ-R1', itemName: '检查费', amount: '100.50', daysAgo: 2 }] },
+      {
+        patient: alice,
+        items: [
+          { orgTraceId: 'FZ-R1', itemName: '检查费', amount: '100.50', daysAgo: 2 },
+          ...Array.from({ length: 5 }, (_, i) => ({ orgTraceId: `FZ-R${i + 2}`, itemName: '诊查费', amount: '25.00', daysAgo: 3 + i })),
+        ],
+      },
     ]);
     for (const [username, role, orgId] of [
       ['op.receipt', 'operator', undefined],
@@ -112,6 +118,37 @@ describe('citizen appeal with a receipt photo', () => {
     assert.ok(viewed.length >= 1 && viewed.every((v) => v.actor_id === 'op.receipt'), 'every viewing is audited');
     await tablet.context().close();
     await op.context().close();
+  });
+
+  it('says 查询中 while 状态更新 waits for the hospital, then keeps the result in view', async () => {
+    const id = await itemId(t, fz.inst.orgId, 'FZ-R6');
+    fz.hospital.states.set('FZ-R6', '1');
+    // A slow hospital, as the browser sees it: the POST is held for a moment before it goes out.
+    await page.route('**/mdr/items/*/refresh', async (route) => {
+      await new Promise((r) => setTimeout(r, 1500));
+      await route.continue();
+    });
+    await page.goto(`${base}/mdr/`);
+    const button = page.locator(`#item-${id} button.refresh`);
+    await button.scrollIntoViewIfNeeded();
+    const navigated = page.waitForURL(/n=paid/);
+    // Clicked and read from inside the page: Playwright's own click and locators wait for the navigation to
+    // finish, past the pending state this is about.
+    const pending = await button.evaluate((b: HTMLButtonElement) => {
+      b.click();
+      const status = b.closest('.rec')!.querySelector<HTMLElement>('.refresh-status')!;
+      return { text: b.textContent, busy: b.getAttribute('aria-busy'), shown: !status.hidden, status: status.textContent };
+    });
+    assert.deepEqual(pending, { text: '查询中…', busy: 'true', shown: true, status: '正在向医院查询缴费结果，请稍候…' });
+    await screenshot(page, 'citizen-refresh-pending');
+    await navigated;
+    await page.unroute('**/mdr/items/*/refresh');
+    const notice = page.locator('#item-notice');
+    assert.match(await notice.innerText(), /已缴清/);
+    const box = await notice.boundingBox();
+    assert.ok(box && box.y >= 0 && box.y + box.height <= 844, `the result is in view (${JSON.stringify(box)})`);
+    await assertAccessible(page, 'citizen after refresh');
+    await screenshot(page, 'citizen-refresh-result');
   });
 
   it('gives staff of another institution nothing', async () => {

@@ -4,6 +4,7 @@ import type { CitizenSession } from '../../db/schema.js';
 import { AppealError, appealInputProblems, fileAppeal } from '../../domain/appeals.js';
 import { MAX_RECEIPT_BYTES, receiptProblem, sealReceipt } from '../../domain/appeal-receipts.js';
 import { boundaryOf, parseMultipart, type FilePart } from '../multipart.js';
+import { CITIZEN_ASSETS } from './assets.js';
 import { audit } from '../../domain/audit.js';
 import { citizenOverview, type CitizenRecord } from '../../domain/citizen/records.js';
 import { refreshItem } from '../../domain/citizen/refresh.js';
@@ -29,7 +30,7 @@ export const citizenPlugin: FastifyPluginAsync<{ platform: Platform }> = async (
   app.addHook(
     'onRequest',
     privatePageHeaders(
-      "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; form-action 'self'; base-uri 'none'; frame-ancestors 'none'",
+      "default-src 'none'; script-src 'self'; style-src 'unsafe-inline'; img-src 'self' data:; form-action 'self'; base-uri 'none'; frame-ancestors 'none'",
     ),
   );
 
@@ -40,6 +41,8 @@ export const citizenPlugin: FastifyPluginAsync<{ platform: Platform }> = async (
     if (!fields) return done(Object.assign(new Error('表单格式有误'), { statusCode: 400 }), undefined);
     done(null, fields);
   });
+
+  CITIZEN_ASSETS.register(app, `${MDR_PATH}/assets`);
 
   const html = (reply: FastifyReply, body: string, status = 200) => reply.code(status).type('text/html; charset=utf-8').send(body);
   const session = (req: FastifyRequest) => findSession(db, req.cookies[COOKIE], platform.now());
@@ -159,13 +162,13 @@ export const citizenPlugin: FastifyPluginAsync<{ platform: Platform }> = async (
     if (!/^\d{1,15}$/.test(id)) return notFound(reply);
     // Each refresh is a call into a hospital: a few per item per minute is plenty for a person.
     if ((await platform.shared.hit(`mdr-refresh:${s.subject_bidx}:${id}`, 60_000)) > 3)
-      return reply.redirect(`${MDR_PATH}/?n=slow&i=${id}#item-${id}`, 303);
+      return reply.redirect(`${MDR_PATH}/?n=slow&i=${id}#item-notice`, 303);
     const r = await refreshItem(platform, { itemId: Number(id), subjects: sessionSubjects(s), actor: 'citizen', requestId: req.id });
     if (r.kind === 'not-found') return notFound(reply);
     // No answer: the record stays as it is and a queued retry asks again with backoff.
     if (r.kind === 'no-answer' && r.retryable) await enqueueItemRefresh(platform, Number(id), { requestId: req.id, delaySeconds: 30 });
     const n = { paid: 'paid', revoked: 'revoked', unpaid: 'unpaid', 'no-answer': 'noanswer', 'already-settled': 'settled' }[r.kind];
-    return reply.redirect(`${MDR_PATH}/?n=${n}&i=${id}#item-${id}`, 303);
+    return reply.redirect(`${MDR_PATH}/?n=${n}&i=${id}#item-notice`, 303);
   });
 
   app.get(`${MDR_PATH}/items/:id/appeal`, async (req, reply) => {
@@ -211,7 +214,7 @@ export const citizenPlugin: FastifyPluginAsync<{ platform: Platform }> = async (
       if (!(e instanceof AppealError)) throw e;
       return html(reply, appealPage(r, s.csrf, { reason, description, errors: { description: e.message } }), 422);
     }
-    return reply.redirect(`${MDR_PATH}/?n=appealed&i=${r.id}#item-${r.id}`, 303);
+    return reply.redirect(`${MDR_PATH}/?n=appealed&i=${r.id}#item-notice`, 303);
   });
 
   app.post(`${MDR_PATH}/logout`, async (req, reply) => {

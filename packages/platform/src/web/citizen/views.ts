@@ -5,6 +5,7 @@ import type { CitizenOverview, CitizenRecord, PaymentChannel } from '../../domai
 import type { EligibilityPolicy } from '../../domain/eligibility.js';
 import { h, page, type Html } from '../html.js';
 import { CHANNEL_KIND, mapHref } from '../channels.js';
+import { CITIZEN_ASSETS } from './assets.js';
 import { errorSummary, field, firstError } from '../form.js';
 
 /** Pages of the citizen app (医疗欠费名单用户应用). Every value passes through `h`, so user text stays text. */
@@ -36,7 +37,8 @@ export function shell(title: string, body: Html, opts: { signedIn?: boolean; csr
   const right = opts.signedIn
     ? h`<form method="post" action="${BASE}/logout" style="margin:0"><input type="hidden" name="csrf" value="${opts.csrf ?? ''}"><button class="secondary" style="padding:.25rem .6rem;font-size:.85rem">退出</button></form>`
     : undefined;
-  return page({ title, body, css: CSS, ...(right ? { headerRight: right } : {}) });
+  // Signed-in pages carry the 查询中 enhancement (./assets.ts); nothing depends on it.
+  return page({ title, body, css: CSS, ...(right ? { headerRight: right, scripts: [CITIZEN_ASSETS.url('mdr.js')] } : {}) });
 }
 
 export const yuan = money;
@@ -107,11 +109,12 @@ ${
   unpaid
     ? h`<div class="actions">
 <a class="button pay" href="${BASE}/pay#org-${r.orgId}">去缴费</a>
-<form method="post" action="${BASE}/items/${r.id}/refresh"><input type="hidden" name="csrf" value="${csrf}"><button type="submit" class="refresh secondary">已缴费，状态更新</button></form>
+<form method="post" action="${BASE}/items/${r.id}/refresh" class="refresh-form"><input type="hidden" name="csrf" value="${csrf}"><button type="submit" class="refresh secondary">已缴费，状态更新</button></form>
 ${appealOpen ? '' : h`<a class="button secondary" href="${BASE}/items/${r.id}/appeal">申诉</a>`}
 </div>`
     : ''
 }
+${unpaid ? h`<p class="refresh-status muted" role="status" aria-live="polite" hidden></p>` : ''}
 ${appealBox(r)}
 </div>`;
 }
