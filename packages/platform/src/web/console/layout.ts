@@ -30,7 +30,7 @@ nav.cnav{display:grid;grid-template-columns:repeat(auto-fill,minmax(7.5rem,1fr))
 nav.cnav a{padding:.45rem .8rem;border-radius:.375rem;text-decoration:none;color:#0f5fa8;background:#fff;box-shadow:0 1px 2px rgba(0,0,0,.06)}
 nav.cnav a.active{background:#0f5fa8;color:#fff}
 .cmain{min-width:0}
-@media (min-width:64rem){.cshell{display:grid;grid-template-columns:10.5rem minmax(0,1fr);gap:1.25rem;align-items:start}
+@media (min-width:64rem){main.wide{max-width:94rem}.cshell{display:grid;grid-template-columns:10.5rem minmax(0,1fr);gap:1.25rem;align-items:start}
 .cshell:has(>details.navbox:not([open])){grid-template-columns:auto minmax(0,1fr)}
 details.navbox{position:sticky;top:1rem}nav.cnav{grid-template-columns:1fr}}
 img.receipt{max-width:min(100%,24rem);max-height:24rem;border:1px solid #e5e7eb;border-radius:.25rem;display:block}
@@ -79,7 +79,7 @@ export function consolePage(actor: Actor, o: { title: string; active: string; bo
     css: CONSOLE_CSS,
     scripts: [CONSOLE_ASSETS.url('console.js'), ...(o.scripts ?? [])],
     headerRight: h`<span class="user">${actor.username}（${ROLE_TEXT[actor.role]}${actor.orgId ? ` · ${orgNameOf(actor)}` : ''}）<a href="/console/password">修改密码</a><form class="inline" method="post" action="/console/logout">${csrfField(actor)}<button type="submit">退出</button></form></span>`,
-    // A collapsible side menu: a column beside the page on a desktop (收起 keeps it folded, remembered by
+    // A collapsible side menu: a column beside the page on a desktop (the page box is wider by its width) (收起 keeps it folded, remembered by
     // console.js), folded behind 菜单 on a tablet or phone so the tables get the width.
     body: h`<div class="cshell"><details class="navbox" id="nav-box" open><summary id="nav-toggle"><span class="when-open">收起菜单</span><span class="when-closed">☰ 菜单</span></summary>
 <nav class="cnav" aria-label="控制台菜单">${nav}</nav></details><div class="cmain"><h2>${o.title}</h2>${o.body}</div></div>`,
