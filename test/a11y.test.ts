@@ -19,6 +19,7 @@ describe('accessibility of every page (axe-core)', () => {
   let totpSecret = '';
   let staffTotp = '';
   let batchId = 0;
+  let itemId = 0;
   const scope = suiteScope();
 
   before(async () => {
@@ -41,12 +42,20 @@ describe('accessibility of every page (axe-core)', () => {
     ]);
     await waitForBatch(t, inst.orgId, 'A-001', { callback: 'failed' });
     batchId = (await batchRow(t, inst.orgId, 'A-001')).id;
+    itemId = (await t.platform.db.selectFrom('arrears_item').select('id').executeTakeFirstOrThrow()).id;
     browser = scope.add(await launchBrowser(), (b) => b.close());
   });
 
   const consolePages = (role: 'operator' | 'staff') => {
     const common = ['/console', '/console/institutions', `/console/institutions/${inst.orgId}`, '/console/batches'];
-    const more = [`/console/batches/${batchId}`, '/console/items', '/console/callbacks', '/console/appeals', '/console/reconciliation'];
+    const more = [
+      `/console/batches/${batchId}`,
+      '/console/items',
+      `/console/items/${itemId}`,
+      '/console/callbacks',
+      '/console/appeals',
+      '/console/reconciliation',
+    ];
     const operator = ['/console/institutions/new', '/console/reminders', '/console/audit', '/console/policy', '/console/users'];
     return [...common, ...more, '/console/password', ...(role === 'operator' ? operator : [])];
   };

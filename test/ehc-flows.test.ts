@@ -82,6 +82,9 @@ describe('e-health-card flows in a real browser', () => {
 
     await phone.goto(authUrl);
     assert.match(await phone.locator('main').innerText(), /福州市第一医院[\s\S]*申请获取您的电子健康卡信息/);
+    // What is asked, as a list, and how long is left (issue #17 point 7).
+    assert.equal(await phone.locator('#requested-data li').count(), 5);
+    assert.match(await phone.locator('#auth-countdown').innerText(), /还剩 约 \d+ 分钟，请在 \d{2}:\d{2}/);
     await noSideScroll(phone);
     await screenshot(phone, 'ehc-1-auth-sign-in');
 

@@ -1,6 +1,7 @@
 import { residentIdCheckChar } from '@mdl/protocol';
 
-function rid(region: string, birth: string, seq: number): string {
+/** A resident ID number with its check character: region, birth date, sequence. */
+export function rid(region: string, birth: string, seq: number): string {
   const f = `${region}${birth}${String(seq).padStart(3, '0')}`;
   return f + residentIdCheckChar(f);
 }

@@ -7,6 +7,7 @@ import { assertSandbox } from './domain/deployment.js';
 import { getOrRegisterPerson } from './domain/persons.js';
 import { processBatch } from './domain/processing.js';
 import type { Platform } from './platform.js';
+import { demoCallbacks, seedDemoHistory } from './demo-history.js';
 
 export const DEMO_APP_ID = 'APPDEMO350102000010000000000001';
 export const DEMO_CHANNEL_APP_ID = 'APPDEMOMZT00000000000000000000001';
@@ -138,8 +139,10 @@ export async function seedDemo(platform: Platform): Promise<DemoSummary> {
     await acceptBatch(deps, caller, 'REPORT', payload, JSON.stringify(payload), rows.length, 'demo');
     if (batchId === undefined) continue;
     await processBatch({ ...platform.processDeps, enqueueCallback: async () => {} }, batchId);
-    await db.updateTable('batch').set({ callback_status: 'delivered' }).where('id', '=', batchId).execute();
+    // Delivered with its attempt recorded, never 已送达 after 0 attempts.
+    await demoCallbacks({ platform, appId: DEMO_APP_ID, secret }, batchId, new Date(platform.now()), () => 0);
   }
+  await seedDemoHistory(platform, { appId: DEMO_APP_ID, secret, institutions: INSTITUTIONS });
   return {
     appId: DEMO_APP_ID,
     secret,

@@ -15,6 +15,7 @@ export async function listAppeals(db: Kysely<DB>, org: string | undefined, statu
       .leftJoin('institution as o', 'o.org_id', 'a.org_id')
       .select([
         'a.id',
+        'a.item_id',
         'a.org_id',
         'o.org_name',
         'a.reason',

@@ -1,5 +1,5 @@
 import { maskIdNo, maskName } from '@mdl/protocol';
-import type { Kysely } from 'kysely';
+import type { Expression, ExpressionBuilder, Kysely, SqlBool } from 'kysely';
 import type { DB } from '../db/schema.js';
 import { readResult } from '../domain/batches.js';
 import type { Vault } from '../vault.js';
@@ -16,7 +16,18 @@ export interface BatchFilter {
   page?: number | undefined;
 }
 
-export async function listBatches(db: Kysely<DB>, org: string | undefined, f: BatchFilter) {
+/** The batch list's filter as one condition, shared by the list, its totals and its CSV (domain/console/list-totals.ts). */
+export function batchWhere(org: string | undefined, f: BatchFilter) {
+  return (eb: ExpressionBuilder<{ b: DB['batch'] }, 'b'>) => {
+    const c: Expression<SqlBool>[] = [];
+    if (org !== undefined) c.push(eb('b.org_id', '=', org));
+    if (f.orgId) c.push(eb('b.org_id', '=', f.orgId));
+    if (f.callbackStatus) c.push(eb('b.callback_status', '=', f.callbackStatus as 'failed'));
+    return eb.and(c);
+  };
+}
+
+export async function listBatches(db: Kysely<DB>, org: string | undefined, f: BatchFilter & { limit?: number }) {
   return db
     .selectFrom('batch as b')
     .leftJoin('institution as o', 'o.org_id', 'b.org_id')
@@ -36,12 +47,10 @@ export async function listBatches(db: Kysely<DB>, org: string | undefined, f: Ba
       'b.processed_at',
       'b.delivered_at',
     ])
-    .$if(org !== undefined, (qb) => qb.where('b.org_id', '=', org!))
-    .$if(!!f.orgId, (qb) => qb.where('b.org_id', '=', f.orgId!))
-    .$if(!!f.callbackStatus, (qb) => qb.where('b.callback_status', '=', f.callbackStatus as 'failed'))
+    .where(batchWhere(org, f))
     .orderBy('b.id', 'desc')
-    .limit(PAGE_SIZE + 1)
-    .offset(((f.page ?? 1) - 1) * PAGE_SIZE)
+    .limit((f.limit ?? PAGE_SIZE) + 1)
+    .offset(((f.page ?? 1) - 1) * (f.limit ?? PAGE_SIZE))
     .execute();
 }
 
@@ -64,7 +73,7 @@ export interface ItemView {
 }
 
 /** Personal fields are decrypted only to be masked: the console never shows a full name or ID number. */
-function itemView(vault: Vault, r: ItemRow): ItemView {
+export function itemView(vault: Vault, r: ItemRow): ItemView {
   return {
     id: r.id,
     traceId: r.trace_id,
@@ -84,7 +93,7 @@ function itemView(vault: Vault, r: ItemRow): ItemView {
   };
 }
 
-const ITEM_COLUMNS = [
+export const ITEM_COLUMNS = [
   'i.id',
   'i.trace_id',
   'i.org_id',
@@ -101,7 +110,7 @@ const ITEM_COLUMNS = [
   'i.report_batch_id',
   'i.last_batch_id',
 ] as const;
-type ItemRow = {
+export type ItemRow = {
   id: number;
   trace_id: string;
   org_id: string;
@@ -160,17 +169,31 @@ export interface ItemFilter {
   page?: number | undefined;
 }
 
-export async function listItems(db: Kysely<DB>, vault: Vault, org: string | undefined, f: ItemFilter): Promise<ItemView[]> {
+/** The record list's filter as one condition, shared by the list, its totals and its CSV. */
+export function itemWhere(org: string | undefined, f: ItemFilter) {
+  return (eb: ExpressionBuilder<{ i: DB['arrears_item'] }, 'i'>) => {
+    const c: Expression<SqlBool>[] = [];
+    if (org !== undefined) c.push(eb('i.org_id', '=', org));
+    if (f.orgId) c.push(eb('i.org_id', '=', f.orgId));
+    if (f.state && ['0', '1', '2'].includes(f.state)) c.push(eb('i.state', '=', f.state as '0'));
+    if (f.traceId) c.push(eb.or([eb('i.trace_id', '=', f.traceId), eb('i.org_trace_id', '=', f.traceId)]));
+    return eb.and(c);
+  };
+}
+
+export async function listItems(
+  db: Kysely<DB>,
+  vault: Vault,
+  org: string | undefined,
+  f: ItemFilter & { limit?: number },
+): Promise<ItemView[]> {
   const rows = await db
     .selectFrom('arrears_item as i')
     .select(ITEM_COLUMNS)
-    .$if(org !== undefined, (qb) => qb.where('i.org_id', '=', org!))
-    .$if(!!f.orgId, (qb) => qb.where('i.org_id', '=', f.orgId!))
-    .$if(!!f.state && ['0', '1', '2'].includes(f.state), (qb) => qb.where('i.state', '=', f.state as '0'))
-    .$if(!!f.traceId, (qb) => qb.where((eb) => eb.or([eb('i.trace_id', '=', f.traceId!), eb('i.org_trace_id', '=', f.traceId!)])))
+    .where(itemWhere(org, f))
     .orderBy('i.id', 'desc')
-    .limit(PAGE_SIZE + 1)
-    .offset(((f.page ?? 1) - 1) * PAGE_SIZE)
+    .limit((f.limit ?? PAGE_SIZE) + 1)
+    .offset(((f.page ?? 1) - 1) * (f.limit ?? PAGE_SIZE))
     .execute();
   return rows.map((r) => itemView(vault, r as ItemRow));
 }

@@ -161,6 +161,15 @@ export interface AppealTable {
   updated_at: Timestamp;
 }
 
+/** Migration 015: a citizen's receipt photo on an appeal, sealed (domain/appeal-receipts.ts). */
+export interface AppealReceiptTable {
+  appeal_id: number;
+  content_type: 'image/jpeg' | 'image/png';
+  size_bytes: number;
+  data_enc: string;
+  created_at: CreatedAt;
+}
+
 export interface EhcAuthSessionTable {
   id: Generated<number>;
   token_bidx: string;
@@ -406,6 +415,7 @@ export interface DB {
   audit_event: AuditEventTable;
   setting: SettingTable;
   appeal: AppealTable;
+  appeal_receipt: AppealReceiptTable;
   ehc_auth_session: EhcAuthSessionTable;
   citizen_token: CitizenTokenTable;
   citizen_session: CitizenSessionTable;

@@ -3,6 +3,7 @@ import type { Appeal, DB } from '../db/schema.js';
 import { noticeItemChange, type NoticeDeps } from './notices.js';
 import { audit } from './audit.js';
 import { refreshSubjects } from './subjects.js';
+import type { SealedReceipt } from './appeal-receipts.js';
 
 /**
  * Appeals (DESIGN.md): a citizen appeals one of their own records; the reporting institution may answer;
@@ -35,7 +36,16 @@ export function appealInputProblems(input: { reason: string; description: string
 
 export async function fileAppeal(
   db: Kysely<DB>,
-  input: { itemId: number; subjectBidx: string; reason: string; description: string; actor: string; requestId?: string | null },
+  input: {
+    itemId: number;
+    subjectBidx: string;
+    reason: string;
+    description: string;
+    actor: string;
+    requestId?: string | null;
+    /** A receipt photo, checked and sealed (domain/appeal-receipts.ts), stored with the appeal or not at all. */
+    receipt?: SealedReceipt | undefined;
+  },
 ): Promise<Appeal> {
   const problems = appealInputProblems(input);
   if (problems.reason ?? problems.description) throw new AppealError((problems.reason ?? problems.description)!);
@@ -73,6 +83,17 @@ export async function fileAppeal(
       })
       .returningAll()
       .executeTakeFirstOrThrow();
+    if (input.receipt) {
+      await trx
+        .insertInto('appeal_receipt')
+        .values({
+          appeal_id: appeal.id,
+          content_type: input.receipt.contentType,
+          size_bytes: input.receipt.sizeBytes,
+          data_enc: input.receipt.dataEnc,
+        })
+        .execute();
+    }
     await audit(trx, {
       actor_type: 'citizen',
       actor_id: input.actor,
@@ -83,7 +104,7 @@ export async function fileAppeal(
       outcome: 'ok',
       resp_code: null,
       request_id: input.requestId ?? null,
-      detail: JSON.stringify({ reason: input.reason, itemId: item.id }),
+      detail: JSON.stringify({ reason: input.reason, itemId: item.id, receipt: input.receipt ? input.receipt.sizeBytes : undefined }),
     });
     return appeal;
   });

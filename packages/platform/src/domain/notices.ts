@@ -20,11 +20,13 @@ export interface NoticeDeps {
   enqueueCallback(trx: Kysely<DB>, batchId: number): Promise<void>;
 }
 
-export type NoticeReason = 'appeal.upheld' | 'citizen.refresh';
+export type NoticeReason = 'appeal.upheld' | 'citizen.refresh' | 'staff.settle' | 'staff.revoke';
 
 const REASON_TEXT: Record<NoticeReason, string> = {
   'appeal.upheld': '患者申诉成立，平台已撤销该欠费记录',
   'citizen.refresh': '患者通过医疗欠费名单用户应用查询院内结算结果，平台已按院内状态更新',
+  'staff.settle': '本机构工作人员在平台机构门户将该欠费记录标记为已缴清',
+  'staff.revoke': '本机构工作人员在平台机构门户撤销了该欠费记录',
 };
 
 /** Writes the notice for items already changed in `trx` and enqueues its delivery. No address known: nothing sent. */

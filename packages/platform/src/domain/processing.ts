@@ -288,6 +288,16 @@ async function applyReport(
 }
 
 /**
+ * The item state machine of docs/decisions.md "Item states": 0 → 1 (paid), 0 → 2 (revoked), the same state
+ * again is a no-op; anything else is refused with the reason. ORG_MDL_003 and the staff portal
+ * (domain/item-state.ts) both ask here, so the two cannot drift apart.
+ */
+export function stateChangeProblem(from: '0' | '1' | '2', to: '1' | '2'): string | undefined {
+  if (from !== '0' && from !== to) return `状态不能从 ${from}（${ITEM_STATES[from]}）改为 ${to}（${ITEM_STATES[to]}）`;
+  return undefined;
+}
+
+/**
  * ORG_MDL_003 per item, by the state machine of docs/decisions.md "Item states": 0 → 1 (paid) and
  * 0 → 2 (revoked); the same state again is a no-op answered with success; everything else is refused
  * for that item with its current state and the reason. A real-name item needs the full identity,
@@ -320,8 +330,7 @@ async function applyUpdate(
     else if ('problem' in subject) problem = subject.problem;
     else if (row.real_name && !subject.real) problem = '实名欠费记录的更新须提供 idNo、idType、userName、ehealthCardId 并通过强校验';
     else if (row.real_name && row.person_id !== subject.personId) problem = '身份信息与原欠费记录不一致';
-    else if (row.state !== '0' && row.state !== to)
-      problem = `状态不能从 ${row.state}（${ITEM_STATES[row.state]}）改为 ${to}（${ITEM_STATES[to]}）`;
+    else problem = stateChangeProblem(row.state, to);
     if (problem || !row || 'problem' in subject) {
       failures.push({ orgTraceId: it.orgTraceId, msg: problem! });
       items.push({ orgTraceId: it.orgTraceId, traceId: row?.trace_id ?? it.traceId, state: row?.state ?? '2' });

@@ -165,6 +165,7 @@ function steps(oldV: Vault, newV: Vault, rotationId: number, onKept: (itemId: nu
     resealStep(newV, 'card_otp', 'id', true, ['phone_enc']),
     resealStep(newV, 'sms_outbox', 'id', true, ['phone_enc', 'text_enc']),
     resealStep(newV, 'card_review', 'id', true, ['self_name_enc', 'self_phone_enc']),
+    resealStep(newV, 'appeal_receipt', 'appeal_id', true, ['data_enc']),
     personStep(newV, rotationId),
     itemStep(oldV, newV, rotationId, onKept),
   ];

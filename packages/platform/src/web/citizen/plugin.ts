@@ -2,6 +2,9 @@ import { maskName } from '@mdl/protocol';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type { CitizenSession } from '../../db/schema.js';
 import { AppealError, appealInputProblems, fileAppeal } from '../../domain/appeals.js';
+import { MAX_RECEIPT_BYTES, receiptProblem, sealReceipt } from '../../domain/appeal-receipts.js';
+import { boundaryOf, parseMultipart, type FilePart } from '../multipart.js';
+import { CITIZEN_ASSETS } from './assets.js';
 import { audit } from '../../domain/audit.js';
 import { citizenOverview, type CitizenRecord } from '../../domain/citizen/records.js';
 import { refreshItem } from '../../domain/citizen/refresh.js';
@@ -29,9 +32,19 @@ export const citizenPlugin: FastifyPluginAsync<{ platform: Platform }> = async (
   app.addHook(
     'onRequest',
     privatePageHeaders(
-      "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; form-action 'self'; base-uri 'none'; frame-ancestors 'none'",
+      "default-src 'none'; script-src 'self'; style-src 'unsafe-inline'; img-src 'self' data:; form-action 'self'; base-uri 'none'; frame-ancestors 'none'",
     ),
   );
+
+  // The appeal form sends a receipt photo: multipart, whole, at most the photo's limit plus the text fields.
+  app.addContentTypeParser('multipart/form-data', { parseAs: 'buffer', bodyLimit: MAX_RECEIPT_BYTES + 64 * 1024 }, (req, body, done) => {
+    const boundary = boundaryOf(req.headers['content-type']);
+    const fields = boundary ? parseMultipart(body as Buffer, boundary) : undefined;
+    if (!fields) return done(Object.assign(new Error('表单格式有误'), { statusCode: 400 }), undefined);
+    done(null, fields);
+  });
+
+  CITIZEN_ASSETS.register(app, `${MDR_PATH}/assets`);
 
   const html = (reply: FastifyReply, body: string, status = 200) => reply.code(status).type('text/html; charset=utf-8').send(body);
   const session = (req: FastifyRequest) => findSession(db, req.cookies[COOKIE], platform.now());
@@ -155,13 +168,13 @@ export const citizenPlugin: FastifyPluginAsync<{ platform: Platform }> = async (
     if (!/^\d{1,15}$/.test(id)) return notFound(reply);
     // Each refresh is a call into a hospital: a few per item per minute is plenty for a person.
     if ((await platform.shared.hit(`mdr-refresh:${s.subject_bidx}:${id}`, 60_000)) > 3)
-      return reply.redirect(`${MDR_PATH}/?n=slow&i=${id}#item-${id}`, 303);
+      return reply.redirect(`${MDR_PATH}/?n=slow&i=${id}#item-notice`, 303);
     const r = await refreshItem(platform, { itemId: Number(id), subjects: sessionSubjects(s), actor: 'citizen', requestId: req.id });
     if (r.kind === 'not-found') return notFound(reply);
     // No answer: the record stays as it is and a queued retry asks again with backoff.
     if (r.kind === 'no-answer' && r.retryable) await enqueueItemRefresh(platform, Number(id), { requestId: req.id, delaySeconds: 30 });
     const n = { paid: 'paid', revoked: 'revoked', unpaid: 'unpaid', 'no-answer': 'noanswer', 'already-settled': 'settled' }[r.kind];
-    return reply.redirect(`${MDR_PATH}/?n=${n}&i=${id}#item-${id}`, 303);
+    return reply.redirect(`${MDR_PATH}/?n=${n}&i=${id}#item-notice`, 303);
   });
 
   app.get(`${MDR_PATH}/items/:id/appeal`, async (req, reply) => {
@@ -181,8 +194,16 @@ export const citizenPlugin: FastifyPluginAsync<{ platform: Platform }> = async (
     const body = req.body as Record<string, unknown>;
     const reason = typeof body.reason === 'string' ? body.reason : '';
     const description = typeof body.description === 'string' ? body.description : '';
-    const errors = appealInputProblems({ reason, description });
-    if (errors.reason || errors.description) return html(reply, appealPage(r, s.csrf, { reason, description, errors }), 422);
+    // An empty file input sends a part with no name and no bytes: no photo.
+    const file =
+      typeof body.receipt === 'object' && body.receipt && (body.receipt as FilePart).data.length > 0
+        ? (body.receipt as FilePart)
+        : undefined;
+    const errors: { reason?: string; description?: string; receipt?: string } = appealInputProblems({ reason, description });
+    const receiptError = file ? receiptProblem(file.data) : undefined;
+    if (receiptError) errors.receipt = `${receiptError}（照片需重新选择）`;
+    if (errors.reason || errors.description || errors.receipt)
+      return html(reply, appealPage(r, s.csrf, { reason, description, errors }), 422);
     try {
       await fileAppeal(db, {
         itemId: r.id,
@@ -193,12 +214,13 @@ export const citizenPlugin: FastifyPluginAsync<{ platform: Platform }> = async (
         description,
         actor: 'mdr',
         requestId: req.id,
+        receipt: file ? sealReceipt(vault, file.data) : undefined,
       });
     } catch (e) {
       if (!(e instanceof AppealError)) throw e;
       return html(reply, appealPage(r, s.csrf, { reason, description, errors: { description: e.message } }), 422);
     }
-    return reply.redirect(`${MDR_PATH}/?n=appealed&i=${r.id}#item-${r.id}`, 303);
+    return reply.redirect(`${MDR_PATH}/?n=appealed&i=${r.id}#item-notice`, 303);
   });
 
   app.post(`${MDR_PATH}/logout`, async (req, reply) => {

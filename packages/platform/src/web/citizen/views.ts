@@ -4,6 +4,8 @@ import { APPEAL_REASONS, APPEAL_STATUS_TEXT, MAX_APPEAL_TEXT } from '../../domai
 import type { CitizenOverview, CitizenRecord, PaymentChannel } from '../../domain/citizen/records.js';
 import type { EligibilityPolicy } from '../../domain/eligibility.js';
 import { h, page, type Html } from '../html.js';
+import { CHANNEL_KIND, mapHref } from '../channels.js';
+import { CITIZEN_ASSETS } from './assets.js';
 import { errorSummary, field, firstError } from '../form.js';
 
 /** Pages of the citizen app (医疗欠费名单用户应用). Every value passes through `h`, so user text stays text. */
@@ -35,7 +37,8 @@ export function shell(title: string, body: Html, opts: { signedIn?: boolean; csr
   const right = opts.signedIn
     ? h`<form method="post" action="${BASE}/logout" style="margin:0"><input type="hidden" name="csrf" value="${opts.csrf ?? ''}"><button class="secondary" style="padding:.25rem .6rem;font-size:.85rem">退出</button></form>`
     : undefined;
-  return page({ title, body, css: CSS, ...(right ? { headerRight: right } : {}) });
+  // Signed-in pages carry the 查询中 enhancement (./assets.ts); nothing depends on it.
+  return page({ title, body, css: CSS, ...(right ? { headerRight: right, scripts: [CITIZEN_ASSETS.url('mdr.js')] } : {}) });
 }
 
 export const yuan = money;
@@ -106,11 +109,12 @@ ${
   unpaid
     ? h`<div class="actions">
 <a class="button pay" href="${BASE}/pay#org-${r.orgId}">去缴费</a>
-<form method="post" action="${BASE}/items/${r.id}/refresh"><input type="hidden" name="csrf" value="${csrf}"><button type="submit" class="refresh secondary">已缴费，状态更新</button></form>
+<form method="post" action="${BASE}/items/${r.id}/refresh" class="refresh-form"><input type="hidden" name="csrf" value="${csrf}"><button type="submit" class="refresh secondary">已缴费，状态更新</button></form>
 ${appealOpen ? '' : h`<a class="button secondary" href="${BASE}/items/${r.id}/appeal">申诉</a>`}
 </div>`
     : ''
 }
+${unpaid ? h`<p class="refresh-status muted" role="status" aria-live="polite" hidden></p>` : ''}
 ${appealBox(r)}
 </div>`;
 }
@@ -152,8 +156,6 @@ ${opts.cardPhone ? h`<p class="muted" id="card-phone">您的电子健康卡还�
   return shell(APP_TITLE, body, { signedIn: true, csrf: opts.csrf });
 }
 
-const CHANNEL_KIND: Record<string, string> = { phone: '电话', address: '地址', online: '线上缴费' };
-
 /** Each channel is something to tap: call, open the payment site, or the address to go to. */
 function channelView(c: PaymentChannel): Html {
   const label = c.label || CHANNEL_KIND[c.kind] || '缴费方式';
@@ -164,7 +166,8 @@ function channelView(c: PaymentChannel): Html {
   if (c.kind === 'online' && /^https?:\/\//i.test(c.value)) {
     return h`<li><a class="button channel" href="${c.value}" rel="noopener noreferrer">${label}（在线支付）</a></li>`;
   }
-  if (c.kind === 'address') return h`<li class="channel-address"><strong>${label}</strong><br>${c.value}</li>`;
+  if (c.kind === 'address')
+    return h`<li class="channel-address"><strong>${label}</strong><br>${c.value}<br><a class="map-link" href="${mapHref(c.value)}" rel="noopener noreferrer">在地图中查看</a></li>`;
   return h`<li>${label}：${c.value}</li>`;
 }
 
@@ -189,7 +192,7 @@ ${p.channels.length ? h`<ul class="channels">${p.channels.map(channelView)}</ul>
 export interface AppealFormState {
   reason?: string;
   description?: string;
-  errors?: { reason?: string; description?: string };
+  errors?: { reason?: string; description?: string; receipt?: string };
 }
 
 export function appealPage(r: CitizenRecord, csrf: string, form: AppealFormState = {}): string {
@@ -205,10 +208,10 @@ export function appealPage(r: CitizenRecord, csrf: string, form: AppealFormState
     return shell('申诉', body, { signedIn: true, csrf });
   }
   const errors = form.errors ?? {};
-  const first = firstError(errors, ['reason', 'description']);
+  const first = firstError(errors, ['reason', 'description', 'receipt']);
   const reasons: [string, string][] = [['', '请选择'], ...Object.entries(APPEAL_REASONS)];
   const body = h`${record}
-<form class="card" method="post" action="${BASE}/items/${r.id}/appeal" novalidate>
+<form class="card" method="post" action="${BASE}/items/${r.id}/appeal" enctype="multipart/form-data" novalidate>
 <input type="hidden" name="csrf" value="${csrf}">
 ${errorSummary(errors)}
 ${field({ label: '申诉原因', name: 'reason', id: 'reason', value: form.reason ?? '', error: errors.reason, focus: first === 'reason', required: true, options: reasons })}
@@ -222,6 +225,16 @@ ${field({
   required: true,
   textarea: true,
   hint: '请写明缴费时间、方式或您认为有误的地方。提交后由医疗机构和平台核实处理。',
+})}
+${field({
+  label: '缴费收据照片（可选）',
+  name: 'receipt',
+  id: 'receipt',
+  type: 'file',
+  error: errors.receipt,
+  focus: first === 'receipt',
+  attrs: 'accept="image/jpeg,image/png"',
+  hint: '如已缴费，可拍下收据或缴费凭证上传，JPG 或 PNG，不超过 2 MB。照片加密保存，仅医疗机构和平台审核人员可见。',
 })}
 <div class="actions"><button type="submit">提交申诉</button><a class="button secondary" href="${BASE}/">取消</a></div>
 </form>`;

@@ -3,6 +3,8 @@ import { appealDetail, listAppeals } from '../../console/appeals.js';
 import { auditAction, orgScope } from '../../console/auth.js';
 import { APPEAL_REASONS, APPEAL_STATUS_TEXT, AppealError, answerAppeal, decideAppeal, MAX_APPEAL_TEXT } from '../../domain/appeals.js';
 import { actorOf, html, need, notFound, type ConsoleContext } from './plugin.js';
+import { listTotals } from './exports.js';
+import { hasReceipt } from '../../domain/appeal-receipts.js';
 import { consolePage, csrfField, field, num, regionName, STATE_TEXT, str, tag, time, yuan } from './layout.js';
 
 const statusTag = (s: keyof typeof APPEAL_STATUS_TEXT) =>
@@ -18,13 +20,15 @@ export async function appealRoutes({ app, platform }: ConsoleContext): Promise<v
     const q = req.query as Record<string, unknown>;
     const status = str(q.status) || 'pending';
     const rows = await listAppeals(db, orgScope(actor), status);
+    const sum = rows.reduce((n, a) => n + Number(a.amount_fen), 0);
     const body = h`<form class="filters" method="get"><label>状态 <select name="status"><option value="pending" ${status === 'pending' ? 'selected' : ''}>待裁决（待处理 + 机构已答复）</option><option value="all" ${status === 'all' ? 'selected' : ''}>全部</option>
 ${Object.entries(APPEAL_STATUS_TEXT).map(([v, t]) => h`<option value="${v}" ${status === v ? 'selected' : ''}>${t}</option>`)}</select></label><button type="submit">筛选</button></form>
+${listTotals(h`共 <b>${rows.length}</b> 件申诉，涉及金额 <b>${yuan(sum)}</b>`, `/console/appeals.csv?status=${encodeURIComponent(status)}`)}
 <div class="tablewrap" tabindex="0" role="region" aria-label="表格，可左右滚动"><table class="data" id="appeals"><thead><tr><th>编号</th><th>提交时间</th><th>机构</th><th>记录</th><th>金额</th><th>原因</th><th>说明</th><th>状态</th></tr></thead><tbody>
 ${rows.map(
   (
     a,
-  ) => h`<tr><td><a href="/console/appeals/${a.id}">${a.id}</a></td><td>${time(a.created_at)}</td><td>${a.org_name ?? a.org_id}</td><td>${a.item_name}<br><code>${a.trace_id}</code></td>
+  ) => h`<tr><td><a href="/console/appeals/${a.id}">${a.id}</a></td><td>${time(a.created_at)}</td><td>${a.org_name ?? a.org_id}</td><td><a href="/console/items/${a.item_id}">${a.item_name}</a><br><code>${a.trace_id}</code></td>
 <td>${yuan(a.amount_fen)}</td><td>${APPEAL_REASONS[a.reason]}</td><td class="wrap">${[...a.description].slice(0, 60).join('')}</td><td>${statusTag(a.status)}</td></tr>`,
 )}</tbody></table></div>${rows.length === 0 ? h`<p class="muted">没有申诉。</p>` : ''}`;
     return html(reply, consolePage(actor, { title: '申诉', active: '/console/appeals', body }));
@@ -71,12 +75,17 @@ ${field({ label: '理由（驳回时必填，将向患者展示）', name: 'reas
     const body = h`${errors.form ? h`<div class="card bad" role="alert">${errors.form}</div>` : ''}
 <div class="card"><h3>申诉 ${statusTag(a.status)}</h3><dl class="kv">
 <dt>提交时间</dt><dd>${time(a.created_at)}</dd><dt>原因</dt><dd>${APPEAL_REASONS[a.reason]}</dd><dt>患者说明</dt><dd id="citizen-text">${a.description}</dd>
+<dt>收据照片</dt><dd>${
+      (await hasReceipt(db, a.id))
+        ? h`<a href="/console/appeals/${a.id}/receipt" target="_blank" id="receipt-link"><img src="/console/appeals/${a.id}/receipt" alt="患者上传的缴费收据照片" class="receipt" id="receipt-photo"></a>`
+        : h`<span class="muted">未上传</span>`
+    }</dd>
 ${a.org_reply ? h`<dt>机构答复</dt><dd id="org-reply">${a.org_reply}（${a.org_replied_by ?? ''}，${time(a.org_replied_at)}）</dd>` : ''}
 ${a.decided_at ? h`<dt>裁决</dt><dd id="decision">${APPEAL_STATUS_TEXT[a.status]}${a.decision_reason ? h`：${a.decision_reason}` : ''}（${a.decided_by ?? ''}，${time(a.decided_at)}）</dd>` : ''}
 </dl></div>
 <div class="card"><h3>被申诉的记录</h3><dl class="kv">
 <dt>平台跟踪号</dt><dd><code>${i.trace_id}</code></dd><dt>机构流水号</dt><dd>${i.org_trace_id}</dd><dt>患者</dt><dd>${i.name} ${i.idNo} ${i.phone}</dd>
-<dt>项目</dt><dd>${i.item_name}</dd><dt>金额</dt><dd>${yuan(i.amount_fen)}</dd><dt>发生时间</dt><dd>${time(i.actual_time)}</dd>
+<dt>项目</dt><dd><a href="/console/items/${i.id}" id="appeal-item-link">${i.item_name}</a></dd><dt>金额</dt><dd>${yuan(i.amount_fen)}</dd><dt>发生时间</dt><dd>${time(i.actual_time)}</dd>
 <dt>当前状态</dt><dd id="item-state">${STATE_TEXT[i.state]}${i.settled_at ? h`（${time(i.settled_at)}）` : ''}</dd>
 <dt>上报批次</dt><dd>${batch ? h`<a href="/console/batches/${batch.id}">${batch.org_request_id}</a>（${time(batch.received_at)}）` : ''}</dd>
 </dl></div>

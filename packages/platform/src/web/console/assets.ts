@@ -55,8 +55,9 @@ export const DASHBOARD_JS = `(function () {
   draw('chart-institution', {
     title: { text: d.byInstitution.length === 1 ? '未结清金额 · 本机构' : '未结清金额 · 按机构（前 15）', left: 0, top: 0, textStyle: { fontSize: 14 } },
     tooltip: { trigger: 'axis', valueFormatter: money },
-    grid: { left: 150, right: 30, top: 40, bottom: 30 },
-    xAxis: { type: 'value', axisLabel: { formatter: money } },
+    grid: { left: 150, right: 40, top: 40, bottom: 30 },
+    // Few labels, never drawn over each other: amounts like ¥12,000.00 are wide.
+    xAxis: { type: 'value', splitNumber: 3, axisLabel: { formatter: money, hideOverlap: true } },
     yAxis: { type: 'category', inverse: true, data: d.byInstitution.map(function (r) { return r.orgName; }) },
     series: [{ type: 'bar', barMaxWidth: 36, data: d.byInstitution.map(function (r) { return yuan(r.totalFen); }) }]
   }, d.byInstitution.length === 0);

@@ -6,6 +6,8 @@ import { resendCallback } from '../../jobs/callbacks.js';
 import { actorOf, html, need, notFound, type ConsoleContext } from './plugin.js';
 import { institutionNames } from '../../console/institutions.js';
 import { readableDetail } from './readable.js';
+import { batchTotals, itemTotals } from '../../domain/console/list-totals.js';
+import { exportHref, listTotals } from './exports.js';
 import { CALLBACK_TEXT, consolePage, csrfField, num, STATE_TEXT, str, tag, time, yuan } from './layout.js';
 
 const cbTag = (s: string) => tag(CALLBACK_TEXT[s] ?? s, s === 'delivered' ? 'ok' : s === 'failed' ? 'bad' : 'warn');
@@ -26,7 +28,7 @@ export function itemsTable(items: ItemView[], names: Map<string, string> = new M
   const med = MED_TYPES as Record<string, string>;
   const head = ['患者', '金额', '状态', '项目', '机构', '发生时间', '就诊类型', '证件号', '机构流水号', '平台跟踪号', '批次'];
   const row = (i: ItemView) => h`<tr><td>${i.name}${i.realName ? '' : h` <span class="tag">非实名</span>`}</td>
-<td>${yuan(i.amountFen)}</td><td>${stateTag(i.state)}</td><td>${i.itemName}</td><td>${names.get(i.orgId) ?? i.orgId}</td>
+<td>${yuan(i.amountFen)}</td><td>${stateTag(i.state)}</td><td><a href="/console/items/${i.id}">${i.itemName}</a></td><td>${names.get(i.orgId) ?? i.orgId}</td>
 <td>${time(i.actualTime)}</td><td>${med[i.medType] ?? i.medType}</td><td>${i.idNo}</td><td>${i.orgTraceId}</td>
 <td><code>${i.traceId}</code></td><td><a href="/console/batches/${i.lastBatchId}">${i.lastBatchId}</a></td></tr>`;
   return h`<div class="tablewrap" tabindex="0" role="region" aria-label="表格，可左右滚动"><table class="data" id="items">
@@ -60,10 +62,13 @@ export async function batchRoutes({ app, platform }: ConsoleContext): Promise<vo
     const f = { orgId: str(q.orgId).trim() || undefined, callbackStatus: str(q.callbackStatus) || undefined, page: num(q.page) ?? 1 };
     const rows = await listBatches(db, orgScope(actor), f);
     const more = rows.length > PAGE_SIZE;
+    const totals = await batchTotals(db, orgScope(actor), f);
+    const exportLink = exportHref('/console/batches.csv', { orgId: f.orgId, callbackStatus: f.callbackStatus });
     const body = h`<form class="filters" method="get">
 ${actor.role !== 'staff' ? h`<label>机构编码 <input name="orgId" value="${f.orgId ?? ''}"></label>` : ''}
 <label>回调状态 <select name="callbackStatus"><option value="">全部</option>${Object.entries(CALLBACK_TEXT).map(([v, t]) => h`<option value="${v}" ${f.callbackStatus === v ? 'selected' : ''}>${t}</option>`)}</select></label>
 <button type="submit">筛选</button></form>
+${listTotals(h`共 <b>${totals.count}</b> 个批次，<b>${totals.items}</b> 条记录，回调失败 <b>${totals.failedCallbacks}</b> 个`, exportLink)}
 <div class="tablewrap" tabindex="0" role="region" aria-label="表格，可左右滚动"><table class="data" id="batches"><thead><tr><th>编号</th><th>机构</th><th>请求批次号</th><th>类型</th><th>条数</th><th>处理</th><th>成功/失败</th><th>回调</th><th>回调次数</th><th>接收时间</th></tr></thead><tbody>
 ${rows.slice(0, PAGE_SIZE).map(
   (
@@ -105,7 +110,10 @@ ${d.result.persons.map((p) => {
     : h`<p class="muted">尚未处理。</p>`
 }
 <h3>涉及的欠费记录</h3>${itemsTable(d.items, await institutionNames(db))}
-<h3>回调记录</h3>${attemptsTable(d.attempts.map((a) => ({ ...a, org_id: b.org_id, org_request_id: b.org_request_id })))}`;
+<h3>回调记录</h3>${attemptsTable(
+      d.attempts.map((a) => ({ ...a, org_id: b.org_id, org_request_id: b.org_request_id })),
+      await institutionNames(db),
+    )}`;
     return html(reply, consolePage(actor, { title: `批次 ${b.id}`, active: '/console/batches', body }));
   });
 
@@ -144,7 +152,7 @@ ${failed
   )}</tbody></table></div>
 ${canResend ? resendButtons(Math.min(failed.length, 1000)) : ''}</form>`
 }
-<h3>最近的回调尝试</h3>${attemptsTable(attempts)}`;
+<h3>最近的回调尝试</h3>${attemptsTable(attempts, await institutionNames(db))}`;
     return html(reply, consolePage(actor, { title: '回调', active: '/console/callbacks', body }));
   });
 
@@ -176,11 +184,14 @@ ${canResend ? resendButtons(Math.min(failed.length, 1000)) : ''}</form>`
       page: num(q.page) ?? 1,
     };
     const items = await listItems(db, vault, orgScope(actor), f);
+    const totals = await itemTotals(db, orgScope(actor), f);
+    const exportLink = exportHref('/console/items.csv', { orgId: f.orgId, state: f.state, traceId: f.traceId });
     await auditAction(db, actor, 'console.items.view', null, { filter: f, rows: Math.min(items.length, PAGE_SIZE) });
     const body = h`<form class="filters" method="get">
 ${actor.role !== 'staff' ? h`<label>机构编码 <input name="orgId" value="${f.orgId ?? ''}"></label>` : ''}
 <label>状态 <select name="state"><option value="">全部</option>${Object.entries(STATE_TEXT).map(([v, t]) => h`<option value="${v}" ${f.state === v ? 'selected' : ''}>${t}</option>`)}</select></label>
 <label>跟踪号 / 流水号 <input name="traceId" value="${f.traceId ?? ''}"></label><button type="submit">筛选</button></form>
+${listTotals(h`共 <b>${totals.count}</b> 条，合计 <b>${yuan(totals.amountFen)}</b>；其中欠费 <b>${totals.unpaidCount}</b> 条 <b>${yuan(totals.unpaidFen)}</b>`, exportLink)}
 ${itemsTable(items.slice(0, PAGE_SIZE), await institutionNames(db))}${pager('/console/items', { orgId: f.orgId, state: f.state, traceId: f.traceId }, f.page, items.length > PAGE_SIZE)}`;
     return html(reply, consolePage(actor, { title: '欠费记录', active: '/console/items', body }));
   });
@@ -199,6 +210,7 @@ function attemptsTable(
     org_id: string;
     org_request_id: string;
   }[],
+  names: Map<string, string>,
 ): Html {
   if (rows.length === 0) return h`<p class="muted">暂无回调记录。</p>`;
   const text: Record<string, string> = { delivered: '成功', refused: '医院拒绝', error: '出错' };
@@ -206,7 +218,7 @@ function attemptsTable(
 ${rows.map(
   (
     a,
-  ) => h`<tr><td><a href="/console/batches/${a.batch_id}">${a.batch_id}</a></td><td>${a.org_id}</td><td>${a.attempt}</td><td>${time(a.started_at)}</td><td>${a.duration_ms} ms</td>
+  ) => h`<tr><td><a href="/console/batches/${a.batch_id}">${a.batch_id}</a></td><td>${names.get(a.org_id) ?? a.org_id}</td><td>${a.attempt}</td><td>${time(a.started_at)}</td><td>${a.duration_ms} ms</td>
 <td>${a.http_status ?? '-'}</td><td>${tag(text[a.outcome] ?? a.outcome, a.outcome === 'delivered' ? 'ok' : 'bad')}</td><td class="wrap">${readableDetail(a.detail)}</td></tr>`,
 )}</tbody></table></div>`;
 }

@@ -2,6 +2,7 @@ import { h } from '../html.js';
 import { orgScope } from '../../console/auth.js';
 import { listRefreshResults, listReminders, reminderCounts } from '../../console/citizen-data.js';
 import { actorOf, html, need, type ConsoleContext } from './plugin.js';
+import { institutionNames } from '../../console/institutions.js';
 import { consolePage, STATE_TEXT, str, tag, time, yuan } from './layout.js';
 
 const REMINDER_STATUS: Record<string, string> = { pending: '待发送', sent: '已发送', failed: '发送失败', cancelled: '已取消' };
@@ -31,13 +32,14 @@ ${rows.map(
     const actor = actorOf(req);
     const status = str((req.query as Record<string, unknown>).status) || undefined;
     const rows = await listRefreshResults(db, orgScope(actor), status);
+    const names = await institutionNames(db);
     const body = h`<p class="muted">平台向医院（ORG_001）核对欠费记录状态的最近结果。</p>
 <form class="filters" method="get"><label>结果 <select name="status"><option value="">全部</option>${Object.entries(REFRESH_STATUS).map(([v, t]) => h`<option value="${v}" ${status === v ? 'selected' : ''}>${t}</option>`)}</select></label><button type="submit">筛选</button></form>
 <div class="tablewrap" tabindex="0" role="region" aria-label="表格，可左右滚动"><table class="data" id="refresh"><thead><tr><th>平台跟踪号</th><th>机构</th><th>机构流水号</th><th>当前状态</th><th>核对结果</th><th>医院返回状态</th><th>次数</th><th>说明</th><th>最近核对</th></tr></thead><tbody>
 ${rows.map(
   (
     r,
-  ) => h`<tr><td><code>${r.traceId}</code></td><td>${r.orgId}</td><td>${r.orgTraceId}</td><td>${STATE_TEXT[r.itemState] ?? r.itemState}</td>
+  ) => h`<tr><td><a href="/console/items/${r.itemId}"><code>${r.traceId}</code></a></td><td>${names.get(r.orgId) ?? r.orgId}</td><td>${r.orgTraceId}</td><td>${STATE_TEXT[r.itemState] ?? r.itemState}</td>
 <td>${tag(REFRESH_STATUS[r.status] ?? r.status, r.status === 'ok' ? 'ok' : 'bad')}</td><td>${r.lastState ? (STATE_TEXT[r.lastState] ?? r.lastState) : ''}</td><td>${r.attempts}</td><td class="wrap">${r.lastDetail ?? ''}</td><td>${time(r.lastAttemptAt)}</td></tr>`,
 )}</tbody></table></div>${rows.length === 0 ? h`<p class="muted">没有核对记录。</p>` : ''}`;
     return html(reply, consolePage(actor, { title: '对账结果', active: '/console/reconciliation', body }));

@@ -5,6 +5,7 @@
  * - `data-require-checked="<name>"` on a submit button: with no box of that name ticked, an error appears
  *   beside the button (id in its `aria-describedby`) and nothing is sent.
  * - `data-copy="<id>"` on a button copies that element's text.
+ * - The side menu (`#nav-box`, a <details>) starts folded on a narrow screen and remembers 收起 on a wide one.
  * - The first field marked `aria-invalid` gets the focus, so a keyboard or screen-reader user lands on it.
  */
 export const CONSOLE_JS = `(function () {
@@ -121,6 +122,19 @@ export const CONSOLE_JS = `(function () {
     sel.removeAllRanges();
     sel.addRange(range);
     try { return document.execCommand('copy'); } catch (err) { return false; }
+  }
+
+  // The side menu: folded on a narrow screen; on a wide one as the user last left it.
+  var navBox = document.getElementById('nav-box');
+  if (navBox) {
+    var narrow = function () { return window.matchMedia('(max-width: 63.99rem)').matches; };
+    var saved = null;
+    try { saved = window.localStorage.getItem('mdl.console.nav'); } catch (err) { saved = null; }
+    if (narrow() || saved === 'closed') navBox.removeAttribute('open');
+    navBox.addEventListener('toggle', function () {
+      if (narrow()) return;
+      try { window.localStorage.setItem('mdl.console.nav', navBox.open ? 'open' : 'closed'); } catch (err) { /* private mode */ }
+    });
   }
 
   var invalid = document.querySelector('[aria-invalid="true"]');

@@ -15,6 +15,8 @@ import { actorOf, ConsoleHttpError, html, need, notFound, type ConsoleContext } 
 import { consolePage, csrfField, field, REGIONS, regionName, str, tag, time } from './layout.js';
 import { redirectToOnce } from './show-once.js';
 import { institutionFactorForm } from './second-factor.js';
+import { channelList } from '../channels.js';
+import { parseChannels } from '../../domain/citizen/records.js';
 
 const EMPTY: InstitutionForm = { orgId: '', orgName: '', region: '', endpointUrl: '', notifyHosts: '', paymentChannels: '', ports: '' };
 
@@ -118,7 +120,7 @@ ${rows.map((r) => h`<tr><td><a href="/console/institutions/${encodeURIComponent(
     const q = req.query as Record<string, unknown>;
     const details = h`<div class="card"><dl class="kv"><dt>机构编码</dt><dd>${inst.org_id}</dd><dt>名称</dt><dd>${inst.org_name}</dd>
 <dt>地区</dt><dd>${regionName(inst.region)}</dd><dt>接口地址</dt><dd>${inst.endpoint_url ?? '（未登记）'}</dd>
-<dt>回调主机</dt><dd>${f.notifyHosts.replace(/\n/g, '，') || '（无）'}</dd><dt>调用端口</dt><dd>${f.ports || '443、80（默认）'}</dd><dt>缴费渠道</dt><dd>${f.paymentChannels.split('\n').map((l) => h`<div>${l}</div>`)}</dd></dl></div>`;
+<dt>回调主机</dt><dd>${f.notifyHosts.replace(/\n/g, '，') || '（无）'}</dd><dt>调用端口</dt><dd>${f.ports || '443、80（默认）'}</dd><dt>缴费渠道</dt><dd>${channelList(parseChannels(inst.payment_channels))}</dd></dl></div>`;
     const appRows = apps.map(
       (a) => h`<tr><td><code>${a.app_id}</code></td><td>${a.env === 'prod' ? '生产' : '测试'}</td><td>${a.label ?? ''}</td>
 <td>${a.status === 'active' ? tag('有效', 'ok') : tag('已停用', 'bad')}</td><td>${time(a.created_at)}</td><td>${time(a.updated_at)}</td>

@@ -24,10 +24,19 @@ const NAV: { href: string; text: string; roles: Actor['role'][] }[] = [
 export const CONSOLE_CSS = `
 .card>h3:first-child{margin-top:0}
 [aria-invalid=true]{border-color:#b91c1c;background:#fef2f2}
-nav.cnav{display:flex;gap:.25rem;flex-wrap:wrap;margin:0 0 1rem}
+details.navbox>summary{list-style:none;cursor:pointer;display:inline-block;padding:.45rem .8rem;margin:0 0 .5rem;border-radius:.375rem;background:#fff;color:#0f5fa8;box-shadow:0 1px 2px rgba(0,0,0,.06)}
+details.navbox>summary::-webkit-details-marker{display:none}
+details.navbox[open] .when-closed,details.navbox:not([open]) .when-open{display:none}
+nav.cnav{display:grid;grid-template-columns:repeat(auto-fill,minmax(7.5rem,1fr));gap:.25rem;margin:0 0 1rem}
 nav.cnav a{padding:.45rem .8rem;border-radius:.375rem;text-decoration:none;color:#0f5fa8;background:#fff;box-shadow:0 1px 2px rgba(0,0,0,.06)}
 nav.cnav a.active{background:#0f5fa8;color:#fff}
-@media (max-width:64rem){nav.cnav{flex-wrap:nowrap;overflow-x:auto;padding-bottom:.25rem}nav.cnav a{flex:0 0 auto}}
+.cmain{min-width:0}
+@media (min-width:64rem){main.wide{max-width:94rem}.cshell{display:grid;grid-template-columns:10.5rem minmax(0,1fr);gap:1.25rem;align-items:start}
+.cshell:has(>details.navbox:not([open])){grid-template-columns:auto minmax(0,1fr)}
+details.navbox{position:sticky;top:1rem}nav.cnav{grid-template-columns:1fr}}
+img.receipt{max-width:min(100%,24rem);max-height:24rem;border:1px solid #e5e7eb;border-radius:.25rem;display:block}
+ul.channel-list{list-style:none;padding:0;margin:0;display:grid;gap:.25rem}
+p.totals{display:flex;flex-wrap:wrap;gap:.5rem 1rem;align-items:center;justify-content:space-between;margin:0 0 .5rem}
 .kpis{display:grid;grid-template-columns:repeat(auto-fit,minmax(11rem,1fr));gap:.75rem;margin:0 0 1rem}
 .kpi{background:#fff;border-radius:.5rem;padding:.8rem 1rem;box-shadow:0 1px 2px rgba(0,0,0,.06)}
 .kpi b{display:block;font-size:1.5rem}
@@ -43,7 +52,7 @@ form.filters label{margin:0;font-weight:normal;font-size:.9rem}
 form.filters input,form.filters select{width:auto;min-width:9rem}
 .secret{font-family:ui-monospace,monospace;font-size:1.1rem;background:#fef3c7;padding:.5rem;border-radius:.25rem;word-break:break-all}
 .user{font-size:.9rem}.user a{margin-left:.5rem}.user button{padding:.25rem .6rem;margin-left:.5rem;background:#fff;color:#0f5fa8}
-button.small{padding:.3rem .6rem;font-size:.85rem}
+button.small,.button.small{padding:.3rem .6rem;font-size:.85rem}
 .pager{margin:.5rem 0}
 dl.kv{display:grid;grid-template-columns:10rem 1fr;gap:.3rem 1rem;margin:0}dl.kv dt{color:#6b7280}dl.kv dd{margin:0;word-break:break-all}
 dialog#confirm-dialog{border:0;border-radius:.5rem;padding:1.25rem;max-width:28rem;box-shadow:0 10px 30px rgba(0,0,0,.25)}
@@ -71,7 +80,10 @@ export function consolePage(actor: Actor, o: { title: string; active: string; bo
     css: CONSOLE_CSS,
     scripts: [CONSOLE_ASSETS.url('console.js'), ...(o.scripts ?? [])],
     headerRight: h`<span class="user">${actor.username}（${ROLE_TEXT[actor.role]}${actor.orgId ? ` · ${orgNameOf(actor)}` : ''}）<a href="/console/password">修改密码</a> <a href="/console/second-factor">动态口令</a><form class="inline" method="post" action="/console/logout">${csrfField(actor)}<button type="submit">退出</button></form></span>`,
-    body: h`<nav class="cnav">${nav}</nav><h2>${o.title}</h2>${o.body}`,
+    // A collapsible side menu: a column beside the page on a desktop (the page box is wider by its width) (收起 keeps it folded, remembered by
+    // console.js), folded behind 菜单 on a tablet or phone so the tables get the width.
+    body: h`<div class="cshell"><details class="navbox" id="nav-box" open><summary id="nav-toggle"><span class="when-open">收起菜单</span><span class="when-closed">☰ 菜单</span></summary>
+<nav class="cnav" aria-label="控制台菜单">${nav}</nav></details><div class="cmain"><h2>${o.title}</h2>${o.body}</div></div>`,
   });
 }
 

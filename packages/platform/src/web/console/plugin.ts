@@ -18,6 +18,9 @@ import { onceRoutes } from './show-once.js';
 import { cardReviewRoutes } from './card-reviews.js';
 import { newCsrfToken, sameToken } from '../csrf.js';
 import { secondFactorRoutes } from './second-factor.js';
+import { itemPageRoutes } from './item-pages.js';
+import { exportRoutes } from './exports.js';
+import { receiptRoutes } from './receipts.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -181,6 +184,9 @@ export const consolePlugin: FastifyPluginAsync<{ platform: Platform }> = async (
   await cardReviewRoutes(ctx);
   await onceRoutes(ctx);
   await secondFactorRoutes(ctx);
+  await itemPageRoutes(ctx);
+  await exportRoutes(ctx);
+  await receiptRoutes(ctx);
 };
 
 export interface ConsoleContext {

@@ -47,6 +47,7 @@ export function citizenRoutes(app: FastifyInstance, platform: Platform): void {
     h`<form method="post" action="/card/logout">${csrfInput(csrf)}<button class="secondary" type="submit">退出</button></form>`;
 
   // ---- authorization (ORG_EHC_001's authUrl) ----------------------------------------------------
+  const REQUESTED_DATA = ['姓名', '证件类型及号码', '电子健康卡号', '性别、出生日期', '手机号'];
   app.get('/card/auth/:token', async (req, reply) => {
     const { token } = req.params as { token: string };
     const session = await findByToken(db, vault, token);
@@ -64,10 +65,13 @@ export function citizenRoutes(app: FastifyInstance, platform: Platform): void {
       }[status];
       return sendPage(reply, '电子健康卡授权', h`${text}<p class="center"><a href="/card">查看我的电子健康卡</a></p>`);
     }
+    // What is asked, as a list one can read, and how long is left rather than only a clock time (the pages
+    // run no script: the minutes are as of opening the page, the clock time says when exactly).
+    const minutesLeft = Math.max(1, Math.ceil((session.expires_at.getTime() - platform.now()) / 60_000));
     const request = h`<div class="card"><p class="big">${orgName}</p>
-<p>申请获取您的电子健康卡信息，用于先诊后付就医时查询和登记医疗欠费记录：</p>
-<p class="muted">姓名、证件类型及号码、电子健康卡号、性别、出生日期、手机号</p>
-<p class="muted">请在 ${chinaClock(session.expires_at.getTime())} 前完成授权。</p></div>`;
+<p>申请获取您的电子健康卡信息（以下各项），用于先诊后付就医时查询和登记医疗欠费记录：</p>
+<ul id="requested-data">${REQUESTED_DATA.map((x) => h`<li>${x}</li>`)}</ul>
+<p id="auth-countdown">授权请求还剩 <strong>约 ${minutesLeft} 分钟</strong>，请在 ${chinaClock(session.expires_at.getTime())} 前完成；过期后需回到医院重新发起。</p></div>`;
     const csrf = cardCsrf(req, reply, secure());
     const refuse = h`<form method="post" action="${here}">${csrfInput(csrf)}<input type="hidden" name="decision" value="deny"><button class="secondary" type="submit">拒绝授权</button></form>`;
     if (!me) {

@@ -1,0 +1,25 @@
+import { auditAction, orgScope } from '../../console/auth.js';
+import { openReceipt } from '../../domain/appeal-receipts.js';
+import { actorOf, notFound, type ConsoleContext } from './plugin.js';
+import { num } from './layout.js';
+
+/**
+ * An appeal's receipt photo, opened from its seal for the appeal page: operators and auditors any,
+ * staff their institution's (another's is 404). Served with its checked type, never sniffed, not cached,
+ * and every viewing is audited like the appeal itself.
+ */
+export async function receiptRoutes({ app, platform }: ConsoleContext): Promise<void> {
+  app.get<{ Params: { id: string } }>('/appeals/:id/receipt', async (req, reply) => {
+    const actor = actorOf(req);
+    const id = num(req.params.id);
+    const r = id === undefined ? undefined : await openReceipt(platform.db, platform.vault, orgScope(actor), id);
+    if (!r) notFound('收据照片');
+    await auditAction(platform.db, actor, 'console.appeal.receipt', `appeal:${id}`, null);
+    return reply
+      .type(r.contentType)
+      .header('x-content-type-options', 'nosniff')
+      .header('cache-control', 'private, no-store')
+      .header('content-disposition', 'inline')
+      .send(r.data);
+  });
+}
