@@ -12,7 +12,7 @@ import { createPlatform, MasterKeyMismatchError } from '../platform.js';
 import { seedDemo, type DemoSummary } from '../demo.js';
 import { cliLogger } from '../log.js';
 import { DeploymentError } from '../domain/deployment.js';
-import { resendCallback } from '../jobs/callbacks.js';
+import { resendCallback } from '../domain/callbacks.js';
 
 const HELP = `mdl — 福建省诊疗失信人员信息管理系统 (platform CLI)
 

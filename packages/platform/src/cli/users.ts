@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import type { Config } from '../config.js';
-import { createUser, UserInputError, type Role } from '../console/auth.js';
+import { createUser, UserInputError, type Role } from '../domain/console/auth.js';
 import { cliLogger } from '../log.js';
 import { createPlatform } from '../platform.js';
 import type { Io } from './mdl.js';

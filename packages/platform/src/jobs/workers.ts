@@ -1,7 +1,7 @@
 import { whileDatabaseAway } from '../db/outage.js';
 import { processBatch } from '../domain/processing.js';
 import type { Platform } from '../platform.js';
-import { deliverCallback, markCallbackFailed } from './callbacks.js';
+import { deliverCallback, markCallbackFailed } from '../domain/callbacks.js';
 import { scheduleCitizenJobs, startCitizenWorkers } from './citizen.js';
 import { CallbackDeadJob, ProcessBatchDeadJob, ProcessBatchJob } from './definitions.js';
 

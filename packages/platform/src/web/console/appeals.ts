@@ -1,6 +1,6 @@
 import { h } from '../html.js';
-import { appealDetail, listAppeals } from '../../console/appeals.js';
-import { auditAction, orgScope } from '../../console/auth.js';
+import { appealDetail, listAppeals } from '../../domain/console/appeals.js';
+import { auditAction, orgScope } from '../../domain/console/auth.js';
 import { APPEAL_REASONS, APPEAL_STATUS_TEXT, AppealError, answerAppeal, decideAppeal, MAX_APPEAL_TEXT } from '../../domain/appeals.js';
 import { actorOf, html, need, notFound, type ConsoleContext } from './plugin.js';
 import { consolePage, csrfField, field, num, regionName, STATE_TEXT, str, tag, time, yuan } from './layout.js';

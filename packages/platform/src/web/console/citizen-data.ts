@@ -1,6 +1,6 @@
 import { h } from '../html.js';
-import { orgScope } from '../../console/auth.js';
-import { listRefreshResults, listReminders, reminderCounts } from '../../console/citizen-data.js';
+import { orgScope } from '../../domain/console/auth.js';
+import { listRefreshResults, listReminders, reminderCounts } from '../../domain/console/citizen-data.js';
 import { actorOf, html, need, type ConsoleContext } from './plugin.js';
 import { consolePage, STATE_TEXT, str, tag, time, yuan } from './layout.js';
 

@@ -7,8 +7,8 @@ import {
   saveCoverage,
   type CoverageForm,
   type CoveragePreview,
-} from '../../console/coverage.js';
-import type { Actor } from '../../console/auth.js';
+} from '../../domain/console/coverage.js';
+import type { Actor } from '../../domain/console/auth.js';
 import type { CoveragePolicy } from '../../domain/coverage.js';
 import { actorOf, html, need, type ConsoleContext } from './plugin.js';
 import { consolePage, csrfField, field, str, yuan } from './layout.js';

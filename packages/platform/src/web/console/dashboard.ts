@@ -1,6 +1,6 @@
 import { h, raw, type Html } from '../html.js';
-import { dashboardData } from '../../console/dashboard.js';
-import { orgScope } from '../../console/auth.js';
+import { dashboardData } from '../../domain/console/dashboard.js';
+import { orgScope } from '../../domain/console/auth.js';
 import { actorOf, html, type ConsoleContext } from './plugin.js';
 import { consolePage, regionName, yuan } from './layout.js';
 import { CONSOLE_ASSETS } from './assets.js';

@@ -1,6 +1,6 @@
 import type { FastifyReply } from 'fastify';
 import { h, type Html } from '../html.js';
-import { orgScope, type Actor } from '../../console/auth.js';
+import { orgScope, type Actor } from '../../domain/console/auth.js';
 import {
   getInstitution,
   institutionToForm,
@@ -8,7 +8,7 @@ import {
   parseInstitutionForm,
   type FieldErrors,
   type InstitutionForm,
-} from '../../console/institutions.js';
+} from '../../domain/console/institutions.js';
 import { createApp, rotateApp, setAppStatus, updateInstitution, upsertInstitution, type ChangedBy } from '../../domain/credentials.js';
 import { DeploymentError } from '../../domain/deployment.js';
 import { actorOf, ConsoleHttpError, html, need, notFound, type ConsoleContext } from './plugin.js';

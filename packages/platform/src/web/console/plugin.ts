@@ -1,7 +1,7 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type { Platform } from '../../platform.js';
-import { resolveSession, signIn, signOut, type Actor, type Role } from '../../console/auth.js';
+import { resolveSession, signIn, signOut, type Actor, type Role } from '../../domain/console/auth.js';
 import { h, page } from '../html.js';
 import { privatePageHeaders } from '../security.js';
 import { CONSOLE_CSS, consolePage, field, str } from './layout.js';

@@ -1,8 +1,15 @@
 import { fenToYuan } from '@mdl/protocol';
 import { h } from '../html.js';
-import { parsePolicyForm, policyHistory, previewPolicy, savePolicy, type PolicyForm, type PolicyPreview } from '../../console/policy.js';
+import {
+  parsePolicyForm,
+  policyHistory,
+  previewPolicy,
+  savePolicy,
+  type PolicyForm,
+  type PolicyPreview,
+} from '../../domain/console/policy.js';
 import { actorOf, html, need, type ConsoleContext } from './plugin.js';
-import type { Actor } from '../../console/auth.js';
+import type { Actor } from '../../domain/console/auth.js';
 import type { EligibilityPolicy } from '../../domain/eligibility.js';
 import { consolePage, csrfField, field, str, time, yuan } from './layout.js';
 

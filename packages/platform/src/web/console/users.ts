@@ -9,11 +9,11 @@ import {
   newUserProblems,
   type Actor,
   type Role,
-} from '../../console/auth.js';
+} from '../../domain/console/auth.js';
 import { actorOf, html, need, SESSION_COOKIE, type ConsoleContext } from './plugin.js';
 import { consolePage, csrfField, field, num, str, tag, time } from './layout.js';
 import { errorSummary, firstError } from '../form.js';
-import { listInstitutions } from '../../console/institutions.js';
+import { listInstitutions } from '../../domain/console/institutions.js';
 import { redirectToOnce } from './show-once.js';
 
 /** 停用 asks first (it ends the person's sessions at once); 解锁 and 启用 do not take anything away. */

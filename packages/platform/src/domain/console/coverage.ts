@@ -1,8 +1,8 @@
 import { FEE_TYPES, MED_TYPES, epochMsToChinaTime, fenToYuan } from '@mdl/protocol';
 import type { Kysely } from 'kysely';
-import type { DB } from '../db/schema.js';
-import { coveragePolicyProblem, coverageProblem, type CoveragePolicy } from '../domain/coverage.js';
-import type { Platform } from '../platform.js';
+import type { DB } from '../../db/schema.js';
+import { coveragePolicyProblem, coverageProblem, type CoveragePolicy } from '../coverage.js';
+import type { Platform } from '../../platform.js';
 import { auditAction, type Actor } from './auth.js';
 
 /**

@@ -1,7 +1,7 @@
 import { sql, type Kysely } from 'kysely';
-import type { DB } from '../db/schema.js';
-import { decide, policyProblem, type EligibilityPolicy } from '../domain/eligibility.js';
-import type { Platform } from '../platform.js';
+import type { DB } from '../../db/schema.js';
+import { decide, policyProblem, type EligibilityPolicy } from '../eligibility.js';
+import type { Platform } from '../../platform.js';
 import { auditAction, type Actor } from './auth.js';
 
 /**

@@ -1,8 +1,8 @@
 import type { CallbackRequest } from '@mdl/protocol';
-import { audit } from '../domain/audit.js';
-import { readResult } from '../domain/batches.js';
+import { audit } from './audit.js';
+import { readResult } from './batches.js';
 import { whileDatabaseAway } from '../db/outage.js';
-import { outboundPorts } from '../domain/credentials.js';
+import { outboundPorts } from './credentials.js';
 import { callHospital } from '../outbound/hospital.js';
 import type { Platform } from '../platform.js';
 

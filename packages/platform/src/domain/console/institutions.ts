@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely';
-import type { DB } from '../db/schema.js';
-import { outboundPorts, type InstitutionInput } from '../domain/credentials.js';
+import type { DB } from '../../db/schema.js';
+import { outboundPorts, type InstitutionInput } from '../credentials.js';
 
 /** Form values of an institution, as typed (strings), and their checks with messages per field. */
 export interface InstitutionForm {

@@ -1,7 +1,7 @@
 import { documentProblem, ID_TYPES } from '@mdl/protocol';
 import type { Kysely } from 'kysely';
-import type { DB } from '../db/schema.js';
-import type { Vault } from '../vault.js';
+import type { DB } from '../../db/schema.js';
+import type { Vault } from '../../vault.js';
 import { chinaMidnight } from './dashboard.js';
 
 /**

@@ -1,9 +1,9 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { sql, type Kysely } from 'kysely';
-import type { ConsoleUser, DB } from '../db/schema.js';
-import { audit } from '../domain/audit.js';
-import type { Platform } from '../platform.js';
-import { countAttempt } from '../domain/throttle.js';
+import type { ConsoleUser, DB } from '../../db/schema.js';
+import { audit } from '../audit.js';
+import type { Platform } from '../../platform.js';
+import { countAttempt } from '../throttle.js';
 import { hashPassword, needsRehash, passwordProblem, verifyPassword } from './passwords.js';
 import { newTotpSecret, otpauthUri, verifyTotp } from './totp.js';
 

@@ -1,8 +1,8 @@
 import { maskIdNo, maskName } from '@mdl/protocol';
 import type { Kysely } from 'kysely';
-import type { DB } from '../db/schema.js';
-import { readResult } from '../domain/batches.js';
-import type { Vault } from '../vault.js';
+import type { DB } from '../../db/schema.js';
+import { readResult } from '../batches.js';
+import type { Vault } from '../../vault.js';
 
 /**
  * Batches, items and callback attempts as the console shows them. `org` (institution staff) is applied
