@@ -17,7 +17,7 @@ import type { ProcessDeps } from './domain/processing.js';
 import { MemoryState, RedisState, type SharedState } from './gateway/shared-state.js';
 import { CallbackDeadJob, ProcessBatchDeadJob, ProcessBatchJob, deliverCallbackJob, type BatchJobData } from './jobs/definitions.js';
 import { CITIZEN_JOBS } from './jobs/citizen.js';
-import { JobQueue, type JobType } from './jobs/queue.js';
+import { JobQueue, type JobType } from './queue/queue.js';
 import { startWorkers } from './jobs/workers.js';
 import { createLogger, type Logger } from './log.js';
 import { Metrics } from './metrics.js';

@@ -5,7 +5,7 @@ import { refreshItem } from '../domain/citizen/refresh.js';
 import { markReminderFailed, pushReminder, quietHoursEnd, runReminderScan } from '../domain/citizen/reminders.js';
 import { sweepExpired } from '../domain/citizen/tokens.js';
 import type { Platform } from '../platform.js';
-import { defineJob, type JobType, type Traced } from './queue.js';
+import { defineJob, type JobType, type Traced } from '../queue/queue.js';
 
 /** Background work of the citizen app (issue #4). */
 export interface ItemJobData extends Traced {
