@@ -3,7 +3,7 @@ import { assertSmAvailable } from '@mdl/protocol';
 import type { Kysely } from 'kysely';
 import type { Config } from './config.js';
 import { grantRuntimeUse, openDatabase, type Database } from './db/database.js';
-import { migrate } from './db/migrate.js';
+import { migrate, type MigrateResult } from './db/migrate.js';
 import type { DB } from './db/schema.js';
 import { AuditWriter } from './domain/audit.js';
 import type { AcceptDeps } from './domain/batches.js';
@@ -70,6 +70,18 @@ export interface PlatformOptions {
 
 export class MasterKeyMismatchError extends Error {
   override name = 'MasterKeyMismatchError';
+}
+
+export { DatabaseBusyError } from './db/database.js';
+
+/** `mdl migrate`: apply the migrations and nothing else (no vault, no queue), then close the database. */
+export async function migrateOnly(config: Config): Promise<MigrateResult> {
+  const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, schema: config.dbSchema });
+  try {
+    return await migrate(database);
+  } finally {
+    await database.close();
+  }
 }
 
 /** How often a running platform seals the audit events written since the last seal. */

@@ -14,7 +14,7 @@ function safeUser(): string {
 }
 import { cliLogger } from '../log.js';
 import { createPlatform } from '../platform.js';
-import type { Io } from './mdl.js';
+import type { Io } from './io.js';
 
 const HELP = `mdl apps — application credentials (appId + secret)
 

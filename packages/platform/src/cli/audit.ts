@@ -3,7 +3,7 @@ import type { Config } from '../config.js';
 import { cliLogger } from '../log.js';
 import { createPlatform } from '../platform.js';
 import { sealAudit, verifyAudit } from '../domain/audit-chain.js';
-import type { Io } from './mdl.js';
+import type { Io } from './io.js';
 
 const HELP = `mdl audit verify [--json]   check the audit trail's seal chain; exit 1 at the first altered, removed or inserted event
 mdl audit seal [--json]     seal the events written since the last seal (a running platform does it every 5 s)`;

@@ -2,14 +2,12 @@ import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig, type Config } from '../config.js';
-import { DatabaseBusyError, openDatabase } from '../db/database.js';
-import { migrate } from '../db/migrate.js';
 import { appsCommand } from './apps.js';
 import { usersCommand } from './users.js';
 import { auditCommand } from './audit.js';
 import { runServer } from '../start/server.js';
-import { createPlatform, MasterKeyMismatchError } from '../platform.js';
-import { seedDemo, type DemoSummary } from '../demo.js';
+import { createPlatform, DatabaseBusyError, MasterKeyMismatchError, migrateOnly } from '../platform.js';
+import { describeDemo, seedDemo } from '../demo.js';
 import { cliLogger } from '../log.js';
 import { DeploymentError } from '../domain/deployment.js';
 import { resendCallback } from '../domain/callbacks.js';
@@ -37,10 +35,9 @@ Settings come from the environment: PORT (8080), HOST (127.0.0.1), PUBLIC_URL, M
 DATABASE_URL (PostgreSQL; embedded PGlite when unset), REDIS_URL, MDL_MASTER_KEY (required with DATABASE_URL).
 `;
 
-export interface Io {
-  out(s: string): void;
-  err(s: string): void;
-}
+// Io lives in io.ts so that the command modules and start/server.ts need not import this file (no cycle).
+export type { Io } from './io.js';
+import type { Io } from './io.js';
 
 const stdio: Io = { out: (s) => process.stdout.write(s + '\n'), err: (s) => process.stderr.write(s + '\n') };
 
@@ -91,14 +88,9 @@ export async function main(argv: string[], io: Io = stdio, env: NodeJS.ProcessEn
 async function migrateCommand(config: Config, args: string[], io: Io): Promise<number> {
   const { values } = parseArgs({ args, options: { json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } });
   if (values.help) return (io.out('mdl migrate [--json]: apply database migrations'), 0);
-  const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, schema: config.dbSchema });
-  try {
-    const r = await migrate(database);
-    io.out(values.json ? JSON.stringify(r) : r.applied.length ? `applied: ${r.applied.join(', ')}` : 'database is up to date');
-    return 0;
-  } finally {
-    await database.close();
-  }
+  const r = await migrateOnly(config);
+  io.out(values.json ? JSON.stringify(r) : r.applied.length ? `applied: ${r.applied.join(', ')}` : 'database is up to date');
+  return 0;
 }
 
 async function demoCommand(config: Config, args: string[], io: Io): Promise<number> {
@@ -138,22 +130,6 @@ async function callbacksCommand(config: Config, args: string[], io: Io): Promise
   } finally {
     await platform.close();
   }
-}
-
-export function describeDemo(demo: DemoSummary, config: Config): string {
-  const p = demo.persons[0]!;
-  return [
-    `演示凭证 (test environment, SM4/SM3 or PLAIN):`,
-    `  appId:   ${demo.appId}`,
-    `  secret:  ${demo.secret}`,
-    `  orgId:   ${demo.orgId} (${demo.orgName})`,
-    `闽政通演示渠道凭证: appId ${demo.channelAppId}  secret ${demo.channelSecret}`,
-    `演示患者: ${p.userName}  idType 01  idNo ${p.idNo}  手机号 ${p.mobilePhone}  ehealthCardId ${p.ehealthCardId}`,
-    `电子健康卡: ${config.publicUrl}/card/login  (姓名、证件号、手机号如上)`,
-    `Try: POST ${config.publicUrl}${config.apiPrefix}/qmdl/queryOverdueData (see README "Quick start")`,
-    `Citizen app: POST ${config.publicUrl}${config.apiPrefix}/qmdl/getIntoMdlUrl with the 闽政通 credential, open the mdrUrl (README)`,
-    `管理控制台: ${config.publicUrl}/console  (first account: npx mdl users create --username admin --role operator)`,
-  ].join('\n');
 }
 
 async function serveCommand(command: 'serve' | 'start' | 'worker', config: Config, args: string[], io: Io): Promise<number> {

@@ -3,7 +3,7 @@ import type { Config } from '../config.js';
 import { createUser, UserInputError, type Role } from '../domain/console/auth.js';
 import { cliLogger } from '../log.js';
 import { createPlatform } from '../platform.js';
-import type { Io } from './mdl.js';
+import type { Io } from './io.js';
 
 const HELP = `mdl users — console accounts
 
