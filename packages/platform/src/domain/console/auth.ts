@@ -27,6 +27,8 @@ export interface Actor {
   username: string;
   role: Role;
   orgId: string | null;
+  /** The institution's name for staff (shown in the page header), read with the session. */
+  orgName?: string;
   csrf: string;
 }
 
@@ -264,7 +266,19 @@ export async function resolveSession(platform: Platform, token: string | undefin
   const row = await db
     .selectFrom('console_session as s')
     .innerJoin('console_user as u', 'u.id', 's.user_id')
-    .select(['s.token_hash', 's.csrf_token', 's.created_at', 's.last_seen_at', 'u.id', 'u.username', 'u.role', 'u.org_id', 'u.status'])
+    .leftJoin('institution as i', 'i.org_id', 'u.org_id')
+    .select([
+      's.token_hash',
+      's.csrf_token',
+      's.created_at',
+      's.last_seen_at',
+      'u.id',
+      'u.username',
+      'u.role',
+      'u.org_id',
+      'u.status',
+      'i.org_name',
+    ])
     .where('s.token_hash', '=', hashToken(token))
     .where('s.ended_at', 'is', null)
     .executeTakeFirst();
@@ -283,7 +297,9 @@ export async function resolveSession(platform: Platform, token: string | undefin
       .where('token_hash', '=', row.token_hash)
       .execute();
   }
-  return { actor: { userId: row.id, username: row.username, role: row.role, orgId: row.org_id, csrf: row.csrf_token } };
+  const actor: Actor = { userId: row.id, username: row.username, role: row.role, orgId: row.org_id, csrf: row.csrf_token };
+  if (row.org_id) actor.orgName = row.org_name ?? row.org_id;
+  return { actor };
 }
 
 async function endSession(db: Kysely<DB>, tokenHash: string, at: Date, username: string, orgId: string | null, why: string) {

@@ -2,7 +2,7 @@ import { h } from '../html.js';
 import { appealDetail, listAppeals } from '../../domain/console/appeals.js';
 import { auditAction, orgScope } from '../../domain/console/auth.js';
 import { APPEAL_REASONS, APPEAL_STATUS_TEXT, AppealError, answerAppeal, decideAppeal, MAX_APPEAL_TEXT } from '../../domain/appeals.js';
-import { actorOf, html, need, notFound, type ConsoleContext } from './plugin.js';
+import { actorOf, html, need, notFound, type ConsoleContext } from './context.js';
 import { consolePage, csrfField, field, num, regionName, STATE_TEXT, str, tag, time, yuan } from './layout.js';
 
 const statusTag = (s: keyof typeof APPEAL_STATUS_TEXT) =>

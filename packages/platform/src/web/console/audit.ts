@@ -3,7 +3,7 @@ import { ID_TYPES } from '@mdl/protocol';
 import { h, raw, type Html } from '../html.js';
 import { auditAction } from '../../domain/console/auth.js';
 import { csvField, describeFilter, parseAuditQuery, searchAudit, type AuditQuery } from '../../domain/console/audit-search.js';
-import { html, need, type ConsoleContext } from './plugin.js';
+import { html, need, type ConsoleContext } from './context.js';
 import { institutionNames } from '../../domain/console/institutions.js';
 import { consolePage, csrfField, field, num, str, tag, time } from './layout.js';
 import { ACTOR_TEXT, actionText, actorText, chinaTime, detailText, outcomeText } from './audit-text.js';

@@ -3,7 +3,7 @@ import { h, type Html } from '../html.js';
 import { auditAction, orgScope, type Actor } from '../../domain/console/auth.js';
 import { batchDetail, listAttempts, listBatches, listItems, PAGE_SIZE, type ItemView } from '../../domain/console/batches.js';
 import { resendCallback } from '../../domain/callbacks.js';
-import { actorOf, html, need, notFound, type ConsoleContext } from './plugin.js';
+import { actorOf, html, need, notFound, type ConsoleContext } from './context.js';
 import { institutionNames } from '../../domain/console/institutions.js';
 import { readableDetail } from './readable.js';
 import { CALLBACK_TEXT, consolePage, csrfField, num, STATE_TEXT, str, tag, time, yuan } from './layout.js';

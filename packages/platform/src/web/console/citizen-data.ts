@@ -1,7 +1,7 @@
 import { h } from '../html.js';
 import { orgScope } from '../../domain/console/auth.js';
 import { listRefreshResults, listReminders, reminderCounts } from '../../domain/console/citizen-data.js';
-import { actorOf, html, need, type ConsoleContext } from './plugin.js';
+import { actorOf, html, need, type ConsoleContext } from './context.js';
 import { consolePage, STATE_TEXT, str, tag, time, yuan } from './layout.js';
 
 const REMINDER_STATUS: Record<string, string> = { pending: '待发送', sent: '已发送', failed: '发送失败', cancelled: '已取消' };

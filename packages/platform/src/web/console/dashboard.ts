@@ -1,7 +1,7 @@
 import { h, raw, type Html } from '../html.js';
 import { dashboardData } from '../../domain/console/dashboard.js';
 import { orgScope } from '../../domain/console/auth.js';
-import { actorOf, html, type ConsoleContext } from './plugin.js';
+import { actorOf, html, type ConsoleContext } from './context.js';
 import { consolePage, regionName, yuan } from './layout.js';
 import { CONSOLE_ASSETS } from './assets.js';
 

@@ -11,7 +11,7 @@ import {
 } from '../../domain/console/institutions.js';
 import { createApp, rotateApp, setAppStatus, updateInstitution, upsertInstitution, type ChangedBy } from '../../domain/credentials.js';
 import { DeploymentError } from '../../domain/deployment.js';
-import { actorOf, ConsoleHttpError, html, need, notFound, type ConsoleContext } from './plugin.js';
+import { actorOf, ConsoleHttpError, html, need, notFound, type ConsoleContext } from './context.js';
 import { consolePage, csrfField, field, REGIONS, regionName, str, tag, time } from './layout.js';
 import { redirectToOnce } from './show-once.js';
 

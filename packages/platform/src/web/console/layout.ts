@@ -76,7 +76,7 @@ export function consolePage(actor: Actor, o: { title: string; active: string; bo
 
 /** The institution's name the console's pre-handler put beside the actor (its code when unknown). */
 function orgNameOf(actor: Actor): string {
-  return (actor as Actor & { orgName?: string }).orgName ?? actor.orgId ?? '';
+  return actor.orgName ?? actor.orgId ?? '';
 }
 
 export function csrfField(actor: Actor): Html {

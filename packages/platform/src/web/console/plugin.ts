@@ -1,7 +1,8 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto';
-import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyPluginAsync, FastifyReply } from 'fastify';
 import type { Platform } from '../../platform.js';
-import { resolveSession, signIn, signOut, type Actor, type Role } from '../../domain/console/auth.js';
+import { auditAction, resolveSession, signIn, signOut } from '../../domain/console/auth.js';
+import { actorOf, ConsoleHttpError, SESSION_COOKIE, type ConsoleContext } from './context.js';
 import { h, page } from '../html.js';
 import { privatePageHeaders } from '../security.js';
 import { CONSOLE_CSS, consolePage, field, str } from './layout.js';
@@ -17,41 +18,8 @@ import { userRoutes } from './users.js';
 import { citizenDataRoutes } from './citizen-data.js';
 import { onceRoutes } from './show-once.js';
 
-declare module 'fastify' {
-  interface FastifyRequest {
-    consoleActor: Actor | null;
-  }
-}
-
-export const SESSION_COOKIE = 'mdl_console';
 const LOGIN_COOKIE = 'mdl_console_login';
 const PUBLIC_ROUTES = new Set(['/console/login', '/console/assets/:file']);
-
-/** An HTTP error the console shows as a page: 403 for a role that may not act, 404 for what is not yours. */
-export class ConsoleHttpError extends Error {
-  constructor(
-    readonly statusCode: number,
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
-export function actorOf(req: FastifyRequest): Actor {
-  if (!req.consoleActor) throw new ConsoleHttpError(401, '请先登录');
-  return req.consoleActor;
-}
-
-/** Role check at the door of every handler; data-level scoping happens in the queries themselves. */
-export function need(req: FastifyRequest, ...roles: Role[]): Actor {
-  const actor = actorOf(req);
-  if (!roles.includes(actor.role)) throw new ConsoleHttpError(403, '当前账户无权执行此操作');
-  return actor;
-}
-
-export function notFound(what = '记录'): never {
-  throw new ConsoleHttpError(404, `${what}不存在或无权查看`);
-}
 
 function sameToken(a: string, b: string): boolean {
   const x = Buffer.from(a);
@@ -107,30 +75,12 @@ export const consolePlugin: FastifyPluginAsync<{ platform: Platform }> = async (
       reply.clearCookie(SESSION_COOKIE, cookieOpts);
       return reply.redirect(found.expired ? '/console/login?expired=1' : '/console/login', 303);
     }
+    // Staff see their institution's name in the header, not its code: resolveSession reads it (actor.orgName).
     req.consoleActor = found.actor;
-    // Staff see their institution's name in the header, not its code (layout.ts reads orgName).
-    if (found.actor.orgId) {
-      const org = await platform.db.selectFrom('institution').select('org_name').where('org_id', '=', found.actor.orgId).executeTakeFirst();
-      req.consoleActor = { ...found.actor, orgName: org?.org_name ?? found.actor.orgId } as Actor;
-    }
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       const token = str((req.body as Record<string, unknown> | undefined)?._csrf);
       if (!sameToken(token, found.actor.csrf)) {
-        await platform.db
-          .insertInto('audit_event')
-          .values({
-            actor_type: 'operator',
-            actor_id: found.actor.username,
-            org_id: found.actor.orgId,
-            subject_bidx: null,
-            action: 'console.csrf',
-            target: req.url.slice(0, 120),
-            outcome: 'refused',
-            resp_code: null,
-            request_id: req.id,
-            detail: null,
-          })
-          .execute();
+        await auditAction(platform.db, found.actor, 'console.csrf', req.url.slice(0, 120), null, { outcome: 'refused', requestId: req.id });
         throw new ConsoleHttpError(403, '表单已失效或来源不明（CSRF 校验失败），请刷新页面后重试');
       }
     }
@@ -186,11 +136,5 @@ export const consolePlugin: FastifyPluginAsync<{ platform: Platform }> = async (
   await onceRoutes(ctx);
 };
 
-export interface ConsoleContext {
-  app: FastifyInstance;
-  platform: Platform;
-}
-
-export function html(reply: FastifyReply, body: string, status = 200): FastifyReply {
-  return reply.code(status).type('text/html; charset=utf-8').send(body);
-}
+// The page modules import these from context.js; re-exported so that imports written against plugin.js keep working.
+export { actorOf, ConsoleHttpError, html, need, notFound, SESSION_COOKIE, type ConsoleContext } from './context.js';

@@ -8,7 +8,7 @@ import {
   type PolicyForm,
   type PolicyPreview,
 } from '../../domain/console/policy.js';
-import { actorOf, html, need, type ConsoleContext } from './plugin.js';
+import { actorOf, html, need, type ConsoleContext } from './context.js';
 import type { Actor } from '../../domain/console/auth.js';
 import type { EligibilityPolicy } from '../../domain/eligibility.js';
 import { consolePage, csrfField, field, str, time, yuan } from './layout.js';

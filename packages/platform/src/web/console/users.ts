@@ -10,7 +10,7 @@ import {
   type Actor,
   type Role,
 } from '../../domain/console/auth.js';
-import { actorOf, html, need, SESSION_COOKIE, type ConsoleContext } from './plugin.js';
+import { actorOf, html, need, SESSION_COOKIE, type ConsoleContext } from './context.js';
 import { consolePage, csrfField, field, num, str, tag, time } from './layout.js';
 import { errorSummary, firstError } from '../form.js';
 import { listInstitutions } from '../../domain/console/institutions.js';
