@@ -11,7 +11,7 @@ import { CredentialCache } from './domain/credentials.js';
 import { CoverageStore } from './domain/coverage.js';
 import { checkDeploymentMarker } from './domain/deployment.js';
 import { PolicyStore } from './domain/eligibility.js';
-import type { NoticeDeps } from './domain/notices.js';
+import type { Services } from './domain/deps.js';
 import { InstitutionNames, SubjectReader } from './domain/subjects.js';
 import type { ProcessDeps } from './domain/processing.js';
 import { MemoryState, RedisState, type SharedState } from './gateway/shared-state.js';
@@ -25,17 +25,10 @@ import { policyFromSettings } from './outbound/address-policy.js';
 import { guardedPost, type HttpPost } from './outbound/pinned-post.js';
 import { Vault } from './vault.js';
 
-/** Everything a request, a job or a CLI command needs, built once per process. */
-export interface Platform {
-  config: Config;
-  log: Logger;
+/** Everything a request, a job or a CLI command needs, built once per process (the domain's `Services` and more). */
+export interface Platform extends Services {
   database: Database;
-  db: Kysely<DB>;
-  vault: Vault;
   credentials: CredentialCache;
-  policy: PolicyStore;
-  /** Which items are taken at all (§1.2.3), applied when a batch is processed. */
-  coverage: CoverageStore;
   /** Group-committed audit writes for hot read paths. */
   auditWriter: AuditWriter;
   /** ORG_MDL_002's reads: the read model in group reads, institution names cached in the process. */
@@ -45,11 +38,6 @@ export interface Platform {
   callbackJob: JobType<BatchJobData>;
   acceptDeps: AcceptDeps;
   processDeps: ProcessDeps;
-  /** ORG_002 UPDATE notices of changes made on the platform (domain/notices.ts). */
-  notices: NoticeDeps;
-  metrics: Metrics;
-  post: HttpPost;
-  now: () => number;
   /** Set while shutting down: new interface calls get 000003. */
   draining: boolean;
   close(): Promise<void>;
@@ -148,6 +136,8 @@ export async function createPlatform(config: Config, opts: PlatformOptions = {})
         vault,
         enqueueCallback: async (trx, batchId) => void (await jobs.send(callbackJob, { batchId }, trx)),
       },
+      enqueueCallback: async (trx, batchId, requestId) =>
+        void (await jobs.send(callbackJob, { batchId, requestId: requestId ?? undefined }, trx)),
       metrics: new Metrics(),
       post: opts.post ?? guardedPost(policyFromSettings(config)),
       now,

@@ -1,4 +1,4 @@
-import type { Platform } from '../platform.js';
+import type { Services } from '../domain/deps.js';
 import { audit } from '../domain/audit.js';
 import { postEnvelope, type EnvelopeCall, type EnvelopeResult } from './envelope-call.js';
 import { whileDatabaseAway } from '../db/outage.js';
@@ -35,7 +35,10 @@ const SHOWN: Record<NonNullable<EnvelopeResult['failure']>, string> = {
  * per attempt whatever its outcome. A reply that does not verify is treated as no answer; on a production
  * deployment an unsigned reply is one that does not verify.
  */
-export async function callHospital(platform: Platform, call: OutboundCall): Promise<OutboundResult> {
+/** What an outbound call needs: where to post, the deployment (strict replies), the log and the audit trail. */
+export type HospitalCallDeps = Pick<Services, 'config' | 'db' | 'log' | 'post'>;
+
+export async function callHospital(platform: HospitalCallDeps, call: OutboundCall): Promise<OutboundResult> {
   const result = await postEnvelope(platform.post, { ...call, strict: platform.config.deployment === 'production' });
   const shown = call.discreet && result.failure ? SHOWN[result.failure] : result.detail;
   if (result.failure)

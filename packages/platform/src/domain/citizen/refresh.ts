@@ -1,9 +1,9 @@
 import { INTERFACES, validate } from '@mdl/protocol';
 import { sql, type Kysely } from 'kysely';
 import type { DB } from '../../db/schema.js';
-import { callHospital } from '../../outbound/hospital.js';
+import { callHospital, type HospitalCallDeps } from '../../outbound/hospital.js';
 import { noticeItemChange } from '../notices.js';
-import type { Platform } from '../../platform.js';
+import type { Services } from '../deps.js';
 import { audit } from '../audit.js';
 import { outboundPorts } from '../credentials.js';
 import { refreshSubjects } from '../subjects.js';
@@ -47,9 +47,12 @@ async function signingCredential(db: Kysely<DB>, orgId: string, batchId: number)
     .executeTakeFirst();
 }
 
+/** What a refresh uses: the item and its credential, the ORG_001 call, and the notice of a change. */
+type RefreshDeps = HospitalCallDeps & Pick<Services, 'notices' | 'now' | 'vault'>;
+
 /** One refresh, counted by outcome for the metrics (a fault counts as `error` and is thrown on). */
 export async function refreshItem(
-  platform: Platform,
+  platform: RefreshDeps & Pick<Services, 'metrics'>,
   input: { itemId: number; subjects?: string[]; actor: string; requestId?: string | null },
 ): Promise<RefreshOutcome> {
   try {
@@ -63,7 +66,7 @@ export async function refreshItem(
 }
 
 async function refreshOnce(
-  platform: Platform,
+  platform: RefreshDeps,
   input: { itemId: number; subjects?: string[]; actor: string; requestId?: string | null },
 ): Promise<RefreshOutcome> {
   const { db, vault } = platform;

@@ -2,7 +2,7 @@ import { fenToYuan } from '@mdl/protocol';
 import { sql, type Kysely, type Transaction } from 'kysely';
 import type { DB } from '../../db/schema.js';
 import { pushSigned } from '../../outbound/push.js';
-import type { Platform } from '../../platform.js';
+import type { Services } from '../deps.js';
 import { audit } from '../audit.js';
 import { MDR_PATH } from './tokens.js';
 
@@ -66,7 +66,7 @@ export type ReminderEnqueue = (trx: Transaction<DB>, reminderId: number) => Prom
 
 /** One scan over everyone with unpaid real-name items, in pages of `pageSize` persons. */
 export async function runReminderScan(
-  platform: Pick<Platform, 'db' | 'config'>,
+  platform: Pick<Services, 'db' | 'config'>,
   now: number,
   enqueuePush: ReminderEnqueue,
   pageSize = 500,
@@ -191,7 +191,7 @@ export class PushNotAccepted extends Error {
  * retry can land long after the scan.
  */
 export async function pushReminder(
-  platform: Platform,
+  platform: Pick<Services, 'config' | 'db' | 'post' | 'vault'>,
   reminderId: number,
   now: number,
   requestId?: string,

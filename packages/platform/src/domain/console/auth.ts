@@ -2,7 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { sql, type Kysely } from 'kysely';
 import type { ConsoleUser, DB } from '../../db/schema.js';
 import { audit } from '../audit.js';
-import type { Platform } from '../../platform.js';
+import type { Services } from '../deps.js';
 import { countAttempt } from '../throttle.js';
 import { hashPassword, needsRehash, passwordProblem, verifyPassword } from './passwords.js';
 import { newTotpSecret, otpauthUri, verifyTotp } from './totp.js';
@@ -67,7 +67,7 @@ export function newUserProblems(input: NewUser): Partial<Record<'username' | 'ro
 }
 
 export async function createUser(
-  platform: Platform,
+  platform: Pick<Services, 'db' | 'vault'>,
   input: NewUser,
   by: string,
 ): Promise<{ user: ConsoleUser; totpSecret: string; otpauth: string }> {
@@ -138,7 +138,7 @@ let dummyHash: Promise<string> | undefined;
  * and the step are single conditional UPDATEs, so parallel attempts cannot share a count or a code.
  */
 export async function signIn(
-  platform: Platform,
+  platform: Pick<Services, 'config' | 'db' | 'now' | 'vault'>,
   input: { username: string; password: string; code: string; ip: string | null },
 ): Promise<SignInResult> {
   const { db, vault } = platform;
@@ -206,7 +206,7 @@ async function claimTotpStep(db: Kysely<DB>, userId: number, step: number): Prom
 }
 
 async function openSession(
-  platform: Platform,
+  platform: Pick<Services, 'db'>,
   user: ConsoleUser,
   now: Date,
   input: { password: string; ip: string | null },
@@ -259,7 +259,7 @@ async function openSession(
 export type SessionLookup = { actor: Actor } | { expired: boolean };
 
 /** Resolves a session cookie. An idle or over-long session is ended (and audited) on first sight. */
-export async function resolveSession(platform: Platform, token: string | undefined): Promise<SessionLookup> {
+export async function resolveSession(platform: Pick<Services, 'db' | 'now'>, token: string | undefined): Promise<SessionLookup> {
   if (!token || token.length > 100) return { expired: false };
   const { db } = platform;
   const now = platform.now();
@@ -318,7 +318,7 @@ async function endSession(db: Kysely<DB>, tokenHash: string, at: Date, username:
   });
 }
 
-export async function signOut(platform: Platform, token: string, actor: Actor): Promise<void> {
+export async function signOut(platform: Pick<Services, 'db' | 'now'>, token: string, actor: Actor): Promise<void> {
   await endSession(platform.db, hashToken(token), new Date(platform.now()), actor.username, actor.orgId, 'sign-out');
 }
 
@@ -350,7 +350,7 @@ export async function auditAction(
  * differ, and every other session of the user ends (a stolen session does not outlive the change).
  */
 export async function changePassword(
-  platform: Platform,
+  platform: Pick<Services, 'db' | 'now'>,
   actor: Actor,
   input: { current: string; next: string; confirm: string; keepTokenHash: string },
 ): Promise<Record<string, string>> {

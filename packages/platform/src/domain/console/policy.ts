@@ -1,7 +1,7 @@
 import { sql, type Kysely } from 'kysely';
 import type { DB } from '../../db/schema.js';
 import { decide, policyProblem, type EligibilityPolicy } from '../eligibility.js';
-import type { Platform } from '../../platform.js';
+import type { Services } from '../deps.js';
 import { auditAction, type Actor } from './auth.js';
 
 /**
@@ -77,7 +77,12 @@ export function parsePolicyForm(f: PolicyForm): { policy?: EligibilityPolicy; er
   return { policy, errors };
 }
 
-export async function savePolicy(platform: Platform, actor: Actor, policy: EligibilityPolicy, note: string): Promise<void> {
+export async function savePolicy(
+  platform: Pick<Services, 'db' | 'policy'>,
+  actor: Actor,
+  policy: EligibilityPolicy,
+  note: string,
+): Promise<void> {
   const previous = await platform.policy.get();
   await platform.policy.set(policy);
   await platform.db.transaction().execute(async (trx) => {
