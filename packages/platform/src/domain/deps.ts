@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import type { Kysely, Transaction } from 'kysely';
 import type { Config } from '../config.js';
 import type { DB } from '../db/schema.js';
 import type { Logger } from '../log.js';
@@ -8,6 +8,9 @@ import type { Vault } from '../vault.js';
 import type { CoverageStore } from './coverage.js';
 import type { PolicyStore } from './eligibility.js';
 import type { NoticeDeps } from './notices.js';
+
+/** A transaction, for callers outside the domain that hand one through (a job sent inside a write). */
+export type Tx = Transaction<DB>;
 
 /**
  * The services a domain function may be given, declared here by the domain and built once by the composition

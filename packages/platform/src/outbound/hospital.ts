@@ -1,5 +1,5 @@
 import type { Services } from '../domain/deps.js';
-import { audit } from '../domain/audit.js';
+import { auditSystem, type AuditAction } from '../domain/audit.js';
 import { postEnvelope, type EnvelopeCall, type EnvelopeResult } from './envelope-call.js';
 import { whileDatabaseAway } from '../db/outage.js';
 
@@ -7,7 +7,7 @@ export type { HttpPost } from './envelope-call.js';
 
 export interface OutboundCall extends Omit<EnvelopeCall, 'strict'> {
   /** For the audit trail. */
-  action: string;
+  action: AuditAction;
   orgId: string;
   subject?: string | null;
   requestId?: string | null;
@@ -47,16 +47,12 @@ export async function callHospital(platform: HospitalCallDeps, call: OutboundCal
   // make the call again (a callback delivered twice).
   await whileDatabaseAway(
     () =>
-      audit(platform.db, {
-        actor_type: 'system',
-        actor_id: 'platform',
-        org_id: call.orgId,
-        subject_bidx: call.subject ?? null,
-        action: call.action,
+      auditSystem(platform.db, call.action, {
+        orgId: call.orgId,
+        subject: call.subject ?? null,
         target: call.url,
         outcome: result.ok ? 'ok' : 'error',
-        resp_code: null,
-        request_id: call.requestId ?? null,
+        requestId: call.requestId ?? null,
         detail: call.discreet && result.failure ? shown : `${shown} (${result.durationMs} ms)`,
       }),
     { maxMs: 120_000 },

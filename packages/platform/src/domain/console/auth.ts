@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { sql, type Kysely } from 'kysely';
 import type { ConsoleUser, DB } from '../../db/schema.js';
-import { audit } from '../audit.js';
+import { audit, auditOperator, type AuditAction } from '../audit.js';
 import type { Services } from '../deps.js';
 import { countAttempt } from '../throttle.js';
 import { hashPassword, needsRehash, passwordProblem, verifyPassword } from './passwords.js';
@@ -326,23 +326,12 @@ export async function signOut(platform: Pick<Services, 'db' | 'now'>, token: str
 export async function auditAction(
   db: Kysely<DB>,
   actor: Actor,
-  action: string,
+  action: AuditAction,
   target: string | null,
   detail: unknown = null,
   opts: { subject?: string | null; outcome?: 'ok' | 'refused'; orgId?: string | null; requestId?: string | null } = {},
 ): Promise<void> {
-  await audit(db, {
-    actor_type: 'operator',
-    actor_id: actor.username,
-    org_id: opts.orgId !== undefined ? opts.orgId : actor.orgId,
-    subject_bidx: opts.subject ?? null,
-    action,
-    target,
-    outcome: opts.outcome ?? 'ok',
-    resp_code: null,
-    request_id: opts.requestId ?? null,
-    detail: detail === null ? null : typeof detail === 'string' ? detail : JSON.stringify(detail),
-  });
+  await auditOperator(db, actor, action, { ...opts, target, detail });
 }
 
 /**
