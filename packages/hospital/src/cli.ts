@@ -331,5 +331,11 @@ function invokedDirectly(): boolean {
 
 if (invokedDirectly()) {
   const io: Io = { stdout: (t) => process.stdout.write(t), stderr: (t) => process.stderr.write(t), env: process.env };
-  main(process.argv.slice(2), io).then((code) => (process.exitCode = code));
+  main(process.argv.slice(2), io).then(
+    (code) => (process.exitCode = code),
+    (e: unknown) => {
+      process.stderr.write(`mdl-hospital: ${(e as Error).stack ?? String(e)}\n`);
+      process.exitCode = 1;
+    },
+  );
 }
