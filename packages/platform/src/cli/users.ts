@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import type { Config } from '../config.js';
+import { listUsers as readUsers } from '../domain/console/users.js';
 import { createUser, UserInputError, type Role } from '../domain/console/auth.js';
 import { cliLogger } from '../log.js';
 import { createPlatform } from '../platform.js';
@@ -75,11 +76,7 @@ export async function usersCommand(config: Config, args: string[], io: Io, stdin
 async function listUsers(config: Config, json: boolean, io: Io): Promise<number> {
   const platform = await createPlatform(config, { queue: false, log: cliLogger() });
   try {
-    const rows = await platform.db
-      .selectFrom('console_user')
-      .select(['username', 'role', 'org_id', 'status', 'locked_until', 'last_login_at', 'created_at'])
-      .orderBy('id')
-      .execute();
+    const rows = (await readUsers(platform.db)).map(({ id: _id, ...row }) => row);
     if (json) io.out(JSON.stringify(rows));
     else if (rows.length === 0) io.out('no console accounts yet: mdl users create --help');
     else {

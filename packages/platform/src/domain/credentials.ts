@@ -249,3 +249,8 @@ export async function institutionName(db: Kysely<DB>, orgId: string): Promise<st
   const row = await db.selectFrom('institution').select('org_name').where('org_id', '=', orgId).executeTakeFirst();
   return row?.org_name;
 }
+
+/** One credential's id, institution and status (the console's credential actions), or undefined. */
+export function findApp(db: Kysely<DB>, appId: string) {
+  return db.selectFrom('app_credential').select(['app_id', 'org_id', 'status']).where('app_id', '=', appId).executeTakeFirst();
+}

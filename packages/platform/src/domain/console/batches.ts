@@ -197,3 +197,9 @@ export async function listAttempts(db: Kysely<DB>, org: string | undefined, limi
     .limit(limit)
     .execute();
 }
+
+/** The ids of batches whose callback finally failed, oldest first (the console's "resend all"). */
+export async function failedCallbackBatches(db: Kysely<DB>, limit: number): Promise<number[]> {
+  const rows = await db.selectFrom('batch').select('id').where('callback_status', '=', 'failed').orderBy('id').limit(limit).execute();
+  return rows.map((r) => r.id);
+}

@@ -1,7 +1,15 @@
 import { MED_TYPES } from '@mdl/protocol';
 import { h, type Html } from '../html.js';
 import { auditAction, orgScope, type Actor } from '../../domain/console/auth.js';
-import { batchDetail, listAttempts, listBatches, listItems, PAGE_SIZE, type ItemView } from '../../domain/console/batches.js';
+import {
+  batchDetail,
+  failedCallbackBatches,
+  listAttempts,
+  listBatches,
+  listItems,
+  PAGE_SIZE,
+  type ItemView,
+} from '../../domain/console/batches.js';
 import { resendCallback } from '../../domain/callbacks.js';
 import { actorOf, html, need, notFound, type ConsoleContext } from './context.js';
 import { institutionNames } from '../../domain/console/institutions.js';
@@ -153,8 +161,7 @@ ${canResend ? resendButtons(Math.min(failed.length, 1000)) : ''}</form>`
     const b = (req.body ?? {}) as Record<string, unknown>;
     let ids: number[];
     if (str(b.scope) === 'all') {
-      const rows = await db.selectFrom('batch').select('id').where('callback_status', '=', 'failed').orderBy('id').limit(1000).execute();
-      ids = rows.map((r) => r.id);
+      ids = await failedCallbackBatches(db, 1000);
     } else {
       const raw = Array.isArray(b.batchId) ? b.batchId : b.batchId === undefined ? [] : [b.batchId];
       ids = raw.map((x) => num(x)).filter((x): x is number => x !== undefined);

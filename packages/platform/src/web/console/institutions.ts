@@ -9,7 +9,16 @@ import {
   type FieldErrors,
   type InstitutionForm,
 } from '../../domain/console/institutions.js';
-import { createApp, rotateApp, setAppStatus, updateInstitution, upsertInstitution, type ChangedBy } from '../../domain/credentials.js';
+import {
+  createApp,
+  findApp,
+  institutionName,
+  rotateApp,
+  setAppStatus,
+  updateInstitution,
+  upsertInstitution,
+  type ChangedBy,
+} from '../../domain/credentials.js';
 import { DeploymentError } from '../../domain/deployment.js';
 import { actorOf, ConsoleHttpError, html, need, notFound, type ConsoleContext } from './context.js';
 import { consolePage, csrfField, field, REGIONS, regionName, str, tag, time } from './layout.js';
@@ -78,8 +87,7 @@ ${rows.map((r) => h`<tr><td><a href="/console/institutions/${encodeURIComponent(
   const saveInstitution = async (actor: Actor, f: InstitutionForm, isNew: boolean, reply: FastifyReply) => {
     const { input, errors } = parseInstitutionForm(f, isNew);
     if (input && isNew) {
-      const exists = await db.selectFrom('institution').select('org_id').where('org_id', '=', input.orgId).executeTakeFirst();
-      if (exists) errors.orgId = '该机构编码已存在';
+      if ((await institutionName(db, input.orgId)) !== undefined) errors.orgId = '该机构编码已存在';
     }
     if (!input || Object.keys(errors).length) {
       return html(
@@ -153,8 +161,7 @@ ${canEdit ? institutionForm(actor, f, {}, false) : details}
     return redirectToOnce(platform, reply, actor, view);
   });
 
-  const appOf = async (appId: string) =>
-    db.selectFrom('app_credential').select(['app_id', 'org_id', 'status']).where('app_id', '=', appId).executeTakeFirst();
+  const appOf = (appId: string) => findApp(db, appId);
 
   app.post<{ Params: { appId: string } }>('/apps/:appId/rotate', async (req, reply) => {
     const actor = need(req, 'operator');
