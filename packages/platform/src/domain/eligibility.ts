@@ -67,15 +67,21 @@ export class PolicyStore {
     return policy;
   }
 
-  async set(policy: EligibilityPolicy): Promise<void> {
+  /** Write the policy, in the caller's transaction when given one (with its history and audit: savePolicy). */
+  async set(policy: EligibilityPolicy, db: Kysely<DB> = this.db): Promise<void> {
     const problem = policyProblem(policy);
     if (problem) throw new Error(problem);
     const value = JSON.stringify(policy);
-    await this.db
+    await db
       .insertInto('setting')
       .values({ key: KEY, value })
       .onConflict((oc) => oc.column('key').doUpdateSet({ value, updated_at: new Date() }))
       .execute();
+    this.#cached = undefined;
+  }
+
+  /** Drop the cached policy: after a transaction that set it commits, no reader keeps the old one for its TTL. */
+  forget(): void {
     this.#cached = undefined;
   }
 }

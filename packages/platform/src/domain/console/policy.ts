@@ -84,8 +84,9 @@ export async function savePolicy(
   note: string,
 ): Promise<void> {
   const previous = await platform.policy.get();
-  await platform.policy.set(policy);
+  // The policy, its history row and its audit event are one transaction: none without the others.
   await platform.db.transaction().execute(async (trx) => {
+    await platform.policy.set(policy, trx);
     await trx
       .insertInto('policy_history')
       .values({ policy: JSON.stringify(policy), previous: JSON.stringify(previous), note: note.trim() || null, changed_by: actor.username })
@@ -99,6 +100,7 @@ export async function savePolicy(
       { orgId: null },
     );
   });
+  platform.policy.forget();
 }
 
 export async function policyHistory(db: Kysely<DB>) {
