@@ -1,8 +1,7 @@
 import { h } from '../html.js';
-import { appealDetail, listAppeals } from '../../domain/console/appeals.js';
-import { auditAction, orgScope } from '../../domain/console/auth.js';
+import { auditAction } from '../../domain/console/auth.js';
 import { APPEAL_REASONS, APPEAL_STATUS_TEXT, AppealError, answerAppeal, decideAppeal, MAX_APPEAL_TEXT } from '../../domain/appeals.js';
-import { actorOf, html, need, notFound, type ConsoleContext } from './context.js';
+import { actorOf, type ConsoleContext, html, need, notFound, readerOf } from './context.js';
 import { consolePage, csrfField, field, num, regionName, STATE_TEXT, str, tag, time, yuan } from './layout.js';
 
 const statusTag = (s: keyof typeof APPEAL_STATUS_TEXT) =>
@@ -11,13 +10,13 @@ const statusTag = (s: keyof typeof APPEAL_STATUS_TEXT) =>
 const DECIDE_CONFIRM = '提交裁决？裁决提交后不能更改；"申诉成立"会立即撤销该欠费记录并通知机构。';
 
 export async function appealRoutes({ app, platform }: ConsoleContext): Promise<void> {
-  const { db, vault } = platform;
+  const { db } = platform;
 
   app.get('/appeals', async (req, reply) => {
     const actor = actorOf(req);
     const q = req.query as Record<string, unknown>;
     const status = str(q.status) || 'pending';
-    const rows = await listAppeals(db, orgScope(actor), status);
+    const rows = await readerOf(platform, req).appeals(status);
     const body = h`<form class="filters" method="get"><label>状态 <select name="status"><option value="pending" ${status === 'pending' ? 'selected' : ''}>待裁决（待处理 + 机构已答复）</option><option value="all" ${status === 'all' ? 'selected' : ''}>全部</option>
 ${Object.entries(APPEAL_STATUS_TEXT).map(([v, t]) => h`<option value="${v}" ${status === v ? 'selected' : ''}>${t}</option>`)}</select></label><button type="submit">筛选</button></form>
 <div class="tablewrap" tabindex="0" role="region" aria-label="表格，可左右滚动"><table class="data" id="appeals"><thead><tr><th>编号</th><th>提交时间</th><th>机构</th><th>记录</th><th>金额</th><th>原因</th><th>说明</th><th>状态</th></tr></thead><tbody>
@@ -37,7 +36,7 @@ ${rows.map(
     values: Record<string, string> = {},
   ) => {
     const actor = actorOf(req);
-    const d = id === undefined ? undefined : await appealDetail(db, vault, orgScope(actor), id);
+    const d = id === undefined ? undefined : await readerOf(platform, req).appeal(id);
     if (!d) notFound('申诉');
     await auditAction(db, actor, 'console.appeal.view', `appeal:${d.appeal.id}`, null, {
       subject: d.appeal.subject_bidx,

@@ -3,7 +3,7 @@ import { ID_TYPES } from '@mdl/protocol';
 import { h, raw, type Html } from '../html.js';
 import { auditAction } from '../../domain/console/auth.js';
 import { csvField, describeFilter, parseAuditQuery, searchAudit, type AuditQuery } from '../../domain/console/audit-search.js';
-import { html, need, type ConsoleContext } from './context.js';
+import { type ConsoleContext, html, need, readerOf } from './context.js';
 import { institutionNames } from '../../domain/console/institutions.js';
 import { consolePage, csrfField, field, num, str, tag, time } from './layout.js';
 import { ACTOR_TEXT, actionText, actorText, chinaTime, detailText, outcomeText } from './audit-text.js';
@@ -73,7 +73,7 @@ export async function auditRoutes({ app, platform }: ConsoleContext): Promise<vo
     const { filter, errors } = parseAuditQuery(vault, q);
     const ok = Object.keys(errors).length === 0;
     const before = num(raw.before);
-    const rows = ok && searched ? await searchAudit(db, filter, PAGE + 1, before) : [];
+    const rows = ok && searched ? await readerOf(platform, req).auditTrail(filter, PAGE + 1, before) : [];
     if (ok && searched) {
       await auditAction(
         db,
@@ -112,7 +112,7 @@ ${searched && ok ? auditTable(rows.slice(0, PAGE), names) : ''}`;
     const actor = need(req, 'operator', 'auditor');
     const { filter, errors } = parseAuditQuery(vault, queryOf(req.body as Record<string, unknown>));
     if (Object.keys(errors).length) return reply.code(400).type('text/plain; charset=utf-8').send(Object.values(errors).join('\n'));
-    const rows = await searchAudit(db, filter, EXPORT_MAX);
+    const rows = await readerOf(platform, req).auditTrail(filter, EXPORT_MAX);
     await auditAction(
       db,
       actor,

@@ -1,17 +1,9 @@
 import { MED_TYPES } from '@mdl/protocol';
 import { h, type Html } from '../html.js';
-import { auditAction, orgScope, type Actor } from '../../domain/console/auth.js';
-import {
-  batchDetail,
-  failedCallbackBatches,
-  listAttempts,
-  listBatches,
-  listItems,
-  PAGE_SIZE,
-  type ItemView,
-} from '../../domain/console/batches.js';
+import { auditAction, type Actor } from '../../domain/console/auth.js';
+import { failedCallbackBatches, PAGE_SIZE, type ItemView } from '../../domain/console/batches.js';
 import { resendCallback } from '../../domain/callbacks.js';
-import { actorOf, html, need, notFound, type ConsoleContext } from './context.js';
+import { actorOf, type ConsoleContext, html, need, notFound, readerOf } from './context.js';
 import { institutionNames } from '../../domain/console/institutions.js';
 import { readableDetail } from './readable.js';
 import { CALLBACK_TEXT, consolePage, csrfField, num, STATE_TEXT, str, tag, time, yuan } from './layout.js';
@@ -60,13 +52,13 @@ function resendButtons(failedCount: number): Html {
 }
 
 export async function batchRoutes({ app, platform }: ConsoleContext): Promise<void> {
-  const { db, vault } = platform;
+  const { db } = platform;
 
   app.get('/batches', async (req, reply) => {
     const actor = actorOf(req);
     const q = req.query as Record<string, unknown>;
     const f = { orgId: str(q.orgId).trim() || undefined, callbackStatus: str(q.callbackStatus) || undefined, page: num(q.page) ?? 1 };
-    const rows = await listBatches(db, orgScope(actor), f);
+    const rows = await readerOf(platform, req).batches(f);
     const more = rows.length > PAGE_SIZE;
     const body = h`<form class="filters" method="get">
 ${actor.role !== 'staff' ? h`<label>机构编码 <input name="orgId" value="${f.orgId ?? ''}"></label>` : ''}
@@ -86,7 +78,7 @@ ${rows.slice(0, PAGE_SIZE).map(
   app.get<{ Params: { id: string } }>('/batches/:id', async (req, reply) => {
     const actor = actorOf(req);
     const id = num(req.params.id);
-    const d = id === undefined ? undefined : await batchDetail(db, vault, orgScope(actor), id);
+    const d = id === undefined ? undefined : await readerOf(platform, req).batch(id);
     if (!d) notFound('批次');
     await auditAction(db, actor, 'console.batch.view', `batch:${d.batch.id}`, null, { orgId: d.batch.org_id });
     const b = d.batch;
@@ -132,9 +124,9 @@ ${d.result.persons.map((p) => {
 
   app.get('/callbacks', async (req, reply) => {
     const actor = actorOf(req);
-    const org = orgScope(actor);
-    const failed = await listBatches(db, org, { callbackStatus: 'failed' });
-    const attempts = await listAttempts(db, org);
+    const reader = readerOf(platform, req);
+    const failed = await reader.batches({ callbackStatus: 'failed' });
+    const attempts = await reader.callbackAttempts();
     const q = req.query as Record<string, unknown>;
     const canResend = actor.role === 'operator';
     const body = h`${resendNotice(q)}
@@ -182,7 +174,7 @@ ${canResend ? resendButtons(Math.min(failed.length, 1000)) : ''}</form>`
       traceId: str(q.traceId).trim() || undefined,
       page: num(q.page) ?? 1,
     };
-    const items = await listItems(db, vault, orgScope(actor), f);
+    const items = await readerOf(platform, req).items(f);
     await auditAction(db, actor, 'console.items.view', null, { filter: f, rows: Math.min(items.length, PAGE_SIZE) });
     const body = h`<form class="filters" method="get">
 ${actor.role !== 'staff' ? h`<label>机构编码 <input name="orgId" value="${f.orgId ?? ''}"></label>` : ''}

@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Actor, Role } from '../../domain/console/auth.js';
+import { consoleReader, type ConsoleReader } from '../../domain/console/reader.js';
 import type { Platform } from '../../platform.js';
 
 /**
@@ -47,4 +48,9 @@ export interface ConsoleContext {
 
 export function html(reply: FastifyReply, body: string, status = 200): FastifyReply {
   return reply.code(status).type('text/html; charset=utf-8').send(body);
+}
+
+/** The console's reads for the signed-in actor, scoped to it once (domain/console/reader.ts). */
+export function readerOf(platform: Platform, req: FastifyRequest): ConsoleReader {
+  return consoleReader(platform, actorOf(req));
 }

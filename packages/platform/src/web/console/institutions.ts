@@ -1,14 +1,7 @@
 import type { FastifyReply } from 'fastify';
 import { h, type Html } from '../html.js';
-import { orgScope, type Actor } from '../../domain/console/auth.js';
-import {
-  getInstitution,
-  institutionToForm,
-  listInstitutions,
-  parseInstitutionForm,
-  type FieldErrors,
-  type InstitutionForm,
-} from '../../domain/console/institutions.js';
+import type { Actor } from '../../domain/console/auth.js';
+import { institutionToForm, parseInstitutionForm, type FieldErrors, type InstitutionForm } from '../../domain/console/institutions.js';
 import {
   createApp,
   findApp,
@@ -20,7 +13,7 @@ import {
   type ChangedBy,
 } from '../../domain/credentials.js';
 import { DeploymentError } from '../../domain/deployment.js';
-import { actorOf, ConsoleHttpError, html, need, notFound, type ConsoleContext } from './context.js';
+import { actorOf, type ConsoleContext, ConsoleHttpError, html, need, notFound, readerOf } from './context.js';
 import { consolePage, csrfField, field, REGIONS, regionName, str, tag, time } from './layout.js';
 import { redirectToOnce } from './show-once.js';
 
@@ -68,7 +61,7 @@ export async function institutionRoutes({ app, platform }: ConsoleContext): Prom
 
   app.get('/institutions', async (req, reply) => {
     const actor = actorOf(req);
-    const rows = await listInstitutions(db, orgScope(actor));
+    const rows = await readerOf(platform, req).institutions();
     const body = h`${actor.role === 'operator' ? h`<p><a class="button" href="/console/institutions/new" id="new-institution">新增机构</a></p>` : ''}
 <div class="tablewrap" tabindex="0" role="region" aria-label="表格，可左右滚动"><table class="data" id="institutions"><thead><tr><th>机构编码</th><th>名称</th><th>地区</th><th>接口地址</th><th>有效凭证</th><th>更新时间</th></tr></thead><tbody>
 ${rows.map((r) => h`<tr><td><a href="/console/institutions/${encodeURIComponent(r.org_id)}">${r.org_id}</a></td><td>${r.org_name}</td><td>${regionName(r.region)}</td><td class="wrap">${r.endpoint_url ?? ''}</td><td>${Number(r.active_apps ?? 0)}</td><td>${time(r.updated_at)}</td></tr>`)}
@@ -110,14 +103,14 @@ ${rows.map((r) => h`<tr><td><a href="/console/institutions/${encodeURIComponent(
 
   app.post<{ Params: { orgId: string } }>('/institutions/:orgId', async (req, reply) => {
     const actor = need(req, 'operator');
-    const found = await getInstitution(db, undefined, req.params.orgId);
+    const found = await readerOf(platform, req).institution(req.params.orgId);
     if (!found) notFound('机构');
     return saveInstitution(actor, { ...formOf(req.body), orgId: found.inst.org_id }, false, reply);
   });
 
   app.get<{ Params: { orgId: string } }>('/institutions/:orgId', async (req, reply) => {
     const actor = actorOf(req);
-    const found = await getInstitution(db, orgScope(actor), req.params.orgId);
+    const found = await readerOf(platform, req).institution(req.params.orgId);
     if (!found) notFound('机构');
     const { inst, apps } = found;
     const f = institutionToForm(inst);
@@ -149,7 +142,7 @@ ${canEdit ? institutionForm(actor, f, {}, false) : details}
 
   app.post<{ Params: { orgId: string } }>('/institutions/:orgId/apps', async (req, reply) => {
     const actor = need(req, 'operator');
-    const found = await getInstitution(db, undefined, req.params.orgId);
+    const found = await readerOf(platform, req).institution(req.params.orgId);
     if (!found) notFound('机构');
     const b = (req.body ?? {}) as Record<string, unknown>;
     const env = str(b.env) === 'test' ? 'test' : 'prod';

@@ -2,6 +2,7 @@ import { randomBytes, timingSafeEqual } from 'node:crypto';
 import type { FastifyPluginAsync, FastifyReply } from 'fastify';
 import type { Platform } from '../../platform.js';
 import { auditAction, resolveSession, signIn, signOut } from '../../domain/console/auth.js';
+import { OutOfScopeError } from '../../domain/console/reader.js';
 import { actorOf, ConsoleHttpError, SESSION_COOKIE, type ConsoleContext } from './context.js';
 import { h, page } from '../html.js';
 import { privatePageHeaders } from '../security.js';
@@ -50,7 +51,14 @@ export const consolePlugin: FastifyPluginAsync<{ platform: Platform }> = async (
   app.decorateRequest('consoleActor', null);
 
   app.setErrorHandler((err: Error & { statusCode?: number }, req, reply) => {
-    const status = err instanceof ConsoleHttpError ? err.statusCode : err.statusCode && err.statusCode < 500 ? 400 : 500;
+    const status =
+      err instanceof ConsoleHttpError
+        ? err.statusCode
+        : err instanceof OutOfScopeError
+          ? 403
+          : err.statusCode && err.statusCode < 500
+            ? 400
+            : 500;
     if (status >= 500) req.log.error({ err, requestId: req.id }, 'console error');
     const message = status >= 500 ? `系统错误，请求编号 ${req.id}` : err.message;
     const body = h`<div class="card bad" role="alert"><p>${message}</p><p><a href="/console">返回总览</a></p></div>`;

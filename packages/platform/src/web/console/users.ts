@@ -12,7 +12,8 @@ import {
 import { actorOf, html, need, SESSION_COOKIE, type ConsoleContext } from './context.js';
 import { consolePage, csrfField, field, num, str, tag, time } from './layout.js';
 import { errorSummary, firstError } from '../form.js';
-import { listUsers, setUserStatus } from '../../domain/console/users.js';
+import { consoleReader } from '../../domain/console/reader.js';
+import { setUserStatus } from '../../domain/console/users.js';
 import { listInstitutions } from '../../domain/console/institutions.js';
 import { redirectToOnce } from './show-once.js';
 
@@ -60,7 +61,7 @@ ${field({
 export async function userRoutes({ app, platform }: ConsoleContext): Promise<void> {
   const { db } = platform;
   const render = async (actor: Actor, values: Record<string, string> = {}, errors: Record<string, string> = {}) => {
-    const users = await listUsers(db);
+    const users = await consoleReader(platform, actor).users();
     const now = platform.now();
     const institutions = await listInstitutions(db, undefined);
     const names = new Map(institutions.map((i) => [i.org_id, i.org_name]));
