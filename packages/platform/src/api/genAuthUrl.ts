@@ -1,5 +1,5 @@
 import { MdlError, RespCode, type GenAuthUrlRequest, type GenAuthUrlResponse } from '@mdl/protocol';
-import { audit } from '../domain/audit.js';
+import { auditEvent, audit } from '../domain/audit.js';
 import { ehcServices } from '../domain/ehc/index.js';
 import { openSession } from '../domain/ehc/sessions.js';
 import { defineApi } from './types.js';
@@ -37,18 +37,16 @@ export const genAuthUrl = defineApi<GenAuthUrlRequest, GenAuthUrlResponse>({
       reply.wxMiniAppId = c.ehcWxMiniAppId;
       reply.wxMiniPath = wxMiniPath;
     }
-    await audit(platform.db, {
-      actor_type: 'app',
-      actor_id: caller.appId,
-      org_id: req.orgId,
-      subject_bidx: null,
-      action: 'ehc.auth.open',
-      target: `outAuthNo=${req.outAuthNo}`,
-      outcome: 'ok',
-      resp_code: '000000',
-      request_id: requestId,
-      detail: `session=${session.id}`,
-    });
+    await audit(
+      platform.db,
+      auditEvent('app', caller.appId, 'ehc.auth.open', {
+        orgId: req.orgId,
+        target: `outAuthNo=${req.outAuthNo}`,
+        respCode: '000000',
+        requestId,
+        detail: `session=${session.id}`,
+      }),
+    );
     return reply;
   },
 });

@@ -1,5 +1,5 @@
 import type { QueryEcAuthResultRequest, QueryEcAuthResultResponse } from '@mdl/protocol';
-import { audit } from '../domain/audit.js';
+import { auditEvent, audit } from '../domain/audit.js';
 import { cardView, getOrRegisterPerson } from '../domain/persons.js';
 import { defineApi } from './types.js';
 
@@ -14,18 +14,16 @@ export const queryEcAuthResult = defineApi<QueryEcAuthResultRequest, QueryEcAuth
       userName: req.userName,
       psnNo: req.psnNo,
     });
-    await audit(platform.db, {
-      actor_type: 'app',
-      actor_id: caller.appId,
-      org_id: caller.orgId,
-      subject_bidx: person.id_no_bidx,
-      action: created ? 'ehc.register' : 'ehc.lookup',
-      target: `type=${req.type}`,
-      outcome: 'ok',
-      resp_code: '000000',
-      request_id: requestId,
-      detail: null,
-    });
+    await audit(
+      platform.db,
+      auditEvent('app', caller.appId, created ? 'ehc.register' : 'ehc.lookup', {
+        orgId: caller.orgId,
+        subject: person.id_no_bidx,
+        target: `type=${req.type}`,
+        respCode: '000000',
+        requestId,
+      }),
+    );
     return cardView(platform.vault, person);
   },
 });

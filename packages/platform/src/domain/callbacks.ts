@@ -1,5 +1,5 @@
 import type { CallbackRequest } from '@mdl/protocol';
-import { audit } from './audit.js';
+import { auditEvent, audit } from './audit.js';
 import { readResult } from './batches.js';
 import { whileDatabaseAway } from '../db/outage.js';
 import { outboundPorts } from './credentials.js';
@@ -107,18 +107,16 @@ export async function markCallbackFailed(platform: Pick<Services, 'db'>, batchId
       .select(['org_id', 'org_request_id', 'callback_attempts'])
       .where('id', '=', batchId)
       .executeTakeFirstOrThrow();
-    await audit(trx, {
-      actor_type: 'system',
-      actor_id: 'platform',
-      org_id: b.org_id,
-      subject_bidx: null,
-      action: 'callback.failed',
-      target: b.org_request_id,
-      outcome: 'error',
-      resp_code: null,
-      request_id: requestId ?? null,
-      detail: `gave up after ${b.callback_attempts} attempts`,
-    });
+    await audit(
+      trx,
+      auditEvent('system', 'platform', 'callback.failed', {
+        orgId: b.org_id,
+        target: b.org_request_id,
+        outcome: 'error',
+        requestId: requestId ?? null,
+        detail: `gave up after ${b.callback_attempts} attempts`,
+      }),
+    );
   });
 }
 
@@ -143,18 +141,14 @@ export async function resendCallback(
     if (!r) return false;
     const traceId = requestId ?? r.request_id ?? undefined;
     await platform.enqueueCallback(trx, batchId, traceId);
-    await audit(trx, {
-      actor_type: 'operator',
-      actor_id: operator,
-      org_id: r.org_id,
-      subject_bidx: null,
-      action: 'callback.resend',
-      target: r.org_request_id,
-      outcome: 'ok',
-      resp_code: null,
-      request_id: traceId ?? null,
-      detail: null,
-    });
+    await audit(
+      trx,
+      auditEvent('operator', operator, 'callback.resend', {
+        orgId: r.org_id,
+        target: r.org_request_id,
+        requestId: traceId ?? null,
+      }),
+    );
     return true;
   });
 }

@@ -4,7 +4,7 @@ import type { DB } from '../../db/schema.js';
 import { callHospital, type HospitalCallDeps } from '../../outbound/hospital.js';
 import { noticeItemChange } from '../notices.js';
 import type { Services } from '../deps.js';
-import { audit } from '../audit.js';
+import { auditEvent, audit } from '../audit.js';
 import { outboundPorts } from '../credentials.js';
 import { refreshSubjects } from '../subjects.js';
 
@@ -96,18 +96,16 @@ async function refreshOnce(
     return { kind: 'no-answer', detail, retryable };
   };
   if (!item.endpoint_url) {
-    await audit(db, {
-      actor_type: 'system',
-      actor_id: 'platform',
-      org_id: item.org_id,
-      subject_bidx: item.subject_bidx,
-      action: 'org001.call',
-      target: null,
-      outcome: 'error',
-      resp_code: null,
-      request_id: input.requestId ?? null,
-      detail: 'institution has no endpoint_url',
-    });
+    await audit(
+      db,
+      auditEvent('system', 'platform', 'org001.call', {
+        orgId: item.org_id,
+        subject: item.subject_bidx,
+        outcome: 'error',
+        requestId: input.requestId ?? null,
+        detail: 'institution has no endpoint_url',
+      }),
+    );
     return fail('机构未登记接口地址', false);
   }
   const cred = await signingCredential(db, item.org_id, item.report_batch_id);
@@ -128,18 +126,17 @@ async function refreshOnce(
   if (!out.ok) return fail(out.detail);
   const issue = validate(INTERFACES.ORG_001.response, out.payload);
   if (issue) {
-    await audit(db, {
-      actor_type: 'system',
-      actor_id: 'platform',
-      org_id: item.org_id,
-      subject_bidx: item.subject_bidx,
-      action: 'org001.invalid',
-      target: `item:${item.id}`,
-      outcome: 'error',
-      resp_code: null,
-      request_id: input.requestId ?? null,
-      detail: `${issue.path}: ${issue.message}`,
-    });
+    await audit(
+      db,
+      auditEvent('system', 'platform', 'org001.invalid', {
+        orgId: item.org_id,
+        subject: item.subject_bidx,
+        target: `item:${item.id}`,
+        outcome: 'error',
+        requestId: input.requestId ?? null,
+        detail: `${issue.path}: ${issue.message}`,
+      }),
+    );
     return fail(`应答不合规: ${issue.path}`);
   }
   const state = String(out.payload!.state) as '0' | '1' | '2';
@@ -158,18 +155,16 @@ async function refreshOnce(
     await recordAttempt(trx, item.id, 'ok', state, state === '1' ? 'paid' : 'revoked', now);
     if (Number(r.numUpdatedRows) > 0) {
       await noticeItemChange(trx, platform.notices, item.id, 'citizen.refresh', now);
-      await audit(trx, {
-        actor_type: input.actor === 'platform' ? 'system' : 'citizen',
-        actor_id: input.actor,
-        org_id: item.org_id,
-        subject_bidx: item.subject_bidx,
-        action: 'item.refresh',
-        target: item.trace_id,
-        outcome: 'ok',
-        resp_code: null,
-        request_id: input.requestId ?? null,
-        detail: JSON.stringify({ from: '0', to: state, via: 'ORG_001' }),
-      });
+      await audit(
+        trx,
+        auditEvent(input.actor === 'platform' ? 'system' : 'citizen', input.actor, 'item.refresh', {
+          orgId: item.org_id,
+          subject: item.subject_bidx,
+          target: item.trace_id,
+          requestId: input.requestId ?? null,
+          detail: JSON.stringify({ from: '0', to: state, via: 'ORG_001' }),
+        }),
+      );
     }
   });
   return { kind: state === '1' ? 'paid' : 'revoked' };

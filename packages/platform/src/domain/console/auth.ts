@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { sql, type Kysely } from 'kysely';
 import type { ConsoleUser, DB } from '../../db/schema.js';
-import { audit, auditOperator, type AuditAction } from '../audit.js';
+import { auditEvent, audit, auditOperator, type AuditAction } from '../audit.js';
 import type { Services } from '../deps.js';
 import { countAttempt } from '../throttle.js';
 import { hashPassword, needsRehash, passwordProblem, verifyPassword } from './passwords.js';
@@ -103,18 +103,14 @@ export async function createUser(
       })
       .returningAll()
       .executeTakeFirstOrThrow();
-    await audit(trx, {
-      actor_type: 'operator',
-      actor_id: by,
-      org_id: orgId,
-      subject_bidx: null,
-      action: 'console.user.create',
-      target: `user:${input.username}`,
-      outcome: 'ok',
-      resp_code: null,
-      request_id: null,
-      detail: JSON.stringify({ role: input.role }),
-    });
+    await audit(
+      trx,
+      auditEvent('operator', by, 'console.user.create', {
+        orgId: orgId,
+        target: `user:${input.username}`,
+        detail: JSON.stringify({ role: input.role }),
+      }),
+    );
     return u;
   });
   return { user, totpSecret, otpauth: otpauthUri(totpSecret, input.username) };
@@ -145,18 +141,15 @@ export async function signIn(
   const now = new Date(platform.now());
   const username = input.username.slice(0, 40);
   const refuse = async (reason: string, u?: ConsoleUser): Promise<SignInResult> => {
-    await audit(db, {
-      actor_type: 'operator',
-      actor_id: (u?.username ?? username).slice(0, 64) || '-',
-      org_id: u?.org_id ?? null,
-      subject_bidx: null,
-      action: 'console.login',
-      target: input.ip ? `ip:${input.ip}` : null,
-      outcome: 'refused',
-      resp_code: null,
-      request_id: null,
-      detail: reason,
-    });
+    await audit(
+      db,
+      auditEvent('operator', (u?.username ?? username).slice(0, 64) || '-', 'console.login', {
+        orgId: u?.org_id ?? null,
+        target: input.ip ? `ip:${input.ip}` : null,
+        outcome: 'refused',
+        detail: reason,
+      }),
+    );
     return { ok: false, message: SIGN_IN_FAILED };
   };
   const fromAddress = await countAttempt(db, `console-ip:${input.ip ?? '-'}`, now, ADDRESS_WINDOW_MS);
@@ -240,18 +233,14 @@ async function openSession(
         ended_at: null,
       })
       .execute();
-    await audit(trx, {
-      actor_type: 'operator',
-      actor_id: user.username,
-      org_id: user.org_id,
-      subject_bidx: null,
-      action: 'console.login',
-      target: input.ip ? `ip:${input.ip}` : null,
-      outcome: 'ok',
-      resp_code: null,
-      request_id: null,
-      detail: rehash ? 'password re-hashed' : null,
-    });
+    await audit(
+      trx,
+      auditEvent('operator', user.username, 'console.login', {
+        orgId: user.org_id,
+        target: input.ip ? `ip:${input.ip}` : null,
+        detail: rehash ? 'password re-hashed' : null,
+      }),
+    );
   });
   return { ok: true, token, actor: { userId: user.id, username: user.username, role: user.role, orgId: user.org_id, csrf } };
 }
@@ -304,18 +293,13 @@ export async function resolveSession(platform: Pick<Services, 'db' | 'now'>, tok
 
 async function endSession(db: Kysely<DB>, tokenHash: string, at: Date, username: string, orgId: string | null, why: string) {
   await db.updateTable('console_session').set({ ended_at: at }).where('token_hash', '=', tokenHash).execute();
-  await audit(db, {
-    actor_type: 'operator',
-    actor_id: username,
-    org_id: orgId,
-    subject_bidx: null,
-    action: why === 'sign-out' ? 'console.logout' : 'console.session.expire',
-    target: null,
-    outcome: 'ok',
-    resp_code: null,
-    request_id: null,
-    detail: why,
-  });
+  await audit(
+    db,
+    auditEvent('operator', username, why === 'sign-out' ? 'console.logout' : 'console.session.expire', {
+      orgId: orgId,
+      detail: why,
+    }),
+  );
 }
 
 export async function signOut(platform: Pick<Services, 'db' | 'now'>, token: string, actor: Actor): Promise<void> {
