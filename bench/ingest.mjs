@@ -65,7 +65,7 @@ function batchPayload(inst, notifyUrl, h, b, persons) {
     }));
     if (n === nPersons - 1) {
       // One non-real-name patient per batch (guide §1.2.2): no card, visible to this hospital only.
-      unsettleList.push({ idNo: '', idType: '', userName: '无名氏', ehealthCardId: '', userType: '01', itemList });
+      unsettleList.push({ idNo: '', idType: '', userName: '', ehealthCardId: '', userType: '01', itemList });
       continue;
     }
     const x = personAt(Math.floor((((h * 1_000_003 + b * 7919 + n * 104_729) % persons) + persons) % persons));
@@ -101,8 +101,12 @@ export async function measureIngest({ admin, port, run, hospitals, totalItems, p
   const hs = [];
   for (let h = 0; h < hospitals; h++) {
     const orgId = `H${run}${String(h).padStart(2, '0')}`;
-    const inst = await addInstitution(admin, orgId, { orgName: `压测医院${run}-${h}` });
-    const server = await callbackServer(inst, totals);
+    // The callback server needs the credential to check envelopes, the institution needs the server's port
+    // (a production deployment calls only registered ports): the holder is filled in between.
+    const holder = {};
+    const server = await callbackServer(holder, totals);
+    const inst = await addInstitution(admin, orgId, { orgName: `压测医院${run}-${h}`, ports: [server.address().port] });
+    Object.assign(holder, inst);
     hs.push({ inst, server, notifyUrl: `http://127.0.0.1:${server.address().port}/umdl/callback` });
   }
   log(`ingest: ${hospitals} hospitals × ${batchesPerHospital} batches × ${ITEMS_PER_BATCH} items = ${fmt(expected)} items`);

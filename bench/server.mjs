@@ -55,12 +55,12 @@ async function traceTimings() {
       'sql ' +
       String(typeof a[0] === 'string' ? a[0] : (a[0]?.text ?? '?'))
         .replace(/\s+/g, ' ')
-        .slice(0, 60),
+        .slice(0, 90),
   );
   wrap(RedisState.prototype, 'seenBefore', () => 'redis.seenBefore');
   wrap(RedisState.prototype, 'hit', () => 'redis.hit');
   setInterval(() => {
-    const rows = [...stats].sort((a, b) => b[1].ms - a[1].ms).slice(0, 12);
+    const rows = [...stats].sort((a, b) => b[1].ms - a[1].ms).slice(0, 40);
     console.log(
       rows
         .map(([k, s]) => `${String(s.n).padStart(7)} × ${(s.ms / s.n).toFixed(2).padStart(7)} ms (max ${s.max.toFixed(0)})  ${k}`)

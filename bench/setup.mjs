@@ -5,7 +5,9 @@ import { settings } from './common.mjs';
 
 export function benchConfig(extra = {}) {
   return loadConfig(
-    {},
+    // The test hospitals listen on loopback over plain http: a production deployment calls them only when
+    // told to (issue #11's outbound policy), as an operator would for a 前置机 on the same host.
+    { MDL_OUTBOUND_ALLOW_CIDRS: '127.0.0.0/8', MDL_OUTBOUND_HTTP_CIDRS: '127.0.0.0/8' },
     {
       databaseUrl: settings.databaseUrl,
       redisUrl: settings.redisUrl || undefined,

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { addInstitution, startTestPlatform, type TestInstitution, type TestPlatform, ehcServices } from '@mdl/platform/testing';
+import { addInstitution, startTestPlatform, type TestInstitution, type TestPlatform } from '@mdl/platform/testing';
 import { PlatformClient, PlatformError } from '@mdl/hospital';
 import { call } from './support/client.js';
 import { residentId } from './support/people.js';
@@ -92,7 +92,7 @@ describe('e-health-card interfaces: rules and bad input', () => {
       .select('id')
       .where('ehealth_card_id', '=', String(person.payload!.ehealthCardId))
       .executeTakeFirstOrThrow();
-    const good = ehcServices(t.platform).codes.issue(row.id, Date.now()).code;
+    const good = t.platform.ehc.codes.issue(row.id, Date.now()).code;
     const ok = await verify(good);
     assert.equal(ok.respCode, '000000', ok.respMsg);
     assert.equal(ok.payload!.ehealthCardId, person.payload!.ehealthCardId);
@@ -135,7 +135,7 @@ describe('e-health-card interfaces: rules and bad input', () => {
       .select('id')
       .where('ehealth_card_id', '=', String(person.payload!.ehealthCardId))
       .executeTakeFirstOrThrow();
-    const code = ehcServices(t.platform).codes.issue(row.id, Date.now()).code;
+    const code = t.platform.ehc.codes.issue(row.id, Date.now()).code;
     const first = await verify(a, code);
     assert.equal(first.respCode, '000000', first.respMsg);
     assert.deepEqual(Object.keys(first.payload!).sort(), ['cardNo', 'cardType', 'ehealthCardId', 'idNo', 'idType', 'userName']);
@@ -145,10 +145,10 @@ describe('e-health-card interfaces: rules and bad input', () => {
     assert.equal(replay.payload, undefined, 'no identity for a replayed code');
     assert.equal((await verify(a, code)).respCode, '-2', 'not at the first hospital again either');
     // Three kiosks scanning one fresh code at once: one answer with the card.
-    const fresh = ehcServices(t.platform).codes.issue(row.id, Date.now()).code;
+    const fresh = t.platform.ehc.codes.issue(row.id, Date.now()).code;
     const parallel = await Promise.all([verify(a, fresh), verify(b, fresh), verify(a, fresh)]);
     assert.deepEqual(parallel.map((r) => r.respCode).sort(), ['-2', '-2', '000000']);
-    const lifetime = ehcServices(t.platform).codes.issue(row.id, 0).expiresAt;
+    const lifetime = t.platform.ehc.codes.issue(row.id, 0).expiresAt;
     assert.equal(lifetime, 60_000, 'a code lives 60 s by default');
   });
 
@@ -172,7 +172,7 @@ describe('e-health-card interfaces: rules and bad input', () => {
       .executeTakeFirstOrThrow();
     const verified = await client.verifyQrCode({
       orgId: a.orgId,
-      ehealthCode: ehcServices(t.platform).codes.issue(row.id, Date.now()).code,
+      ehealthCode: t.platform.ehc.codes.issue(row.id, Date.now()).code,
     });
     assert.equal(verified.ehealthCardId, card.ehealthCardId);
     await assert.rejects(

@@ -5,6 +5,7 @@ import { startTestPlatform, type TestPlatform } from '@mdl/platform/testing';
 import { assertAccessible, drawsCjk, launchBrowser, phonePage, screenshot } from './support/browser.js';
 import { residentId } from './support/people.js';
 import { suiteScope } from './support/scope.js';
+import { submitWithSmsCode } from './support/card.js';
 
 describe('landing page, error pages and the card form in a real browser', () => {
   let t: TestPlatform;
@@ -91,7 +92,7 @@ describe('landing page, error pages and the card form in a real browser', () => 
     assert.match(await terms.locator('main').innerText(), /电子健康卡用户协议/);
     await terms.close();
     await page.check('#agree');
-    await page.click('button[type=submit]');
+    await submitWithSmsCode(page, t.url, '13900001234');
     await page.waitForURL(t.url + '/card');
     const people = await t.platform.db.selectFrom('person').select('id_no_bidx').execute();
     assert.equal(people.length, 1);

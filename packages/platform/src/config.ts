@@ -38,6 +38,12 @@ export interface Config {
   runJobs: boolean;
   /** E-health card (issue #3): which registry issues cards, see domain/ehc/registry.ts. */
   ehcRegistry: 'builtin' | 'upstream';
+  /**
+   * The city's e-health-card system (MDL_EHC_UPSTREAM_*), required with `upstream`: where its API is, the
+   * credential it issued the platform, how long one call may take and how often a connection error or a 5xx
+   * is tried again (outbound/city-card.ts, docs/ehc-flows.md).
+   */
+  ehcUpstream: EhcUpstreamSettings | undefined;
   /** How long an ORG_EHC_001 authorization stays open before ORG_EHC_002 answers `fail`. */
   ehcSessionTtlSeconds: number;
   /** How long a dynamic health code verifies after it was shown (pages refresh it every minute). */
@@ -56,6 +62,14 @@ export interface Config {
   /** HTTP push adapter: endpoint and the channel credential that signs (unset: the outbox table). */
   reminderPushUrl: string | undefined;
   reminderPushAppId: string | undefined;
+  /**
+   * SMS gateway of the /card sign-in codes (docs/operations.md, "SMS gateway"): its URL and the credential sent
+   * as a bearer token. Unset: the sandbox's outbox (table sms_outbox); production refuses to send without one.
+   */
+  smsUrl: string | undefined;
+  smsCredential: string | undefined;
+  /** Lifetime of a sign-in code sent by SMS (MDL_SMS_CODE_TTL_S, default 300 s). */
+  smsCodeTtlSeconds: number;
   /** pg-boss cron (China time) of the reminder scan and of the ORG_001 reconciliation. */
   reminderCron: string;
   reconcileCron: string;
@@ -76,6 +90,14 @@ export interface Config {
   outboundHttpCidrs: string | undefined;
   /** Console sign-in attempts one client address may make per 15 minutes (MDL_CONSOLE_LOGIN_PER_ADDRESS). */
   consoleLoginPerAddress: number;
+}
+
+export interface EhcUpstreamSettings {
+  url: string;
+  appId: string;
+  secret: string;
+  timeoutMs: number;
+  retries: number;
 }
 
 const KNOWN = new Set([
@@ -99,6 +121,11 @@ const KNOWN = new Set([
   'MDL_DB_SCHEMA',
   'MDL_LOG_LEVEL',
   'MDL_EHC_REGISTRY',
+  'MDL_EHC_UPSTREAM_URL',
+  'MDL_EHC_UPSTREAM_APP_ID',
+  'MDL_EHC_UPSTREAM_SECRET',
+  'MDL_EHC_UPSTREAM_TIMEOUT_MS',
+  'MDL_EHC_UPSTREAM_RETRIES',
   'MDL_EHC_SESSION_TTL_S',
   'MDL_EHC_CODE_TTL_S',
   'MDL_EHC_ENV',
@@ -109,6 +136,9 @@ const KNOWN = new Set([
   'MDL_REMINDER_INTERVAL_DAYS',
   'MDL_REMINDER_PUSH_URL',
   'MDL_REMINDER_PUSH_APP_ID',
+  'MDL_SMS_URL',
+  'MDL_SMS_CREDENTIAL',
+  'MDL_SMS_CODE_TTL_S',
   'MDL_REMINDER_CRON',
   'MDL_RECONCILE_CRON',
   'MDL_TRUST_PROXY',
@@ -170,6 +200,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
   if (publicUrl.length > 160) throw new ConfigError('PUBLIC_URL must be at most 160 characters (authUrl is limited to 200)');
   const ehcRegistry = (env.MDL_EHC_REGISTRY || 'builtin') as Config['ehcRegistry'];
   if (ehcRegistry !== 'builtin' && ehcRegistry !== 'upstream') throw new ConfigError('MDL_EHC_REGISTRY must be builtin or upstream');
+  const ehcUpstream = ehcRegistry === 'upstream' ? ehcUpstreamFrom(env) : undefined;
   const ehcEnv = env.MDL_EHC_ENV || 'DEV';
   if (!/^[A-Z0-9]{1,16}$/.test(ehcEnv)) throw new ConfigError('MDL_EHC_ENV must be 1 to 16 upper-case letters or digits');
   const ehcWxMiniAppId = env.MDL_EHC_WX_MINI_APP_ID || undefined;
@@ -186,6 +217,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
   if (reminderPushUrl && !/^https?:\/\//.test(reminderPushUrl)) throw new ConfigError('MDL_REMINDER_PUSH_URL must be an http(s) URL');
   if (reminderPushUrl && !env.MDL_REMINDER_PUSH_APP_ID)
     throw new ConfigError('MDL_REMINDER_PUSH_APP_ID (the channel credential that signs pushes) is required with MDL_REMINDER_PUSH_URL');
+  const smsUrl = env.MDL_SMS_URL || undefined;
+  if (smsUrl && !/^https?:\/\//.test(smsUrl)) throw new ConfigError('MDL_SMS_URL must be an http(s) URL');
+  if (smsUrl && !env.MDL_SMS_CREDENTIAL)
+    throw new ConfigError('MDL_SMS_CREDENTIAL (the SMS gateway credential) is required with MDL_SMS_URL');
   const metricsPort = env.MDL_METRICS_PORT ? int(env, 'MDL_METRICS_PORT', 0, 0, 65535) : undefined;
   // The public port never serves metrics (they have no sign-in): the two must be two listeners.
   if (metricsPort !== undefined && metricsPort !== 0 && metricsPort === port)
@@ -212,6 +247,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     logLevel: env.MDL_LOG_LEVEL || 'info',
     runJobs: true,
     ehcRegistry,
+    ehcUpstream,
     ehcSessionTtlSeconds: int(env, 'MDL_EHC_SESSION_TTL_S', 600, 30, 86400),
     ehcCodeTtlSeconds: int(env, 'MDL_EHC_CODE_TTL_S', 60, 30, 3600),
     ehcEnv,
@@ -222,6 +258,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     reminderIntervalDays: int(env, 'MDL_REMINDER_INTERVAL_DAYS', 7, 1, 365),
     reminderPushUrl,
     reminderPushAppId: env.MDL_REMINDER_PUSH_APP_ID || undefined,
+    smsUrl,
+    smsCredential: env.MDL_SMS_CREDENTIAL || undefined,
+    smsCodeTtlSeconds: int(env, 'MDL_SMS_CODE_TTL_S', 300, 60, 1800),
     reminderCron: env.MDL_REMINDER_CRON || '0 10 * * *',
     reconcileCron: env.MDL_RECONCILE_CRON || '17 * * * *',
     trustProxy: trustedProxies(env.MDL_TRUST_PROXY),
@@ -232,6 +271,28 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     consoleLoginPerAddress: int(env, 'MDL_CONSOLE_LOGIN_PER_ADDRESS', 30, 1, 100_000),
   };
   return { ...cfg, ...overrides };
+}
+
+/** The city card system's settings; all three of URL, appId and secret, or the start stops. */
+function ehcUpstreamFrom(env: NodeJS.ProcessEnv): EhcUpstreamSettings {
+  const url = (env.MDL_EHC_UPSTREAM_URL || '').replace(/\/+$/, '');
+  if (!/^https?:\/\/[^/?#]+(\/[^?#]*)?$/.test(url))
+    throw new ConfigError(
+      'MDL_EHC_UPSTREAM_URL (the city e-health-card system, an http(s) URL) is required with MDL_EHC_REGISTRY=upstream',
+    );
+  const appId = env.MDL_EHC_UPSTREAM_APP_ID || '';
+  if (!/^[\w-]{1,64}$/.test(appId)) throw new ConfigError('MDL_EHC_UPSTREAM_APP_ID (the appId the city issued) is required with upstream');
+  const secret = env.MDL_EHC_UPSTREAM_SECRET || '';
+  // The SM4 key is the secret's first 16 characters as bytes (guide §4.1): they must be printable ASCII.
+  if (!/^[\x21-\x7e]{16}/.test(secret))
+    throw new ConfigError('MDL_EHC_UPSTREAM_SECRET (the secret the city issued, at least 16 ASCII characters) is required');
+  return {
+    url,
+    appId,
+    secret,
+    timeoutMs: int(env, 'MDL_EHC_UPSTREAM_TIMEOUT_MS', 3000, 100, 60_000),
+    retries: int(env, 'MDL_EHC_UPSTREAM_RETRIES', 2, 0, 5),
+  };
 }
 
 /** `127.0.0.1,10.0.0.0/8`: addresses or CIDR ranges. A proxy not listed cannot make up a caller's address. */

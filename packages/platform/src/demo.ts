@@ -1,7 +1,7 @@
-import { residentIdCheckChar } from '@mdl/protocol';
 import type { ReportOverdueDataRequest } from '@mdl/protocol';
 import { acceptBatch, findBatch } from './domain/batches.js';
 import { createApp, upsertInstitution } from './domain/credentials.js';
+import { DEMO_PERSONS } from './demo-people.js';
 import { assertSandbox } from './domain/deployment.js';
 import { getOrRegisterPerson } from './domain/persons.js';
 import { processBatch } from './domain/processing.js';
@@ -33,18 +33,6 @@ const INSTITUTIONS = [
     region: '350500',
     paymentChannels: [{ kind: 'phone', label: '收费处电话', value: '0595-22270001' }],
   },
-];
-
-function rid(region: string, birth: string, seq: number): string {
-  const f = `${region}${birth}${String(seq).padStart(3, '0')}`;
-  return f + residentIdCheckChar(f);
-}
-
-export const DEMO_PERSONS = [
-  { idNo: rid('350102', '19900307', 123), userName: '林晓梅', mobilePhone: '13800000001' },
-  { idNo: rid('350203', '19851112', 456), userName: '陈建国', mobilePhone: '13800000002' },
-  { idNo: rid('350503', '20010520', 789), userName: '黄丽华', mobilePhone: '13800000003' },
-  { idNo: rid('350102', '19770101', 222), userName: '张伟', mobilePhone: '13800000004' },
 ];
 
 function chinaTime(daysAgo: number): string {
@@ -97,8 +85,13 @@ export async function seedDemo(platform: Platform): Promise<DemoSummary> {
   const secret = await cred(DEMO_APP_ID, 'institution', '演示凭证');
   const channelSecret = await cred(DEMO_CHANNEL_APP_ID, 'channel', '闽政通演示渠道');
   const persons: DemoSummary['persons'] = [];
+  const registry = platform.ehc.registry;
   for (const p of DEMO_PERSONS) {
-    const { person } = await getOrRegisterPerson(db, vault, { idType: '01', ...p });
+    const who = { idType: '01', idNo: p.idNo, userName: p.userName, mobilePhone: p.mobilePhone };
+    // With a city card system the demo people's cards are the city's (its simulator is seeded with them).
+    const r = registry.kind === 'upstream' ? await registry.register(who) : await getOrRegisterPerson(db, vault, who);
+    if ('problem' in r) throw new Error(`demo person ${p.userName}: the city card system answered ${r.problem}`);
+    const { person } = r;
     persons.push({ idNo: p.idNo, idType: '01', userName: p.userName, ehealthCardId: person.ehealth_card_id, mobilePhone: p.mobilePhone });
   }
   const plan: [number, number, string, string, number][] = [
@@ -169,7 +162,7 @@ export function describeDemo(demo: DemoSummary, config: Config): string {
     `  orgId:   ${demo.orgId} (${demo.orgName})`,
     `闽政通演示渠道凭证: appId ${demo.channelAppId}  secret ${demo.channelSecret}`,
     `演示患者: ${p.userName}  idType 01  idNo ${p.idNo}  手机号 ${p.mobilePhone}  ehealthCardId ${p.ehealthCardId}`,
-    `电子健康卡: ${config.publicUrl}/card/login  (姓名、证件号、手机号如上)`,
+    `电子健康卡: ${config.publicUrl}/card/login  (姓名、证件号、手机号如上；短信验证码见 ${config.publicUrl}/card/sandbox/sms)`,
     `Try: POST ${config.publicUrl}${config.apiPrefix}/qmdl/queryOverdueData (see README "Quick start")`,
     `Citizen app: POST ${config.publicUrl}${config.apiPrefix}/qmdl/getIntoMdlUrl with the 闽政通 credential, open the mdrUrl (README)`,
     `管理控制台: ${config.publicUrl}/console  (first account: npx mdl users create --username admin --role operator)`,

@@ -186,6 +186,30 @@ describe('a production deployment', () => {
     assert.equal(await count('app_credential', sql`app_id LIKE 'APPDEMO%'`), 0);
   });
 
+  it('has no SMS outbox: no outbox page, and /card sign-in sends nothing without MDL_SMS_URL', async () => {
+    assert.equal((await fetch(`${t.url}/card/sandbox/sms`)).status, 404);
+    const form = await fetch(`${t.url}/card/login`);
+    const cookie = form.headers
+      .getSetCookie()
+      .map((c) => c.split(';')[0])
+      .join('; ');
+    const _csrf = /name="_csrf" value="([^"]+)"/.exec(await form.text())![1]!;
+    const res = await fetch(`${t.url}/card/login`, {
+      method: 'POST',
+      headers: { cookie, 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({
+        _csrf,
+        userName: '张三',
+        idType: '01',
+        idNo: '11010519491231002X',
+        mobilePhone: '13900000001',
+      }).toString(),
+    });
+    assert.equal(res.status, 503);
+    assert.match(await res.text(), /短信服务暂不可用/);
+    assert.equal(await count('sms_outbox', sql`true`), 0);
+  });
+
   it('start-up refuses a database that holds a test credential, naming it; a production database is never opened as a sandbox', async () => {
     const c = capture();
     assert.equal(await main(['serve'], c.io, { ...databaseEnv(), PORT: '0' }), 1);

@@ -10,3 +10,6 @@ export { migrate } from './db/migrate.js';
 export { createLogger, type Logger } from './log.js';
 export { createApp, upsertInstitution } from './domain/credentials.js';
 export { getOrRegisterPerson } from './domain/persons.js';
+// A city whose e-health-card system is reached some other way than the HTTP API of docs/ehc-flows.md passes its own
+// adapter as `createPlatform(config, { city })`.
+export { CityCardUnavailable, type CityCard, type CityCardSystem, type CityCallContext, type InsuredQuery } from './domain/ehc/upstream.js';

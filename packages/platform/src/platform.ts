@@ -12,6 +12,8 @@ import { CoverageStore } from './domain/coverage.js';
 import { checkDeploymentMarker } from './domain/deployment.js';
 import { PolicyStore } from './domain/eligibility.js';
 import type { Services } from './domain/deps.js';
+import { buildEhcServices, type EhcServices } from './domain/ehc/index.js';
+import type { CityCardSystem } from './domain/ehc/upstream.js';
 import { InstitutionNames, SubjectReader } from './domain/subjects.js';
 import type { ProcessDeps } from './domain/processing.js';
 import { MemoryState, RedisState, type SharedState } from './gateway/shared-state.js';
@@ -22,6 +24,7 @@ import { startWorkers } from './jobs/workers.js';
 import { createLogger, type Logger } from './log.js';
 import { Metrics } from './metrics.js';
 import { policyFromSettings } from './outbound/address-policy.js';
+import { CityCardClient } from './outbound/city-card.js';
 import { guardedPost, type HttpPost } from './outbound/pinned-post.js';
 import { Vault } from './vault.js';
 
@@ -38,6 +41,8 @@ export interface Platform extends Services {
   callbackJob: JobType<BatchJobData>;
   acceptDeps: AcceptDeps;
   processDeps: ProcessDeps;
+  /** E-health-card registry, health codes and authorization sessions (domain/ehc/). */
+  ehc: EhcServices;
   /** Set while shutting down: new interface calls get 000003. */
   draining: boolean;
   close(): Promise<void>;
@@ -54,6 +59,11 @@ export interface PlatformOptions {
   pollingIntervalSeconds?: number;
   /** Told when each start-up step is done ('database', 'migrations', 'jobs'), for the start-up timings. */
   onPhase?: (name: string) => void;
+  /**
+   * With MDL_EHC_REGISTRY=upstream: the city's e-health-card system in place of the HTTP adapter MDL_EHC_UPSTREAM_*
+   * describes (a city reached another way, tests).
+   */
+  city?: CityCardSystem;
 }
 
 export class MasterKeyMismatchError extends Error {
@@ -105,6 +115,10 @@ export async function createPlatform(config: Config, opts: PlatformOptions = {})
     const now = opts.now ?? Date.now;
     const db = database.db;
     const coverage = new CoverageStore(db);
+    const post = opts.post ?? guardedPost(policyFromSettings(config));
+    const upstream = config.ehcUpstream;
+    const city =
+      opts.city ?? (upstream ? new CityCardClient({ post, db, vault, log, settings: upstream, deployment: config.deployment }) : undefined);
     const platform: Platform = {
       config,
       log,
@@ -138,8 +152,9 @@ export async function createPlatform(config: Config, opts: PlatformOptions = {})
       },
       enqueueCallback: async (trx, batchId, requestId) =>
         void (await jobs.send(callbackJob, { batchId, requestId: requestId ?? undefined }, trx)),
+      ehc: buildEhcServices({ db, vault, config, city }),
       metrics: new Metrics(),
-      post: opts.post ?? guardedPost(policyFromSettings(config)),
+      post,
       now,
       draining: false,
       close: closeAll,

@@ -83,7 +83,15 @@ export interface TestInstitution {
 export async function addInstitution(
   platform: Platform,
   orgId: string,
-  opts: { orgName?: string; env?: 'test' | 'prod'; notifyHosts?: string[]; endpointUrl?: string; paymentChannels?: unknown[] } = {},
+  opts: {
+    orgName?: string;
+    env?: 'test' | 'prod';
+    notifyHosts?: string[];
+    endpointUrl?: string;
+    paymentChannels?: unknown[];
+    /** Ports the platform may call it on; a production deployment calls a loopback hospital only on these. */
+    ports?: number[];
+  } = {},
 ): Promise<TestInstitution> {
   const orgName = opts.orgName ?? `测试医院${orgId.slice(-4)}`;
   await upsertInstitution(platform.db, {
@@ -92,6 +100,7 @@ export async function addInstitution(
     notifyHosts: opts.notifyHosts ?? ['127.0.0.1'],
     endpointUrl: opts.endpointUrl,
     paymentChannels: opts.paymentChannels,
+    ports: opts.ports,
   });
   const { appId, secret } = await createApp(platform.db, platform.vault, { kind: 'institution', orgId, env: opts.env ?? 'prod' });
   return { orgId, orgName, appId, secret };
@@ -134,7 +143,9 @@ export { refreshItem } from './domain/citizen/refresh.js';
 export { rebuildSubjects } from './domain/subjects.js';
 export { isQuietHour, pushReminder, quietHoursEnd, runReminderScan } from './domain/citizen/reminders.js';
 export { createApp, upsertInstitution } from './domain/credentials.js';
-export { ehcServices } from './domain/ehc/index.js';
+export { DEMO_INSURED, DEMO_REMOTE_INSURED } from './demo-people.js';
+export { CityCardClient } from './outbound/city-card.js';
+export { CityCardUnavailable } from './domain/ehc/upstream.js';
 export { RedisState } from './gateway/shared-state.js';
 export { ItemRefreshJob, ReconcileScanJob, reminderEnqueuer } from './jobs/citizen.js';
 export { CONSOLE_ASSETS } from './web/console/assets.js';

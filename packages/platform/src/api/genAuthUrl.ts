@@ -1,6 +1,5 @@
 import { MdlError, RespCode, type GenAuthUrlRequest, type GenAuthUrlResponse } from '@mdl/protocol';
 import { auditEvent, audit } from '../domain/audit.js';
-import { ehcServices } from '../domain/ehc/index.js';
 import { openSession } from '../domain/ehc/sessions.js';
 import { defineApi } from './types.js';
 
@@ -19,7 +18,7 @@ export const genAuthUrl = defineApi<GenAuthUrlRequest, GenAuthUrlResponse>({
     const authSource = optText(ext.authSource, 'extData.authSource', 8) || 'WX_MINI';
     if (authSource !== 'WX_MINI' && authSource !== 'WX')
       throw new MdlError(RespCode.INVALID_PARAM, 'extData.authSource 只能是 WX_MINI 或 WX');
-    const svc = ehcServices(platform);
+    const svc = platform.ehc;
     const { session, authUrl } = await openSession(
       svc.sessions,
       { orgId: req.orgId, appId: caller.appId, outAuthNo: req.outAuthNo },

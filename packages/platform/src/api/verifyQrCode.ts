@@ -1,6 +1,6 @@
 import { MdlError, RespCode, type VerifyQrCodeRequest, type VerifyQrCodeResponse } from '@mdl/protocol';
 import { auditEvent, audit } from '../domain/audit.js';
-import { ehcServices, personById } from '../domain/ehc/index.js';
+import { personById } from '../domain/ehc/index.js';
 import { cardView } from '../domain/persons.js';
 import { spendCode } from '../domain/ehc/spent-codes.js';
 import { defineApi } from './types.js';
@@ -16,7 +16,7 @@ export const verifyQrCode = defineApi<VerifyQrCodeRequest, VerifyQrCodeResponse>
   channelAllowed: false,
   async handle({ platform, caller, requestId }, req) {
     const now = platform.now();
-    const check = ehcServices(platform).codes.verify(req.ehealthCode, now);
+    const check = platform.ehc.codes.verify(req.ehealthCode, now);
     const spent = check.ok && !(await spendCode(platform.db, check.codeId, req.orgId, check.expiresAt, now));
     const person = check.ok && !spent ? await personById(platform.db, check.personId) : undefined;
     const refusal = !check.ok

@@ -11,6 +11,7 @@ import { describeDemo, seedDemo } from '../demo.js';
 import { cliLogger } from '../log.js';
 import { DeploymentError } from '../domain/deployment.js';
 import { resendCallback } from '../domain/callbacks.js';
+import { runSimulator } from '../ehc-simulator/main.js';
 
 const HELP = `mdl — 福建省诊疗失信人员信息管理系统 (platform CLI)
 
@@ -26,6 +27,7 @@ Commands:
   callbacks resend --batch ID   queue an ORG_002 callback again
   users <sub>        console accounts: create | list  (mdl users --help)
   audit <sub>        audit trail: verify | seal  (mdl audit --help)
+  ehc-simulator      a city e-health-card system for MDL_EHC_REGISTRY=upstream in the sandbox (--help)
 
 Options:
   --json             machine-readable output
@@ -47,6 +49,8 @@ export async function main(argv: string[], io: Io = stdio, env: NodeJS.ProcessEn
     io.out(HELP);
     return command ? 0 : 1;
   }
+  // The simulator stands for another system: it reads none of the platform's settings but its credential.
+  if (command === 'ehc-simulator') return runSimulator(rest, env);
   let config: Config;
   try {
     config = loadConfig(env);

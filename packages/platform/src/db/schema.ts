@@ -46,6 +46,8 @@ export interface PersonTable {
   sex: string | null;
   birthday: string | null;
   psn_no_bidx: string | null;
+  /** How the name was verified (migration 012): typed at /card 领卡, or an institution's ORG_EHC_004. */
+  name_source: ColumnType<'self' | 'verified', 'self' | 'verified' | undefined, 'self' | 'verified'>;
   created_at: CreatedAt;
   updated_at: Timestamp;
 }
@@ -193,6 +195,8 @@ export interface CitizenSessionTable {
   person_id: number | null;
   name_enc: string | null;
   csrf: string;
+  /** 'channel' when the 闽政通 channel opened it (migration 012). */
+  entered_by: ColumnType<'channel' | 'portal', 'channel' | 'portal' | undefined, never>;
   expires_at: Timestamp;
   created_at: CreatedAt;
 }
@@ -290,6 +294,46 @@ export interface AuthThrottleTable {
   key: string;
   window_start: Date;
   count: number;
+  last_nonce: string | null;
+  blocked_until: Date | null;
+}
+
+/** A /card sign-in challenge: the SMS code's keyed digest, attempts, expiry, use (migration 012). */
+export interface CardOtpTable {
+  id: Generated<number>;
+  token_hash: string;
+  person_id: number | null;
+  throttle_key: string;
+  code_hash: string;
+  /** The phone to record on success (claiming a phone-less card), sealed. */
+  phone_enc: string | null;
+  purpose: string;
+  attempts: ColumnType<number, number | undefined, number>;
+  created_at: Date;
+  expires_at: Date;
+  used_at: Date | null;
+}
+
+/** The sandbox's SMS outbox (migration 012). */
+export interface SmsOutboxTable {
+  id: Generated<number>;
+  phone_enc: string;
+  text_enc: string;
+  created_at: CreatedAt;
+}
+
+/** Self-registrations a verified source contradicted, for an operator (migration 012). */
+export interface CardReviewTable {
+  id: Generated<number>;
+  person_id: number;
+  self_name_enc: string;
+  self_phone_enc: string | null;
+  verified_by: string;
+  status: ColumnType<'open' | 'rejected' | 'restored', 'open' | undefined, 'open' | 'rejected' | 'restored'>;
+  created_at: CreatedAt;
+  decided_by: string | null;
+  decided_at: Date | null;
+  note: string | null;
 }
 
 /** One block of sealed audit events (migration 008, domain/audit-chain.ts). */
@@ -346,6 +390,9 @@ export interface DB {
   audit_seal: AuditSealTable;
   ehc_code_spent: EhcCodeSpentTable;
   card_session: CardSessionTable;
+  card_otp: CardOtpTable;
+  sms_outbox: SmsOutboxTable;
+  card_review: CardReviewTable;
 }
 
 export type Institution = Selectable<InstitutionTable>;

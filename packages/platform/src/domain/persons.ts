@@ -5,6 +5,7 @@ import type { DB, Person } from '../db/schema.js';
 
 export type { Person };
 import type { Vault } from '../vault.js';
+import { resolveNameSquat } from './ehc/self-registration.js';
 import { refreshSubjects } from './subjects.js';
 
 /**
@@ -77,18 +78,28 @@ function newCardNo(): string {
 
 /**
  * Returns the person's card, registering one when the identity is new and well-formed (ORG_EHC_004 and
- * the card pages). A known identity under another name is refused rather than overwritten.
+ * the card pages). A known identity under another name is refused rather than overwritten — except that a
+ * verified source (`verifiedBy`, an institution's ORG_EHC_004) outranks a name someone typed at /card
+ * 领卡: that name goes to the review queue (domain/ehc/self-registration.ts).
  */
 export async function getOrRegisterPerson(
   db: Kysely<DB>,
   vault: Vault,
   who: Identity & { mobilePhone?: string | undefined; psnNo?: string | undefined },
+  source: { self: true } | { verifiedBy: string } = { verifiedBy: 'platform' },
 ): Promise<{ person: Person; created: boolean }> {
   const problem = documentProblem(who.idType, who.idNo);
   if (problem) throw new MdlError(RespCode.INVALID_PARAM, problem);
   const existing = await findPersonByIdentity(db, vault, who.idType, who.idNo);
   if (existing) {
-    if (existing.name_bidx !== vault.nameKey(who.userName)) throw new MdlError(RespCode.APP_BAD_REQUEST, '证件号与姓名不一致');
+    if (existing.name_bidx !== vault.nameKey(who.userName)) {
+      const resolved =
+        'verifiedBy' in source && existing.name_source === 'self'
+          ? await resolveNameSquat(db, vault, existing, { userName: who.userName, by: source.verifiedBy })
+          : undefined;
+      if (!resolved) throw new MdlError(RespCode.APP_BAD_REQUEST, '证件号与姓名不一致');
+      return { person: resolved, created: false };
+    }
     return { person: existing, created: false };
   }
   const facts = who.idType === '01' ? residentIdFacts(who.idNo.toUpperCase()) : undefined;
@@ -108,6 +119,7 @@ export async function getOrRegisterPerson(
         sex: facts?.sex ?? '0',
         birthday: facts?.birthday ?? null,
         psn_no_bidx: who.psnNo ? vault.index('psn', who.psnNo) : null,
+        name_source: 'self' in source ? 'self' : 'verified',
       })
       .onConflict((oc) => oc.doNothing())
       .returningAll()

@@ -95,6 +95,8 @@ export async function openEntry(
       person_id: used.person_id,
       name_enc: await nameEnc(used.person_id),
       csrf: randomBytes(16).toString('hex'),
+      // A token the 闽政通 channel asked for (no institution): the channel verified the person (migration 012).
+      entered_by: used.org_id === null ? 'channel' : 'portal',
       expires_at: new Date(now + ttlMs),
     })
     .returningAll()

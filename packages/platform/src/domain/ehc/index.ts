@@ -1,42 +1,35 @@
 import type { Kysely } from 'kysely';
+import type { Config } from '../../config.js';
 import type { DB, Person } from '../../db/schema.js';
-import type { Platform } from '../../platform.js';
+import type { Vault } from '../../vault.js';
 import { HealthCodes } from './codes.js';
-import { cardRegistry, type CardRegistry } from './registry.js';
-import type { CityCardSystem } from './upstream.js';
+import { BuiltinRegistry } from './registry.js';
 import type { SessionDeps } from './sessions.js';
+import { UpstreamRegistry, type CityCardSystem } from './upstream.js';
 
-/** What the e-health-card interfaces and pages share, built once per platform from its settings. */
+/** What the e-health-card interfaces and pages share, built once by createPlatform from its settings. */
 export interface EhcServices {
-  registry: CardRegistry;
+  /** Narrowed by `kind`: only the upstream registry answers ORG_EHC_004 through the city's system. */
+  registry: BuiltinRegistry | UpstreamRegistry;
   codes: HealthCodes;
   sessions: SessionDeps;
 }
 
-const built = new WeakMap<Platform, EhcServices>();
-const cities = new WeakMap<Platform, CityCardSystem>();
-
 /**
- * Plugs a city's e-health-card system in (MDL_EHC_REGISTRY=upstream). Call it before buildApp(): the
- * pages build their services at registration.
+ * The registry the settings name (docs/ehc-flows.md, "对接地市电子健康卡系统"). `upstream` needs the city's
+ * system; without one it refuses to start rather than fall back to issuing cards itself.
  */
-export function installCityCardSystem(platform: Platform, city: CityCardSystem): void {
-  if (built.has(platform)) throw new Error('installCityCardSystem must be called before the app is built');
-  cities.set(platform, city);
-}
-
-export function ehcServices(platform: Platform): EhcServices {
-  let s = built.get(platform);
-  if (!s) {
-    const c = platform.config;
-    s = {
-      registry: cardRegistry(platform.db, platform.vault, c.ehcRegistry, cities.get(platform)),
-      codes: new HealthCodes(platform.vault, c.ehcEnv, c.ehcCodeTtlSeconds),
-      sessions: { db: platform.db, vault: platform.vault, config: c },
-    };
-    built.set(platform, s);
-  }
-  return s;
+export function buildEhcServices(deps: { db: Kysely<DB>; vault: Vault; config: Config; city: CityCardSystem | undefined }): EhcServices {
+  const { db, vault, config, city } = deps;
+  let registry: EhcServices['registry'];
+  if (config.ehcRegistry === 'builtin') registry = new BuiltinRegistry(db, vault);
+  else if (city) registry = new UpstreamRegistry(db, vault, city);
+  else throw new Error('MDL_EHC_REGISTRY=upstream but no city card system is configured (MDL_EHC_UPSTREAM_URL)');
+  return {
+    registry,
+    codes: new HealthCodes(vault, config.ehcEnv, config.ehcCodeTtlSeconds),
+    sessions: { db, vault, config },
+  };
 }
 
 export async function personById(db: Kysely<DB>, id: number): Promise<Person | undefined> {

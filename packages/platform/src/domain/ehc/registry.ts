@@ -3,7 +3,6 @@ import { MdlError, RespCode, documentProblem } from '@mdl/protocol';
 import type { DB, Person } from '../../db/schema.js';
 import type { Vault } from '../../vault.js';
 import { findPersonByIdentity, getOrRegisterPerson, type Identity } from '../persons.js';
-import { UpstreamRegistry, type CityCardSystem } from './upstream.js';
 
 /**
  * Who issues e-health cards (guide §2.2). A region without its own e-health-card system uses the
@@ -74,7 +73,7 @@ export class BuiltinRegistry implements CardRegistry {
     const problem = identityProblem(who);
     if (problem) return { problem };
     try {
-      const r = await getOrRegisterPerson(this.db, this.vault, { ...who, userName: who.userName.trim() });
+      const r = await getOrRegisterPerson(this.db, this.vault, { ...who, userName: who.userName.trim() }, { self: true });
       return r.created ? r : this.#checkPhone(r.person, who.mobilePhone);
     } catch (e) {
       if (e instanceof MdlError && (e.code === RespCode.INVALID_PARAM || e.code === RespCode.APP_BAD_REQUEST))
@@ -84,30 +83,13 @@ export class BuiltinRegistry implements CardRegistry {
   }
 
   /**
-   * The phone given at 领卡 is the second thing a citizen must know to sign in. A card issued through
-   * ORG_EHC_004 has no phone yet: the first sign-in records it.
+   * The phone of record is where the sign-in code goes. A card without one (issued through ORG_EHC_004,
+   * or whose self-registered phone a verified source dropped) is never claimed by whoever signs in first:
+   * only the 闽政通 channel's signed entry gives it a phone (/mdr/card-phone).
    */
-  async #checkPhone(person: Person, phone: string): Promise<RegistryResult> {
-    if (!person.phone_enc) {
-      const updated = await this.db
-        .updateTable('person')
-        .set({ phone_enc: this.vault.encrypt(phone), updated_at: new Date() })
-        .where('id', '=', person.id)
-        .returningAll()
-        .executeTakeFirstOrThrow();
-      return { person: updated, created: false };
-    }
+  #checkPhone(person: Person, phone: string): RegistryResult {
+    if (!person.phone_enc) return { problem: '该电子健康卡未登记手机号，请从闽政通进入绑定' };
     if (this.vault.decrypt(person.phone_enc) !== phone) return { problem: '手机号与领卡时登记的不一致' };
     return { person, created: false };
   }
-}
-
-/**
- * The registry the settings name. `upstream` needs the city's system (see upstream.ts and
- * docs/ehc-flows.md, "对接地市电子健康卡系统"); without one it refuses to start rather than fall back.
- */
-export function cardRegistry(db: Kysely<DB>, vault: Vault, kind: 'builtin' | 'upstream', city?: CityCardSystem): CardRegistry {
-  if (kind === 'builtin') return new BuiltinRegistry(db, vault);
-  if (!city) throw new Error('MDL_EHC_REGISTRY=upstream but no upstream card registry adapter is installed (installCityCardSystem)');
-  return new UpstreamRegistry(db, vault, city);
 }

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ConfigError, loadConfig } from '../../config.js';
-import { cardRegistry } from './registry.js';
+import { buildEhcServices } from './index.js';
 
 const base = { MDL_MASTER_KEY: '00112233445566778899aabbccddeeff', MDL_DATA_DIR: '/nonexistent-ehc-test' };
 
@@ -33,7 +33,31 @@ describe('e-health-card settings', () => {
     }
   });
 
-  it('will not run "upstream" without an adapter, rather than fall back silently', () => {
-    assert.throws(() => cardRegistry(undefined as never, undefined as never, 'upstream'), /no upstream card registry adapter/);
+  it('reads the city card system settings, and will not run "upstream" without them', () => {
+    const up = { MDL_EHC_REGISTRY: 'upstream', MDL_EHC_UPSTREAM_URL: 'https://ehc.city.example/api/', MDL_EHC_UPSTREAM_APP_ID: 'MDL01' };
+    const c = loadConfig({ ...up, ...base, MDL_EHC_UPSTREAM_SECRET: 'S'.repeat(32), MDL_EHC_UPSTREAM_RETRIES: '1' });
+    assert.deepEqual(c.ehcUpstream, {
+      url: 'https://ehc.city.example/api',
+      appId: 'MDL01',
+      secret: 'S'.repeat(32),
+      timeoutMs: 3000,
+      retries: 1,
+    });
+    assert.equal(loadConfig(base).ehcUpstream, undefined);
+    for (const bad of [
+      { MDL_EHC_UPSTREAM_SECRET: 'S'.repeat(32), MDL_EHC_UPSTREAM_URL: '' },
+      { MDL_EHC_UPSTREAM_SECRET: 'S'.repeat(32), MDL_EHC_UPSTREAM_URL: 'ftp://ehc.city.example' },
+      { MDL_EHC_UPSTREAM_SECRET: 'short' },
+      { MDL_EHC_UPSTREAM_SECRET: 'S'.repeat(32), MDL_EHC_UPSTREAM_APP_ID: '' },
+      { MDL_EHC_UPSTREAM_SECRET: 'S'.repeat(32), MDL_EHC_UPSTREAM_RETRIES: '9' },
+    ]) {
+      assert.throws(() => loadConfig({ ...base, ...up, ...bad }), /MDL_EHC_UPSTREAM_/, JSON.stringify(bad));
+    }
+    // Settings given by a host application without the adapter: the start stops rather than issue cards itself.
+    const noCity = { ...loadConfig(base), ehcRegistry: 'upstream' as const };
+    assert.throws(
+      () => buildEhcServices({ db: undefined as never, vault: undefined as never, config: noCity, city: undefined }),
+      /no city card system/,
+    );
   });
 });

@@ -3,8 +3,8 @@ import { after, before, describe, it } from 'node:test';
 import { residentIdCheckChar } from '@mdl/protocol';
 import { startTestPlatform, type TestPlatform } from '../../testing.js';
 import { getOrRegisterPerson } from '../persons.js';
-import { cardRegistry, type CitizenIdentity } from './registry.js';
-import type { CityCard, CityCardSystem } from './upstream.js';
+import type { CitizenIdentity } from './registry.js';
+import { UpstreamRegistry, type CityCard, type CityCardSystem } from './upstream.js';
 
 const id = (first17: string) => first17 + residentIdCheckChar(first17);
 
@@ -29,19 +29,24 @@ class CitySystem implements CityCardSystem {
     this.cards.set(who.idNo, c);
     return c;
   }
+  async insuredCard() {
+    this.calls++;
+    return { problem: '未参保' };
+  }
 }
 
 describe('upstream card registry (MDL_EHC_REGISTRY=upstream)', () => {
   let t: TestPlatform;
   const city = new CitySystem();
   before(async () => {
-    t = await startTestPlatform({}, { queue: false });
+    // A city reached some other way than HTTP: its adapter is handed to createPlatform (the composition root).
+    t = await startTestPlatform({ ehcRegistry: 'upstream' }, { queue: false, city });
   });
   after(async () => t.close());
 
   it('mirrors the city’s card into the master index on 领卡, and signs in to the same row', async () => {
-    const reg = cardRegistry(t.platform.db, t.platform.vault, 'upstream', city);
-    assert.equal(reg.kind, 'upstream');
+    const reg = t.platform.ehc.registry;
+    assert.ok(reg instanceof UpstreamRegistry);
     const who = { userName: '黄丽', idType: '01', idNo: id('35020319880808012'), mobilePhone: '13500000005' };
     const r = await reg.register(who);
     assert.ok('person' in r && r.created);
@@ -53,7 +58,7 @@ describe('upstream card registry (MDL_EHC_REGISTRY=upstream)', () => {
   });
 
   it('passes the city’s reasons on, asks nothing of the city for an invalid ID, and never re-points a card', async () => {
-    const reg = cardRegistry(t.platform.db, t.platform.vault, 'upstream', city);
+    const reg = t.platform.ehc.registry;
     const unknown = await reg.signIn({ userName: '周杰', idType: '01', idNo: id('35020319900101033'), mobilePhone: '13500000006' });
     assert.deepEqual(unknown, { problem: '未找到该证件的电子健康卡，请先领卡' });
     const wrongName = await reg.signIn({ userName: '黄莉', idType: '01', idNo: id('35020319880808012'), mobilePhone: '13500000005' });

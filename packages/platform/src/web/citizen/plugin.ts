@@ -10,6 +10,8 @@ import { enqueueItemRefresh } from '../../jobs/citizen.js';
 import type { Platform } from '../../platform.js';
 import { HOW_TO_ENTER, NOTICES, appealPage, infoPage, overviewPage, payPage } from './views.js';
 import { privatePageHeaders } from '../security.js';
+import { sameToken } from '../csrf.js';
+import { cardPhoneRoutes, mayGivePhone } from './card-phone.js';
 
 const COOKIE = 'mdr_sid';
 
@@ -43,7 +45,8 @@ export const citizenPlugin: FastifyPluginAsync<{ platform: Platform }> = async (
       ),
       401,
     );
-  const csrfOk = (req: FastifyRequest, s: CitizenSession) => (req.body as Record<string, unknown> | undefined)?.csrf === s.csrf;
+  // The one constant-time comparison of every form (web/csrf.ts).
+  const csrfOk = (req: FastifyRequest, s: CitizenSession) => sameToken((req.body as Record<string, unknown> | undefined)?.csrf, s.csrf);
   const displayName = (s: CitizenSession) => (s.name_enc ? maskName(vault.decrypt(s.name_enc)) : '');
 
   app.get(`${MDR_PATH}/t/:token`, async (req, reply) => {
@@ -89,6 +92,7 @@ export const citizenPlugin: FastifyPluginAsync<{ platform: Platform }> = async (
         name: displayName(s),
         csrf: s.csrf,
         now: platform.now(),
+        cardPhone: await mayGivePhone(platform, s),
         ...(typeof notice === 'string' && Object.hasOwn(NOTICES, notice) ? { notice } : {}),
         // The result of 状态更新 or an appeal is shown beside the record it is about, not at the top.
         ...(/^\d{1,15}$/.test(String((req.query as Record<string, string>).i ?? ''))
@@ -112,6 +116,8 @@ export const citizenPlugin: FastifyPluginAsync<{ platform: Platform }> = async (
     return [...o.unpaid, ...o.history].find((r) => r.id === Number(rawId));
   };
   const notFound = (reply: FastifyReply) => html(reply, infoPage('记录不存在', '没有找到这条记录。', '请返回“我的记录”重新选择。'), 404);
+  cardPhoneRoutes(app, platform, session);
+
   const badForm = (reply: FastifyReply) =>
     html(reply, infoPage('页面已失效', '页面已过期，请返回后重试。', '返回“我的记录”重新操作。'), 403);
 

@@ -128,7 +128,7 @@ export const NOTICES: Record<string, [string, string]> = {
 export function overviewPage(
   o: CitizenOverview,
   p: EligibilityPolicy,
-  opts: { name: string; csrf: string; notice?: string; item?: number; now: number },
+  opts: { name: string; csrf: string; notice?: string; item?: number; now: number; cardPhone?: boolean },
 ): string {
   const n = opts.notice && Object.hasOwn(NOTICES, opts.notice) ? NOTICES[opts.notice] : undefined;
   const view = (r: CitizenRecord) =>
@@ -147,7 +147,8 @@ ${o.unpaid.length ? o.unpaid.map(view) : h`<p class="muted">没有未结清的�
 <section class="card" id="history"><h2>已缴清 / 已撤销</h2>
 ${o.history.length ? o.history.map(view) : h`<p class="muted">暂无记录。</p>`}
 </section>
-<p class="muted">记录由医疗机构上报。已缴费但仍显示未结清，请点“已缴费，状态更新”；记录有误可提出申诉。</p>`;
+<p class="muted">记录由医疗机构上报。已缴费但仍显示未结清，请点“已缴费，状态更新”；记录有误可提出申诉。</p>
+${opts.cardPhone ? h`<p class="muted" id="card-phone">您的电子健康卡还没有登记手机号：<a href="${BASE}/card-phone">绑定手机号</a>后可登录电子健康卡。</p>` : ''}`;
   return shell(APP_TITLE, body, { signedIn: true, csrf: opts.csrf });
 }
 

@@ -14,6 +14,7 @@ const NAV: { href: string; text: string; roles: Actor['role'][] }[] = [
   { href: '/console/appeals', text: '申诉', roles: ['operator', 'auditor', 'staff'] },
   { href: '/console/reconciliation', text: '对账', roles: ['operator', 'auditor', 'staff'] },
   { href: '/console/reminders', text: '提醒', roles: ['operator', 'auditor'] },
+  { href: '/console/card-reviews', text: '领卡复核', roles: ['operator', 'auditor'] },
   { href: '/console/audit', text: '审计', roles: ['operator', 'auditor'] },
   { href: '/console/policy', text: '判定规则', roles: ['operator', 'auditor'] },
   { href: '/console/coverage', text: '覆盖范围', roles: ['operator', 'auditor'] },

@@ -1,4 +1,3 @@
-import { randomBytes, timingSafeEqual } from 'node:crypto';
 import type { FastifyPluginAsync, FastifyReply } from 'fastify';
 import type { Platform } from '../../platform.js';
 import { auditAction, resolveSession, signIn, signOut } from '../../domain/console/auth.js';
@@ -18,15 +17,11 @@ import { policyRoutes } from './policy.js';
 import { userRoutes } from './users.js';
 import { citizenDataRoutes } from './citizen-data.js';
 import { onceRoutes } from './show-once.js';
+import { cardReviewRoutes } from './card-reviews.js';
+import { newCsrfToken, sameToken } from '../csrf.js';
 
 const LOGIN_COOKIE = 'mdl_console_login';
 const PUBLIC_ROUTES = new Set(['/console/login', '/console/assets/:file']);
-
-function sameToken(a: string, b: string): boolean {
-  const x = Buffer.from(a);
-  const y = Buffer.from(b);
-  return x.length === y.length && x.length > 0 && timingSafeEqual(x, y);
-}
 
 function loginPage(o: { error?: string; info?: string; username?: string; csrf: string }): string {
   return page({
@@ -86,8 +81,7 @@ export const consolePlugin: FastifyPluginAsync<{ platform: Platform }> = async (
     // Staff see their institution's name in the header, not its code: resolveSession reads it (actor.orgName).
     req.consoleActor = found.actor;
     if (req.method !== 'GET' && req.method !== 'HEAD') {
-      const token = str((req.body as Record<string, unknown> | undefined)?._csrf);
-      if (!sameToken(token, found.actor.csrf)) {
+      if (!sameToken((req.body as Record<string, unknown> | undefined)?._csrf, found.actor.csrf)) {
         await auditAction(platform.db, found.actor, 'console.csrf', req.url.slice(0, 120), null, { outcome: 'refused', requestId: req.id });
         throw new ConsoleHttpError(403, '表单已失效或来源不明（CSRF 校验失败），请刷新页面后重试');
       }
@@ -98,7 +92,7 @@ export const consolePlugin: FastifyPluginAsync<{ platform: Platform }> = async (
 
   const showLogin = (reply: FastifyReply, o: { error?: string; info?: string; username?: string }, status = 200) => {
     // Login CSRF: a double-submit token, since there is no session yet to hold one.
-    const csrf = randomBytes(18).toString('base64url');
+    const csrf = newCsrfToken();
     reply.setCookie(LOGIN_COOKIE, csrf, cookieOpts);
     return reply
       .code(status)
@@ -114,7 +108,7 @@ export const consolePlugin: FastifyPluginAsync<{ platform: Platform }> = async (
   app.post('/login', async (req, reply) => {
     const body = (req.body ?? {}) as Record<string, unknown>;
     const username = str(body.username).trim();
-    if (!sameToken(str(body._csrf), req.cookies[LOGIN_COOKIE] ?? '')) {
+    if (!sameToken(body._csrf, req.cookies[LOGIN_COOKIE])) {
       return showLogin(reply, { error: '登录表单已失效，请重试', username }, 403);
     }
     const r = await signIn(platform, { username, password: str(body.password), code: str(body.code), ip: req.ip });
@@ -141,6 +135,7 @@ export const consolePlugin: FastifyPluginAsync<{ platform: Platform }> = async (
   await coverageRoutes(ctx);
   await userRoutes(ctx);
   await citizenDataRoutes(ctx);
+  await cardReviewRoutes(ctx);
   await onceRoutes(ctx);
 };
 

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import {
   INTERFACES,
   SIGN_VERSION,
@@ -13,6 +13,7 @@ import {
 import type { Caller } from '../../domain/credentials.js';
 import type { Platform } from '../../platform.js';
 import { h, type Html } from '../html.js';
+import { cardCsrf, cardCsrfOk, csrfInput } from './card-csrf.js';
 import { qrSvg, sendPage, str } from './common.js';
 import { errorSummary, field, withoutSpaces } from '../form.js';
 
@@ -46,24 +47,30 @@ export function kioskRoutes(app: FastifyInstance, platform: Platform): void {
   const fail = (reply: FastifyReply, msg: string, status = 400) =>
     sendPage(reply, '自助机演示', h`<div class="notice bad">${msg}</div>${home}`, { status });
 
-  const homeForm = (appId = '', error?: string) => h`<div class="card"><p class="big">医院自助机（演示）</p>
+  // Every kiosk form carries the /card CSRF token too (card-csrf.ts): a foreign page cannot make it act.
+  const csrf = (req: FastifyRequest, reply: FastifyReply) =>
+    csrfInput(cardCsrf(req, reply, platform.config.publicUrl.startsWith('https:')));
+  const staleForm = (reply: FastifyReply) => fail(reply, '表单已失效或来源不明，请返回自助机首页重试。', 403);
+
+  const homeForm = (token: Html, appId = '', error?: string) => h`<div class="card"><p class="big">医院自助机（演示）</p>
 <p class="muted">使用医院的测试环境凭证，演示自费患者获取电子健康卡主索引的两种自助机方式。</p>
-<form method="post" action="/card/kiosk/qr" novalidate>${errorSummary({ appId: error })}
+<form method="post" action="/card/kiosk/qr" novalidate>${token}${errorSummary({ appId: error })}
 ${field({ label: '医院应用 ID（测试环境）', name: 'appId', id: 'appId', value: appId, error, focus: Boolean(error), attrs: 'autocomplete="off" spellcheck="false"' })}
 <div class="actions"><button type="submit" name="mode" value="qr">主扫：展示授权二维码</button>
 <button class="secondary" type="submit" formaction="/card/kiosk/scan" name="mode" value="scan">被扫：扫描患者健康码</button></div></form></div>`;
 
-  app.get('/card/kiosk', async (_req, reply) => sendPage(reply, '自助机演示', homeForm()));
+  app.get('/card/kiosk', async (req, reply) => sendPage(reply, '自助机演示', homeForm(csrf(req, reply))));
 
   /** A wrong application id is an error beside its field on the kiosk's first page. */
-  const badAppId = (reply: FastifyReply, appId: string, error: string) =>
-    sendPage(reply, '自助机演示', homeForm(appId, error), { status: 400 });
+  const badAppId = (req: FastifyRequest, reply: FastifyReply, appId: string, error: string) =>
+    sendPage(reply, '自助机演示', homeForm(csrf(req, reply), appId, error), { status: 400 });
 
   // ---- 主扫: ORG_EHC_001, then the QR page polls ORG_EHC_002 -----------------------------------------
   app.post('/card/kiosk/qr', async (req, reply) => {
+    if (!cardCsrfOk(req)) return staleForm(reply);
     const appId = withoutSpaces(str((req.body as Record<string, unknown> | undefined)?.appId));
     const caller = await kioskCaller(appId);
-    if (typeof caller === 'string') return badAppId(reply, appId, caller);
+    if (typeof caller === 'string') return badAppId(req, reply, appId, caller);
     const outAuthNo = `K${Date.now()}${randomBytes(4).toString('hex')}`;
     const r = await gateway(caller, 'ORG_EHC_001', { orgId: caller.orgId, outAuthNo });
     if (r.respCode !== '000000') return fail(reply, `发起授权失败：${r.respMsg}`);
@@ -78,7 +85,7 @@ ${field({ label: '医院应用 ID（测试环境）', name: 'appId', id: 'appId'
     const r = await gateway(caller, 'ORG_EHC_002', { orgId: caller.orgId, outAuthNo });
     if (r.respCode !== '000000') return fail(reply, `查询授权结果失败：${r.respMsg}`);
     const status = String(r.payload?.authStatus);
-    const again = h`<form method="post" action="/card/kiosk/qr"><input type="hidden" name="appId" value="${caller.appId}"><button type="submit">重新发起授权</button></form>`;
+    const again = h`<form method="post" action="/card/kiosk/qr">${csrf(req, reply)}<input type="hidden" name="appId" value="${caller.appId}"><button type="submit">重新发起授权</button></form>`;
     let body: Html;
     if (status === 'ing') {
       // ORG_EHC_001 again with the same outAuthNo answers the same link while the session is open.
@@ -113,21 +120,23 @@ ${field({ label: '医院应用 ID（测试环境）', name: 'appId', id: 'appId'
   app.get('/card/kiosk.js', async (_req, reply) => reply.type('text/javascript; charset=utf-8').send(KIOSK_JS));
 
   // ---- 被扫: ORG_EHC_003 --------------------------------------------------------------------------
-  const scanForm = (appId: string, value = '', message: Html | string = '') =>
-    h`${message}<form class="card" method="post" action="/card/kiosk/scan/verify"><p class="big">请患者出示电子健康码</p>
+  const scanForm = (token: Html, appId: string, value = '', message: Html | string = '') =>
+    h`${message}<form class="card" method="post" action="/card/kiosk/scan/verify">${token}<p class="big">请患者出示电子健康码</p>
 <p class="muted">扫码枪会把码值输入下框；也可手工粘贴。</p>
 <input type="hidden" name="appId" value="${appId}"><label for="ehealthCode">健康码</label>
 <input id="ehealthCode" name="ehealthCode" autocomplete="off" autofocus value="${value}">
 <div class="actions"><button type="submit">核验</button></div></form>${home}`;
 
   app.post('/card/kiosk/scan', async (req, reply) => {
+    if (!cardCsrfOk(req)) return staleForm(reply);
     const appId = withoutSpaces(str((req.body as Record<string, unknown> | undefined)?.appId));
     const caller = await kioskCaller(appId);
-    if (typeof caller === 'string') return badAppId(reply, appId, caller);
-    return sendPage(reply, '自助机演示', scanForm(caller.appId));
+    if (typeof caller === 'string') return badAppId(req, reply, appId, caller);
+    return sendPage(reply, '自助机演示', scanForm(csrf(req, reply), caller.appId));
   });
 
   app.post('/card/kiosk/scan/verify', async (req, reply) => {
+    if (!cardCsrfOk(req)) return staleForm(reply);
     const b = (req.body ?? {}) as Record<string, unknown>;
     const caller = await kioskCaller(str(b.appId));
     if (typeof caller === 'string') return fail(reply, caller);
@@ -137,12 +146,12 @@ ${field({ label: '医院应用 ID（测试环境）', name: 'appId', id: 'appId'
     if (r.respCode !== '000000') {
       // The response code stays in an attribute for support staff; the person at the kiosk reads Chinese only.
       const msg = h`<div class="notice bad" id="kiosk-status" data-status="refused" data-resp-code="${r.respCode}" role="alert">核验未通过：${r.respMsg}</div>`;
-      return sendPage(reply, '自助机演示', scanForm(caller.appId, '', msg), { status: 400 });
+      return sendPage(reply, '自助机演示', scanForm(csrf(req, reply), caller.appId, '', msg), { status: 400 });
     }
     const p = r.payload!;
     const msg = h`<div class="notice ok" id="kiosk-status" data-status="succ"><p class="big">核验成功</p>
 <p>患者 ${maskName(String(p.userName))}，证件 ${maskIdNo(String(p.idNo))}，电子健康卡号 ${String(p.cardNo)}</p></div>`;
-    return sendPage(reply, '自助机演示', scanForm(caller.appId, '', msg));
+    return sendPage(reply, '自助机演示', scanForm(csrf(req, reply), caller.appId, '', msg));
   });
 }
 

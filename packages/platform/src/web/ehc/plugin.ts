@@ -1,17 +1,13 @@
 import type { FastifyPluginAsync } from 'fastify';
-import { ehcServices } from '../../domain/ehc/index.js';
 import type { Platform } from '../../platform.js';
 import { privatePageHeaders } from '../security.js';
 import { citizenRoutes } from './citizen.js';
 import { kioskRoutes } from './kiosk.js';
 import { legalRoutes } from './legal.js';
+import { sandboxSmsRoutes } from './sandbox-sms.js';
 
-/**
- * E-health-card pages under /card (the POST paths /ehc/* belong to the gateway). Building the services
- * here makes a misconfigured registry stop the start instead of the first citizen's request.
- */
+/** E-health-card pages under /card (the POST paths /ehc/* belong to the gateway). */
 export const ehcPagesPlugin: FastifyPluginAsync<{ platform: Platform }> = async (app, { platform }) => {
-  ehcServices(platform);
   // Card pages show identity and a live health code: same private-page headers as the citizen app.
   app.addHook(
     'onRequest',
@@ -22,5 +18,7 @@ export const ehcPagesPlugin: FastifyPluginAsync<{ platform: Platform }> = async 
   citizenRoutes(app, platform);
   // The kiosk demo acts as a hospital with nothing but a test credential's appId: a sandbox's page only.
   if (platform.config.deployment === 'sandbox') kioskRoutes(app, platform);
+  // The SMS outbox the tester reads: a sandbox without an SMS gateway only.
+  if (platform.config.deployment === 'sandbox' && !platform.config.smsUrl) sandboxSmsRoutes(app, platform);
   legalRoutes(app);
 };
