@@ -9,8 +9,7 @@ import pg from 'pg';
 import copyStreams from 'pg-copy-streams';
 import { LOADER_ORGS, fmt, log, personAt } from './common.mjs';
 
-const PERSON_COLS =
-  'id, id_type, id_no_bidx, id_no_enc, name_bidx, name_enc, phone_enc, ehealth_card_id, card_no, card_type, sex, birthday';
+const PERSON_COLS = 'id, id_type, id_no_bidx, id_no_enc, name_bidx, name_enc, phone_enc, ehealth_card_id, card_no, card_type';
 const ITEM_COLS =
   'id, trace_id, org_id, org_trace_id, real_name, person_id, subject_bidx, id_type, id_no_enc, name_enc, phone_enc, ehealth_card_id, user_type, med_type, fee_type, item_name, amount_fen, actual_time, state, report_batch_id, last_batch_id, settled_at';
 const ITEM_NAMES = ['诊查费', '检查费', '化验费', '西药费', '中成药费', '治疗费', '床位费', '手术费'];
@@ -114,7 +113,7 @@ export async function loadData({ databaseUrl, schema, vault, persons, items }) {
       const phoneEnc = vault.encrypt(x.phone);
       const key = vault.personKey('01', x.idNo);
       const id = i + 1;
-      out += `${id}\t01\t${key}\t${idEnc}\t${vault.nameKey(x.userName)}\t${nameEnc}\t${phoneEnc}\t${x.ehealthCardId}\t${x.cardNo}\t01\t${x.sex}\t${x.birthday}\n`;
+      out += `${id}\t01\t${key}\t${idEnc}\t${vault.nameKey(key, x.userName)}\t${nameEnc}\t${phoneEnc}\t${x.ehealthCardId}\t${x.cardNo}\t01\n`;
       // 0..6 items per person (3 on average); the last person tops the total up to `items`.
       let k = Math.min(i % 7, items - j);
       if (i === persons - 1) k = items - j;

@@ -89,7 +89,7 @@ export async function ensurePlatformBundle() {
 const protocolFromSources = {
   name: 'mdl-protocol-sources',
   setup(build) {
-    const entries = { '@mdl/protocol': 'index.ts', '@mdl/protocol/openapi': 'openapi/index.ts' };
+    const entries = { '@mdl/protocol': 'index.ts', '@mdl/protocol/openapi': 'openapi/index.ts', '@mdl/protocol/cli': 'cli.ts' };
     build.onResolve({ filter: /^@mdl\/protocol(\/|$)/ }, (args) => {
       const file = entries[args.path];
       if (file) return { path: join(root, 'packages/protocol/src', file) };

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { checkSignature, extractPayload, sealResponse, type Envelope } from '@mdl/protocol';
+import { openRequest, sealResponse } from '@mdl/protocol';
 import {
   createApp,
   refreshItem,
@@ -144,12 +144,16 @@ describe('reminders through the HTTP push adapter (signed)', () => {
           res.statusCode = 500;
           return res.end('down');
         }
-        const env = JSON.parse(body) as Envelope;
-        const opened = extractPayload(env, pushSecret, { allowPlain: false, payloadRequired: true });
-        checkSignature(env, opened, pushSecret, false);
-        received.push(opened.payload!);
-        res.setHeader('content-type', 'application/json');
-        res.end(JSON.stringify(sealResponse({ state: 'success' }, { appId: PUSH_APP, secret: pushSecret, respCode: '000000' })));
+        // Opened as the receiving side of an interface opens a request (protocol's openRequest); tests keep their clock.
+        const credential = { appId: PUSH_APP, secret: pushSecret, allowPlain: false };
+        void openRequest(body, { credential: (id) => (id === PUSH_APP ? credential : undefined), now: Date.now(), toleranceMs: 0 }).then(
+          (opened) => {
+            res.setHeader('content-type', 'application/json');
+            if (!opened.ok) return res.end(JSON.stringify({ respCode: opened.error.code, respMsg: opened.error.message }));
+            received.push(opened.payload);
+            res.end(JSON.stringify(sealResponse({ state: 'success' }, { appId: PUSH_APP, secret: pushSecret, respCode: '000000' })));
+          },
+        );
       });
     });
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
+import { chinaDate } from '@mdl/protocol';
 import type { Browser, Page } from 'playwright-core';
 import { addInstitution, startTestPlatform, type TestInstitution, type TestPlatform, createUser } from '@mdl/platform/testing';
 import { TestHospital } from './support/hospital.js';
@@ -318,7 +319,7 @@ describe('operator console in a real browser', () => {
     const body = Buffer.concat(csv as Buffer[]).toString('utf8');
     assert.match(body, /^\ufeff编号,时间（北京时间）,操作,操作代码/);
     assert.match(body, /驳回申诉,appeal\.reject/);
-    const today = new Date(Date.now() + 8 * 3600_000).toISOString().slice(0, 10);
+    const today = chinaDate(Date.now());
     assert.match(body, new RegExp(`\\r\\n\\d+,${today} \\d{2}:\\d{2}:\\d{2},`), 'times are China time');
     const reads = await t.platform.db
       .selectFrom('audit_event')

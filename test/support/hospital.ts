@@ -1,6 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { checkSignature, extractPayload, sealResponse, type CallbackRequest, type Envelope } from '@mdl/protocol';
+import { openRequest, sealResponse, type CallbackRequest } from '@mdl/protocol';
 
 /**
  * A hospital on loopback for end-to-end tests: serves ORG_002 (/umdl/callback) and ORG_001
@@ -36,36 +36,43 @@ export class TestHospital {
           res.writeHead(status, { 'content-type': 'application/json; charset=utf-8' });
           res.end(JSON.stringify(obj));
         };
-        let env: Envelope;
-        let payload: Record<string, unknown>;
-        try {
-          env = JSON.parse(body) as Envelope;
-          const opened = extractPayload(env, this.secret, { allowPlain: false, payloadRequired: true });
-          checkSignature(env, opened, this.secret, false);
-          payload = opened.payload!;
-        } catch (e) {
-          this.refusedCalls.push(String(e));
-          return send(sealResponse(undefined, { appId: this.appId, secret: this.secret, respCode: '000102' }));
-        }
-        if (req.url === '/umdl/callback') {
-          if (this.failNext > 0) {
-            this.failNext--;
-            return send({ error: 'down' }, 500);
-          }
-          this.callbacks.push(payload as unknown as CallbackRequest);
-          for (const w of this.#waiters.splice(0)) w();
-          return send(sealResponse({ state: 'success', msg: '' }, { appId: this.appId, secret: this.secret, respCode: '000000' }));
-        }
-        if (req.url === '/qmdl/getOverdueResult') {
-          const state = this.states.get(String(payload.orgTraceId)) ?? '0';
-          return send(sealResponse({ state }, { appId: this.appId, secret: this.secret, respCode: '000000' }));
-        }
-        send({ respCode: '-5' }, 404);
+        void this.#answer(req.url, body).then(([obj, status]) => send(obj, status));
       });
     });
     await new Promise<void>((r) => this.#server!.listen(port, '127.0.0.1', r));
     this.url = `http://127.0.0.1:${(this.#server.address() as AddressInfo).port}`;
     return this.url;
+  }
+
+  /**
+   * Opens the call as the hospital kit does (protocol's `openRequest`, no PLAIN). No timestamp window: tests
+   * drive the platform with clocks of their own.
+   */
+  async #answer(url: string | undefined, body: string): Promise<[unknown, number?]> {
+    const opened = await openRequest(body, {
+      credential: (appId) => (appId === this.appId ? { appId, secret: this.secret, allowPlain: false } : undefined),
+      now: Date.now(),
+      toleranceMs: 0,
+    });
+    if (!opened.ok) {
+      this.refusedCalls.push(String(opened.error));
+      return [sealResponse(undefined, { appId: this.appId, secret: this.secret, respCode: '000102' })];
+    }
+    const payload = opened.payload;
+    if (url === '/umdl/callback') {
+      if (this.failNext > 0) {
+        this.failNext--;
+        return [{ error: 'down' }, 500];
+      }
+      this.callbacks.push(payload as unknown as CallbackRequest);
+      for (const w of this.#waiters.splice(0)) w();
+      return [sealResponse({ state: 'success', msg: '' }, { appId: this.appId, secret: this.secret, respCode: '000000' })];
+    }
+    if (url === '/qmdl/getOverdueResult') {
+      const state = this.states.get(String(payload.orgTraceId)) ?? '0';
+      return [sealResponse({ state }, { appId: this.appId, secret: this.secret, respCode: '000000' })];
+    }
+    return [{ respCode: '-5' }, 404];
   }
 
   /** Resolves once `n` callbacks have arrived in total. */

@@ -1,4 +1,4 @@
-import { residentIdCheckChar } from '@mdl/protocol';
+import { DAY_MS, epochMsToChinaTime, residentIdCheckChar } from '@mdl/protocol';
 
 /** A valid resident ID number (GB 11643) from a region, a birth date and a sequence number. */
 export function residentId(region: string, birth: string, seq: number): string {
@@ -8,8 +8,7 @@ export function residentId(region: string, birth: string, seq: number): string {
 
 /** China time, `daysAgo` days before now, in the guide's format. */
 export function chinaTime(daysAgo = 0): string {
-  const t = new Date(Date.now() - daysAgo * 86_400_000 + 8 * 3600_000).toISOString();
-  return `${t.slice(0, 10)} ${t.slice(11, 19)}`;
+  return epochMsToChinaTime(Date.now() - daysAgo * DAY_MS);
 }
 
 /** Polls until `check` stops throwing: for effects that land a moment after the event a test saw. */

@@ -79,7 +79,7 @@ export const serve: Command = {
       allowPlain: a.values['allow-plain'] === true,
       log: (m) => say(`${new Date().toISOString()} ${m}`),
     });
-    if (a.json) io.stdout(`${JSON.stringify({ localUrl: fe.localUrl, platformUrl: fe.platformUrl })}\n`);
+    if (a.json) io.out(JSON.stringify({ localUrl: fe.localUrl, platformUrl: fe.platformUrl }));
     await new Promise<void>((resolve) => {
       for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => resolve());
     });

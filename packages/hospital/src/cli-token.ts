@@ -18,10 +18,10 @@ export const token: Command = {
   async run(a, io) {
     if (a.positionals[0] !== 'rotate') throw new UsageError('请指定子命令: mdl-hospital token rotate --data-dir 目录');
     const r = rotateToken(a.need('data-dir'));
-    io.stdout(
+    io.out(
       a.json
-        ? `${JSON.stringify({ ok: true, token: r.token, file: r.file })}\n`
-        : `新的本地接口令牌 (只显示这一次, 已保存在 ${r.file}):\n${r.token}\n`,
+        ? JSON.stringify({ ok: true, token: r.token, file: r.file })
+        : `新的本地接口令牌 (只显示这一次, 已保存在 ${r.file}):\n${r.token}`,
     );
     return 0;
   },

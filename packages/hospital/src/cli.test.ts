@@ -15,7 +15,7 @@ const { appId, secret, orgId, orgName } = TEST_APP;
 async function run(argv: string[], env: Record<string, string> = {}) {
   let stdout = '';
   let stderr = '';
-  const code = await main(argv, { stdout: (t) => void (stdout += t), stderr: (t) => void (stderr += t), env });
+  const code = await main(argv, { out: (t) => void (stdout += `${t}\n`), err: (t) => void (stderr += `${t}\n`) }, env);
   return { code, stdout, stderr };
 }
 

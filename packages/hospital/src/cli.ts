@@ -3,17 +3,8 @@
 import { readFile } from 'node:fs/promises';
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import {
-  type Args,
-  type Command,
-  type Io,
-  ORG_OPTIONS,
-  PLATFORM_OPTIONS,
-  UsageError,
-  helpText,
-  parseCommand,
-  progress,
-} from './cli-args.js';
+import { ZH_TEXTS, commandHelp, runProgram, stdio, type Program } from '@mdl/protocol/cli';
+import { type Args, type Command, type Io, ORG_OPTIONS, PLATFORM_OPTIONS, UsageError, progress } from './cli-args.js';
 import { runConformance } from './check.js';
 import { PlatformClient, type PlatformInterface } from './client.js';
 import { CsvError, parseReportCsv, parseUpdateCsv } from './csv.js';
@@ -28,7 +19,7 @@ function clientOf(a: Args): PlatformClient {
 }
 
 function out(io: Io, a: Args, value: unknown, human: string): void {
-  io.stdout(a.json ? `${JSON.stringify(value, null, 2)}\n` : `${human}\n`);
+  io.out(a.json ? JSON.stringify(value, null, 2) : human);
 }
 
 const ENCODING_OPTION = { type: 'string', help: 'CSV 编码: auto (默认, 识别 UTF-8 或 GB18030), utf8, gb18030', default: 'auto' } as const;
@@ -283,42 +274,33 @@ const nightly: Command = {
 
 export const COMMANDS: Command[] = [report, update, query, status, ehc, check, serve, token, nightly];
 
-function overview(): string {
-  return `mdl-hospital: 福建省诊疗失信人员信息管理系统 医院端工具\n\n命令:\n${COMMANDS.map((c) => `  ${c.name.padEnd(9)} ${c.summary.split('\n')[0]}`).join('\n')}\n\n每个命令都支持 --help 和 --json。连接参数可用环境变量 MDL_PLATFORM_URL, MDL_APP_ID, MDL_SECRET, MDL_ORG_ID 提供。\n`;
+export const PROGRAM: Program = {
+  name: 'mdl-hospital',
+  title: 'mdl-hospital: 福建省诊疗失信人员信息管理系统 医院端工具',
+  footer: '每个命令都支持 --help 和 --json。连接参数可用环境变量 MDL_PLATFORM_URL, MDL_APP_ID, MDL_SECRET, MDL_ORG_ID 提供。',
+  commands: COMMANDS,
+  texts: ZH_TEXTS,
+  noCommandExit: 2,
+};
+
+/** Reports a failed command: its error (as JSON too with --json), and the command's help after a usage error. */
+function reportFailure(e: unknown, cmd: Command, a: Args | undefined, io: Io, argv: string[]): void {
+  const info =
+    e instanceof PlatformError
+      ? { error: e.message, respCode: e.respCode, interface: e.interfaceCode }
+      : e instanceof CsvError
+        ? { error: e.message, problems: e.problems }
+        : { error: e instanceof Error ? e.message : String(e) };
+  if (a?.json ?? argv.includes('--json')) io.out(JSON.stringify({ ok: false, ...info }));
+  const usage = e instanceof UsageError ? `\n\n${commandHelp(PROGRAM, cmd)}` : '';
+  io.err(`错误: ${info.error}${e instanceof PlatformError ? ` (应答码 ${e.respCode})` : ''}${usage}`);
 }
 
-export async function main(argv: string[], io: Io): Promise<number> {
-  const [name, ...rest] = argv;
-  if (!name || name === '--help' || name === '-h' || name === 'help') {
-    io.stdout(overview());
-    return name ? 0 : 2;
-  }
-  const cmd = COMMANDS.find((c) => c.name === name);
-  if (!cmd) {
-    io.stderr(`未知命令: ${name}\n\n${overview()}`);
-    return 2;
-  }
-  let a: Args | undefined;
-  try {
-    a = parseCommand(cmd, rest, io.env);
-    if (a.values.help) {
-      io.stdout(helpText(cmd));
-      return 0;
-    }
-    return await cmd.run(a, io);
-  } catch (e) {
-    const json = a?.json ?? rest.includes('--json');
-    const usage = e instanceof UsageError;
-    const info =
-      e instanceof PlatformError
-        ? { error: e.message, respCode: e.respCode, interface: e.interfaceCode }
-        : e instanceof CsvError
-          ? { error: e.message, problems: e.problems }
-          : { error: e instanceof Error ? e.message : String(e) };
-    if (json) io.stdout(`${JSON.stringify({ ok: false, ...info })}\n`);
-    io.stderr(`错误: ${info.error}${e instanceof PlatformError ? ` (应答码 ${e.respCode})` : ''}\n${usage ? `\n${helpText(cmd)}` : ''}`);
-    return usage ? 2 : 1;
-  }
+export async function main(argv: string[], io: Io = stdio, env: Record<string, string | undefined> = process.env): Promise<number> {
+  return runProgram(PROGRAM, argv, io, env, {
+    usage: (e, cmd, a) => reportFailure(e, cmd, a, io, argv),
+    failure: (e, cmd, a) => (reportFailure(e, cmd, a, io, argv), 1),
+  });
 }
 
 function invokedDirectly(): boolean {
@@ -330,12 +312,5 @@ function invokedDirectly(): boolean {
 }
 
 if (invokedDirectly()) {
-  const io: Io = { stdout: (t) => process.stdout.write(t), stderr: (t) => process.stderr.write(t), env: process.env };
-  main(process.argv.slice(2), io).then(
-    (code) => (process.exitCode = code),
-    (e: unknown) => {
-      process.stderr.write(`mdl-hospital: ${(e as Error).stack ?? String(e)}\n`);
-      process.exitCode = 1;
-    },
-  );
+  void main(process.argv.slice(2)).then((code) => (process.exitCode = code));
 }

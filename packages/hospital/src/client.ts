@@ -10,13 +10,13 @@ import {
   sealRequest,
   validate,
 } from '@mdl/protocol';
-import type { AcceptResponse, Infer, ReportOverdueDataRequest, UnsettledPerson } from '@mdl/protocol';
+import type { AcceptResponse, ReportOverdueDataRequest, RequestOf, ResponseOf, UnsettledPerson } from '@mdl/protocol';
 import { type OrgInfo, type PersonUpdate, itemCount, planReport, planUpdates } from './batching.js';
 import { ConnectionError, InvalidRequestError, PlatformError, errorForCode } from './errors.js';
 
 export type PlatformInterface = Exclude<keyof typeof INTERFACES, 'ORG_001' | 'ORG_002'>;
-export type RequestOf<C extends PlatformInterface> = Infer<(typeof INTERFACES)[C]['request']>;
-export type ResponseOf<C extends PlatformInterface> = Infer<(typeof INTERFACES)[C]['response']>;
+// The payload types of an interface live in protocol (the gateway's handlers use them too); exported here as before.
+export type { RequestOf, ResponseOf };
 
 export interface PlatformClientOptions {
   /** Platform address including any path prefix, e.g. `https://mdl.example.gov.cn/api`. */

@@ -176,7 +176,7 @@ describe('mdl-hospital --encoding', () => {
   async function run(argv: string[]) {
     let stdout = '';
     let stderr = '';
-    const code = await main(argv, { stdout: (t) => void (stdout += t), stderr: (t) => void (stderr += t), env: {} });
+    const code = await main(argv, { out: (t) => void (stdout += `${t}\n`), err: (t) => void (stderr += `${t}\n`) }, {});
     return { code, stdout, stderr };
   }
 

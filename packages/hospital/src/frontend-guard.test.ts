@@ -108,11 +108,7 @@ describe('前置机 local API: closed by default', () => {
 
     // mdl-hospital token rotate: the running 前置机 takes the new token at once, the old one stops working.
     let out = '';
-    const code = await main(['token', 'rotate', '--data-dir', tokenDir, '--json'], {
-      stdout: (t) => (out += t),
-      stderr: () => {},
-      env: {},
-    });
+    const code = await main(['token', 'rotate', '--data-dir', tokenDir, '--json'], { out: (t) => void (out += t), err: () => {} }, {});
     assert.equal(code, 0);
     const rotated = (JSON.parse(out) as { token: string }).token;
     assert.notEqual(rotated, token);

@@ -4,9 +4,9 @@
  * supplies two plain functions.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { INTERFACES, MdlError, RespCode, checkSignature, extractPayload, sealResponse, unsignedResponse, validate } from '@mdl/protocol';
+import { INTERFACES, MdlError, RespCode, openRequest, sealResponse, unsignedResponse, validate } from '@mdl/protocol';
 import type { CallbackRequest, Envelope, GetOverdueResultRequest } from '@mdl/protocol';
-import { ReplayCache, replayKey } from './replay-cache.js';
+import { ReplayCache } from './replay-cache.js';
 import { serverLimits } from './server-limits.js';
 
 export type OverdueState = '0' | '1' | '2';
@@ -98,22 +98,21 @@ export async function handleHospitalCall(opts: HospitalHandlerOptions, path: str
   let authenticated = false;
   try {
     if (!endpoint) throw new MdlError(RespCode.BAD_PATH);
-    if (body === undefined || env !== body) throw new MdlError(RespCode.INVALID_PARAM, '报文不是 JSON 对象');
-    const opened = extractPayload(env, opts.secret, { allowPlain: plainOk, payloadRequired: true });
-    checkSignature(env, opened, opts.secret, plainOk);
-    if (env.appId !== undefined && env.appId !== opts.appId) throw new MdlError(RespCode.APP_NOT_FOUND);
+    const credential = { appId: opts.appId, secret: opts.secret, allowPlain: plainOk };
+    const opened = await openRequest(body, {
+      credential: (appId) => (appId === opts.appId ? credential : undefined),
+      now: now(),
+      toleranceMs: opts.maxClockSkewMs ?? 300_000,
+      guideExamples: { appId: opts.appId },
+    });
+    if (!opened.ok) throw opened.error;
     authenticated = true;
-    const skew = opts.maxClockSkewMs ?? 300_000;
-    if (skew > 0 && !opened.plainSignature) {
-      const ts = Number(env.timestamp);
-      if (!Number.isFinite(ts) || Math.abs(now() - ts) > skew) throw new MdlError(RespCode.REPLAY, '时间戳超出允许范围');
-    }
-    const payload = opened.payload!;
+    // Remembered only once it verified, so forged calls cannot fill the cache.
+    if (opts.replayCache && !opts.replayCache.firstSeen(opened.replayKey)) throw new MdlError(RespCode.REPLAY, '重复的请求, 已拒绝');
+    const payload = opened.payload;
     const issue = validate(INTERFACES[endpoint].request, payload);
     if (issue) throw new MdlError(RespCode.INVALID_PARAM, `${issue.path}: ${issue.message}`);
     if (opts.orgId && payload.orgId !== opts.orgId) throw new MdlError(RespCode.FORBIDDEN, `机构 ${String(payload.orgId)} 不属于本机构`);
-    // Remembered only once it verified and is well-formed, so forged or broken calls cannot fill the cache.
-    if (opts.replayCache && !opts.replayCache.firstSeen(replayKey(env))) throw new MdlError(RespCode.REPLAY, '重复的请求, 已拒绝');
     if (endpoint === 'ORG_001') {
       const answer = await opts.getOverdueResult(payload as GetOverdueResultRequest);
       const out = { state: answer?.state, ...(answer?.extData ? { extData: answer.extData } : {}) };

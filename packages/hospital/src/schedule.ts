@@ -1,8 +1,6 @@
-import { sm3 } from '@mdl/protocol';
+import { DAY_MS, chinaDate, chinaMidnight, sm3 } from '@mdl/protocol';
 
 const HOUR = 3_600_000;
-const DAY = 24 * HOUR;
-const CHINA_OFFSET = 8 * HOUR;
 /** Runs start between 02:00 and 05:30 China time, leaving half an hour to finish before 06:00. */
 export const WINDOW_START_MS = 2 * HOUR;
 export const WINDOW_LENGTH_MS = 3.5 * HOUR;
@@ -18,12 +16,11 @@ export function startOffsetMs(orgId: string): number {
 
 /** The first run time strictly after `now`: 02:00 China time plus the institution's offset. */
 export function nextRunAt(now: number, orgId: string): number {
-  const chinaMidnight = Math.floor((now + CHINA_OFFSET) / DAY) * DAY - CHINA_OFFSET;
-  const today = chinaMidnight + WINDOW_START_MS + startOffsetMs(orgId);
-  return today > now ? today : today + DAY;
+  const today = chinaMidnight(now) + WINDOW_START_MS + startOffsetMs(orgId);
+  return today > now ? today : today + DAY_MS;
 }
 
 /** The previous natural day in China time, yyyy-MM-dd: what a night run reports. */
 export function previousChinaDay(now: number): string {
-  return new Date(now + CHINA_OFFSET - DAY).toISOString().slice(0, 10);
+  return chinaDate(now - DAY_MS);
 }

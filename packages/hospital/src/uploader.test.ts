@@ -3,6 +3,7 @@ import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { chinaDate, chinaMidnight } from '@mdl/protocol';
 import { ConnectionError } from './errors.js';
 import { createHospitalServer } from './handlers.js';
 import { PlatformClient } from './client.js';
@@ -164,9 +165,8 @@ describe('night window', () => {
     assert.ok(slots.size > 40, 'institutions spread out');
     const now = Date.parse('2026-11-25T10:00:00Z'); // 18:00 China time
     const at = nextRunAt(now, 'H35010200001');
-    const china = new Date(at + 8 * 3_600_000);
-    assert.equal(china.toISOString().slice(0, 10), '2026-11-26');
-    const minutes = china.getUTCHours() * 60 + china.getUTCMinutes();
+    assert.equal(chinaDate(at), '2026-11-26');
+    const minutes = (at - chinaMidnight(at)) / 60_000;
     assert.ok(minutes >= 120 && minutes < 330, String(minutes));
     assert.equal(previousChinaDay(Date.parse('2026-11-25T18:30:00Z')), '2026-11-25'); // 02:30 on the 26th
   });

@@ -1,3 +1,4 @@
+import { DAY_MS, epochMsToChinaTime } from '@mdl/protocol';
 import type { ReportOverdueDataRequest } from '@mdl/protocol';
 import { acceptBatch, findBatch } from './domain/batches.js';
 import { createApp, upsertInstitution } from './domain/credentials.js';
@@ -35,9 +36,9 @@ const INSTITUTIONS = [
   },
 ];
 
+/** On the hour, `daysAgo` days before now, in the guide's format. */
 function chinaTime(daysAgo: number): string {
-  const t = new Date(Date.now() - daysAgo * 86_400_000 + 8 * 3600_000).toISOString();
-  return `${t.slice(0, 10)} ${t.slice(11, 13)}:00:00`;
+  return `${epochMsToChinaTime(Date.now() - daysAgo * DAY_MS).slice(0, 13)}:00:00`;
 }
 
 export interface DemoSummary {

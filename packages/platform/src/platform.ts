@@ -27,6 +27,8 @@ import { policyFromSettings } from './outbound/address-policy.js';
 import { CityCardClient } from './outbound/city-card.js';
 import { guardedPost, type HttpPost } from './outbound/pinned-post.js';
 import { Vault } from './vault.js';
+import { runDataUpgrades } from './domain/keys/upgrade.js';
+import { openRotation, retiredKeys } from './domain/keys/rotate.js';
 
 /** Everything a request, a job or a CLI command needs, built once per process (the domain's `Services` and more). */
 export interface Platform extends Services {
@@ -54,6 +56,8 @@ export interface PlatformOptions {
   now?: () => number;
   /** Start pg-boss workers in this process (serve on the embedded default, worker, tests). */
   workers?: boolean;
+  /** `mdl keys rotate`: open the database although a rotation is unfinished. */
+  keyRotation?: boolean;
   /** Start the job queue at all (false for CLI commands that only touch tables). */
   queue?: boolean;
   pollingIntervalSeconds?: number;
@@ -99,6 +103,14 @@ export async function createPlatform(config: Config, opts: PlatformOptions = {})
     opts.onPhase?.('migrations');
     const vault = new Vault(config.masterKey);
     await checkMasterKey(database.db, vault);
+    // Half the indexes under one key and half under the other would miss people: finish the rotation first.
+    if (!opts.keyRotation && (await openRotation(database.db))) {
+      throw new MasterKeyMismatchError(
+        'a master-key rotation is unfinished: run `mdl keys rotate` again (same new key) to finish it; refusing to start.',
+      );
+    }
+    vault.retire((await retiredKeys(database.db, vault)).map((k) => new Vault(k)));
+    await runDataUpgrades(database, vault);
     await checkDeploymentMarker(database.db, config.deployment);
     const shared: SharedState = config.redisUrl
       ? new RedisState(config.redisUrl, `mdl:${config.dbSchema}:`, {

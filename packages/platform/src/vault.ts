@@ -21,6 +21,14 @@ export class Vault {
   readonly #indexKey: Buffer;
   readonly #deriveKey: Buffer;
   readonly fingerprint: string;
+  /**
+   * Keys this database used before a master-key rotation (newest first; `domain/keys/rotate.ts`). A
+   * rotation re-seals every value and re-keys every index, but the audit trail is never rewritten: its
+   * seals and its events' subject indexes stay under the key of their time, and are checked and searched
+   * under these. Values sealed under them still open (the v2 tag tells which key sealed a value), which
+   * is what lets a rotation that was interrupted be resumed.
+   */
+  #retired: Vault[] = [];
 
   constructor(masterKeyHex: string) {
     const master = Buffer.from(masterKeyHex, 'hex');
@@ -40,17 +48,36 @@ export class Vault {
   }
 
   decrypt(sealed: string): string {
-    let body: Buffer;
     if (sealed.startsWith('v2:')) {
       const raw = Buffer.from(sealed.slice(3), 'base64');
       if (raw.length < 16 + 16 + TAG_BYTES) throw new SealedValueError('sealed value too short');
-      body = raw.subarray(0, raw.length - TAG_BYTES);
-      if (!timingSafeEqual(raw.subarray(raw.length - TAG_BYTES), this.#tag(body))) throw new SealedValueError('sealed value was altered');
-    } else if (sealed.startsWith('v1:')) {
-      body = Buffer.from(sealed.slice(3), 'base64');
-    } else throw new SealedValueError('unknown sealed value format');
+      const body = raw.subarray(0, raw.length - TAG_BYTES);
+      const tag = raw.subarray(raw.length - TAG_BYTES);
+      for (const v of [this, ...this.#retired]) if (timingSafeEqual(tag, v.#tag(body))) return v.#open(body);
+      throw new SealedValueError('sealed value was altered');
+    }
+    if (sealed.startsWith('v1:')) {
+      // v1 values predate the tag and the first rotation re-seals every one of them: one still here is
+      // under the key the database started with, the oldest one known.
+      const original = this.#retired[this.#retired.length - 1] ?? this;
+      return original.#open(Buffer.from(sealed.slice(3), 'base64'));
+    }
+    throw new SealedValueError('unknown sealed value format');
+  }
+
+  #open(body: Buffer): string {
     const d = createDecipheriv('sm4-cbc', this.#encKey, body.subarray(0, 16));
     return Buffer.concat([d.update(body.subarray(16)), d.final()]).toString('utf8');
+  }
+
+  /** Makes the vault also open values sealed, and check MACs made, under earlier master keys. */
+  retire(older: Vault[]): void {
+    this.#retired = older.filter((v) => v.fingerprint !== this.fingerprint);
+  }
+
+  /** This vault and the retired ones, newest first. */
+  get ring(): Vault[] {
+    return [this, ...this.#retired];
   }
 
   #tag(body: Buffer): Buffer {
@@ -103,7 +130,12 @@ export class Vault {
     return createHmac('sm3', this.subkey(purpose)).update(data).digest();
   }
 
-  nameKey(name: string): string {
-    return this.index('name', name.trim());
+  /**
+   * The name index is keyed per person (issue #12): HMAC over the person's own key and the name, so two
+   * people of the same name have unrelated name indexes and the column links no one across records, while
+   * the 强校验 (this name for this ID number) is still one comparison with a value read by the ID index.
+   */
+  nameKey(personKey: string, name: string): string {
+    return this.index('name', personKey, name.trim());
   }
 }

@@ -1,3 +1,4 @@
+export * from './china-time.js';
 export * from './codes.js';
 export * from './crypto.js';
 export * from './dictionaries.js';
@@ -5,5 +6,6 @@ export * from './envelope.js';
 export * from './idcard.js';
 export * from './interfaces.js';
 export * from './money.js';
+export * from './open-request.js';
 export * from './schema.js';
 export * from './storable.js';

@@ -386,6 +386,12 @@ export const INTERFACES = {
 } as const;
 
 export type InterfaceCode = keyof typeof INTERFACES;
+/**
+ * An interface's request and response payloads, read off its schemas: the SDK and the gateway use these. Over a
+ * union of codes they are the union of those payloads.
+ */
+export type RequestOf<C extends InterfaceCode> = C extends InterfaceCode ? Infer<(typeof INTERFACES)[C]['request']> : never;
+export type ResponseOf<C extends InterfaceCode> = C extends InterfaceCode ? Infer<(typeof INTERFACES)[C]['response']> : never;
 
 const IDENTITY_FIELDS = ['idNo', 'idType', 'userName', 'ehealthCardId'] as const;
 type IdentityFields = { idNo?: string; idType?: string; userName?: string; ehealthCardId?: string };

@@ -6,7 +6,7 @@
  */
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { INTERFACES, MdlError, RespCode, checkSignature, extractPayload, sealRequest, sealResponse, validate } from '@mdl/protocol';
+import { INTERFACES, MdlError, RespCode, openRequest, sealRequest, sealResponse, validate } from '@mdl/protocol';
 import type { Envelope, ReportOverdueDataRequest, ResultPerson, UpdateOverdueDataRequest } from '@mdl/protocol';
 import { readBody } from '../handlers.js';
 
@@ -212,10 +212,14 @@ export async function startFakePlatform(opts: FakePlatformOptions): Promise<Fake
     }
     let payload: Record<string, unknown> | undefined;
     try {
-      if (env.appId !== opts.appId) throw new MdlError(RespCode.APP_NOT_FOUND);
-      const opened = extractPayload(env, opts.secret, { allowPlain: true, payloadRequired: true });
-      checkSignature(env, opened, opts.secret, true);
-      payload = opened.payload!;
+      // Opened as the platform opens it (protocol's openRequest), without its clock window: tests bring their own.
+      const opened = await openRequest(env, {
+        credential: (appId) => (appId === opts.appId ? { appId, secret: opts.secret, allowPlain: true } : undefined),
+        now: Date.now(),
+        toleranceMs: 0,
+      });
+      if (!opened.ok) throw opened.error;
+      payload = opened.payload;
       fake.calls.push({ path, payload });
       if (fault && 'respCode' in fault) return { status: 200, body: reply(fault.respCode) };
       const code = Object.values(INTERFACES).find((i) => i.path === path && i.servedBy === 'platform');

@@ -1,5 +1,5 @@
-import { MdlError, RespCode, type GenAuthUrlRequest, type GenAuthUrlResponse } from '@mdl/protocol';
-import { auditEvent, audit } from '../domain/audit.js';
+import { MdlError, RespCode, type GenAuthUrlResponse } from '@mdl/protocol';
+import { audit, auditEvent } from '../domain/audit.js';
 import { openSession } from '../domain/ehc/sessions.js';
 import { defineApi } from './types.js';
 
@@ -8,8 +8,7 @@ import { defineApi } from './types.js';
  * shown as a QR by kiosks), plus the mini-program jump of guide §4.5.1.3 when the real mini-program is
  * configured. `extData.authAppId` / `authBackUrl` / `authSource` say where the mini-program returns to.
  */
-export const genAuthUrl = defineApi<GenAuthUrlRequest, GenAuthUrlResponse>({
-  code: 'ORG_EHC_001',
+export const genAuthUrl = defineApi('ORG_EHC_001', {
   channelAllowed: false,
   async handle({ platform, caller, requestId }, req) {
     const ext = req.extData ?? {};
@@ -42,7 +41,7 @@ export const genAuthUrl = defineApi<GenAuthUrlRequest, GenAuthUrlResponse>({
         orgId: req.orgId,
         target: `outAuthNo=${req.outAuthNo}`,
         respCode: '000000',
-        requestId,
+        requestId: requestId,
         detail: `session=${session.id}`,
       }),
     );

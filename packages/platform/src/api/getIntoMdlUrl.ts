@@ -1,7 +1,7 @@
-import { MdlError, RespCode, documentProblem, type GetIntoMdlUrlRequest, type GetIntoMdlUrlResponse } from '@mdl/protocol';
-import { auditEvent, audit } from '../domain/audit.js';
+import { MdlError, RespCode, documentProblem } from '@mdl/protocol';
+import { audit, auditEvent } from '../domain/audit.js';
 import { entryUrl, issueEntryToken } from '../domain/citizen/tokens.js';
-import { findPersonByIdentity } from '../domain/persons.js';
+import { assertRealName } from '../domain/persons.js';
 import { defineApi } from './types.js';
 
 /**
@@ -9,8 +9,7 @@ import { defineApi } from './types.js';
  * the person (闽政通 real-name login, or the hospital portal with the e-health card); the link carries a
  * random token good for one session within `mdrTokenTtlMs`.
  */
-export const getIntoMdlUrl = defineApi<GetIntoMdlUrlRequest, GetIntoMdlUrlResponse>({
-  code: 'ORG_MDL_004',
+export const getIntoMdlUrl = defineApi('ORG_MDL_004', {
   channelAllowed: true,
   async handle({ platform, caller, requestId }, req) {
     const { db, vault, config } = platform;
@@ -21,11 +20,7 @@ export const getIntoMdlUrl = defineApi<GetIntoMdlUrlRequest, GetIntoMdlUrlRespon
     }
     const problem = documentProblem(req.idType, req.idNo);
     if (problem) throw new MdlError(RespCode.INVALID_PARAM, problem);
-    const person = await findPersonByIdentity(db, vault, req.idType, req.idNo);
-    if (req.ehealthCardId && (!person || person.ehealth_card_id !== req.ehealthCardId)) {
-      throw new MdlError(RespCode.APP_BAD_REQUEST, person ? '电子健康卡主索引与证件信息不一致' : '电子健康卡主索引不存在');
-    }
-    if (person && person.name_bidx !== vault.nameKey(req.userName)) throw new MdlError(RespCode.APP_BAD_REQUEST, '姓名与证件信息不一致');
+    const person = await assertRealName(db, vault, req);
     const subjectBidx = vault.personKey(req.idType, req.idNo);
     const localBidx = caller.orgId ? vault.localKey(caller.orgId, req.idType, req.idNo, req.userName) : null;
     const { token, expiresAt } = await issueEntryToken(
@@ -42,7 +37,7 @@ export const getIntoMdlUrl = defineApi<GetIntoMdlUrlRequest, GetIntoMdlUrlRespon
         orgId: caller.orgId,
         subject: subjectBidx,
         respCode: '000000',
-        requestId,
+        requestId: requestId,
         detail: JSON.stringify({ expiresAt: expiresAt.toISOString(), known: Boolean(person) }),
       }),
     );

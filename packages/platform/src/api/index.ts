@@ -10,7 +10,7 @@ import { reportOverdueData } from './reportOverdueData.js';
 import { updateOverdueData } from './updateOverdueData.js';
 
 /** The interfaces this platform serves. Adding one here is all the gateway needs. */
-export const API_HANDLERS: ApiHandler<never, unknown>[] = [
+export const API_HANDLERS: ApiHandler[] = [
   reportOverdueData,
   queryOverdueData,
   updateOverdueData,
@@ -20,4 +20,4 @@ export const API_HANDLERS: ApiHandler<never, unknown>[] = [
   queryAuthResult,
   verifyQrCode,
   getIntoMdlUrl,
-] as ApiHandler<never, unknown>[];
+];

@@ -1,5 +1,5 @@
-import { MdlError, RespCode, type QueryAuthResultRequest, type QueryAuthResultResponse } from '@mdl/protocol';
-import { auditEvent, audit } from '../domain/audit.js';
+import { MdlError, RespCode } from '@mdl/protocol';
+import { audit, auditEvent } from '../domain/audit.js';
 import { personById } from '../domain/ehc/index.js';
 import { effectiveStatus, findByOutAuthNo } from '../domain/ehc/sessions.js';
 import { cardView } from '../domain/persons.js';
@@ -10,8 +10,7 @@ import { defineApi } from './types.js';
  * orgId only, so another institution's number is simply unknown). Identity fields come only with `succ`,
  * and every answer that carries them is an audit event naming the institution and the person.
  */
-export const queryAuthResult = defineApi<QueryAuthResultRequest, QueryAuthResultResponse>({
-  code: 'ORG_EHC_002',
+export const queryAuthResult = defineApi('ORG_EHC_002', {
   channelAllowed: false,
   async handle({ platform, caller, requestId }, req) {
     const session = await findByOutAuthNo(platform.db, req.orgId, req.outAuthNo);
@@ -27,7 +26,7 @@ export const queryAuthResult = defineApi<QueryAuthResultRequest, QueryAuthResult
         subject: person.id_no_bidx,
         target: `outAuthNo=${req.outAuthNo}`,
         respCode: '000000',
-        requestId,
+        requestId: requestId,
         detail: `session=${session.id}; fields=ehealthCardId,cardNo,idType,idNo,userName,userSex,birthday,mobilePhone`,
       }),
     );

@@ -1,5 +1,4 @@
-import type { QueryEcAuthResultRequest, QueryEcAuthResultResponse } from '@mdl/protocol';
-import { auditEvent, audit } from '../domain/audit.js';
+import { audit, auditEvent } from '../domain/audit.js';
 import { cardView, getOrRegisterPerson } from '../domain/persons.js';
 import { defineApi } from './types.js';
 
@@ -8,8 +7,7 @@ import { defineApi } from './types.js';
  * well-formed identity; with MDL_EHC_REGISTRY=upstream the city's system checks type, psnNo, cardNo and
  * insuplcAdmdvs and issues the card, and the platform only mirrors it (domain/ehc/upstream.ts).
  */
-export const queryEcAuthResult = defineApi<QueryEcAuthResultRequest, QueryEcAuthResultResponse>({
-  code: 'ORG_EHC_004',
+export const queryEcAuthResult = defineApi('ORG_EHC_004', {
   channelAllowed: false,
   async handle({ platform, caller, requestId }, req) {
     const registry = platform.ehc.registry;
@@ -30,7 +28,7 @@ export const queryEcAuthResult = defineApi<QueryEcAuthResultRequest, QueryEcAuth
         subject: person.id_no_bidx,
         target: `type=${req.type}`,
         respCode: '000000',
-        requestId,
+        requestId: requestId,
       }),
     );
     return cardView(platform.vault, person);

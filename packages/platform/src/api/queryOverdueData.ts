@@ -1,11 +1,9 @@
-import type { QueryOverdueDataRequest, QueryOverdueDataResponse } from '@mdl/protocol';
 import { auditEvent } from '../domain/audit.js';
 import { queryArrears } from '../domain/arrears.js';
 import { defineApi } from './types.js';
 
 /** ORG_MDL_002: items and `next`; the decision and its reasons go to the audit trail. */
-export const queryOverdueData = defineApi<QueryOverdueDataRequest, QueryOverdueDataResponse>({
-  code: 'ORG_MDL_002',
+export const queryOverdueData = defineApi('ORG_MDL_002', {
   channelAllowed: true,
   orgIdIsFilter: true,
   async handle({ platform, caller, requestId }, req) {
@@ -17,7 +15,7 @@ export const queryOverdueData = defineApi<QueryOverdueDataRequest, QueryOverdueD
         subject: r.subject,
         target: req.businessType,
         respCode: '000000',
-        requestId,
+        requestId: requestId,
         detail: JSON.stringify({ next: r.decision.next, reasons: r.decision.reasons, unpaid: r.decision.unpaidCount }),
       }),
     );

@@ -1,5 +1,4 @@
 import { INTERFACES, unknownFields } from '@mdl/protocol';
-import type { AcceptResponse, ReportOverdueDataRequest } from '@mdl/protocol';
 import { acceptBatch, batchProblem, notifyUrlProblem, withUnknownFields } from '../domain/batches.js';
 import { defineApi } from './types.js';
 
@@ -7,8 +6,7 @@ import { defineApi } from './types.js';
  * ORG_MDL_001: accept, store, answer; processing and the ORG_002 callback follow as jobs. A call the
  * platform does not take is answered `state: fail` with the reason (§4.3.1.3).
  */
-export const reportOverdueData = defineApi<ReportOverdueDataRequest, AcceptResponse>({
-  code: 'ORG_MDL_001',
+export const reportOverdueData = defineApi('ORG_MDL_001', {
   channelAllowed: false,
   async handle({ platform, caller, requestId, plaintext }, req) {
     const unknown = unknownFields(INTERFACES.ORG_MDL_001.request, req);

@@ -1,4 +1,4 @@
-import type { InterfaceCode } from '@mdl/protocol';
+import type { InterfaceCode, RequestOf, ResponseOf } from '@mdl/protocol';
 import type { Caller } from '../domain/credentials.js';
 import type { Platform } from '../platform.js';
 
@@ -10,9 +10,12 @@ export interface CallContext {
   plaintext: string;
 }
 
-/** One interface of the guide: the gateway has validated the payload against its schema before `handle`. */
-export interface ApiHandler<Req = never, Res = unknown> {
-  code: InterfaceCode;
+/**
+ * One interface of the guide: the gateway has validated the payload against its schema before `handle`. The
+ * payload and answer types are those of the interface's schemas in protocol's `INTERFACES`.
+ */
+export interface ApiHandler<C extends InterfaceCode = InterfaceCode> {
+  code: C;
   /** Channel credentials (闽政通) may call only the interfaces that say so. */
   channelAllowed: boolean;
   /**
@@ -20,9 +23,10 @@ export interface ApiHandler<Req = never, Res = unknown> {
    * the institution the caller acts for, so it may name another institution.
    */
   orgIdIsFilter?: boolean;
-  handle(ctx: CallContext, payload: Req): Promise<Res>;
+  handle(ctx: CallContext, payload: RequestOf<C>): Promise<ResponseOf<C>>;
 }
 
-export function defineApi<Req, Res>(h: ApiHandler<Req, Res>): ApiHandler<Req, Res> {
-  return h;
+/** An interface handler, typed by its code: `defineApi('ORG_MDL_002', { … })`. */
+export function defineApi<C extends InterfaceCode>(code: C, h: Omit<ApiHandler<C>, 'code'>): ApiHandler<C> {
+  return { code, ...h };
 }

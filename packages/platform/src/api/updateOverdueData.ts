@@ -1,5 +1,4 @@
 import { INTERFACES, unknownFields } from '@mdl/protocol';
-import type { AcceptResponse, UpdateOverdueDataRequest } from '@mdl/protocol';
 import { acceptBatch, batchProblem, notifyUrlProblem, withUnknownFields } from '../domain/batches.js';
 import { defineApi } from './types.js';
 
@@ -8,8 +7,7 @@ import { defineApi } from './types.js';
  * processing against the state machine of docs/decisions.md "Item states". A call the platform does
  * not take is answered `state: fail` with the reason (§4.3.3.3).
  */
-export const updateOverdueData = defineApi<UpdateOverdueDataRequest, AcceptResponse>({
-  code: 'ORG_MDL_003',
+export const updateOverdueData = defineApi('ORG_MDL_003', {
   channelAllowed: false,
   async handle({ platform, caller, requestId, plaintext }, req) {
     const unknown = unknownFields(INTERFACES.ORG_MDL_003.request, req);

@@ -1,5 +1,5 @@
-import { MdlError, RespCode, type VerifyQrCodeRequest, type VerifyQrCodeResponse } from '@mdl/protocol';
-import { auditEvent, audit } from '../domain/audit.js';
+import { MdlError, RespCode } from '@mdl/protocol';
+import { audit, auditEvent } from '../domain/audit.js';
 import { personById } from '../domain/ehc/index.js';
 import { cardView } from '../domain/persons.js';
 import { spendCode } from '../domain/ehc/spent-codes.js';
@@ -11,8 +11,7 @@ import { defineApi } from './types.js';
  * that is malformed (000105), from another environment, forged or expired (-2) is refused with the precise reason and
  * no identity (docs/decisions.md); refusals are audited too, so a kiosk guessing codes is visible.
  */
-export const verifyQrCode = defineApi<VerifyQrCodeRequest, VerifyQrCodeResponse>({
-  code: 'ORG_EHC_003',
+export const verifyQrCode = defineApi('ORG_EHC_003', {
   channelAllowed: false,
   async handle({ platform, caller, requestId }, req) {
     const now = platform.now();
@@ -37,7 +36,7 @@ export const verifyQrCode = defineApi<VerifyQrCodeRequest, VerifyQrCodeResponse>
         target: refusal ? `refused=${refusal.reason}` : 'ok',
         outcome: refusal ? 'refused' : 'ok',
         respCode: refusal ? code : RespCode.SUCCESS,
-        requestId,
+        requestId: requestId,
         detail: refusal ? null : 'fields=ehealthCardId,cardNo,cardType,idType,idNo,userName',
       }),
     );

@@ -1,4 +1,4 @@
-import { parseArgs } from 'node:util';
+import type { Args, Command, Io, OptionSpecs } from '@mdl/protocol/cli';
 import type { Config } from '../config.js';
 import {
   createApp,
@@ -23,22 +23,40 @@ function safeUser(): string {
 }
 import { cliLogger } from '../log.js';
 import { createPlatform } from '../platform.js';
-import type { Io } from './io.js';
 
-const HELP = `mdl apps — application credentials (appId + secret)
+/** The options of `mdl apps create`; list, disable and rotate take none. */
+const OPTIONS: OptionSpecs = {
+  'org-id': { type: 'string', help: 'institution code (create)' },
+  'org-name': { type: 'string', help: 'institution name (create)' },
+  env: { type: 'string', help: 'test or prod (create)' },
+  'notify-host': { type: 'string', multiple: true, help: 'a host the callbacks may go to; repeat for more (create)' },
+  'endpoint-url': {
+    type: 'string',
+    help: "base URL of the institution's own interfaces: the platform calls ORG_001 at URL/qmdl/getOverdueResult (citizen refresh, reconciliation)",
+  },
+  port: {
+    type: 'string',
+    multiple: true,
+    help: "a port the platform may call the institution on (ORG_001, callbacks); none given: 443 and 80. The endpoint URL's port must be one of them",
+  },
+  channel: { type: 'boolean', help: 'a 闽政通-style channel credential (query only)' },
+  label: { type: 'string', help: 'name of a channel credential' },
+};
 
-  mdl apps create --org-id ID --org-name NAME --env test|prod [--notify-host HOST ...] [--endpoint-url URL]
-                  [--port N ...] [--json]
-                     --endpoint-url: base URL of the institution's own interfaces; the platform calls
-                     ORG_001 at URL/qmdl/getOverdueResult (citizen refresh, reconciliation)
-                     --port: the ports the platform may call the institution on (ORG_001, callbacks);
-                     none given: 443 and 80. The endpoint URL's port must be one of them.
-  mdl apps create --channel --label NAME --env test|prod [--json]     a 闽政通-style channel credential (query only)
-  mdl apps list [--json]
-  mdl apps disable APP_ID [--json]
-  mdl apps rotate APP_ID [--json]     new secret, shown once
-
-The secret is printed once, at creation or rotation. Keep it like a password.`;
+export const appsCommand: Command<Config> = {
+  name: 'apps',
+  summary:
+    'credentials (appId + secret): create | list | disable | rotate\nThe secret is printed once, at creation or rotation. Keep it like a password.',
+  usage: [
+    'apps create --org-id ID --org-name NAME --env test|prod [--notify-host HOST ...] [--endpoint-url URL] [--port N ...] [--json]',
+    'apps create --channel --label NAME --env test|prod [--json]',
+    'apps list [--json]',
+    'apps disable APP_ID [--json]',
+    'apps rotate APP_ID [--json]',
+  ],
+  options: OPTIONS,
+  run: (a, io, config) => apps(config, a, io),
+};
 
 /** Which flag a field of the institution form comes from, for the error message. */
 const FLAG_OF_FIELD: Record<string, string> = {
@@ -49,27 +67,23 @@ const FLAG_OF_FIELD: Record<string, string> = {
   ports: '--port',
 };
 
-export async function appsCommand(config: Config, args: string[], io: Io): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args,
-    allowPositionals: true,
-    options: {
-      'org-id': { type: 'string' },
-      'org-name': { type: 'string' },
-      env: { type: 'string' },
-      'notify-host': { type: 'string', multiple: true },
-      'endpoint-url': { type: 'string' },
-      port: { type: 'string', multiple: true },
-      channel: { type: 'boolean' },
-      label: { type: 'string' },
-      json: { type: 'boolean' },
-      help: { type: 'boolean', short: 'h' },
-    },
-  });
+async function apps(config: Config, a: Args, io: Io): Promise<number> {
+  const values = {
+    'org-id': a.get('org-id'),
+    'org-name': a.get('org-name'),
+    env: a.get('env'),
+    'notify-host': a.list('notify-host').length ? a.list('notify-host') : undefined,
+    'endpoint-url': a.get('endpoint-url'),
+    port: a.list('port').length ? a.list('port') : undefined,
+    channel: a.values.channel === true,
+    label: a.get('label'),
+    json: a.json,
+  };
+  const positionals = a.positionals;
   const [sub, appIdArg] = positionals;
-  if (values.help || !sub) {
-    io.out(HELP);
-    return values.help ? 0 : 2;
+  if (!sub) {
+    io.out(a.help());
+    return 2;
   }
   const fail = (msg: string) => (io.err(`mdl apps ${sub}: ${msg}`), 2);
   let institution: InstitutionInput | undefined;
@@ -102,7 +116,7 @@ export async function appsCommand(config: Config, args: string[], io: Io): Promi
   } else if (sub === 'disable' || sub === 'rotate') {
     if (!appIdArg) return fail('give the APP_ID');
   } else if (sub !== 'list') {
-    return fail(`unknown subcommand\n\n${HELP}`);
+    return fail(`unknown subcommand\n\n${a.help()}`);
   }
   const platform = await createPlatform(config, { queue: false, log: cliLogger() });
   try {

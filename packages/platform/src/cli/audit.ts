@@ -1,23 +1,24 @@
-import { parseArgs } from 'node:util';
+import type { Args, Command, Io } from '@mdl/protocol/cli';
 import type { Config } from '../config.js';
 import { cliLogger } from '../log.js';
 import { createPlatform } from '../platform.js';
 import { sealAudit, verifyAudit } from '../domain/audit-chain.js';
-import type { Io } from './io.js';
 
-const HELP = `mdl audit verify [--json]   check the audit trail's seal chain; exit 1 at the first altered, removed or inserted event
-mdl audit seal [--json]     seal the events written since the last seal (a running platform does it every 5 s)`;
+export const auditCommand: Command<Config> = {
+  name: 'audit',
+  summary:
+    "audit trail: verify | seal\n  verify: check the audit trail's seal chain; exit 1 at the first altered, removed or inserted event\n  seal: seal the events written since the last seal (a running platform does it every 5 s)",
+  usage: ['audit verify [--json]', 'audit seal [--json]'],
+  options: {},
+  run: (a, io, config) => audit(config, a, io),
+};
 
-export async function auditCommand(config: Config, args: string[], io: Io): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args,
-    allowPositionals: true,
-    options: { json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
-  });
-  const sub = positionals[0];
-  if (values.help || (sub !== 'verify' && sub !== 'seal')) {
-    io.out(HELP);
-    return values.help ? 0 : 2;
+async function audit(config: Config, a: Args, io: Io): Promise<number> {
+  const values = { json: a.json };
+  const sub = a.positionals[0];
+  if (sub !== 'verify' && sub !== 'seal') {
+    io.out(a.help());
+    return 2;
   }
   const platform = await createPlatform(config, { queue: false, log: cliLogger() });
   try {

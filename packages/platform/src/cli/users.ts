@@ -1,19 +1,9 @@
-import { parseArgs } from 'node:util';
+import type { Args, Command, Io } from '@mdl/protocol/cli';
 import type { Config } from '../config.js';
-import { listUsers as readUsers } from '../domain/console/users.js';
 import { createUser, UserInputError, type Role } from '../domain/console/auth.js';
+import { listUsers as readUsers } from '../domain/console/users.js';
 import { cliLogger } from '../log.js';
 import { createPlatform } from '../platform.js';
-import type { Io } from './io.js';
-
-const HELP = `mdl users — console accounts
-
-  mdl users create --username U --role operator|auditor|staff [--org-id ID] [--password P] [--json]
-  mdl users list [--json]
-
-The password comes from --password or, better (it stays out of the shell history), from the first line
-of standard input. At least 10 characters of three kinds (upper, lower, digit, symbol).
-An operator gets a TOTP secret for an authenticator app; it is printed once, with its otpauth:// URI.`;
 
 async function readStdin(): Promise<string> {
   if (process.stdin.isTTY) return '';
@@ -22,22 +12,26 @@ async function readStdin(): Promise<string> {
   return s.split(/\r?\n/)[0] ?? '';
 }
 
-export async function usersCommand(config: Config, args: string[], io: Io, stdin: () => Promise<string> = readStdin): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args,
-    allowPositionals: true,
-    options: {
-      username: { type: 'string' },
-      role: { type: 'string' },
-      'org-id': { type: 'string' },
-      password: { type: 'string' },
-      json: { type: 'boolean' },
-      help: { type: 'boolean', short: 'h' },
-    },
-  });
-  if (values.help || (positionals[0] !== 'create' && positionals[0] !== 'list')) {
-    io.out(HELP);
-    return values.help ? 0 : 2;
+export const usersCommand: Command<Config> = {
+  name: 'users',
+  summary:
+    'console accounts: create | list\nThe password comes from --password or, better (it stays out of the shell history), from the first line\nof standard input. At least 10 characters of three kinds (upper, lower, digit, symbol).\nAn operator gets a TOTP secret for an authenticator app; it is printed once, with its otpauth:// URI.',
+  usage: ['users create --username U --role operator|auditor|staff [--org-id ID] [--password P] [--json]', 'users list [--json]'],
+  options: {
+    username: { type: 'string', help: 'account name (create)' },
+    role: { type: 'string', help: 'operator, auditor or staff (create)' },
+    'org-id': { type: 'string', help: 'the institution of a staff account (create)' },
+    password: { type: 'string', help: 'the password (create; better on standard input)' },
+  },
+  run: (a, io, config) => users(config, a, io),
+};
+
+async function users(config: Config, a: Args, io: Io, stdin: () => Promise<string> = readStdin): Promise<number> {
+  const values = { username: a.get('username'), role: a.get('role'), 'org-id': a.get('org-id'), password: a.get('password'), json: a.json };
+  const positionals = a.positionals;
+  if (positionals[0] !== 'create' && positionals[0] !== 'list') {
+    io.out(a.help());
+    return 2;
   }
   if (positionals[0] === 'list') return listUsers(config, values.json === true, io);
   const fail = (msg: string) => (io.err(`mdl users create: ${msg}`), 2);

@@ -9,6 +9,7 @@ import * as m007 from './migrations/007_outbound_ports.js';
 import * as m008 from './migrations/008_people_data.js';
 import * as m011 from './migrations/011_subject_read_model.js';
 import * as m012 from './migrations/012_citizen_sign_in.js';
+import * as m013 from './migrations/013_keys_and_factors.js';
 
 /** One ordered migration set for PGlite and PostgreSQL. Append only; never edit an applied one. */
 const MIGRATIONS: { id: string; up: string }[] = [
@@ -21,6 +22,7 @@ const MIGRATIONS: { id: string; up: string }[] = [
   { id: '008_people_data', up: m008.up },
   { id: '011_subject_read_model', up: m011.up },
   { id: '012_citizen_sign_in', up: m012.up },
+  { id: '013_keys_and_factors', up: m013.up },
 ];
 
 export interface MigrateResult {

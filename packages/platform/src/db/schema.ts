@@ -15,6 +15,8 @@ export interface InstitutionTable {
   payment_channels: string;
   /** JSON array of the ports the platform may call this institution on; empty: 443 and 80. */
   outbound_ports: ColumnType<string, string | undefined, string>;
+  /** Staff of this institution must sign in with a second factor (migration 013). */
+  require_totp: ColumnType<boolean, boolean | undefined, boolean>;
   created_at: CreatedAt;
   updated_at: Timestamp;
 }
@@ -43,8 +45,6 @@ export interface PersonTable {
   ehealth_card_id: string;
   card_no: string;
   card_type: string;
-  sex: string | null;
-  birthday: string | null;
   psn_no_bidx: string | null;
   /** How the name was verified (migration 012): typed at /card 领卡, or an institution's ORG_EHC_004. */
   name_source: ColumnType<'self' | 'verified', 'self' | 'verified' | undefined, 'self' | 'verified'>;
@@ -365,7 +365,37 @@ export interface CardSessionTable {
   ended_at: Date | null;
 }
 
+/** Resumable row-by-row work under the vault (migration 013, domain/keys/). */
+export interface KeyTaskTable {
+  task: string;
+  step: string;
+  cursor_key: ColumnType<string, string | undefined, string>;
+  rows_done: ColumnType<number, number | undefined, number>;
+  done: ColumnType<boolean, boolean | undefined, boolean>;
+  updated_at: Timestamp;
+}
+
+/** Master-key rotations (migration 013): at most one unfinished. */
+export interface KeyRotationTable {
+  id: Generated<number>;
+  old_fingerprint: string;
+  new_fingerprint: string;
+  holder: string | null;
+  lease_until: Date | null;
+  started_at: Generated<Date>;
+  finished_at: Date | null;
+}
+
+export interface KeyMapTable {
+  rotation_id: number;
+  old_bidx: string;
+  new_bidx: string;
+}
+
 export interface DB {
+  key_map: KeyMapTable;
+  key_task: KeyTaskTable;
+  key_rotation: KeyRotationTable;
   institution: InstitutionTable;
   app_credential: AppCredentialTable;
   person: PersonTable;

@@ -6,7 +6,7 @@ import type { DB } from '../db/schema.js';
 import type { Vault } from '../vault.js';
 import type { Caller } from './credentials.js';
 import { REASON_TEXT, decide, type Decision, type EligibilityPolicy } from './eligibility.js';
-import { findPersonByIdentity } from './persons.js';
+import { assertRealName } from './persons.js';
 import type { InstitutionNames, SubjectReader } from './subjects.js';
 
 export interface ArrearsQueryResult {
@@ -48,19 +48,10 @@ export async function queryArrears(
   const personRow = localOnly ? undefined : rows.find((r) => r.subject_bidx === personKey);
 
   if (!localOnly) {
-    // The 强校验. A person with no read-model row yet (registered by a path that had no item to refresh)
-    // is read from the master index instead.
-    let card = personRow?.ehealth_card_id ?? null;
-    let nameKey = personRow?.name_bidx ?? null;
-    if (!card) {
-      const person = await findPersonByIdentity(db, vault, req.idType, req.idNo);
-      card = person?.ehealth_card_id ?? null;
-      nameKey = person?.name_bidx ?? null;
-    }
-    if (req.ehealthCardId && card !== req.ehealthCardId) {
-      throw new MdlError(RespCode.APP_BAD_REQUEST, card ? '电子健康卡主索引与证件信息不一致' : '电子健康卡主索引不存在');
-    }
-    if (card && nameKey !== vault.nameKey(req.userName)) throw new MdlError(RespCode.APP_BAD_REQUEST, '姓名与证件信息不一致');
+    // The 强校验, on the card and name the read model carries. A person with no read-model row yet (registered
+    // by a path that had no item to refresh) is read from the master index instead.
+    const card = personRow?.ehealth_card_id;
+    await assertRealName(db, vault, req, card ? { idKey: personKey, cardId: card, nameKey: personRow!.name_bidx } : undefined);
   }
 
   const unpaid: SubjectItem[] = [];

@@ -1,6 +1,7 @@
 import { FEE_TYPES, MED_TYPES, chinaTimeToEpochMs, yuanToFen } from '@mdl/protocol';
 import type { Kysely } from 'kysely';
 import type { DB } from '../db/schema.js';
+import { SettingStore } from './setting-store.js';
 
 /**
  * Which reported items the registry takes at all (guide §1.2.3 覆盖费用范围; docs/decisions.md
@@ -67,30 +68,12 @@ export function coveragePolicyProblem(p: CoveragePolicy): string | undefined {
 const KEY = 'coverage_policy';
 
 /** The coverage policy in the `setting` table, beside the eligibility policy, with a short cache. */
-export class CoverageStore {
-  #cached: { policy: CoveragePolicy; until: number } | undefined;
-  constructor(
-    private readonly db: Kysely<DB>,
-    private readonly ttlMs = 10_000,
-  ) {}
-
-  async get(): Promise<CoveragePolicy> {
-    if (this.#cached && this.#cached.until > Date.now()) return this.#cached.policy;
-    const row = await this.db.selectFrom('setting').select('value').where('key', '=', KEY).executeTakeFirst();
-    const policy = row ? { ...DEFAULT_COVERAGE, ...(JSON.parse(row.value) as Partial<CoveragePolicy>) } : DEFAULT_COVERAGE;
-    this.#cached = { policy, until: Date.now() + this.ttlMs };
-    return policy;
+export class CoverageStore extends SettingStore<CoveragePolicy> {
+  constructor(db: Kysely<DB>, ttlMs?: number) {
+    super(db, KEY, DEFAULT_COVERAGE, coveragePolicyProblem, ttlMs);
   }
 
   async set(trx: Kysely<DB>, policy: CoveragePolicy): Promise<void> {
-    const problem = coveragePolicyProblem(policy);
-    if (problem) throw new Error(problem);
-    const value = JSON.stringify(policy);
-    await trx
-      .insertInto('setting')
-      .values({ key: KEY, value })
-      .onConflict((oc) => oc.column('key').doUpdateSet({ value, updated_at: new Date() }))
-      .execute();
-    this.#cached = undefined;
+    await this.save(trx, policy);
   }
 }

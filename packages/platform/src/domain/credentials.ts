@@ -99,7 +99,7 @@ export async function updateInstitution(db: Kysely<DB>, input: InstitutionInput,
 function upsertRow(
   db: Kysely<DB>,
   input: InstitutionInput,
-  values: Omit<Institution, 'created_at' | 'updated_at'> & Record<string, unknown>,
+  values: Omit<Institution, 'created_at' | 'updated_at' | 'require_totp'> & Record<string, unknown>,
 ) {
   return db
     .insertInto('institution')

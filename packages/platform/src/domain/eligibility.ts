@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { DB } from '../db/schema.js';
+import { SettingStore } from './setting-store.js';
 
 /** The configurable rule for `next` (DESIGN.md "Eligibility"). */
 export interface EligibilityPolicy {
@@ -52,36 +53,16 @@ export function policyProblem(p: EligibilityPolicy): string | undefined {
 }
 
 /** Reads the policy with a short cache: it is consulted on every ORG_MDL_002. */
-export class PolicyStore {
-  #cached: { policy: EligibilityPolicy; until: number } | undefined;
-  constructor(
-    private readonly db: Kysely<DB>,
-    private readonly ttlMs = 10_000,
-  ) {}
-
-  async get(): Promise<EligibilityPolicy> {
-    if (this.#cached && this.#cached.until > Date.now()) return this.#cached.policy;
-    const row = await this.db.selectFrom('setting').select('value').where('key', '=', KEY).executeTakeFirst();
-    const policy = row ? { ...DEFAULT_POLICY, ...(JSON.parse(row.value) as Partial<EligibilityPolicy>) } : DEFAULT_POLICY;
-    this.#cached = { policy, until: Date.now() + this.ttlMs };
-    return policy;
+export class PolicyStore extends SettingStore<EligibilityPolicy> {
+  constructor(db: Kysely<DB>, ttlMs?: number) {
+    super(db, KEY, DEFAULT_POLICY, policyProblem, ttlMs);
+    this.#db = db;
   }
+
+  readonly #db: Kysely<DB>;
 
   /** Write the policy, in the caller's transaction when given one (with its history and audit: savePolicy). */
-  async set(policy: EligibilityPolicy, db: Kysely<DB> = this.db): Promise<void> {
-    const problem = policyProblem(policy);
-    if (problem) throw new Error(problem);
-    const value = JSON.stringify(policy);
-    await db
-      .insertInto('setting')
-      .values({ key: KEY, value })
-      .onConflict((oc) => oc.column('key').doUpdateSet({ value, updated_at: new Date() }))
-      .execute();
-    this.#cached = undefined;
-  }
-
-  /** Drop the cached policy: after a transaction that set it commits, no reader keeps the old one for its TTL. */
-  forget(): void {
-    this.#cached = undefined;
+  async set(policy: EligibilityPolicy, db: Kysely<DB> = this.#db): Promise<void> {
+    await this.save(db, policy);
   }
 }

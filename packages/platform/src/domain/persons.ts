@@ -46,26 +46,66 @@ export async function findPersonByCard(db: Kysely<DB>, ehealthCardId: string): P
   return db.selectFrom('person').selectAll().where('ehealth_card_id', '=', ehealthCardId).executeTakeFirst();
 }
 
+/** A master-index entry as the 强校验 sees it: the blind keys of its identity and name, and its card. */
+export interface IndexEntry {
+  idKey: string;
+  cardId: string | null;
+  nameKey: string | null;
+}
+
+export function indexEntry(p: Person): IndexEntry {
+  return { idKey: p.id_no_bidx, cardId: p.ehealth_card_id, nameKey: p.name_bidx };
+}
+
 /**
- * 强校验 (DESIGN.md): the card must exist and belong to exactly this identity and name. Returns the
- * person, or a Chinese reason.
+ * The 强校验 (DESIGN.md, docs/decisions.md "One 强校验"), the one rule for report items (ORG_MDL_001/003),
+ * queries (ORG_MDL_002), entry links (ORG_MDL_004) and card registration (ORG_EHC_004):
+ * - a card given must be on the master index and belong to exactly this identity (idType and idNo);
+ * - a person on the master index must be named as registered.
+ * An identity that is not on the index, with no card given, has nothing to be checked against and passes.
+ * `entry` is the index entry found for the card or for the identity. Returns the reason, or undefined.
  */
+export function strongCheck(
+  vault: Vault,
+  entry: IndexEntry | undefined,
+  who: Identity & { ehealthCardId?: string | null | undefined },
+): string | undefined {
+  if (who.ehealthCardId) {
+    if (!entry) return '电子健康卡主索引不存在';
+    if (entry.cardId !== who.ehealthCardId || entry.idKey !== vault.personKey(who.idType, who.idNo)) {
+      return '电子健康卡主索引与证件信息不一致';
+    }
+  }
+  if (entry && entry.nameKey !== vault.nameKey(entry.idKey, who.userName)) return '姓名与证件信息不一致';
+  return undefined;
+}
+
+/** The 强校验 of a real-name report item, on its card (read here, or all cards of a batch read at once). */
 export async function checkRealName(
   db: Kysely<DB>,
   vault: Vault,
   who: Identity & { ehealthCardId: string },
+  cards?: Map<string, Person>,
 ): Promise<{ person: Person } | { problem: string }> {
-  return matchRealName(vault, await findPersonByCard(db, who.ehealthCardId), who);
+  const person = cards ? cards.get(who.ehealthCardId) : await findPersonByCard(db, who.ehealthCardId);
+  const problem = strongCheck(vault, person && indexEntry(person), who);
+  return problem || !person ? { problem: problem ?? '电子健康卡主索引不存在' } : { person };
 }
 
-/** The 强校验 itself, on a card already read (batch processing reads all cards of a batch at once). */
-export function matchRealName(vault: Vault, person: Person | undefined, who: Identity): { person: Person } | { problem: string } {
-  if (!person) return { problem: '电子健康卡主索引不存在' };
-  if (person.id_type !== who.idType || person.id_no_bidx !== vault.personKey(who.idType, who.idNo)) {
-    return { problem: '电子健康卡主索引与证件信息不一致' };
-  }
-  if (person.name_bidx !== vault.nameKey(who.userName)) return { problem: '电子健康卡主索引与姓名不一致' };
-  return { person };
+/**
+ * The 强校验 of a query or entry link (ORG_MDL_002/004), on the identity: throws -2 with the reason.
+ * `known` is the entry when the caller has already read it (ORG_MDL_002 from its read model).
+ */
+export async function assertRealName(
+  db: Kysely<DB>,
+  vault: Vault,
+  who: Identity & { ehealthCardId?: string | null | undefined },
+  known?: IndexEntry,
+): Promise<Person | undefined> {
+  const person = known ? undefined : await findPersonByIdentity(db, vault, who.idType, who.idNo);
+  const problem = strongCheck(vault, known ?? (person && indexEntry(person)), who);
+  if (problem) throw new MdlError(RespCode.APP_BAD_REQUEST, problem);
+  return person;
 }
 
 function newCardId(): string {
@@ -92,32 +132,32 @@ export async function getOrRegisterPerson(
   if (problem) throw new MdlError(RespCode.INVALID_PARAM, problem);
   const existing = await findPersonByIdentity(db, vault, who.idType, who.idNo);
   if (existing) {
-    if (existing.name_bidx !== vault.nameKey(who.userName)) {
+    const problem = strongCheck(vault, indexEntry(existing), who);
+    if (problem) {
+      // A self-registered name never blocks a verified source: the squat goes to the review queue.
       const resolved =
         'verifiedBy' in source && existing.name_source === 'self'
           ? await resolveNameSquat(db, vault, existing, { userName: who.userName, by: source.verifiedBy })
           : undefined;
-      if (!resolved) throw new MdlError(RespCode.APP_BAD_REQUEST, '证件号与姓名不一致');
+      if (!resolved) throw new MdlError(RespCode.APP_BAD_REQUEST, problem);
       return { person: resolved, created: false };
     }
     return { person: existing, created: false };
   }
-  const facts = who.idType === '01' ? residentIdFacts(who.idNo.toUpperCase()) : undefined;
+  const idNoBidx = vault.personKey(who.idType, who.idNo);
   for (let attempt = 0; ; attempt++) {
     const inserted = await db
       .insertInto('person')
       .values({
         id_type: who.idType,
-        id_no_bidx: vault.personKey(who.idType, who.idNo),
+        id_no_bidx: idNoBidx,
         id_no_enc: vault.encrypt(who.idNo.toUpperCase()),
-        name_bidx: vault.nameKey(who.userName),
+        name_bidx: vault.nameKey(idNoBidx, who.userName),
         name_enc: vault.encrypt(who.userName),
         phone_enc: vault.encryptOpt(who.mobilePhone),
         ehealth_card_id: newCardId(),
         card_no: newCardNo(),
         card_type: CARD_TYPE_EHC,
-        sex: facts?.sex ?? '0',
-        birthday: facts?.birthday ?? null,
         psn_no_bidx: who.psnNo ? vault.index('psn', who.psnNo) : null,
         name_source: 'self' in source ? 'self' : 'verified',
       })
@@ -136,17 +176,24 @@ export async function getOrRegisterPerson(
   }
 }
 
+/**
+ * Sex and birthday are not stored (issue #12): a resident ID number carries both, so they are derived from
+ * the sealed ID number when a card is read, and other documents have neither (sex 0, 未知, as before).
+ * Nothing about a person is left in clear in the row.
+ */
 export function cardView(vault: Vault, p: Person): CardView {
   const phone = vault.decryptOpt(p.phone_enc);
+  const idNo = vault.decrypt(p.id_no_enc);
+  const facts = p.id_type === '01' ? residentIdFacts(idNo) : undefined;
   return {
     ehealthCardId: p.ehealth_card_id,
     cardNo: p.card_no,
     cardType: p.card_type,
-    idNo: vault.decrypt(p.id_no_enc),
+    idNo,
     idType: p.id_type,
     userName: vault.decrypt(p.name_enc),
-    ...(p.sex ? { userSex: p.sex } : {}),
-    ...(p.birthday ? { birthday: p.birthday } : {}),
+    userSex: facts?.sex ?? '0',
+    ...(facts ? { birthday: facts.birthday } : {}),
     ...(phone ? { mobilePhone: phone } : {}),
   };
 }

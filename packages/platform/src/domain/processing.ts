@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { ITEM_STATES, LOCAL_RECORD_NOTE, chinaTimeToEpochMs, identityProblem, isRealName, yuanToFen } from '@mdl/protocol';
+import { ITEM_STATES, LOCAL_RECORD_NOTE, chinaDate, chinaTimeToEpochMs, identityProblem, isRealName, yuanToFen } from '@mdl/protocol';
 import type { ReportOverdueDataRequest, ResultItem, ResultPerson, UnsettledPerson, UpdateOverdueDataRequest } from '@mdl/protocol';
 import type { Kysely, Transaction } from 'kysely';
 import type { ArrearsItem, ArrearsItemTable, Batch, DB, Person } from '../db/schema.js';
@@ -8,12 +8,12 @@ import type { Vault } from '../vault.js';
 import { auditEvent, type AuditAction, auditMany, type AuditInput } from './audit.js';
 import type { BatchResult } from './batches.js';
 import { coverageProblem, type CoveragePolicy } from './coverage.js';
-import { checkRealName, matchRealName } from './persons.js';
+import { checkRealName } from './persons.js';
 import { refreshSubjects } from './subjects.js';
 
 /** Platform trace id: T + China date + 20 hex characters, 29 characters (guide: at most 40). */
 export function newTraceId(now: number): string {
-  const d = new Date(now + 8 * 3600_000).toISOString().slice(0, 10).replace(/-/g, '');
+  const d = chinaDate(now).replace(/-/g, '');
   return `T${d}${randomBytes(10).toString('hex')}`;
 }
 
@@ -130,7 +130,7 @@ async function resolveSubject(
   if (problem) return { problem };
   if (isRealName(p)) {
     const who = { idType: p.idType!, idNo: p.idNo!, userName: p.userName!, ehealthCardId: p.ehealthCardId! };
-    const check = cards ? matchRealName(deps.vault, cards.get(who.ehealthCardId), who) : await checkRealName(trx, deps.vault, who);
+    const check = await checkRealName(trx, deps.vault, who, cards);
     if ('problem' in check) return check;
     return { real: true, personId: check.person.id, key: deps.vault.personKey(who.idType, who.idNo) };
   }

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { residentIdCheckChar } from '@mdl/protocol';
+import { epochMsToChinaTime, residentIdCheckChar } from '@mdl/protocol';
 import type { ReportOverdueDataRequest, UpdateOverdueDataRequest } from '@mdl/protocol';
 import { startTestPlatform, type TestPlatform } from '../testing.js';
 import { upsertInstitution } from './credentials.js';
@@ -26,11 +26,6 @@ function rng(seed: number): () => number {
 function residentId(seq: number): string {
   const first17 = `35020319${String(70 + (seq % 30))}0101${String(seq).padStart(3, '0')}`.slice(0, 17);
   return first17 + residentIdCheckChar(first17);
-}
-
-function chinaTime(ms: number): string {
-  const t = new Date(ms + 8 * 3600_000).toISOString();
-  return `${t.slice(0, 10)} ${t.slice(11, 19)}`;
 }
 
 /**
@@ -128,7 +123,7 @@ describe('ORG_MDL_002 read model follows the ledger', () => {
             feeType: '01',
             itemName: pick(['诊查费', '检查费', '西药费']),
             amount: (1 + Math.floor(next() * 40000) / 100).toFixed(2),
-            actualTime: chinaTime(now - Math.floor(next() * 30) * 86_400_000 - seq * 1000),
+            actualTime: epochMsToChinaTime(now - Math.floor(next() * 30) * 86_400_000 - seq * 1000),
           })),
         };
       }),

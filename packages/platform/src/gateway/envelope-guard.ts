@@ -1,4 +1,4 @@
-import { MdlError, RespCode, base64LenientDecode, canonicalJson, isPlain, sm3Hex, type Envelope, type OpenedPayload } from '@mdl/protocol';
+import { MdlError, RespCode, type Envelope } from '@mdl/protocol';
 
 /** Fields that never enter the `k=v&…` sign string (PROTOCOL.md "Signature"). */
 const UNSIGNED_FIELDS = new Set(['sign', 'encryptData', 'extendParams', 'data', 'param']);
@@ -24,27 +24,4 @@ export function assertSignStringSafe(env: Envelope): void {
     if (typeof value !== 'string') throw new MdlError(RespCode.INVALID_PARAM, `${which} 应为字符串`);
     if (SHIFTING.test(value)) throw new MdlError(RespCode.INVALID_PARAM, `${which} 含有不允许的字符 (&、= 或控制字符)`);
   }
-}
-
-/**
- * What the replay cache remembers of a verified request (issue #11 item 3): the decoded signature bytes for a
- * signed request, so that re-spellings of the same signature (padding dropped or doubled, whitespace, the other
- * base64 alphabet) are one key; for a PLAIN-signed request (sandbox only) a digest of the canonical request, so
- * that whitespace, key order or the case of `PLAIN` do not make a new one.
- */
-export function replayKey(appId: string, env: Envelope, opened: OpenedPayload): string {
-  if (!opened.plainSignature) {
-    const bytes = base64LenientDecode(String(env.sign));
-    // checkSignature verified these bytes already; an undecodable sign cannot reach this point.
-    if (!bytes) throw new MdlError(RespCode.BAD_SIGNATURE);
-    return `${appId}:s:${bytes.toString('hex')}`;
-  }
-  const canonical = canonicalJson([
-    appId,
-    String(env.version ?? '').trim(),
-    String(Number(env.timestamp)),
-    isPlain(env.encryptType) ? 'PLAIN' : String(env.encryptType ?? '').toUpperCase(),
-    opened.payload ?? null,
-  ]);
-  return `${appId}:p:${sm3Hex(canonical)}`;
 }

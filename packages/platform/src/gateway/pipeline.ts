@@ -2,20 +2,21 @@ import {
   INTERFACES,
   MdlError,
   RespCode,
-  checkSignature,
-  extractPayload,
+  openRequest,
   sealResponse,
   unstorableProblem,
   unsignedResponse,
   validate,
   type Envelope,
+  type InterfaceCode,
+  type RequestOf,
 } from '@mdl/protocol';
 import type { ApiHandler } from '../api/types.js';
 import { isDatabaseAway } from '../db/outage.js';
 import type { Caller } from '../domain/credentials.js';
 import type { Platform } from '../platform.js';
 import { SharedStateUnavailable } from './shared-state.js';
-import { assertSignStringSafe, replayKey } from './envelope-guard.js';
+import { assertSignStringSafe } from './envelope-guard.js';
 
 export interface GatewayReply {
   envelope: Envelope;
@@ -54,67 +55,40 @@ function preAuthMessage(e: MdlError): string {
   return e.message.split(/[:：]/)[0]!.trim() || new MdlError(e.code).message;
 }
 
-const ENVELOPE_FIELDS = ['version', 'timestamp', 'encryptType', 'signType'] as const;
-
 /**
- * The gateway's fixed order (issue #2, #11): parse → sign-string safety (000105) → credential (-8) → timestamp
- * (010010) → decrypt (000101) → signature (000102) → replay (010010) → payload (000105) → orgId (-4) → rate
- * limit (-6) → handler. Every refusal up to and including the signature is unsigned (no signature before
+ * The gateway's fixed order (issue #2, #11): `openRequest` (protocol: parse → storability and sign-string safety
+ * (000105) → credential (-8) → envelope fields (000105) → timestamp (010010) → decrypt (000101) → signature
+ * (000102)) → replay (010010) → payload (000105) → orgId (-4) → rate limit (-6) → handler. Every refusal up to and including the signature is unsigned (no signature before
  * authentication); only a verified caller gets a signed reply. The replay cache only learns verified requests,
  * so forgeries cannot poison it.
  */
-export async function runPipeline(
-  platform: Platform,
-  handler: ApiHandler<never, unknown>,
-  rawBody: string,
-  requestId: string,
-): Promise<GatewayReply> {
+export async function runPipeline(platform: Platform, handler: ApiHandler, rawBody: string, requestId: string): Promise<GatewayReply> {
   if (platform.draining) return unsignedReply(RespCode.MAINTENANCE);
-  let env: Envelope;
-  try {
-    env = JSON.parse(rawBody) as Envelope;
-  } catch {
-    return unsignedReply(RespCode.INVALID_PARAM, '请求报文不是有效的 JSON');
+  const opened = await openRequest(rawBody, {
+    now: platform.now(),
+    toleranceMs: platform.config.timestampToleranceMs,
+    precheck: (env) => {
+      // Bytes the database cannot store (NUL, lone surrogates, hostile nesting) never reach a query (issue #14).
+      const bad = unstorableProblem(env);
+      if (bad) throw new MdlError(RespCode.INVALID_PARAM, `参数校验不合法: ${bad.path}: ${bad.message}`);
+      assertSignStringSafe(env);
+    },
+    credential: async (appId) => {
+      const caller = await platform.credentials.get(appId);
+      // PLAIN is a sandbox's convenience for its test credentials only (PROTOCOL.md "PLAIN"); a production
+      // deployment holds no test credential, and would refuse PLAIN even if one slipped in.
+      return caller && { ...caller, allowPlain: caller.env === 'test' && platform.config.deployment === 'sandbox' };
+    },
+  });
+  if (!opened.ok) {
+    // Once the appId is known, a refusal's text loses what follows a colon (it may quote the sender).
+    const { error, credential } = opened;
+    return unsignedReply(error.code, credential ? preAuthMessage(error) : error.message, credential?.appId);
   }
-  if (env === null || typeof env !== 'object' || Array.isArray(env)) return unsignedReply(RespCode.INVALID_PARAM, '请求报文应为 JSON 对象');
-  // Bytes the database cannot store (NUL, lone surrogates, hostile nesting) never reach a query (issue #14).
-  const badEnvelope = unstorableProblem(env);
-  if (badEnvelope) return unsignedReply(RespCode.INVALID_PARAM, `参数校验不合法: ${badEnvelope.path}: ${badEnvelope.message}`);
-  if (typeof env.appId !== 'string' || env.appId === '') return unsignedReply(RespCode.INVALID_PARAM, '应用 ID(appId) 不能为空');
-  try {
-    assertSignStringSafe(env);
-  } catch (e) {
-    return unsignedReply(RespCode.INVALID_PARAM, preAuthMessage(e as MdlError));
-  }
-  const caller = await platform.credentials.get(env.appId);
-  if (!caller) return unsignedReply(RespCode.APP_NOT_FOUND);
-  let opened;
-  let ts: number;
-  try {
-    for (const f of ENVELOPE_FIELDS) {
-      if (typeof env[f] !== 'string' || env[f] === '') throw new MdlError(RespCode.INVALID_PARAM, `报文字段 ${f} 不能为空`);
-    }
-    ts = Number(env.timestamp);
-    if (!/^\d{10,16}$/.test(env.timestamp!) || Math.abs(platform.now() - ts) > platform.config.timestampToleranceMs) {
-      throw new MdlError(RespCode.REPLAY, '时间戳超出允许范围，请校准时钟');
-    }
-    // PLAIN is a sandbox's convenience for its test credentials only (PROTOCOL.md "PLAIN"); a production
-    // deployment holds no test credential, and would refuse PLAIN even if one slipped in.
-    const allowPlain = caller.env === 'test' && platform.config.deployment === 'sandbox';
-    opened = extractPayload(env, caller.secret, { allowPlain, payloadRequired: true });
-    checkSignature(env, opened, caller.secret, allowPlain);
-  } catch (e) {
-    if (e instanceof MdlError) return unsignedReply(e.code, preAuthMessage(e), caller.appId);
-    throw e;
-  }
+  const { env, credential: caller, timestamp: ts } = opened;
   try {
     // Replay mark and rate counter in one round trip; the count is only judged after validation below.
-    const admitted = await platform.shared.admit(
-      replayKey(caller.appId, env, opened),
-      platform.config.timestampToleranceMs * 2,
-      `rate:${caller.appId}`,
-      1000,
-    );
+    const admitted = await platform.shared.admit(opened.replayKey, platform.config.timestampToleranceMs * 2, `rate:${caller.appId}`, 1000);
     if (admitted.replay) throw new MdlError(RespCode.REPLAY);
     // Redis lost its replay marks at `fence`: anything signed before then may have been accepted already.
     if (ts < admitted.fence) throw new MdlError(RespCode.REPLAY, '重放保护已重置，请使用当前时间戳重新签名后提交');
@@ -123,9 +97,12 @@ export async function runPipeline(
     const def = INTERFACES[handler.code];
     const issue = unstorableProblem(opened.payload) ?? validate(def.request, opened.payload);
     if (issue) throw new MdlError(RespCode.INVALID_PARAM, `参数校验不合法: ${issue.path}: ${issue.message}`);
-    authorize(caller, handler, opened.payload!);
+    authorize(caller, handler, opened.payload);
     if (admitted.hits > platform.config.rateLimitPerSecond) throw new MdlError(RespCode.RATE_LIMITED);
-    const result = await handler.handle({ platform, caller, requestId, plaintext: opened.plaintext! }, opened.payload as never);
+    const result = await handler.handle(
+      { platform, caller, requestId, plaintext: opened.plaintext },
+      opened.payload as RequestOf<InterfaceCode>,
+    );
     return signedReply(caller, env, RespCode.SUCCESS, undefined, result);
   } catch (e) {
     if (e instanceof MdlError) return signedReply(caller, env, e.code, e.message);
@@ -143,7 +120,7 @@ export async function runPipeline(
 /**
  * An institution's credential acts for its own orgId only; a channel credential (闽政通) only queries.
  */
-function authorize(caller: Caller, handler: ApiHandler<never, unknown>, payload: Record<string, unknown>): void {
+function authorize(caller: Caller, handler: ApiHandler, payload: Record<string, unknown>): void {
   if (caller.kind === 'channel') {
     if (!handler.channelAllowed) throw new MdlError(RespCode.FORBIDDEN, '该渠道凭证无权调用此接口');
     return;

@@ -1,5 +1,5 @@
 import { buildApp } from '../app.js';
-import type { Io } from '../cli/io.js';
+import type { Io } from '@mdl/protocol/cli';
 import type { Config } from '../config.js';
 import { describeDemo } from '../demo.js';
 import { seedDemo } from '../demo.js';

@@ -1,4 +1,4 @@
-import { fenToYuan } from '@mdl/protocol';
+import { DAY_MS, chinaDate, chinaHour, chinaMidnight, fenToYuan } from '@mdl/protocol';
 import { sql, type Kysely, type Transaction } from 'kysely';
 import type { DB } from '../../db/schema.js';
 import { pushSigned } from '../../outbound/push.js';
@@ -13,13 +13,8 @@ import { MDR_PATH } from './tokens.js';
  * scanning at once cannot both pass the interval check; `reminder (subject_bidx, period_key)` is unique
  * as a second guard.
  */
-const CHINA_OFFSET_MS = 8 * 3600_000;
 export const QUIET_FROM_HOUR = 21;
 export const QUIET_UNTIL_HOUR = 8;
-
-export function chinaHour(now: number): number {
-  return new Date(now + CHINA_OFFSET_MS).getUTCHours();
-}
 
 export function isQuietHour(now: number): boolean {
   const h = chinaHour(now);
@@ -28,15 +23,9 @@ export function isQuietHour(now: number): boolean {
 
 /** The next 08:00 China time at or after `now`. */
 export function quietHoursEnd(now: number): Date {
-  const local = new Date(now + CHINA_OFFSET_MS);
-  const day = Date.UTC(local.getUTCFullYear(), local.getUTCMonth(), local.getUTCDate());
-  let end = day + QUIET_UNTIL_HOUR * 3600_000 - CHINA_OFFSET_MS;
-  if (end <= now) end += 86_400_000;
+  let end = chinaMidnight(now) + QUIET_UNTIL_HOUR * 3_600_000;
+  if (end <= now) end += DAY_MS;
   return new Date(end);
-}
-
-function chinaDate(now: number): string {
-  return new Date(now + CHINA_OFFSET_MS).toISOString().slice(0, 10);
 }
 
 export interface OrgSummary {

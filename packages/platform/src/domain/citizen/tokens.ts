@@ -1,6 +1,7 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { CitizenSession, DB } from '../../db/schema.js';
+import { newBearerToken, tokenHash } from '../bearer-token.js';
 
 export type { CitizenSession };
 
@@ -10,14 +11,6 @@ export type { CitizenSession };
  * expires. The session id in the cookie is likewise random and stored hashed.
  */
 export const MDR_PATH = '/mdr';
-
-export function tokenHash(token: string): string {
-  return createHash('sm3').update(token).digest('hex');
-}
-
-function randomToken(): string {
-  return randomBytes(32).toString('base64url');
-}
 
 export interface EntrySubject {
   subjectBidx: string;
@@ -33,7 +26,7 @@ export async function issueEntryToken(
   now: number,
   ttlMs: number,
 ): Promise<{ token: string; expiresAt: Date }> {
-  const token = randomToken();
+  const token = newBearerToken();
   const expiresAt = new Date(now + ttlMs);
   await db
     .insertInto('citizen_token')
@@ -85,7 +78,7 @@ export async function openEntry(
     if (!row) return { ok: false, why: 'unknown' };
     return { ok: false, why: row.used_at ? 'used' : 'expired', subjectBidx: row.subject_bidx };
   }
-  const sid = randomToken();
+  const sid = newBearerToken();
   const session = await db
     .insertInto('citizen_session')
     .values({

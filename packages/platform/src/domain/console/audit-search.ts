@@ -1,8 +1,7 @@
-import { documentProblem, ID_TYPES } from '@mdl/protocol';
+import { DAY_MS, chinaDateToEpochMs, documentProblem, ID_TYPES } from '@mdl/protocol';
 import type { Kysely } from 'kysely';
 import type { DB } from '../../db/schema.js';
 import type { Vault } from '../../vault.js';
-import { chinaMidnight } from './dashboard.js';
 
 /**
  * Audit search. A person is found through the blind index of the ID number typed in: the number itself
@@ -19,7 +18,8 @@ export interface AuditQuery {
 }
 
 export interface AuditFilter {
-  subject?: string;
+  /** The person's index under the current key and under each retired one (events are never re-keyed). */
+  subject?: string[];
   orgId?: string;
   actor?: string;
   action?: string;
@@ -39,7 +39,7 @@ export function parseAuditQuery(vault: Vault, q: AuditQuery): { filter: AuditFil
     else {
       const problem = documentProblem(idType, idNo);
       if (problem) errors.idNo = problem;
-      else filter.subject = vault.personKey(idType, idNo);
+      else filter.subject = vault.ring.map((v) => v.personKey(idType, idNo));
     }
   }
   if (q.orgId.trim()) {
@@ -54,9 +54,9 @@ export function parseAuditQuery(vault: Vault, q: AuditQuery): { filter: AuditFil
   for (const k of ['from', 'to'] as const) {
     const v = q[k].trim();
     if (!v) continue;
-    const ms = Date.parse(`${v}T00:00:00+08:00`);
-    if (!DATE_RE.test(v) || Number.isNaN(ms)) errors[k] = '日期格式为 yyyy-MM-dd';
-    else filter[k] = k === 'from' ? chinaMidnight(ms) : new Date(chinaMidnight(ms).getTime() + 86_400_000);
+    const ms = DATE_RE.test(v) ? chinaDateToEpochMs(v) : undefined;
+    if (ms === undefined) errors[k] = '日期格式为 yyyy-MM-dd';
+    else filter[k] = new Date(k === 'from' ? ms : ms + DAY_MS);
   }
   if (filter.from && filter.to && filter.from >= filter.to) errors.to = '结束日期应不早于开始日期';
   return { filter, errors };
@@ -78,7 +78,7 @@ export async function searchAudit(db: Kysely<DB>, f: AuditFilter, limit: number,
   return db
     .selectFrom('audit_event')
     .selectAll()
-    .$if(!!f.subject, (qb) => qb.where('subject_bidx', '=', f.subject!))
+    .$if(!!f.subject, (qb) => qb.where('subject_bidx', 'in', f.subject!))
     .$if(!!f.orgId, (qb) => qb.where('org_id', '=', f.orgId!))
     .$if(!!f.actor, (qb) => qb.where('actor_id', '=', f.actor!))
     .$if(!!f.action, (qb) => qb.where('action', 'like', `${f.action!}%`))

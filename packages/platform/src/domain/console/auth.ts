@@ -1,9 +1,11 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { sql, type Kysely } from 'kysely';
 import type { ConsoleUser, DB } from '../../db/schema.js';
+import { newBearerToken, tokenHash } from '../bearer-token.js';
 import { auditEvent, audit, auditOperator, type AuditAction } from '../audit.js';
 import type { Services } from '../deps.js';
 import { countAttempt } from '../throttle.js';
+import { secondFactorRequired } from '../second-factor.js';
 import { hashPassword, needsRehash, passwordProblem, verifyPassword } from './passwords.js';
 import { newTotpSecret, otpauthUri, verifyTotp } from './totp.js';
 
@@ -116,10 +118,6 @@ export async function createUser(
   return { user, totpSecret, otpauth: otpauthUri(totpSecret, input.username) };
 }
 
-export function hashToken(token: string): string {
-  return createHash('sm3').update(token).digest('hex');
-}
-
 export type SignInResult = { ok: true; token: string; actor: Actor } | { ok: false; message: string; field?: 'code' | undefined };
 
 /** The one answer to every failed sign-in: wrong name, password or code, locked, disabled, throttled. */
@@ -162,11 +160,14 @@ export async function signIn(
   const attempt = await reserveAttempt(db, user.id, now);
   if (attempt === undefined) return refuse(user.status !== 'active' ? 'disabled' : 'locked', user);
   const lockNote = attempt >= LOCK_AFTER_FAILURES ? '; locked' : '';
-  const step = user.totp_secret_enc
-    ? verifyTotp(vault.decrypt(user.totp_secret_enc), input.code.trim(), now.getTime(), user.totp_last_step)
-    : undefined;
-  if (step === undefined) return refuse((user.totp_secret_enc ? 'bad second factor' : 'no second factor') + lockNote, user);
-  if (!(await claimTotpStep(db, user.id, step))) return refuse('second factor already used' + lockNote, user);
+  // Staff without an enrolled factor pass on the password alone only where their institution allows it.
+  if (await secondFactorRequired(db, user)) {
+    const step = user.totp_secret_enc
+      ? verifyTotp(vault.decrypt(user.totp_secret_enc), input.code.trim(), now.getTime(), user.totp_last_step)
+      : undefined;
+    if (step === undefined) return refuse((user.totp_secret_enc ? 'bad second factor' : 'no second factor') + lockNote, user);
+    if (!(await claimTotpStep(db, user.id, step))) return refuse('second factor already used' + lockNote, user);
+  }
   if (!(await verifyPassword(input.password, user.password_hash))) return refuse('bad password' + lockNote, user);
   return openSession(platform, user, now, input);
 }
@@ -213,7 +214,7 @@ async function openSession(
     .deleteFrom('console_session')
     .where('last_seen_at', '<', new Date(now.getTime() - 7 * 86_400_000))
     .execute();
-  const token = randomBytes(32).toString('base64url');
+  const token = newBearerToken();
   const csrf = randomBytes(24).toString('base64url');
   await db.transaction().execute(async (trx) => {
     await trx
@@ -224,7 +225,7 @@ async function openSession(
     await trx
       .insertInto('console_session')
       .values({
-        token_hash: hashToken(token),
+        token_hash: tokenHash(token),
         user_id: user.id,
         csrf_token: csrf,
         ip: input.ip,
@@ -268,7 +269,7 @@ export async function resolveSession(platform: Pick<Services, 'db' | 'now'>, tok
       'u.status',
       'i.org_name',
     ])
-    .where('s.token_hash', '=', hashToken(token))
+    .where('s.token_hash', '=', tokenHash(token))
     .where('s.ended_at', 'is', null)
     .executeTakeFirst();
   if (!row) return { expired: false };
@@ -291,8 +292,8 @@ export async function resolveSession(platform: Pick<Services, 'db' | 'now'>, tok
   return { actor };
 }
 
-async function endSession(db: Kysely<DB>, tokenHash: string, at: Date, username: string, orgId: string | null, why: string) {
-  await db.updateTable('console_session').set({ ended_at: at }).where('token_hash', '=', tokenHash).execute();
+async function endSession(db: Kysely<DB>, sessionHash: string, at: Date, username: string, orgId: string | null, why: string) {
+  await db.updateTable('console_session').set({ ended_at: at }).where('token_hash', '=', sessionHash).execute();
   await audit(
     db,
     auditEvent('operator', username, why === 'sign-out' ? 'console.logout' : 'console.session.expire', {
@@ -303,7 +304,7 @@ async function endSession(db: Kysely<DB>, tokenHash: string, at: Date, username:
 }
 
 export async function signOut(platform: Pick<Services, 'db' | 'now'>, token: string, actor: Actor): Promise<void> {
-  await endSession(platform.db, hashToken(token), new Date(platform.now()), actor.username, actor.orgId, 'sign-out');
+  await endSession(platform.db, tokenHash(token), new Date(platform.now()), actor.username, actor.orgId, 'sign-out');
 }
 
 /** Audit one console action; `subject` is a blind index when the action concerns a person. */

@@ -1,3 +1,4 @@
+import { DAY_MS, chinaDate, chinaMidnight } from '@mdl/protocol';
 import { sql, type Kysely } from 'kysely';
 import type { DB } from '../../db/schema.js';
 
@@ -33,24 +34,11 @@ export interface DashboardData {
   byInstitution: { orgId: string; orgName: string; totalFen: number; count: number }[];
 }
 
-const DAY_MS = 86_400_000;
-const CN = 8 * 3600_000;
-
-export function chinaDay(ms: number): string {
-  return new Date(ms + CN).toISOString().slice(0, 10);
-}
-
-/** Start of the China day containing `ms`, as a UTC instant. */
-export function chinaMidnight(ms: number): Date {
-  return new Date(Math.floor((ms + CN) / DAY_MS) * DAY_MS - CN);
-}
-
 const dayOf = (col: string) => sql<string>`to_char((${sql.ref(col)} AT TIME ZONE 'UTC') + interval '8 hours', 'YYYY-MM-DD')`;
 
 export async function dashboardData(db: Kysely<DB>, org: string | undefined, now: number): Promise<DashboardData> {
-  const today = chinaMidnight(now);
-  const from = new Date(today.getTime() - 29 * DAY_MS);
-  const days = Array.from({ length: 30 }, (_, i) => chinaDay(from.getTime() + i * DAY_MS));
+  const from = new Date(chinaMidnight(now) - 29 * DAY_MS);
+  const days = Array.from({ length: 30 }, (_, i) => chinaDate(from.getTime() + i * DAY_MS));
 
   const unpaid = await db
     .selectFrom('arrears_item')
@@ -139,7 +127,7 @@ export async function dashboardData(db: Kysely<DB>, org: string | undefined, now
   const reportedCount = series(reported, (r) => r.n);
   const settledCount = series(settled, (r) => r.n);
   return {
-    today: chinaDay(now),
+    today: chinaDate(now),
     kpi: {
       personsInArrears: Number(unpaid.persons),
       unpaidCount: Number(unpaid.n),

@@ -40,3 +40,8 @@ export async function setUserStatus(
     return true;
   });
 }
+
+/** The account whose second factor is being enrolled (web/console/second-factor.ts). */
+export function enrolmentUser(db: Kysely<DB>, userId: number) {
+  return db.selectFrom('console_user').select(['id', 'username', 'totp_secret_enc']).where('id', '=', userId).executeTakeFirstOrThrow();
+}

@@ -1,6 +1,6 @@
-import { createHash, randomBytes } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { DB } from '../../db/schema.js';
+import { newBearerToken, tokenHash } from '../bearer-token.js';
 
 /**
  * A citizen's sign-in on the card pages: a random token in an HttpOnly cookie, its SM3 digest in
@@ -10,12 +10,8 @@ import type { DB } from '../../db/schema.js';
 export const CITIZEN_COOKIE = 'ehc_citizen';
 export const CITIZEN_SESSION_SECONDS = 30 * 60;
 
-function digest(token: string): string {
-  return createHash('sm3').update(token).digest('hex');
-}
-
 export async function openCardSession(db: Kysely<DB>, personId: number, nowMs: number): Promise<string> {
-  const token = randomBytes(32).toString('base64url');
+  const token = newBearerToken();
   // Housekeeping on the way: long-expired sessions are of no use.
   await db
     .deleteFrom('card_session')
@@ -24,7 +20,7 @@ export async function openCardSession(db: Kysely<DB>, personId: number, nowMs: n
   await db
     .insertInto('card_session')
     .values({
-      token_hash: digest(token),
+      token_hash: tokenHash(token),
       person_id: personId,
       created_at: new Date(nowMs),
       expires_at: new Date(nowMs + CITIZEN_SESSION_SECONDS * 1000),
@@ -40,7 +36,7 @@ export async function readCardSession(db: Kysely<DB>, token: string | undefined,
   const row = await db
     .selectFrom('card_session')
     .select('person_id')
-    .where('token_hash', '=', digest(token))
+    .where('token_hash', '=', tokenHash(token))
     .where('ended_at', 'is', null)
     .where('expires_at', '>', new Date(nowMs))
     .executeTakeFirst();
@@ -52,6 +48,6 @@ export async function endCardSession(db: Kysely<DB>, token: string | undefined, 
   await db
     .updateTable('card_session')
     .set({ ended_at: new Date(nowMs) })
-    .where('token_hash', '=', digest(token))
+    .where('token_hash', '=', tokenHash(token))
     .execute();
 }

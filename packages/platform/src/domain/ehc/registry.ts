@@ -65,7 +65,7 @@ export class BuiltinRegistry implements CardRegistry {
     if (problem) return { problem };
     const person = await findPersonByIdentity(this.db, this.vault, who.idType, who.idNo);
     if (!person) return { problem: '未找到该证件的电子健康卡，请先领卡' };
-    if (person.name_bidx !== this.vault.nameKey(who.userName)) return { problem: '姓名与证件号不一致' };
+    if (person.name_bidx !== this.vault.nameKey(person.id_no_bidx, who.userName)) return { problem: '姓名与证件号不一致' };
     return this.#checkPhone(person, who.mobilePhone);
   }
 

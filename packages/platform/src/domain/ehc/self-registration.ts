@@ -22,7 +22,7 @@ export async function resolveNameSquat(
     const updated = await trx
       .updateTable('person')
       .set({
-        name_bidx: vault.nameKey(verified.userName),
+        name_bidx: vault.nameKey(existing.id_no_bidx, verified.userName),
         name_enc: vault.encrypt(verified.userName),
         phone_enc: null,
         name_source: 'verified',

@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely';
-import { MdlError, RespCode, documentProblem, residentIdFacts, type QueryEcAuthResultRequest } from '@mdl/protocol';
+import { MdlError, RespCode, documentProblem, type QueryEcAuthResultRequest } from '@mdl/protocol';
 import type { DB, Person } from '../../db/schema.js';
 import type { Vault } from '../../vault.js';
 import { findPersonByIdentity, type Identity } from '../persons.js';
@@ -115,21 +115,19 @@ export class UpstreamRegistry implements CardRegistry {
     if (!fits(card)) throw new CityCardUnavailable('the city card system answered a card that does not fit the guide’s fields');
     const existing = await findPersonByIdentity(this.db, this.vault, who.idType, who.idNo);
     if (existing) return this.#same(existing, who, card);
-    const facts = who.idType === '01' ? residentIdFacts(who.idNo.toUpperCase()) : undefined;
+    const idNoBidx = this.vault.personKey(who.idType, who.idNo);
     const inserted = await this.db
       .insertInto('person')
       .values({
         id_type: who.idType,
-        id_no_bidx: this.vault.personKey(who.idType, who.idNo),
+        id_no_bidx: idNoBidx,
         id_no_enc: this.vault.encrypt(who.idNo.toUpperCase()),
-        name_bidx: this.vault.nameKey(who.userName),
+        name_bidx: this.vault.nameKey(idNoBidx, who.userName),
         name_enc: this.vault.encrypt(who.userName.trim()),
         phone_enc: this.vault.encryptOpt(who.mobilePhone),
         ehealth_card_id: card.ehealthCardId,
         card_no: card.cardNo,
         card_type: card.cardType,
-        sex: facts?.sex ?? '0',
-        birthday: facts?.birthday ?? null,
         psn_no_bidx: who.psnNo ? this.vault.index('psn', who.psnNo) : null,
       })
       .onConflict((oc) => oc.doNothing())
@@ -146,7 +144,7 @@ export class UpstreamRegistry implements CardRegistry {
   }
 
   #same(p: Person, who: { userName: string }, card: CityCard): RegistryResult {
-    if (p.name_bidx !== this.vault.nameKey(who.userName)) return { problem: '姓名与证件号不一致' };
+    if (p.name_bidx !== this.vault.nameKey(p.id_no_bidx, who.userName)) return { problem: '姓名与证件号不一致' };
     if (p.ehealth_card_id !== card.ehealthCardId) return { problem: '主索引中该证件已绑定其他电子健康卡，请联系平台管理员' };
     return { person: p, created: false };
   }

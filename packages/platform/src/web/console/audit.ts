@@ -82,7 +82,7 @@ export async function auditRoutes({ app, platform }: ConsoleContext): Promise<vo
         null,
         { ...describeFilter(filter), rows: Math.min(rows.length, PAGE) },
         {
-          subject: filter.subject ?? null,
+          subject: filter.subject?.[0] ?? null,
           orgId: filter.orgId ?? null,
         },
       );
@@ -120,7 +120,7 @@ ${searched && ok ? auditTable(rows.slice(0, PAGE), names) : ''}`;
       null,
       { ...describeFilter(filter), rows: rows.length },
       {
-        subject: filter.subject ?? null,
+        subject: filter.subject?.[0] ?? null,
         orgId: filter.orgId ?? null,
       },
     );

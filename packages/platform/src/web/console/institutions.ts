@@ -16,6 +16,7 @@ import { DeploymentError } from '../../domain/deployment.js';
 import { actorOf, type ConsoleContext, ConsoleHttpError, html, need, notFound, readerOf } from './context.js';
 import { consolePage, csrfField, field, REGIONS, regionName, str, tag, time } from './layout.js';
 import { redirectToOnce } from './show-once.js';
+import { institutionFactorForm } from './second-factor.js';
 
 const EMPTY: InstitutionForm = { orgId: '', orgName: '', region: '', endpointUrl: '', notifyHosts: '', paymentChannels: '', ports: '' };
 
@@ -133,6 +134,7 @@ ${rows.map((r) => h`<tr><td><a href="/console/institutions/${encodeURIComponent(
       : '';
     const body = h`${q.saved ? h`<div class="card ok" role="status">已保存。</div>` : ''}
 ${canEdit ? institutionForm(actor, f, {}, false) : details}
+${institutionFactorForm(actor, inst.org_id, inst.require_totp)}
 <h3>接口凭证</h3>${newApp}
 <div class="tablewrap" tabindex="0" role="region" aria-label="表格，可左右滚动"><table class="data" id="apps"><thead><tr><th>appId</th><th>环境</th><th>备注</th><th>状态</th><th>签发时间</th><th>更新时间</th><th></th></tr></thead>
 <tbody>${appRows}</tbody></table></div>

@@ -70,7 +70,7 @@ export function consolePage(actor: Actor, o: { title: string; active: string; bo
     wide: true,
     css: CONSOLE_CSS,
     scripts: [CONSOLE_ASSETS.url('console.js'), ...(o.scripts ?? [])],
-    headerRight: h`<span class="user">${actor.username}（${ROLE_TEXT[actor.role]}${actor.orgId ? ` · ${orgNameOf(actor)}` : ''}）<a href="/console/password">修改密码</a><form class="inline" method="post" action="/console/logout">${csrfField(actor)}<button type="submit">退出</button></form></span>`,
+    headerRight: h`<span class="user">${actor.username}（${ROLE_TEXT[actor.role]}${actor.orgId ? ` · ${orgNameOf(actor)}` : ''}）<a href="/console/password">修改密码</a> <a href="/console/second-factor">动态口令</a><form class="inline" method="post" action="/console/logout">${csrfField(actor)}<button type="submit">退出</button></form></span>`,
     body: h`<nav class="cnav">${nav}</nav><h2>${o.title}</h2>${o.body}`,
   });
 }

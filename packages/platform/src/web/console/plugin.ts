@@ -19,6 +19,7 @@ import { citizenDataRoutes } from './citizen-data.js';
 import { onceRoutes } from './show-once.js';
 import { cardReviewRoutes } from './card-reviews.js';
 import { newCsrfToken, sameToken } from '../csrf.js';
+import { secondFactorRoutes } from './second-factor.js';
 
 const LOGIN_COOKIE = 'mdl_console_login';
 const PUBLIC_ROUTES = new Set(['/console/login', '/console/assets/:file']);
@@ -137,6 +138,7 @@ export const consolePlugin: FastifyPluginAsync<{ platform: Platform }> = async (
   await citizenDataRoutes(ctx);
   await cardReviewRoutes(ctx);
   await onceRoutes(ctx);
+  await secondFactorRoutes(ctx);
 };
 
 // The page modules import these from context.js; re-exported so that imports written against plugin.js keep working.

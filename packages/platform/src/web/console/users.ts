@@ -2,7 +2,6 @@ import { h, type Html } from '../html.js';
 import {
   changePassword,
   createUser,
-  hashToken,
   ROLE_TEXT,
   UserInputError,
   newUserProblems,
@@ -16,6 +15,7 @@ import { consoleReader } from '../../domain/console/reader.js';
 import { setUserStatus } from '../../domain/console/users.js';
 import { listInstitutions } from '../../domain/console/institutions.js';
 import { redirectToOnce } from './show-once.js';
+import { tokenHash } from '../../domain/bearer-token.js';
 
 /** 停用 asks first (it ends the person's sessions at once); 解锁 and 启用 do not take anything away. */
 function statusForm(actor: Actor, id: number, username: string, active: boolean, locked: boolean): Html {
@@ -133,7 +133,7 @@ ${field({ label: '再次输入新密码', name: 'confirm', type: 'password', err
       current: str(b.current),
       next: str(b.next),
       confirm: str(b.confirm),
-      keepTokenHash: hashToken(req.cookies[SESSION_COOKIE] ?? ''),
+      keepTokenHash: tokenHash(req.cookies[SESSION_COOKIE] ?? ''),
     });
     const ok = Object.keys(errors).length === 0;
     return html(reply, passwordPage(actor, errors, ok), ok ? 200 : 400);

@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { ID_TYPES, maskIdNo, maskName } from '@mdl/protocol';
+import { ID_TYPES, chinaClock, maskIdNo, maskName } from '@mdl/protocol';
 import { auditCitizen, type AuditAction } from '../../domain/audit.js';
 import { institutionName } from '../../domain/credentials.js';
 import type { Person } from '../../domain/persons.js';
@@ -9,7 +9,7 @@ import { authPath, decide, effectiveStatus, findByToken } from '../../domain/ehc
 import type { Platform } from '../../platform.js';
 import { h, type Html } from '../html.js';
 import { cardCsrf, cardCsrfOk, csrfInput } from './card-csrf.js';
-import { chinaClock, qrSvg, sendPage, str } from './common.js';
+import { qrSvg, sendPage, str } from './common.js';
 import { identityFields, signInRoutes, STALE_FORM } from './sign-in.js';
 
 /**

@@ -8,11 +8,6 @@ export async function qrSvg(text: string): Promise<Html> {
   return raw(svg);
 }
 
-/** 'HH:mm:ss' in China time, for "valid until" lines. */
-export function chinaClock(ms: number): string {
-  return new Date(ms + 8 * 3600_000).toISOString().slice(11, 19);
-}
-
 export const EHC_CSS = `
 .qr{width:100%;max-width:16rem;margin:.5rem auto;display:block;background:#fff}
 .qr svg{width:100%;height:auto;display:block}

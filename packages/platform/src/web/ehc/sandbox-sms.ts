@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import { epochMsToChinaTime } from '@mdl/protocol';
 import { readOutbox } from '../../domain/sms/gateway.js';
 import type { Platform } from '../../platform.js';
 import { h } from '../html.js';
@@ -15,7 +16,7 @@ export function sandboxSmsRoutes(app: FastifyInstance, platform: Platform): void
       ? rows.map(
           (
             r,
-          ) => h`<div class="card sms"><p class="muted">${new Date(r.at.getTime() + 8 * 3600_000).toISOString().slice(0, 19).replace('T', ' ')} 发往 <span class="sms-phone">${r.phone}</span></p>
+          ) => h`<div class="card sms"><p class="muted">${epochMsToChinaTime(r.at.getTime())} 发往 <span class="sms-phone">${r.phone}</span></p>
 <p class="sms-text">${r.text}</p></div>`,
         )
       : h`<div class="notice">还没有短信。</div>`;
