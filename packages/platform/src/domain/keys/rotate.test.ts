@@ -281,7 +281,7 @@ describe('mdl keys rotate on the embedded default', () => {
       const v = await verifyAudit(q.db, q.vault, Date.now());
       assert.equal(v.ok, true, JSON.stringify(v.problem));
       assert.ok(v.sealedEvents >= 1);
-      const { filter } = parseAuditQuery(q.vault, { idType: '01', idNo, orgId: '', actor: '', action: 'test.', from: '', to: '' });
+      const { filter } = parseAuditQuery(q.vault, { idType: '01', idNo, orgId: '', actor: '', action: 'audit.read', from: '', to: '' });
       assert.equal((await searchAudit(q.db, filter, 10)).length, 1);
     } finally {
       await q.close();
