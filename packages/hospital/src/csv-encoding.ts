@@ -4,7 +4,6 @@
  * sequence that is not valid in the encoding stops the file with the lines named, because a name
  * read as `����` and reported would put a wrong record on a real person.
  */
-import type { CsvProblem } from './csv.js';
 
 export type CsvEncoding = 'auto' | 'utf8' | 'gb18030';
 export const CSV_ENCODINGS: readonly CsvEncoding[] = ['auto', 'utf8', 'gb18030'];
@@ -25,6 +24,14 @@ export function csvEncoding(value: string | undefined): CsvEncoding {
   const v = (value ?? 'auto').toLowerCase().replace(/^utf-8$/, 'utf8');
   if ((CSV_ENCODINGS as readonly string[]).includes(v)) return v as CsvEncoding;
   throw new RangeError(`不支持的 CSV 编码 "${value}"，可选 ${CSV_ENCODINGS.join('、')}`);
+}
+
+/** One thing wrong with a CSV file, where it is. */
+export interface CsvProblem {
+  /** Line of the file where the record starts; the header is line 1. */
+  row: number;
+  column?: string;
+  message: string;
 }
 
 export type DecodedCsv = { text: string; encoding: 'utf8' | 'gb18030' } | { problems: CsvProblem[] };

@@ -7,7 +7,7 @@
 import { identityProblem, unsettledPerson, updateItem, validate } from '@mdl/protocol';
 import type { UnsettledPerson, UpdateItem } from '@mdl/protocol';
 import type { PersonUpdate } from './batching.js';
-import { type CsvEncoding, decodeCsvBytes } from './csv-encoding.js';
+import { type CsvEncoding, type CsvProblem, decodeCsvBytes } from './csv-encoding.js';
 
 /** Columns of a report file; the first four may be empty for a non-real-name patient. */
 export const REPORT_COLUMNS = [
@@ -30,12 +30,8 @@ export const REPORT_OPTIONAL = new Set(['idNo', 'idType', 'userName', 'ehealthCa
 export const UPDATE_COLUMNS = ['idNo', 'idType', 'userName', 'ehealthCardId', 'orgTraceId', 'traceId', 'state'] as const;
 export const UPDATE_OPTIONAL = new Set(['idNo', 'idType', 'userName', 'ehealthCardId']);
 
-export interface CsvProblem {
-  /** Line of the file where the record starts; the header is line 1. */
-  row: number;
-  column?: string;
-  message: string;
-}
+// Declared beside the decoder, which reports problems too (csv-encoding.ts must not import this file: no cycle).
+export type { CsvProblem } from './csv-encoding.js';
 
 export class CsvError extends Error {
   readonly problems: CsvProblem[];

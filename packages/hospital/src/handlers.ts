@@ -184,7 +184,12 @@ export function createHospitalListener(options: HospitalHandlerOptions) {
     parsedBody(req)
       .catch(() => undefined)
       .then((body) => handleHospitalCall(opts, path, body))
-      .then((r) => sendJson(res, r.status, r.body), next);
+      // Without a next() (plain http.createServer) a fault closes the connection rather than becoming an
+      // unhandled rejection that would end the hospital's process.
+      .then(
+        (r) => sendJson(res, r.status, r.body),
+        (err: unknown) => (next ? next(err) : res.destroy()),
+      );
   };
 }
 

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { startTestPlatform, type TestPlatform } from './testing.js';
 import { seedDemo } from './demo.js';
-import { dashboardData } from './console/dashboard.js';
+import { dashboardData } from './domain/console/dashboard.js';
 
 /**
  * The sandbox's demo data (issue #17 point 3): a month of history the dashboard can show, made through the

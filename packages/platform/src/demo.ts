@@ -6,6 +6,7 @@ import { DEMO_PERSONS } from './demo-people.js';
 import { assertSandbox } from './domain/deployment.js';
 import { getOrRegisterPerson } from './domain/persons.js';
 import { processBatch } from './domain/processing.js';
+import type { Config } from './config.js';
 import type { Platform } from './platform.js';
 import { demoCallbacks, seedDemoHistory } from './demo-history.js';
 
@@ -153,4 +154,21 @@ export async function seedDemo(platform: Platform): Promise<DemoSummary> {
     persons,
     created,
   };
+}
+
+/** What `mdl demo` and a sandbox start print: the demo credentials and where to try them. */
+export function describeDemo(demo: DemoSummary, config: Config): string {
+  const p = demo.persons[0]!;
+  return [
+    `演示凭证 (test environment, SM4/SM3 or PLAIN):`,
+    `  appId:   ${demo.appId}`,
+    `  secret:  ${demo.secret}`,
+    `  orgId:   ${demo.orgId} (${demo.orgName})`,
+    `闽政通演示渠道凭证: appId ${demo.channelAppId}  secret ${demo.channelSecret}`,
+    `演示患者: ${p.userName}  idType 01  idNo ${p.idNo}  手机号 ${p.mobilePhone}  ehealthCardId ${p.ehealthCardId}`,
+    `电子健康卡: ${config.publicUrl}/card/login  (姓名、证件号、手机号如上；短信验证码见 ${config.publicUrl}/card/sandbox/sms)`,
+    `Try: POST ${config.publicUrl}${config.apiPrefix}/qmdl/queryOverdueData (see README "Quick start")`,
+    `Citizen app: POST ${config.publicUrl}${config.apiPrefix}/qmdl/getIntoMdlUrl with the 闽政通 credential, open the mdrUrl (README)`,
+    `管理控制台: ${config.publicUrl}/console  (first account: npx mdl users create --username admin --role operator)`,
+  ].join('\n');
 }

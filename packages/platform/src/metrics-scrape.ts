@@ -1,6 +1,6 @@
 import { Counter, Gauge, Registry, collectDefaultMetrics, type Metric } from 'prom-client';
 import type { PoolStats } from './db/database.js';
-import { queueStats, type QueueStats } from './jobs/queue-stats.js';
+import { queueStats, type QueueStats } from './queue/stats.js';
 import { LATENCY_BUCKETS } from './metrics.js';
 import type { Platform } from './platform.js';
 

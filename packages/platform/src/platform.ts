@@ -3,7 +3,7 @@ import { assertSmAvailable } from '@mdl/protocol';
 import type { Kysely } from 'kysely';
 import type { Config } from './config.js';
 import { grantRuntimeUse, openDatabase, type Database } from './db/database.js';
-import { migrate } from './db/migrate.js';
+import { migrate, type MigrateResult } from './db/migrate.js';
 import type { DB } from './db/schema.js';
 import { AuditWriter } from './domain/audit.js';
 import type { AcceptDeps } from './domain/batches.js';
@@ -11,15 +11,15 @@ import { CredentialCache } from './domain/credentials.js';
 import { CoverageStore } from './domain/coverage.js';
 import { checkDeploymentMarker } from './domain/deployment.js';
 import { PolicyStore } from './domain/eligibility.js';
+import type { Services } from './domain/deps.js';
 import { buildEhcServices, type EhcServices } from './domain/ehc/index.js';
 import type { CityCardSystem } from './domain/ehc/upstream.js';
-import type { NoticeDeps } from './domain/notices.js';
 import { InstitutionNames, SubjectReader } from './domain/subjects.js';
 import type { ProcessDeps } from './domain/processing.js';
 import { MemoryState, RedisState, type SharedState } from './gateway/shared-state.js';
 import { CallbackDeadJob, ProcessBatchDeadJob, ProcessBatchJob, deliverCallbackJob, type BatchJobData } from './jobs/definitions.js';
 import { CITIZEN_JOBS } from './jobs/citizen.js';
-import { JobQueue, type JobType } from './jobs/queue.js';
+import { JobQueue, type JobType } from './queue/queue.js';
 import { startWorkers } from './jobs/workers.js';
 import { createLogger, type Logger } from './log.js';
 import { Metrics } from './metrics.js';
@@ -30,17 +30,10 @@ import { Vault } from './vault.js';
 import { runDataUpgrades } from './domain/keys/upgrade.js';
 import { openRotation, retiredKeys } from './domain/keys/rotate.js';
 
-/** Everything a request, a job or a CLI command needs, built once per process. */
-export interface Platform {
-  config: Config;
-  log: Logger;
+/** Everything a request, a job or a CLI command needs, built once per process (the domain's `Services` and more). */
+export interface Platform extends Services {
   database: Database;
-  db: Kysely<DB>;
-  vault: Vault;
   credentials: CredentialCache;
-  policy: PolicyStore;
-  /** Which items are taken at all (§1.2.3), applied when a batch is processed. */
-  coverage: CoverageStore;
   /** Group-committed audit writes for hot read paths. */
   auditWriter: AuditWriter;
   /** ORG_MDL_002's reads: the read model in group reads, institution names cached in the process. */
@@ -50,13 +43,8 @@ export interface Platform {
   callbackJob: JobType<BatchJobData>;
   acceptDeps: AcceptDeps;
   processDeps: ProcessDeps;
-  /** ORG_002 UPDATE notices of changes made on the platform (domain/notices.ts). */
-  notices: NoticeDeps;
   /** E-health-card registry, health codes and authorization sessions (domain/ehc/). */
   ehc: EhcServices;
-  metrics: Metrics;
-  post: HttpPost;
-  now: () => number;
   /** Set while shutting down: new interface calls get 000003. */
   draining: boolean;
   close(): Promise<void>;
@@ -84,6 +72,18 @@ export interface PlatformOptions {
 
 export class MasterKeyMismatchError extends Error {
   override name = 'MasterKeyMismatchError';
+}
+
+export { DatabaseBusyError } from './db/database.js';
+
+/** `mdl migrate`: apply the migrations and nothing else (no vault, no queue), then close the database. */
+export async function migrateOnly(config: Config): Promise<MigrateResult> {
+  const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, schema: config.dbSchema });
+  try {
+    return await migrate(database);
+  } finally {
+    await database.close();
+  }
 }
 
 /** How often a running platform seals the audit events written since the last seal. */
@@ -162,6 +162,8 @@ export async function createPlatform(config: Config, opts: PlatformOptions = {})
         vault,
         enqueueCallback: async (trx, batchId) => void (await jobs.send(callbackJob, { batchId }, trx)),
       },
+      enqueueCallback: async (trx, batchId, requestId) =>
+        void (await jobs.send(callbackJob, { batchId, requestId: requestId ?? undefined }, trx)),
       ehc: buildEhcServices({ db, vault, config, city }),
       metrics: new Metrics(),
       post,

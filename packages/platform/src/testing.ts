@@ -135,8 +135,8 @@ export function testItem(over: Partial<Insertable<ArrearsItemTable>> & { trace_i
 // What the repository's own tests (test/, bench/) drive directly besides the harness above: a deliberate
 // list, so that no internal file is reachable by its path. Not an API for host applications.
 export { API_HANDLERS } from './api/index.js';
-export { createUser } from './console/auth.js';
-export { base32Decode, totp } from './console/totp.js';
+export { createUser } from './domain/console/auth.js';
+export { base32Decode, totp } from './domain/console/totp.js';
 export { decideAppeal, fileAppeal } from './domain/appeals.js';
 export { itemsToReconcile } from './domain/citizen/reconcile.js';
 export { refreshItem } from './domain/citizen/refresh.js';

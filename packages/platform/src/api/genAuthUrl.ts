@@ -1,5 +1,5 @@
 import { MdlError, RespCode, type GenAuthUrlResponse } from '@mdl/protocol';
-import { audit } from '../domain/audit.js';
+import { audit, auditEvent } from '../domain/audit.js';
 import { openSession } from '../domain/ehc/sessions.js';
 import { defineApi } from './types.js';
 
@@ -35,18 +35,16 @@ export const genAuthUrl = defineApi('ORG_EHC_001', {
       reply.wxMiniAppId = c.ehcWxMiniAppId;
       reply.wxMiniPath = wxMiniPath;
     }
-    await audit(platform.db, {
-      actor_type: 'app',
-      actor_id: caller.appId,
-      org_id: req.orgId,
-      subject_bidx: null,
-      action: 'ehc.auth.open',
-      target: `outAuthNo=${req.outAuthNo}`,
-      outcome: 'ok',
-      resp_code: '000000',
-      request_id: requestId,
-      detail: `session=${session.id}`,
-    });
+    await audit(
+      platform.db,
+      auditEvent('app', caller.appId, 'ehc.auth.open', {
+        orgId: req.orgId,
+        target: `outAuthNo=${req.outAuthNo}`,
+        respCode: '000000',
+        requestId: requestId,
+        detail: `session=${session.id}`,
+      }),
+    );
     return reply;
   },
 });

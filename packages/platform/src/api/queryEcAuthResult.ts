@@ -1,4 +1,4 @@
-import { audit } from '../domain/audit.js';
+import { audit, auditEvent } from '../domain/audit.js';
 import { cardView, getOrRegisterPerson } from '../domain/persons.js';
 import { defineApi } from './types.js';
 
@@ -21,18 +21,16 @@ export const queryEcAuthResult = defineApi('ORG_EHC_004', {
             // An institution's 医保 identity outranks a name typed at /card 领卡 (domain/ehc/self-registration.ts).
             { verifiedBy: caller.appId },
           );
-    await audit(platform.db, {
-      actor_type: 'app',
-      actor_id: caller.appId,
-      org_id: caller.orgId,
-      subject_bidx: person.id_no_bidx,
-      action: created ? 'ehc.register' : 'ehc.lookup',
-      target: `type=${req.type}`,
-      outcome: 'ok',
-      resp_code: '000000',
-      request_id: requestId,
-      detail: null,
-    });
+    await audit(
+      platform.db,
+      auditEvent('app', caller.appId, created ? 'ehc.register' : 'ehc.lookup', {
+        orgId: caller.orgId,
+        subject: person.id_no_bidx,
+        target: `type=${req.type}`,
+        respCode: '000000',
+        requestId: requestId,
+      }),
+    );
     return cardView(platform.vault, person);
   },
 });

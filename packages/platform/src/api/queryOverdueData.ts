@@ -1,3 +1,4 @@
+import { auditEvent } from '../domain/audit.js';
 import { queryArrears } from '../domain/arrears.js';
 import { defineApi } from './types.js';
 
@@ -8,18 +9,16 @@ export const queryOverdueData = defineApi('ORG_MDL_002', {
   async handle({ platform, caller, requestId }, req) {
     const policy = await platform.policy.get();
     const r = await queryArrears(platform.db, platform.vault, platform.readModel, caller, req, policy, platform.now());
-    await platform.auditWriter.write({
-      actor_type: 'app',
-      actor_id: caller.appId,
-      org_id: caller.orgId,
-      subject_bidx: r.subject,
-      action: 'arrears.query',
-      target: req.businessType,
-      outcome: 'ok',
-      resp_code: '000000',
-      request_id: requestId,
-      detail: JSON.stringify({ next: r.decision.next, reasons: r.decision.reasons, unpaid: r.decision.unpaidCount }),
-    });
+    await platform.auditWriter.write(
+      auditEvent('app', caller.appId, 'arrears.query', {
+        orgId: caller.orgId,
+        subject: r.subject,
+        target: req.businessType,
+        respCode: '000000',
+        requestId: requestId,
+        detail: JSON.stringify({ next: r.decision.next, reasons: r.decision.reasons, unpaid: r.decision.unpaidCount }),
+      }),
+    );
     return r.response;
   },
 });

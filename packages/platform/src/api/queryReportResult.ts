@@ -1,5 +1,6 @@
 import { MdlError, RespCode } from '@mdl/protocol';
 import { findBatch, readResult } from '../domain/batches.js';
+import { institutionName } from '../domain/credentials.js';
 import { defineApi } from './types.js';
 
 /** ORG_MDL_005: the result of a batch, callback or not. */
@@ -11,11 +12,10 @@ export const queryReportResult = defineApi('ORG_MDL_005', {
     // Still processing: the guide's fields have no such state, so the answer is the retryable -3 with
     // the reason (docs/decisions.md "Ledger"); the hospital SDK retries it with backoff.
     if (batch.status !== 'done') throw new MdlError(RespCode.APP_TIMEOUT, `批次 ${req.orgRequestId} 正在处理，请稍后再查询`);
-    const inst = await platform.db.selectFrom('institution').select('org_name').where('org_id', '=', req.orgId).executeTakeFirst();
     const result = readResult(platform.vault, batch);
     return {
       orgId: batch.org_id,
-      orgName: inst?.org_name ?? '',
+      orgName: (await institutionName(platform.db, req.orgId)) ?? '',
       reportResultList: result?.persons ?? [],
       extData: {
         notifyType: batch.kind,

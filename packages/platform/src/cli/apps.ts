@@ -1,6 +1,15 @@
 import type { Args, Command, Io, OptionSpecs } from '@mdl/protocol/cli';
 import type { Config } from '../config.js';
-import { createApp, listApps, outboundPorts, rotateApp, setAppStatus, upsertInstitution, type ChangedBy } from '../domain/credentials.js';
+import {
+  createApp,
+  listApps,
+  rotateApp,
+  setAppStatus,
+  upsertInstitution,
+  type ChangedBy,
+  type InstitutionInput,
+} from '../domain/credentials.js';
+import { parseInstitutionForm } from '../domain/console/institutions.js';
 import { userInfo } from 'node:os';
 
 /** The CLI's changes are audited under the operating-system user who ran the command. */
@@ -49,6 +58,15 @@ export const appsCommand: Command<Config> = {
   run: (a, io, config) => apps(config, a, io),
 };
 
+/** Which flag a field of the institution form comes from, for the error message. */
+const FLAG_OF_FIELD: Record<string, string> = {
+  orgId: '--org-id',
+  orgName: '--org-name',
+  endpointUrl: '--endpoint-url',
+  notifyHosts: '--notify-host',
+  ports: '--port',
+};
+
 async function apps(config: Config, a: Args, io: Io): Promise<number> {
   const values = {
     'org-id': a.get('org-id'),
@@ -68,32 +86,30 @@ async function apps(config: Config, a: Args, io: Io): Promise<number> {
     return 2;
   }
   const fail = (msg: string) => (io.err(`mdl apps ${sub}: ${msg}`), 2);
+  let institution: InstitutionInput | undefined;
   if (sub === 'create') {
     if (values.env !== 'test' && values.env !== 'prod') return fail('--env must be test or prod');
     if (values.env === 'test' && config.deployment === 'production')
       return fail('test credentials belong to a sandbox (MDL_DEPLOYMENT=sandbox); this is a production deployment: use --env prod');
     if (!values.channel) {
-      if (!values['org-id'] || !/^[A-Za-z0-9]{1,12}$/.test(values['org-id']))
-        return fail('--org-id is required: the institution code, at most 12 letters or digits');
-      if (!values['org-name'] || [...values['org-name']].length > 40) return fail('--org-name is required, at most 40 characters');
-      const u = values['endpoint-url'];
-      if (u !== undefined && (!/^https?:\/\/[^\s]+$/.test(u) || u.length > 160))
-        return fail('--endpoint-url must be an http(s) URL of at most 160 characters');
-      const ports = (values.port ?? []).flatMap((p) => p.split(','));
-      if (ports.some((p) => !/^\d{1,5}$/.test(p.trim()) || Number(p) < 1 || Number(p) > 65535))
-        return fail('--port must be a port number from 1 to 65535');
-      if (u !== undefined) {
-        let url: URL;
-        try {
-          url = new URL(u);
-        } catch {
-          return fail('--endpoint-url is not a URL');
-        }
-        const port = url.port ? Number(url.port) : url.protocol === 'https:' ? 443 : 80;
-        const allowed = outboundPorts(JSON.stringify(ports.map(Number)));
-        if (!allowed.includes(port))
-          return fail(`the --endpoint-url port ${port} is not among the ports (${allowed.join(', ')}): add --port ${port}`);
-      }
+      // The console's rules, one implementation (domain/console/institutions.ts): flags become its form fields.
+      if (!values['org-id']) return fail('--org-id is required: the institution code, at most 12 letters or digits');
+      if (!values['org-name']) return fail('--org-name is required, at most 40 characters');
+      const checked = parseInstitutionForm(
+        {
+          orgId: values['org-id'],
+          orgName: values['org-name'],
+          region: '',
+          endpointUrl: values['endpoint-url']?.replace(/\/+$/, '') ?? '',
+          notifyHosts: (values['notify-host'] ?? []).join('\n'),
+          paymentChannels: '',
+          ports: (values.port ?? []).join(','),
+        },
+        true,
+      );
+      const [field, message] = Object.entries(checked.errors)[0] ?? [];
+      if (field && message) return fail(`${FLAG_OF_FIELD[field] ?? field}: ${message}`);
+      institution = checked.input;
     } else if (values['endpoint-url']) {
       return fail('--endpoint-url belongs to an institution, not a channel');
     }
@@ -108,14 +124,16 @@ async function apps(config: Config, a: Args, io: Io): Promise<number> {
     switch (sub) {
       case 'create': {
         if (!values.channel) {
+          // Only what the flags give: creating a credential for a known institution keeps its other settings.
+          const i = institution!;
           await upsertInstitution(
             db,
             {
-              orgId: values['org-id']!,
-              orgName: values['org-name']!,
-              ...(values['notify-host'] ? { notifyHosts: values['notify-host'] } : {}),
-              ...(values['endpoint-url'] ? { endpointUrl: values['endpoint-url'].replace(/\/+$/, '') } : {}),
-              ...(values.port ? { ports: [...new Set(values.port.flatMap((p) => p.split(',')).map(Number))] } : {}),
+              orgId: i.orgId,
+              orgName: i.orgName,
+              ...(values['notify-host'] ? { notifyHosts: i.notifyHosts } : {}),
+              ...(values['endpoint-url'] ? { endpointUrl: i.endpointUrl } : {}),
+              ...(values.port ? { ports: i.ports } : {}),
             },
             CLI,
           );

@@ -87,10 +87,25 @@ describe('mdl CLI on a fresh embedded data directory', () => {
     const base = ['apps', 'create', '--org-id', 'H35010200077', '--org-name', '端口医院', '--env', 'prod'];
     const p = capture();
     assert.equal(await main([...base, '--endpoint-url', 'https://his.example.org:8443/api'], p.io, env), 2);
-    assert.match(p.err.join('\n'), /port 8443 is not among the ports \(443, 80\): add --port 8443/);
+    assert.match(p.err.join('\n'), /--port: 接口地址的端口 8443 不在登记的端口（443、80）中/);
     const q = capture();
     assert.equal(await main([...base, '--port', '99999'], q.io, env), 2);
-    assert.match(q.err.join('\n'), /--port must be a port number/);
+    assert.match(q.err.join('\n'), /--port: 端口为 1 到 65535 的数字/);
+    // The console's rules apply here too (one implementation): a callback host that is no host name is refused,
+    // and so is an endpoint with credentials in it; nothing is stored.
+    const h = capture();
+    assert.equal(await main([...base, '--notify-host', 'https://his.example.org'], h.io, env), 2);
+    assert.match(h.err.join('\n'), /--notify-host: “https:\/\/his.example.org” 不是有效的主机名/);
+    const e = capture();
+    assert.equal(await main([...base, '--endpoint-url', 'https://user:pw@his.example.org/api'], e.io, env), 2);
+    assert.match(e.err.join('\n'), /--endpoint-url: 接口地址应为 http\(s\):\/\/ 开头/);
+    const platform = await createPlatform(loadConfig(env), { queue: false });
+    try {
+      const stored = await platform.db.selectFrom('institution').select('org_id').where('org_id', '=', 'H35010200077').execute();
+      assert.deepEqual(stored, [], 'a refused create stores no institution');
+    } finally {
+      await platform.close();
+    }
     const u = capture();
     assert.equal(await main(['frobnicate'], u.io, env), 2);
     const s = capture();

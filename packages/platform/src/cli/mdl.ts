@@ -2,19 +2,17 @@ import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { EN_TEXTS, runProgram, stdio, type Command, type Io, type Program } from '@mdl/protocol/cli';
 import { ConfigError, loadConfig, type Config } from '../config.js';
-import { DatabaseBusyError, openDatabase } from '../db/database.js';
-import { migrate } from '../db/migrate.js';
 import { appsCommand } from './apps.js';
 import { usersCommand } from './users.js';
 import { auditCommand } from './audit.js';
 import { keysCommand } from './keys.js';
 import { runSimulator } from '../ehc-simulator/main.js';
 import { runServer } from '../start/server.js';
-import { createPlatform, MasterKeyMismatchError } from '../platform.js';
-import { seedDemo, type DemoSummary } from '../demo.js';
+import { createPlatform, DatabaseBusyError, MasterKeyMismatchError, migrateOnly } from '../platform.js';
+import { describeDemo, seedDemo } from '../demo.js';
 import { cliLogger } from '../log.js';
 import { DeploymentError } from '../domain/deployment.js';
-import { resendCallback } from '../jobs/callbacks.js';
+import { resendCallback } from '../domain/callbacks.js';
 
 /** The one `Io` of both command lines (protocol's CLI framework); `start/server.ts` writes through it too. */
 export type { Io };
@@ -25,14 +23,9 @@ const migrateCommand: Command<Config> = {
   usage: 'migrate [--json]',
   options: {},
   async run(a, io, config) {
-    const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, schema: config.dbSchema });
-    try {
-      const r = await migrate(database);
-      io.out(a.json ? JSON.stringify(r) : r.applied.length ? `applied: ${r.applied.join(', ')}` : 'database is up to date');
-      return 0;
-    } finally {
-      await database.close();
-    }
+    const r = await migrateOnly(config);
+    io.out(a.json ? JSON.stringify(r) : r.applied.length ? `applied: ${r.applied.join(', ')}` : 'database is up to date');
+    return 0;
   },
 };
 
@@ -142,22 +135,6 @@ export async function main(argv: string[], io: Io = stdio, env: NodeJS.ProcessEn
       return undefined;
     },
   });
-}
-
-export function describeDemo(demo: DemoSummary, config: Config): string {
-  const p = demo.persons[0]!;
-  return [
-    `演示凭证 (test environment, SM4/SM3 or PLAIN):`,
-    `  appId:   ${demo.appId}`,
-    `  secret:  ${demo.secret}`,
-    `  orgId:   ${demo.orgId} (${demo.orgName})`,
-    `闽政通演示渠道凭证: appId ${demo.channelAppId}  secret ${demo.channelSecret}`,
-    `演示患者: ${p.userName}  idType 01  idNo ${p.idNo}  手机号 ${p.mobilePhone}  ehealthCardId ${p.ehealthCardId}`,
-    `电子健康卡: ${config.publicUrl}/card/login  (姓名、证件号、手机号如上)`,
-    `Try: POST ${config.publicUrl}${config.apiPrefix}/qmdl/queryOverdueData (see README "Quick start")`,
-    `Citizen app: POST ${config.publicUrl}${config.apiPrefix}/qmdl/getIntoMdlUrl with the 闽政通 credential, open the mdrUrl (README)`,
-    `管理控制台: ${config.publicUrl}/console  (first account: npx mdl users create --username admin --role operator)`,
-  ].join('\n');
 }
 
 // Run only as the program (bin/launch.js sets argv[1] to this file), never when imported by tests.

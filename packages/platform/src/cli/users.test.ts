@@ -5,8 +5,8 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { loadConfig } from '../config.js';
 import { createPlatform } from '../platform.js';
-import { signIn } from '../console/auth.js';
-import { base32Decode, totp } from '../console/totp.js';
+import { signIn } from '../domain/console/auth.js';
+import { base32Decode, totp } from '../domain/console/totp.js';
 import { main } from './mdl.js';
 
 function capture() {

@@ -1,6 +1,7 @@
 import type { Args, Command, Io } from '@mdl/protocol/cli';
 import type { Config } from '../config.js';
-import { createUser, UserInputError, type Role } from '../console/auth.js';
+import { createUser, UserInputError, type Role } from '../domain/console/auth.js';
+import { listUsers as readUsers } from '../domain/console/users.js';
 import { cliLogger } from '../log.js';
 import { createPlatform } from '../platform.js';
 
@@ -69,11 +70,7 @@ async function users(config: Config, a: Args, io: Io, stdin: () => Promise<strin
 async function listUsers(config: Config, json: boolean, io: Io): Promise<number> {
   const platform = await createPlatform(config, { queue: false, log: cliLogger() });
   try {
-    const rows = await platform.db
-      .selectFrom('console_user')
-      .select(['username', 'role', 'org_id', 'status', 'locked_until', 'last_login_at', 'created_at'])
-      .orderBy('id')
-      .execute();
+    const rows = (await readUsers(platform.db)).map(({ id: _id, ...row }) => row);
     if (json) io.out(JSON.stringify(rows));
     else if (rows.length === 0) io.out('no console accounts yet: mdl users create --help');
     else {

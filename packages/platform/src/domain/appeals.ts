@@ -1,7 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { Appeal, DB } from '../db/schema.js';
 import { noticeItemChange, type NoticeDeps } from './notices.js';
-import { audit } from './audit.js';
+import { auditEvent, audit } from './audit.js';
 import { refreshSubjects } from './subjects.js';
 import type { SealedReceipt } from './appeal-receipts.js';
 
@@ -94,18 +94,16 @@ export async function fileAppeal(
         })
         .execute();
     }
-    await audit(trx, {
-      actor_type: 'citizen',
-      actor_id: input.actor,
-      org_id: item.org_id,
-      subject_bidx: input.subjectBidx,
-      action: 'appeal.file',
-      target: `appeal:${appeal.id}`,
-      outcome: 'ok',
-      resp_code: null,
-      request_id: input.requestId ?? null,
-      detail: JSON.stringify({ reason: input.reason, itemId: item.id, receipt: input.receipt ? input.receipt.sizeBytes : undefined }),
-    });
+    await audit(
+      trx,
+      auditEvent('citizen', input.actor, 'appeal.file', {
+        orgId: item.org_id,
+        subject: input.subjectBidx,
+        target: `appeal:${appeal.id}`,
+        requestId: input.requestId ?? null,
+        detail: JSON.stringify({ reason: input.reason, itemId: item.id, receipt: input.receipt ? input.receipt.sizeBytes : undefined }),
+      }),
+    );
     return appeal;
   });
 }
@@ -126,18 +124,14 @@ export async function answerAppeal(
       .returning(['subject_bidx'])
       .executeTakeFirst();
     if (!r) throw new AppealError('申诉不存在或已处理');
-    await audit(trx, {
-      actor_type: 'operator',
-      actor_id: input.actor,
-      org_id: input.orgId,
-      subject_bidx: r.subject_bidx,
-      action: 'appeal.answer',
-      target: `appeal:${input.appealId}`,
-      outcome: 'ok',
-      resp_code: null,
-      request_id: null,
-      detail: null,
-    });
+    await audit(
+      trx,
+      auditEvent('operator', input.actor, 'appeal.answer', {
+        orgId: input.orgId,
+        subject: r.subject_bidx,
+        target: `appeal:${input.appealId}`,
+      }),
+    );
   });
 }
 
@@ -181,17 +175,14 @@ export async function decideAppeal(
       );
       if (notice && revoked.length > 0) await noticeItemChange(trx, notice, a.item_id, 'appeal.upheld', now);
     }
-    await audit(trx, {
-      actor_type: 'operator',
-      actor_id: input.actor,
-      org_id: a.org_id,
-      subject_bidx: a.subject_bidx,
-      action: input.upheld ? 'appeal.uphold' : 'appeal.reject',
-      target: `appeal:${input.appealId}`,
-      outcome: 'ok',
-      resp_code: null,
-      request_id: null,
-      detail: reason || null,
-    });
+    await audit(
+      trx,
+      auditEvent('operator', input.actor, input.upheld ? 'appeal.uphold' : 'appeal.reject', {
+        orgId: a.org_id,
+        subject: a.subject_bidx,
+        target: `appeal:${input.appealId}`,
+        detail: reason || null,
+      }),
+    );
   });
 }

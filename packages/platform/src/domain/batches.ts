@@ -4,7 +4,7 @@ import type { Kysely } from 'kysely';
 import type { Batch, DB } from '../db/schema.js';
 import type { Vault } from '../vault.js';
 import type { Caller } from './credentials.js';
-import { audit } from './audit.js';
+import { auditEvent, audit } from './audit.js';
 
 export type BatchKind = 'REPORT' | 'UPDATE';
 
@@ -123,18 +123,16 @@ export async function acceptBatch(
       return { state: 'success' as const, msg: '该批次已接收，处理结果以回调或查询为准' };
     }
     await deps.enqueue(trx, inserted.id, requestId);
-    await audit(trx, {
-      actor_type: 'app',
-      actor_id: caller.appId,
-      org_id: payload.orgId,
-      subject_bidx: null,
-      action: kind === 'REPORT' ? 'batch.report.accept' : 'batch.update.accept',
-      target: payload.orgRequestId,
-      outcome: 'ok',
-      resp_code: RespCode.SUCCESS,
-      request_id: requestId,
-      detail: JSON.stringify({ items: itemCount }),
-    });
+    await audit(
+      trx,
+      auditEvent('app', caller.appId, kind === 'REPORT' ? 'batch.report.accept' : 'batch.update.accept', {
+        orgId: payload.orgId,
+        target: payload.orgRequestId,
+        respCode: RespCode.SUCCESS,
+        requestId,
+        detail: JSON.stringify({ items: itemCount }),
+      }),
+    );
     return { state: 'success' as const, msg: '已接收' };
   });
 }

@@ -3,7 +3,7 @@ import type { Kysely } from 'kysely';
 import type { AppCredential, DB, Institution } from '../db/schema.js';
 import type { Vault } from '../vault.js';
 import { assertCredentialEnvAllowed } from './deployment.js';
-import { audit } from './audit.js';
+import { audit, auditEvent, type AuditAction } from './audit.js';
 
 /**
  * Who changes an institution or a credential. Every change is audited here, whichever door it came
@@ -19,19 +19,8 @@ async function inTransaction<T>(db: Kysely<DB>, fn: (trx: Kysely<DB>) => Promise
   return db.isTransaction ? fn(db) : db.transaction().execute(fn);
 }
 
-function auditChange(db: Kysely<DB>, by: ChangedBy, action: string, target: string, orgId: string | null, detail: unknown) {
-  return audit(db, {
-    actor_type: by.actorType,
-    actor_id: by.actorId.slice(0, 64),
-    org_id: orgId,
-    subject_bidx: null,
-    action,
-    target,
-    outcome: 'ok',
-    resp_code: null,
-    request_id: null,
-    detail: detail === null ? null : JSON.stringify(detail),
-  });
+function auditChange(db: Kysely<DB>, by: ChangedBy, action: AuditAction, target: string, orgId: string | null, detail: unknown) {
+  return audit(db, auditEvent(by.actorType, by.actorId, action, { orgId, target, detail }));
 }
 
 const ALNUM = 'ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789';
@@ -253,4 +242,15 @@ export class CredentialCache {
   forget(appId: string): void {
     this.#entries.delete(appId);
   }
+}
+
+/** An institution's name as registered now (pages that name the hospital a citizen deals with). */
+export async function institutionName(db: Kysely<DB>, orgId: string): Promise<string | undefined> {
+  const row = await db.selectFrom('institution').select('org_name').where('org_id', '=', orgId).executeTakeFirst();
+  return row?.org_name;
+}
+
+/** One credential's id, institution and status (the console's credential actions), or undefined. */
+export function findApp(db: Kysely<DB>, appId: string) {
+  return db.selectFrom('app_credential').select(['app_id', 'org_id', 'status']).where('app_id', '=', appId).executeTakeFirst();
 }

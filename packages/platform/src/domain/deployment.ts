@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import type { Config } from '../config.js';
 import type { DB } from '../db/schema.js';
 
@@ -66,5 +66,15 @@ export async function refuseTestCredentials(db: Kysely<DB>, deployment: Config['
 export function assertSandbox(config: Config, what: string): void {
   if (config.deployment !== 'sandbox') {
     throw new DeploymentError(`${what} belongs to a sandbox; this is a production deployment (MDL_DEPLOYMENT=production)`);
+  }
+}
+
+/** Health check: does the database answer a trivial query now? */
+export async function databaseAnswers(db: Kysely<DB>): Promise<boolean> {
+  try {
+    await sql`SELECT 1`.execute(db);
+    return true;
+  } catch {
+    return false;
   }
 }

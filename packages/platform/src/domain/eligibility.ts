@@ -61,7 +61,8 @@ export class PolicyStore extends SettingStore<EligibilityPolicy> {
 
   readonly #db: Kysely<DB>;
 
-  async set(policy: EligibilityPolicy): Promise<void> {
-    await this.save(this.#db, policy);
+  /** Write the policy, in the caller's transaction when given one (with its history and audit: savePolicy). */
+  async set(policy: EligibilityPolicy, db: Kysely<DB> = this.#db): Promise<void> {
+    await this.save(db, policy);
   }
 }

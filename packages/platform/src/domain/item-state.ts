@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { DB } from '../db/schema.js';
-import { audit } from './audit.js';
+import { audit, type AuditAction } from './audit.js';
 import { noticeItemChange, type NoticeDeps } from './notices.js';
 import { stateChangeProblem } from './processing.js';
 import { refreshSubjects } from './subjects.js';
@@ -32,7 +32,7 @@ export interface StaffItemChange {
 
 /** Returns whether the record changed (the same state again is a no-op, as in ORG_MDL_003). */
 export async function changeItemStateByStaff(db: Kysely<DB>, notice: NoticeDeps | undefined, input: StaffItemChange): Promise<boolean> {
-  const action = input.to === '1' ? 'item.settle.staff' : 'item.revoke.staff';
+  const action: AuditAction = input.to === '1' ? 'item.settle.staff' : 'item.revoke.staff';
   type Outcome = { changed: boolean } | { refused: string; notFound: boolean; row: Parameters<typeof event>[2] };
   const outcome = await db.transaction().execute(async (trx): Promise<Outcome> => {
     // The row lock serialises two clicks (or two staff) on the same record: the second sees the first's state.
@@ -63,7 +63,7 @@ export async function changeItemStateByStaff(db: Kysely<DB>, notice: NoticeDeps 
 
 function event(
   input: StaffItemChange,
-  action: string,
+  action: AuditAction,
   row: { id: number; state: string; subject_bidx: string; trace_id: string } | undefined,
   outcome: 'ok' | 'refused',
 ) {

@@ -4,7 +4,7 @@ import type { ResultPerson } from '@mdl/protocol';
 import type { Kysely } from 'kysely';
 import type { DB } from '../db/schema.js';
 import type { Vault } from '../vault.js';
-import { audit } from './audit.js';
+import { auditEvent, audit } from './audit.js';
 import type { BatchResult } from './batches.js';
 
 /**
@@ -86,17 +86,14 @@ export async function noticeItemChange(
     .returning('id')
     .executeTakeFirstOrThrow();
   await deps.enqueueCallback(trx, inserted.id);
-  await audit(trx, {
-    actor_type: 'system',
-    actor_id: 'platform',
-    org_id: row.org_id,
-    subject_bidx: row.subject_bidx,
-    action: 'notice.update',
-    target: orgRequestId,
-    outcome: 'ok',
-    resp_code: null,
-    request_id: null,
-    detail: JSON.stringify({ reason, traceId: row.trace_id, state: row.state }),
-  });
+  await audit(
+    trx,
+    auditEvent('system', 'platform', 'notice.update', {
+      orgId: row.org_id,
+      subject: row.subject_bidx,
+      target: orgRequestId,
+      detail: JSON.stringify({ reason, traceId: row.trace_id, state: row.state }),
+    }),
+  );
   return inserted.id;
 }

@@ -2,6 +2,8 @@ import { randomBytes, randomInt } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import { MdlError, RespCode, documentProblem, residentIdFacts } from '@mdl/protocol';
 import type { DB, Person } from '../db/schema.js';
+
+export type { Person };
 import type { Vault } from '../vault.js';
 import { resolveNameSquat } from './ehc/self-registration.js';
 import { refreshSubjects } from './subjects.js';
@@ -194,4 +196,11 @@ export function cardView(vault: Vault, p: Person): CardView {
     ...(facts ? { birthday: facts.birthday } : {}),
     ...(phone ? { mobilePhone: phone } : {}),
   };
+}
+
+/** A person's sealed name, or null for no person or an unknown one (the citizen app's greeting). */
+export async function personNameEnc(db: Kysely<DB>, personId: number | null): Promise<string | null> {
+  if (personId === null) return null;
+  const p = await db.selectFrom('person').select('name_enc').where('id', '=', personId).executeTakeFirst();
+  return p?.name_enc ?? null;
 }

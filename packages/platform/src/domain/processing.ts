@@ -5,7 +5,7 @@ import type { Kysely, Transaction } from 'kysely';
 import type { ArrearsItem, ArrearsItemTable, Batch, DB, Person } from '../db/schema.js';
 import type { Insertable, Updateable } from 'kysely';
 import type { Vault } from '../vault.js';
-import { auditMany, type AuditInput } from './audit.js';
+import { auditEvent, type AuditAction, auditMany, type AuditInput } from './audit.js';
 import type { BatchResult } from './batches.js';
 import { coverageProblem, type CoveragePolicy } from './coverage.js';
 import { checkRealName } from './persons.js';
@@ -95,19 +95,15 @@ async function existingItems(trx: Transaction<DB>, orgId: string, orgTraceIds: s
   return new Map(rows.map((r) => [r.org_trace_id, r]));
 }
 
-function event(batch: Batch, action: string, subject: string | null, outcome: 'ok' | 'refused', detail: unknown): AuditInput {
-  return {
-    actor_type: 'app',
-    actor_id: batch.app_id,
-    org_id: batch.org_id,
-    subject_bidx: subject,
-    action,
+function event(batch: Batch, action: AuditAction, subject: string | null, outcome: 'ok' | 'refused', detail: unknown): AuditInput {
+  return auditEvent('app', batch.app_id, action, {
+    orgId: batch.org_id,
+    subject,
     target: batch.org_request_id,
     outcome,
-    resp_code: null,
-    request_id: batch.request_id,
+    requestId: batch.request_id,
     detail: JSON.stringify(detail),
-  };
+  });
 }
 
 interface Subject {

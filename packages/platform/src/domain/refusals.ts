@@ -1,4 +1,5 @@
 import type { AuditWriter } from './audit.js';
+import { auditEvent } from './audit.js';
 import type { Logger } from '../log.js';
 
 export interface Refusal {
@@ -17,18 +18,15 @@ export interface Refusal {
  */
 export async function auditRefusal(writer: AuditWriter, log: Logger, r: Refusal): Promise<void> {
   try {
-    await writer.write({
-      actor_type: 'app',
-      actor_id: r.appId ?? 'unknown',
-      org_id: null,
-      subject_bidx: null,
-      action: 'interface.refused',
-      target: r.interfaceCode,
-      outcome: 'refused',
-      resp_code: r.respCode,
-      request_id: r.requestId,
-      detail: JSON.stringify({ reason: r.reason.slice(0, 200) }),
-    });
+    await writer.write(
+      auditEvent('app', r.appId ?? 'unknown', 'interface.refused', {
+        target: r.interfaceCode,
+        outcome: 'refused',
+        respCode: r.respCode,
+        requestId: r.requestId,
+        detail: JSON.stringify({ reason: r.reason.slice(0, 200) }),
+      }),
+    );
   } catch (err) {
     log.warn({ err, requestId: r.requestId }, 'could not audit a refused interface call');
   }

@@ -1,8 +1,8 @@
 import type { Kysely } from 'kysely';
 import type { ConsoleUser, DB } from '../db/schema.js';
 import type { Vault } from '../vault.js';
-import { newTotpSecret, otpauthUri, verifyTotp } from '../console/totp.js';
-import { audit } from './audit.js';
+import { newTotpSecret, otpauthUri, verifyTotp } from './console/totp.js';
+import { audit, auditEvent } from './audit.js';
 import type { ChangedBy } from './credentials.js';
 
 /**
@@ -35,18 +35,14 @@ export async function setInstitutionRequiresTotp(db: Kysely<DB>, orgId: string, 
       .returning('org_id')
       .executeTakeFirst();
     if (!r) return false;
-    await audit(trx, {
-      actor_type: by.actorType,
-      actor_id: by.actorId.slice(0, 64),
-      org_id: orgId,
-      subject_bidx: null,
-      action: 'institution.require_totp',
-      target: `org:${orgId}`,
-      outcome: 'ok',
-      resp_code: null,
-      request_id: null,
-      detail: JSON.stringify({ required }),
-    });
+    await audit(
+      trx,
+      auditEvent(by.actorType, by.actorId.slice(0, 64), 'institution.require_totp', {
+        orgId: orgId,
+        target: `org:${orgId}`,
+        detail: JSON.stringify({ required }),
+      }),
+    );
     return true;
   });
 }
@@ -93,18 +89,13 @@ export async function confirmEnrolment(
       .set({ totp_secret_enc: vault.encrypt(proposal.secret!), totp_last_step: step, updated_at: new Date(now) })
       .where('id', '=', user.id)
       .execute();
-    await audit(trx, {
-      actor_type: 'operator',
-      actor_id: user.username.slice(0, 64),
-      org_id: user.org_id,
-      subject_bidx: null,
-      action: 'console.totp.enrol',
-      target: `user:${user.username}`,
-      outcome: 'ok',
-      resp_code: null,
-      request_id: null,
-      detail: null,
-    });
+    await audit(
+      trx,
+      auditEvent('operator', user.username.slice(0, 64), 'console.totp.enrol', {
+        orgId: user.org_id,
+        target: `user:${user.username}`,
+      }),
+    );
   });
   return { ok: true };
 }

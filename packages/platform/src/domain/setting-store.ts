@@ -37,4 +37,9 @@ export class SettingStore<T extends object> {
       .execute();
     this.#cached = undefined;
   }
+
+  /** Drop the cached value: after a transaction that saved it commits, no reader keeps the old one for its TTL. */
+  forget(): void {
+    this.#cached = undefined;
+  }
 }

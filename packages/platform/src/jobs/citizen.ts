@@ -1,11 +1,10 @@
-import type { Transaction } from 'kysely';
-import type { DB } from '../db/schema.js';
 import { itemsToReconcile } from '../domain/citizen/reconcile.js';
 import { refreshItem } from '../domain/citizen/refresh.js';
 import { markReminderFailed, pushReminder, quietHoursEnd, runReminderScan } from '../domain/citizen/reminders.js';
 import { sweepExpired } from '../domain/citizen/tokens.js';
-import type { Platform } from '../platform.js';
-import { defineJob, type JobType, type Traced } from './queue.js';
+import type { Tx } from '../domain/deps.js';
+import type { JobsHost } from './host.js';
+import { defineJob, type JobType, type Traced } from '../queue/queue.js';
 
 /** Background work of the citizen app (issue #4). */
 export interface ItemJobData extends Traced {
@@ -41,9 +40,9 @@ export const CITIZEN_JOBS: JobType<unknown>[] = [ItemRefreshJob, ReminderScanJob
 
 /** `delaySeconds`: a citizen's failed refresh waits a little before the retry instead of knocking again at once. */
 export async function enqueueItemRefresh(
-  platform: Platform,
+  platform: JobsHost,
   itemId: number,
-  opts: { requestId?: string; delaySeconds?: number; trx?: Transaction<DB> } = {},
+  opts: { requestId?: string; delaySeconds?: number; trx?: Tx } = {},
 ): Promise<void> {
   await platform.jobs.send(ItemRefreshJob, { itemId, requestId: opts.requestId }, opts.trx, {
     singletonKey: `item:${itemId}`,
@@ -52,13 +51,12 @@ export async function enqueueItemRefresh(
 }
 
 /** `requestId`: the scheduled scan's job id, carried into each push (and its outbound call) it creates. */
-export function reminderEnqueuer(platform: Platform, requestId?: string) {
-  return async (trx: Transaction<DB>, reminderId: number) =>
-    void (await platform.jobs.send(ReminderPushJob, { reminderId, requestId }, trx));
+export function reminderEnqueuer(platform: JobsHost, requestId?: string) {
+  return async (trx: Tx, reminderId: number) => void (await platform.jobs.send(ReminderPushJob, { reminderId, requestId }, trx));
 }
 
 /** Cron schedules, in China time. pg-boss keeps one schedule per queue however many processes call this. */
-export async function scheduleCitizenJobs(platform: Platform): Promise<void> {
+export async function scheduleCitizenJobs(platform: JobsHost): Promise<void> {
   const tz = { tz: 'Asia/Shanghai' };
   // An empty cron turns the schedule off (tests that drive the scans with their own clock).
   for (const [job, cron] of [
@@ -74,7 +72,7 @@ export async function scheduleCitizenJobs(platform: Platform): Promise<void> {
  * None of this work is latency-critical (a citizen's refresh runs in the request; these are retries and
  * schedules), so the workers poll less often than batch processing does and add little load to the database.
  */
-export async function startCitizenWorkers(platform: Platform, opts: { pollingIntervalSeconds: number }): Promise<void> {
+export async function startCitizenWorkers(platform: JobsHost, opts: { pollingIntervalSeconds: number }): Promise<void> {
   const polling = { pollingIntervalSeconds: Math.max(opts.pollingIntervalSeconds, 2) };
   const slow = { pollingIntervalSeconds: Math.max(opts.pollingIntervalSeconds, 5) };
   await platform.jobs.work(

@@ -1,5 +1,5 @@
 import type { Config } from '../config.js';
-import { defineJob, type JobType, type Traced } from './queue.js';
+import { defineJob, type JobType, type Traced } from '../queue/queue.js';
 
 export interface BatchJobData extends Traced {
   batchId: number;

@@ -1,7 +1,6 @@
-import { whileDatabaseAway } from '../db/outage.js';
 import { processBatch } from '../domain/processing.js';
-import type { Platform } from '../platform.js';
-import { deliverCallback, markCallbackFailed } from './callbacks.js';
+import type { JobsHost } from './host.js';
+import { deliverCallback, markCallbackFailed } from '../domain/callbacks.js';
 import { scheduleCitizenJobs, startCitizenWorkers } from './citizen.js';
 import { CallbackDeadJob, ProcessBatchDeadJob, ProcessBatchJob } from './definitions.js';
 
@@ -9,7 +8,7 @@ import { CallbackDeadJob, ProcessBatchDeadJob, ProcessBatchJob } from './definit
  * Registers every background worker of the platform on its queue, and the cron schedules: they matter only where
  * jobs run, and setting them (cron parsing, time-zone data) would otherwise slow every start-up of an API process.
  */
-export async function startWorkers(platform: Platform, opts: { pollingIntervalSeconds?: number } = {}): Promise<void> {
+export async function startWorkers(platform: JobsHost, opts: { pollingIntervalSeconds?: number } = {}): Promise<void> {
   await scheduleCitizenJobs(platform);
   const polling = { pollingIntervalSeconds: opts.pollingIntervalSeconds ?? 0.5 };
   const patience = {
@@ -21,7 +20,7 @@ export async function startWorkers(platform: Platform, opts: { pollingIntervalSe
     async ({ batchId, requestId }) => {
       // A database restart is waited out here rather than counted as a failed attempt (retried only after the
       // retry delay): processing is one transaction, safe to run again.
-      const outcome = await whileDatabaseAway(() => processBatch(platform.processDeps, batchId), patience);
+      const outcome = await platform.jobs.waitingOutDatabase(() => processBatch(platform.processDeps, batchId), patience);
       platform.metrics.batchProcessed(outcome);
       platform.log.info({ batchId, requestId, outcome }, 'batch processed');
     },
@@ -32,7 +31,7 @@ export async function startWorkers(platform: Platform, opts: { pollingIntervalSe
     async ({ batchId, requestId }, meta) => {
       try {
         // Safe to repeat: a delivered batch is skipped, and once the hospital has it the record itself waits.
-        const outcome = await whileDatabaseAway(() => deliverCallback(platform, batchId, requestId), patience);
+        const outcome = await platform.jobs.waitingOutDatabase(() => deliverCallback(platform, batchId, requestId), patience);
         platform.log.info({ batchId, requestId, attempt: meta.retryCount + 1, outcome }, 'callback');
       } catch (err) {
         platform.log.warn({ batchId, requestId, attempt: meta.retryCount + 1, err: (err as Error).message }, 'callback not delivered');

@@ -1,5 +1,5 @@
-import type { Platform } from '../platform.js';
-import { audit } from '../domain/audit.js';
+import type { Services } from '../domain/deps.js';
+import { auditSystem, type AuditAction } from '../domain/audit.js';
 import { postEnvelope, type EnvelopeCall, type EnvelopeResult } from './envelope-call.js';
 import { whileDatabaseAway } from '../db/outage.js';
 
@@ -7,7 +7,7 @@ export type { HttpPost } from './envelope-call.js';
 
 export interface OutboundCall extends Omit<EnvelopeCall, 'strict'> {
   /** For the audit trail. */
-  action: string;
+  action: AuditAction;
   orgId: string;
   subject?: string | null;
   requestId?: string | null;
@@ -35,7 +35,10 @@ const SHOWN: Record<NonNullable<EnvelopeResult['failure']>, string> = {
  * per attempt whatever its outcome. A reply that does not verify is treated as no answer; on a production
  * deployment an unsigned reply is one that does not verify.
  */
-export async function callHospital(platform: Platform, call: OutboundCall): Promise<OutboundResult> {
+/** What an outbound call needs: where to post, the deployment (strict replies), the log and the audit trail. */
+export type HospitalCallDeps = Pick<Services, 'config' | 'db' | 'log' | 'post'>;
+
+export async function callHospital(platform: HospitalCallDeps, call: OutboundCall): Promise<OutboundResult> {
   const result = await postEnvelope(platform.post, { ...call, strict: platform.config.deployment === 'production' });
   const shown = call.discreet && result.failure ? SHOWN[result.failure] : result.detail;
   if (result.failure)
@@ -44,16 +47,12 @@ export async function callHospital(platform: Platform, call: OutboundCall): Prom
   // make the call again (a callback delivered twice).
   await whileDatabaseAway(
     () =>
-      audit(platform.db, {
-        actor_type: 'system',
-        actor_id: 'platform',
-        org_id: call.orgId,
-        subject_bidx: call.subject ?? null,
-        action: call.action,
+      auditSystem(platform.db, call.action, {
+        orgId: call.orgId,
+        subject: call.subject ?? null,
         target: call.url,
         outcome: result.ok ? 'ok' : 'error',
-        resp_code: null,
-        request_id: call.requestId ?? null,
+        requestId: call.requestId ?? null,
         detail: call.discreet && result.failure ? shown : `${shown} (${result.durationMs} ms)`,
       }),
     { maxMs: 120_000 },

@@ -1,7 +1,7 @@
 import { buildApp } from '../app.js';
-import type { Io } from '../cli/mdl.js';
+import type { Io } from '@mdl/protocol/cli';
 import type { Config } from '../config.js';
-import { describeDemo } from '../cli/mdl.js';
+import { describeDemo } from '../demo.js';
 import { seedDemo } from '../demo.js';
 import { assertSandbox, refuseTestCredentials } from '../domain/deployment.js';
 import { createPlatform } from '../platform.js';

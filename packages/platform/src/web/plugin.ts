@@ -1,5 +1,5 @@
 import type { FastifyPluginAsync } from 'fastify';
-import { sql } from 'kysely';
+import { databaseAnswers } from '../domain/deployment.js';
 import { landingPage } from './landing.js';
 import { FAVICON_SVG } from './error-pages.js';
 import type { Platform } from '../platform.js';
@@ -7,11 +7,7 @@ import type { Platform } from '../platform.js';
 /** Health and the landing page (metrics have a listener of their own: start/metrics-listener.ts). Other pages (citizen app, console) register beside this. */
 export const webPlugin: FastifyPluginAsync<{ platform: Platform }> = async (app, { platform }) => {
   app.get('/healthz', async (_req, reply) => {
-    try {
-      await sql`SELECT 1`.execute(platform.db);
-    } catch {
-      return reply.code(503).send({ status: 'unavailable', reason: 'database' });
-    }
+    if (!(await databaseAnswers(platform.db))) return reply.code(503).send({ status: 'unavailable', reason: 'database' });
     if (platform.draining) return reply.code(503).send({ status: 'draining' });
     return { status: 'ok' };
   });

@@ -131,3 +131,9 @@ export async function citizenOverview(
   }
   return { unpaid, history, decision, payment: [...payment.values()] };
 }
+
+/** The key an item is filed under (real-name or the entering institution's local key): what an appeal is checked against. */
+export async function itemSubject(db: Kysely<DB>, itemId: number): Promise<string> {
+  const row = await db.selectFrom('arrears_item').select('subject_bidx').where('id', '=', itemId).executeTakeFirstOrThrow();
+  return row.subject_bidx;
+}

@@ -1,10 +1,10 @@
 import { INTERFACES, validate } from '@mdl/protocol';
 import { sql, type Kysely } from 'kysely';
 import type { DB } from '../../db/schema.js';
-import { callHospital } from '../../outbound/hospital.js';
+import { callHospital, type HospitalCallDeps } from '../../outbound/hospital.js';
 import { noticeItemChange } from '../notices.js';
-import type { Platform } from '../../platform.js';
-import { audit } from '../audit.js';
+import type { Services } from '../deps.js';
+import { auditEvent, audit } from '../audit.js';
 import { outboundPorts } from '../credentials.js';
 import { refreshSubjects } from '../subjects.js';
 
@@ -47,9 +47,12 @@ async function signingCredential(db: Kysely<DB>, orgId: string, batchId: number)
     .executeTakeFirst();
 }
 
+/** What a refresh uses: the item and its credential, the ORG_001 call, and the notice of a change. */
+type RefreshDeps = HospitalCallDeps & Pick<Services, 'notices' | 'now' | 'vault'>;
+
 /** One refresh, counted by outcome for the metrics (a fault counts as `error` and is thrown on). */
 export async function refreshItem(
-  platform: Platform,
+  platform: RefreshDeps & Pick<Services, 'metrics'>,
   input: { itemId: number; subjects?: string[]; actor: string; requestId?: string | null },
 ): Promise<RefreshOutcome> {
   try {
@@ -63,7 +66,7 @@ export async function refreshItem(
 }
 
 async function refreshOnce(
-  platform: Platform,
+  platform: RefreshDeps,
   input: { itemId: number; subjects?: string[]; actor: string; requestId?: string | null },
 ): Promise<RefreshOutcome> {
   const { db, vault } = platform;
@@ -93,18 +96,16 @@ async function refreshOnce(
     return { kind: 'no-answer', detail, retryable };
   };
   if (!item.endpoint_url) {
-    await audit(db, {
-      actor_type: 'system',
-      actor_id: 'platform',
-      org_id: item.org_id,
-      subject_bidx: item.subject_bidx,
-      action: 'org001.call',
-      target: null,
-      outcome: 'error',
-      resp_code: null,
-      request_id: input.requestId ?? null,
-      detail: 'institution has no endpoint_url',
-    });
+    await audit(
+      db,
+      auditEvent('system', 'platform', 'org001.call', {
+        orgId: item.org_id,
+        subject: item.subject_bidx,
+        outcome: 'error',
+        requestId: input.requestId ?? null,
+        detail: 'institution has no endpoint_url',
+      }),
+    );
     return fail('机构未登记接口地址', false);
   }
   const cred = await signingCredential(db, item.org_id, item.report_batch_id);
@@ -125,18 +126,17 @@ async function refreshOnce(
   if (!out.ok) return fail(out.detail);
   const issue = validate(INTERFACES.ORG_001.response, out.payload);
   if (issue) {
-    await audit(db, {
-      actor_type: 'system',
-      actor_id: 'platform',
-      org_id: item.org_id,
-      subject_bidx: item.subject_bidx,
-      action: 'org001.invalid',
-      target: `item:${item.id}`,
-      outcome: 'error',
-      resp_code: null,
-      request_id: input.requestId ?? null,
-      detail: `${issue.path}: ${issue.message}`,
-    });
+    await audit(
+      db,
+      auditEvent('system', 'platform', 'org001.invalid', {
+        orgId: item.org_id,
+        subject: item.subject_bidx,
+        target: `item:${item.id}`,
+        outcome: 'error',
+        requestId: input.requestId ?? null,
+        detail: `${issue.path}: ${issue.message}`,
+      }),
+    );
     return fail(`应答不合规: ${issue.path}`);
   }
   const state = String(out.payload!.state) as '0' | '1' | '2';
@@ -155,18 +155,16 @@ async function refreshOnce(
     await recordAttempt(trx, item.id, 'ok', state, state === '1' ? 'paid' : 'revoked', now);
     if (Number(r.numUpdatedRows) > 0) {
       await noticeItemChange(trx, platform.notices, item.id, 'citizen.refresh', now);
-      await audit(trx, {
-        actor_type: input.actor === 'platform' ? 'system' : 'citizen',
-        actor_id: input.actor,
-        org_id: item.org_id,
-        subject_bidx: item.subject_bidx,
-        action: 'item.refresh',
-        target: item.trace_id,
-        outcome: 'ok',
-        resp_code: null,
-        request_id: input.requestId ?? null,
-        detail: JSON.stringify({ from: '0', to: state, via: 'ORG_001' }),
-      });
+      await audit(
+        trx,
+        auditEvent(input.actor === 'platform' ? 'system' : 'citizen', input.actor, 'item.refresh', {
+          orgId: item.org_id,
+          subject: item.subject_bidx,
+          target: item.trace_id,
+          requestId: input.requestId ?? null,
+          detail: JSON.stringify({ from: '0', to: state, via: 'ORG_001' }),
+        }),
+      );
     }
   });
   return { kind: state === '1' ? 'paid' : 'revoked' };

@@ -2,8 +2,8 @@ import { DAY_MS, chinaDate, chinaHour, chinaMidnight, fenToYuan } from '@mdl/pro
 import { sql, type Kysely, type Transaction } from 'kysely';
 import type { DB } from '../../db/schema.js';
 import { pushSigned } from '../../outbound/push.js';
-import type { Platform } from '../../platform.js';
-import { audit } from '../audit.js';
+import type { Services } from '../deps.js';
+import { auditEvent, audit } from '../audit.js';
 import { MDR_PATH } from './tokens.js';
 
 /**
@@ -55,7 +55,7 @@ export type ReminderEnqueue = (trx: Transaction<DB>, reminderId: number) => Prom
 
 /** One scan over everyone with unpaid real-name items, in pages of `pageSize` persons. */
 export async function runReminderScan(
-  platform: Pick<Platform, 'db' | 'config'>,
+  platform: Pick<Services, 'db' | 'config'>,
   now: number,
   enqueuePush: ReminderEnqueue,
   pageSize = 500,
@@ -148,18 +148,14 @@ async function remindOne(
         .executeTakeFirst();
       if (!row) return undefined;
       if (o.channel === 'http') await o.enqueuePush(trx, row.id);
-      await audit(trx, {
-        actor_type: 'system',
-        actor_id: 'platform',
-        org_id: null,
-        subject_bidx: o.subject,
-        action: 'reminder.create',
-        target: `reminder:${row.id}`,
-        outcome: 'ok',
-        resp_code: null,
-        request_id: null,
-        detail: JSON.stringify({ channel: o.channel, count: items.length, totalFen: total }),
-      });
+      await audit(
+        trx,
+        auditEvent('system', 'platform', 'reminder.create', {
+          subject: o.subject,
+          target: `reminder:${row.id}`,
+          detail: JSON.stringify({ channel: o.channel, count: items.length, totalFen: total }),
+        }),
+      );
       return row.id;
     })
     .catch((e: unknown) => {
@@ -180,7 +176,7 @@ export class PushNotAccepted extends Error {
  * retry can land long after the scan.
  */
 export async function pushReminder(
-  platform: Platform,
+  platform: Pick<Services, 'config' | 'db' | 'post' | 'vault'>,
   reminderId: number,
   now: number,
   requestId?: string,
@@ -248,18 +244,16 @@ export async function pushReminder(
       .where('id', '=', r.id)
       .where('status', '=', 'pending')
       .execute();
-    await audit(trx, {
-      actor_type: 'system',
-      actor_id: 'platform',
-      org_id: null,
-      subject_bidx: r.subject_bidx,
-      action: 'reminder.push',
-      target: config.reminderPushUrl ?? null,
-      outcome: out.ok ? 'ok' : 'error',
-      resp_code: null,
-      request_id: requestId ?? null,
-      detail: `reminder:${r.id} ${out.detail}`,
-    });
+    await audit(
+      trx,
+      auditEvent('system', 'platform', 'reminder.push', {
+        subject: r.subject_bidx,
+        target: config.reminderPushUrl ?? null,
+        outcome: out.ok ? 'ok' : 'error',
+        requestId: requestId ?? null,
+        detail: `reminder:${r.id} ${out.detail}`,
+      }),
+    );
   });
   if (!out.ok) throw new PushNotAccepted(`reminder ${r.id} not accepted: ${out.detail}`);
   return 'sent';

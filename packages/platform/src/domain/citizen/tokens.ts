@@ -3,6 +3,8 @@ import type { Kysely } from 'kysely';
 import type { CitizenSession, DB } from '../../db/schema.js';
 import { newBearerToken, tokenHash } from '../bearer-token.js';
 
+export type { CitizenSession };
+
 /**
  * Entry tokens (ORG_MDL_004) and the sessions they open. A token is 32 random bytes (43 base64url
  * characters) and is stored only as its SM3 hash; it opens one session for one person, once, before it

@@ -1,7 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { DB } from '../../db/schema.js';
 import type { Vault } from '../../vault.js';
-import { ITEM_COLUMNS, itemView, type ItemRow, type ItemView } from '../../console/batches.js';
+import { ITEM_COLUMNS, itemView, type ItemRow, type ItemView } from './batches.js';
 
 /**
  * One record as the console's detail page shows it: the record (names and ID numbers masked), its

@@ -1,6 +1,6 @@
 import { sql, type Kysely } from 'kysely';
 import type { DB } from '../../db/schema.js';
-import { batchWhere, itemWhere, type BatchFilter, type ItemFilter } from '../../console/batches.js';
+import { batchWhere, itemWhere, type BatchFilter, type ItemFilter } from './batches.js';
 
 /**
  * Totals over everything a console list's filter matches (not only the page shown), from the same

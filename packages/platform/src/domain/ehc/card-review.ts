@@ -2,7 +2,7 @@ import type { Kysely } from 'kysely';
 import { maskIdNo } from '@mdl/protocol';
 import type { DB } from '../../db/schema.js';
 import type { Vault } from '../../vault.js';
-import { audit } from '../audit.js';
+import { audit, auditEvent } from '../audit.js';
 
 /**
  * The operators' review queue of self-registrations a verified source contradicted
@@ -90,18 +90,15 @@ export async function decideReview(
         .where('phone_enc', 'is', null)
         .execute();
     }
-    await audit(trx, {
-      actor_type: 'operator',
-      actor_id: o.operator,
-      org_id: null,
-      subject_bidx: person.id_no_bidx,
-      action: 'console.card_review.decide',
-      target: `review=${o.id}`,
-      outcome: 'ok',
-      resp_code: null,
-      request_id: o.requestId,
-      detail: JSON.stringify({ decision: o.decision, note: o.note.slice(0, 200) }),
-    });
+    await audit(
+      trx,
+      auditEvent('operator', o.operator, 'console.card_review.decide', {
+        subject: person.id_no_bidx,
+        target: `review=${o.id}`,
+        requestId: o.requestId,
+        detail: JSON.stringify({ decision: o.decision, note: o.note.slice(0, 200) }),
+      }),
+    );
     return true;
   });
 }

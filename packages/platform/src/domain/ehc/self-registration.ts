@@ -1,7 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { DB, Person } from '../../db/schema.js';
 import type { Vault } from '../../vault.js';
-import { audit } from '../audit.js';
+import { audit, auditEvent } from '../audit.js';
 import { refreshSubjects } from '../subjects.js';
 
 /**
@@ -51,18 +51,14 @@ export async function resolveNameSquat(
       .where('ended_at', 'is', null)
       .execute();
     await refreshSubjects(trx, [existing.id_no_bidx]);
-    await audit(trx, {
-      actor_type: 'app',
-      actor_id: verified.by,
-      org_id: null,
-      subject_bidx: existing.id_no_bidx,
-      action: 'ehc.card.review.open',
-      target: `review=${review.id}`,
-      outcome: 'ok',
-      resp_code: null,
-      request_id: null,
-      detail: 'self-registered name replaced by a verified source; its phone dropped',
-    });
+    await audit(
+      trx,
+      auditEvent('app', verified.by, 'ehc.card.review.open', {
+        subject: existing.id_no_bidx,
+        target: `review=${review.id}`,
+        detail: 'self-registered name replaced by a verified source; its phone dropped',
+      }),
+    );
     return updated;
   });
 }

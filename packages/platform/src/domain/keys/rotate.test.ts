@@ -9,9 +9,9 @@ import { main } from '../../cli/mdl.js';
 import { loadConfig } from '../../config.js';
 import { createPlatform, MasterKeyMismatchError, type Platform } from '../../platform.js';
 import { addInstitution, createUser, rebuildSubjects, testItem } from '../../testing.js';
-import { signIn } from '../../console/auth.js';
-import { parseAuditQuery, searchAudit } from '../../console/audit-search.js';
-import { base32Decode, totp } from '../../console/totp.js';
+import { signIn } from '../console/auth.js';
+import { parseAuditQuery, searchAudit } from '../console/audit-search.js';
+import { base32Decode, totp } from '../console/totp.js';
 import { Vault } from '../../vault.js';
 import { queryArrears } from '../arrears.js';
 import { audit } from '../audit.js';
@@ -97,7 +97,7 @@ describe('master-key rotation', () => {
           actor_id: app.appId,
           org_id: ORG,
           subject_bidx: key,
-          action: 'query.overdue',
+          action: 'arrears.query',
           target: null,
           outcome: 'ok',
           resp_code: '000000',
@@ -257,7 +257,7 @@ describe('mdl keys rotate on the embedded default', () => {
       request_id: null,
       detail: null,
     } as const;
-    await audit(p.db, { ...event, subject_bidx: p.vault.personKey('01', idNo), action: 'test.before' });
+    await audit(p.db, { ...event, subject_bidx: p.vault.personKey('01', idNo), action: 'audit.read' });
     await sealAudit(p.db, p.vault);
     await p.close();
     const first = readFileSync(join(dir, 'master.key'), 'utf8').trim();
@@ -281,7 +281,7 @@ describe('mdl keys rotate on the embedded default', () => {
       const v = await verifyAudit(q.db, q.vault, Date.now());
       assert.equal(v.ok, true, JSON.stringify(v.problem));
       assert.ok(v.sealedEvents >= 1);
-      const { filter } = parseAuditQuery(q.vault, { idType: '01', idNo, orgId: '', actor: '', action: 'test.', from: '', to: '' });
+      const { filter } = parseAuditQuery(q.vault, { idType: '01', idNo, orgId: '', actor: '', action: 'audit.read', from: '', to: '' });
       assert.equal((await searchAudit(q.db, filter, 10)).length, 1);
     } finally {
       await q.close();

@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { CitizenSession } from '../../db/schema.js';
-import { audit } from '../../domain/audit.js';
+import { cardOfPerson, setPhoneOfRecord } from '../../domain/citizen/card-phone.js';
+import type { CitizenSession } from '../../domain/citizen/tokens.js';
 import { checkCode, openChallenge } from '../../domain/ehc/card-otp.js';
 import { phoneProblem } from '../../domain/ehc/registry.js';
 import { citizenSignedIn, guardCardAttempt } from '../../domain/ehc/sign-in-guard.js';
@@ -25,7 +25,7 @@ const FAILED = '验证码不正确或已失效，请重新获取';
 /** Whether this /mdr session may give its card a phone here (the overview links the page then). */
 export async function mayGivePhone(platform: Platform, s: CitizenSession): Promise<boolean> {
   if (s.entered_by !== 'channel' || s.person_id === null) return false;
-  const p = await platform.db.selectFrom('person').select('phone_enc').where('id', '=', s.person_id).executeTakeFirst();
+  const p = await cardOfPerson(platform.db, s.person_id);
   return p !== undefined && p.phone_enc === null;
 }
 
@@ -47,11 +47,7 @@ export function cardPhoneRoutes(
   /** The session's card when it may be given a phone here. */
   async function eligible(s: CitizenSession | undefined) {
     if (!s || !(await mayGivePhone(platform, s)) || s.person_id === null) return undefined;
-    const p = await db
-      .selectFrom('person')
-      .select(['id', 'id_no_bidx', 'card_no', 'phone_enc'])
-      .where('id', '=', s.person_id)
-      .executeTakeFirst();
+    const p = await cardOfPerson(db, s.person_id);
     return p && p.phone_enc === null ? p : undefined;
   }
 
@@ -126,27 +122,9 @@ ${field({ label: '验证码', name: 'code', id: 'code', value: '', focus: true, 
     });
     if (!r.ok || r.personId !== p.id || !r.phone) return send(reply, codeForm(s, challenge, FAILED), 400);
     // Conditional: a phone recorded meanwhile (another tab, an operator) is never overwritten.
-    const set = await db
-      .updateTable('person')
-      .set({ phone_enc: vault.encrypt(r.phone), updated_at: new Date() })
-      .where('id', '=', p.id)
-      .where('phone_enc', 'is', null)
-      .executeTakeFirst();
-    if (Number(set.numUpdatedRows) !== 1) return refuse(reply, 409);
+    if (!(await setPhoneOfRecord(platform, p, r.phone, req.id))) return refuse(reply, 409);
     // Proved by the channel and the code: the identity's attempt count starts over, as after a sign-in.
     await citizenSignedIn(db, r.throttleKey);
-    await audit(db, {
-      actor_type: 'citizen',
-      actor_id: 'mdr',
-      org_id: null,
-      subject_bidx: p.id_no_bidx,
-      action: 'ehc.card.phone',
-      target: `card:${p.card_no}`,
-      outcome: 'ok',
-      resp_code: null,
-      request_id: req.id,
-      detail: 'phone of record set through the 闽政通 entry',
-    });
     return send(
       reply,
       shell(

@@ -1,14 +1,14 @@
 import { maskName } from '@mdl/protocol';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
-import type { CitizenSession } from '../../db/schema.js';
 import { AppealError, appealInputProblems, fileAppeal } from '../../domain/appeals.js';
 import { MAX_RECEIPT_BYTES, receiptProblem, sealReceipt } from '../../domain/appeal-receipts.js';
 import { boundaryOf, parseMultipart, type FilePart } from '../multipart.js';
 import { CITIZEN_ASSETS } from './assets.js';
-import { audit } from '../../domain/audit.js';
-import { citizenOverview, type CitizenRecord } from '../../domain/citizen/records.js';
+import { auditCitizen } from '../../domain/audit.js';
+import { personNameEnc } from '../../domain/persons.js';
+import { citizenOverview, itemSubject, type CitizenRecord } from '../../domain/citizen/records.js';
 import { refreshItem } from '../../domain/citizen/refresh.js';
-import { MDR_PATH, endSession, findSession, openEntry, sessionSubjects } from '../../domain/citizen/tokens.js';
+import { MDR_PATH, endSession, findSession, openEntry, sessionSubjects, type CitizenSession } from '../../domain/citizen/tokens.js';
 import { enqueueItemRefresh } from '../../jobs/citizen.js';
 import type { Platform } from '../../platform.js';
 import { HOW_TO_ENTER, NOTICES, appealPage, infoPage, overviewPage, payPage } from './views.js';
@@ -64,24 +64,9 @@ export const citizenPlugin: FastifyPluginAsync<{ platform: Platform }> = async (
 
   app.get(`${MDR_PATH}/t/:token`, async (req, reply) => {
     const { token } = req.params as { token: string };
-    const r = await openEntry(db, token, platform.now(), config.mdrTokenTtlMs, async (personId) => {
-      if (personId === null) return null;
-      const p = await db.selectFrom('person').select('name_enc').where('id', '=', personId).executeTakeFirst();
-      return p?.name_enc ?? null;
-    });
+    const r = await openEntry(db, token, platform.now(), config.mdrTokenTtlMs, (personId) => personNameEnc(db, personId));
     if (r.ok) {
-      await audit(db, {
-        actor_type: 'citizen',
-        actor_id: 'mdr',
-        org_id: null,
-        subject_bidx: r.session.subject_bidx,
-        action: 'mdr.open',
-        target: null,
-        outcome: 'ok',
-        resp_code: null,
-        request_id: req.id,
-        detail: null,
-      });
+      await auditCitizen(db, 'mdr', 'mdr.open', { subject: r.session.subject_bidx, requestId: req.id });
       reply.setCookie(COOKIE, r.sid, {
         path: MDR_PATH,
         httpOnly: true,
@@ -94,18 +79,7 @@ export const citizenPlugin: FastifyPluginAsync<{ platform: Platform }> = async (
     // Reloading the entry link in the browser that already opened it just continues the session.
     const current = await session(req);
     if (r.why === 'used' && current && current.subject_bidx === r.subjectBidx) return reply.redirect(`${MDR_PATH}/`, 303);
-    await audit(db, {
-      actor_type: 'citizen',
-      actor_id: 'mdr',
-      org_id: null,
-      subject_bidx: r.subjectBidx ?? null,
-      action: 'mdr.open',
-      target: null,
-      outcome: 'refused',
-      resp_code: null,
-      request_id: req.id,
-      detail: r.why,
-    });
+    await auditCitizen(db, 'mdr', 'mdr.open', { subject: r.subjectBidx ?? null, outcome: 'refused', requestId: req.id, detail: r.why });
     if (r.why === 'expired')
       return html(reply, infoPage('链接已过期', `这个入口链接的有效期已过（${ttlMin} 分钟内有效）。`, HOW_TO_ENTER), 410);
     if (r.why === 'used')
@@ -208,8 +182,7 @@ export const citizenPlugin: FastifyPluginAsync<{ platform: Platform }> = async (
       await fileAppeal(db, {
         itemId: r.id,
         // The record's own key (real-name or the entering institution's local key), already checked as ours.
-        subjectBidx: (await db.selectFrom('arrears_item').select('subject_bidx').where('id', '=', r.id).executeTakeFirstOrThrow())
-          .subject_bidx,
+        subjectBidx: await itemSubject(db, r.id),
         reason,
         description,
         actor: 'mdr',

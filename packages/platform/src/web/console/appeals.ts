@@ -1,10 +1,8 @@
 import { h } from '../html.js';
-import { appealDetail, listAppeals } from '../../console/appeals.js';
-import { auditAction, orgScope } from '../../console/auth.js';
+import { auditAction } from '../../domain/console/auth.js';
 import { APPEAL_REASONS, APPEAL_STATUS_TEXT, AppealError, answerAppeal, decideAppeal, MAX_APPEAL_TEXT } from '../../domain/appeals.js';
-import { actorOf, html, need, notFound, type ConsoleContext } from './plugin.js';
+import { actorOf, type ConsoleContext, html, need, notFound, readerOf } from './context.js';
 import { listTotals } from './exports.js';
-import { hasReceipt } from '../../domain/appeal-receipts.js';
 import { consolePage, csrfField, field, num, regionName, STATE_TEXT, str, tag, time, yuan } from './layout.js';
 
 const statusTag = (s: keyof typeof APPEAL_STATUS_TEXT) =>
@@ -13,13 +11,13 @@ const statusTag = (s: keyof typeof APPEAL_STATUS_TEXT) =>
 const DECIDE_CONFIRM = '提交裁决？裁决提交后不能更改；"申诉成立"会立即撤销该欠费记录并通知机构。';
 
 export async function appealRoutes({ app, platform }: ConsoleContext): Promise<void> {
-  const { db, vault } = platform;
+  const { db } = platform;
 
   app.get('/appeals', async (req, reply) => {
     const actor = actorOf(req);
     const q = req.query as Record<string, unknown>;
     const status = str(q.status) || 'pending';
-    const rows = await listAppeals(db, orgScope(actor), status);
+    const rows = await readerOf(platform, req).appeals(status);
     const sum = rows.reduce((n, a) => n + Number(a.amount_fen), 0);
     const body = h`<form class="filters" method="get"><label>状态 <select name="status"><option value="pending" ${status === 'pending' ? 'selected' : ''}>待裁决（待处理 + 机构已答复）</option><option value="all" ${status === 'all' ? 'selected' : ''}>全部</option>
 ${Object.entries(APPEAL_STATUS_TEXT).map(([v, t]) => h`<option value="${v}" ${status === v ? 'selected' : ''}>${t}</option>`)}</select></label><button type="submit">筛选</button></form>
@@ -41,7 +39,7 @@ ${rows.map(
     values: Record<string, string> = {},
   ) => {
     const actor = actorOf(req);
-    const d = id === undefined ? undefined : await appealDetail(db, vault, orgScope(actor), id);
+    const d = id === undefined ? undefined : await readerOf(platform, req).appeal(id);
     if (!d) notFound('申诉');
     await auditAction(db, actor, 'console.appeal.view', `appeal:${d.appeal.id}`, null, {
       subject: d.appeal.subject_bidx,
@@ -76,7 +74,7 @@ ${field({ label: '理由（驳回时必填，将向患者展示）', name: 'reas
 <div class="card"><h3>申诉 ${statusTag(a.status)}</h3><dl class="kv">
 <dt>提交时间</dt><dd>${time(a.created_at)}</dd><dt>原因</dt><dd>${APPEAL_REASONS[a.reason]}</dd><dt>患者说明</dt><dd id="citizen-text">${a.description}</dd>
 <dt>收据照片</dt><dd>${
-      (await hasReceipt(db, a.id))
+      (await readerOf(platform, req).appealHasReceipt(a.id))
         ? h`<a href="/console/appeals/${a.id}/receipt" target="_blank" id="receipt-link"><img src="/console/appeals/${a.id}/receipt" alt="患者上传的缴费收据照片" class="receipt" id="receipt-photo"></a>`
         : h`<span class="muted">未上传</span>`
     }</dd>

@@ -1,10 +1,9 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ID_TYPES } from '@mdl/protocol';
 import { h, raw, type Html } from '../html.js';
-import { auditAction } from '../../console/auth.js';
-import { csvField, describeFilter, parseAuditQuery, searchAudit, type AuditQuery } from '../../console/audit-search.js';
-import { html, need, type ConsoleContext } from './plugin.js';
-import { institutionNames } from '../../console/institutions.js';
+import { auditAction } from '../../domain/console/auth.js';
+import { csvField, describeFilter, parseAuditQuery, searchAudit, type AuditQuery } from '../../domain/console/audit-search.js';
+import { type ConsoleContext, html, need, readerOf } from './context.js';
 import { consolePage, csrfField, field, num, str, tag, time } from './layout.js';
 import { ACTOR_TEXT, actionText, actorText, chinaTime, detailText, outcomeText } from './audit-text.js';
 
@@ -73,7 +72,7 @@ export async function auditRoutes({ app, platform }: ConsoleContext): Promise<vo
     const { filter, errors } = parseAuditQuery(vault, q);
     const ok = Object.keys(errors).length === 0;
     const before = num(raw.before);
-    const rows = ok && searched ? await searchAudit(db, filter, PAGE + 1, before) : [];
+    const rows = ok && searched ? await readerOf(platform, req).auditTrail(filter, PAGE + 1, before) : [];
     if (ok && searched) {
       await auditAction(
         db,
@@ -87,7 +86,7 @@ export async function auditRoutes({ app, platform }: ConsoleContext): Promise<vo
         },
       );
     }
-    const names = await institutionNames(db);
+    const names = await readerOf(platform, req).institutionNames();
     const body = h`<form method="post" action="/console/audit" class="card" id="audit-form" novalidate>${csrfField(actor)}
 <div class="row">
 ${field({ label: '证件类型', name: 'idType', value: q.idType || '01', error: errors.idType, options: Object.entries(ID_TYPES) as [string, string][] })}
@@ -112,7 +111,7 @@ ${searched && ok ? auditTable(rows.slice(0, PAGE), names) : ''}`;
     const actor = need(req, 'operator', 'auditor');
     const { filter, errors } = parseAuditQuery(vault, queryOf(req.body as Record<string, unknown>));
     if (Object.keys(errors).length) return reply.code(400).type('text/plain; charset=utf-8').send(Object.values(errors).join('\n'));
-    const rows = await searchAudit(db, filter, EXPORT_MAX);
+    const rows = await readerOf(platform, req).auditTrail(filter, EXPORT_MAX);
     await auditAction(
       db,
       actor,
@@ -124,7 +123,7 @@ ${searched && ok ? auditTable(rows.slice(0, PAGE), names) : ''}`;
         orgId: filter.orgId ?? null,
       },
     );
-    const names = await institutionNames(db);
+    const names = await readerOf(platform, req).institutionNames();
     // Chinese headers and China time, as on the page; codes kept beside the words for whoever filters the file.
     const header = [
       '编号',

@@ -1,12 +1,10 @@
 import { MED_TYPES } from '@mdl/protocol';
 import { h, type Html } from '../html.js';
-import { auditAction, orgScope, type Actor } from '../../console/auth.js';
-import { batchDetail, listAttempts, listBatches, listItems, PAGE_SIZE, type ItemView } from '../../console/batches.js';
-import { resendCallback } from '../../jobs/callbacks.js';
-import { actorOf, html, need, notFound, type ConsoleContext } from './plugin.js';
-import { institutionNames } from '../../console/institutions.js';
+import { auditAction, type Actor } from '../../domain/console/auth.js';
+import { failedCallbackBatches, PAGE_SIZE, type ItemView } from '../../domain/console/batches.js';
+import { resendCallback } from '../../domain/callbacks.js';
+import { actorOf, type ConsoleContext, html, need, notFound, readerOf } from './context.js';
 import { readableDetail } from './readable.js';
-import { batchTotals, itemTotals } from '../../domain/console/list-totals.js';
 import { exportHref, listTotals } from './exports.js';
 import { CALLBACK_TEXT, consolePage, csrfField, num, STATE_TEXT, str, tag, time, yuan } from './layout.js';
 
@@ -54,15 +52,16 @@ function resendButtons(failedCount: number): Html {
 }
 
 export async function batchRoutes({ app, platform }: ConsoleContext): Promise<void> {
-  const { db, vault } = platform;
+  const { db } = platform;
 
   app.get('/batches', async (req, reply) => {
     const actor = actorOf(req);
     const q = req.query as Record<string, unknown>;
     const f = { orgId: str(q.orgId).trim() || undefined, callbackStatus: str(q.callbackStatus) || undefined, page: num(q.page) ?? 1 };
-    const rows = await listBatches(db, orgScope(actor), f);
+    const reader = readerOf(platform, req);
+    const rows = await reader.batches(f);
     const more = rows.length > PAGE_SIZE;
-    const totals = await batchTotals(db, orgScope(actor), f);
+    const totals = await reader.batchTotals(f);
     const exportLink = exportHref('/console/batches.csv', { orgId: f.orgId, callbackStatus: f.callbackStatus });
     const body = h`<form class="filters" method="get">
 ${actor.role !== 'staff' ? h`<label>机构编码 <input name="orgId" value="${f.orgId ?? ''}"></label>` : ''}
@@ -83,7 +82,7 @@ ${rows.slice(0, PAGE_SIZE).map(
   app.get<{ Params: { id: string } }>('/batches/:id', async (req, reply) => {
     const actor = actorOf(req);
     const id = num(req.params.id);
-    const d = id === undefined ? undefined : await batchDetail(db, vault, orgScope(actor), id);
+    const d = id === undefined ? undefined : await readerOf(platform, req).batch(id);
     if (!d) notFound('批次');
     await auditAction(db, actor, 'console.batch.view', `batch:${d.batch.id}`, null, { orgId: d.batch.org_id });
     const b = d.batch;
@@ -109,10 +108,10 @@ ${d.result.persons.map((p) => {
 })}</tbody></table></div>`
     : h`<p class="muted">尚未处理。</p>`
 }
-<h3>涉及的欠费记录</h3>${itemsTable(d.items, await institutionNames(db))}
+<h3>涉及的欠费记录</h3>${itemsTable(d.items, await readerOf(platform, req).institutionNames())}
 <h3>回调记录</h3>${attemptsTable(
       d.attempts.map((a) => ({ ...a, org_id: b.org_id, org_request_id: b.org_request_id })),
-      await institutionNames(db),
+      await readerOf(platform, req).institutionNames(),
     )}`;
     return html(reply, consolePage(actor, { title: `批次 ${b.id}`, active: '/console/batches', body }));
   });
@@ -132,9 +131,9 @@ ${d.result.persons.map((p) => {
 
   app.get('/callbacks', async (req, reply) => {
     const actor = actorOf(req);
-    const org = orgScope(actor);
-    const failed = await listBatches(db, org, { callbackStatus: 'failed' });
-    const attempts = await listAttempts(db, org);
+    const reader = readerOf(platform, req);
+    const failed = await reader.batches({ callbackStatus: 'failed' });
+    const attempts = await reader.callbackAttempts();
     const q = req.query as Record<string, unknown>;
     const canResend = actor.role === 'operator';
     const body = h`${resendNotice(q)}
@@ -152,7 +151,7 @@ ${failed
   )}</tbody></table></div>
 ${canResend ? resendButtons(Math.min(failed.length, 1000)) : ''}</form>`
 }
-<h3>最近的回调尝试</h3>${attemptsTable(attempts, await institutionNames(db))}`;
+<h3>最近的回调尝试</h3>${attemptsTable(attempts, await readerOf(platform, req).institutionNames())}`;
     return html(reply, consolePage(actor, { title: '回调', active: '/console/callbacks', body }));
   });
 
@@ -161,8 +160,7 @@ ${canResend ? resendButtons(Math.min(failed.length, 1000)) : ''}</form>`
     const b = (req.body ?? {}) as Record<string, unknown>;
     let ids: number[];
     if (str(b.scope) === 'all') {
-      const rows = await db.selectFrom('batch').select('id').where('callback_status', '=', 'failed').orderBy('id').limit(1000).execute();
-      ids = rows.map((r) => r.id);
+      ids = await failedCallbackBatches(db, 1000);
     } else {
       const raw = Array.isArray(b.batchId) ? b.batchId : b.batchId === undefined ? [] : [b.batchId];
       ids = raw.map((x) => num(x)).filter((x): x is number => x !== undefined);
@@ -183,8 +181,9 @@ ${canResend ? resendButtons(Math.min(failed.length, 1000)) : ''}</form>`
       traceId: str(q.traceId).trim() || undefined,
       page: num(q.page) ?? 1,
     };
-    const items = await listItems(db, vault, orgScope(actor), f);
-    const totals = await itemTotals(db, orgScope(actor), f);
+    const reader = readerOf(platform, req);
+    const items = await reader.items(f);
+    const totals = await reader.itemTotals(f);
     const exportLink = exportHref('/console/items.csv', { orgId: f.orgId, state: f.state, traceId: f.traceId });
     await auditAction(db, actor, 'console.items.view', null, { filter: f, rows: Math.min(items.length, PAGE_SIZE) });
     const body = h`<form class="filters" method="get">
@@ -192,7 +191,7 @@ ${actor.role !== 'staff' ? h`<label>机构编码 <input name="orgId" value="${f.
 <label>状态 <select name="state"><option value="">全部</option>${Object.entries(STATE_TEXT).map(([v, t]) => h`<option value="${v}" ${f.state === v ? 'selected' : ''}>${t}</option>`)}</select></label>
 <label>跟踪号 / 流水号 <input name="traceId" value="${f.traceId ?? ''}"></label><button type="submit">筛选</button></form>
 ${listTotals(h`共 <b>${totals.count}</b> 条，合计 <b>${yuan(totals.amountFen)}</b>；其中欠费 <b>${totals.unpaidCount}</b> 条 <b>${yuan(totals.unpaidFen)}</b>`, exportLink)}
-${itemsTable(items.slice(0, PAGE_SIZE), await institutionNames(db))}${pager('/console/items', { orgId: f.orgId, state: f.state, traceId: f.traceId }, f.page, items.length > PAGE_SIZE)}`;
+${itemsTable(items.slice(0, PAGE_SIZE), await readerOf(platform, req).institutionNames())}${pager('/console/items', { orgId: f.orgId, state: f.state, traceId: f.traceId }, f.page, items.length > PAGE_SIZE)}`;
     return html(reply, consolePage(actor, { title: '欠费记录', active: '/console/items', body }));
   });
 }

@@ -1,7 +1,7 @@
 import { h } from '../html.js';
-import { auditAction } from '../../console/auth.js';
+import { auditAction } from '../../domain/console/auth.js';
 import { decideReview, listReviews, type ReviewDecision } from '../../domain/ehc/card-review.js';
-import { html, need, type ConsoleContext } from './plugin.js';
+import { html, need, type ConsoleContext } from './context.js';
 import { consolePage, csrfField, str, tag, time } from './layout.js';
 
 const STATUS_TEXT = { open: '待处理', rejected: '已驳回自助登记', restored: '已恢复手机号' } as const;

@@ -1,8 +1,5 @@
 import { h } from '../html.js';
-import { orgScope } from '../../console/auth.js';
-import { listRefreshResults, listReminders, reminderCounts } from '../../console/citizen-data.js';
-import { actorOf, html, need, type ConsoleContext } from './plugin.js';
-import { institutionNames } from '../../console/institutions.js';
+import { actorOf, type ConsoleContext, html, need, readerOf } from './context.js';
 import { consolePage, STATE_TEXT, str, tag, time, yuan } from './layout.js';
 
 const REMINDER_STATUS: Record<string, string> = { pending: '待发送', sent: '已发送', failed: '发送失败', cancelled: '已取消' };
@@ -10,12 +7,10 @@ const REFRESH_STATUS: Record<string, string> = { ok: '已核对', failed: '核�
 
 /** Reminders outbox and reconciliation (ORG_001 refresh) results, over the citizen app's tables. */
 export async function citizenDataRoutes({ app, platform }: ConsoleContext): Promise<void> {
-  const { db, vault } = platform;
-
   app.get('/reminders', async (req, reply) => {
     const actor = need(req, 'operator', 'auditor');
     const status = str((req.query as Record<string, unknown>).status) || undefined;
-    const [rows, counts] = await Promise.all([listReminders(db, vault, status), reminderCounts(db)]);
+    const [rows, counts] = await Promise.all([readerOf(platform, req).reminders(status), readerOf(platform, req).reminderCounts()]);
     const body = h`<div class="kpis">${Object.entries(REMINDER_STATUS).map(([k, v]) => h`<div class="kpi"><span class="muted">${v}</span><b>${counts[k] ?? 0}</b></div>`)}</div>
 <form class="filters" method="get"><label>状态 <select name="status"><option value="">全部</option>${Object.entries(REMINDER_STATUS).map(([v, t]) => h`<option value="${v}" ${status === v ? 'selected' : ''}>${t}</option>`)}</select></label><button type="submit">筛选</button></form>
 <div class="tablewrap" tabindex="0" role="region" aria-label="表格，可左右滚动"><table class="data" id="reminders"><thead><tr><th>编号</th><th>生成时间</th><th>患者</th><th>渠道</th><th>状态</th><th>笔数</th><th>金额</th><th>涉及机构</th><th>内容</th><th>尝试</th><th>错误</th><th>发送时间</th></tr></thead><tbody>
@@ -31,8 +26,8 @@ ${rows.map(
   app.get('/reconciliation', async (req, reply) => {
     const actor = actorOf(req);
     const status = str((req.query as Record<string, unknown>).status) || undefined;
-    const rows = await listRefreshResults(db, orgScope(actor), status);
-    const names = await institutionNames(db);
+    const rows = await readerOf(platform, req).refreshResults(status);
+    const names = await readerOf(platform, req).institutionNames();
     const body = h`<p class="muted">平台向医院（ORG_001）核对欠费记录状态的最近结果。</p>
 <form class="filters" method="get"><label>结果 <select name="status"><option value="">全部</option>${Object.entries(REFRESH_STATUS).map(([v, t]) => h`<option value="${v}" ${status === v ? 'selected' : ''}>${t}</option>`)}</select></label><button type="submit">筛选</button></form>
 <div class="tablewrap" tabindex="0" role="region" aria-label="表格，可左右滚动"><table class="data" id="refresh"><thead><tr><th>平台跟踪号</th><th>机构</th><th>机构流水号</th><th>当前状态</th><th>核对结果</th><th>医院返回状态</th><th>次数</th><th>说明</th><th>最近核对</th></tr></thead><tbody>

@@ -7,10 +7,10 @@ import {
   saveCoverage,
   type CoverageForm,
   type CoveragePreview,
-} from '../../console/coverage.js';
-import type { Actor } from '../../console/auth.js';
+} from '../../domain/console/coverage.js';
+import type { Actor } from '../../domain/console/auth.js';
 import type { CoveragePolicy } from '../../domain/coverage.js';
-import { actorOf, html, need, type ConsoleContext } from './plugin.js';
+import { actorOf, html, need, type ConsoleContext } from './context.js';
 import { consolePage, csrfField, field, str, yuan } from './layout.js';
 
 function describe(p: CoveragePolicy): string {

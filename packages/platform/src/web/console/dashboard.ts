@@ -1,7 +1,5 @@
 import { h, raw, type Html } from '../html.js';
-import { dashboardData } from '../../console/dashboard.js';
-import { orgScope } from '../../console/auth.js';
-import { actorOf, html, type ConsoleContext } from './plugin.js';
+import { actorOf, type ConsoleContext, html, readerOf } from './context.js';
 import { consolePage, regionName, yuan } from './layout.js';
 import { CONSOLE_ASSETS } from './assets.js';
 
@@ -22,7 +20,7 @@ function kpi(id: string, label: string, value: string, href: string | null, note
 export async function dashboardRoutes({ app, platform }: ConsoleContext): Promise<void> {
   app.get('/', async (req, reply) => {
     const actor = actorOf(req);
-    const d = await dashboardData(platform.db, orgScope(actor), platform.now());
+    const d = await readerOf(platform, req).dashboard();
     const k = d.kpi;
     const rate = k.callbackSuccessRate === null ? '—' : `${(k.callbackSuccessRate * 100).toFixed(1)}%`;
     const data = { ...d, byRegion: d.byRegion.map((r) => ({ ...r, regionName: regionName(r.region) })) };

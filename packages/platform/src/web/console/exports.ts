@@ -1,13 +1,10 @@
 import { MED_TYPES } from '@mdl/protocol';
 import type { FastifyReply } from 'fastify';
 import { h, type Html } from '../html.js';
-import { auditAction, orgScope } from '../../console/auth.js';
-import { csvField } from '../../console/audit-search.js';
-import { listAppeals } from '../../console/appeals.js';
-import { listBatches, listItems } from '../../console/batches.js';
-import { institutionNames } from '../../console/institutions.js';
+import { auditAction } from '../../domain/console/auth.js';
+import { csvField } from '../../domain/console/audit-search.js';
 import { APPEAL_REASONS, APPEAL_STATUS_TEXT } from '../../domain/appeals.js';
-import { actorOf, type ConsoleContext } from './plugin.js';
+import { actorOf, readerOf, type ConsoleContext } from './context.js';
 import { CALLBACK_TEXT, STATE_TEXT, str, time, yuan } from './layout.js';
 
 /**
@@ -26,15 +23,15 @@ function sendCsv(reply: FastifyReply, name: string, header: string[], rows: unkn
 }
 
 export async function exportRoutes({ app, platform }: ConsoleContext): Promise<void> {
-  const { db, vault } = platform;
+  const { db } = platform;
 
   app.get('/items.csv', async (req, reply) => {
     const actor = actorOf(req);
     const q = req.query as Record<string, unknown>;
     const f = { orgId: str(q.orgId).trim() || undefined, state: str(q.state) || undefined, traceId: str(q.traceId).trim() || undefined };
-    const items = (await listItems(db, vault, orgScope(actor), { ...f, limit: EXPORT_MAX })).slice(0, EXPORT_MAX);
+    const items = (await readerOf(platform, req).items({ ...f, limit: EXPORT_MAX })).slice(0, EXPORT_MAX);
     await auditAction(db, actor, 'console.items.export', null, { filter: f, rows: items.length });
-    const names = await institutionNames(db);
+    const names = await readerOf(platform, req).institutionNames();
     const med = MED_TYPES as Record<string, string>;
     return sendCsv(
       reply,
@@ -75,7 +72,7 @@ export async function exportRoutes({ app, platform }: ConsoleContext): Promise<v
     const actor = actorOf(req);
     const q = req.query as Record<string, unknown>;
     const f = { orgId: str(q.orgId).trim() || undefined, callbackStatus: str(q.callbackStatus) || undefined };
-    const rows = (await listBatches(db, orgScope(actor), { ...f, limit: EXPORT_MAX })).slice(0, EXPORT_MAX);
+    const rows = (await readerOf(platform, req).batches({ ...f, limit: EXPORT_MAX })).slice(0, EXPORT_MAX);
     await auditAction(db, actor, 'console.batches.export', null, { filter: f, rows: rows.length });
     return sendCsv(
       reply,
@@ -102,7 +99,7 @@ export async function exportRoutes({ app, platform }: ConsoleContext): Promise<v
   app.get('/appeals.csv', async (req, reply) => {
     const actor = actorOf(req);
     const status = str((req.query as Record<string, unknown>).status) || 'pending';
-    const rows = await listAppeals(db, orgScope(actor), status);
+    const rows = await readerOf(platform, req).appeals(status);
     await auditAction(db, actor, 'console.appeals.export', null, { status, rows: rows.length });
     return sendCsv(
       reply,

@@ -1,17 +1,19 @@
 import type { FastifyReply } from 'fastify';
 import { h, type Html } from '../html.js';
-import { orgScope, type Actor } from '../../console/auth.js';
+import type { Actor } from '../../domain/console/auth.js';
+import { institutionToForm, parseInstitutionForm, type FieldErrors, type InstitutionForm } from '../../domain/console/institutions.js';
 import {
-  getInstitution,
-  institutionToForm,
-  listInstitutions,
-  parseInstitutionForm,
-  type FieldErrors,
-  type InstitutionForm,
-} from '../../console/institutions.js';
-import { createApp, rotateApp, setAppStatus, updateInstitution, upsertInstitution, type ChangedBy } from '../../domain/credentials.js';
+  createApp,
+  findApp,
+  institutionName,
+  rotateApp,
+  setAppStatus,
+  updateInstitution,
+  upsertInstitution,
+  type ChangedBy,
+} from '../../domain/credentials.js';
 import { DeploymentError } from '../../domain/deployment.js';
-import { actorOf, ConsoleHttpError, html, need, notFound, type ConsoleContext } from './plugin.js';
+import { actorOf, type ConsoleContext, ConsoleHttpError, html, need, notFound, readerOf } from './context.js';
 import { consolePage, csrfField, field, REGIONS, regionName, str, tag, time } from './layout.js';
 import { redirectToOnce } from './show-once.js';
 import { institutionFactorForm } from './second-factor.js';
@@ -62,7 +64,7 @@ export async function institutionRoutes({ app, platform }: ConsoleContext): Prom
 
   app.get('/institutions', async (req, reply) => {
     const actor = actorOf(req);
-    const rows = await listInstitutions(db, orgScope(actor));
+    const rows = await readerOf(platform, req).institutions();
     const body = h`${actor.role === 'operator' ? h`<p><a class="button" href="/console/institutions/new" id="new-institution">新增机构</a></p>` : ''}
 <div class="tablewrap" tabindex="0" role="region" aria-label="表格，可左右滚动"><table class="data" id="institutions"><thead><tr><th>机构编码</th><th>名称</th><th>地区</th><th>接口地址</th><th>有效凭证</th><th>更新时间</th></tr></thead><tbody>
 ${rows.map((r) => h`<tr><td><a href="/console/institutions/${encodeURIComponent(r.org_id)}">${r.org_id}</a></td><td>${r.org_name}</td><td>${regionName(r.region)}</td><td class="wrap">${r.endpoint_url ?? ''}</td><td>${Number(r.active_apps ?? 0)}</td><td>${time(r.updated_at)}</td></tr>`)}
@@ -81,8 +83,7 @@ ${rows.map((r) => h`<tr><td><a href="/console/institutions/${encodeURIComponent(
   const saveInstitution = async (actor: Actor, f: InstitutionForm, isNew: boolean, reply: FastifyReply) => {
     const { input, errors } = parseInstitutionForm(f, isNew);
     if (input && isNew) {
-      const exists = await db.selectFrom('institution').select('org_id').where('org_id', '=', input.orgId).executeTakeFirst();
-      if (exists) errors.orgId = '该机构编码已存在';
+      if ((await institutionName(db, input.orgId)) !== undefined) errors.orgId = '该机构编码已存在';
     }
     if (!input || Object.keys(errors).length) {
       return html(
@@ -105,14 +106,14 @@ ${rows.map((r) => h`<tr><td><a href="/console/institutions/${encodeURIComponent(
 
   app.post<{ Params: { orgId: string } }>('/institutions/:orgId', async (req, reply) => {
     const actor = need(req, 'operator');
-    const found = await getInstitution(db, undefined, req.params.orgId);
+    const found = await readerOf(platform, req).institution(req.params.orgId);
     if (!found) notFound('机构');
     return saveInstitution(actor, { ...formOf(req.body), orgId: found.inst.org_id }, false, reply);
   });
 
   app.get<{ Params: { orgId: string } }>('/institutions/:orgId', async (req, reply) => {
     const actor = actorOf(req);
-    const found = await getInstitution(db, orgScope(actor), req.params.orgId);
+    const found = await readerOf(platform, req).institution(req.params.orgId);
     if (!found) notFound('机构');
     const { inst, apps } = found;
     const f = institutionToForm(inst);
@@ -145,7 +146,7 @@ ${institutionFactorForm(actor, inst.org_id, inst.require_totp)}
 
   app.post<{ Params: { orgId: string } }>('/institutions/:orgId/apps', async (req, reply) => {
     const actor = need(req, 'operator');
-    const found = await getInstitution(db, undefined, req.params.orgId);
+    const found = await readerOf(platform, req).institution(req.params.orgId);
     if (!found) notFound('机构');
     const b = (req.body ?? {}) as Record<string, unknown>;
     const env = str(b.env) === 'test' ? 'test' : 'prod';
@@ -157,8 +158,7 @@ ${institutionFactorForm(actor, inst.org_id, inst.require_totp)}
     return redirectToOnce(platform, reply, actor, view);
   });
 
-  const appOf = async (appId: string) =>
-    db.selectFrom('app_credential').select(['app_id', 'org_id', 'status']).where('app_id', '=', appId).executeTakeFirst();
+  const appOf = (appId: string) => findApp(db, appId);
 
   app.post<{ Params: { appId: string } }>('/apps/:appId/rotate', async (req, reply) => {
     const actor = need(req, 'operator');

@@ -1,10 +1,9 @@
 import { MED_TYPES } from '@mdl/protocol';
 import { h, type Html } from '../html.js';
-import { auditAction, orgScope } from '../../console/auth.js';
+import { auditAction } from '../../domain/console/auth.js';
 import { APPEAL_REASONS, APPEAL_STATUS_TEXT } from '../../domain/appeals.js';
-import { itemDetail } from '../../domain/console/item-detail.js';
 import { changeItemStateByStaff, ItemStateError } from '../../domain/item-state.js';
-import { ConsoleHttpError, actorOf, html, need, notFound, type ConsoleContext } from './plugin.js';
+import { ConsoleHttpError, actorOf, html, need, notFound, readerOf, type ConsoleContext } from './context.js';
 import { consolePage, csrfField, num, STATE_TEXT, tag, time, yuan } from './layout.js';
 
 /**
@@ -30,12 +29,12 @@ function staffActions(csrf: Html, id: number, state: string): Html | '' {
 }
 
 export async function itemPageRoutes({ app, platform }: ConsoleContext): Promise<void> {
-  const { db, vault } = platform;
+  const { db } = platform;
 
   app.get<{ Params: { id: string } }>('/items/:id', async (req, reply) => {
     const actor = actorOf(req);
     const id = num(req.params.id);
-    const d = id === undefined ? undefined : await itemDetail(db, vault, orgScope(actor), id);
+    const d = id === undefined ? undefined : await readerOf(platform, req).item(id);
     if (!d) notFound('欠费记录');
     const i = d.item;
     await auditAction(db, actor, 'console.item.view', `item:${i.id}`, null, { orgId: i.orgId });

@@ -1,7 +1,7 @@
 import { epochMsToChinaTime } from '@mdl/protocol';
 import { money } from '../money.js';
 import { h, page, type Html } from '../html.js';
-import { ROLE_TEXT, type Actor } from '../../console/auth.js';
+import { ROLE_TEXT, type Actor } from '../../domain/console/auth.js';
 import { CONSOLE_ASSETS } from './assets.js';
 
 /** The console's frame: navigation by role, the signed-in user and a sign-out form (with its CSRF token). */
@@ -89,7 +89,7 @@ export function consolePage(actor: Actor, o: { title: string; active: string; bo
 
 /** The institution's name the console's pre-handler put beside the actor (its code when unknown). */
 function orgNameOf(actor: Actor): string {
-  return (actor as Actor & { orgName?: string }).orgName ?? actor.orgId ?? '';
+  return actor.orgName ?? actor.orgId ?? '';
 }
 
 export function csrfField(actor: Actor): Html {

@@ -1,6 +1,8 @@
-import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyPluginAsync, FastifyReply } from 'fastify';
 import type { Platform } from '../../platform.js';
-import { resolveSession, signIn, signOut, type Actor, type Role } from '../../console/auth.js';
+import { auditAction, resolveSession, signIn, signOut } from '../../domain/console/auth.js';
+import { OutOfScopeError } from '../../domain/console/reader.js';
+import { actorOf, ConsoleHttpError, SESSION_COOKIE, type ConsoleContext } from './context.js';
 import { h, page } from '../html.js';
 import { privatePageHeaders } from '../security.js';
 import { CONSOLE_CSS, consolePage, field, str } from './layout.js';
@@ -22,41 +24,8 @@ import { itemPageRoutes } from './item-pages.js';
 import { exportRoutes } from './exports.js';
 import { receiptRoutes } from './receipts.js';
 
-declare module 'fastify' {
-  interface FastifyRequest {
-    consoleActor: Actor | null;
-  }
-}
-
-export const SESSION_COOKIE = 'mdl_console';
 const LOGIN_COOKIE = 'mdl_console_login';
 const PUBLIC_ROUTES = new Set(['/console/login', '/console/assets/:file']);
-
-/** An HTTP error the console shows as a page: 403 for a role that may not act, 404 for what is not yours. */
-export class ConsoleHttpError extends Error {
-  constructor(
-    readonly statusCode: number,
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
-export function actorOf(req: FastifyRequest): Actor {
-  if (!req.consoleActor) throw new ConsoleHttpError(401, '请先登录');
-  return req.consoleActor;
-}
-
-/** Role check at the door of every handler; data-level scoping happens in the queries themselves. */
-export function need(req: FastifyRequest, ...roles: Role[]): Actor {
-  const actor = actorOf(req);
-  if (!roles.includes(actor.role)) throw new ConsoleHttpError(403, '当前账户无权执行此操作');
-  return actor;
-}
-
-export function notFound(what = '记录'): never {
-  throw new ConsoleHttpError(404, `${what}不存在或无权查看`);
-}
 
 function loginPage(o: { error?: string; info?: string; username?: string; csrf: string }): string {
   return page({
@@ -81,7 +50,14 @@ export const consolePlugin: FastifyPluginAsync<{ platform: Platform }> = async (
   app.decorateRequest('consoleActor', null);
 
   app.setErrorHandler((err: Error & { statusCode?: number }, req, reply) => {
-    const status = err instanceof ConsoleHttpError ? err.statusCode : err.statusCode && err.statusCode < 500 ? 400 : 500;
+    const status =
+      err instanceof ConsoleHttpError
+        ? err.statusCode
+        : err instanceof OutOfScopeError
+          ? 403
+          : err.statusCode && err.statusCode < 500
+            ? 400
+            : 500;
     if (status >= 500) req.log.error({ err, requestId: req.id }, 'console error');
     const message = status >= 500 ? `系统错误，请求编号 ${req.id}` : err.message;
     const body = h`<div class="card bad" role="alert"><p>${message}</p><p><a href="/console">返回总览</a></p></div>`;
@@ -106,29 +82,11 @@ export const consolePlugin: FastifyPluginAsync<{ platform: Platform }> = async (
       reply.clearCookie(SESSION_COOKIE, cookieOpts);
       return reply.redirect(found.expired ? '/console/login?expired=1' : '/console/login', 303);
     }
+    // Staff see their institution's name in the header, not its code: resolveSession reads it (actor.orgName).
     req.consoleActor = found.actor;
-    // Staff see their institution's name in the header, not its code (layout.ts reads orgName).
-    if (found.actor.orgId) {
-      const org = await platform.db.selectFrom('institution').select('org_name').where('org_id', '=', found.actor.orgId).executeTakeFirst();
-      req.consoleActor = { ...found.actor, orgName: org?.org_name ?? found.actor.orgId } as Actor;
-    }
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       if (!sameToken((req.body as Record<string, unknown> | undefined)?._csrf, found.actor.csrf)) {
-        await platform.db
-          .insertInto('audit_event')
-          .values({
-            actor_type: 'operator',
-            actor_id: found.actor.username,
-            org_id: found.actor.orgId,
-            subject_bidx: null,
-            action: 'console.csrf',
-            target: req.url.slice(0, 120),
-            outcome: 'refused',
-            resp_code: null,
-            request_id: req.id,
-            detail: null,
-          })
-          .execute();
+        await auditAction(platform.db, found.actor, 'console.csrf', req.url.slice(0, 120), null, { outcome: 'refused', requestId: req.id });
         throw new ConsoleHttpError(403, '表单已失效或来源不明（CSRF 校验失败），请刷新页面后重试');
       }
     }
@@ -189,11 +147,5 @@ export const consolePlugin: FastifyPluginAsync<{ platform: Platform }> = async (
   await receiptRoutes(ctx);
 };
 
-export interface ConsoleContext {
-  app: FastifyInstance;
-  platform: Platform;
-}
-
-export function html(reply: FastifyReply, body: string, status = 200): FastifyReply {
-  return reply.code(status).type('text/html; charset=utf-8').send(body);
-}
+// The page modules import these from context.js; re-exported so that imports written against plugin.js keep working.
+export { actorOf, ConsoleHttpError, html, need, notFound, SESSION_COOKIE, type ConsoleContext } from './context.js';

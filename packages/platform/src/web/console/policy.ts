@@ -1,8 +1,9 @@
 import { fenToYuan } from '@mdl/protocol';
 import { h } from '../html.js';
-import { parsePolicyForm, policyHistory, previewPolicy, savePolicy, type PolicyForm, type PolicyPreview } from '../../console/policy.js';
-import { actorOf, html, need, type ConsoleContext } from './plugin.js';
-import type { Actor } from '../../console/auth.js';
+import { parsePolicyForm, previewPolicy, savePolicy, type PolicyForm, type PolicyPreview } from '../../domain/console/policy.js';
+import { actorOf, type ConsoleContext, html, need } from './context.js';
+import type { Actor } from '../../domain/console/auth.js';
+import { consoleReader } from '../../domain/console/reader.js';
 import type { EligibilityPolicy } from '../../domain/eligibility.js';
 import { consolePage, csrfField, field, str, time, yuan } from './layout.js';
 
@@ -23,7 +24,7 @@ export async function policyRoutes({ app, platform }: ConsoleContext): Promise<v
     saved = false,
   ) => {
     const current = await platform.policy.get();
-    const history = await policyHistory(platform.db);
+    const history = await consoleReader(platform, actor).policyHistory();
     const canEdit = actor.role === 'operator';
     const previewCard = preview
       ? h`<div class="card" id="preview"><h3>预览</h3><p>${describe(preview.policy)}</p>

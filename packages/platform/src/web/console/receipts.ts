@@ -1,6 +1,5 @@
-import { auditAction, orgScope } from '../../console/auth.js';
-import { openReceipt } from '../../domain/appeal-receipts.js';
-import { actorOf, notFound, type ConsoleContext } from './plugin.js';
+import { auditAction } from '../../domain/console/auth.js';
+import { actorOf, notFound, readerOf, type ConsoleContext } from './context.js';
 import { num } from './layout.js';
 
 /**
@@ -12,7 +11,7 @@ export async function receiptRoutes({ app, platform }: ConsoleContext): Promise<
   app.get<{ Params: { id: string } }>('/appeals/:id/receipt', async (req, reply) => {
     const actor = actorOf(req);
     const id = num(req.params.id);
-    const r = id === undefined ? undefined : await openReceipt(platform.db, platform.vault, orgScope(actor), id);
+    const r = id === undefined ? undefined : await readerOf(platform, req).receipt(id);
     if (!r) notFound('收据照片');
     await auditAction(platform.db, actor, 'console.appeal.receipt', `appeal:${id}`, null);
     return reply

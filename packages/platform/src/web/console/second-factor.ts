@@ -1,8 +1,9 @@
 import { h, type Html } from '../html.js';
 import { qrSvg } from '../ehc/common.js';
-import type { Actor } from '../../console/auth.js';
+import type { Actor } from '../../domain/console/auth.js';
+import { enrolmentUser } from '../../domain/console/users.js';
 import { confirmEnrolment, proposeEnrolment, setInstitutionRequiresTotp } from '../../domain/second-factor.js';
-import { actorOf, ConsoleHttpError, html, need, type ConsoleContext } from './plugin.js';
+import { actorOf, ConsoleHttpError, html, need, type ConsoleContext } from './context.js';
 import { consolePage, csrfField, field, str } from './layout.js';
 
 /** The operator's switch on an institution's page: whether its staff must have a second factor. */
@@ -26,11 +27,7 @@ export async function secondFactorRoutes({ app, platform }: ConsoleContext): Pro
   });
 
   const enrolPage = async (actor: Actor, o: { error?: string; done?: boolean }) => {
-    const user = await db
-      .selectFrom('console_user')
-      .select(['id', 'username', 'totp_secret_enc'])
-      .where('id', '=', actor.userId)
-      .executeTakeFirstOrThrow();
+    const user = await enrolmentUser(db, actor.userId);
     if (o.done) {
       return consolePage(actor, {
         title: '动态口令',

@@ -1,9 +1,9 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { h, type Html } from '../html.js';
-import { ROLE_TEXT, type Actor, type Role } from '../../console/auth.js';
+import { ROLE_TEXT, type Actor, type Role } from '../../domain/console/auth.js';
 import { qrSvg } from '../ehc/common.js';
 import type { Platform } from '../../platform.js';
-import { actorOf, html, type ConsoleContext } from './plugin.js';
+import { actorOf, html, type ConsoleContext } from './context.js';
 import { consolePage } from './layout.js';
 
 /**

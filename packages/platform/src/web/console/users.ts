@@ -4,15 +4,16 @@ import {
   createUser,
   ROLE_TEXT,
   UserInputError,
-  auditAction,
   newUserProblems,
   type Actor,
   type Role,
-} from '../../console/auth.js';
-import { actorOf, html, need, SESSION_COOKIE, type ConsoleContext } from './plugin.js';
+} from '../../domain/console/auth.js';
+import { actorOf, html, need, SESSION_COOKIE, type ConsoleContext } from './context.js';
 import { consolePage, csrfField, field, num, str, tag, time } from './layout.js';
 import { errorSummary, firstError } from '../form.js';
-import { listInstitutions } from '../../console/institutions.js';
+import { consoleReader } from '../../domain/console/reader.js';
+import { setUserStatus } from '../../domain/console/users.js';
+import { listInstitutions } from '../../domain/console/institutions.js';
 import { redirectToOnce } from './show-once.js';
 import { tokenHash } from '../../domain/bearer-token.js';
 
@@ -60,11 +61,7 @@ ${field({
 export async function userRoutes({ app, platform }: ConsoleContext): Promise<void> {
   const { db } = platform;
   const render = async (actor: Actor, values: Record<string, string> = {}, errors: Record<string, string> = {}) => {
-    const users = await db
-      .selectFrom('console_user')
-      .select(['id', 'username', 'role', 'org_id', 'status', 'locked_until', 'last_login_at', 'created_at'])
-      .orderBy('id')
-      .execute();
+    const users = await consoleReader(platform, actor).users();
     const now = platform.now();
     const institutions = await listInstitutions(db, undefined);
     const names = new Map(institutions.map((i) => [i.org_id, i.org_name]));
@@ -111,22 +108,7 @@ ${userForm(actor, values, errors, institutions)}`,
     const id = num(req.params.id);
     const status = str((req.body as Record<string, unknown>).status) === 'active' ? 'active' : 'disabled';
     if (id === undefined || id === actor.userId) return reply.redirect('/console/users', 303);
-    const r = await db
-      .updateTable('console_user')
-      .set({ status, failed_count: 0, locked_until: null, updated_at: new Date(platform.now()) })
-      .where('id', '=', id)
-      .returning('username')
-      .executeTakeFirst();
-    if (r) await auditAction(db, actor, status === 'active' ? 'console.user.enable' : 'console.user.disable', `user:${r.username}`);
-    // A disabled account's open sessions end at once, not at their idle timeout.
-    if (r && status === 'disabled') {
-      await db
-        .updateTable('console_session')
-        .set({ ended_at: new Date(platform.now()) })
-        .where('user_id', '=', id)
-        .where('ended_at', 'is', null)
-        .execute();
-    }
+    await setUserStatus(platform, actor, id, status);
     return reply.redirect('/console/users', 303);
   });
 

@@ -1,7 +1,8 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { ID_TYPES, chinaClock, maskIdNo, maskName } from '@mdl/protocol';
-import type { Person } from '../../db/schema.js';
-import { audit } from '../../domain/audit.js';
+import { auditCitizen, type AuditAction } from '../../domain/audit.js';
+import { institutionName } from '../../domain/credentials.js';
+import type { Person } from '../../domain/persons.js';
 import { CITIZEN_COOKIE, readCardSession } from '../../domain/ehc/citizen.js';
 import { personById } from '../../domain/ehc/index.js';
 import { authPath, decide, effectiveStatus, findByToken } from '../../domain/ehc/sessions.js';
@@ -27,19 +28,8 @@ export function citizenRoutes(app: FastifyInstance, platform: Platform): void {
     return id === undefined ? undefined : personById(db, id);
   }
 
-  function citizenAudit(person: Person, action: string, target: string | null, requestId: string): Promise<void> {
-    return audit(db, {
-      actor_type: 'citizen',
-      actor_id: `card:${person.card_no}`,
-      org_id: null,
-      subject_bidx: person.id_no_bidx,
-      action,
-      target,
-      outcome: 'ok',
-      resp_code: null,
-      request_id: requestId,
-      detail: null,
-    });
+  function citizenAudit(person: Person, action: AuditAction, target: string | null, requestId: string): Promise<void> {
+    return auditCitizen(db, `card:${person.card_no}`, action, { subject: person.id_no_bidx, target, requestId });
   }
 
   const secure = () => platform.config.publicUrl.startsWith('https:');
@@ -52,8 +42,7 @@ export function citizenRoutes(app: FastifyInstance, platform: Platform): void {
     const { token } = req.params as { token: string };
     const session = await findByToken(db, vault, token);
     if (!session) return sendPage(reply, '电子健康卡授权', notice('bad', '授权链接无效，请回到医院页面重新发起授权。'), { status: 404 });
-    const org = await db.selectFrom('institution').select('org_name').where('org_id', '=', session.org_id).executeTakeFirst();
-    const orgName = org?.org_name ?? session.org_id;
+    const orgName = (await institutionName(db, session.org_id)) ?? session.org_id;
     const status = effectiveStatus(session, platform.now());
     const me = await signedIn(req);
     const here = authPath(token);

@@ -1,8 +1,9 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ID_TYPES } from '@mdl/protocol';
-import { audit } from '../../domain/audit.js';
+import { audit, auditEvent, type AuditAction } from '../../domain/audit.js';
 import { challengeKey, checkCode, openChallenge } from '../../domain/ehc/card-otp.js';
 import { CITIZEN_COOKIE, CITIZEN_SESSION_SECONDS, endCardSession, openCardSession } from '../../domain/ehc/citizen.js';
+import { personById } from '../../domain/ehc/index.js';
 import { identityProblems, type CitizenIdentity } from '../../domain/ehc/registry.js';
 import { CARD_SIGN_IN_FAILED, citizenSignedIn, guardCardAttempt, guardCitizenSignIn, identityKey } from '../../domain/ehc/sign-in-guard.js';
 import { smsGateway } from '../../domain/sms/gateway.js';
@@ -27,18 +28,14 @@ export function signInRoutes(app: FastifyInstance, platform: Platform): void {
   const csrf = (req: FastifyRequest, reply: FastifyReply) => cardCsrf(req, reply, secure());
 
   const staleForm = async (req: FastifyRequest, reply: FastifyReply) => {
-    await audit(db, {
-      actor_type: 'citizen',
-      actor_id: 'card',
-      org_id: null,
-      subject_bidx: null,
-      action: 'ehc.card.csrf',
-      target: req.url.slice(0, 120),
-      outcome: 'refused',
-      resp_code: null,
-      request_id: req.id,
-      detail: null,
-    });
+    await audit(
+      db,
+      auditEvent('citizen', 'card', 'ehc.card.csrf', {
+        target: req.url.slice(0, 120),
+        outcome: 'refused',
+        requestId: req.id,
+      }),
+    );
     return sendPage(reply, '表单已失效', STALE_FORM, { status: 403 });
   };
 
@@ -113,7 +110,7 @@ export function signInRoutes(app: FastifyInstance, platform: Platform): void {
     const r = await checkCode(db, vault, { token: challenge, code, purpose: 'sign-in', nowMs: platform.now() });
     if (!r.ok) return fail();
     await citizenSignedIn(db, r.throttleKey);
-    const person = await db.selectFrom('person').select(['id', 'id_no_bidx', 'card_no']).where('id', '=', r.personId).executeTakeFirst();
+    const person = await personById(db, r.personId);
     if (!person) return fail();
     await citizenAudit(person.id_no_bidx, person.card_no, 'ehc.card.signin', req.id);
     reply.setCookie(CITIZEN_COOKIE, await openCardSession(db, person.id, platform.now()), {
@@ -135,7 +132,7 @@ export function signInRoutes(app: FastifyInstance, platform: Platform): void {
     return reply.redirect(`/card/login?next=${encodeURIComponent(next)}`, 303);
   });
 
-  function citizenAudit(subject: string, cardNo: string, action: string, requestId: string): Promise<void> {
+  function citizenAudit(subject: string, cardNo: string, action: AuditAction, requestId: string): Promise<void> {
     return audit(db, {
       actor_type: 'citizen',
       actor_id: `card:${cardNo}`,

@@ -1,7 +1,7 @@
 import { maskName } from '@mdl/protocol';
 import { sql, type Kysely } from 'kysely';
-import type { DB } from '../db/schema.js';
-import type { Vault } from '../vault.js';
+import type { DB } from '../../db/schema.js';
+import type { Vault } from '../../vault.js';
 
 /**
  * Console views over tables the citizen app (issue #4) owns: the reminder outbox (`reminder`) and the

@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely';
-import type { DB } from '../db/schema.js';
-import { outboundPorts, type InstitutionInput } from '../domain/credentials.js';
+import type { DB } from '../../db/schema.js';
+import { outboundPorts, type InstitutionInput } from '../credentials.js';
 
 /** Form values of an institution, as typed (strings), and their checks with messages per field. */
 export interface InstitutionForm {
@@ -18,6 +18,13 @@ export type FieldErrors = Record<string, string>;
 
 const HOST_RE = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/i;
 const CHANNEL_KINDS = ['phone', 'online', 'address', 'other'];
+const ENDPOINT_MAX = 160;
+
+/**
+ * The one check of an institution's fields, for the console form and `mdl apps create` alike (issue #10):
+ * what the platform will call (endpoint, ports) and be called back on (notify hosts) is checked the same way
+ * whichever door it comes through.
+ */
 
 export function parseInstitutionForm(f: InstitutionForm, isNew: boolean): { input?: InstitutionInput; errors: FieldErrors } {
   const errors: FieldErrors = {};
@@ -32,11 +39,17 @@ export function parseInstitutionForm(f: InstitutionForm, isNew: boolean): { inpu
     let ok = false;
     try {
       const u = new URL(endpointUrl);
-      ok = (u.protocol === 'http:' || u.protocol === 'https:') && endpointUrl.length <= 200 && !u.username && !u.password;
+      // The stricter of the console's and the CLI's former rules: no credentials in the URL, no spaces, 160 characters.
+      ok =
+        (u.protocol === 'http:' || u.protocol === 'https:') &&
+        endpointUrl.length <= ENDPOINT_MAX &&
+        !/\s/.test(endpointUrl) &&
+        !u.username &&
+        !u.password;
     } catch {
       ok = false;
     }
-    if (!ok) errors.endpointUrl = '接口地址应为 http(s):// 开头、不超过 200 字符的网址';
+    if (!ok) errors.endpointUrl = `接口地址应为 http(s):// 开头、不超过 ${ENDPOINT_MAX} 字符、不含空格的网址`;
   }
   const portTexts = f.ports
     .split(/[\s,，]+/)

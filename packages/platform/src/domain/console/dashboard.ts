@@ -1,6 +1,6 @@
 import { DAY_MS, chinaDate, chinaMidnight } from '@mdl/protocol';
 import { sql, type Kysely } from 'kysely';
-import type { DB } from '../db/schema.js';
+import type { DB } from '../../db/schema.js';
 
 /**
  * Figures for the dashboard. Every query takes `org` (institution staff: their orgId) and applies it in

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { addInstitution, startTestPlatform, type TestPlatform } from '../testing.js';
+import { addInstitution, startTestPlatform, type TestPlatform } from '../../testing.js';
 import { createUser } from './auth.js';
 import { base32Decode, totp } from './totp.js';
 

@@ -1,8 +1,8 @@
 import { maskIdNo, maskName } from '@mdl/protocol';
 import type { Expression, ExpressionBuilder, Kysely, SqlBool } from 'kysely';
-import type { DB } from '../db/schema.js';
-import { readResult } from '../domain/batches.js';
-import type { Vault } from '../vault.js';
+import type { DB } from '../../db/schema.js';
+import { readResult } from '../batches.js';
+import type { Vault } from '../../vault.js';
 
 /**
  * Batches, items and callback attempts as the console shows them. `org` (institution staff) is applied
@@ -219,4 +219,10 @@ export async function listAttempts(db: Kysely<DB>, org: string | undefined, limi
     .orderBy('a.id', 'desc')
     .limit(limit)
     .execute();
+}
+
+/** The ids of batches whose callback finally failed, oldest first (the console's "resend all"). */
+export async function failedCallbackBatches(db: Kysely<DB>, limit: number): Promise<number[]> {
+  const rows = await db.selectFrom('batch').select('id').where('callback_status', '=', 'failed').orderBy('id').limit(limit).execute();
+  return rows.map((r) => r.id);
 }

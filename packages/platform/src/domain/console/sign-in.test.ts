@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { startTestPlatform, type TestPlatform } from '../testing.js';
+import { startTestPlatform, type TestPlatform } from '../../testing.js';
 import { createUser, LOCK_AFTER_FAILURES, SIGN_IN_FAILED } from './auth.js';
 import { hashPassword, needsRehash, verifyPassword } from './passwords.js';
 import { base32Decode, totp } from './totp.js';

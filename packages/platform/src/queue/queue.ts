@@ -2,7 +2,7 @@ import { CompiledQuery, type Kysely, type Transaction } from 'kysely';
 import PgBoss from 'pg-boss';
 import type { Logger } from '../log.js';
 import type { Database, SqlExecutor } from '../db/database.js';
-import { isDatabaseAway, whileDatabaseAway } from '../db/outage.js';
+import { isDatabaseAway, whileDatabaseAway, type WaitOptions } from '../db/outage.js';
 import type { DB } from '../db/schema.js';
 
 /**
@@ -121,6 +121,14 @@ export class JobQueue {
    * Each worker takes one job at a time so that one failing job never drags others into a retry;
    * `concurrency` runs several such workers in this process.
    */
+  /**
+   * Run `fn` again while the database is away (a restart, a failover) instead of failing the job, which would
+   * count an attempt and wait out the retry delay. For work that is safe to repeat (one transaction).
+   */
+  waitingOutDatabase<R>(fn: () => Promise<R>, opts: WaitOptions): Promise<R> {
+    return whileDatabaseAway(fn, opts);
+  }
+
   async work<T>(
     type: JobType<T>,
     handler: JobHandler<T>,

@@ -1,7 +1,7 @@
 import { maskIdNo, maskName } from '@mdl/protocol';
 import type { Kysely } from 'kysely';
-import type { DB } from '../db/schema.js';
-import type { Vault } from '../vault.js';
+import type { DB } from '../../db/schema.js';
+import type { Vault } from '../../vault.js';
 
 /**
  * The appeals queue for the console: each appeal with its record and the reporting institution's data.

@@ -1,10 +1,10 @@
 import type { CallbackRequest } from '@mdl/protocol';
-import { audit } from '../domain/audit.js';
-import { readResult } from '../domain/batches.js';
+import { auditEvent, audit } from './audit.js';
+import { readResult } from './batches.js';
 import { whileDatabaseAway } from '../db/outage.js';
-import { outboundPorts } from '../domain/credentials.js';
-import { callHospital } from '../outbound/hospital.js';
-import type { Platform } from '../platform.js';
+import { outboundPorts } from './credentials.js';
+import { callHospital, type HospitalCallDeps } from '../outbound/hospital.js';
+import type { Services } from './deps.js';
 
 export class CallbackNotAccepted extends Error {
   override name = 'CallbackNotAccepted';
@@ -15,7 +15,7 @@ export class CallbackNotAccepted extends Error {
  * not confirm with state `success`, so the queue retries with backoff.
  */
 export async function deliverCallback(
-  platform: Platform,
+  platform: HospitalCallDeps & Pick<Services, 'metrics' | 'vault'>,
   batchId: number,
   requestId: string | undefined,
 ): Promise<'delivered' | 'skipped'> {
@@ -93,7 +93,7 @@ export async function deliverCallback(
 }
 
 /** After the last retry: the batch shows as failed in the console, where an operator can resend. */
-export async function markCallbackFailed(platform: Platform, batchId: number, requestId?: string): Promise<void> {
+export async function markCallbackFailed(platform: Pick<Services, 'db'>, batchId: number, requestId?: string): Promise<void> {
   await platform.db.transaction().execute(async (trx) => {
     const r = await trx
       .updateTable('batch')
@@ -107,18 +107,16 @@ export async function markCallbackFailed(platform: Platform, batchId: number, re
       .select(['org_id', 'org_request_id', 'callback_attempts'])
       .where('id', '=', batchId)
       .executeTakeFirstOrThrow();
-    await audit(trx, {
-      actor_type: 'system',
-      actor_id: 'platform',
-      org_id: b.org_id,
-      subject_bidx: null,
-      action: 'callback.failed',
-      target: b.org_request_id,
-      outcome: 'error',
-      resp_code: null,
-      request_id: requestId ?? null,
-      detail: `gave up after ${b.callback_attempts} attempts`,
-    });
+    await audit(
+      trx,
+      auditEvent('system', 'platform', 'callback.failed', {
+        orgId: b.org_id,
+        target: b.org_request_id,
+        outcome: 'error',
+        requestId: requestId ?? null,
+        detail: `gave up after ${b.callback_attempts} attempts`,
+      }),
+    );
   });
 }
 
@@ -126,7 +124,12 @@ export async function markCallbackFailed(platform: Platform, batchId: number, re
  * Operator action: deliver again, whatever happened before. The job carries the operator's request id (console),
  * else the id of the request that sent the batch (CLI).
  */
-export async function resendCallback(platform: Platform, batchId: number, operator: string, requestId?: string): Promise<boolean> {
+export async function resendCallback(
+  platform: Pick<Services, 'db' | 'enqueueCallback'>,
+  batchId: number,
+  operator: string,
+  requestId?: string,
+): Promise<boolean> {
   return platform.db.transaction().execute(async (trx) => {
     const r = await trx
       .updateTable('batch')
@@ -137,19 +140,15 @@ export async function resendCallback(platform: Platform, batchId: number, operat
       .executeTakeFirst();
     if (!r) return false;
     const traceId = requestId ?? r.request_id ?? undefined;
-    await platform.jobs.send(platform.callbackJob, { batchId, requestId: traceId }, trx);
-    await audit(trx, {
-      actor_type: 'operator',
-      actor_id: operator,
-      org_id: r.org_id,
-      subject_bidx: null,
-      action: 'callback.resend',
-      target: r.org_request_id,
-      outcome: 'ok',
-      resp_code: null,
-      request_id: traceId ?? null,
-      detail: null,
-    });
+    await platform.enqueueCallback(trx, batchId, traceId);
+    await audit(
+      trx,
+      auditEvent('operator', operator, 'callback.resend', {
+        orgId: r.org_id,
+        target: r.org_request_id,
+        requestId: traceId ?? null,
+      }),
+    );
     return true;
   });
 }

@@ -1,7 +1,7 @@
 import { DAY_MS, chinaDateToEpochMs, documentProblem, ID_TYPES } from '@mdl/protocol';
 import type { Kysely } from 'kysely';
-import type { DB } from '../db/schema.js';
-import type { Vault } from '../vault.js';
+import type { DB } from '../../db/schema.js';
+import type { Vault } from '../../vault.js';
 
 /**
  * Audit search. A person is found through the blind index of the ID number typed in: the number itself

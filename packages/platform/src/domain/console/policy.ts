@@ -1,7 +1,7 @@
 import { sql, type Kysely } from 'kysely';
-import type { DB } from '../db/schema.js';
-import { decide, policyProblem, type EligibilityPolicy } from '../domain/eligibility.js';
-import type { Platform } from '../platform.js';
+import type { DB } from '../../db/schema.js';
+import { decide, policyProblem, type EligibilityPolicy } from '../eligibility.js';
+import type { Services } from '../deps.js';
 import { auditAction, type Actor } from './auth.js';
 
 /**
@@ -77,10 +77,16 @@ export function parsePolicyForm(f: PolicyForm): { policy?: EligibilityPolicy; er
   return { policy, errors };
 }
 
-export async function savePolicy(platform: Platform, actor: Actor, policy: EligibilityPolicy, note: string): Promise<void> {
+export async function savePolicy(
+  platform: Pick<Services, 'db' | 'policy'>,
+  actor: Actor,
+  policy: EligibilityPolicy,
+  note: string,
+): Promise<void> {
   const previous = await platform.policy.get();
-  await platform.policy.set(policy);
+  // The policy, its history row and its audit event are one transaction: none without the others.
   await platform.db.transaction().execute(async (trx) => {
+    await platform.policy.set(policy, trx);
     await trx
       .insertInto('policy_history')
       .values({ policy: JSON.stringify(policy), previous: JSON.stringify(previous), note: note.trim() || null, changed_by: actor.username })
@@ -94,6 +100,7 @@ export async function savePolicy(platform: Platform, actor: Actor, policy: Eligi
       { orgId: null },
     );
   });
+  platform.policy.forget();
 }
 
 export async function policyHistory(db: Kysely<DB>) {

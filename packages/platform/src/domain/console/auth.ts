@@ -1,11 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { sql, type Kysely } from 'kysely';
-import type { ConsoleUser, DB } from '../db/schema.js';
-import { newBearerToken, tokenHash } from '../domain/bearer-token.js';
-import { audit } from '../domain/audit.js';
-import type { Platform } from '../platform.js';
-import { countAttempt } from '../domain/throttle.js';
-import { secondFactorRequired } from '../domain/second-factor.js';
+import type { ConsoleUser, DB } from '../../db/schema.js';
+import { newBearerToken, tokenHash } from '../bearer-token.js';
+import { auditEvent, audit, auditOperator, type AuditAction } from '../audit.js';
+import type { Services } from '../deps.js';
+import { countAttempt } from '../throttle.js';
+import { secondFactorRequired } from '../second-factor.js';
 import { hashPassword, needsRehash, passwordProblem, verifyPassword } from './passwords.js';
 import { newTotpSecret, otpauthUri, verifyTotp } from './totp.js';
 
@@ -29,6 +29,8 @@ export interface Actor {
   username: string;
   role: Role;
   orgId: string | null;
+  /** The institution's name for staff (shown in the page header), read with the session. */
+  orgName?: string;
   csrf: string;
 }
 
@@ -67,7 +69,7 @@ export function newUserProblems(input: NewUser): Partial<Record<'username' | 'ro
 }
 
 export async function createUser(
-  platform: Platform,
+  platform: Pick<Services, 'db' | 'vault'>,
   input: NewUser,
   by: string,
 ): Promise<{ user: ConsoleUser; totpSecret: string; otpauth: string }> {
@@ -103,18 +105,14 @@ export async function createUser(
       })
       .returningAll()
       .executeTakeFirstOrThrow();
-    await audit(trx, {
-      actor_type: 'operator',
-      actor_id: by,
-      org_id: orgId,
-      subject_bidx: null,
-      action: 'console.user.create',
-      target: `user:${input.username}`,
-      outcome: 'ok',
-      resp_code: null,
-      request_id: null,
-      detail: JSON.stringify({ role: input.role }),
-    });
+    await audit(
+      trx,
+      auditEvent('operator', by, 'console.user.create', {
+        orgId: orgId,
+        target: `user:${input.username}`,
+        detail: JSON.stringify({ role: input.role }),
+      }),
+    );
     return u;
   });
   return { user, totpSecret, otpauth: otpauthUri(totpSecret, input.username) };
@@ -134,25 +132,22 @@ let dummyHash: Promise<string> | undefined;
  * and the step are single conditional UPDATEs, so parallel attempts cannot share a count or a code.
  */
 export async function signIn(
-  platform: Platform,
+  platform: Pick<Services, 'config' | 'db' | 'now' | 'vault'>,
   input: { username: string; password: string; code: string; ip: string | null },
 ): Promise<SignInResult> {
   const { db, vault } = platform;
   const now = new Date(platform.now());
   const username = input.username.slice(0, 40);
   const refuse = async (reason: string, u?: ConsoleUser): Promise<SignInResult> => {
-    await audit(db, {
-      actor_type: 'operator',
-      actor_id: (u?.username ?? username).slice(0, 64) || '-',
-      org_id: u?.org_id ?? null,
-      subject_bidx: null,
-      action: 'console.login',
-      target: input.ip ? `ip:${input.ip}` : null,
-      outcome: 'refused',
-      resp_code: null,
-      request_id: null,
-      detail: reason,
-    });
+    await audit(
+      db,
+      auditEvent('operator', (u?.username ?? username).slice(0, 64) || '-', 'console.login', {
+        orgId: u?.org_id ?? null,
+        target: input.ip ? `ip:${input.ip}` : null,
+        outcome: 'refused',
+        detail: reason,
+      }),
+    );
     return { ok: false, message: SIGN_IN_FAILED };
   };
   const fromAddress = await countAttempt(db, `console-ip:${input.ip ?? '-'}`, now, ADDRESS_WINDOW_MS);
@@ -205,7 +200,7 @@ async function claimTotpStep(db: Kysely<DB>, userId: number, step: number): Prom
 }
 
 async function openSession(
-  platform: Platform,
+  platform: Pick<Services, 'db'>,
   user: ConsoleUser,
   now: Date,
   input: { password: string; ip: string | null },
@@ -239,18 +234,14 @@ async function openSession(
         ended_at: null,
       })
       .execute();
-    await audit(trx, {
-      actor_type: 'operator',
-      actor_id: user.username,
-      org_id: user.org_id,
-      subject_bidx: null,
-      action: 'console.login',
-      target: input.ip ? `ip:${input.ip}` : null,
-      outcome: 'ok',
-      resp_code: null,
-      request_id: null,
-      detail: rehash ? 'password re-hashed' : null,
-    });
+    await audit(
+      trx,
+      auditEvent('operator', user.username, 'console.login', {
+        orgId: user.org_id,
+        target: input.ip ? `ip:${input.ip}` : null,
+        detail: rehash ? 'password re-hashed' : null,
+      }),
+    );
   });
   return { ok: true, token, actor: { userId: user.id, username: user.username, role: user.role, orgId: user.org_id, csrf } };
 }
@@ -258,14 +249,26 @@ async function openSession(
 export type SessionLookup = { actor: Actor } | { expired: boolean };
 
 /** Resolves a session cookie. An idle or over-long session is ended (and audited) on first sight. */
-export async function resolveSession(platform: Platform, token: string | undefined): Promise<SessionLookup> {
+export async function resolveSession(platform: Pick<Services, 'db' | 'now'>, token: string | undefined): Promise<SessionLookup> {
   if (!token || token.length > 100) return { expired: false };
   const { db } = platform;
   const now = platform.now();
   const row = await db
     .selectFrom('console_session as s')
     .innerJoin('console_user as u', 'u.id', 's.user_id')
-    .select(['s.token_hash', 's.csrf_token', 's.created_at', 's.last_seen_at', 'u.id', 'u.username', 'u.role', 'u.org_id', 'u.status'])
+    .leftJoin('institution as i', 'i.org_id', 'u.org_id')
+    .select([
+      's.token_hash',
+      's.csrf_token',
+      's.created_at',
+      's.last_seen_at',
+      'u.id',
+      'u.username',
+      'u.role',
+      'u.org_id',
+      'u.status',
+      'i.org_name',
+    ])
     .where('s.token_hash', '=', tokenHash(token))
     .where('s.ended_at', 'is', null)
     .executeTakeFirst();
@@ -284,26 +287,23 @@ export async function resolveSession(platform: Platform, token: string | undefin
       .where('token_hash', '=', row.token_hash)
       .execute();
   }
-  return { actor: { userId: row.id, username: row.username, role: row.role, orgId: row.org_id, csrf: row.csrf_token } };
+  const actor: Actor = { userId: row.id, username: row.username, role: row.role, orgId: row.org_id, csrf: row.csrf_token };
+  if (row.org_id) actor.orgName = row.org_name ?? row.org_id;
+  return { actor };
 }
 
 async function endSession(db: Kysely<DB>, sessionHash: string, at: Date, username: string, orgId: string | null, why: string) {
   await db.updateTable('console_session').set({ ended_at: at }).where('token_hash', '=', sessionHash).execute();
-  await audit(db, {
-    actor_type: 'operator',
-    actor_id: username,
-    org_id: orgId,
-    subject_bidx: null,
-    action: why === 'sign-out' ? 'console.logout' : 'console.session.expire',
-    target: null,
-    outcome: 'ok',
-    resp_code: null,
-    request_id: null,
-    detail: why,
-  });
+  await audit(
+    db,
+    auditEvent('operator', username, why === 'sign-out' ? 'console.logout' : 'console.session.expire', {
+      orgId: orgId,
+      detail: why,
+    }),
+  );
 }
 
-export async function signOut(platform: Platform, token: string, actor: Actor): Promise<void> {
+export async function signOut(platform: Pick<Services, 'db' | 'now'>, token: string, actor: Actor): Promise<void> {
   await endSession(platform.db, tokenHash(token), new Date(platform.now()), actor.username, actor.orgId, 'sign-out');
 }
 
@@ -311,23 +311,12 @@ export async function signOut(platform: Platform, token: string, actor: Actor): 
 export async function auditAction(
   db: Kysely<DB>,
   actor: Actor,
-  action: string,
+  action: AuditAction,
   target: string | null,
   detail: unknown = null,
   opts: { subject?: string | null; outcome?: 'ok' | 'refused'; orgId?: string | null; requestId?: string | null } = {},
 ): Promise<void> {
-  await audit(db, {
-    actor_type: 'operator',
-    actor_id: actor.username,
-    org_id: opts.orgId !== undefined ? opts.orgId : actor.orgId,
-    subject_bidx: opts.subject ?? null,
-    action,
-    target,
-    outcome: opts.outcome ?? 'ok',
-    resp_code: null,
-    request_id: opts.requestId ?? null,
-    detail: detail === null ? null : typeof detail === 'string' ? detail : JSON.stringify(detail),
-  });
+  await auditOperator(db, actor, action, { ...opts, target, detail });
 }
 
 /**
@@ -335,7 +324,7 @@ export async function auditAction(
  * differ, and every other session of the user ends (a stolen session does not outlive the change).
  */
 export async function changePassword(
-  platform: Platform,
+  platform: Pick<Services, 'db' | 'now'>,
   actor: Actor,
   input: { current: string; next: string; confirm: string; keepTokenHash: string },
 ): Promise<Record<string, string>> {

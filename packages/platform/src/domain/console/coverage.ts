@@ -1,8 +1,8 @@
 import { FEE_TYPES, MED_TYPES, epochMsToChinaTime, fenToYuan } from '@mdl/protocol';
 import type { Kysely } from 'kysely';
-import type { DB } from '../db/schema.js';
-import { coveragePolicyProblem, coverageProblem, type CoveragePolicy } from '../domain/coverage.js';
-import type { Platform } from '../platform.js';
+import type { DB } from '../../db/schema.js';
+import { coveragePolicyProblem, coverageProblem, type CoveragePolicy } from '../coverage.js';
+import type { Services } from '../deps.js';
 import { auditAction, type Actor } from './auth.js';
 
 /**
@@ -91,7 +91,7 @@ export function parseCoverageForm(f: CoverageForm): { policy?: CoveragePolicy; e
   return problem ? { errors: { form: problem } } : { policy, errors };
 }
 
-export async function saveCoverage(platform: Platform, actor: Actor, policy: CoveragePolicy): Promise<void> {
+export async function saveCoverage(platform: Pick<Services, 'coverage' | 'db'>, actor: Actor, policy: CoveragePolicy): Promise<void> {
   const previous = await platform.coverage.get();
   await platform.db.transaction().execute(async (trx) => {
     await platform.coverage.set(trx, policy);

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { FastifyInstance } from 'fastify';
-import { startTestPlatform, testItem, type TestPlatform } from '../testing.js';
-import { upsertInstitution } from '../domain/credentials.js';
+import { startTestPlatform, testItem, type TestPlatform } from '../../testing.js';
+import { upsertInstitution } from '../credentials.js';
 import { sql } from 'kysely';
 import { createUser, IDLE_MS, LOCK_AFTER_FAILURES, LOCK_MS, SIGN_IN_FAILED } from './auth.js';
 import { base32Decode, totp } from './totp.js';
