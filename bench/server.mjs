@@ -15,7 +15,12 @@ async function startPlatform() {
   // The one setting the bench changes: the per-credential rate limit (default 500/s), so that a single
   // credential can be driven at full speed.
   const config = benchConfig({ rateLimitPerSecond: 1_000_000, logLevel: process.env.BENCH_SERVER_LOG_LEVEL || 'warn' });
-  const platform = await createPlatform(config, { workers: process.env.BENCH_WORKERS === '1', log: createLogger(config.logLevel) });
+  // BENCH_AUDIT_SEAL=off: no audit sealing in this server, to measure what the SM3 chain costs (issue #12).
+  const platform = await createPlatform(config, {
+    workers: process.env.BENCH_WORKERS === '1',
+    log: createLogger(config.logLevel),
+    ...(process.env.BENCH_AUDIT_SEAL === 'off' ? { auditSealEveryMs: false } : {}),
+  });
   const app = await buildApp(platform);
   await app.listen({ port: 0, host: '127.0.0.1' });
   return { port: app.server.address().port, close: async () => (await app.close(), await platform.close()) };

@@ -68,6 +68,11 @@ export interface PlatformOptions {
    * describes (a city reached another way, tests).
    */
   city?: CityCardSystem;
+  /**
+   * How often this process seals new audit events (default every 5 s); `false`: never, for the bench's
+   * measure of what the chain costs (the events wait for the next process that seals).
+   */
+  auditSealEveryMs?: number | false;
 }
 
 export class MasterKeyMismatchError extends Error {
@@ -174,8 +179,11 @@ export async function createPlatform(config: Config, opts: PlatformOptions = {})
     if (opts.queue !== false) {
       // Registered first: a start that fails half-way must still stop what it started.
       cleanups.push(() => jobs.stop());
-      const sealer = startAuditSealer(db, vault, AUDIT_SEAL_EVERY_MS, (err) => log.warn({ err }, 'audit sealing failed'));
-      cleanups.push(() => sealer.stop());
+      const sealEvery = opts.auditSealEveryMs ?? AUDIT_SEAL_EVERY_MS;
+      if (sealEvery !== false) {
+        const sealer = startAuditSealer(db, vault, sealEvery, (err) => log.warn({ err }, 'audit sealing failed'));
+        cleanups.push(() => sealer.stop());
+      }
       await jobs.start([ProcessBatchDeadJob, ProcessBatchJob, CallbackDeadJob, callbackJob, ...CITIZEN_JOBS]);
       // Jobs are sent inside the platform's transactions, as the runtime role. Under the set-up lock: GRANTs
       // from processes starting together would otherwise collide ("tuple concurrently updated").

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { loadConfig } from '../config.js';
 import { createPlatform } from '../platform.js';
+import { secureDataDir } from './data-dir-modes.js';
 
 function modes(dir: string): { path: string; mode: number; dir: boolean }[] {
   const out: { path: string; mode: number; dir: boolean }[] = [];
@@ -52,5 +53,17 @@ describe('data directory modes (issue #12)', () => {
       warnings.some((w) => /readable by other users/.test(w)),
       warnings.join('\n'),
     );
+  });
+
+  it('tightens a loose file inside a private directory without a warning (nobody else could reach it)', () => {
+    const victim = modes(dir).find((m) => !m.dir && m.path.includes('pglite'))!.path;
+    chmodSync(victim, 0o644);
+    const warnings: string[] = [];
+    assert.equal(
+      secureDataDir(dir, (w) => warnings.push(w)),
+      0,
+    );
+    assert.deepEqual(warnings, []);
+    assert.equal(statSync(victim).mode & 0o777, 0o600);
   });
 });
