@@ -19,14 +19,17 @@ const databaseUrl = process.env.DATABASE_URL || undefined;
 
 interface Proc {
   child: ChildProcess;
+  /** Standard output and error together, as a person would read them. */
   out: string;
+  /** Standard output alone: what `--json` promises to keep parseable (warnings go to standard error). */
+  stdout: string;
   exited: Promise<number | null>;
 }
 
 function start(args: string[], env: Record<string, string>): Proc {
   const child = spawn(process.execPath, [MDL, ...args], { env: { ...process.env, MDL_LOG_LEVEL: 'warn', ...env } });
-  const p: Proc = { child, out: '', exited: new Promise((r) => child.once('exit', r)) };
-  child.stdout!.on('data', (d: Buffer) => (p.out += d.toString()));
+  const p: Proc = { child, out: '', stdout: '', exited: new Promise((r) => child.once('exit', r)) };
+  child.stdout!.on('data', (d: Buffer) => ((p.out += d.toString()), (p.stdout += d.toString())));
   child.stderr!.on('data', (d: Buffer) => (p.out += d.toString()));
   return p;
 }
@@ -85,7 +88,7 @@ describe('processes started together', () => {
             until(worker, `${round}: mdl worker`, async () => worker.out.includes('mdl worker running jobs')),
           ]);
           assert.equal(await cli.exited, 0, `${round}: mdl apps create:\n${cli.out}`);
-          assert.match(JSON.parse(cli.out).appId, /^APP/);
+          assert.match((JSON.parse(cli.stdout) as { appId: string }).appId, /^APP/, cli.out);
           await stopAll([a, worker, b]);
           for (const p of [a, worker, b]) assert.equal(await p.exited, 0, `${round}: a clean stop:\n${p.out}`);
         }

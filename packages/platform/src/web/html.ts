@@ -78,7 +78,7 @@ export function page(o: PageOptions): string {
 <html lang="zh-CN"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
 <link rel="icon" href="/favicon.svg" type="image/svg+xml">
 <title>${escapeHtml(o.title)}</title><style>${BASE_CSS}${o.css ?? ''}</style></head>
-<body><header class="bar"><div class="row" style="align-items:center"><h1>${escapeHtml(o.title)}</h1>${o.headerRight ? `<div style="flex:0 0 auto">${o.headerRight.value}</div>` : ''}</div></header>
+<body><header class="bar"><div class="row" style="align-items:center"><h1>${escapeHtml(o.title)}</h1>${o.headerRight ? `<div style="flex:0 1 auto;min-width:0">${o.headerRight.value}</div>` : ''}</div></header>
 <main${o.wide ? ' class="wide"' : ''}>${o.body.value}</main>
 ${(o.scripts ?? []).map((s) => `<script src="${escapeHtml(s)}"></script>`).join('')}
 </body></html>`;

@@ -51,7 +51,7 @@ form.filters{display:flex;gap:.5rem;flex-wrap:wrap;align-items:flex-end;margin:0
 form.filters label{margin:0;font-weight:normal;font-size:.9rem}
 form.filters input,form.filters select{width:auto;min-width:9rem}
 .secret{font-family:ui-monospace,monospace;font-size:1.1rem;background:#fef3c7;padding:.5rem;border-radius:.25rem;word-break:break-all}
-.user{font-size:.9rem}.user a{margin-left:.5rem}.user button{padding:.25rem .6rem;margin-left:.5rem;background:#fff;color:#0f5fa8}
+.user{font-size:.9rem;display:flex;flex-wrap:wrap;align-items:center;justify-content:flex-end;row-gap:.25rem}.user a{margin-left:.5rem}.user button{padding:.25rem .6rem;margin-left:.5rem;background:#fff;color:#0f5fa8}
 button.small,.button.small{padding:.3rem .6rem;font-size:.85rem}
 .pager{margin:.5rem 0}
 dl.kv{display:grid;grid-template-columns:10rem 1fr;gap:.3rem 1rem;margin:0}dl.kv dt{color:#6b7280}dl.kv dd{margin:0;word-break:break-all}
