@@ -137,6 +137,9 @@ describe('citizen app in headless Chromium', () => {
   it('a burst of refreshes on one record is slowed down, not passed on to the hospital', async () => {
     const id = await itemId(t, xm.inst.orgId, 'XM-A1');
     const csrf = await page.locator('input[name=csrf]').first().inputValue();
+    // The limit counts per clock minute: a burst that straddles a minute (a slow machine) would count twice.
+    const intoMinute = Date.now() % 60_000;
+    if (intoMinute > 40_000) await new Promise((r) => setTimeout(r, 60_500 - intoMinute));
     const seen: string[] = [];
     for (let i = 0; i < 5; i++) {
       const r = await page.request.post(`${base}/mdr/items/${id}/refresh`, { form: { csrf }, maxRedirects: 0 });

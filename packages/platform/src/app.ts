@@ -28,6 +28,10 @@ export async function buildApp(platform: Platform): Promise<FastifyInstance> {
     bodyLimit: platform.config.bodyLimitBytes,
     serverFactory: limitedServer(platform.config.requestTimeoutMs),
     schemaController: lazySchemaCompilers(),
+    // Fastify gives a plugin 10 s to start. Ours do no I/O while they register, but on a machine busy with
+    // other work (CI running browsers and databases side by side) the event loop can be that late; a start that
+    // truly hangs is still caught, by the start-up's own limit and the test runner's.
+    pluginTimeout: 60_000,
     // Behind nginx (deploy/): the caller's address comes from X-Forwarded-For, believed only from listed proxies.
     ...(platform.config.trustProxy.length ? { trustProxy: platform.config.trustProxy.join(',') } : {}),
     genReqId: (req) => {

@@ -27,7 +27,7 @@ export interface Admission {
 
 export class MemoryState implements SharedState {
   readonly #seen = new Map<string, number>();
-  readonly #hits = new Map<string, { window: number; count: number }>();
+  readonly #hits = new Map<string, { window: number; count: number; until: number }>();
   #lastSweep = 0;
   constructor(private readonly now: () => number = Date.now) {}
 
@@ -41,10 +41,12 @@ export class MemoryState implements SharedState {
   }
 
   async hit(key: string, windowMs: number): Promise<number> {
-    const window = Math.floor(this.now() / windowMs);
+    const t = this.now();
+    this.#sweep(t);
+    const window = Math.floor(t / windowMs);
     const cur = this.#hits.get(key);
     if (!cur || cur.window !== window) {
-      this.#hits.set(key, { window, count: 1 });
+      this.#hits.set(key, { window, count: 1, until: (window + 1) * windowMs });
       return 1;
     }
     return ++cur.count;
@@ -58,7 +60,8 @@ export class MemoryState implements SharedState {
     if (t - this.#lastSweep < 10_000) return;
     this.#lastSweep = t;
     for (const [k, until] of this.#seen) if (until <= t) this.#seen.delete(k);
-    this.#hits.clear();
+    // Only counts whose window is over: a minute-long limit must not restart with every sweep.
+    for (const [k, h] of this.#hits) if (h.until <= t) this.#hits.delete(k);
   }
 
   async close(): Promise<void> {}
