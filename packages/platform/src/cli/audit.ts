@@ -7,7 +7,7 @@ import { sealAudit, verifyAudit } from '../domain/audit-chain.js';
 export const auditCommand: Command<Config> = {
   name: 'audit',
   summary:
-    "audit trail: verify | seal\n  verify: check the audit trail's seal chain; exit 1 at the first altered, removed or inserted event\n  seal: seal the events written since the last seal (a running platform does it every 5 s)",
+    "audit trail: verify | seal\n  verify: check the audit trail's seal chain; exit 1 at the first altered, removed or inserted event\n  seal: seal the events written since the last seal (every process running jobs does it every 5 s)",
   usage: ['audit verify [--json]', 'audit seal [--json]'],
   options: {},
   run: (a, io, config) => audit(config, a, io),
