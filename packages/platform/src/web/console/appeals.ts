@@ -4,6 +4,7 @@ import { APPEAL_REASONS, APPEAL_STATUS_TEXT, AppealError, answerAppeal, decideAp
 import { actorOf, type ConsoleContext, html, need, notFound, readerOf } from './context.js';
 import { listTotals } from './exports.js';
 import { consolePage, csrfField, field, num, regionName, STATE_TEXT, str, tag, time, yuan } from './layout.js';
+import { Fields, FormBody, IdParams } from '../route-schemas.js';
 
 const statusTag = (s: keyof typeof APPEAL_STATUS_TEXT) =>
   tag(APPEAL_STATUS_TEXT[s], s === 'upheld' ? 'ok' : s === 'rejected' ? 'bad' : 'warn');
@@ -13,9 +14,9 @@ const DECIDE_CONFIRM = '提交裁决？裁决提交后不能更改；"申诉成�
 export async function appealRoutes({ app, platform }: ConsoleContext): Promise<void> {
   const { db } = platform;
 
-  app.get('/appeals', async (req, reply) => {
+  app.get('/appeals', { schema: { querystring: Fields } }, async (req, reply) => {
     const actor = actorOf(req);
-    const q = req.query as Record<string, unknown>;
+    const q = req.query;
     const status = str(q.status) || 'pending';
     const rows = await readerOf(platform, req).appeals(status);
     const sum = rows.reduce((n, a) => n + Number(a.amount_fen), 0);
@@ -93,12 +94,12 @@ ${d.history.length ? h`<p class="muted">该记录的其他申诉：${d.history.m
     return consolePage(actor, { title: `申诉 ${a.id}`, active: '/console/appeals', body });
   };
 
-  app.get<{ Params: { id: string } }>('/appeals/:id', async (req, reply) => html(reply, await show(req, num(req.params.id))));
+  app.get('/appeals/:id', { schema: { params: IdParams } }, async (req, reply) => html(reply, await show(req, num(req.params.id))));
 
-  app.post<{ Params: { id: string } }>('/appeals/:id/answer', async (req, reply) => {
+  app.post('/appeals/:id/answer', { schema: { params: IdParams, body: FormBody } }, async (req, reply) => {
     const actor = need(req, 'staff');
     const id = num(req.params.id);
-    const replyText = str((req.body as Record<string, unknown>).reply);
+    const replyText = str((req.body ?? {}).reply);
     if (id === undefined) notFound('申诉');
     try {
       await answerAppeal(db, { appealId: id, orgId: actor.orgId!, reply: replyText, actor: actor.username });
@@ -110,11 +111,11 @@ ${d.history.length ? h`<p class="muted">该记录的其他申诉：${d.history.m
     return reply.redirect(`/console/appeals/${id}`, 303);
   });
 
-  app.post<{ Params: { id: string } }>('/appeals/:id/decide', async (req, reply) => {
+  app.post('/appeals/:id/decide', { schema: { params: IdParams, body: FormBody } }, async (req, reply) => {
     const actor = need(req, 'operator');
     const id = num(req.params.id);
     if (id === undefined) notFound('申诉');
-    const b = (req.body ?? {}) as Record<string, unknown>;
+    const b = req.body ?? {};
     const decision = str(b.decision);
     const reason = str(b.reason);
     if (decision !== 'upheld' && decision !== 'rejected') {

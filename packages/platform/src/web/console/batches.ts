@@ -7,6 +7,7 @@ import { actorOf, type ConsoleContext, html, need, notFound, readerOf } from './
 import { readableDetail } from './readable.js';
 import { exportHref, listTotals } from './exports.js';
 import { CALLBACK_TEXT, consolePage, csrfField, num, STATE_TEXT, str, tag, time, yuan } from './layout.js';
+import { Fields, FormBody, IdParams } from '../route-schemas.js';
 
 const cbTag = (s: string) => tag(CALLBACK_TEXT[s] ?? s, s === 'delivered' ? 'ok' : s === 'failed' ? 'bad' : 'warn');
 const stateTag = (s: string) => tag(STATE_TEXT[s] ?? s, s === '0' ? 'warn' : s === '1' ? 'ok' : '');
@@ -54,9 +55,9 @@ function resendButtons(failedCount: number): Html {
 export async function batchRoutes({ app, platform }: ConsoleContext): Promise<void> {
   const { db } = platform;
 
-  app.get('/batches', async (req, reply) => {
+  app.get('/batches', { schema: { querystring: Fields } }, async (req, reply) => {
     const actor = actorOf(req);
-    const q = req.query as Record<string, unknown>;
+    const q = req.query;
     const f = { orgId: str(q.orgId).trim() || undefined, callbackStatus: str(q.callbackStatus) || undefined, page: num(q.page) ?? 1 };
     const reader = readerOf(platform, req);
     const rows = await reader.batches(f);
@@ -79,7 +80,7 @@ ${rows.slice(0, PAGE_SIZE).map(
     return html(reply, consolePage(actor, { title: '批次', active: '/console/batches', body }));
   });
 
-  app.get<{ Params: { id: string } }>('/batches/:id', async (req, reply) => {
+  app.get('/batches/:id', { schema: { params: IdParams } }, async (req, reply) => {
     const actor = actorOf(req);
     const id = num(req.params.id);
     const d = id === undefined ? undefined : await readerOf(platform, req).batch(id);
@@ -122,19 +123,19 @@ ${d.result.persons.map((p) => {
     return queued;
   };
 
-  app.post<{ Params: { id: string } }>('/batches/:id/resend', async (req, reply) => {
+  app.post('/batches/:id/resend', { schema: { params: IdParams, body: FormBody } }, async (req, reply) => {
     const actor = need(req, 'operator');
     const id = num(req.params.id);
     if (id === undefined || !(await resendMany(actor, [id], req.id))) notFound('批次');
     return reply.redirect(`/console/batches/${id}?resent=1`, 303);
   });
 
-  app.get('/callbacks', async (req, reply) => {
+  app.get('/callbacks', { schema: { querystring: Fields } }, async (req, reply) => {
     const actor = actorOf(req);
     const reader = readerOf(platform, req);
     const failed = await reader.batches({ callbackStatus: 'failed' });
     const attempts = await reader.callbackAttempts();
-    const q = req.query as Record<string, unknown>;
+    const q = req.query;
     const canResend = actor.role === 'operator';
     const body = h`${resendNotice(q)}
 <h3>投递失败的回调（${failed.length > PAGE_SIZE ? `${PAGE_SIZE}+` : failed.length}）</h3>
@@ -155,9 +156,9 @@ ${canResend ? resendButtons(Math.min(failed.length, 1000)) : ''}</form>`
     return html(reply, consolePage(actor, { title: '回调', active: '/console/callbacks', body }));
   });
 
-  app.post('/callbacks/resend', async (req, reply) => {
+  app.post('/callbacks/resend', { schema: { body: FormBody } }, async (req, reply) => {
     const actor = need(req, 'operator');
-    const b = (req.body ?? {}) as Record<string, unknown>;
+    const b = req.body ?? {};
     let ids: number[];
     if (str(b.scope) === 'all') {
       ids = await failedCallbackBatches(db, 1000);
@@ -172,9 +173,9 @@ ${canResend ? resendButtons(Math.min(failed.length, 1000)) : ''}</form>`
     return reply.redirect(`/console/callbacks?resent=${queued}`, 303);
   });
 
-  app.get('/items', async (req, reply) => {
+  app.get('/items', { schema: { querystring: Fields } }, async (req, reply) => {
     const actor = actorOf(req);
-    const q = req.query as Record<string, unknown>;
+    const q = req.query;
     const f = {
       orgId: str(q.orgId).trim() || undefined,
       state: str(q.state) || undefined,

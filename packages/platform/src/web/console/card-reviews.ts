@@ -3,6 +3,7 @@ import { auditAction } from '../../domain/console/auth.js';
 import { decideReview, listReviews, type ReviewDecision } from '../../domain/ehc/card-review.js';
 import { html, need, type ConsoleContext } from './context.js';
 import { consolePage, csrfField, str, tag, time } from './layout.js';
+import { Fields, FormBody, IdParams } from '../route-schemas.js';
 
 const STATUS_TEXT = { open: '待处理', rejected: '已驳回自助登记', restored: '已恢复手机号' } as const;
 const DECISION_CONFIRM = '提交处理结果？提交后不能更改。';
@@ -15,9 +16,9 @@ const DECISION_CONFIRM = '提交处理结果？提交后不能更改。';
 export async function cardReviewRoutes({ app, platform }: ConsoleContext): Promise<void> {
   const { db, vault } = platform;
 
-  app.get('/card-reviews', async (req, reply) => {
+  app.get('/card-reviews', { schema: { querystring: Fields } }, async (req, reply) => {
     const actor = need(req, 'operator', 'auditor');
-    const which = str((req.query as Record<string, unknown>).status) === 'all' ? 'all' : 'open';
+    const which = str(req.query.status) === 'all' ? 'all' : 'open';
     const rows = await listReviews(db, vault, which);
     await auditAction(db, actor, 'console.card_review.list', which, null, { requestId: req.id });
     const decide = (id: number) =>
@@ -38,10 +39,10 @@ ${rows.map(
     return html(reply, consolePage(actor, { title: '自助领卡复核', active: '/console/card-reviews', body }));
   });
 
-  app.post('/card-reviews/:id', async (req, reply) => {
+  app.post('/card-reviews/:id', { schema: { params: IdParams, body: FormBody } }, async (req, reply) => {
     const actor = need(req, 'operator');
-    const id = Number((req.params as { id: string }).id);
-    const b = (req.body ?? {}) as Record<string, unknown>;
+    const id = Number(req.params.id);
+    const b = req.body ?? {};
     const decision = str(b.decision) as ReviewDecision;
     if (!Number.isSafeInteger(id) || (decision !== 'rejected' && decision !== 'restored')) {
       return html(

@@ -1,15 +1,16 @@
 import { h } from '../html.js';
 import { actorOf, type ConsoleContext, html, need, readerOf } from './context.js';
 import { consolePage, STATE_TEXT, str, tag, time, yuan } from './layout.js';
+import { Fields } from '../route-schemas.js';
 
 const REMINDER_STATUS: Record<string, string> = { pending: '待发送', sent: '已发送', failed: '发送失败', cancelled: '已取消' };
 const REFRESH_STATUS: Record<string, string> = { ok: '已核对', failed: '核对失败（待重试）' };
 
 /** Reminders outbox and reconciliation (ORG_001 refresh) results, over the citizen app's tables. */
 export async function citizenDataRoutes({ app, platform }: ConsoleContext): Promise<void> {
-  app.get('/reminders', async (req, reply) => {
+  app.get('/reminders', { schema: { querystring: Fields } }, async (req, reply) => {
     const actor = need(req, 'operator', 'auditor');
-    const status = str((req.query as Record<string, unknown>).status) || undefined;
+    const status = str(req.query.status) || undefined;
     const [rows, counts] = await Promise.all([readerOf(platform, req).reminders(status), readerOf(platform, req).reminderCounts()]);
     const body = h`<div class="kpis">${Object.entries(REMINDER_STATUS).map(([k, v]) => h`<div class="kpi"><span class="muted">${v}</span><b>${counts[k] ?? 0}</b></div>`)}</div>
 <form class="filters" method="get"><label>状态 <select name="status"><option value="">全部</option>${Object.entries(REMINDER_STATUS).map(([v, t]) => h`<option value="${v}" ${status === v ? 'selected' : ''}>${t}</option>`)}</select></label><button type="submit">筛选</button></form>
@@ -23,9 +24,9 @@ ${rows.map(
     return html(reply, consolePage(actor, { title: '提醒发件箱', active: '/console/reminders', body }));
   });
 
-  app.get('/reconciliation', async (req, reply) => {
+  app.get('/reconciliation', { schema: { querystring: Fields } }, async (req, reply) => {
     const actor = actorOf(req);
-    const status = str((req.query as Record<string, unknown>).status) || undefined;
+    const status = str(req.query.status) || undefined;
     const rows = await readerOf(platform, req).refreshResults(status);
     const names = await readerOf(platform, req).institutionNames();
     const body = h`<p class="muted">平台向医院（ORG_001）核对欠费记录状态的最近结果。</p>

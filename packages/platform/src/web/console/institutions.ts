@@ -19,11 +19,12 @@ import { redirectToOnce } from './show-once.js';
 import { institutionFactorForm } from './second-factor.js';
 import { channelList } from '../channels.js';
 import { parseChannels } from '../../domain/citizen/records.js';
+import { AppParams, Fields, FormBody, OrgParams } from '../route-schemas.js';
 
 const EMPTY: InstitutionForm = { orgId: '', orgName: '', region: '', endpointUrl: '', notifyHosts: '', paymentChannels: '', ports: '' };
 
-function formOf(body: unknown): InstitutionForm {
-  const b = (body ?? {}) as Record<string, unknown>;
+function formOf(body: FormBody): InstitutionForm {
+  const b = body ?? {};
   return {
     orgId: str(b.orgId),
     orgName: str(b.orgName),
@@ -102,23 +103,25 @@ ${rows.map((r) => h`<tr><td><a href="/console/institutions/${encodeURIComponent(
     return reply.redirect(`/console/institutions/${encodeURIComponent(input.orgId)}?saved=1`, 303);
   };
 
-  app.post('/institutions', async (req, reply) => saveInstitution(need(req, 'operator'), formOf(req.body), true, reply));
+  app.post('/institutions', { schema: { body: FormBody } }, async (req, reply) =>
+    saveInstitution(need(req, 'operator'), formOf(req.body), true, reply),
+  );
 
-  app.post<{ Params: { orgId: string } }>('/institutions/:orgId', async (req, reply) => {
+  app.post('/institutions/:orgId', { schema: { params: OrgParams, body: FormBody } }, async (req, reply) => {
     const actor = need(req, 'operator');
     const found = await readerOf(platform, req).institution(req.params.orgId);
     if (!found) notFound('机构');
     return saveInstitution(actor, { ...formOf(req.body), orgId: found.inst.org_id }, false, reply);
   });
 
-  app.get<{ Params: { orgId: string } }>('/institutions/:orgId', async (req, reply) => {
+  app.get('/institutions/:orgId', { schema: { params: OrgParams, querystring: Fields } }, async (req, reply) => {
     const actor = actorOf(req);
     const found = await readerOf(platform, req).institution(req.params.orgId);
     if (!found) notFound('机构');
     const { inst, apps } = found;
     const f = institutionToForm(inst);
     const canEdit = actor.role === 'operator';
-    const q = req.query as Record<string, unknown>;
+    const q = req.query;
     const details = h`<div class="card"><dl class="kv"><dt>机构编码</dt><dd>${inst.org_id}</dd><dt>名称</dt><dd>${inst.org_name}</dd>
 <dt>地区</dt><dd>${regionName(inst.region)}</dd><dt>接口地址</dt><dd>${inst.endpoint_url ?? '（未登记）'}</dd>
 <dt>回调主机</dt><dd>${f.notifyHosts.replace(/\n/g, '，') || '（无）'}</dd><dt>调用端口</dt><dd>${f.ports || '443、80（默认）'}</dd><dt>缴费渠道</dt><dd>${channelList(parseChannels(inst.payment_channels))}</dd></dl></div>`;
@@ -144,11 +147,11 @@ ${institutionFactorForm(actor, inst.org_id, inst.require_totp)}
     return html(reply, consolePage(actor, { title: `${inst.org_name}（${inst.org_id}）`, active: '/console/institutions', body }));
   });
 
-  app.post<{ Params: { orgId: string } }>('/institutions/:orgId/apps', async (req, reply) => {
+  app.post('/institutions/:orgId/apps', { schema: { params: OrgParams, body: FormBody } }, async (req, reply) => {
     const actor = need(req, 'operator');
     const found = await readerOf(platform, req).institution(req.params.orgId);
     if (!found) notFound('机构');
-    const b = (req.body ?? {}) as Record<string, unknown>;
+    const b = req.body ?? {};
     const env = str(b.env) === 'test' ? 'test' : 'prod';
     if (env === 'test' && platform.config.deployment !== 'sandbox')
       throw new ConsoleHttpError(400, '正式环境（生产部署）不能签发测试凭证：测试凭证只存在于测试环境');
@@ -160,7 +163,7 @@ ${institutionFactorForm(actor, inst.org_id, inst.require_totp)}
 
   const appOf = (appId: string) => findApp(db, appId);
 
-  app.post<{ Params: { appId: string } }>('/apps/:appId/rotate', async (req, reply) => {
+  app.post('/apps/:appId/rotate', { schema: { params: AppParams, body: FormBody } }, async (req, reply) => {
     const actor = need(req, 'operator');
     const a = await appOf(req.params.appId);
     if (!a) notFound('凭证');
@@ -169,11 +172,11 @@ ${institutionFactorForm(actor, inst.org_id, inst.require_totp)}
     return redirectToOnce(platform, reply, actor, { kind: 'app', orgId: a.org_id ?? '', appId: a.app_id, secret, rotated: true });
   });
 
-  app.post<{ Params: { appId: string } }>('/apps/:appId/status', async (req, reply) => {
+  app.post('/apps/:appId/status', { schema: { params: AppParams, body: FormBody } }, async (req, reply) => {
     const actor = need(req, 'operator');
     const a = await appOf(req.params.appId);
     if (!a) notFound('凭证');
-    const status = str((req.body as Record<string, unknown>).status) === 'active' ? 'active' : 'disabled';
+    const status = str((req.body ?? {}).status) === 'active' ? 'active' : 'disabled';
     await setAppStatus(db, a.app_id, status, byOperator(actor)).catch((e: unknown) => {
       if (e instanceof DeploymentError) throw new ConsoleHttpError(400, e.message);
       throw e;
