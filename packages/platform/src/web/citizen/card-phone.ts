@@ -80,9 +80,9 @@ ${field({ label: '验证码', name: 'code', id: 'code', value: '', focus: true, 
     return send(reply, phoneForm(s, ''));
   });
 
-  app.post(PATH, async (req, reply) => {
+  app.post(PATH, { schema: { body: FormBody } }, async (req, reply) => {
     const s = await sessionOf(req);
-    const b = (req.body ?? {}) as Record<string, unknown>;
+    const b = req.body ?? {};
     if (!s || !sameToken(b.csrf, s.csrf))
       return send(reply, infoPage('页面已失效', '页面已过期，请返回后重试。', '返回“我的记录”重新操作。'), 403);
     const p = await eligible(s);
