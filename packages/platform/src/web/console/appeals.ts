@@ -1,4 +1,6 @@
-import { h } from '../html.js';
+import { h, type Html } from '../html.js';
+import type { ConsoleReader } from '../../domain/console/reader.js';
+import { cells, scrollTable } from './components.js';
 import { auditAction } from '../../domain/console/auth.js';
 import { APPEAL_REASONS, APPEAL_STATUS_TEXT, AppealError, answerAppeal, decideAppeal, MAX_APPEAL_TEXT } from '../../domain/appeals.js';
 import { actorOf, type ConsoleContext, html, need, notFound, readerOf } from './context.js';
@@ -11,6 +13,29 @@ const statusTag = (s: keyof typeof APPEAL_STATUS_TEXT) =>
 
 const DECIDE_CONFIRM = '提交裁决？裁决提交后不能更改；"申诉成立"会立即撤销该欠费记录并通知机构。';
 
+type AppealRow = Awaited<ReturnType<ConsoleReader['appeals']>>[number];
+
+const APPEAL_HEADINGS = ['编号', '提交时间', '机构', '记录', '金额', '原因', '说明', '状态'];
+
+/** 待裁决 (the default: open or answered by the institution), 全部, or one status. */
+function appealFilter(status: string): Html {
+  const choices: [string, string][] = [
+    ['pending', '待裁决（待处理 + 机构已答复）'],
+    ['all', '全部'],
+    ...Object.entries(APPEAL_STATUS_TEXT),
+  ];
+  const options = choices.map(([v, t]) => h`<option value="${v}" ${status === v ? 'selected' : ''}>${t}</option>`);
+  return h`<form class="filters" method="get"><label>状态 <select name="status">${options}</select></label><button type="submit">筛选</button></form>`;
+}
+
+function appealRow(a: AppealRow): Html {
+  const link = h`<a href="/console/appeals/${a.id}">${a.id}</a>`;
+  const item = h`<a href="/console/items/${a.item_id}">${a.item_name}</a><br><code>${a.trace_id}</code>`;
+  const summary = [...a.description].slice(0, 60).join('');
+  return h`<tr>${cells(link, time(a.created_at), a.org_name ?? a.org_id, item)}
+${cells(yuan(a.amount_fen), APPEAL_REASONS[a.reason], { wrap: summary }, statusTag(a.status))}</tr>`;
+}
+
 export async function appealRoutes({ app, platform }: ConsoleContext): Promise<void> {
   const { db } = platform;
 
@@ -20,16 +45,10 @@ export async function appealRoutes({ app, platform }: ConsoleContext): Promise<v
     const status = str(q.status) || 'pending';
     const rows = await readerOf(platform, req).appeals(status);
     const sum = rows.reduce((n, a) => n + Number(a.amount_fen), 0);
-    const body = h`<form class="filters" method="get"><label>状态 <select name="status"><option value="pending" ${status === 'pending' ? 'selected' : ''}>待裁决（待处理 + 机构已答复）</option><option value="all" ${status === 'all' ? 'selected' : ''}>全部</option>
-${Object.entries(APPEAL_STATUS_TEXT).map(([v, t]) => h`<option value="${v}" ${status === v ? 'selected' : ''}>${t}</option>`)}</select></label><button type="submit">筛选</button></form>
-${listTotals(h`共 <b>${rows.length}</b> 件申诉，涉及金额 <b>${yuan(sum)}</b>`, `/console/appeals.csv?status=${encodeURIComponent(status)}`)}
-<div class="tablewrap" tabindex="0" role="region" aria-label="表格，可左右滚动"><table class="data" id="appeals"><thead><tr><th>编号</th><th>提交时间</th><th>机构</th><th>记录</th><th>金额</th><th>原因</th><th>说明</th><th>状态</th></tr></thead><tbody>
-${rows.map(
-  (
-    a,
-  ) => h`<tr><td><a href="/console/appeals/${a.id}">${a.id}</a></td><td>${time(a.created_at)}</td><td>${a.org_name ?? a.org_id}</td><td><a href="/console/items/${a.item_id}">${a.item_name}</a><br><code>${a.trace_id}</code></td>
-<td>${yuan(a.amount_fen)}</td><td>${APPEAL_REASONS[a.reason]}</td><td class="wrap">${[...a.description].slice(0, 60).join('')}</td><td>${statusTag(a.status)}</td></tr>`,
-)}</tbody></table></div>${rows.length === 0 ? h`<p class="muted">没有申诉。</p>` : ''}`;
+    const exportLink = `/console/appeals.csv?status=${encodeURIComponent(status)}`;
+    const body = h`${appealFilter(status)}
+${listTotals(h`共 <b>${rows.length}</b> 件申诉，涉及金额 <b>${yuan(sum)}</b>`, exportLink)}
+${scrollTable('appeals', APPEAL_HEADINGS, rows.map(appealRow))}${rows.length === 0 ? h`<p class="muted">没有申诉。</p>` : ''}`;
     return html(reply, consolePage(actor, { title: '申诉', active: '/console/appeals', body }));
   });
 
