@@ -16,10 +16,21 @@ import { DeploymentError } from '../../domain/deployment.js';
 import { actorOf, type ConsoleContext, ConsoleHttpError, html, need, notFound, readerOf } from './context.js';
 import { consolePage, csrfField, field, REGIONS, regionName, str, tag, time } from './layout.js';
 import { redirectToOnce } from './show-once.js';
+import { cells, scrollTable } from './components.js';
+import type { ConsoleReader } from '../../domain/console/reader.js';
 import { institutionFactorForm } from './second-factor.js';
 import { channelList } from '../channels.js';
 import { parseChannels } from '../../domain/citizen/records.js';
 import { AppParams, Fields, FormBody, OrgParams } from '../route-schemas.js';
+
+type InstitutionRow = Awaited<ReturnType<ConsoleReader['institutions']>>[number];
+
+const INSTITUTION_HEADINGS = ['机构编码', '名称', '地区', '接口地址', '有效凭证', '更新时间'];
+
+function institutionRow(r: InstitutionRow): Html {
+  const link = h`<a href="/console/institutions/${encodeURIComponent(r.org_id)}">${r.org_id}</a>`;
+  return h`<tr>${cells(link, r.org_name, regionName(r.region), { wrap: r.endpoint_url ?? '' }, Number(r.active_apps ?? 0), time(r.updated_at))}</tr>`;
+}
 
 const EMPTY: InstitutionForm = { orgId: '', orgName: '', region: '', endpointUrl: '', notifyHosts: '', paymentChannels: '', ports: '' };
 
@@ -67,9 +78,7 @@ export async function institutionRoutes({ app, platform }: ConsoleContext): Prom
     const actor = actorOf(req);
     const rows = await readerOf(platform, req).institutions();
     const body = h`${actor.role === 'operator' ? h`<p><a class="button" href="/console/institutions/new" id="new-institution">新增机构</a></p>` : ''}
-<div class="tablewrap" tabindex="0" role="region" aria-label="表格，可左右滚动"><table class="data" id="institutions"><thead><tr><th>机构编码</th><th>名称</th><th>地区</th><th>接口地址</th><th>有效凭证</th><th>更新时间</th></tr></thead><tbody>
-${rows.map((r) => h`<tr><td><a href="/console/institutions/${encodeURIComponent(r.org_id)}">${r.org_id}</a></td><td>${r.org_name}</td><td>${regionName(r.region)}</td><td class="wrap">${r.endpoint_url ?? ''}</td><td>${Number(r.active_apps ?? 0)}</td><td>${time(r.updated_at)}</td></tr>`)}
-</tbody></table></div>`;
+${scrollTable('institutions', INSTITUTION_HEADINGS, rows.map(institutionRow))}`;
     return html(reply, consolePage(actor, { title: '机构与凭证', active: '/console/institutions', body }));
   });
 
