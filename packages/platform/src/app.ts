@@ -8,7 +8,7 @@ import { isDatabaseAway } from './db/outage.js';
 import { unsignedReply } from './gateway/pipeline.js';
 import type { Platform } from './platform.js';
 import { citizenPlugin } from './web/citizen/plugin.js';
-import { notFoundPage, sendPage, serverErrorPage, wantsPage } from './web/error-pages.js';
+import { badRequestPage, isSchemaError, notFoundPage, sendPage, serverErrorPage, wantsPage } from './web/error-pages.js';
 import { webPlugin } from './web/plugin.js';
 import { markSandboxPages } from './web/sandbox-marker.js';
 import { apiDocsPlugin } from './web/api-docs.js';
@@ -57,6 +57,8 @@ export async function buildApp(platform: Platform): Promise<FastifyInstance> {
     if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
       return reply.type('application/json; charset=utf-8').send(unsignedReply(RespCode.INVALID_PARAM, '请求报文过大').envelope);
     }
+    // A page route's schema refused the request: the styled page, not the interfaces' JSON.
+    if (isSchemaError(err)) return sendPage(reply, 400, badRequestPage());
     if (err.statusCode && err.statusCode < 500) {
       return reply.type('application/json; charset=utf-8').send(unsignedReply(RespCode.INVALID_PARAM, '请求格式不正确').envelope);
     }

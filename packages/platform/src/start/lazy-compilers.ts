@@ -16,9 +16,25 @@ export function lazySchemaCompilers(): NonNullable<FastifyServerOptions['schemaC
     let build: Builder | undefined;
     return (...args) => (build ??= (fromFastify(module) as () => Builder)())(...args);
   };
+  // Page routes have schemas (web/route-schemas.ts), and Fastify compiles a route's validator when the route is
+  // added: each one is compiled on its route's first request instead, so start-up still loads no ajv.
+  type Validate = ((data: unknown, context?: unknown) => unknown) & { errors?: unknown };
+  const lazyValidation = (...args: unknown[]) => {
+    let compile: ((route: unknown) => Validate) | undefined;
+    return (route: unknown): Validate => {
+      let inner: Validate | undefined;
+      const validate: Validate = (data, context) => {
+        inner ??= (compile ??= lazy('@fastify/ajv-compiler')(...args) as (route: unknown) => Validate)(route);
+        const result = inner(data, context);
+        validate.errors = inner.errors;
+        return result;
+      };
+      return validate;
+    };
+  };
   return {
     compilersFactory: {
-      buildValidator: lazy('@fastify/ajv-compiler') as never,
+      buildValidator: lazyValidation as never,
       buildSerializer: lazy('@fastify/fast-json-stringify-compiler') as never,
     },
   };

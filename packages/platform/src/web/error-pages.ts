@@ -22,6 +22,25 @@ export function serverErrorPage(requestId: string): string {
   });
 }
 
+/** What a page route says to a request of the wrong shape (its route schema refused it): no field names, no schema text. */
+export const BAD_REQUEST_TEXT = '请求的内容不完整或格式不正确，请返回上一页重新操作。';
+
+export function badRequestPage(): string {
+  return page({
+    title: '请求有误',
+    body: h`<div class="card" role="alert"><h2>请求有误</h2><p>${BAD_REQUEST_TEXT}</p>
+<p><a class="button" href="/">返回首页</a></p></div>`,
+  });
+}
+
+/**
+ * Whether Fastify refused the request against a route schema. Only page routes have schemas (the interfaces
+ * check their envelopes through @mdl/protocol), so such an error is always answered with a page.
+ */
+export function isSchemaError(err: unknown): boolean {
+  return typeof err === 'object' && err !== null && Array.isArray((err as { validation?: unknown }).validation);
+}
+
 /** A browser asking for a page (not a hospital system calling an interface). */
 export function wantsPage(req: FastifyRequest): boolean {
   return (req.method === 'GET' || req.method === 'HEAD') && /text\/html/.test(req.headers.accept ?? '');

@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import { promisify } from 'node:util';
 import { brotliCompress, constants, gzip } from 'node:zlib';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { FileParams, pageRoutes } from './route-schemas.js';
 
 const brotli = promisify(brotliCompress);
 const gz = promisify(gzip);
@@ -74,11 +75,12 @@ export class StaticAssets {
 
   /** Registers `GET <routePrefix>/:file` on an app (or an encapsulated plugin whose prefix makes up the rest). */
   register(app: FastifyInstance, routePrefix: string): void {
-    app.get(`${routePrefix}/:file`, (req, reply) => this.#serve(req, reply));
+    pageRoutes(app).get(`${routePrefix}/:file`, { schema: { params: FileParams } }, (req, reply) =>
+      this.#serve(req.params.file, req, reply),
+    );
   }
 
-  async #serve(req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
-    const file = (req.params as { file: string }).file;
+  async #serve(file: string, req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
     // `name.<hash>.ext`: the hash is the second-to-last dot-separated part.
     const m = /^(.+)\.([0-9a-f]{16})(\.[^.]+)$/.exec(file);
     const name = m ? `${m[1]}${m[3]}` : file;

@@ -1,4 +1,4 @@
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { cardOfPerson, setPhoneOfRecord } from '../../domain/citizen/card-phone.js';
 import type { CitizenSession } from '../../domain/citizen/tokens.js';
 import { checkCode, openChallenge } from '../../domain/ehc/card-otp.js';
@@ -11,6 +11,7 @@ import { sameToken } from '../csrf.js';
 import { field, withoutSpaces } from '../form.js';
 import { h } from '../html.js';
 import { APP_TITLE, infoPage, shell } from './views.js';
+import { FormBody, type PageApp } from '../route-schemas.js';
 
 const PATH = `${MDR_PATH}/card-phone`;
 const FAILED = '验证码不正确或已失效，请重新获取';
@@ -30,7 +31,7 @@ export async function mayGivePhone(platform: Platform, s: CitizenSession): Promi
 }
 
 export function cardPhoneRoutes(
-  app: FastifyInstance,
+  app: PageApp,
   platform: Platform,
   sessionOf: (req: FastifyRequest) => Promise<CitizenSession | undefined>,
 ): void {
@@ -79,9 +80,9 @@ ${field({ label: '验证码', name: 'code', id: 'code', value: '', focus: true, 
     return send(reply, phoneForm(s, ''));
   });
 
-  app.post(PATH, async (req, reply) => {
+  app.post(PATH, { schema: { body: FormBody } }, async (req, reply) => {
     const s = await sessionOf(req);
-    const b = (req.body ?? {}) as Record<string, unknown>;
+    const b = req.body ?? {};
     if (!s || !sameToken(b.csrf, s.csrf))
       return send(reply, infoPage('页面已失效', '页面已过期，请返回后重试。', '返回“我的记录”重新操作。'), 403);
     const p = await eligible(s);
@@ -104,9 +105,9 @@ ${field({ label: '验证码', name: 'code', id: 'code', value: '', focus: true, 
     return send(reply, codeForm(s, challenge));
   });
 
-  app.post(`${PATH}/verify`, async (req, reply) => {
+  app.post(`${PATH}/verify`, { schema: { body: FormBody } }, async (req, reply) => {
     const s = await sessionOf(req);
-    const b = (req.body ?? {}) as Record<string, unknown>;
+    const b = req.body ?? {};
     if (!s || !sameToken(b.csrf, s.csrf))
       return send(reply, infoPage('页面已失效', '页面已过期，请返回后重试。', '返回“我的记录”重新操作。'), 403);
     const p = await eligible(s);

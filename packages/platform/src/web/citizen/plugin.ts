@@ -2,7 +2,9 @@ import { maskName } from '@mdl/protocol';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { AppealError, appealInputProblems, fileAppeal } from '../../domain/appeals.js';
 import { MAX_RECEIPT_BYTES, receiptProblem, sealReceipt } from '../../domain/appeal-receipts.js';
-import { boundaryOf, parseMultipart, type FilePart } from '../multipart.js';
+import { Type } from '@sinclair/typebox';
+import { boundaryOf, parseMultipart } from '../multipart.js';
+import { FieldValue, Fields, FormBody, IdParams, TokenParams, fieldOf, pageRoutes } from '../route-schemas.js';
 import { CITIZEN_ASSETS } from './assets.js';
 import { auditCitizen } from '../../domain/audit.js';
 import { personNameEnc } from '../../domain/persons.js';
@@ -17,6 +19,11 @@ import { sameToken } from '../csrf.js';
 import { cardPhoneRoutes, mayGivePhone } from './card-phone.js';
 
 const COOKIE = 'mdr_sid';
+
+/** A receipt photo as ../multipart.ts parses it; `data` is the parser's Buffer, which JSON schema cannot describe. */
+const FilePartSchema = Type.Object({ filename: Type.String(), data: Type.Unsafe<Buffer>({}) });
+/** The appeal form: multipart with a photo, or a plain form from a browser that sends no file (`req.body ?? {}`). */
+const AppealBody = Type.Union([Type.Record(Type.String(), Type.Union([FieldValue, FilePartSchema])), Type.Null()]);
 
 /**
  * The citizen app under /mdr: entered only through an mdrUrl token (ORG_MDL_004), then a cookie session
@@ -45,6 +52,8 @@ export const citizenPlugin: FastifyPluginAsync<{ platform: Platform }> = async (
   });
 
   CITIZEN_ASSETS.register(app, `${MDR_PATH}/assets`);
+  // Routes take their request types from their schemas (../route-schemas.ts).
+  const routes = pageRoutes(app);
 
   const html = (reply: FastifyReply, body: string, status = 200) => reply.code(status).type('text/html; charset=utf-8').send(body);
   const session = (req: FastifyRequest) => findSession(db, req.cookies[COOKIE], platform.now());
@@ -59,11 +68,11 @@ export const citizenPlugin: FastifyPluginAsync<{ platform: Platform }> = async (
       401,
     );
   // The one constant-time comparison of every form (web/csrf.ts).
-  const csrfOk = (req: FastifyRequest, s: CitizenSession) => sameToken((req.body as Record<string, unknown> | undefined)?.csrf, s.csrf);
+  const csrfOk = (req: FastifyRequest, s: CitizenSession) => sameToken(fieldOf(req.body, 'csrf'), s.csrf);
   const displayName = (s: CitizenSession) => (s.name_enc ? maskName(vault.decrypt(s.name_enc)) : '');
 
-  app.get(`${MDR_PATH}/t/:token`, async (req, reply) => {
-    const { token } = req.params as { token: string };
+  routes.get(`${MDR_PATH}/t/:token`, { schema: { params: TokenParams } }, async (req, reply) => {
+    const { token } = req.params;
     const r = await openEntry(db, token, platform.now(), config.mdrTokenTtlMs, (personId) => personNameEnc(db, personId));
     if (r.ok) {
       await auditCitizen(db, 'mdr', 'mdr.open', { subject: r.session.subject_bidx, requestId: req.id });
@@ -91,14 +100,14 @@ export const citizenPlugin: FastifyPluginAsync<{ platform: Platform }> = async (
     return html(reply, infoPage('链接无效', '这个入口链接不完整或不正确。', HOW_TO_ENTER), 404);
   });
 
-  app.get(MDR_PATH, async (_req, reply) => reply.redirect(`${MDR_PATH}/`, 301));
+  routes.get(MDR_PATH, async (_req, reply) => reply.redirect(`${MDR_PATH}/`, 301));
 
-  app.get(`${MDR_PATH}/`, async (req, reply) => {
+  routes.get(`${MDR_PATH}/`, { schema: { querystring: Fields } }, async (req, reply) => {
     const s = await session(req);
     if (!s) return noSession(reply);
     const policy = await platform.policy.get();
     const o = await citizenOverview(db, sessionSubjects(s), policy, platform.now());
-    const notice = (req.query as Record<string, string>).n;
+    const notice = req.query.n;
     return html(
       reply,
       overviewPage(o, policy, {
@@ -108,14 +117,12 @@ export const citizenPlugin: FastifyPluginAsync<{ platform: Platform }> = async (
         cardPhone: await mayGivePhone(platform, s),
         ...(typeof notice === 'string' && Object.hasOwn(NOTICES, notice) ? { notice } : {}),
         // The result of 状态更新 or an appeal is shown beside the record it is about, not at the top.
-        ...(/^\d{1,15}$/.test(String((req.query as Record<string, string>).i ?? ''))
-          ? { item: Number((req.query as Record<string, string>).i) }
-          : {}),
+        ...(typeof req.query.i === 'string' && /^\d{1,15}$/.test(req.query.i) ? { item: Number(req.query.i) } : {}),
       }),
     );
   });
 
-  app.get(`${MDR_PATH}/pay`, async (req, reply) => {
+  routes.get(`${MDR_PATH}/pay`, async (req, reply) => {
     const s = await session(req);
     if (!s) return noSession(reply);
     const o = await citizenOverview(db, sessionSubjects(s), await platform.policy.get(), platform.now());
@@ -129,16 +136,16 @@ export const citizenPlugin: FastifyPluginAsync<{ platform: Platform }> = async (
     return [...o.unpaid, ...o.history].find((r) => r.id === Number(rawId));
   };
   const notFound = (reply: FastifyReply) => html(reply, infoPage('记录不存在', '没有找到这条记录。', '请返回“我的记录”重新选择。'), 404);
-  cardPhoneRoutes(app, platform, session);
+  cardPhoneRoutes(routes, platform, session);
 
   const badForm = (reply: FastifyReply) =>
     html(reply, infoPage('页面已失效', '页面已过期，请返回后重试。', '返回“我的记录”重新操作。'), 403);
 
-  app.post(`${MDR_PATH}/items/:id/refresh`, async (req, reply) => {
+  routes.post(`${MDR_PATH}/items/:id/refresh`, { schema: { params: IdParams, body: FormBody } }, async (req, reply) => {
     const s = await session(req);
     if (!s) return noSession(reply);
     if (!csrfOk(req, s)) return badForm(reply);
-    const { id } = req.params as { id: string };
+    const { id } = req.params;
     if (!/^\d{1,15}$/.test(id)) return notFound(reply);
     // Each refresh is a call into a hospital: a few per item per minute is plenty for a person.
     if ((await platform.shared.hit(`mdr-refresh:${s.subject_bidx}:${id}`, 60_000)) > 3)
@@ -151,28 +158,26 @@ export const citizenPlugin: FastifyPluginAsync<{ platform: Platform }> = async (
     return reply.redirect(`${MDR_PATH}/?n=${n}&i=${id}#item-notice`, 303);
   });
 
-  app.get(`${MDR_PATH}/items/:id/appeal`, async (req, reply) => {
+  routes.get(`${MDR_PATH}/items/:id/appeal`, { schema: { params: IdParams } }, async (req, reply) => {
     const s = await session(req);
     if (!s) return noSession(reply);
-    const r = await ownRecord(s, (req.params as { id: string }).id);
+    const r = await ownRecord(s, req.params.id);
     if (!r) return notFound(reply);
     return html(reply, appealPage(r, s.csrf));
   });
 
-  app.post(`${MDR_PATH}/items/:id/appeal`, async (req, reply) => {
+  routes.post(`${MDR_PATH}/items/:id/appeal`, { schema: { params: IdParams, body: AppealBody } }, async (req, reply) => {
     const s = await session(req);
     if (!s) return noSession(reply);
     if (!csrfOk(req, s)) return badForm(reply);
-    const r = await ownRecord(s, (req.params as { id: string }).id);
+    const r = await ownRecord(s, req.params.id);
     if (!r) return notFound(reply);
-    const body = req.body as Record<string, unknown>;
+    const body = req.body ?? {};
     const reason = typeof body.reason === 'string' ? body.reason : '';
     const description = typeof body.description === 'string' ? body.description : '';
     // An empty file input sends a part with no name and no bytes: no photo.
-    const file =
-      typeof body.receipt === 'object' && body.receipt && (body.receipt as FilePart).data.length > 0
-        ? (body.receipt as FilePart)
-        : undefined;
+    const receipt = body.receipt;
+    const file = typeof receipt === 'object' && !Array.isArray(receipt) && receipt.data.length > 0 ? receipt : undefined;
     const errors: { reason?: string; description?: string; receipt?: string } = appealInputProblems({ reason, description });
     const receiptError = file ? receiptProblem(file.data) : undefined;
     if (receiptError) errors.receipt = `${receiptError}（照片需重新选择）`;
@@ -196,7 +201,7 @@ export const citizenPlugin: FastifyPluginAsync<{ platform: Platform }> = async (
     return reply.redirect(`${MDR_PATH}/?n=appealed&i=${r.id}#item-notice`, 303);
   });
 
-  app.post(`${MDR_PATH}/logout`, async (req, reply) => {
+  routes.post(`${MDR_PATH}/logout`, { schema: { body: FormBody } }, async (req, reply) => {
     const sid = req.cookies[COOKIE];
     if (sid) await endSession(db, sid);
     reply.clearCookie(COOKIE, { path: MDR_PATH });

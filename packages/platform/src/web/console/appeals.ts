@@ -1,34 +1,54 @@
-import { h } from '../html.js';
+import { h, type Html } from '../html.js';
+import type { ConsoleReader } from '../../domain/console/reader.js';
+import { cells, scrollTable } from './components.js';
 import { auditAction } from '../../domain/console/auth.js';
 import { APPEAL_REASONS, APPEAL_STATUS_TEXT, AppealError, answerAppeal, decideAppeal, MAX_APPEAL_TEXT } from '../../domain/appeals.js';
 import { actorOf, type ConsoleContext, html, need, notFound, readerOf } from './context.js';
 import { listTotals } from './exports.js';
 import { consolePage, csrfField, field, num, regionName, STATE_TEXT, str, tag, time, yuan } from './layout.js';
+import { Fields, FormBody, IdParams } from '../route-schemas.js';
 
 const statusTag = (s: keyof typeof APPEAL_STATUS_TEXT) =>
   tag(APPEAL_STATUS_TEXT[s], s === 'upheld' ? 'ok' : s === 'rejected' ? 'bad' : 'warn');
 
 const DECIDE_CONFIRM = '提交裁决？裁决提交后不能更改；"申诉成立"会立即撤销该欠费记录并通知机构。';
 
+type AppealRow = Awaited<ReturnType<ConsoleReader['appeals']>>[number];
+
+const APPEAL_HEADINGS = ['编号', '提交时间', '机构', '记录', '金额', '原因', '说明', '状态'];
+
+/** 待裁决 (the default: open or answered by the institution), 全部, or one status. */
+function appealFilter(status: string): Html {
+  const choices: [string, string][] = [
+    ['pending', '待裁决（待处理 + 机构已答复）'],
+    ['all', '全部'],
+    ...Object.entries(APPEAL_STATUS_TEXT),
+  ];
+  const options = choices.map(([v, t]) => h`<option value="${v}" ${status === v ? 'selected' : ''}>${t}</option>`);
+  return h`<form class="filters" method="get"><label>状态 <select name="status">${options}</select></label><button type="submit">筛选</button></form>`;
+}
+
+function appealRow(a: AppealRow): Html {
+  const link = h`<a href="/console/appeals/${a.id}">${a.id}</a>`;
+  const item = h`<a href="/console/items/${a.item_id}">${a.item_name}</a><br><code>${a.trace_id}</code>`;
+  const summary = [...a.description].slice(0, 60).join('');
+  return h`<tr>${cells(link, time(a.created_at), a.org_name ?? a.org_id, item)}
+${cells(yuan(a.amount_fen), APPEAL_REASONS[a.reason], { wrap: summary }, statusTag(a.status))}</tr>`;
+}
+
 export async function appealRoutes({ app, platform }: ConsoleContext): Promise<void> {
   const { db } = platform;
 
-  app.get('/appeals', async (req, reply) => {
+  app.get('/appeals', { schema: { querystring: Fields } }, async (req, reply) => {
     const actor = actorOf(req);
-    const q = req.query as Record<string, unknown>;
+    const q = req.query;
     const status = str(q.status) || 'pending';
     const rows = await readerOf(platform, req).appeals(status);
     const sum = rows.reduce((n, a) => n + Number(a.amount_fen), 0);
-    const body = h`<form class="filters" method="get"><label>状态 <select name="status"><option value="pending" ${status === 'pending' ? 'selected' : ''}>待裁决（待处理 + 机构已答复）</option><option value="all" ${status === 'all' ? 'selected' : ''}>全部</option>
-${Object.entries(APPEAL_STATUS_TEXT).map(([v, t]) => h`<option value="${v}" ${status === v ? 'selected' : ''}>${t}</option>`)}</select></label><button type="submit">筛选</button></form>
-${listTotals(h`共 <b>${rows.length}</b> 件申诉，涉及金额 <b>${yuan(sum)}</b>`, `/console/appeals.csv?status=${encodeURIComponent(status)}`)}
-<div class="tablewrap" tabindex="0" role="region" aria-label="表格，可左右滚动"><table class="data" id="appeals"><thead><tr><th>编号</th><th>提交时间</th><th>机构</th><th>记录</th><th>金额</th><th>原因</th><th>说明</th><th>状态</th></tr></thead><tbody>
-${rows.map(
-  (
-    a,
-  ) => h`<tr><td><a href="/console/appeals/${a.id}">${a.id}</a></td><td>${time(a.created_at)}</td><td>${a.org_name ?? a.org_id}</td><td><a href="/console/items/${a.item_id}">${a.item_name}</a><br><code>${a.trace_id}</code></td>
-<td>${yuan(a.amount_fen)}</td><td>${APPEAL_REASONS[a.reason]}</td><td class="wrap">${[...a.description].slice(0, 60).join('')}</td><td>${statusTag(a.status)}</td></tr>`,
-)}</tbody></table></div>${rows.length === 0 ? h`<p class="muted">没有申诉。</p>` : ''}`;
+    const exportLink = `/console/appeals.csv?status=${encodeURIComponent(status)}`;
+    const body = h`${appealFilter(status)}
+${listTotals(h`共 <b>${rows.length}</b> 件申诉，涉及金额 <b>${yuan(sum)}</b>`, exportLink)}
+${scrollTable('appeals', APPEAL_HEADINGS, rows.map(appealRow))}${rows.length === 0 ? h`<p class="muted">没有申诉。</p>` : ''}`;
     return html(reply, consolePage(actor, { title: '申诉', active: '/console/appeals', body }));
   });
 
@@ -93,12 +113,12 @@ ${d.history.length ? h`<p class="muted">该记录的其他申诉：${d.history.m
     return consolePage(actor, { title: `申诉 ${a.id}`, active: '/console/appeals', body });
   };
 
-  app.get<{ Params: { id: string } }>('/appeals/:id', async (req, reply) => html(reply, await show(req, num(req.params.id))));
+  app.get('/appeals/:id', { schema: { params: IdParams } }, async (req, reply) => html(reply, await show(req, num(req.params.id))));
 
-  app.post<{ Params: { id: string } }>('/appeals/:id/answer', async (req, reply) => {
+  app.post('/appeals/:id/answer', { schema: { params: IdParams, body: FormBody } }, async (req, reply) => {
     const actor = need(req, 'staff');
     const id = num(req.params.id);
-    const replyText = str((req.body as Record<string, unknown>).reply);
+    const replyText = str((req.body ?? {}).reply);
     if (id === undefined) notFound('申诉');
     try {
       await answerAppeal(db, { appealId: id, orgId: actor.orgId!, reply: replyText, actor: actor.username });
@@ -110,11 +130,11 @@ ${d.history.length ? h`<p class="muted">该记录的其他申诉：${d.history.m
     return reply.redirect(`/console/appeals/${id}`, 303);
   });
 
-  app.post<{ Params: { id: string } }>('/appeals/:id/decide', async (req, reply) => {
+  app.post('/appeals/:id/decide', { schema: { params: IdParams, body: FormBody } }, async (req, reply) => {
     const actor = need(req, 'operator');
     const id = num(req.params.id);
     if (id === undefined) notFound('申诉');
-    const b = (req.body ?? {}) as Record<string, unknown>;
+    const b = req.body ?? {};
     const decision = str(b.decision);
     const reason = str(b.reason);
     if (decision !== 'upheld' && decision !== 'rejected') {

@@ -5,6 +5,7 @@ import { auditAction } from '../../domain/console/auth.js';
 import { csvField, describeFilter, parseAuditQuery, searchAudit, type AuditQuery } from '../../domain/console/audit-search.js';
 import { type ConsoleContext, html, need, readerOf } from './context.js';
 import { consolePage, csrfField, field, num, str, tag, time } from './layout.js';
+import { Fields, FormBody } from '../route-schemas.js';
 import { ACTOR_TEXT, actionText, actorText, chinaTime, detailText, outcomeText } from './audit-text.js';
 
 const PAGE = 200;
@@ -64,9 +65,8 @@ export async function auditRoutes({ app, platform }: ConsoleContext): Promise<vo
   const { db, vault } = platform;
 
   // Searches are POSTed: an ID number in a query string would stay in browser history and proxy logs.
-  const search = async (req: FastifyRequest, reply: FastifyReply) => {
+  const search = async (req: FastifyRequest, reply: FastifyReply, raw: Fields) => {
     const actor = need(req, 'operator', 'auditor');
-    const raw = (req.method === 'POST' ? req.body : req.query) as Record<string, unknown>;
     const q = queryOf(raw);
     const searched = Object.values(q).some((v) => v.trim() !== '') || raw.all === '1';
     const { filter, errors } = parseAuditQuery(vault, q);
@@ -104,12 +104,12 @@ ${rows.length > PAGE ? h`<button type="submit" class="secondary" name="before" v
 ${searched && ok ? auditTable(rows.slice(0, PAGE), names) : ''}`;
     return html(reply, consolePage(actor, { title: '审计', active: '/console/audit', body }), ok ? 200 : 400);
   };
-  app.get('/audit', search);
-  app.post('/audit', search);
+  app.get('/audit', { schema: { querystring: Fields } }, (req, reply) => search(req, reply, req.query));
+  app.post('/audit', { schema: { body: FormBody } }, (req, reply) => search(req, reply, req.body ?? {}));
 
-  app.post('/audit.csv', async (req, reply) => {
+  app.post('/audit.csv', { schema: { body: FormBody } }, async (req, reply) => {
     const actor = need(req, 'operator', 'auditor');
-    const { filter, errors } = parseAuditQuery(vault, queryOf(req.body as Record<string, unknown>));
+    const { filter, errors } = parseAuditQuery(vault, queryOf(req.body ?? {}));
     if (Object.keys(errors).length) return reply.code(400).type('text/plain; charset=utf-8').send(Object.values(errors).join('\n'));
     const rows = await readerOf(platform, req).auditTrail(filter, EXPORT_MAX);
     await auditAction(

@@ -7,9 +7,33 @@ import { actorOf, type ConsoleContext, html, need, notFound, readerOf } from './
 import { readableDetail } from './readable.js';
 import { exportHref, listTotals } from './exports.js';
 import { CALLBACK_TEXT, consolePage, csrfField, num, STATE_TEXT, str, tag, time, yuan } from './layout.js';
+import { Fields, FormBody, IdParams } from '../route-schemas.js';
+import { cells, scrollTable } from './components.js';
+import type { ConsoleReader } from '../../domain/console/reader.js';
 
 const cbTag = (s: string) => tag(CALLBACK_TEXT[s] ?? s, s === 'delivered' ? 'ok' : s === 'failed' ? 'bad' : 'warn');
 const stateTag = (s: string) => tag(STATE_TEXT[s] ?? s, s === '0' ? 'warn' : s === '1' ? 'ok' : '');
+
+type BatchRow = Awaited<ReturnType<ConsoleReader['batches']>>[number];
+
+const BATCH_HEADINGS = ['编号', '机构', '请求批次号', '类型', '条数', '处理', '成功/失败', '回调', '回调次数', '接收时间'];
+const FAILED_HEADINGS = ['批次', '机构', '请求批次号', '回调次数', '接收时间'];
+const ATTEMPT_HEADINGS = ['批次', '机构', '第几次', '时间', '耗时', 'HTTP', '结果', '响应 / 原因'];
+
+const batchLink = (b: BatchRow) => h`<a href="/console/batches/${b.id}">${b.id}</a>`;
+
+function batchRow(b: BatchRow): Html {
+  const processed = b.status === 'done' ? tag('已处理', 'ok') : tag('处理中', 'warn');
+  const counts = `${b.accepted_count ?? '-'} / ${b.rejected_count ?? '-'}`;
+  return h`<tr>${cells(batchLink(b), b.org_name ?? b.org_id, b.org_request_id, b.kind === 'REPORT' ? '上报' : '更新', b.item_count)}
+${cells(processed, counts, cbTag(b.callback_status), b.callback_attempts, time(b.received_at))}</tr>`;
+}
+
+/** A batch whose callback failed; operators tick it to resend. */
+function failedRow(b: BatchRow, canResend: boolean): Html {
+  const tick = canResend ? h`<td><input type="checkbox" name="batchId" value="${b.id}" aria-label="选择批次 ${b.id}"></td>` : '';
+  return h`<tr>${tick}${cells(batchLink(b), b.org_name ?? b.org_id, b.org_request_id, b.callback_attempts, time(b.received_at))}</tr>`;
+}
 
 function pager(base: string, query: Record<string, string | undefined>, page: number, more: boolean): Html {
   const link = (p: number) => {
@@ -54,9 +78,9 @@ function resendButtons(failedCount: number): Html {
 export async function batchRoutes({ app, platform }: ConsoleContext): Promise<void> {
   const { db } = platform;
 
-  app.get('/batches', async (req, reply) => {
+  app.get('/batches', { schema: { querystring: Fields } }, async (req, reply) => {
     const actor = actorOf(req);
-    const q = req.query as Record<string, unknown>;
+    const q = req.query;
     const f = { orgId: str(q.orgId).trim() || undefined, callbackStatus: str(q.callbackStatus) || undefined, page: num(q.page) ?? 1 };
     const reader = readerOf(platform, req);
     const rows = await reader.batches(f);
@@ -68,18 +92,11 @@ ${actor.role !== 'staff' ? h`<label>机构编码 <input name="orgId" value="${f.
 <label>回调状态 <select name="callbackStatus"><option value="">全部</option>${Object.entries(CALLBACK_TEXT).map(([v, t]) => h`<option value="${v}" ${f.callbackStatus === v ? 'selected' : ''}>${t}</option>`)}</select></label>
 <button type="submit">筛选</button></form>
 ${listTotals(h`共 <b>${totals.count}</b> 个批次，<b>${totals.items}</b> 条记录，回调失败 <b>${totals.failedCallbacks}</b> 个`, exportLink)}
-<div class="tablewrap" tabindex="0" role="region" aria-label="表格，可左右滚动"><table class="data" id="batches"><thead><tr><th>编号</th><th>机构</th><th>请求批次号</th><th>类型</th><th>条数</th><th>处理</th><th>成功/失败</th><th>回调</th><th>回调次数</th><th>接收时间</th></tr></thead><tbody>
-${rows.slice(0, PAGE_SIZE).map(
-  (
-    b,
-  ) => h`<tr><td><a href="/console/batches/${b.id}">${b.id}</a></td><td>${b.org_name ?? b.org_id}</td><td>${b.org_request_id}</td><td>${b.kind === 'REPORT' ? '上报' : '更新'}</td>
-<td>${b.item_count}</td><td>${b.status === 'done' ? tag('已处理', 'ok') : tag('处理中', 'warn')}</td><td>${b.accepted_count ?? '-'} / ${b.rejected_count ?? '-'}</td>
-<td>${cbTag(b.callback_status)}</td><td>${b.callback_attempts}</td><td>${time(b.received_at)}</td></tr>`,
-)}</tbody></table></div>${pager('/console/batches', { orgId: f.orgId, callbackStatus: f.callbackStatus }, f.page, more)}`;
+${scrollTable('batches', BATCH_HEADINGS, rows.slice(0, PAGE_SIZE).map(batchRow))}${pager('/console/batches', { orgId: f.orgId, callbackStatus: f.callbackStatus }, f.page, more)}`;
     return html(reply, consolePage(actor, { title: '批次', active: '/console/batches', body }));
   });
 
-  app.get<{ Params: { id: string } }>('/batches/:id', async (req, reply) => {
+  app.get('/batches/:id', { schema: { params: IdParams } }, async (req, reply) => {
     const actor = actorOf(req);
     const id = num(req.params.id);
     const d = id === undefined ? undefined : await readerOf(platform, req).batch(id);
@@ -122,19 +139,19 @@ ${d.result.persons.map((p) => {
     return queued;
   };
 
-  app.post<{ Params: { id: string } }>('/batches/:id/resend', async (req, reply) => {
+  app.post('/batches/:id/resend', { schema: { params: IdParams, body: FormBody } }, async (req, reply) => {
     const actor = need(req, 'operator');
     const id = num(req.params.id);
     if (id === undefined || !(await resendMany(actor, [id], req.id))) notFound('批次');
     return reply.redirect(`/console/batches/${id}?resent=1`, 303);
   });
 
-  app.get('/callbacks', async (req, reply) => {
+  app.get('/callbacks', { schema: { querystring: Fields } }, async (req, reply) => {
     const actor = actorOf(req);
     const reader = readerOf(platform, req);
     const failed = await reader.batches({ callbackStatus: 'failed' });
     const attempts = await reader.callbackAttempts();
-    const q = req.query as Record<string, unknown>;
+    const q = req.query;
     const canResend = actor.role === 'operator';
     const body = h`${resendNotice(q)}
 <h3>投递失败的回调（${failed.length > PAGE_SIZE ? `${PAGE_SIZE}+` : failed.length}）</h3>
@@ -142,22 +159,20 @@ ${
   failed.length === 0
     ? h`<p class="muted" id="no-failed">没有失败的回调。</p>`
     : h`<form method="post" action="/console/callbacks/resend" id="bulk-resend">${csrfField(actor)}
-<div class="tablewrap" tabindex="0" role="region" aria-label="表格，可左右滚动"><table class="data" id="failed"><thead><tr>${canResend ? h`<th>选择</th>` : ''}<th>批次</th><th>机构</th><th>请求批次号</th><th>回调次数</th><th>接收时间</th></tr></thead><tbody>
-${failed
-  .slice(0, PAGE_SIZE)
-  .map(
-    (b) =>
-      h`<tr>${canResend ? h`<td><input type="checkbox" name="batchId" value="${b.id}" aria-label="选择批次 ${b.id}"></td>` : ''}<td><a href="/console/batches/${b.id}">${b.id}</a></td><td>${b.org_name ?? b.org_id}</td><td>${b.org_request_id}</td><td>${b.callback_attempts}</td><td>${time(b.received_at)}</td></tr>`,
-  )}</tbody></table></div>
+${scrollTable(
+  'failed',
+  [...(canResend ? ['选择'] : []), ...FAILED_HEADINGS],
+  failed.slice(0, PAGE_SIZE).map((b) => failedRow(b, canResend)),
+)}
 ${canResend ? resendButtons(Math.min(failed.length, 1000)) : ''}</form>`
 }
 <h3>最近的回调尝试</h3>${attemptsTable(attempts, await readerOf(platform, req).institutionNames())}`;
     return html(reply, consolePage(actor, { title: '回调', active: '/console/callbacks', body }));
   });
 
-  app.post('/callbacks/resend', async (req, reply) => {
+  app.post('/callbacks/resend', { schema: { body: FormBody } }, async (req, reply) => {
     const actor = need(req, 'operator');
-    const b = (req.body ?? {}) as Record<string, unknown>;
+    const b = req.body ?? {};
     let ids: number[];
     if (str(b.scope) === 'all') {
       ids = await failedCallbackBatches(db, 1000);
@@ -172,9 +187,9 @@ ${canResend ? resendButtons(Math.min(failed.length, 1000)) : ''}</form>`
     return reply.redirect(`/console/callbacks?resent=${queued}`, 303);
   });
 
-  app.get('/items', async (req, reply) => {
+  app.get('/items', { schema: { querystring: Fields } }, async (req, reply) => {
     const actor = actorOf(req);
-    const q = req.query as Record<string, unknown>;
+    const q = req.query;
     const f = {
       orgId: str(q.orgId).trim() || undefined,
       state: str(q.state) || undefined,
@@ -213,11 +228,11 @@ function attemptsTable(
 ): Html {
   if (rows.length === 0) return h`<p class="muted">暂无回调记录。</p>`;
   const text: Record<string, string> = { delivered: '成功', refused: '医院拒绝', error: '出错' };
-  return h`<div class="tablewrap" tabindex="0" role="region" aria-label="表格，可左右滚动"><table class="data" id="attempts"><thead><tr><th>批次</th><th>机构</th><th>第几次</th><th>时间</th><th>耗时</th><th>HTTP</th><th>结果</th><th>响应 / 原因</th></tr></thead><tbody>
-${rows.map(
-  (
-    a,
-  ) => h`<tr><td><a href="/console/batches/${a.batch_id}">${a.batch_id}</a></td><td>${names.get(a.org_id) ?? a.org_id}</td><td>${a.attempt}</td><td>${time(a.started_at)}</td><td>${a.duration_ms} ms</td>
-<td>${a.http_status ?? '-'}</td><td>${tag(text[a.outcome] ?? a.outcome, a.outcome === 'delivered' ? 'ok' : 'bad')}</td><td class="wrap">${readableDetail(a.detail)}</td></tr>`,
-)}</tbody></table></div>`;
+  const row = (a: (typeof rows)[number]) => {
+    const batch = h`<a href="/console/batches/${a.batch_id}">${a.batch_id}</a>`;
+    const outcome = tag(text[a.outcome] ?? a.outcome, a.outcome === 'delivered' ? 'ok' : 'bad');
+    return h`<tr>${cells(batch, names.get(a.org_id) ?? a.org_id, a.attempt, time(a.started_at), `${a.duration_ms} ms`)}
+${cells(a.http_status ?? '-', outcome, { wrap: readableDetail(a.detail) })}</tr>`;
+  };
+  return scrollTable('attempts', ATTEMPT_HEADINGS, rows.map(row));
 }

@@ -1,4 +1,5 @@
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { PageApp } from '../route-schemas.js';
 import type { Actor, Role } from '../../domain/console/auth.js';
 import { consoleReader, type ConsoleReader } from '../../domain/console/reader.js';
 import type { Platform } from '../../platform.js';
@@ -42,7 +43,8 @@ export function notFound(what = '记录'): never {
 }
 
 export interface ConsoleContext {
-  app: FastifyInstance;
+  /** Routes declare TypeBox schemas for their query, body and params (../route-schemas.ts). */
+  app: PageApp;
   platform: Platform;
 }
 

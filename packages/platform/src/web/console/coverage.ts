@@ -12,6 +12,7 @@ import type { Actor } from '../../domain/console/auth.js';
 import type { CoveragePolicy } from '../../domain/coverage.js';
 import { actorOf, html, need, type ConsoleContext } from './context.js';
 import { consolePage, csrfField, field, str, yuan } from './layout.js';
+import { Fields, FormBody } from '../route-schemas.js';
 
 function describe(p: CoveragePolicy): string {
   const med = p.medTypes.map((c) => MED_TYPES[c as keyof typeof MED_TYPES]).join('、');
@@ -70,8 +71,8 @@ ${previewCard}`;
     return consolePage(actor, { title: '覆盖范围（先诊后付费用）', active: '/console/coverage', body });
   };
 
-  const formOf = (b: unknown): CoverageForm => {
-    const x = (b ?? {}) as Record<string, unknown>;
+  const formOf = (b: FormBody): CoverageForm => {
+    const x = b ?? {};
     return {
       medTypes: list(x.medTypes),
       feeTypes: list(x.feeTypes),
@@ -81,13 +82,13 @@ ${previewCard}`;
     };
   };
 
-  app.get('/coverage', async (req, reply) => {
+  app.get('/coverage', { schema: { querystring: Fields } }, async (req, reply) => {
     const actor = need(req, 'operator', 'auditor');
-    const q = req.query as Record<string, unknown>;
+    const q = req.query;
     return html(reply, await render(actor, coverageToForm(await platform.coverage.get()), {}, undefined, q.saved === '1'));
   });
 
-  app.post('/coverage/preview', async (req, reply) => {
+  app.post('/coverage/preview', { schema: { body: FormBody } }, async (req, reply) => {
     const actor = need(req, 'operator');
     const f = formOf(req.body);
     const { policy, errors } = parseCoverageForm(f);
@@ -95,7 +96,7 @@ ${previewCard}`;
     return html(reply, await render(actor, f, {}, { policy, result: await previewCoverage(platform.db, policy, platform.now()) }));
   });
 
-  app.post('/coverage', async (req, reply) => {
+  app.post('/coverage', { schema: { body: FormBody } }, async (req, reply) => {
     const actor = need(req, 'operator');
     const f = formOf(req.body);
     const { policy, errors } = parseCoverageForm(f);

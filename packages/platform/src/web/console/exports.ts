@@ -6,6 +6,7 @@ import { csvField } from '../../domain/console/audit-search.js';
 import { APPEAL_REASONS, APPEAL_STATUS_TEXT } from '../../domain/appeals.js';
 import { actorOf, readerOf, type ConsoleContext } from './context.js';
 import { CALLBACK_TEXT, STATE_TEXT, str, time, yuan } from './layout.js';
+import { Fields } from '../route-schemas.js';
 
 /**
  * CSV exports of the console lists, with the list's own filter and scope (staff: their institution only):
@@ -25,9 +26,9 @@ function sendCsv(reply: FastifyReply, name: string, header: string[], rows: unkn
 export async function exportRoutes({ app, platform }: ConsoleContext): Promise<void> {
   const { db } = platform;
 
-  app.get('/items.csv', async (req, reply) => {
+  app.get('/items.csv', { schema: { querystring: Fields } }, async (req, reply) => {
     const actor = actorOf(req);
-    const q = req.query as Record<string, unknown>;
+    const q = req.query;
     const f = { orgId: str(q.orgId).trim() || undefined, state: str(q.state) || undefined, traceId: str(q.traceId).trim() || undefined };
     const items = (await readerOf(platform, req).items({ ...f, limit: EXPORT_MAX })).slice(0, EXPORT_MAX);
     await auditAction(db, actor, 'console.items.export', null, { filter: f, rows: items.length });
@@ -68,9 +69,9 @@ export async function exportRoutes({ app, platform }: ConsoleContext): Promise<v
     );
   });
 
-  app.get('/batches.csv', async (req, reply) => {
+  app.get('/batches.csv', { schema: { querystring: Fields } }, async (req, reply) => {
     const actor = actorOf(req);
-    const q = req.query as Record<string, unknown>;
+    const q = req.query;
     const f = { orgId: str(q.orgId).trim() || undefined, callbackStatus: str(q.callbackStatus) || undefined };
     const rows = (await readerOf(platform, req).batches({ ...f, limit: EXPORT_MAX })).slice(0, EXPORT_MAX);
     await auditAction(db, actor, 'console.batches.export', null, { filter: f, rows: rows.length });
@@ -96,9 +97,9 @@ export async function exportRoutes({ app, platform }: ConsoleContext): Promise<v
     );
   });
 
-  app.get('/appeals.csv', async (req, reply) => {
+  app.get('/appeals.csv', { schema: { querystring: Fields } }, async (req, reply) => {
     const actor = actorOf(req);
-    const status = str((req.query as Record<string, unknown>).status) || 'pending';
+    const status = str(req.query.status) || 'pending';
     const rows = await readerOf(platform, req).appeals(status);
     await auditAction(db, actor, 'console.appeals.export', null, { status, rows: rows.length });
     return sendCsv(

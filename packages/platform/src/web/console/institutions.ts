@@ -16,14 +16,26 @@ import { DeploymentError } from '../../domain/deployment.js';
 import { actorOf, type ConsoleContext, ConsoleHttpError, html, need, notFound, readerOf } from './context.js';
 import { consolePage, csrfField, field, REGIONS, regionName, str, tag, time } from './layout.js';
 import { redirectToOnce } from './show-once.js';
+import { cells, scrollTable } from './components.js';
+import type { ConsoleReader } from '../../domain/console/reader.js';
 import { institutionFactorForm } from './second-factor.js';
 import { channelList } from '../channels.js';
 import { parseChannels } from '../../domain/citizen/records.js';
+import { AppParams, Fields, FormBody, OrgParams } from '../route-schemas.js';
+
+type InstitutionRow = Awaited<ReturnType<ConsoleReader['institutions']>>[number];
+
+const INSTITUTION_HEADINGS = ['机构编码', '名称', '地区', '接口地址', '有效凭证', '更新时间'];
+
+function institutionRow(r: InstitutionRow): Html {
+  const link = h`<a href="/console/institutions/${encodeURIComponent(r.org_id)}">${r.org_id}</a>`;
+  return h`<tr>${cells(link, r.org_name, regionName(r.region), { wrap: r.endpoint_url ?? '' }, Number(r.active_apps ?? 0), time(r.updated_at))}</tr>`;
+}
 
 const EMPTY: InstitutionForm = { orgId: '', orgName: '', region: '', endpointUrl: '', notifyHosts: '', paymentChannels: '', ports: '' };
 
-function formOf(body: unknown): InstitutionForm {
-  const b = (body ?? {}) as Record<string, unknown>;
+function formOf(body: FormBody): InstitutionForm {
+  const b = body ?? {};
   return {
     orgId: str(b.orgId),
     orgName: str(b.orgName),
@@ -66,9 +78,7 @@ export async function institutionRoutes({ app, platform }: ConsoleContext): Prom
     const actor = actorOf(req);
     const rows = await readerOf(platform, req).institutions();
     const body = h`${actor.role === 'operator' ? h`<p><a class="button" href="/console/institutions/new" id="new-institution">新增机构</a></p>` : ''}
-<div class="tablewrap" tabindex="0" role="region" aria-label="表格，可左右滚动"><table class="data" id="institutions"><thead><tr><th>机构编码</th><th>名称</th><th>地区</th><th>接口地址</th><th>有效凭证</th><th>更新时间</th></tr></thead><tbody>
-${rows.map((r) => h`<tr><td><a href="/console/institutions/${encodeURIComponent(r.org_id)}">${r.org_id}</a></td><td>${r.org_name}</td><td>${regionName(r.region)}</td><td class="wrap">${r.endpoint_url ?? ''}</td><td>${Number(r.active_apps ?? 0)}</td><td>${time(r.updated_at)}</td></tr>`)}
-</tbody></table></div>`;
+${scrollTable('institutions', INSTITUTION_HEADINGS, rows.map(institutionRow))}`;
     return html(reply, consolePage(actor, { title: '机构与凭证', active: '/console/institutions', body }));
   });
 
@@ -102,23 +112,25 @@ ${rows.map((r) => h`<tr><td><a href="/console/institutions/${encodeURIComponent(
     return reply.redirect(`/console/institutions/${encodeURIComponent(input.orgId)}?saved=1`, 303);
   };
 
-  app.post('/institutions', async (req, reply) => saveInstitution(need(req, 'operator'), formOf(req.body), true, reply));
+  app.post('/institutions', { schema: { body: FormBody } }, async (req, reply) =>
+    saveInstitution(need(req, 'operator'), formOf(req.body), true, reply),
+  );
 
-  app.post<{ Params: { orgId: string } }>('/institutions/:orgId', async (req, reply) => {
+  app.post('/institutions/:orgId', { schema: { params: OrgParams, body: FormBody } }, async (req, reply) => {
     const actor = need(req, 'operator');
     const found = await readerOf(platform, req).institution(req.params.orgId);
     if (!found) notFound('机构');
     return saveInstitution(actor, { ...formOf(req.body), orgId: found.inst.org_id }, false, reply);
   });
 
-  app.get<{ Params: { orgId: string } }>('/institutions/:orgId', async (req, reply) => {
+  app.get('/institutions/:orgId', { schema: { params: OrgParams, querystring: Fields } }, async (req, reply) => {
     const actor = actorOf(req);
     const found = await readerOf(platform, req).institution(req.params.orgId);
     if (!found) notFound('机构');
     const { inst, apps } = found;
     const f = institutionToForm(inst);
     const canEdit = actor.role === 'operator';
-    const q = req.query as Record<string, unknown>;
+    const q = req.query;
     const details = h`<div class="card"><dl class="kv"><dt>机构编码</dt><dd>${inst.org_id}</dd><dt>名称</dt><dd>${inst.org_name}</dd>
 <dt>地区</dt><dd>${regionName(inst.region)}</dd><dt>接口地址</dt><dd>${inst.endpoint_url ?? '（未登记）'}</dd>
 <dt>回调主机</dt><dd>${f.notifyHosts.replace(/\n/g, '，') || '（无）'}</dd><dt>调用端口</dt><dd>${f.ports || '443、80（默认）'}</dd><dt>缴费渠道</dt><dd>${channelList(parseChannels(inst.payment_channels))}</dd></dl></div>`;
@@ -144,11 +156,11 @@ ${institutionFactorForm(actor, inst.org_id, inst.require_totp)}
     return html(reply, consolePage(actor, { title: `${inst.org_name}（${inst.org_id}）`, active: '/console/institutions', body }));
   });
 
-  app.post<{ Params: { orgId: string } }>('/institutions/:orgId/apps', async (req, reply) => {
+  app.post('/institutions/:orgId/apps', { schema: { params: OrgParams, body: FormBody } }, async (req, reply) => {
     const actor = need(req, 'operator');
     const found = await readerOf(platform, req).institution(req.params.orgId);
     if (!found) notFound('机构');
-    const b = (req.body ?? {}) as Record<string, unknown>;
+    const b = req.body ?? {};
     const env = str(b.env) === 'test' ? 'test' : 'prod';
     if (env === 'test' && platform.config.deployment !== 'sandbox')
       throw new ConsoleHttpError(400, '正式环境（生产部署）不能签发测试凭证：测试凭证只存在于测试环境');
@@ -160,7 +172,7 @@ ${institutionFactorForm(actor, inst.org_id, inst.require_totp)}
 
   const appOf = (appId: string) => findApp(db, appId);
 
-  app.post<{ Params: { appId: string } }>('/apps/:appId/rotate', async (req, reply) => {
+  app.post('/apps/:appId/rotate', { schema: { params: AppParams, body: FormBody } }, async (req, reply) => {
     const actor = need(req, 'operator');
     const a = await appOf(req.params.appId);
     if (!a) notFound('凭证');
@@ -169,11 +181,11 @@ ${institutionFactorForm(actor, inst.org_id, inst.require_totp)}
     return redirectToOnce(platform, reply, actor, { kind: 'app', orgId: a.org_id ?? '', appId: a.app_id, secret, rotated: true });
   });
 
-  app.post<{ Params: { appId: string } }>('/apps/:appId/status', async (req, reply) => {
+  app.post('/apps/:appId/status', { schema: { params: AppParams, body: FormBody } }, async (req, reply) => {
     const actor = need(req, 'operator');
     const a = await appOf(req.params.appId);
     if (!a) notFound('凭证');
-    const status = str((req.body as Record<string, unknown>).status) === 'active' ? 'active' : 'disabled';
+    const status = str((req.body ?? {}).status) === 'active' ? 'active' : 'disabled';
     await setAppStatus(db, a.app_id, status, byOperator(actor)).catch((e: unknown) => {
       if (e instanceof DeploymentError) throw new ConsoleHttpError(400, e.message);
       throw e;

@@ -5,6 +5,7 @@ import { APPEAL_REASONS, APPEAL_STATUS_TEXT } from '../../domain/appeals.js';
 import { changeItemStateByStaff, ItemStateError } from '../../domain/item-state.js';
 import { ConsoleHttpError, actorOf, html, need, notFound, readerOf, type ConsoleContext } from './context.js';
 import { consolePage, csrfField, num, STATE_TEXT, tag, time, yuan } from './layout.js';
+import { Fields, FormBody, IdParams } from '../route-schemas.js';
 
 /**
  * A record's own page, `/console/items/<id>`: every list that shows a record links here. Operators and
@@ -31,14 +32,14 @@ function staffActions(csrf: Html, id: number, state: string): Html | '' {
 export async function itemPageRoutes({ app, platform }: ConsoleContext): Promise<void> {
   const { db } = platform;
 
-  app.get<{ Params: { id: string } }>('/items/:id', async (req, reply) => {
+  app.get('/items/:id', { schema: { params: IdParams, querystring: Fields } }, async (req, reply) => {
     const actor = actorOf(req);
     const id = num(req.params.id);
     const d = id === undefined ? undefined : await readerOf(platform, req).item(id);
     if (!d) notFound('欠费记录');
     const i = d.item;
     await auditAction(db, actor, 'console.item.view', `item:${i.id}`, null, { orgId: i.orgId });
-    const q = req.query as Record<string, unknown>;
+    const q = req.query;
     const done = typeof q.done === 'string' ? DONE_TEXT[q.done] : undefined;
     const med = MED_TYPES as Record<string, string>;
     const stateKind = i.state === '0' ? 'warn' : i.state === '1' ? 'ok' : '';
@@ -73,7 +74,7 @@ ${
     ['settle', '1'],
     ['revoke', '2'],
   ] as const) {
-    app.post<{ Params: { id: string } }>(`/items/:id/${path}`, async (req, reply) => {
+    app.post(`/items/:id/${path}`, { schema: { params: IdParams, body: FormBody } }, async (req, reply) => {
       // Only an institution's own staff change its records here; operators decide through appeals.
       const actor = need(req, 'staff');
       const id = num(req.params.id);

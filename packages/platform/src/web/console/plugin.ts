@@ -1,10 +1,12 @@
 import type { FastifyPluginAsync, FastifyReply } from 'fastify';
+import { Fields, FormBody, fieldOf, pageRoutes } from '../route-schemas.js';
 import type { Platform } from '../../platform.js';
 import { auditAction, resolveSession, signIn, signOut } from '../../domain/console/auth.js';
 import { OutOfScopeError } from '../../domain/console/reader.js';
 import { actorOf, ConsoleHttpError, SESSION_COOKIE, type ConsoleContext } from './context.js';
 import { h, page } from '../html.js';
 import { privatePageHeaders } from '../security.js';
+import { BAD_REQUEST_TEXT, isSchemaError } from '../error-pages.js';
 import { CONSOLE_CSS, consolePage, field, str } from './layout.js';
 import { CONSOLE_ASSETS } from './assets.js';
 import { dashboardRoutes } from './dashboard.js';
@@ -59,7 +61,8 @@ export const consolePlugin: FastifyPluginAsync<{ platform: Platform }> = async (
             ? 400
             : 500;
     if (status >= 500) req.log.error({ err, requestId: req.id }, 'console error');
-    const message = status >= 500 ? `系统错误，请求编号 ${req.id}` : err.message;
+    // A route schema's refusal names fields in English: the reader gets one plain sentence instead.
+    const message = status >= 500 ? `系统错误，请求编号 ${req.id}` : isSchemaError(err) ? BAD_REQUEST_TEXT : err.message;
     const body = h`<div class="card bad" role="alert"><p>${message}</p><p><a href="/console">返回总览</a></p></div>`;
     reply.code(status).type('text/html; charset=utf-8');
     return req.consoleActor
@@ -85,7 +88,7 @@ export const consolePlugin: FastifyPluginAsync<{ platform: Platform }> = async (
     // Staff see their institution's name in the header, not its code: resolveSession reads it (actor.orgName).
     req.consoleActor = found.actor;
     if (req.method !== 'GET' && req.method !== 'HEAD') {
-      if (!sameToken((req.body as Record<string, unknown> | undefined)?._csrf, found.actor.csrf)) {
+      if (!sameToken(fieldOf(req.body, '_csrf'), found.actor.csrf)) {
         await auditAction(platform.db, found.actor, 'console.csrf', req.url.slice(0, 120), null, { outcome: 'refused', requestId: req.id });
         throw new ConsoleHttpError(403, '表单已失效或来源不明（CSRF 校验失败），请刷新页面后重试');
       }
@@ -104,13 +107,14 @@ export const consolePlugin: FastifyPluginAsync<{ platform: Platform }> = async (
       .send(loginPage({ ...o, csrf }));
   };
 
-  app.get('/login', async (req, reply) => {
-    const q = req.query as Record<string, unknown>;
+  const routes = pageRoutes(app);
+  routes.get('/login', { schema: { querystring: Fields } }, async (req, reply) => {
+    const q = req.query;
     return showLogin(reply, q.expired ? { info: '长时间未操作，会话已结束，请重新登录' } : {});
   });
 
-  app.post('/login', async (req, reply) => {
-    const body = (req.body ?? {}) as Record<string, unknown>;
+  routes.post('/login', { schema: { body: FormBody } }, async (req, reply) => {
+    const body = req.body ?? {};
     const username = str(body.username).trim();
     if (!sameToken(body._csrf, req.cookies[LOGIN_COOKIE])) {
       return showLogin(reply, { error: '登录表单已失效，请重试', username }, 403);
@@ -129,7 +133,7 @@ export const consolePlugin: FastifyPluginAsync<{ platform: Platform }> = async (
     return reply.redirect('/console/login', 303);
   });
 
-  const ctx: ConsoleContext = { app, platform };
+  const ctx: ConsoleContext = { app: routes, platform };
   await dashboardRoutes(ctx);
   await institutionRoutes(ctx);
   await batchRoutes(ctx);

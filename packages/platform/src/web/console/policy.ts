@@ -6,6 +6,7 @@ import type { Actor } from '../../domain/console/auth.js';
 import { consoleReader } from '../../domain/console/reader.js';
 import type { EligibilityPolicy } from '../../domain/eligibility.js';
 import { consolePage, csrfField, field, str, time, yuan } from './layout.js';
+import { Fields, FormBody } from '../route-schemas.js';
 
 function toForm(p: EligibilityPolicy, note = ''): PolicyForm {
   return { maxAgeDays: String(p.maxAgeDays), maxTotalYuan: fenToYuan(p.maxTotalFen), maxCount: String(p.maxCount), note };
@@ -61,18 +62,18 @@ ${history.map((r) => {
     return consolePage(actor, { title: '判定规则（先诊后付资格）', active: '/console/policy', body });
   };
 
-  const formOf = (b: unknown): PolicyForm => {
-    const x = (b ?? {}) as Record<string, unknown>;
+  const formOf = (b: FormBody): PolicyForm => {
+    const x = b ?? {};
     return { maxAgeDays: str(x.maxAgeDays), maxTotalYuan: str(x.maxTotalYuan), maxCount: str(x.maxCount), note: str(x.note) };
   };
 
-  app.get('/policy', async (req, reply) => {
+  app.get('/policy', { schema: { querystring: Fields } }, async (req, reply) => {
     const actor = need(req, 'operator', 'auditor');
-    const q = req.query as Record<string, unknown>;
+    const q = req.query;
     return html(reply, await render(actor, toForm(await platform.policy.get()), {}, undefined, q.saved === '1'));
   });
 
-  app.post('/policy/preview', async (req, reply) => {
+  app.post('/policy/preview', { schema: { body: FormBody } }, async (req, reply) => {
     const actor = need(req, 'operator');
     const f = formOf(req.body);
     const { policy, errors } = parsePolicyForm(f);
@@ -81,7 +82,7 @@ ${history.map((r) => {
     return html(reply, await render(actor, f, {}, { policy, result }));
   });
 
-  app.post('/policy', async (req, reply) => {
+  app.post('/policy', { schema: { body: FormBody } }, async (req, reply) => {
     const actor = need(req, 'operator');
     const f = formOf(req.body);
     const { policy, errors } = parsePolicyForm(f);

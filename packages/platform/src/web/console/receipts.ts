@@ -1,6 +1,7 @@
 import { auditAction } from '../../domain/console/auth.js';
 import { actorOf, notFound, readerOf, type ConsoleContext } from './context.js';
 import { num } from './layout.js';
+import { IdParams } from '../route-schemas.js';
 
 /**
  * An appeal's receipt photo, opened from its seal for the appeal page: operators and auditors any,
@@ -8,7 +9,7 @@ import { num } from './layout.js';
  * and every viewing is audited like the appeal itself.
  */
 export async function receiptRoutes({ app, platform }: ConsoleContext): Promise<void> {
-  app.get<{ Params: { id: string } }>('/appeals/:id/receipt', async (req, reply) => {
+  app.get('/appeals/:id/receipt', { schema: { params: IdParams } }, async (req, reply) => {
     const actor = actorOf(req);
     const id = num(req.params.id);
     const r = id === undefined ? undefined : await readerOf(platform, req).receipt(id);

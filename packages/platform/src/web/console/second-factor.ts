@@ -5,6 +5,7 @@ import { enrolmentUser } from '../../domain/console/users.js';
 import { confirmEnrolment, proposeEnrolment, setInstitutionRequiresTotp } from '../../domain/second-factor.js';
 import { actorOf, ConsoleHttpError, html, need, type ConsoleContext } from './context.js';
 import { consolePage, csrfField, field, str } from './layout.js';
+import { FormBody, OrgParams } from '../route-schemas.js';
 
 /** The operator's switch on an institution's page: whether its staff must have a second factor. */
 export function institutionFactorForm(actor: Actor, orgId: string, required: boolean): Html {
@@ -18,9 +19,9 @@ export function institutionFactorForm(actor: Actor, orgId: string, required: boo
 export async function secondFactorRoutes({ app, platform }: ConsoleContext): Promise<void> {
   const { db, vault } = platform;
 
-  app.post<{ Params: { orgId: string } }>('/institutions/:orgId/second-factor', async (req, reply) => {
+  app.post('/institutions/:orgId/second-factor', { schema: { params: OrgParams, body: FormBody } }, async (req, reply) => {
     const actor = need(req, 'operator');
-    const required = str((req.body as Record<string, unknown> | undefined)?.required) === '1';
+    const required = str(req.body?.required) === '1';
     const ok = await setInstitutionRequiresTotp(db, req.params.orgId, required, { actorType: 'operator', actorId: actor.username });
     if (!ok) throw new ConsoleHttpError(404, '机构不存在');
     return reply.redirect(`/console/institutions/${encodeURIComponent(req.params.orgId)}?saved=1`, 303);
@@ -53,9 +54,9 @@ ${field({ label: '动态口令', name: 'code', error: o.error, focus: !!o.error,
 
   app.get('/second-factor', async (req, reply) => html(reply, await enrolPage(actorOf(req), {})));
 
-  app.post('/second-factor', async (req, reply) => {
+  app.post('/second-factor', { schema: { body: FormBody } }, async (req, reply) => {
     const actor = actorOf(req);
-    const b = (req.body ?? {}) as Record<string, unknown>;
+    const b = req.body ?? {};
     const user = { id: actor.userId, username: actor.username, org_id: actor.orgId };
     const r = await confirmEnrolment(db, vault, user, { sealed: str(b.sealed), code: str(b.code) }, platform.now());
     return r.ok ? html(reply, await enrolPage(actor, { done: true })) : html(reply, await enrolPage(actor, { error: r.message }), 400);

@@ -5,6 +5,7 @@ import { qrSvg } from '../ehc/common.js';
 import type { Platform } from '../../platform.js';
 import { actorOf, html, type ConsoleContext } from './context.js';
 import { consolePage } from './layout.js';
+import { KindParams } from '../route-schemas.js';
 
 /**
  * A secret shown once (post/redirect/get): the POST that issues a credential or an operator's TOTP secret
@@ -83,7 +84,7 @@ const GONE = h`<div class="card" role="status" id="once-gone"><p>该页面只显
 <p><a class="button" href="/console">返回总览</a></p></div>`;
 
 export async function onceRoutes({ app, platform }: ConsoleContext): Promise<void> {
-  app.get<{ Params: { kind: string } }>('/once/:kind', async (req, reply) => {
+  app.get('/once/:kind', { schema: { params: KindParams } }, async (req, reply) => {
     const actor = actorOf(req);
     const v = takeOnce(platform, req, reply, actor);
     const found = v && v.kind === req.params.kind ? v : null;

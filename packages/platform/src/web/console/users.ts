@@ -16,6 +16,7 @@ import { setUserStatus } from '../../domain/console/users.js';
 import { listInstitutions } from '../../domain/console/institutions.js';
 import { redirectToOnce } from './show-once.js';
 import { tokenHash } from '../../domain/bearer-token.js';
+import { FormBody, IdParams } from '../route-schemas.js';
 
 /** 停用 asks first (it ends the person's sessions at once); 解锁 and 启用 do not take anything away. */
 function statusForm(actor: Actor, id: number, username: string, active: boolean, locked: boolean): Html {
@@ -82,9 +83,9 @@ ${userForm(actor, values, errors, institutions)}`,
 
   app.get('/users', async (req, reply) => html(reply, await render(need(req, 'operator'))));
 
-  app.post('/users', async (req, reply) => {
+  app.post('/users', { schema: { body: FormBody } }, async (req, reply) => {
     const actor = need(req, 'operator');
-    const b = (req.body ?? {}) as Record<string, unknown>;
+    const b = req.body ?? {};
     const values = { username: str(b.username).trim(), role: str(b.role), orgId: str(b.orgId).trim() };
     const input = { username: values.username, role: values.role as Role, orgId: values.orgId || null, password: str(b.password) };
     const problems = newUserProblems(input);
@@ -103,10 +104,10 @@ ${userForm(actor, values, errors, institutions)}`,
     }
   });
 
-  app.post<{ Params: { id: string } }>('/users/:id/status', async (req, reply) => {
+  app.post('/users/:id/status', { schema: { params: IdParams, body: FormBody } }, async (req, reply) => {
     const actor = need(req, 'operator');
     const id = num(req.params.id);
-    const status = str((req.body as Record<string, unknown>).status) === 'active' ? 'active' : 'disabled';
+    const status = str((req.body ?? {}).status) === 'active' ? 'active' : 'disabled';
     if (id === undefined || id === actor.userId) return reply.redirect('/console/users', 303);
     await setUserStatus(platform, actor, id, status);
     return reply.redirect('/console/users', 303);
@@ -126,9 +127,9 @@ ${field({ label: '再次输入新密码', name: 'confirm', type: 'password', err
 
   app.get('/password', async (req, reply) => html(reply, passwordPage(actorOf(req))));
 
-  app.post('/password', async (req, reply) => {
+  app.post('/password', { schema: { body: FormBody } }, async (req, reply) => {
     const actor = actorOf(req);
-    const b = (req.body ?? {}) as Record<string, unknown>;
+    const b = req.body ?? {};
     const errors = await changePassword(platform, actor, {
       current: str(b.current),
       next: str(b.next),

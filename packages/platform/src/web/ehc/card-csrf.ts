@@ -1,5 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { h, type Html } from '../html.js';
+import { fieldOf } from '../route-schemas.js';
 import { CSRF_FIELD, newCsrfToken, sameToken } from '../csrf.js';
 
 /**
@@ -24,5 +25,5 @@ export function csrfInput(token: string): Html {
 
 /** Whether a POST carries this browser's token. */
 export function cardCsrfOk(req: FastifyRequest): boolean {
-  return sameToken((req.body as Record<string, unknown> | undefined)?.[CSRF_FIELD], req.cookies[CARD_CSRF_COOKIE]);
+  return sameToken(fieldOf(req.body, CSRF_FIELD), req.cookies[CARD_CSRF_COOKIE]);
 }

@@ -1,4 +1,4 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyRequest } from 'fastify';
 import { ID_TYPES, chinaClock, maskIdNo, maskName } from '@mdl/protocol';
 import { auditCitizen, type AuditAction } from '../../domain/audit.js';
 import { institutionName } from '../../domain/credentials.js';
@@ -11,13 +11,14 @@ import { h, type Html } from '../html.js';
 import { cardCsrf, cardCsrfOk, csrfInput } from './card-csrf.js';
 import { qrSvg, sendPage, str } from './common.js';
 import { identityFields, signInRoutes, STALE_FORM } from './sign-in.js';
+import { FormBody, TokenParams, type PageApp } from '../route-schemas.js';
 
 /**
  * The citizen's e-health-card pages, standing in for the WeChat mini-program: sign in or 领卡, authorize
  * or refuse a hospital's request (ORG_EHC_001's authUrl), and show the dynamic health code (被扫).
  * Plain forms and a Refresh header: everything works without JavaScript.
  */
-export function citizenRoutes(app: FastifyInstance, platform: Platform): void {
+export function citizenRoutes(app: PageApp, platform: Platform): void {
   const svc = platform.ehc;
   const vault = platform.vault;
   const db = platform.db;
@@ -38,8 +39,8 @@ export function citizenRoutes(app: FastifyInstance, platform: Platform): void {
 
   // ---- authorization (ORG_EHC_001's authUrl) ----------------------------------------------------
   const REQUESTED_DATA = ['姓名', '证件类型及号码', '电子健康卡号', '性别、出生日期', '手机号'];
-  app.get('/card/auth/:token', async (req, reply) => {
-    const { token } = req.params as { token: string };
+  app.get('/card/auth/:token', { schema: { params: TokenParams } }, async (req, reply) => {
+    const { token } = req.params;
     const session = await findByToken(db, vault, token);
     if (!session) return sendPage(reply, '电子健康卡授权', notice('bad', '授权链接无效，请回到医院页面重新发起授权。'), { status: 404 });
     const orgName = (await institutionName(db, session.org_id)) ?? session.org_id;
@@ -74,9 +75,9 @@ export function citizenRoutes(app: FastifyInstance, platform: Platform): void {
     return sendPage(reply, '电子健康卡授权', body);
   });
 
-  app.post('/card/auth/:token', async (req, reply) => {
-    const { token } = req.params as { token: string };
-    const decision = str(((req.body ?? {}) as Record<string, unknown>).decision);
+  app.post('/card/auth/:token', { schema: { params: TokenParams, body: FormBody } }, async (req, reply) => {
+    const { token } = req.params;
+    const decision = str((req.body ?? {}).decision);
     if (!cardCsrfOk(req)) return sendPage(reply, '表单已失效', STALE_FORM, { status: 403 });
     const session = await findByToken(db, vault, token);
     if (!session) return sendPage(reply, '电子健康卡授权', notice('bad', '授权链接无效，请回到医院页面重新发起授权。'), { status: 404 });

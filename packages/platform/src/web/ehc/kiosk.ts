@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import {
   INTERFACES,
   SIGN_VERSION,
@@ -16,6 +16,7 @@ import { h, type Html } from '../html.js';
 import { cardCsrf, cardCsrfOk, csrfInput } from './card-csrf.js';
 import { qrSvg, sendPage, str } from './common.js';
 import { errorSummary, field, withoutSpaces } from '../form.js';
+import { Fields, FormBody, type PageApp } from '../route-schemas.js';
 
 /**
  * A demo hospital kiosk (自助机演示) for the two kiosk flows: 主扫 shows ORG_EHC_001's authUrl as a QR and
@@ -24,7 +25,7 @@ import { errorSummary, field, withoutSpaces } from '../form.js';
  * calls the real gateway (signed, encrypted, through the same pipeline), so it shows exactly what a
  * hospital integration sees; production credentials are refused.
  */
-export function kioskRoutes(app: FastifyInstance, platform: Platform): void {
+export function kioskRoutes(app: PageApp, platform: Platform): void {
   async function kioskCaller(appId: string): Promise<Caller | string> {
     const c = appId ? await platform.credentials.get(appId) : undefined;
     if (!c || c.kind !== 'institution' || !c.orgId) return '应用 ID 不存在或不是医疗机构凭证';
@@ -66,9 +67,9 @@ ${field({ label: '医院应用 ID（测试环境）', name: 'appId', id: 'appId'
     sendPage(reply, '自助机演示', homeForm(csrf(req, reply), appId, error), { status: 400 });
 
   // ---- 主扫: ORG_EHC_001, then the QR page polls ORG_EHC_002 -----------------------------------------
-  app.post('/card/kiosk/qr', async (req, reply) => {
+  app.post('/card/kiosk/qr', { schema: { body: FormBody } }, async (req, reply) => {
     if (!cardCsrfOk(req)) return staleForm(reply);
-    const appId = withoutSpaces(str((req.body as Record<string, unknown> | undefined)?.appId));
+    const appId = withoutSpaces(str(req.body?.appId));
     const caller = await kioskCaller(appId);
     if (typeof caller === 'string') return badAppId(req, reply, appId, caller);
     const outAuthNo = `K${Date.now()}${randomBytes(4).toString('hex')}`;
@@ -77,8 +78,8 @@ ${field({ label: '医院应用 ID（测试环境）', name: 'appId', id: 'appId'
     return reply.redirect(`/card/kiosk/qr?appId=${encodeURIComponent(caller.appId)}&no=${outAuthNo}`, 303);
   });
 
-  app.get('/card/kiosk/qr', async (req, reply) => {
-    const q = req.query as Record<string, unknown>;
+  app.get('/card/kiosk/qr', { schema: { querystring: Fields } }, async (req, reply) => {
+    const q = req.query;
     const caller = await kioskCaller(str(q.appId));
     if (typeof caller === 'string') return fail(reply, caller);
     const outAuthNo = str(q.no);
@@ -108,8 +109,8 @@ ${field({ label: '医院应用 ID（测试环境）', name: 'appId', id: 'appId'
     return sendPage(reply, '自助机演示', body, status === 'ing' ? { scripts: ['/card/kiosk.js'] } : {});
   });
 
-  app.get('/card/kiosk/status', async (req, reply) => {
-    const q = req.query as Record<string, unknown>;
+  app.get('/card/kiosk/status', { schema: { querystring: Fields } }, async (req, reply) => {
+    const q = req.query;
     const caller = await kioskCaller(str(q.appId));
     if (typeof caller === 'string') return reply.code(400).send({ error: caller });
     const r = await gateway(caller, 'ORG_EHC_002', { orgId: caller.orgId, outAuthNo: str(q.no) });
@@ -127,17 +128,17 @@ ${field({ label: '医院应用 ID（测试环境）', name: 'appId', id: 'appId'
 <input id="ehealthCode" name="ehealthCode" autocomplete="off" autofocus value="${value}">
 <div class="actions"><button type="submit">核验</button></div></form>${home}`;
 
-  app.post('/card/kiosk/scan', async (req, reply) => {
+  app.post('/card/kiosk/scan', { schema: { body: FormBody } }, async (req, reply) => {
     if (!cardCsrfOk(req)) return staleForm(reply);
-    const appId = withoutSpaces(str((req.body as Record<string, unknown> | undefined)?.appId));
+    const appId = withoutSpaces(str(req.body?.appId));
     const caller = await kioskCaller(appId);
     if (typeof caller === 'string') return badAppId(req, reply, appId, caller);
     return sendPage(reply, '自助机演示', scanForm(csrf(req, reply), caller.appId));
   });
 
-  app.post('/card/kiosk/scan/verify', async (req, reply) => {
+  app.post('/card/kiosk/scan/verify', { schema: { body: FormBody } }, async (req, reply) => {
     if (!cardCsrfOk(req)) return staleForm(reply);
-    const b = (req.body ?? {}) as Record<string, unknown>;
+    const b = req.body ?? {};
     const caller = await kioskCaller(str(b.appId));
     if (typeof caller === 'string') return fail(reply, caller);
     // Sent as scanned (only the scanner's line end trimmed), so the platform judges the code, not the page.

@@ -1,4 +1,4 @@
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ID_TYPES } from '@mdl/protocol';
 import { audit, auditEvent, type AuditAction } from '../../domain/audit.js';
 import { challengeKey, checkCode, openChallenge } from '../../domain/ehc/card-otp.js';
@@ -12,6 +12,7 @@ import { h, raw, type Html } from '../html.js';
 import { errorSummary, field, firstError, withoutSpaces } from '../form.js';
 import { cardCsrf, cardCsrfOk, csrfInput } from './card-csrf.js';
 import { safeNext, sendPage, str } from './common.js';
+import { Fields, FormBody, type PageApp } from '../route-schemas.js';
 
 /**
  * Signing in to the card pages (登录) and 领卡: the citizen gives name, ID number and phone; a 6-digit code
@@ -20,7 +21,7 @@ import { safeNext, sendPage, str } from './common.js';
  * wrong name or phone, no phone of record, throttled, wrong or expired code — shows at the code step in one
  * message (CARD_SIGN_IN_FAILED).
  */
-export function signInRoutes(app: FastifyInstance, platform: Platform): void {
+export function signInRoutes(app: PageApp, platform: Platform): void {
   const svc = platform.ehc;
   const { db, vault } = platform;
   const sms = smsGateway(platform.config, { db, vault, post: platform.post });
@@ -40,12 +41,12 @@ export function signInRoutes(app: FastifyInstance, platform: Platform): void {
   };
 
   for (const mode of ['login', 'register'] as const) {
-    app.get(`/card/${mode}`, async (req, reply) => {
-      const q = req.query as Record<string, unknown>;
+    app.get(`/card/${mode}`, { schema: { querystring: Fields } }, async (req, reply) => {
+      const q = req.query;
       return identityForm(reply, mode, safeNext(q.next), csrf(req, reply), {}, {});
     });
-    app.post(`/card/${mode}`, async (req, reply) => {
-      const b = (req.body ?? {}) as Record<string, unknown>;
+    app.post(`/card/${mode}`, { schema: { body: FormBody } }, async (req, reply) => {
+      const b = req.body ?? {};
       if (!cardCsrfOk(req)) return staleForm(req, reply);
       const next = safeNext(b.next);
       const who: CitizenIdentity = {
@@ -95,8 +96,8 @@ export function signInRoutes(app: FastifyInstance, platform: Platform): void {
     });
   }
 
-  app.post('/card/verify', async (req, reply) => {
-    const b = (req.body ?? {}) as Record<string, unknown>;
+  app.post('/card/verify', { schema: { body: FormBody } }, async (req, reply) => {
+    const b = req.body ?? {};
     if (!cardCsrfOk(req)) return staleForm(req, reply);
     const next = safeNext(b.next);
     const challenge = str(b.challenge);
@@ -123,8 +124,8 @@ export function signInRoutes(app: FastifyInstance, platform: Platform): void {
     return reply.redirect(next, 303);
   });
 
-  app.post('/card/logout', async (req, reply) => {
-    const b = (req.body ?? {}) as Record<string, unknown>;
+  app.post('/card/logout', { schema: { body: FormBody } }, async (req, reply) => {
+    const b = req.body ?? {};
     if (!cardCsrfOk(req)) return staleForm(req, reply);
     await endCardSession(db, req.cookies[CITIZEN_COOKIE], platform.now());
     reply.clearCookie(CITIZEN_COOKIE, { path: '/card' });
