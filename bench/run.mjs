@@ -4,7 +4,7 @@ import { setInterval, clearInterval } from 'node:timers';
 import { execSync, fork } from 'node:child_process';
 import { existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { sql } from 'kysely';
 import pg from 'pg';
@@ -154,7 +154,7 @@ const adminP = settings.skipLoad ? admin : await adminPlatform();
 const results = { machine, settings: { ...settings, databaseUrl: undefined }, startup, load, query: [], ingest: [] };
 // BENCH_RESULTS names the results file (default results.json); BENCH_NO_REPORT=1 leaves the doc alone
 // (for diagnostic and what-if runs).
-const resultsFile = join(outDir, process.env.BENCH_RESULTS || 'results.json');
+const resultsFile = resolve(outDir, process.env.BENCH_RESULTS || 'results.json');
 const save = () => writeFileSync(resultsFile, JSON.stringify(results, null, 2));
 
 // ---- (a) ORG_MDL_002 vs echo ------------------------------------------------------------------

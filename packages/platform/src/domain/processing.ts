@@ -41,13 +41,12 @@ export async function processBatch(deps: ProcessDeps, batchId: number): Promise<
     if (batch.status === 'done') return 'already-done' as const;
     const payload = JSON.parse(deps.vault.decrypt(batch.payload_enc)) as ReportOverdueDataRequest | UpdateOverdueDataRequest;
     const events: AuditInput[] = [];
-    // The read model follows every subject the batch touches: the items' subjects before and after.
-    const orgTraceIds = itemIdsOf(batch, payload);
-    const before = await subjectKeysOf(trx, batch.org_id, orgTraceIds, true);
+    // The items the batch names, locked: what they are now, and the subjects they belong to before the batch.
+    const existing = await existingItems(trx, batch.org_id, itemIdsOf(batch, payload));
     const result =
       batch.kind === 'REPORT'
-        ? await applyReport(deps, trx, batch, payload as ReportOverdueDataRequest, events, coverage)
-        : await applyUpdate(deps, trx, batch, payload as UpdateOverdueDataRequest, events);
+        ? await applyReport(deps, trx, batch, payload as ReportOverdueDataRequest, existing, events, coverage)
+        : await applyUpdate(deps, trx, batch, payload as UpdateOverdueDataRequest, existing, events);
     await trx
       .updateTable('batch')
       .set({
@@ -55,11 +54,13 @@ export async function processBatch(deps: ProcessDeps, batchId: number): Promise<
         processed_at: new Date(deps.now()),
         accepted_count: result.accepted,
         rejected_count: result.rejected,
-        result_enc: deps.vault.encrypt(JSON.stringify(result)),
+        result_enc: deps.vault.encrypt(JSON.stringify({ persons: result.persons, accepted: result.accepted, rejected: result.rejected })),
       })
       .where('id', '=', batch.id)
       .execute();
-    await refreshSubjects(trx, [...before, ...(await subjectKeysOf(trx, batch.org_id, orgTraceIds, false))]);
+    // The read model follows every subject the batch touched: the items' subjects before (read locked above,
+    // so a concurrent batch that moved one has committed) and after (the keys the batch wrote).
+    if (result.touched.size > 0) await refreshSubjects(trx, [...[...existing.values()].map((i) => i.subject_bidx), ...result.touched]);
     await auditMany(trx, events);
     await deps.enqueueCallback(trx, batch.id, batch.request_id);
     return 'done' as const;
@@ -70,17 +71,6 @@ function itemIdsOf(batch: Batch, payload: ReportOverdueDataRequest | UpdateOverd
   if (batch.kind === 'REPORT')
     return ((payload as ReportOverdueDataRequest).unsettleList ?? []).flatMap((p) => p.itemList.map((i) => i.orgTraceId));
   return ((payload as UpdateOverdueDataRequest).itemList ?? []).map((i) => i.orgTraceId);
-}
-
-/**
- * The subjects of the batch's items. Read `before` with the items' row locks: a concurrent batch that moved
- * one of them to another subject has committed by then, so the key read is the one this batch moves it from.
- */
-async function subjectKeysOf(trx: Transaction<DB>, orgId: string, orgTraceIds: string[], lock: boolean): Promise<string[]> {
-  if (orgTraceIds.length === 0) return [];
-  let q = trx.selectFrom('arrears_item').select('subject_bidx').where('org_id', '=', orgId).where('org_trace_id', 'in', orgTraceIds);
-  if (lock) q = q.forUpdate();
-  return [...new Set((await q.execute()).map((r) => r.subject_bidx))];
 }
 
 async function existingItems(trx: Transaction<DB>, orgId: string, orgTraceIds: string[]): Promise<Map<string, ArrearsItem>> {
@@ -140,6 +130,11 @@ async function resolveSubject(
   return { real: false, personId: null, key: deps.vault.localKey(orgId, p.idType ?? '', p.idNo, p.userName ?? '') };
 }
 
+/** What a batch did: its answer, and the subject keys of every item it wrote (where the items are now). */
+interface Applied extends BatchResult {
+  touched: Set<string>;
+}
+
 /** A person's answer in ORG_002 / ORG_MDL_005: the reasons of refused items in `extData` (docs/error-codes.md). */
 function personResult(
   who: { idNo: string; userName: string },
@@ -167,14 +162,14 @@ async function applyReport(
   trx: Transaction<DB>,
   batch: Batch,
   payload: ReportOverdueDataRequest,
+  existing: Map<string, ArrearsItem>,
   events: AuditInput[],
   coverage: CoveragePolicy | undefined,
-): Promise<BatchResult> {
+): Promise<Applied> {
   const persons: ResultPerson[] = [];
+  const touched = new Set<string>();
   let accepted = 0;
   let rejected = 0;
-  const allIds = (payload.unsettleList ?? []).flatMap((p) => p.itemList.map((i) => i.orgTraceId));
-  const existing = await existingItems(trx, batch.org_id, allIds);
   // One read for every card of the batch and one insert for every new item: a batch costs a handful of
   // round trips however many persons it carries.
   const cardIds = [...new Set((payload.unsettleList ?? []).map((p) => p.ehealthCardId).filter((c): c is string => Boolean(c)))];
@@ -265,6 +260,7 @@ async function applyReport(
         .set({ ...identity, ...details, last_batch_id: batch.id, updated_at: new Date(now) })
         .where('id', '=', old.id)
         .execute();
+      touched.add(subjectKey);
       items.push({ orgTraceId: it.orgTraceId, traceId: old.trace_id, state: old.state });
     }
     accepted += items.length - failures.length;
@@ -280,7 +276,8 @@ async function applyReport(
     );
   }
   if (fresh.length > 0) await trx.insertInto('arrears_item').values(fresh).execute();
-  return { persons, accepted, rejected };
+  for (const f of fresh) touched.add(f.subject_bidx!);
+  return { persons, accepted, rejected, touched };
 }
 
 /**
@@ -305,16 +302,13 @@ async function applyUpdate(
   trx: Transaction<DB>,
   batch: Batch,
   payload: UpdateOverdueDataRequest,
+  existing: Map<string, ArrearsItem>,
   events: AuditInput[],
-): Promise<BatchResult> {
+): Promise<Applied> {
   const who = { idNo: payload.idNo ?? '', userName: payload.userName ?? '' };
   const subject = await resolveSubject(deps, trx, batch.org_id, payload);
   const subjectKey = payload.idType && payload.idNo ? deps.vault.personKey(payload.idType, payload.idNo) : null;
-  const existing = await existingItems(
-    trx,
-    batch.org_id,
-    payload.itemList.map((i) => i.orgTraceId),
-  );
+  const touched = new Set<string>();
   const now = new Date(deps.now());
   const items: ResultItem[] = [];
   const failures: { orgTraceId: string; msg: string }[] = [];
@@ -347,6 +341,7 @@ async function applyUpdate(
     }
     if (row.state !== to) Object.assign(set, { state: to, settled_at: now });
     await trx.updateTable('arrears_item').set(set).where('id', '=', row.id).execute();
+    touched.add((set.subject_bidx as string | undefined) ?? row.subject_bidx);
     items.push({ orgTraceId: it.orgTraceId, traceId: row.trace_id, state: to });
   }
   const accepted = items.length - failures.length;
@@ -356,5 +351,5 @@ async function applyUpdate(
       failures: failures.length ? failures : undefined,
     }),
   );
-  return { persons: [personResult(who, items, failures)], accepted, rejected: failures.length };
+  return { persons: [personResult(who, items, failures)], accepted, rejected: failures.length, touched };
 }
