@@ -29,7 +29,7 @@ export function writeReport(path, R, readFileSync = fsRead) {
   L.push(`- Memory (free -h): ${memCols.map((c, k) => `${c} ${memVals[k]}`).join(', ')}`);
   L.push(`- Node ${R.machine.node}, ${R.machine.kernel}`);
   L.push(
-    `- ${R.machine.postgres.split(',')[0]}, local, settings: ${Object.entries(R.machine.pgSettings)
+    `- ${R.machine.postgres.split(',')[0]}, local (${R.machine.pgConnection ?? 'TCP'}), settings: ${Object.entries(R.machine.pgSettings)
       .map(([k, v]) => `${k}=${/ 8kB$/.test(v) ? `${(parseInt(v, 10) * 8) / 1024} MB` : v}`)
       .join(', ')}`,
   );
@@ -209,6 +209,23 @@ export function writeReport(path, R, readFileSync = fsRead) {
     L.push('| --- | --- | --- | --- |');
     for (const s of R.statements.explain ?? [])
       L.push(`| ${s.statement} | ${n(s.planningMs, 3)} | ${n(s.executionMs, 3)} | ${s.topNode} |`);
+    L.push('');
+  }
+  const withStatements = (R.ingest ?? []).filter((r) => r.statements);
+  if (withStatements.length) {
+    const r = withStatements.at(-1);
+    const batches = r.batches;
+    L.push(`### Per-statement time in PostgreSQL during the last ingest run (pg_stat_statements)`);
+    L.push('');
+    L.push(`${n(batches)} batches of 100 items; the twelve statements that took PostgreSQL longest.`);
+    L.push('');
+    L.push('| statement | calls per batch | mean execution (ms) | total (ms) | share of statement time |');
+    L.push('| --- | --- | --- | --- | --- |');
+    const sum = r.statements.reduce((a, s) => a + Number(s.total_ms), 0);
+    for (const s of r.statements)
+      L.push(
+        `| \`${s.query.replace(/\|/g, '\\|')}\` | ${n(s.calls / batches, 2)} | ${s.mean_ms} | ${s.total_ms} | ${n((100 * Number(s.total_ms)) / sum, 1)} % |`,
+      );
     L.push('');
   }
   if (R.startup) {

@@ -108,11 +108,13 @@ const admin = await adminPlatform().catch(async (e) => {
 machine.postgres = (await sql`SELECT version() AS v`.execute(admin.db)).rows[0].v;
 machine.pgSettings = Object.fromEntries(
   (
-    await sql`SELECT name, setting, unit FROM pg_settings WHERE name IN ('shared_buffers', 'max_connections', 'synchronous_commit', 'fsync', 'work_mem')`.execute(
+    await sql`SELECT name, setting, unit FROM pg_settings WHERE name IN ('shared_buffers', 'max_connections', 'synchronous_commit', 'fsync', 'work_mem', 'max_wal_size')`.execute(
       admin.db,
     )
   ).rows.map((r) => [r.name, `${r.setting}${r.unit ? ' ' + r.unit : ''}`]),
 );
+// A Unix socket (`?host=/var/run/postgresql`) costs the platform less than loopback TCP (bench/analysis.md).
+machine.pgConnection = /[?&]host=\//.test(settings.databaseUrl) ? 'Unix socket' : 'TCP';
 machine.redis = settings.redisUrl ? sh(`redis-cli -u ${settings.redisUrl} info server | grep redis_version | tr -d '\\r'`) : 'not used';
 log(`machine: ${machine.nproc} cores, ${machine.cpu}, node ${machine.node}`);
 
@@ -230,6 +232,7 @@ for (let k = 0; k < settings.ingestRuns; k++) {
   const runId = String((Math.floor(Date.now() / 1000) * 10 + k) % 1e9).padStart(9, '0');
   const server = await startServer('platform', { BENCH_WORKERS: '1', BENCH_SERVER_LOG_LEVEL: 'info' }, `platform-ingest-${k + 1}`);
   log(`ingest: run ${k + 1}/${settings.ingestRuns}`);
+  const ingestStatements = await statStatementsReset();
   const r = await measureIngest({
     admin: adminP,
     port: server.port,
@@ -244,6 +247,8 @@ for (let k = 0; k < settings.ingestRuns; k++) {
       [process.pid, 'hospitals (bench)'],
     ]),
   });
+  // Per 100-item batch, where PostgreSQL's time goes (pg_stat_statements, when the server has it loaded).
+  if (ingestStatements) r.statements = await statStatementsTop();
   r.memory = await server.stop();
   results.ingest.push(r);
   log(`ingest: server peak RSS ${fmt(r.memory.peakRssMb)} MB`);
