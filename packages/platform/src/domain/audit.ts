@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { DB, NewAuditEvent } from '../db/schema.js';
+import { Grouped } from './grouped.js';
 
 /**
  * Every action the audit trail knows. A new action is added here (and its words in web/console/audit-text.ts),
@@ -168,57 +169,32 @@ function clip(e: AuditInput): AuditInput {
 
 /**
  * Group commit for the audit events of hot read paths (ORG_MDL_002): each caller still waits until its
- * event is committed before answering, but events that arrive while a write is in flight go together in
+ * event is committed before answering, but events that arrive while groups are being written go together in
  * the next multi-row INSERT, so at load the audit trail costs one commit per group, not per query.
  */
 export class AuditWriter {
-  #queue: { event: AuditInput; done: (e?: unknown) => void }[] = [];
-  #inFlight = 0;
-  #scheduled = false;
+  readonly #groups: Grouped<AuditInput, undefined>;
 
   constructor(
-    private readonly db: Kysely<DB>,
-    private readonly maxBatch = 500,
+    db: Kysely<DB>,
+    maxBatch = 500,
     /**
-     * Groups committing at once. One would make every caller wait for the group ahead of it to commit and
-     * then for its own; two let a group start while the previous one commits, which halves that wait at
-     * load (bench/analysis.md) for one more connection.
+     * Groups committing at once. With one, every caller waits for the group ahead of it to commit and then for
+     * its own; with two, a group starts while the previous one commits (bench/analysis.md), for one more
+     * connection.
      */
-    private readonly maxInFlight = 2,
-  ) {}
-
-  write(event: AuditInput): Promise<void> {
-    return new Promise<void>((resolve, reject) => {
-      this.#queue.push({ event, done: (e) => (e ? reject(e) : resolve()) });
-      this.#schedule();
-    });
+    maxInFlight = 2,
+  ) {
+    this.#groups = new Grouped(
+      async (events) => {
+        await auditMany(db, events);
+        return events.map(() => undefined);
+      },
+      { maxInFlight, maxSize: maxBatch },
+    );
   }
 
-  #schedule(): void {
-    if (this.#inFlight >= this.maxInFlight || this.#scheduled || this.#queue.length === 0) return;
-    this.#scheduled = true;
-    setImmediate(() => {
-      this.#scheduled = false;
-      void this.#flush();
-    });
-  }
-
-  async #flush(): Promise<void> {
-    if (this.#inFlight >= this.maxInFlight || this.#queue.length === 0) return;
-    this.#inFlight++;
-    const group = this.#queue.splice(0, this.maxBatch);
-    this.#schedule();
-    try {
-      await auditMany(
-        this.db,
-        group.map((g) => g.event),
-      );
-      for (const g of group) g.done();
-    } catch (e) {
-      for (const g of group) g.done(e);
-    } finally {
-      this.#inFlight--;
-      this.#schedule();
-    }
+  async write(event: AuditInput): Promise<void> {
+    await this.#groups.submit(event);
   }
 }

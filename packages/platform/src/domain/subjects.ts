@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely';
 import { readSubjects, rederiveAllSubjects, rederiveSubjects, type SubjectRow } from '../db/read-model.js';
 import type { DB } from '../db/schema.js';
+import { Grouped } from './grouped.js';
 
 /**
  * The ORG_MDL_002 read model (`arrears_subject`): one row per subject with the unpaid items' display
@@ -65,64 +66,26 @@ export class InstitutionNames {
 }
 
 /**
- * Group reads of the read model: the look-ups of the queries that arrive while one read is in flight go out
+ * Group reads of the read model: the look-ups of the queries that arrive while reads are in flight go out
  * together as one statement (`subject_bidx = ANY(all their keys)`), and each query gets its own rows. At load
  * this turns N statements (N round trips, N executor starts in PostgreSQL, N socket writes here) into one per
  * group; a lone query waits for nothing but the current tick.
  */
-interface PendingRead {
-  keys: string[];
-  done: (rows?: SubjectRow[], e?: unknown) => void;
-}
-
 export class SubjectReader {
-  #queue: PendingRead[] = [];
-  #inFlight = 0;
-  #scheduled = false;
+  readonly #groups: Grouped<string[], SubjectRow[]>;
 
-  constructor(
-    private readonly db: Kysely<DB>,
-    /** Reads at once; more queries wait for the next group. */
-    private readonly maxInFlight = 2,
-    private readonly maxKeys = 512,
-  ) {}
+  constructor(db: Kysely<DB>, maxInFlight = 2, maxKeys = 512) {
+    this.#groups = new Grouped(
+      async (queries) => {
+        const rows = await readSubjects(db, [...new Set(queries.flat())]);
+        const byKey = new Map(rows.map((r) => [r.subject_bidx, r]));
+        return queries.map((keys) => keys.map((k) => byKey.get(k)).filter((r): r is SubjectRow => r !== undefined));
+      },
+      { maxInFlight, maxSize: maxKeys, sizeOf: (keys) => keys.length },
+    );
+  }
 
   read(keys: string[]): Promise<SubjectRow[]> {
-    return new Promise((resolve, reject) => {
-      this.#queue.push({ keys, done: (rows, e) => (e ? reject(e) : resolve(rows!)) });
-      this.#schedule();
-    });
-  }
-
-  #schedule(): void {
-    if (this.#scheduled || this.#inFlight >= this.maxInFlight || this.#queue.length === 0) return;
-    this.#scheduled = true;
-    setImmediate(() => {
-      this.#scheduled = false;
-      void this.#flush();
-    });
-  }
-
-  async #flush(): Promise<void> {
-    const group: PendingRead[] = [];
-    let n = 0;
-    while (this.#queue.length && n + this.#queue[0]!.keys.length <= this.maxKeys) {
-      const q = this.#queue.shift()!;
-      group.push(q);
-      n += q.keys.length;
-    }
-    if (group.length === 0) group.push(this.#queue.shift()!);
-    this.#inFlight++;
-    this.#schedule();
-    try {
-      const rows = await readSubjects(this.db, [...new Set(group.flatMap((g) => g.keys))]);
-      const byKey = new Map(rows.map((r) => [r.subject_bidx, r]));
-      for (const g of group) g.done(g.keys.map((k) => byKey.get(k)).filter((r): r is SubjectRow => r !== undefined));
-    } catch (e) {
-      for (const g of group) g.done(undefined, e);
-    } finally {
-      this.#inFlight--;
-      this.#schedule();
-    }
+    return this.#groups.submit(keys);
   }
 }
