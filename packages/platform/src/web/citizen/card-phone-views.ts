@@ -6,8 +6,10 @@ import { csrfField } from './parts.js';
 import { APP_TITLE, shell } from './views.js';
 
 /** The pages of /mdr/card-phone (./card-phone.ts): the phone, the SMS code, done. */
+
 export const CARD_PHONE_PATH = `${MDR_PATH}/card-phone`;
 const TITLE = '绑定电子健康卡手机号';
+const TEL = 'inputmode="tel" autocomplete="tel"';
 
 export function phoneFormPage(csrf: string, phone: string, error?: string): string {
   const input = field({ label: '手机号', name: 'mobilePhone', id: 'mobilePhone', value: phone, error, focus: true, attrs: TEL });
@@ -18,8 +20,6 @@ ${input}
 <div class="actions"><button type="submit">获取验证码</button></div></form>`;
   return shell(TITLE, body, { signedIn: true, csrf });
 }
-
-const TEL = 'inputmode="tel" autocomplete="tel"';
 
 export function codeFormPage(csrf: string, challenge: string, error?: string): string {
   const body = h`<form class="card" method="post" action="${CARD_PHONE_PATH}/verify" novalidate><h2>输入短信验证码</h2>

@@ -4,6 +4,7 @@ import { hiddenInput } from '../components.js';
 import { h, type Html } from '../html.js';
 
 /** Small pieces of the citizen app's pages (../components.ts has those the /card pages share too). */
+
 export const BASE = '/mdr';
 
 export const yuan = money;

@@ -1,14 +1,16 @@
 import { ID_TYPES } from '@mdl/protocol';
 import type { CitizenIdentity } from '../../domain/ehc/registry.js';
-import { hiddenInput, smsCodeField } from '../components.js';
+import { hiddenInput, notice, smsCodeField } from '../components.js';
 import { errorSummary, field, firstError, formAlert } from '../form.js';
 import { h, raw, type Html } from '../html.js';
 import { csrfInput } from './card-csrf.js';
 
-/** The forms of signing in and 领卡 (./sign-in.ts): the identity details, the consent box and the SMS code step. */
+/*
+ * The forms of signing in and 领卡 (./sign-in.ts): the identity details, the consent box and the SMS code step.
+ */
 
 /** The answer to a form without this browser's CSRF token (shared by every /card form). */
-export const STALE_FORM = h`<div class="notice bad">表单已失效或来源不明，请返回重新打开页面后再试。</div>
+export const STALE_FORM = h`${notice('bad', '表单已失效或来源不明，请返回重新打开页面后再试。')}
 <p class="center"><a href="/card/login">重新登录</a></p>`;
 
 /** 185****0018: what the citizen typed, so they see where the code went without the page saying whether it matched. */
