@@ -116,7 +116,7 @@ describe('前置机 local API: closed by default', () => {
     assert.equal((await raw(`${fe.localUrl}/local/health`, { headers: { authorization: `Bearer ${rotated}` } })).status, 200);
   });
 
-  it('refuses a Host outside the allow-list (DNS rebinding), a foreign Origin (CSRF) and any body that is not application/json', async () => {
+  it('refuses a Host outside the allow-list (DNS rebinding), a foreign Origin (CSRF) and any non-JSON body', async () => {
     const token = 'guard-test-token-0123456789';
     const fe = await start({ dataDir: join(dir, 'hosts'), localToken: token, localAllowedHosts: ['his-gw.hospital.local'] });
     const port = new URL(fe.localUrl).port;

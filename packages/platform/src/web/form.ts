@@ -28,21 +28,24 @@ export function field(o: FieldOpts): Html {
   const hintId = o.hint ? `${id}-hint` : '';
   const described = [o.error ? `${id}-error` : '', hintId].filter(Boolean).join(' ');
   const aria = raw(
-    (o.error ? ' aria-invalid="true"' : '') + (described ? ` aria-describedby="${described}"` : '') + (o.focus ? ' autofocus' : ''),
+    (o.error ? ' aria-invalid="true"' : '') +
+      (described ? ` aria-describedby="${described}"` : '') +
+      (o.focus ? ' autofocus' : '') +
+      (o.required ? ' required aria-required="true"' : ''),
   );
-  const req = raw(o.required ? ' required aria-required="true"' : '');
-  let control: Html;
+  const hint = o.hint ? h`<div class="muted" id="${hintId}">${o.hint}</div>` : '';
+  return h`<div class="fieldbox"><label for="${id}">${o.label}</label>${control(o, id, aria)}${err}${hint}</div>`;
+}
+
+/** The input itself: a select, a textarea or an input, with its id and the ARIA and `required` attributes. */
+function control(o: FieldOpts, id: string, aria: Html): Html {
+  const extra = raw(o.attrs ? ' ' + o.attrs : '');
   if (o.options) {
     const options = o.options.map(([v, t]) => h`<option value="${v}"${raw(v === (o.value ?? '') ? ' selected' : '')}>${t}</option>`);
-    control = h`<select id="${id}" name="${o.name}"${aria}${req}>${options}</select>`;
-  } else if (o.textarea) {
-    control = h`<textarea id="${id}" name="${o.name}" rows="4"${aria}${req}${raw(o.attrs ? ' ' + o.attrs : '')}>${o.value ?? ''}</textarea>`;
-  } else {
-    const extra = raw(o.attrs ? ' ' + o.attrs : '');
-    control = h`<input id="${id}" name="${o.name}" type="${o.type ?? 'text'}" value="${o.value ?? ''}"${aria}${req}${extra}>`;
+    return h`<select id="${id}" name="${o.name}"${aria}>${options}</select>`;
   }
-  const hint = o.hint ? h`<div class="muted" id="${hintId}">${o.hint}</div>` : '';
-  return h`<div class="fieldbox"><label for="${id}">${o.label}</label>${control}${err}${hint}</div>`;
+  if (o.textarea) return h`<textarea id="${id}" name="${o.name}" rows="4"${aria}${extra}>${o.value ?? ''}</textarea>`;
+  return h`<input id="${id}" name="${o.name}" type="${o.type ?? 'text'}" value="${o.value ?? ''}"${aria}${extra}>`;
 }
 
 /** The name of the first field (in form order) that has an error. */
@@ -54,8 +57,12 @@ export function firstError(errors: Record<string, string | undefined>, order: re
 export function errorSummary(errors: Record<string, string | undefined>, extra?: string): Html | '' {
   const n = Object.values(errors).filter(Boolean).length;
   if (!n && !extra) return '';
-  const text = extra ?? `有 ${n} 处需要修改，请查看标红的项目。`;
-  return h`<div class="form-alert" role="alert">${text}</div>`;
+  return formAlert(extra ?? `有 ${n} 处需要修改，请查看标红的项目。`);
+}
+
+/** What went wrong with the whole form, above it (announced to screen readers); nothing without a text. */
+export function formAlert(text: string | undefined): Html | '' {
+  return text ? h`<div class="form-alert" role="alert">${text}</div>` : '';
 }
 
 /** Removes every space a person may type or paste into a number (身份证号、手机号): never cut, never refuse for it. */

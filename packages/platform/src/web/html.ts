@@ -35,7 +35,8 @@ export function h(strings: TemplateStringsArray, ...values: Value[]): Html {
 
 export const BASE_CSS = `
 *{box-sizing:border-box}
-body{margin:0;font-family:system-ui,-apple-system,"PingFang SC","Noto Sans CJK SC","Microsoft YaHei",sans-serif;color:#1f2937;background:#f5f7fa;line-height:1.6;font-size:16px}
+body{margin:0;font-family:system-ui,-apple-system,"PingFang SC","Noto Sans CJK SC","Microsoft YaHei",sans-serif;
+  color:#1f2937;background:#f5f7fa;line-height:1.6;font-size:16px}
 header.bar{background:#0f5fa8;color:#fff;padding:.75rem 1rem}
 header.bar h1{font-size:1.1rem;margin:0}
 header.bar a{color:#fff}
@@ -47,7 +48,8 @@ main{max-width:48rem;margin:0 auto;padding:1rem}
 .tag.ok{background:#d1fae5}.tag.bad{background:#fee2e2}.tag.warn{background:#fef3c7}
 label{display:block;margin:.6rem 0 .2rem;font-weight:600}
 input,select,textarea{width:100%;padding:.55rem;border:1px solid #d1d5db;border-radius:.375rem;font:inherit;background:#fff}
-button,.button{display:inline-block;padding:.6rem 1rem;border:0;border-radius:.375rem;background:#0f5fa8;color:#fff;font:inherit;cursor:pointer;text-decoration:none;text-align:center}
+button,.button{display:inline-block;padding:.6rem 1rem;border:0;border-radius:.375rem;background:#0f5fa8;color:#fff;font:inherit;
+  cursor:pointer;text-decoration:none;text-align:center}
 button.secondary,.button.secondary{background:#e5e7eb;color:#1f2937}
 button.danger{background:#b91c1c}
 .field-error{color:#b91c1c;font-size:.875rem}
@@ -58,7 +60,8 @@ th,td{padding:.5rem;border-bottom:1px solid #e5e7eb;text-align:left;vertical-ali
 .row{display:flex;gap:.5rem;flex-wrap:wrap}
 .row>*{flex:1 1 10rem}
 @media (min-width:64rem){main.wide{max-width:80rem}}
-.sandbox-marker{background:#fde68a;color:#78350f;font-weight:700;font-size:.9rem;text-align:center;padding:.25rem .75rem;border-bottom:2px solid #b45309}
+.sandbox-marker{background:#fde68a;color:#78350f;font-weight:700;font-size:.9rem;text-align:center;padding:.25rem .75rem;
+  border-bottom:2px solid #b45309}
 `;
 
 export interface PageOptions {
@@ -73,13 +76,20 @@ export interface PageOptions {
   scripts?: string[];
 }
 
+/** The blue bar on top of every page: the title, and on the right an optional link or button (e.g. sign-out). */
+function headerBar(title: string, right: Html | undefined): Html {
+  const end = right ? h`<div style="flex:0 1 auto;min-width:0">${right}</div>` : '';
+  return h`<header class="bar"><div class="row" style="align-items:center"><h1>${title}</h1>${end}</div></header>`;
+}
+
 export function page(o: PageOptions): string {
-  return `<!doctype html>
+  const scripts = (o.scripts ?? []).map((s) => h`<script src="${s}"></script>`);
+  return h`<!doctype html>
 <html lang="zh-CN"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
 <link rel="icon" href="/favicon.svg" type="image/svg+xml">
-<title>${escapeHtml(o.title)}</title><style>${BASE_CSS}${o.css ?? ''}</style></head>
-<body><header class="bar"><div class="row" style="align-items:center"><h1>${escapeHtml(o.title)}</h1>${o.headerRight ? `<div style="flex:0 1 auto;min-width:0">${o.headerRight.value}</div>` : ''}</div></header>
-<main${o.wide ? ' class="wide"' : ''}>${o.body.value}</main>
-${(o.scripts ?? []).map((s) => `<script src="${escapeHtml(s)}"></script>`).join('')}
-</body></html>`;
+<title>${o.title}</title><style>${raw(BASE_CSS + (o.css ?? ''))}</style></head>
+<body>${headerBar(o.title, o.headerRight)}
+<main${raw(o.wide ? ' class="wide"' : '')}>${o.body}</main>
+${scripts}
+</body></html>`.value;
 }

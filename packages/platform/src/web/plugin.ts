@@ -4,7 +4,10 @@ import { landingPage } from './landing.js';
 import { FAVICON_SVG } from './error-pages.js';
 import type { Platform } from '../platform.js';
 
-/** Health and the landing page (metrics have a listener of their own: start/metrics-listener.ts). Other pages (citizen app, console) register beside this. */
+/**
+ * Health and the landing page (metrics have a listener of their own: start/metrics-listener.ts). Other pages
+ * (citizen app, console) register beside this.
+ */
 export const webPlugin: FastifyPluginAsync<{ platform: Platform }> = async (app, { platform }) => {
   app.get('/healthz', async (_req, reply) => {
     if (!(await databaseAnswers(platform.db))) return reply.code(503).send({ status: 'unavailable', reason: 'database' });

@@ -7,17 +7,19 @@ import { RESP_MESSAGES, RETRYABLE_CODES } from '../codes.js';
 import { DEFAULT_VERSION, SIGN_VERSION, SIGN_VERSION_HEADER } from '../envelope.js';
 import type { JsonSchema } from './json-schema.js';
 
-export const ENVELOPE_DESCRIPTION = `所有接口均为 POST，请求与应答都是同一种 JSON 报文（信封），业务数据加密后放在 encryptData 中。
-
-**签名（SM3）**：取报文中除 sign、encryptData、extendParams 及明文 data/param 以外、值不为空的全部字段，加上 param=业务数据 JSON（即被加密的那串明文，原样参与，不重新序列化），按键名 ASCII 升序排序，以 k=v 用 & 连接，末尾拼接 &key=密钥，对 UTF-8 字节做 SM3，结果用 url 安全 base64（带 = 填充）编码，即 sign。
-
-**加密（SM4）**：SM4-ECB、PKCS#7 填充，密钥取接入密钥的前 16 个字符（UTF-8 字节），密文用 url 安全 base64（带 = 填充）编码，即 encryptData。
-
-**应答**：HTTP 状态码总是 200，以 respCode 为准；非 000000 的应答不携带业务数据。签名核验通过之前的应答（appId 不存在、报文不是 JSON、报文字段含 & 或 = 或控制字符、时间戳超出范围、解密失败、签名无效）不签名，也不回显请求内容；其余应答用调用方密钥签名，调用方须验签。
-
-**时间与重放**：timestamp 为 Unix 毫秒时间戳字符串，须在平台时钟 ±300 秒以内；同一签名的请求只处理一次，重复提交返回 010010。
-
-**测试环境**：只有测试环境（沙箱部署）的测试凭证可用 PLAIN（明文 data/param、不签名）联调；正式环境（生产部署）一律 SM3 签名、SM4 加密，PLAIN 应答 000101/000102。`;
+/** Paragraphs of the envelope's description, joined by blank lines (the docs page makes each a paragraph). */
+export const ENVELOPE_DESCRIPTION = [
+  '所有接口均为 POST，请求与应答都是同一种 JSON 报文（信封），业务数据加密后放在 encryptData 中。',
+  '**签名（SM3）**：取报文中除 sign、encryptData、extendParams 及明文 data/param 以外、值不为空的全部字段，' +
+    '加上 param=业务数据 JSON（即被加密的那串明文，原样参与，不重新序列化），按键名 ASCII 升序排序，以 k=v 用 & 连接，末尾拼接 &key=密钥，对 UTF-8 字节做 SM3，' +
+    '结果用 url 安全 base64（带 = 填充）编码，即 sign。',
+  '**加密（SM4）**：SM4-ECB、PKCS#7 填充，密钥取接入密钥的前 16 个字符（UTF-8 字节），密文用 url 安全 base64（带 = 填充）编码，即 encryptData。',
+  '**应答**：HTTP 状态码总是 200，以 respCode 为准；非 000000 的应答不携带业务数据。签名核验通过之前的应答（appId 不存在、报文不是 JSON、' +
+    '报文字段含 & 或 = 或控制字符、时间戳超出范围、解密失败、签名无效）不签名，也不回显请求内容；其余应答用调用方密钥签名，调用方须验签。',
+  '**时间与重放**：timestamp 为 Unix 毫秒时间戳字符串，须在平台时钟 ±300 秒以内；同一签名的请求只处理一次，重复提交返回 010010。',
+  '**测试环境**：只有测试环境（沙箱部署）的测试凭证可用 PLAIN（明文 data/param、不签名）联调；正式环境（生产部署）一律 SM3 签名、SM4 加密，' +
+    'PLAIN 应答 000101/000102。',
+].join('\n\n');
 
 const cipherType = (label: string, algo: string) => ({
   type: 'string',

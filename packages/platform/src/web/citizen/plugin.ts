@@ -13,7 +13,10 @@ import { refreshItem } from '../../domain/citizen/refresh.js';
 import { MDR_PATH, endSession, findSession, openEntry, sessionSubjects, type CitizenSession } from '../../domain/citizen/tokens.js';
 import { enqueueItemRefresh } from '../../jobs/citizen.js';
 import type { Platform } from '../../platform.js';
-import { HOW_TO_ENTER, NOTICES, appealPage, infoPage, overviewPage, payPage } from './views.js';
+import { NOTICES, overviewPage } from './views.js';
+import { LOGGED_OUT, RECORD_NOT_FOUND, STALE_FORM, entryRefusedPage, noSessionPage } from './info-pages.js';
+import { appealPage } from './appeal-view.js';
+import { payPage } from './pay-view.js';
 import { privatePageHeaders } from '../security.js';
 import { sameToken } from '../csrf.js';
 import { cardPhoneRoutes, mayGivePhone } from './card-phone.js';
@@ -39,7 +42,15 @@ export const citizenPlugin: FastifyPluginAsync<{ platform: Platform }> = async (
   app.addHook(
     'onRequest',
     privatePageHeaders(
-      "default-src 'none'; script-src 'self'; style-src 'unsafe-inline'; img-src 'self' data:; form-action 'self'; base-uri 'none'; frame-ancestors 'none'",
+      [
+        "default-src 'none'",
+        "script-src 'self'",
+        "style-src 'unsafe-inline'",
+        "img-src 'self' data:",
+        "form-action 'self'",
+        "base-uri 'none'",
+        "frame-ancestors 'none'",
+      ].join('; '),
     ),
   );
 
@@ -57,16 +68,7 @@ export const citizenPlugin: FastifyPluginAsync<{ platform: Platform }> = async (
 
   const html = (reply: FastifyReply, body: string, status = 200) => reply.code(status).type('text/html; charset=utf-8').send(body);
   const session = (req: FastifyRequest) => findSession(db, req.cookies[COOKIE], platform.now());
-  const noSession = (reply: FastifyReply) =>
-    html(
-      reply,
-      infoPage(
-        '请从入口进入',
-        `为保护您的个人信息，欠费记录只能从闽政通或医院的线上门户进入查看；停留超过 ${ttlMin} 分钟也需要重新进入。`,
-        HOW_TO_ENTER,
-      ),
-      401,
-    );
+  const noSession = (reply: FastifyReply) => html(reply, noSessionPage(ttlMin), 401);
   // The one constant-time comparison of every form (web/csrf.ts).
   const csrfOk = (req: FastifyRequest, s: CitizenSession) => sameToken(fieldOf(req.body, 'csrf'), s.csrf);
   const displayName = (s: CitizenSession) => (s.name_enc ? maskName(vault.decrypt(s.name_enc)) : '');
@@ -89,15 +91,8 @@ export const citizenPlugin: FastifyPluginAsync<{ platform: Platform }> = async (
     const current = await session(req);
     if (r.why === 'used' && current && current.subject_bidx === r.subjectBidx) return reply.redirect(`${MDR_PATH}/`, 303);
     await auditCitizen(db, 'mdr', 'mdr.open', { subject: r.subjectBidx ?? null, outcome: 'refused', requestId: req.id, detail: r.why });
-    if (r.why === 'expired')
-      return html(reply, infoPage('链接已过期', `这个入口链接的有效期已过（${ttlMin} 分钟内有效）。`, HOW_TO_ENTER), 410);
-    if (r.why === 'used')
-      return html(
-        reply,
-        infoPage('链接已被使用', '这个入口链接只能打开一次，已在其他地方打开过。', `${HOW_TO_ENTER}如非本人操作，请留意个人信息安全。`),
-        410,
-      );
-    return html(reply, infoPage('链接无效', '这个入口链接不完整或不正确。', HOW_TO_ENTER), 404);
+    const refused = entryRefusedPage(r.why, ttlMin);
+    return html(reply, refused.html, refused.status);
   });
 
   routes.get(MDR_PATH, async (_req, reply) => reply.redirect(`${MDR_PATH}/`, 301));
@@ -135,11 +130,10 @@ export const citizenPlugin: FastifyPluginAsync<{ platform: Platform }> = async (
     const o = await citizenOverview(db, sessionSubjects(s), await platform.policy.get(), platform.now());
     return [...o.unpaid, ...o.history].find((r) => r.id === Number(rawId));
   };
-  const notFound = (reply: FastifyReply) => html(reply, infoPage('记录不存在', '没有找到这条记录。', '请返回“我的记录”重新选择。'), 404);
+  const notFound = (reply: FastifyReply) => html(reply, RECORD_NOT_FOUND, 404);
   cardPhoneRoutes(routes, platform, session);
 
-  const badForm = (reply: FastifyReply) =>
-    html(reply, infoPage('页面已失效', '页面已过期，请返回后重试。', '返回“我的记录”重新操作。'), 403);
+  const badForm = (reply: FastifyReply) => html(reply, STALE_FORM, 403);
 
   routes.post(`${MDR_PATH}/items/:id/refresh`, { schema: { params: IdParams, body: FormBody } }, async (req, reply) => {
     const s = await session(req);
@@ -205,6 +199,6 @@ export const citizenPlugin: FastifyPluginAsync<{ platform: Platform }> = async (
     const sid = req.cookies[COOKIE];
     if (sid) await endSession(db, sid);
     reply.clearCookie(COOKIE, { path: MDR_PATH });
-    return html(reply, infoPage('已退出', '您已安全退出。', HOW_TO_ENTER));
+    return html(reply, LOGGED_OUT);
   });
 };

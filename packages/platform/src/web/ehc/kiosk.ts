@@ -1,21 +1,22 @@
 import { randomBytes } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import {
-  INTERFACES,
-  SIGN_VERSION,
-  SIGN_VERSION_HEADER,
-  maskIdNo,
-  maskName,
-  openReply,
-  sealRequest,
-  type InterfaceCode,
-} from '@mdl/protocol';
+import { INTERFACES, SIGN_VERSION, SIGN_VERSION_HEADER, openReply, sealRequest, type InterfaceCode } from '@mdl/protocol';
 import type { Caller } from '../../domain/credentials.js';
 import type { Platform } from '../../platform.js';
-import { h, type Html } from '../html.js';
 import { cardCsrf, cardCsrfOk, csrfInput } from './card-csrf.js';
 import { qrSvg, sendPage, str } from './common.js';
-import { errorSummary, field, withoutSpaces } from '../form.js';
+import { withoutSpaces } from '../form.js';
+import {
+  KIOSK_TITLE,
+  homeForm,
+  kioskFailure,
+  qrOutcome,
+  qrWaiting,
+  scanForm,
+  scanRefused,
+  scanSucceeded,
+  type KioskPatient,
+} from './kiosk-views.js';
 import { Fields, FormBody, type PageApp } from '../route-schemas.js';
 
 /**
@@ -44,27 +45,18 @@ export function kioskRoutes(app: PageApp, platform: Platform): void {
     return openReply(res.json(), caller.secret, { allowPlain: false });
   }
 
-  const home = h`<p class="center"><a href="/card/kiosk">返回自助机首页</a></p>`;
-  const fail = (reply: FastifyReply, msg: string, status = 400) =>
-    sendPage(reply, '自助机演示', h`<div class="notice bad">${msg}</div>${home}`, { status });
+  const fail = (reply: FastifyReply, msg: string, status = 400) => sendPage(reply, KIOSK_TITLE, kioskFailure(msg), { status });
 
   // Every kiosk form carries the /card CSRF token too (card-csrf.ts): a foreign page cannot make it act.
   const csrf = (req: FastifyRequest, reply: FastifyReply) =>
     csrfInput(cardCsrf(req, reply, platform.config.publicUrl.startsWith('https:')));
   const staleForm = (reply: FastifyReply) => fail(reply, '表单已失效或来源不明，请返回自助机首页重试。', 403);
 
-  const homeForm = (token: Html, appId = '', error?: string) => h`<div class="card"><p class="big">医院自助机（演示）</p>
-<p class="muted">使用医院的测试环境凭证，演示自费患者获取电子健康卡主索引的两种自助机方式。</p>
-<form method="post" action="/card/kiosk/qr" novalidate>${token}${errorSummary({ appId: error })}
-${field({ label: '医院应用 ID（测试环境）', name: 'appId', id: 'appId', value: appId, error, focus: Boolean(error), attrs: 'autocomplete="off" spellcheck="false"' })}
-<div class="actions"><button type="submit" name="mode" value="qr">主扫：展示授权二维码</button>
-<button class="secondary" type="submit" formaction="/card/kiosk/scan" name="mode" value="scan">被扫：扫描患者健康码</button></div></form></div>`;
-
-  app.get('/card/kiosk', async (req, reply) => sendPage(reply, '自助机演示', homeForm(csrf(req, reply))));
+  app.get('/card/kiosk', async (req, reply) => sendPage(reply, KIOSK_TITLE, homeForm(csrf(req, reply))));
 
   /** A wrong application id is an error beside its field on the kiosk's first page. */
   const badAppId = (req: FastifyRequest, reply: FastifyReply, appId: string, error: string) =>
-    sendPage(reply, '自助机演示', homeForm(csrf(req, reply), appId, error), { status: 400 });
+    sendPage(reply, KIOSK_TITLE, homeForm(csrf(req, reply), appId, error), { status: 400 });
 
   // ---- 主扫: ORG_EHC_001, then the QR page polls ORG_EHC_002 -----------------------------------------
   app.post('/card/kiosk/qr', { schema: { body: FormBody } }, async (req, reply) => {
@@ -86,27 +78,16 @@ ${field({ label: '医院应用 ID（测试环境）', name: 'appId', id: 'appId'
     const r = await gateway(caller, 'ORG_EHC_002', { orgId: caller.orgId, outAuthNo });
     if (r.respCode !== '000000') return fail(reply, `查询授权结果失败：${r.respMsg}`);
     const status = String(r.payload?.authStatus);
-    const again = h`<form method="post" action="/card/kiosk/qr">${csrf(req, reply)}<input type="hidden" name="appId" value="${caller.appId}"><button type="submit">重新发起授权</button></form>`;
-    let body: Html;
-    if (status === 'ing') {
-      // ORG_EHC_001 again with the same outAuthNo answers the same link while the session is open.
-      const link = await gateway(caller, 'ORG_EHC_001', { orgId: caller.orgId, outAuthNo });
-      if (link.respCode !== '000000') return fail(reply, `发起授权失败：${link.respMsg}`);
-      const authUrl = String(link.payload?.authUrl);
-      body = h`<div class="card center"><p class="big">请用手机扫码授权电子健康卡</p>
-<div class="qr" id="auth-qr" data-auth-url="${authUrl}">${await qrSvg(authUrl)}</div>
-<p class="muted" id="kiosk-status" data-status="ing">等待患者授权……（授权流水号 <span id="out-auth-no">${outAuthNo}</span>）</p>
-<p><a class="button secondary" href="/card/kiosk/qr?appId=${encodeURIComponent(caller.appId)}&amp;no=${outAuthNo}">刷新状态</a></p></div>${home}`;
-    } else if (status === 'succ') {
-      const p = r.payload!;
-      body = h`<div class="notice ok" id="kiosk-status" data-status="succ"><p class="big">授权成功</p>
-<p>患者 ${maskName(String(p.userName))}，证件 ${maskIdNo(String(p.idNo))}，电子健康卡号 ${String(p.cardNo)}</p>
-<p class="muted">患者的电子健康卡信息已返回医院系统，请继续挂号。</p></div>${again}${home}`;
-    } else {
-      const text = status === 'cancel' ? '患者已拒绝授权。' : '授权已超时或失败。';
-      body = h`<div class="notice bad" id="kiosk-status" data-status="${status}">${text}</div>${again}${home}`;
+    if (status !== 'ing') {
+      const patient = status === 'succ' ? patientOf(r.payload) : undefined;
+      return sendPage(reply, KIOSK_TITLE, qrOutcome(status, csrf(req, reply), caller.appId, patient));
     }
-    return sendPage(reply, '自助机演示', body, status === 'ing' ? { scripts: ['/card/kiosk.js'] } : {});
+    // ORG_EHC_001 again with the same outAuthNo answers the same link while the session is open.
+    const link = await gateway(caller, 'ORG_EHC_001', { orgId: caller.orgId, outAuthNo });
+    if (link.respCode !== '000000') return fail(reply, `发起授权失败：${link.respMsg}`);
+    const authUrl = String(link.payload?.authUrl);
+    const body = qrWaiting(authUrl, await qrSvg(authUrl), caller.appId, outAuthNo);
+    return sendPage(reply, KIOSK_TITLE, body, { scripts: ['/card/kiosk.js'] });
   });
 
   app.get('/card/kiosk/status', { schema: { querystring: Fields } }, async (req, reply) => {
@@ -121,19 +102,12 @@ ${field({ label: '医院应用 ID（测试环境）', name: 'appId', id: 'appId'
   app.get('/card/kiosk.js', async (_req, reply) => reply.type('text/javascript; charset=utf-8').send(KIOSK_JS));
 
   // ---- 被扫: ORG_EHC_003 --------------------------------------------------------------------------
-  const scanForm = (token: Html, appId: string, value = '', message: Html | string = '') =>
-    h`${message}<form class="card" method="post" action="/card/kiosk/scan/verify">${token}<p class="big">请患者出示电子健康码</p>
-<p class="muted">扫码枪会把码值输入下框；也可手工粘贴。</p>
-<input type="hidden" name="appId" value="${appId}"><label for="ehealthCode">健康码</label>
-<input id="ehealthCode" name="ehealthCode" autocomplete="off" autofocus value="${value}">
-<div class="actions"><button type="submit">核验</button></div></form>${home}`;
-
   app.post('/card/kiosk/scan', { schema: { body: FormBody } }, async (req, reply) => {
     if (!cardCsrfOk(req)) return staleForm(reply);
     const appId = withoutSpaces(str(req.body?.appId));
     const caller = await kioskCaller(appId);
     if (typeof caller === 'string') return badAppId(req, reply, appId, caller);
-    return sendPage(reply, '自助机演示', scanForm(csrf(req, reply), caller.appId));
+    return sendPage(reply, KIOSK_TITLE, scanForm(csrf(req, reply), caller.appId));
   });
 
   app.post('/card/kiosk/scan/verify', { schema: { body: FormBody } }, async (req, reply) => {
@@ -144,16 +118,15 @@ ${field({ label: '医院应用 ID（测试环境）', name: 'appId', id: 'appId'
     // Sent as scanned (only the scanner's line end trimmed), so the platform judges the code, not the page.
     const code = typeof b.ehealthCode === 'string' ? b.ehealthCode.replace(/[\r\n]+$/, '') : '';
     const r = await gateway(caller, 'ORG_EHC_003', { orgId: caller.orgId, ehealthCode: code });
-    if (r.respCode !== '000000') {
-      // The response code stays in an attribute for support staff; the person at the kiosk reads Chinese only.
-      const msg = h`<div class="notice bad" id="kiosk-status" data-status="refused" data-resp-code="${r.respCode}" role="alert">核验未通过：${r.respMsg}</div>`;
-      return sendPage(reply, '自助机演示', scanForm(csrf(req, reply), caller.appId, '', msg), { status: 400 });
-    }
-    const p = r.payload!;
-    const msg = h`<div class="notice ok" id="kiosk-status" data-status="succ"><p class="big">核验成功</p>
-<p>患者 ${maskName(String(p.userName))}，证件 ${maskIdNo(String(p.idNo))}，电子健康卡号 ${String(p.cardNo)}</p></div>`;
-    return sendPage(reply, '自助机演示', scanForm(csrf(req, reply), caller.appId, '', msg));
+    const outcome = r.respCode === '000000' ? scanSucceeded(patientOf(r.payload)) : scanRefused(r.respCode, r.respMsg);
+    const status = r.respCode === '000000' ? 200 : 400;
+    return sendPage(reply, KIOSK_TITLE, scanForm(csrf(req, reply), caller.appId, outcome), { status });
   });
+}
+
+/** The patient in ORG_EHC_002/003's answer. */
+function patientOf(payload: Record<string, unknown> | undefined): KioskPatient {
+  return { userName: String(payload?.userName), idNo: String(payload?.idNo), cardNo: String(payload?.cardNo) };
 }
 
 /** Polls the state every two seconds and reloads the page once it changes (the page itself needs no JS). */

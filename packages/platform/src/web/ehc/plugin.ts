@@ -13,7 +13,14 @@ export const ehcPagesPlugin: FastifyPluginAsync<{ platform: Platform }> = async 
   app.addHook(
     'onRequest',
     privatePageHeaders(
-      "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; base-uri 'none'; frame-ancestors 'none'",
+      [
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self' 'unsafe-inline'",
+        "img-src 'self' data:",
+        "base-uri 'none'",
+        "frame-ancestors 'none'",
+      ].join('; '),
     ),
   );
   // Routes take their request types from their schemas (../route-schemas.ts).

@@ -2,7 +2,8 @@ import type { FastifyInstance } from 'fastify';
 import { epochMsToChinaTime } from '@mdl/protocol';
 import { readOutbox } from '../../domain/sms/gateway.js';
 import type { Platform } from '../../platform.js';
-import { h } from '../html.js';
+import { notice } from '../components.js';
+import { h, type Html } from '../html.js';
 import { sendPage } from './common.js';
 
 /**
@@ -12,14 +13,13 @@ import { sendPage } from './common.js';
 export function sandboxSmsRoutes(app: FastifyInstance, platform: Platform): void {
   app.get('/card/sandbox/sms', async (_req, reply) => {
     const rows = await readOutbox(platform.db, platform.vault, 20);
-    const list = rows.length
-      ? rows.map(
-          (
-            r,
-          ) => h`<div class="card sms"><p class="muted">${epochMsToChinaTime(r.at.getTime())} 发往 <span class="sms-phone">${r.phone}</span></p>
-<p class="sms-text">${r.text}</p></div>`,
-        )
-      : h`<div class="notice">还没有短信。</div>`;
+    const list = rows.length ? rows.map(smsCard) : notice('', '还没有短信。');
     return sendPage(reply, '测试环境短信', h`<p class="muted">测试环境不发真实短信：验证码显示在这里（最近 20 条）。</p>${list}`);
   });
+}
+
+/** One message as the phone would have shown it, with when and to which number it went. */
+function smsCard(m: { phone: string; text: string; at: Date }): Html {
+  return h`<div class="card sms"><p class="muted">${epochMsToChinaTime(m.at.getTime())} 发往 <span class="sms-phone">${m.phone}</span></p>
+<p class="sms-text">${m.text}</p></div>`;
 }
