@@ -189,6 +189,17 @@ describe('operator console in a real browser', () => {
     await hospital.waitForCallbacks(3);
     await waitForBatch(t, inst.orgId, 'R-003', { callback: 'delivered' });
     await waitForBatch(t, inst.orgId, 'R-002', { callback: 'delivered' });
+    const resends = await t.platform.db
+      .selectFrom('audit_event')
+      .select(['actor_type', 'actor_id', 'org_id', 'target'])
+      .where('action', '=', 'callback.resend')
+      .orderBy('target')
+      .execute();
+    assert.deepEqual(
+      resends,
+      ['R-001', 'R-002', 'R-003'].map((target) => ({ actor_type: 'operator', actor_id: 'op.lin', org_id: inst.orgId, target })),
+      'each resend names the operator who clicked',
+    );
     await page.goto(`${t.url}/console/callbacks`);
     await page.waitForSelector('#no-failed');
     await screenshot(page, 'console-callbacks-resent');
