@@ -30,6 +30,8 @@ export interface Services {
   notices: NoticeDeps;
   /** Queue the ORG_002 callback of a batch inside the caller's transaction: the job exists if and only if the write does. */
   enqueueCallback(trx: Kysely<DB>, batchId: number, requestId?: string | null): Promise<void>;
+  /** Queue a later ORG_001 re-check of one item, `delaySeconds` from now (a citizen's refresh that got no answer). */
+  enqueueItemRefresh(itemId: number, opts?: { requestId?: string; delaySeconds?: number }): Promise<void>;
   metrics: Metrics;
   post: HttpPost;
   now: () => number;
