@@ -32,6 +32,8 @@ import { openRotation, retiredKeys } from './domain/keys/rotate.js';
 
 /** Everything a request, a job or a CLI command needs, built once per process (the domain's `Services` and more). */
 export interface Platform extends Services {
+  /** All of it, for the entry points and jobs; the domain sees the same object as its narrow `DomainSettings`. */
+  config: Config;
   database: Database;
   credentials: CredentialCache;
   /** Group-committed audit writes for hot read paths. */
