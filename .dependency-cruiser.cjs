@@ -24,6 +24,14 @@ module.exports = {
       to: { path: [`${SRC}db/`, '(^|/)node_modules/kysely/'] },
     },
     {
+      name: 'requests-not-jobs',
+      comment:
+        'web/, api/ and gateway/ call domain/, which queues work through a service platform.ts builds from jobs/ (Services.enqueueCallback, enqueueItemRefresh).',
+      severity: 'error',
+      from: { path: `${SRC}(web|api|gateway)/`, pathNot: '\\.test\\.ts$' },
+      to: { path: `${SRC}jobs/` },
+    },
+    {
       name: 'domain-not-up',
       comment: 'domain/ takes narrow deps; it does not import the composition root or the layers that call it.',
       severity: 'error',

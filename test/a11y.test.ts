@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
-import { addInstitution, createUser, startTestPlatform, type TestInstitution, type TestPlatform } from '@mdl/platform/testing';
-import { TestHospital } from './support/hospital.js';
+import { createUser, type TestInstitution, type TestPlatform } from '@mdl/platform/testing';
 import { assertAccessible, launchBrowser, phonePage, screenshot, tabletPage } from './support/browser.js';
 import { residentId } from './support/people.js';
 import { CONSOLE_PASSWORD, batchRow, cardOf, report, signInBrowser, waitForBatch } from './support/console.js';
 import { suiteScope } from './support/scope.js';
+import { startWithHospital } from './support/suite.js';
 
 /**
  * Every page, as each kind of user sees it, through axe-core in the same Chromium: no serious or critical
@@ -23,17 +23,16 @@ describe('accessibility of every page (axe-core)', () => {
   const scope = suiteScope();
 
   before(async () => {
-    t = scope.add(await startTestPlatform({ callbackRetryLimit: 0 }), (t) => t.close());
-    await t.listen();
-    inst = await addInstitution(t.platform, 'H35010200088', { orgName: '福州市第八十八医院' });
+    const suite = await startWithHospital(scope, [{ orgId: 'H35010200088', orgName: '福州市第八十八医院' }], { callbackRetryLimit: 0 });
+    t = suite.t;
+    [inst] = suite.insts;
+    const { hospital } = suite;
     const op = await createUser(t.platform, { username: 'op.a11y', role: 'operator', password: CONSOLE_PASSWORD }, 'test');
     totpSecret = op.totpSecret!;
     // Every role signs in with a second factor (issue #12).
     staffTotp = (
       await createUser(t.platform, { username: 'staff.a11y', role: 'staff', orgId: inst.orgId, password: CONSOLE_PASSWORD }, 'test')
     ).totpSecret!;
-    const hospital = new TestHospital(inst.appId, inst.secret);
-    await scope.add(hospital, (h) => h.stop()).start();
     hospital.failNext = 1000;
     const idNo = residentId('350102', '19820909', 88);
     const card = await cardOf(t, inst, idNo, '郑国平');

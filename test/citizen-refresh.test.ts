@@ -6,6 +6,7 @@ import { sealResponse } from '@mdl/protocol';
 import {
   upsertInstitution,
   itemsToReconcile,
+  refreshForCitizen,
   refreshItem,
   ReconcileScanJob,
   startTestPlatform,
@@ -148,5 +149,22 @@ describe('ORG_001 refresh: bad answers are no answer', () => {
       actor: 'mdr',
     });
     assert.deepEqual(await itemsToReconcile(t.platform.db), [id]);
+  });
+
+  it("a citizen's unanswered refresh queues one retry of that item, a little later, under the citizen's request", async () => {
+    const bad = await badHospital((res) => res.end('<html>oops</html>'));
+    servers.push(bad.server);
+    await upsertInstitution(t.platform.db, { orgId: site.inst.orgId, orgName: site.inst.orgName, endpointUrl: bad.url });
+    await report(base, site, 'R-3', [{ patient: p, items: [{ orgTraceId: 'V4', itemName: '诊查费', amount: '8.00', daysAgo: 1 }] }]);
+    const id = await itemId(t, site.inst.orgId, 'V4');
+    const subjects = [t.platform.vault.personKey('01', p.idNo)];
+    const r = await refreshForCitizen(t.platform, { itemId: id, subjects, requestId: 'citizen-req-7' });
+    assert.equal(r.kind, 'no-answer');
+    const queued = await t.platform.database.executeSql(
+      `SELECT data->>'requestId' AS rid, start_after > now() + interval '20 seconds' AS later
+         FROM "${t.platform.jobs.schema}".job WHERE name = 'item-refresh-v1' AND singleton_key = $1`,
+      [`item:${id}`],
+    );
+    assert.deepEqual(queued.rows, [{ rid: 'citizen-req-7', later: true }]);
   });
 });

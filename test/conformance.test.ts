@@ -15,6 +15,7 @@ import { call } from './support/client.js';
 import { TestHospital } from './support/hospital.js';
 import { chinaTime, residentId } from './support/people.js';
 import { suiteScope } from './support/scope.js';
+import { issueCard, startWithHospital } from './support/suite.js';
 
 /**
  * The guide's parameter tables (§4.3–§4.5), transcribed from spec/integration-guide.zh.md by hand:
@@ -194,20 +195,10 @@ describe('conformance over real HTTP', () => {
 
   const scope = suiteScope();
   before(async () => {
-    t = scope.add(await startTestPlatform(), (t) => t.close());
-    base = await t.listen();
-    a = await addInstitution(t.platform, 'H35010200031');
-    hospital = new TestHospital(a.appId, a.secret);
-    await scope.add(hospital, (h) => h.stop()).start();
-    const r = await call(base, '/ehc/queryEcAuthResult', a.appId, a.secret, {
-      orgId: a.orgId,
-      type: '01',
-      psnNo: 'P31',
-      idNo,
-      idType: '01',
-      userName,
-    });
-    card = String(r.payload!.ehealthCardId);
+    const suite = await startWithHospital(scope, [{ orgId: 'H35010200031' }]);
+    ({ t, base, hospital } = suite);
+    [a] = suite.insts;
+    card = await issueCard(base, a, { idNo, userName, psnNo: 'P31' });
   });
 
   const item = (orgTraceId: string, over: Record<string, string> = {}) => ({

@@ -2,13 +2,14 @@ import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import { chinaDate } from '@mdl/protocol';
 import type { Browser, Page } from 'playwright-core';
-import { addInstitution, startTestPlatform, type TestInstitution, type TestPlatform, createUser } from '@mdl/platform/testing';
+import { type TestInstitution, type TestPlatform, createUser } from '@mdl/platform/testing';
 import { TestHospital } from './support/hospital.js';
 import { call } from './support/client.js';
 import { desktopPage, launchBrowser, phonePage, screenshot } from './support/browser.js';
 import { residentId, eventually } from './support/people.js';
 import { CONSOLE_PASSWORD, answerConfirm, batchRow, cardOf, chartSizes, report, signInBrowser, waitForBatch } from './support/console.js';
 import { suiteScope } from './support/scope.js';
+import { startWithHospital } from './support/suite.js';
 
 /**
  * The operator's console in headless Chromium (desktop size), against a platform whose callbacks give
@@ -29,17 +30,15 @@ describe('operator console in a real browser', () => {
 
   const scope = suiteScope();
   before(async () => {
-    t = scope.add(await startTestPlatform({ callbackRetryLimit: 0 }), (t) => t.close());
-    await t.listen();
-    inst = await addInstitution(t.platform, 'H35010200001', { orgName: '福州市第一医院' });
+    const suite = await startWithHospital(scope, [{ orgId: 'H35010200001', orgName: '福州市第一医院' }], { callbackRetryLimit: 0 });
+    ({ t, hospital } = suite);
+    [inst] = suite.insts;
     await t.platform.db.updateTable('institution').set({ region: '350100' }).where('org_id', '=', inst.orgId).execute();
     const op = await createUser(t.platform, { username: 'op.lin', role: 'operator', password: CONSOLE_PASSWORD }, 'test');
     totpSecret = op.totpSecret!;
     staffSecret = (
       await createUser(t.platform, { username: 'fz1.staff', role: 'staff', orgId: inst.orgId, password: CONSOLE_PASSWORD }, 'test')
     ).totpSecret;
-    hospital = new TestHospital(inst.appId, inst.secret);
-    await scope.add(hospital, (h) => h.stop()).start();
     hospital.failNext = 1000;
     card = await cardOf(t, inst, idNo, userName);
     const notify = `${hospital.url}/umdl/callback`;
@@ -189,6 +188,17 @@ describe('operator console in a real browser', () => {
     await hospital.waitForCallbacks(3);
     await waitForBatch(t, inst.orgId, 'R-003', { callback: 'delivered' });
     await waitForBatch(t, inst.orgId, 'R-002', { callback: 'delivered' });
+    const resends = await t.platform.db
+      .selectFrom('audit_event')
+      .select(['actor_type', 'actor_id', 'org_id', 'target'])
+      .where('action', '=', 'callback.resend')
+      .orderBy('target')
+      .execute();
+    assert.deepEqual(
+      resends,
+      ['R-001', 'R-002', 'R-003'].map((target) => ({ actor_type: 'operator', actor_id: 'op.lin', org_id: inst.orgId, target })),
+      'each resend names the operator who clicked',
+    );
     await page.goto(`${t.url}/console/callbacks`);
     await page.waitForSelector('#no-failed');
     await screenshot(page, 'console-callbacks-resent');

@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
-import { addInstitution, createUser, fileAppeal, startTestPlatform, type TestInstitution, type TestPlatform } from '@mdl/platform/testing';
+import { createUser, fileAppeal, type TestInstitution, type TestPlatform } from '@mdl/platform/testing';
 import { TestHospital } from './support/hospital.js';
 import { assertAccessible, launchBrowser, readQr, screenshot } from './support/browser.js';
 import { CONSOLE_PASSWORD, answerConfirm, batchRow, cardOf, report, signInBrowser, waitForBatch } from './support/console.js';
 import { suiteScope } from './support/scope.js';
+import { startWithHospital } from './support/suite.js';
 import { eventually, residentId } from './support/people.js';
 
 /**
@@ -26,17 +27,15 @@ describe('console: secrets shown once, destructive actions confirmed', () => {
 
   const scope = suiteScope();
   before(async () => {
-    t = scope.add(await startTestPlatform({ callbackRetryLimit: 0 }), (t) => t.close());
-    await t.listen();
-    inst = await addInstitution(t.platform, 'H35010200017', { orgName: '福州市第十七医院' });
+    const suite = await startWithHospital(scope, [{ orgId: 'H35010200017', orgName: '福州市第十七医院' }], { callbackRetryLimit: 0 });
+    ({ t, hospital } = suite);
+    [inst] = suite.insts;
     const op = await createUser(t.platform, { username: 'op.safe', role: 'operator', password: CONSOLE_PASSWORD }, 'test');
     totpSecret = op.totpSecret!;
     // Every role signs in with a second factor (issue #12).
     staffTotp = (
       await createUser(t.platform, { username: 'staff.x', role: 'staff', orgId: inst.orgId, password: CONSOLE_PASSWORD }, 'test')
     ).totpSecret!;
-    hospital = new TestHospital(inst.appId, inst.secret);
-    await scope.add(hospital, (h) => h.stop()).start();
     hospital.failNext = 1000;
     const card = await cardOf(t, inst, idNo, userName);
     const notify = `${hospital.url}/umdl/callback`;

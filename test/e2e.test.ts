@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
-import { addInstitution, startTestPlatform, type TestInstitution, type TestPlatform } from '@mdl/platform/testing';
+import type { TestInstitution, TestPlatform } from '@mdl/platform/testing';
 import { call } from './support/client.js';
 import { TestHospital } from './support/hospital.js';
 import { chinaTime, eventually, residentId } from './support/people.js';
 import { suiteScope } from './support/scope.js';
+import { startWithHospital } from './support/suite.js';
 
 /**
  * The whole flow of issue #2 over real HTTP on loopback: a hospital reports, receives the callback,
@@ -25,11 +26,9 @@ describe('end to end: report → callback → query → pay → callback → que
 
   const scope = suiteScope();
   before(async () => {
-    t = scope.add(await startTestPlatform(), (t) => t.close());
-    base = await t.listen();
-    inst = await addInstitution(t.platform, 'H35010200001', { orgName: '福州市第一医院' });
-    hospital = new TestHospital(inst.appId, inst.secret);
-    await scope.add(hospital, (h) => h.stop()).start();
+    const suite = await startWithHospital(scope, [{ orgId: 'H35010200001', orgName: '福州市第一医院' }]);
+    ({ t, base, hospital } = suite);
+    [inst] = suite.insts;
   });
 
   const report = (orgRequestId: string, items: { orgTraceId: string; amount: string }[]) => ({

@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import { sql } from 'kysely';
-import { addInstitution, startTestPlatform, type TestInstitution, type TestPlatform } from '@mdl/platform/testing';
+import type { TestInstitution, TestPlatform } from '@mdl/platform/testing';
 import { call } from './support/client.js';
 import { TestHospital } from './support/hospital.js';
 import { chinaTime, eventually, residentId } from './support/people.js';
 import { suiteScope } from './support/scope.js';
+import { issueCard, startWithHospital } from './support/suite.js';
 
 /** Business rules of the ledger beyond the happy path, over real HTTP. */
 describe('ledger rules', () => {
@@ -20,21 +21,10 @@ describe('ledger rules', () => {
 
   const scope = suiteScope();
   before(async () => {
-    t = scope.add(await startTestPlatform(), (t) => t.close());
-    base = await t.listen();
-    a = await addInstitution(t.platform, 'H35020300002');
-    b = await addInstitution(t.platform, 'H35050300003');
-    hospital = new TestHospital(a.appId, a.secret);
-    await scope.add(hospital, (h) => h.stop()).start();
-    const r = await call(base, '/ehc/queryEcAuthResult', a.appId, a.secret, {
-      orgId: a.orgId,
-      type: '01',
-      psnNo: 'P2',
-      idNo,
-      idType: '01',
-      userName,
-    });
-    card = String(r.payload!.ehealthCardId);
+    const suite = await startWithHospital(scope, [{ orgId: 'H35020300002' }, { orgId: 'H35050300003' }]);
+    ({ t, base, hospital } = suite);
+    [a, b] = suite.insts;
+    card = await issueCard(base, a, { idNo, userName, psnNo: 'P2' });
   });
 
   const item = (orgTraceId: string, amount = '20.00') => ({

@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
-import { addInstitution, startTestPlatform, type TestInstitution, type TestPlatform } from '@mdl/platform/testing';
+import type { TestInstitution, TestPlatform } from '@mdl/platform/testing';
 import { call } from './support/client.js';
 import { TestHospital } from './support/hospital.js';
 import { chinaTime, residentId } from './support/people.js';
 import { suiteScope } from './support/scope.js';
+import { issueCard, startWithHospital } from './support/suite.js';
 
 type Item = { orgId: string; orgName: string; amount: string };
 
@@ -27,21 +28,13 @@ describe('ORG_MDL_002: orgId filter and non-real-name patients', () => {
 
   const scope = suiteScope();
   before(async () => {
-    t = scope.add(await startTestPlatform(), (t) => t.close());
-    base = await t.listen();
-    a = await addInstitution(t.platform, 'H35010200021', { orgName: '福州甲医院' });
-    b = await addInstitution(t.platform, 'H35010200022', { orgName: '福州乙医院' });
-    hospital = new TestHospital(a.appId, a.secret);
-    await scope.add(hospital, (h) => h.stop()).start();
-    const r = await call(base, '/ehc/queryEcAuthResult', a.appId, a.secret, {
-      orgId: a.orgId,
-      type: '01',
-      psnNo: 'P9',
-      idNo,
-      idType: '01',
-      userName,
-    });
-    card = String(r.payload!.ehealthCardId);
+    const suite = await startWithHospital(scope, [
+      { orgId: 'H35010200021', orgName: '福州甲医院' },
+      { orgId: 'H35010200022', orgName: '福州乙医院' },
+    ]);
+    ({ t, base, hospital } = suite);
+    [a, b] = suite.insts;
+    card = await issueCard(base, a, { idNo, userName, psnNo: 'P9' });
     // One real-name item at each institution (B reports through its own credential, answered by the same hospital).
     const hb = scope.add(new TestHospital(b.appId, b.secret), (h) => h.stop());
     await hb.start();

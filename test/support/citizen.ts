@@ -3,6 +3,7 @@ import { upsertInstitution, addInstitution, type TestInstitution, type TestPlatf
 import { call } from './client.js';
 import { TestHospital } from './hospital.js';
 import { chinaTime } from './people.js';
+import { issueCard } from './suite.js';
 
 /** An institution with its own test hospital on loopback (ORG_002 and ORG_001), registered as its endpoint. */
 export interface Site {
@@ -31,16 +32,7 @@ export interface Patient {
 
 /** A real-name patient with an e-health card, through ORG_EHC_004. */
 export async function registerPatient(base: string, site: Site, idNo: string, userName: string, psnNo: string): Promise<Patient> {
-  const r = await call(base, '/ehc/queryEcAuthResult', site.inst.appId, site.inst.secret, {
-    orgId: site.inst.orgId,
-    type: '01',
-    psnNo,
-    idNo,
-    idType: '01',
-    userName,
-  });
-  assert.equal(r.respCode, '000000', r.respMsg);
-  return { idNo, userName, ehealthCardId: String(r.payload!.ehealthCardId) };
+  return { idNo, userName, ehealthCardId: await issueCard(base, site.inst, { idNo, userName, psnNo }) };
 }
 
 export interface ItemSpec {

@@ -2,6 +2,7 @@ import type { Page } from 'playwright-core';
 import { base32Decode, totp, type TestInstitution, type TestPlatform } from '@mdl/platform/testing';
 import { call } from './client.js';
 import { chinaTime, eventually } from './people.js';
+import { issueCard } from './suite.js';
 
 /** Helpers shared by the console browser tests. */
 export const CONSOLE_PASSWORD = 'Console-Pass-2026';
@@ -55,17 +56,8 @@ export async function report(
 }
 
 /** ORG_EHC_004: registers the person in the master index and returns the card id. */
-export async function cardOf(t: TestPlatform, inst: TestInstitution, idNo: string, userName: string): Promise<string> {
-  const r = await call(t.url, '/ehc/queryEcAuthResult', inst.appId, inst.secret, {
-    orgId: inst.orgId,
-    type: '01',
-    psnNo: `P${idNo.slice(-6)}`,
-    idNo,
-    idType: '01',
-    userName,
-  });
-  if (r.respCode !== '000000') throw new Error(`ORG_EHC_004: ${r.respCode} ${r.respMsg}`);
-  return String(r.payload!.ehealthCardId);
+export function cardOf(t: TestPlatform, inst: TestInstitution, idNo: string, userName: string): Promise<string> {
+  return issueCard(t.url, inst, { idNo, userName, psnNo: `P${idNo.slice(-6)}` });
 }
 
 export async function batchRow(t: TestPlatform, orgId: string, orgRequestId: string) {

@@ -18,7 +18,7 @@ import { InstitutionNames, SubjectReader } from './domain/subjects.js';
 import type { ProcessDeps } from './domain/processing.js';
 import { MemoryState, RedisState, type SharedState } from './gateway/shared-state.js';
 import { CallbackDeadJob, ProcessBatchDeadJob, ProcessBatchJob, deliverCallbackJob, type BatchJobData } from './jobs/definitions.js';
-import { CITIZEN_JOBS } from './jobs/citizen.js';
+import { CITIZEN_JOBS, enqueueItemRefresh } from './jobs/citizen.js';
 import { JobQueue, type JobType } from './queue/queue.js';
 import { startWorkers } from './jobs/workers.js';
 import { createLogger, type Logger } from './log.js';
@@ -32,6 +32,8 @@ import { openRotation, retiredKeys } from './domain/keys/rotate.js';
 
 /** Everything a request, a job or a CLI command needs, built once per process (the domain's `Services` and more). */
 export interface Platform extends Services {
+  /** All of it, for the entry points and jobs; the domain sees the same object as its narrow `DomainSettings`. */
+  config: Config;
   database: Database;
   credentials: CredentialCache;
   /** Group-committed audit writes for hot read paths. */
@@ -169,6 +171,7 @@ export async function createPlatform(config: Config, opts: PlatformOptions = {})
       },
       enqueueCallback: async (trx, batchId, requestId) =>
         void (await jobs.send(callbackJob, { batchId, requestId: requestId ?? undefined }, trx)),
+      enqueueItemRefresh: (itemId, o) => enqueueItemRefresh(platform, itemId, o),
       ehc: buildEhcServices({ db, vault, config, city }),
       metrics: new Metrics(),
       post,

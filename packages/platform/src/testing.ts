@@ -139,7 +139,7 @@ export { createUser } from './domain/console/auth.js';
 export { base32Decode, totp } from './domain/console/totp.js';
 export { decideAppeal, fileAppeal } from './domain/appeals.js';
 export { itemsToReconcile } from './domain/citizen/reconcile.js';
-export { refreshItem } from './domain/citizen/refresh.js';
+export { refreshForCitizen, refreshItem } from './domain/citizen/refresh.js';
 export { rebuildSubjects } from './domain/subjects.js';
 export { isQuietHour, pushReminder, quietHoursEnd, runReminderScan } from './domain/citizen/reminders.js';
 export { createApp, upsertInstitution } from './domain/credentials.js';

@@ -17,7 +17,7 @@ export const queryEcAuthResult = defineApi('ORG_EHC_004', {
         : await getOrRegisterPerson(
             platform.db,
             platform.vault,
-            { idType: req.idType, idNo: req.idNo, userName: req.userName, psnNo: req.psnNo },
+            { idType: req.idType, idNo: req.idNo, userName: req.userName },
             // An institution's 医保 identity outranks a name typed at /card 领卡 (domain/ehc/self-registration.ts).
             { verifiedBy: caller.appId },
           );

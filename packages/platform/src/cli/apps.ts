@@ -10,19 +10,12 @@ import {
   type InstitutionInput,
 } from '../domain/credentials.js';
 import { parseInstitutionForm } from '../domain/console/institutions.js';
-import { userInfo } from 'node:os';
-
-/** The CLI's changes are audited under the operating-system user who ran the command. */
-const CLI: ChangedBy = { actorType: 'operator', actorId: `cli:${safeUser()}` };
-function safeUser(): string {
-  try {
-    return userInfo().username;
-  } catch {
-    return 'unknown';
-  }
-}
+import { CLI_OPERATOR } from './actor.js';
 import { cliLogger } from '../log.js';
 import { createPlatform } from '../platform.js';
+
+/** The credential functions take a `ChangedBy`: the same CLI operator as every other `mdl` change. */
+const CLI: ChangedBy = { actorType: 'operator', actorId: CLI_OPERATOR.username };
 
 /** The options of `mdl apps create`; list, disable and rotate take none. */
 const OPTIONS: OptionSpecs = {

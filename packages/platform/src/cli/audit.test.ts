@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { sql, type Kysely } from 'kysely';
@@ -84,6 +84,43 @@ describe('audit trail: runtime role, seal chain, mdl audit verify, CLI changes a
     );
     assert.ok(mine.every((e) => e.actor_id.startsWith('cli:')));
     assert.ok(mine.slice(1).every((e) => e.target === `app:${appId}`));
+  });
+
+  it('mdl callbacks resend is audited as the CLI operator who ran it', async () => {
+    // A processed batch of that credential, as report processing leaves it after the callback gave up.
+    const batchId = await withPlatform(async (p) => {
+      const b = await p.db
+        .insertInto('batch')
+        .values({
+          org_id: 'H35010200001',
+          org_request_id: 'R-RESEND',
+          kind: 'REPORT',
+          app_id: appId,
+          payload_hash: 'h',
+          payload_enc: 'x',
+          notify_url: 'https://his.example/callback',
+          item_count: 0,
+          status: 'done',
+          accepted_count: 0,
+          rejected_count: 0,
+          result_enc: null,
+          callback_status: 'failed',
+          request_id: 'req-of-the-report',
+          processed_at: new Date(),
+          delivered_at: null,
+        })
+        .returning('id')
+        .executeTakeFirstOrThrow();
+      return b.id;
+    });
+    assert.equal(await main(['callbacks', 'resend', '--batch', String(batchId)], capture().io, env), 0);
+    const events = await withPlatform((p) => p.db.selectFrom('audit_event').selectAll().where('action', '=', 'callback.resend').execute());
+    assert.equal(events.length, 1);
+    const e = events[0]!;
+    assert.deepEqual(
+      [e.actor_type, e.actor_id, e.org_id, e.target, e.request_id],
+      ['operator', `cli:${userInfo().username}`, 'H35010200001', 'R-RESEND', 'req-of-the-report'],
+    );
   });
 
   it('the runtime connection may not TRUNCATE, UPDATE, DELETE or disable the triggers of the audit trail', async () => {

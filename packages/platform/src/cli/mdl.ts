@@ -13,6 +13,7 @@ import { describeDemo, seedDemo } from '../demo.js';
 import { cliLogger } from '../log.js';
 import { DeploymentError } from '../domain/deployment.js';
 import { resendCallback } from '../domain/callbacks.js';
+import { CLI_OPERATOR } from './actor.js';
 
 /** The one `Io` of both command lines (protocol's CLI framework); `start/server.ts` writes through it too. */
 export type { Io };
@@ -59,7 +60,7 @@ const callbacksCommand: Command<Config> = {
     }
     const platform = await createPlatform(config, { log: cliLogger() });
     try {
-      const ok = await resendCallback(platform, Number(batch), 'cli');
+      const ok = await resendCallback(platform, Number(batch), CLI_OPERATOR);
       io.out(
         a.json
           ? JSON.stringify({ queued: ok })

@@ -3,6 +3,7 @@ import type { Config } from '../config.js';
 import { createUser, UserInputError, type Role } from '../domain/console/auth.js';
 import { listUsers as readUsers } from '../domain/console/users.js';
 import { cliLogger } from '../log.js';
+import { CLI_OPERATOR } from './actor.js';
 import { createPlatform } from '../platform.js';
 
 async function readStdin(): Promise<string> {
@@ -45,7 +46,7 @@ async function users(config: Config, a: Args, io: Io, stdin: () => Promise<strin
     const r = await createUser(
       platform,
       { username: values.username, role: values.role as Role, orgId: values['org-id'] ?? null, password },
-      'cli',
+      CLI_OPERATOR.username,
     );
     const out = { username: r.user.username, role: r.user.role, orgId: r.user.org_id, totpSecret: r.totpSecret, otpauth: r.otpauth };
     if (values.json) io.out(JSON.stringify(out));

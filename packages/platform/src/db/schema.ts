@@ -45,7 +45,12 @@ export interface PersonTable {
   ehealth_card_id: string;
   card_no: string;
   card_type: string;
-  psn_no_bidx: string | null;
+  /**
+   * Deprecated: a blind index of the 医保 number that nothing ever looked up, written by releases up to 0.2.x and
+   * no longer (only null may be written). The column stays while a previous release may still run in a rolling
+   * deploy; a later migration drops it (CHANGELOG.md).
+   */
+  psn_no_bidx: ColumnType<string | null, null | undefined, null>;
   /** How the name was verified (migration 012): typed at /card 领卡, or an institution's ORG_EHC_004. */
   name_source: ColumnType<'self' | 'verified', 'self' | 'verified' | undefined, 'self' | 'verified'>;
   created_at: CreatedAt;

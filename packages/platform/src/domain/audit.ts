@@ -119,13 +119,17 @@ export function auditEvent(actorType: ActorType, actorId: string, action: AuditA
   };
 }
 
-/** A console user (operator, auditor or institution staff): the event carries their institution unless told. */
-export function auditOperator(
-  db: Kysely<DB>,
-  who: { username: string; orgId?: string | null },
-  action: AuditAction,
-  f: AuditFacts = {},
-): Promise<void> {
+/**
+ * A person acting on the platform by name: a console user (operator, auditor or institution staff; the console's
+ * `Actor` is one) or the CLI under the operating-system user who ran it (`cli/actor.ts`).
+ */
+export interface Operator {
+  username: string;
+  orgId?: string | null;
+}
+
+/** A console user or the CLI: the event carries their institution unless told. */
+export function auditOperator(db: Kysely<DB>, who: Operator, action: AuditAction, f: AuditFacts = {}): Promise<void> {
   return audit(db, auditEvent('operator', who.username, action, { ...f, orgId: f.orgId !== undefined ? f.orgId : (who.orgId ?? null) }));
 }
 

@@ -1,5 +1,5 @@
 import type { CallbackRequest } from '@mdl/protocol';
-import { auditEvent, audit } from './audit.js';
+import { auditEvent, audit, auditOperator, type Operator } from './audit.js';
 import { readResult } from './batches.js';
 import { whileDatabaseAway } from '../db/outage.js';
 import { outboundPorts } from './credentials.js';
@@ -121,13 +121,13 @@ export async function markCallbackFailed(platform: Pick<Services, 'db'>, batchId
 }
 
 /**
- * Operator action: deliver again, whatever happened before. The job carries the operator's request id (console),
- * else the id of the request that sent the batch (CLI).
+ * Operator action (console or `mdl callbacks resend`): deliver again, whatever happened before, audited under
+ * `by`. The job carries the operator's request id (console), else the id of the request that sent the batch (CLI).
  */
 export async function resendCallback(
   platform: Pick<Services, 'db' | 'enqueueCallback'>,
   batchId: number,
-  operator: string,
+  by: Operator,
   requestId?: string,
 ): Promise<boolean> {
   return platform.db.transaction().execute(async (trx) => {
@@ -141,14 +141,7 @@ export async function resendCallback(
     if (!r) return false;
     const traceId = requestId ?? r.request_id ?? undefined;
     await platform.enqueueCallback(trx, batchId, traceId);
-    await audit(
-      trx,
-      auditEvent('operator', operator, 'callback.resend', {
-        orgId: r.org_id,
-        target: r.org_request_id,
-        requestId: traceId ?? null,
-      }),
-    );
+    await auditOperator(trx, by, 'callback.resend', { orgId: r.org_id, target: r.org_request_id, requestId: traceId ?? null });
     return true;
   });
 }

@@ -63,7 +63,7 @@ export async function refuseTestCredentials(db: Kysely<DB>, deployment: Config['
 }
 
 /** Demo data (fixed, published credentials and made-up patients) belongs to a sandbox. */
-export function assertSandbox(config: Config, what: string): void {
+export function assertSandbox(config: Pick<Config, 'deployment'>, what: string): void {
   if (config.deployment !== 'sandbox') {
     throw new DeploymentError(`${what} belongs to a sandbox; this is a production deployment (MDL_DEPLOYMENT=production)`);
   }

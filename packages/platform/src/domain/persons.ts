@@ -125,7 +125,7 @@ function newCardNo(): string {
 export async function getOrRegisterPerson(
   db: Kysely<DB>,
   vault: Vault,
-  who: Identity & { mobilePhone?: string | undefined; psnNo?: string | undefined },
+  who: Identity & { mobilePhone?: string | undefined },
   source: { self: true } | { verifiedBy: string } = { verifiedBy: 'platform' },
 ): Promise<{ person: Person; created: boolean }> {
   const problem = documentProblem(who.idType, who.idNo);
@@ -158,7 +158,6 @@ export async function getOrRegisterPerson(
         ehealth_card_id: newCardId(),
         card_no: newCardNo(),
         card_type: CARD_TYPE_EHC,
-        psn_no_bidx: who.psnNo ? vault.index('psn', who.psnNo) : null,
         name_source: 'self' in source ? 'self' : 'verified',
       })
       .onConflict((oc) => oc.doNothing())

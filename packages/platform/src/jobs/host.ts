@@ -1,3 +1,4 @@
+import type { Config } from '../config.js';
 import type { Services } from '../domain/deps.js';
 import type { ProcessDeps } from '../domain/processing.js';
 import type { JobQueue, JobType } from '../queue/queue.js';
@@ -8,6 +9,8 @@ import type { BatchJobData } from './definitions.js';
  * built from the configuration. Declared here rather than taken from platform.ts, which imports jobs/ (no cycle).
  */
 export interface JobsHost extends Services {
+  /** Job schedules and retry limits are settings the domain does not see. */
+  config: Config;
   jobs: JobQueue;
   callbackJob: JobType<BatchJobData>;
   processDeps: ProcessDeps;

@@ -65,6 +65,24 @@ export async function refreshItem(
   }
 }
 
+/** A citizen's unanswered refresh waits this long before the queued retry asks the hospital again. */
+const CITIZEN_RETRY_AFTER_S = 30;
+
+/**
+ * A citizen's 刷新: one ORG_001 call now. When no answer came and asking again can help, the record stays as it
+ * is and a queued retry asks again after a short wait, with backoff.
+ */
+export async function refreshForCitizen(
+  platform: RefreshDeps & Pick<Services, 'metrics' | 'enqueueItemRefresh'>,
+  input: { itemId: number; subjects: string[]; requestId: string },
+): Promise<RefreshOutcome> {
+  const r = await refreshItem(platform, { ...input, actor: 'citizen' });
+  if (r.kind === 'no-answer' && r.retryable) {
+    await platform.enqueueItemRefresh(input.itemId, { requestId: input.requestId, delaySeconds: CITIZEN_RETRY_AFTER_S });
+  }
+  return r;
+}
+
 async function refreshOnce(
   platform: RefreshDeps,
   input: { itemId: number; subjects?: string[]; actor: string; requestId?: string | null },

@@ -1,7 +1,8 @@
-import { createHash, randomBytes, randomInt } from 'node:crypto';
+import { randomBytes, randomInt } from 'node:crypto';
 import { sql, type Kysely } from 'kysely';
 import type { DB } from '../../db/schema.js';
 import type { Vault } from '../../vault.js';
+import { newBearerToken, tokenHash } from '../bearer-token.js';
 import type { SmsGateway } from '../sms/gateway.js';
 
 /**
@@ -15,10 +16,6 @@ import type { SmsGateway } from '../sms/gateway.js';
  */
 export const CODE_ATTEMPTS = 5;
 export type OtpPurpose = 'sign-in' | 'phone';
-
-function digest(token: string): string {
-  return createHash('sm3').update(token).digest('hex');
-}
 
 function codeDigest(vault: Vault, token: string, code: string): string {
   return vault.index('card-otp', token, code);
@@ -48,7 +45,7 @@ export async function openChallenge(
     onSendError?: (err: unknown) => void;
   },
 ): Promise<string> {
-  const token = randomBytes(32).toString('base64url');
+  const token = newBearerToken();
   const code = String(randomInt(0, 1_000_000)).padStart(6, '0');
   const now = new Date(o.nowMs);
   // Housekeeping on the way: a challenge a day past its expiry is of no use.
@@ -59,7 +56,7 @@ export async function openChallenge(
   await db
     .insertInto('card_otp')
     .values({
-      token_hash: digest(token),
+      token_hash: tokenHash(token),
       person_id: o.to?.personId ?? null,
       throttle_key: o.throttleKey.slice(0, 160),
       code_hash: o.to ? codeDigest(vault, token, code) : codeDigest(vault, token, randomBytes(16).toString('hex')),
@@ -86,7 +83,7 @@ export type CheckOutcome =
 /** The identity counter of a challenge, so that code guesses count against the identity too. */
 export async function challengeKey(db: Kysely<DB>, token: string): Promise<string | undefined> {
   if (!/^[A-Za-z0-9_-]{43}$/.test(token)) return undefined;
-  const row = await db.selectFrom('card_otp').select('throttle_key').where('token_hash', '=', digest(token)).executeTakeFirst();
+  const row = await db.selectFrom('card_otp').select('throttle_key').where('token_hash', '=', tokenHash(token)).executeTakeFirst();
   return row?.throttle_key;
 }
 
@@ -109,7 +106,7 @@ export async function checkCode(
       attempts: sql`attempts + 1`,
       used_at: sql`CASE WHEN code_hash = ${attempt} THEN ${now}::timestamptz ELSE NULL END`,
     })
-    .where('token_hash', '=', digest(o.token))
+    .where('token_hash', '=', tokenHash(o.token))
     .where('purpose', '=', o.purpose)
     .where('used_at', 'is', null)
     .where('expires_at', '>', now)

@@ -19,7 +19,12 @@ export interface EhcServices {
  * The registry the settings name (docs/ehc-flows.md, "对接地市电子健康卡系统"). `upstream` needs the city's
  * system; without one it refuses to start rather than fall back to issuing cards itself.
  */
-export function buildEhcServices(deps: { db: Kysely<DB>; vault: Vault; config: Config; city: CityCardSystem | undefined }): EhcServices {
+export function buildEhcServices(deps: {
+  db: Kysely<DB>;
+  vault: Vault;
+  config: Pick<Config, 'ehcRegistry' | 'ehcEnv' | 'ehcCodeTtlSeconds'> & SessionDeps['config'];
+  city: CityCardSystem | undefined;
+}): EhcServices {
   const { db, vault, config, city } = deps;
   let registry: EhcServices['registry'];
   if (config.ehcRegistry === 'builtin') registry = new BuiltinRegistry(db, vault);

@@ -111,7 +111,7 @@ export class UpstreamRegistry implements CardRegistry {
   }
 
   /** The master-index row for the city's card: created on first sight, and never silently re-pointed. */
-  async #mirror(who: Identity & { mobilePhone?: string | undefined; psnNo?: string }, card: CityCard): Promise<RegistryResult> {
+  async #mirror(who: Identity & { mobilePhone?: string | undefined }, card: CityCard): Promise<RegistryResult> {
     if (!fits(card)) throw new CityCardUnavailable('the city card system answered a card that does not fit the guide’s fields');
     const existing = await findPersonByIdentity(this.db, this.vault, who.idType, who.idNo);
     if (existing) return this.#same(existing, who, card);
@@ -128,7 +128,6 @@ export class UpstreamRegistry implements CardRegistry {
         ehealth_card_id: card.ehealthCardId,
         card_no: card.cardNo,
         card_type: card.cardType,
-        psn_no_bidx: who.psnNo ? this.vault.index('psn', who.psnNo) : null,
       })
       .onConflict((oc) => oc.doNothing())
       .returningAll()

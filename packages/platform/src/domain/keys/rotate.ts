@@ -83,7 +83,7 @@ function personStep(newV: Vault, rotationId: number): WalkStep {
             }),
             id_no_bidx: idNoBidx,
             name_bidx: newV.nameKey(idNoBidx, name),
-            // The 医保 number is kept only as an index that nothing looks up, and not in clear: it cannot be re-keyed.
+            // Deprecated (db/schema.ts): an index of the 医保 number nothing reads; not in clear, so it cannot be re-keyed.
             psn_no_bidx: null,
           })
           .where('id', '=', Number(r.id))

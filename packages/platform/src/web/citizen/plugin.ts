@@ -9,9 +9,8 @@ import { CITIZEN_ASSETS } from './assets.js';
 import { auditCitizen } from '../../domain/audit.js';
 import { personNameEnc } from '../../domain/persons.js';
 import { citizenOverview, itemSubject, type CitizenRecord } from '../../domain/citizen/records.js';
-import { refreshItem } from '../../domain/citizen/refresh.js';
+import { refreshForCitizen } from '../../domain/citizen/refresh.js';
 import { MDR_PATH, endSession, findSession, openEntry, sessionSubjects, type CitizenSession } from '../../domain/citizen/tokens.js';
-import { enqueueItemRefresh } from '../../jobs/citizen.js';
 import type { Platform } from '../../platform.js';
 import { NOTICES, overviewPage } from './views.js';
 import { LOGGED_OUT, RECORD_NOT_FOUND, STALE_FORM, entryRefusedPage, noSessionPage } from './info-pages.js';
@@ -144,10 +143,8 @@ export const citizenPlugin: FastifyPluginAsync<{ platform: Platform }> = async (
     // Each refresh is a call into a hospital: a few per item per minute is plenty for a person.
     if ((await platform.shared.hit(`mdr-refresh:${s.subject_bidx}:${id}`, 60_000)) > 3)
       return reply.redirect(`${MDR_PATH}/?n=slow&i=${id}#item-notice`, 303);
-    const r = await refreshItem(platform, { itemId: Number(id), subjects: sessionSubjects(s), actor: 'citizen', requestId: req.id });
+    const r = await refreshForCitizen(platform, { itemId: Number(id), subjects: sessionSubjects(s), requestId: req.id });
     if (r.kind === 'not-found') return notFound(reply);
-    // No answer: the record stays as it is and a queued retry asks again with backoff.
-    if (r.kind === 'no-answer' && r.retryable) await enqueueItemRefresh(platform, Number(id), { requestId: req.id, delaySeconds: 30 });
     const n = { paid: 'paid', revoked: 'revoked', unpaid: 'unpaid', 'no-answer': 'noanswer', 'already-settled': 'settled' }[r.kind];
     return reply.redirect(`${MDR_PATH}/?n=${n}&i=${id}#item-notice`, 303);
   });

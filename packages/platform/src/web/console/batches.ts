@@ -135,7 +135,7 @@ ${d.result.persons.map((p) => {
 
   const resendMany = async (actor: Actor, ids: number[], requestId: string) => {
     let queued = 0;
-    for (const id of ids) if (await resendCallback(platform, id, actor.username, requestId)) queued++;
+    for (const id of ids) if (await resendCallback(platform, id, actor, requestId)) queued++;
     return queued;
   };
 
