@@ -1,5 +1,5 @@
 import type { CallbackRequest } from '@mdl/protocol';
-import { auditEvent, audit, auditOperator, type Operator } from './audit.js';
+import { auditOperator, auditSystem, type Operator } from './audit.js';
 import { readResult } from './batches.js';
 import { whileDatabaseAway } from '../db/outage.js';
 import { outboundPorts } from './credentials.js';
@@ -107,16 +107,13 @@ export async function markCallbackFailed(platform: Pick<Services, 'db'>, batchId
       .select(['org_id', 'org_request_id', 'callback_attempts'])
       .where('id', '=', batchId)
       .executeTakeFirstOrThrow();
-    await audit(
-      trx,
-      auditEvent('system', 'platform', 'callback.failed', {
-        orgId: b.org_id,
-        target: b.org_request_id,
-        outcome: 'error',
-        requestId: requestId ?? null,
-        detail: `gave up after ${b.callback_attempts} attempts`,
-      }),
-    );
+    await auditSystem(trx, 'callback.failed', {
+      orgId: b.org_id,
+      target: b.org_request_id,
+      outcome: 'error',
+      requestId: requestId ?? null,
+      detail: `gave up after ${b.callback_attempts} attempts`,
+    });
   });
 }
 

@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { DB } from '../db/schema.js';
-import { audit, type AuditAction } from './audit.js';
+import { audit, auditEvent, type AuditAction, type AuditInput } from './audit.js';
 import { noticeItemChange, type NoticeDeps } from './notices.js';
 import { stateChangeProblem } from './processing.js';
 import { refreshSubjects } from './subjects.js';
@@ -66,18 +66,14 @@ function event(
   action: AuditAction,
   row: { id: number; state: string; subject_bidx: string; trace_id: string } | undefined,
   outcome: 'ok' | 'refused',
-) {
-  return {
-    actor_type: 'operator' as const,
-    actor_id: input.actor,
-    org_id: input.orgId,
+): AuditInput {
+  return auditEvent('operator', input.actor, action, {
+    orgId: input.orgId,
     // Nothing of another institution's record goes into this institution's audit trail.
-    subject_bidx: row?.subject_bidx ?? null,
-    action,
+    subject: row?.subject_bidx ?? null,
     target: row?.trace_id ?? `item:${input.itemId}`,
     outcome,
-    resp_code: null,
-    request_id: input.requestId,
-    detail: JSON.stringify({ itemId: input.itemId, from: row?.state, to: input.to }),
-  };
+    requestId: input.requestId,
+    detail: { itemId: input.itemId, from: row?.state, to: input.to },
+  });
 }

@@ -4,7 +4,7 @@ import type { ResultPerson } from '@mdl/protocol';
 import type { Kysely } from 'kysely';
 import type { DB } from '../db/schema.js';
 import type { Vault } from '../vault.js';
-import { auditEvent, audit } from './audit.js';
+import { auditSystem } from './audit.js';
 import type { BatchResult } from './batches.js';
 
 /**
@@ -86,14 +86,11 @@ export async function noticeItemChange(
     .returning('id')
     .executeTakeFirstOrThrow();
   await deps.enqueueCallback(trx, inserted.id);
-  await audit(
-    trx,
-    auditEvent('system', 'platform', 'notice.update', {
-      orgId: row.org_id,
-      subject: row.subject_bidx,
-      target: orgRequestId,
-      detail: JSON.stringify({ reason, traceId: row.trace_id, state: row.state }),
-    }),
-  );
+  await auditSystem(trx, 'notice.update', {
+    orgId: row.org_id,
+    subject: row.subject_bidx,
+    target: orgRequestId,
+    detail: JSON.stringify({ reason, traceId: row.trace_id, state: row.state }),
+  });
   return inserted.id;
 }

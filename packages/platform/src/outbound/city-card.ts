@@ -2,7 +2,7 @@ import type { Kysely } from 'kysely';
 import { RespCode } from '@mdl/protocol';
 import type { EhcUpstreamSettings } from '../config.js';
 import type { DB } from '../db/schema.js';
-import { audit, auditEvent } from '../domain/audit.js';
+import { auditSystem } from '../domain/audit.js';
 import type { CitizenIdentity } from '../domain/ehc/registry.js';
 import {
   CityCardUnavailable,
@@ -125,18 +125,15 @@ export class CityCardClient implements CityCardSystem {
     attempt: string,
     ok: boolean,
   ): Promise<void> {
-    await audit(
-      this.deps.db,
-      auditEvent('system', 'platform', `ehc.upstream.${op}`, {
-        orgId: ctx.orgId ?? null,
-        subject: this.deps.vault.personKey(who.idType, who.idNo),
-        target: url,
-        outcome: ok ? 'ok' : 'error',
-        respCode: r.respCode ?? (r.failure === 'refused' ? null : RespCode.EXTERNAL),
-        requestId: ctx.requestId ?? null,
-        detail: `attempt ${attempt}: ${r.detail} (${r.durationMs} ms)`,
-      }),
-    );
+    await auditSystem(this.deps.db, `ehc.upstream.${op}`, {
+      orgId: ctx.orgId ?? null,
+      subject: this.deps.vault.personKey(who.idType, who.idNo),
+      target: url,
+      outcome: ok ? 'ok' : 'error',
+      respCode: r.respCode ?? (r.failure === 'refused' ? null : RespCode.EXTERNAL),
+      requestId: ctx.requestId ?? null,
+      detail: `attempt ${attempt}: ${r.detail} (${r.durationMs} ms)`,
+    });
   }
 }
 

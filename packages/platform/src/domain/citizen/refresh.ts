@@ -4,7 +4,7 @@ import type { DB } from '../../db/schema.js';
 import { callHospital, type HospitalCallDeps } from '../../outbound/hospital.js';
 import { noticeItemChange } from '../notices.js';
 import type { Services } from '../deps.js';
-import { auditEvent, audit } from '../audit.js';
+import { audit, auditEvent, auditSystem } from '../audit.js';
 import { outboundPorts } from '../credentials.js';
 import { refreshSubjects } from '../subjects.js';
 
@@ -114,16 +114,13 @@ async function refreshOnce(
     return { kind: 'no-answer', detail, retryable };
   };
   if (!item.endpoint_url) {
-    await audit(
-      db,
-      auditEvent('system', 'platform', 'org001.call', {
-        orgId: item.org_id,
-        subject: item.subject_bidx,
-        outcome: 'error',
-        requestId: input.requestId ?? null,
-        detail: 'institution has no endpoint_url',
-      }),
-    );
+    await auditSystem(db, 'org001.call', {
+      orgId: item.org_id,
+      subject: item.subject_bidx,
+      outcome: 'error',
+      requestId: input.requestId ?? null,
+      detail: 'institution has no endpoint_url',
+    });
     return fail('机构未登记接口地址', false);
   }
   const cred = await signingCredential(db, item.org_id, item.report_batch_id);
@@ -144,17 +141,14 @@ async function refreshOnce(
   if (!out.ok) return fail(out.detail);
   const issue = validate(INTERFACES.ORG_001.response, out.payload);
   if (issue) {
-    await audit(
-      db,
-      auditEvent('system', 'platform', 'org001.invalid', {
-        orgId: item.org_id,
-        subject: item.subject_bidx,
-        target: `item:${item.id}`,
-        outcome: 'error',
-        requestId: input.requestId ?? null,
-        detail: `${issue.path}: ${issue.message}`,
-      }),
-    );
+    await auditSystem(db, 'org001.invalid', {
+      orgId: item.org_id,
+      subject: item.subject_bidx,
+      target: `item:${item.id}`,
+      outcome: 'error',
+      requestId: input.requestId ?? null,
+      detail: `${issue.path}: ${issue.message}`,
+    });
     return fail(`应答不合规: ${issue.path}`);
   }
   const state = String(out.payload!.state) as '0' | '1' | '2';

@@ -3,7 +3,7 @@ import { sql, type Kysely, type Transaction } from 'kysely';
 import type { DB } from '../../db/schema.js';
 import { pushSigned } from '../../outbound/push.js';
 import type { Services } from '../deps.js';
-import { auditEvent, audit } from '../audit.js';
+import { auditSystem } from '../audit.js';
 import { MDR_PATH } from './tokens.js';
 
 /**
@@ -148,14 +148,11 @@ async function remindOne(
         .executeTakeFirst();
       if (!row) return undefined;
       if (o.channel === 'http') await o.enqueuePush(trx, row.id);
-      await audit(
-        trx,
-        auditEvent('system', 'platform', 'reminder.create', {
-          subject: o.subject,
-          target: `reminder:${row.id}`,
-          detail: JSON.stringify({ channel: o.channel, count: items.length, totalFen: total }),
-        }),
-      );
+      await auditSystem(trx, 'reminder.create', {
+        subject: o.subject,
+        target: `reminder:${row.id}`,
+        detail: JSON.stringify({ channel: o.channel, count: items.length, totalFen: total }),
+      });
       return row.id;
     })
     .catch((e: unknown) => {
@@ -244,16 +241,13 @@ export async function pushReminder(
       .where('id', '=', r.id)
       .where('status', '=', 'pending')
       .execute();
-    await audit(
-      trx,
-      auditEvent('system', 'platform', 'reminder.push', {
-        subject: r.subject_bidx,
-        target: config.reminderPushUrl ?? null,
-        outcome: out.ok ? 'ok' : 'error',
-        requestId: requestId ?? null,
-        detail: `reminder:${r.id} ${out.detail}`,
-      }),
-    );
+    await auditSystem(trx, 'reminder.push', {
+      subject: r.subject_bidx,
+      target: config.reminderPushUrl ?? null,
+      outcome: out.ok ? 'ok' : 'error',
+      requestId: requestId ?? null,
+      detail: `reminder:${r.id} ${out.detail}`,
+    });
   });
   if (!out.ok) throw new PushNotAccepted(`reminder ${r.id} not accepted: ${out.detail}`);
   return 'sent';
