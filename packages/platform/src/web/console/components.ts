@@ -74,3 +74,8 @@ export function postForm(o: PostFormOptions, body: Html): Html {
   const ask = o.confirm ? h` data-confirm="${o.confirm.text}" data-confirm-ok="${o.confirm.ok}"` : '';
   return h`<form method="post" action="${o.action}"${cls}${idAttr(o.id)}${ask}>${o.csrf}${body}</form>`;
 }
+
+/** Hidden inputs carrying values already checked, e.g. from a preview to the form that saves it. */
+export function hiddenInputs(fields: readonly (readonly [name: string, value: string])[]): Html {
+  return h`${fields.map(([name, value]) => h`<input type="hidden" name="${name}" value="${value}">`)}`;
+}
