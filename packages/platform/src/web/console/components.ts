@@ -14,11 +14,15 @@ function idAttr(id: string | undefined): Html | '' {
   return id ? h` id="${id}"` : '';
 }
 
+/** A labelled select above a list, with 全部 first (value ''). */
+export function filterSelect(label: string, name: string, choices: Record<string, string>, current: string | undefined): Html {
+  const options = Object.entries(choices).map(([v, t]) => h`<option value="${v}" ${current === v ? 'selected' : ''}>${t}</option>`);
+  return h`<label>${label} <select name="${name}"><option value="">全部</option>${options}</select></label>`;
+}
+
 /** A GET form with one select of statuses (and 全部), as above a list. */
 export function statusFilter(label: string, statuses: Record<string, string>, current: string | undefined): Html {
-  const options = Object.entries(statuses).map(([v, t]) => h`<option value="${v}" ${current === v ? 'selected' : ''}>${t}</option>`);
-  const select = h`<select name="status"><option value="">全部</option>${options}</select>`;
-  return h`<form class="filters" method="get"><label>${label} ${select}</label><button type="submit">筛选</button></form>`;
+  return h`<form class="filters" method="get">${filterSelect(label, 'status', statuses, current)}<button type="submit">筛选</button></form>`;
 }
 
 /** A wide table in a frame that scrolls sideways (keyboard-focusable, named for screen readers). */
