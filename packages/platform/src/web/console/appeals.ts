@@ -21,7 +21,8 @@ function appealFilter(status: string): Html {
     ...Object.entries(APPEAL_STATUS_TEXT),
   ];
   const options = choices.map(([v, t]) => h`<option value="${v}" ${status === v ? 'selected' : ''}>${t}</option>`);
-  return h`<form class="filters" method="get"><label>状态 <select name="status">${options}</select></label><button type="submit">筛选</button></form>`;
+  const select = h`<label>状态 <select name="status">${options}</select></label>`;
+  return h`<form class="filters" method="get">${select}<button type="submit">筛选</button></form>`;
 }
 
 function appealRow(a: AppealRow): Html {

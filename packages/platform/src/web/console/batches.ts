@@ -95,11 +95,12 @@ export async function batchRoutes({ app, platform }: ConsoleContext): Promise<vo
     const reader = readerOf(platform, req);
     const rows = await reader.batches(f);
     const totals = await reader.batchTotals(f);
+    const more = rows.length > PAGE_SIZE;
     const query = { orgId: f.orgId, callbackStatus: f.callbackStatus };
     const totalsText = h`共 <b>${totals.count}</b> 个批次，<b>${totals.items}</b> 条记录，回调失败 <b>${totals.failedCallbacks}</b> 个`;
     const body = h`${listFilter(actor, f.orgId, filterSelect('回调状态', 'callbackStatus', CALLBACK_TEXT, f.callbackStatus))}
 ${listTotals(totalsText, exportHref('/console/batches.csv', query))}
-${scrollTable('batches', BATCH_HEADINGS, rows.slice(0, PAGE_SIZE).map(batchRow))}${pager('/console/batches', query, f.page, rows.length > PAGE_SIZE)}`;
+${scrollTable('batches', BATCH_HEADINGS, rows.slice(0, PAGE_SIZE).map(batchRow))}${pager('/console/batches', query, f.page, more)}`;
     return html(reply, consolePage(actor, { title: '批次', active: '/console/batches', body }));
   });
 
@@ -174,7 +175,8 @@ ${failedCallbacks(actor, failed)}
     const query = { orgId: f.orgId, state: f.state, traceId: f.traceId };
     const fields = h`${filterSelect('状态', 'state', STATE_TEXT, f.state)}
 <label>跟踪号 / 流水号 <input name="traceId" value="${f.traceId ?? ''}"></label>`;
-    const totalsText = h`共 <b>${totals.count}</b> 条，合计 <b>${yuan(totals.amountFen)}</b>；其中欠费 <b>${totals.unpaidCount}</b> 条 <b>${yuan(totals.unpaidFen)}</b>`;
+    const unpaid = h`其中欠费 <b>${totals.unpaidCount}</b> 条 <b>${yuan(totals.unpaidFen)}</b>`;
+    const totalsText = h`共 <b>${totals.count}</b> 条，合计 <b>${yuan(totals.amountFen)}</b>；${unpaid}`;
     const body = h`${listFilter(actor, f.orgId, fields)}
 ${listTotals(totalsText, exportHref('/console/items.csv', query))}
 ${itemsTable(items.slice(0, PAGE_SIZE), names)}${pager('/console/items', query, f.page, items.length > PAGE_SIZE)}`;

@@ -70,13 +70,16 @@ export interface PostFormOptions {
   confirm?: { text: string; ok: string };
   className?: string;
   id?: string;
+  /** The server checks every field and answers with the errors beside them (../form.ts). */
+  novalidate?: boolean;
 }
 
 /** A POST form carrying its CSRF token, asking first when `confirm` is given. */
 export function postForm(o: PostFormOptions, body: Html): Html {
   const cls = o.className ? h` class="${o.className}"` : '';
   const ask = o.confirm ? h` data-confirm="${o.confirm.text}" data-confirm-ok="${o.confirm.ok}"` : '';
-  return h`<form method="post" action="${o.action}"${cls}${idAttr(o.id)}${ask}>${o.csrf}${body}</form>`;
+  const novalidate = o.novalidate ? h` novalidate` : '';
+  return h`<form method="post" action="${o.action}"${cls}${idAttr(o.id)}${ask}${novalidate}>${o.csrf}${body}</form>`;
 }
 
 /** Hidden inputs carrying values already checked, e.g. from a preview to the form that saves it. */

@@ -29,8 +29,10 @@ type Preview = { policy: CoveragePolicy; result: CoveragePreview };
 
 /** One checkbox per code of a dictionary (医疗类别 or 费用类别), the chosen ones ticked. */
 function boxes(name: 'medTypes' | 'feeTypes', dict: Record<string, string>, chosen: string[]): Html {
-  const box = ([code, text]: [string, string]) =>
-    h`<label><input type="checkbox" name="${name}" value="${code}"${raw(chosen.includes(code) ? ' checked' : '')}> ${code} ${text}</label> `;
+  const box = ([code, text]: [string, string]) => {
+    const checked = raw(chosen.includes(code) ? ' checked' : '');
+    return h`<label><input type="checkbox" name="${name}" value="${code}"${checked}> ${code} ${text}</label> `;
+  };
   return h`<fieldset><legend>${name === 'medTypes' ? '覆盖的医疗类别' : '覆盖的费用类别'}</legend>${Object.entries(dict).map(box)}</fieldset>`;
 }
 
@@ -69,11 +71,15 @@ function coverageForm(actor: Actor, f: CoverageForm, errors: Record<string, stri
   const limits = h`<div class="row">${field({ label: '最早产生时间（天内）', name: 'maxAgeDays', value: f.maxAgeDays, error: errors.maxAgeDays })}
 ${field({ label: '允许晚于当前（分钟）', name: 'maxFutureMinutes', value: f.maxFutureMinutes, error: errors.maxFutureMinutes })}
 ${field({ label: '最低金额（元）', name: 'minAmountYuan', value: f.minAmountYuan, error: errors.minAmountYuan })}</div>`;
-  return h`<form method="post" action="/console/coverage/preview" class="card" id="coverage-form" novalidate>${csrfField(actor)}<h3>调整覆盖范围</h3>
+  const form = { action: '/console/coverage/preview', csrf: csrfField(actor), className: 'card', id: 'coverage-form', novalidate: true };
+  return postForm(
+    form,
+    h`<h3>调整覆盖范围</h3>
 ${boxes('medTypes', MED_TYPES, f.medTypes)}${fieldError(errors.medTypes)}
 ${boxes('feeTypes', FEE_TYPES, f.feeTypes)}${fieldError(errors.feeTypes)}
 ${limits}
-<p><button type="submit">预览影响</button></p></form>`;
+<p><button type="submit">预览影响</button></p>`,
+  );
 }
 
 const RULE_NOTE = '范围外的项目在处理上报时逐条拒收（回调与 ORG_MDL_005 中 state 为 2 并说明原因），不保存；已保存的记录不受调整影响。';

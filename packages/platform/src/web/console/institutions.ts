@@ -32,7 +32,8 @@ const INSTITUTION_HEADINGS = ['机构编码', '名称', '地区', '接口地址'
 
 function institutionRow(r: InstitutionRow): Html {
   const link = h`<a href="/console/institutions/${encodeURIComponent(r.org_id)}">${r.org_id}</a>`;
-  return h`<tr>${cells(link, r.org_name, regionName(r.region), { wrap: r.endpoint_url ?? '' }, Number(r.active_apps ?? 0), time(r.updated_at))}</tr>`;
+  const endpoint = { wrap: r.endpoint_url ?? '' };
+  return h`<tr>${cells(link, r.org_name, regionName(r.region), endpoint, Number(r.active_apps ?? 0), time(r.updated_at))}</tr>`;
 }
 
 const EMPTY: InstitutionForm = { orgId: '', orgName: '', region: '', endpointUrl: '', notifyHosts: '', paymentChannels: '', ports: '' };
@@ -146,7 +147,8 @@ export async function institutionRoutes({ app, platform }: ConsoleContext): Prom
   app.get('/institutions', async (req, reply) => {
     const actor = actorOf(req);
     const rows = await readerOf(platform, req).institutions();
-    const body = h`${actor.role === 'operator' ? h`<p><a class="button" href="/console/institutions/new" id="new-institution">新增机构</a></p>` : ''}
+    const add = h`<p><a class="button" href="/console/institutions/new" id="new-institution">新增机构</a></p>`;
+    const body = h`${actor.role === 'operator' ? add : ''}
 ${scrollTable('institutions', INSTITUTION_HEADINGS, rows.map(institutionRow))}`;
     return html(reply, consolePage(actor, { title: '机构与凭证', active: '/console/institutions', body }));
   });

@@ -79,7 +79,8 @@ function itemFacts(i: Item, orgName: string): Html {
 }
 
 function batchRow(b: ItemDetail['batches'][number]): Html {
-  return h`<tr>${cells(h`<a href="/console/batches/${b.id}">${b.id}</a>`, b.kind === 'REPORT' ? '上报' : '更新', b.org_request_id, time(b.received_at))}</tr>`;
+  const link = h`<a href="/console/batches/${b.id}">${b.id}</a>`;
+  return h`<tr>${cells(link, b.kind === 'REPORT' ? '上报' : '更新', b.org_request_id, time(b.received_at))}</tr>`;
 }
 
 function appealList(appeals: ItemDetail['appeals']): Html {

@@ -54,9 +54,13 @@ function policyForm(actor: Actor, f: PolicyForm, errors: Record<string, string>)
 ${field({ label: '最长欠费天数', name: 'maxAgeDays', value: f.maxAgeDays, error: errors.maxAgeDays, hint: '任一笔欠费超过该天数即不可用' })}
 ${field({ label: '欠费总额上限（元）', name: 'maxTotalYuan', value: f.maxTotalYuan, error: errors.maxTotalYuan })}
 ${field({ label: '欠费笔数上限', name: 'maxCount', value: f.maxCount, error: errors.maxCount })}</div>`;
-  return h`<form method="post" action="/console/policy/preview" class="card" id="policy-form" novalidate>${csrfField(actor)}<h3>调整规则</h3>${limits}
+  const form = { action: '/console/policy/preview', csrf: csrfField(actor), className: 'card', id: 'policy-form', novalidate: true };
+  return postForm(
+    form,
+    h`<h3>调整规则</h3>${limits}
 ${field({ label: '调整说明', name: 'note', value: f.note, error: errors.note })}
-<p><button type="submit">预览影响</button></p></form>`;
+<p><button type="submit">预览影响</button></p>`,
+  );
 }
 
 const brief = (x: EligibilityPolicy) => `${x.maxAgeDays} 天 / ${yuan(x.maxTotalFen)} / ${x.maxCount} 笔`;
