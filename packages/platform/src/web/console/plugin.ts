@@ -29,6 +29,18 @@ import { receiptRoutes } from './receipts.js';
 const LOGIN_COOKIE = 'mdl_console_login';
 const PUBLIC_ROUTES = new Set(['/console/login', '/console/assets/:file']);
 
+const CODE_ATTRS = 'inputmode="numeric" pattern="[0-9]{6}" maxlength="6" autocomplete="one-time-code"';
+
+/** Pages show personal data and one-time secrets; scripts only from here. */
+const CONSOLE_CSP = [
+  "default-src 'self'",
+  "script-src 'self'",
+  "style-src 'self' 'unsafe-inline'",
+  "img-src 'self' data:",
+  "frame-ancestors 'none'",
+  "form-action 'self'",
+].join('; ');
+
 function loginPage(o: { error?: string; info?: string; username?: string; csrf: string }): string {
   return page({
     title: '诊疗失信人员信息管理系统 · 登录',
@@ -40,7 +52,7 @@ ${o.error ? h`<p class="bad" role="alert" id="login-error">${o.error}</p>` : ''}
 <input type="hidden" name="_csrf" value="${o.csrf}">
 ${field({ label: '用户名', name: 'username', value: o.username ?? '', required: true, attrs: 'autocomplete="username"' })}
 ${field({ label: '密码', name: 'password', type: 'password', required: true, attrs: 'autocomplete="current-password"' })}
-${field({ label: '动态口令', name: 'code', attrs: 'inputmode="numeric" pattern="[0-9]{6}" maxlength="6" autocomplete="one-time-code"', hint: '身份验证器应用中的 6 位数字' })}
+${field({ label: '动态口令', name: 'code', attrs: CODE_ATTRS, hint: '身份验证器应用中的 6 位数字' })}
 <p><button type="submit">登录</button></p></form>
 <p class="muted">连续 5 次登录失败将锁定账户 15 分钟；30 分钟无操作自动退出。</p></div>`,
   });
@@ -70,13 +82,7 @@ export const consolePlugin: FastifyPluginAsync<{ platform: Platform }> = async (
       : page({ title: '出错了', body });
   });
 
-  // Pages show personal data and one-time secrets; scripts only from here.
-  app.addHook(
-    'onRequest',
-    privatePageHeaders(
-      "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; frame-ancestors 'none'; form-action 'self'",
-    ),
-  );
+  app.addHook('onRequest', privatePageHeaders(CONSOLE_CSP));
 
   app.addHook('preHandler', async (req, reply) => {
     if (PUBLIC_ROUTES.has(req.routeOptions.url ?? '')) return;
