@@ -4,9 +4,9 @@ import { failedCallbackBatches, PAGE_SIZE } from '../../domain/console/batches.j
 import { resendCallback } from '../../domain/callbacks.js';
 import { actorOf, type ConsoleContext, html, need, notFound, readerOf } from './context.js';
 import { exportHref, listTotals } from './exports.js';
-import { CALLBACK_TEXT, consolePage, csrfField, num, STATE_TEXT, str, tag, time, yuan } from './layout.js';
+import { CALLBACK_TEXT, consolePage, csrfField, notice, num, STATE_TEXT, str, tag, time, yuan } from './layout.js';
 import { Fields, FormBody, IdParams } from '../route-schemas.js';
-import { cells, filterSelect, scrollTable } from './components.js';
+import { alertCard, cells, filterSelect, postForm, scrollTable } from './components.js';
 import type { ConsoleReader } from '../../domain/console/reader.js';
 import { attemptsTable, cbTag, itemsTable } from './batch-tables.js';
 import { batchBody } from './batch-page.js';
@@ -52,12 +52,12 @@ ${fields}<button type="submit">筛选</button></form>`;
 
 function resendNotice(q: Record<string, unknown>): Html | '' {
   if (str(q.resendError) === 'none') {
-    return h`<div class="card bad" role="alert" id="resend-result">没有勾选任何回调，未重发。请先勾选要重发的批次。</div>`;
+    return alertCard('没有勾选任何回调，未重发。请先勾选要重发的批次。', 'resend-result');
   }
   const n = num(q.resent);
   if (n === undefined) return '';
   const text = n > 0 ? `已重新排队 ${n} 个回调。` : '没有可重发的回调（可能已被处理）。';
-  return h`<div class="card ${n > 0 ? 'ok' : 'warn'}" role="status" id="resend-result">${text}</div>`;
+  return notice(text, n > 0 ? 'ok' : 'warn', 'resend-result');
 }
 
 /** Bulk resends ask first; "重发所选" with nothing ticked says so beside the button and sends nothing. */
@@ -80,9 +80,12 @@ function failedCallbacks(actor: Actor, failed: BatchRow[]): Html {
     headings,
     failed.slice(0, PAGE_SIZE).map((b) => failedRow(b, canResend)),
   );
-  return h`<form method="post" action="/console/callbacks/resend" id="bulk-resend">${csrfField(actor)}
+  return postForm(
+    { action: '/console/callbacks/resend', csrf: csrfField(actor), id: 'bulk-resend' },
+    h`
 ${table}
-${canResend ? resendButtons(Math.min(failed.length, 1000)) : ''}</form>`;
+${canResend ? resendButtons(Math.min(failed.length, 1000)) : ''}`,
+  );
 }
 
 export async function batchRoutes({ app, platform }: ConsoleContext): Promise<void> {

@@ -58,8 +58,8 @@ export function card(title: Content, body: Content, id?: string): Html {
 }
 
 /** A red box naming what went wrong with the whole form (field errors sit beside their fields). */
-export function alertCard(text: string | undefined): Html | '' {
-  return text ? h`<div class="card bad" role="alert">${text}</div>` : '';
+export function alertCard(text: Content, id?: string): Html | '' {
+  return text ? h`<div class="card bad" role="alert"${idAttr(id)}>${text}</div>` : '';
 }
 
 export interface PostFormOptions {

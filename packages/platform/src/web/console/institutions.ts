@@ -65,7 +65,9 @@ function institutionForm(actor: Actor, f: InstitutionForm, errors: FieldErrors, 
   const input = (name: keyof InstitutionForm, label: string, more: Partial<FieldOpts> = {}) =>
     field({ label, name, value: f[name], error: errors[name], ...more });
   const orgId = isNew ? input('orgId', '机构编码（orgId）', { required: true }) : h`<input type="hidden" name="orgId" value="${f.orgId}">`;
-  return h`<form method="post" action="${action}" class="card" id="institution-form" novalidate>${csrfField(actor)}
+  return postForm(
+    { action, csrf: csrfField(actor), className: 'card', id: 'institution-form', novalidate: true },
+    h`
 ${orgId}
 ${input('orgName', '机构名称', { required: true })}
 ${input('region', '所属地区', { options: REGION_OPTIONS })}
@@ -73,7 +75,8 @@ ${input('endpointUrl', '机构接口地址（ORG_001 等）', { hint: HINTS.endp
 ${input('notifyHosts', '允许的回调主机', { textarea: true, hint: HINTS.notifyHosts })}
 ${input('ports', '允许平台调用的端口', { hint: HINTS.ports })}
 ${input('paymentChannels', '向患者展示的缴费渠道', { textarea: true, hint: HINTS.paymentChannels })}
-<p><button type="submit">${isNew ? '创建机构' : '保存修改'}</button></p></form>`;
+<p><button type="submit">${isNew ? '创建机构' : '保存修改'}</button></p>`,
+  );
 }
 
 /** 更换密钥 and 停用 ask first: either cuts the institution off until it installs the new secret. */
@@ -122,9 +125,12 @@ ${cells(status, time(a.created_at), time(a.updated_at), actions)}</tr>`;
 function newAppForm(actor: Actor, orgId: string, sandbox: boolean): Html {
   const envs = h`<option value="prod" selected>生产</option>${sandbox ? h`<option value="test">测试</option>` : ''}`;
   const action = `/console/institutions/${encodeURIComponent(orgId)}/apps`;
-  return h`<form method="post" action="${action}" class="filters" id="new-app">${csrfField(actor)}
+  return postForm(
+    { action, csrf: csrfField(actor), className: 'filters', id: 'new-app' },
+    h`
 <label>环境 <select name="env">${envs}</select></label>
-<label>备注 <input name="label" maxlength="60"></label><button type="submit">签发新凭证</button></form>`;
+<label>备注 <input name="label" maxlength="60"></label><button type="submit">签发新凭证</button>`,
+  );
 }
 
 function institutionBody(actor: Actor, found: InstitutionFound, o: { saved: boolean; sandbox: boolean }): Html {

@@ -5,7 +5,7 @@ import type { ItemDetail } from '../../domain/console/item-detail.js';
 import { APPEAL_REASONS, APPEAL_STATUS_TEXT } from '../../domain/appeals.js';
 import { changeItemStateByStaff, ItemStateError } from '../../domain/item-state.js';
 import { ConsoleHttpError, actorOf, html, need, notFound, readerOf, type ConsoleContext } from './context.js';
-import { consolePage, csrfField, num, STATE_TEXT, tag, time, yuan } from './layout.js';
+import { consolePage, csrfField, notice, num, STATE_TEXT, tag, time, yuan } from './layout.js';
 import { Fields, FormBody, IdParams } from '../route-schemas.js';
 import { card, cells, definitionList, postForm, scrollTable } from './components.js';
 
@@ -94,7 +94,7 @@ function appealList(appeals: ItemDetail['appeals']): Html {
 
 function itemBody(actor: Actor, d: ItemDetail, done: string | undefined): Html {
   const i = d.item;
-  return h`${done ? h`<div class="card ok" role="status" id="item-done">${done}</div>` : ''}
+  return h`${notice(done, 'ok', 'item-done')}
 ${card('', itemFacts(i, d.orgName))}
 ${actor.role === 'staff' ? staffActions(csrfField(actor), i.id, i.state) : ''}
 <h3>相关批次</h3>

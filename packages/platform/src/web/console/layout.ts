@@ -160,8 +160,9 @@ export function time(d: Date | string | null | undefined): string {
   return epochMsToChinaTime(new Date(d).getTime());
 }
 
-export function notice(text: string | undefined, kind: 'ok' | 'bad' = 'ok'): Html | '' {
-  return text ? h`<div class="card ${kind}" role="status">${text}</div>` : '';
+/** A box saying what just happened (saved, sent), read out by screen readers. */
+export function notice(text: string | undefined, kind: 'ok' | 'warn' = 'ok', id?: string): Html | '' {
+  return text ? h`<div class="card ${kind}" role="status"${id ? h` id="${id}"` : ''}>${text}</div>` : '';
 }
 
 export function str(v: unknown): string {

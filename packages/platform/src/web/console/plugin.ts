@@ -9,6 +9,7 @@ import { privatePageHeaders } from '../security.js';
 import { BAD_REQUEST_TEXT, isSchemaError } from '../error-pages.js';
 import { CONSOLE_CSS, consolePage, field, str } from './layout.js';
 import { CONSOLE_ASSETS } from './assets.js';
+import { alertCard } from './components.js';
 import { dashboardRoutes } from './dashboard.js';
 import { institutionRoutes } from './institutions.js';
 import { batchRoutes } from './batches.js';
@@ -75,7 +76,7 @@ export const consolePlugin: FastifyPluginAsync<{ platform: Platform }> = async (
     if (status >= 500) req.log.error({ err, requestId: req.id }, 'console error');
     // A route schema's refusal names fields in English: the reader gets one plain sentence instead.
     const message = status >= 500 ? `系统错误，请求编号 ${req.id}` : isSchemaError(err) ? BAD_REQUEST_TEXT : err.message;
-    const body = h`<div class="card bad" role="alert"><p>${message}</p><p><a href="/console">返回总览</a></p></div>`;
+    const body = h`${alertCard(h`<p>${message}</p><p><a href="/console">返回总览</a></p>`)}`;
     reply.code(status).type('text/html; charset=utf-8');
     return req.consoleActor
       ? consolePage(req.consoleActor, { title: status === 404 ? '不存在' : status === 403 ? '无权访问' : '出错了', active: '', body })

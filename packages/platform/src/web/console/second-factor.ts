@@ -4,7 +4,7 @@ import type { Actor } from '../../domain/console/auth.js';
 import { enrolmentUser } from '../../domain/console/users.js';
 import { confirmEnrolment, proposeEnrolment, setInstitutionRequiresTotp } from '../../domain/second-factor.js';
 import { actorOf, ConsoleHttpError, html, need, type ConsoleContext } from './context.js';
-import { consolePage, csrfField, field, str } from './layout.js';
+import { consolePage, csrfField, field, notice, str } from './layout.js';
 import { card, postForm } from './components.js';
 import { FormBody, OrgParams } from '../route-schemas.js';
 
@@ -24,7 +24,7 @@ export function institutionFactorForm(actor: Actor, orgId: string, required: boo
   );
 }
 
-const ENROLLED = h`<div class="card ok" role="status" id="totp-done">动态口令已绑定，此后登录需要输入动态口令。</div>
+const ENROLLED = h`${notice('动态口令已绑定，此后登录需要输入动态口令。', 'ok', 'totp-done')}
 <p><a class="button" href="/console">返回总览</a></p>`;
 
 /** The QR code and key of a proposed secret, and the form that binds it once a code from it verifies. */

@@ -70,23 +70,31 @@ function userForm(
     field({ label, name, value: values[name], error: errors[name], focus: first === name, ...more });
   const roles = Object.entries(ROLE_TEXT) as [string, string][];
   const password = { type: 'password', hint: PASSWORD_HINT, attrs: 'autocomplete="new-password"' };
-  return h`<form method="post" action="/console/users" class="card" id="user-form" novalidate>${csrfField(actor)}<h3>新建账户</h3>
+  const form = { action: '/console/users', csrf: csrfField(actor), className: 'card', id: 'user-form', novalidate: true };
+  return postForm(
+    form,
+    h`<h3>新建账户</h3>
 ${errorSummary(errors, errors.form)}<div class="row">
 ${input('username', '用户名')}
 ${input('role', '角色', { options: roles })}
 ${input('orgId', '所属机构（医疗机构人员必选）', { options: orgs })}
 ${input('password', '初始密码', password)}
-</div><p><button type="submit">创建</button></p></form>`;
+</div><p><button type="submit">创建</button></p>`,
+  );
 }
 
 function passwordForm(actor: Actor, errors: Record<string, string>): Html {
   const password = (label: string, name: string, autocomplete: string, hint?: string) =>
     field({ label, name, type: 'password', error: errors[name], hint, attrs: `autocomplete="${autocomplete}"` });
-  return h`<form method="post" action="/console/password" class="card" id="password-form" novalidate>${csrfField(actor)}
+  const form = { action: '/console/password', csrf: csrfField(actor), className: 'card', id: 'password-form', novalidate: true };
+  return postForm(
+    form,
+    h`
 ${password('当前密码', 'current', 'current-password')}
 ${password('新密码', 'next', 'new-password', PASSWORD_HINT)}
 ${password('再次输入新密码', 'confirm', 'new-password')}
-<p><button type="submit">修改密码</button></p></form>`;
+<p><button type="submit">修改密码</button></p>`,
+  );
 }
 
 /** Accounts (operators only): create auditors, institution staff and other operators; unlock; disable. */
