@@ -29,7 +29,8 @@ export const DASHBOARD_JS = `(function () {
     var c = window.echarts.init(node, null, { renderer: 'canvas' });
     // Tooltips are drawn on the canvas (richText), never as HTML: institution names are user-supplied.
     if (option.tooltip) option.tooltip.renderMode = 'richText';
-    c.setOption(Object.assign({ animation: false, textStyle: { fontFamily: 'Noto Sans CJK SC, PingFang SC, Microsoft YaHei, sans-serif' } }, option));
+    var font = 'Noto Sans CJK SC, PingFang SC, Microsoft YaHei, sans-serif';
+    c.setOption(Object.assign({ animation: false, textStyle: { fontFamily: font } }, option));
     charts.push(c);
     node.setAttribute('data-rendered', '1');
   }

@@ -1,10 +1,11 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ID_TYPES } from '@mdl/protocol';
 import { h, raw, type Html } from '../html.js';
-import { auditAction } from '../../domain/console/auth.js';
+import { auditAction, type Actor } from '../../domain/console/auth.js';
 import { csvField, describeFilter, parseAuditQuery, searchAudit, type AuditQuery } from '../../domain/console/audit-search.js';
 import { type ConsoleContext, html, need, readerOf } from './context.js';
-import { consolePage, csrfField, field, num, str, tag, time } from './layout.js';
+import { consolePage, csrfField, field, num, str, tag, time, type FieldOpts } from './layout.js';
+import { postForm } from './components.js';
 import { Fields, FormBody } from '../route-schemas.js';
 import { ACTOR_TEXT, actionText, actorText, chinaTime, detailText, outcomeText } from './audit-text.js';
 
@@ -24,7 +25,13 @@ function queryOf(q: Record<string, unknown>): AuditQuery {
 }
 
 /** Columns people may show or hide; the ones an investigator rarely needs start hidden so the table fits. */
-const COLUMNS: { key: string; label: string; shown: boolean }[] = [
+interface Column {
+  key: string;
+  label: string;
+  shown: boolean;
+}
+
+const COLUMNS: Column[] = [
   { key: 'id', label: '编号', shown: false },
   { key: 'at', label: '时间', shown: true },
   { key: 'action', label: '操作', shown: true },
@@ -51,14 +58,85 @@ ${cell('detail', detailText(e.detail).slice(0, 240), ' wrap')}</tr>`;
 
 function auditTable(rows: AuditRow[], names: Map<string, string>): Html {
   const hidden = COLUMNS.filter((c) => !c.shown).map((c) => `hide-${c.key}`);
-  const toggles = COLUMNS.map(
-    (c) => h`<label><input type="checkbox" data-col="${c.key}" data-table="audit"${raw(c.shown ? ' checked' : '')}> ${c.label}</label>`,
-  );
-  return h`<fieldset class="columns" id="audit-columns"><legend>显示的列</legend>${toggles}</fieldset>
+  const toggle = (c: Column) => {
+    const box = h`<input type="checkbox" data-col="${c.key}" data-table="audit"${raw(c.shown ? ' checked' : '')}>`;
+    return h`<label>${box} ${c.label}</label>`;
+  };
+  const headings = COLUMNS.map((c) => h`<th class="c-${c.key}" scope="col">${c.label}</th>`);
+  return h`<fieldset class="columns" id="audit-columns"><legend>显示的列</legend>${COLUMNS.map(toggle)}</fieldset>
 <div class="tablewrap sticky" tabindex="0" role="region" aria-label="审计记录，可滚动">
-<table class="data audit ${hidden.join(' ')}" id="audit"><thead><tr>${COLUMNS.map((c) => h`<th class="c-${c.key}" scope="col">${c.label}</th>`)}</tr></thead>
+<table class="data audit ${hidden.join(' ')}" id="audit"><thead><tr>${headings}</tr></thead>
 <tbody>${rows.map((e) => auditRow(e, names))}</tbody></table></div>
 ${rows.length === 0 ? h`<p class="muted" id="audit-empty">没有符合条件的记录。</p>` : ''}`;
+}
+
+const ACTION_HINT = '操作代码前缀，如 arrears.query（资格查询）、appeal（申诉）、console.login（登录）';
+
+/** The search: who (ID number, institution, actor), what (action prefix) and when; then export and older pages. */
+function searchForm(actor: Actor, q: AuditQuery, errors: Record<string, string>, o: { canExport: boolean; older?: number }): Html {
+  const input = (name: keyof AuditQuery, label: string, more: Partial<FieldOpts> = {}) =>
+    field({ label, name, value: q[name], error: errors[name], ...more });
+  const idTypes = Object.entries(ID_TYPES) as [string, string][];
+  const exportButton = h`<button type="submit" class="secondary" id="export-csv" formaction="/console/audit.csv">导出 CSV</button>`;
+  const olderButton = h`<button type="submit" class="secondary" name="before" value="${o.older}" id="older">更早的记录</button>`;
+  const form = { action: '/console/audit', csrf: csrfField(actor), className: 'card', id: 'audit-form', novalidate: true };
+  return postForm(
+    form,
+    h`
+<div class="row">
+${input('idType', '证件类型', { value: q.idType || '01', options: idTypes })}
+${input('idNo', '证件号码（按盲索引匹配，不保存）', { attrs: 'autocomplete="off"' })}
+${input('orgId', '机构编码')}
+</div><div class="row">
+${field({ label: '操作人 / appId', name: 'actor', value: q.actor })}
+${input('action', '操作类型（前缀）', { hint: ACTION_HINT })}
+${input('from', '开始日期', { type: 'date' })}
+${input('to', '结束日期', { type: 'date' })}
+</div><input type="hidden" name="all" value="1">
+<p><button type="submit">查询</button> ${o.canExport ? exportButton : ''}
+${o.older !== undefined ? olderButton : ''}</p>
+<p class="muted">查询与导出审计记录本身也会记入审计。</p>`,
+  );
+}
+
+/** The export: Chinese headers and China time, as on the page; codes kept beside the words for whoever filters the file. */
+function auditCsv(rows: AuditRow[], names: Map<string, string>): string {
+  const header = [
+    '编号',
+    '时间（北京时间）',
+    '操作',
+    '操作代码',
+    '操作人类型',
+    '操作人',
+    '机构',
+    '对象（盲索引）',
+    '目标',
+    '结果',
+    '应答码',
+    '请求编号',
+    '详情',
+  ];
+  const line = (r: AuditRow) =>
+    [
+      r.id,
+      chinaTime(r.at),
+      actionText(r.action),
+      r.action,
+      ACTOR_TEXT[r.actor_type] ?? r.actor_type,
+      r.actor_id,
+      r.org_id ? `${names.get(r.org_id) ?? ''}（${r.org_id}）` : '',
+      r.subject_bidx,
+      r.target,
+      outcomeText(r.outcome),
+      r.resp_code,
+      r.request_id,
+      detailText(r.detail),
+    ]
+      .map(csvField)
+      .join(',');
+  // A BOM so that Excel opens the Chinese text as UTF-8.
+  const lines = ['\ufeff' + header.join(','), ...rows.map(line)];
+  return lines.join('\r\n') + '\r\n';
 }
 
 export async function auditRoutes({ app, platform }: ConsoleContext): Promise<void> {
@@ -87,20 +165,8 @@ export async function auditRoutes({ app, platform }: ConsoleContext): Promise<vo
       );
     }
     const names = await readerOf(platform, req).institutionNames();
-    const body = h`<form method="post" action="/console/audit" class="card" id="audit-form" novalidate>${csrfField(actor)}
-<div class="row">
-${field({ label: '证件类型', name: 'idType', value: q.idType || '01', error: errors.idType, options: Object.entries(ID_TYPES) as [string, string][] })}
-${field({ label: '证件号码（按盲索引匹配，不保存）', name: 'idNo', value: q.idNo, error: errors.idNo, attrs: 'autocomplete="off"' })}
-${field({ label: '机构编码', name: 'orgId', value: q.orgId, error: errors.orgId })}
-</div><div class="row">
-${field({ label: '操作人 / appId', name: 'actor', value: q.actor })}
-${field({ label: '操作类型（前缀）', name: 'action', value: q.action, error: errors.action, hint: '操作代码前缀，如 arrears.query（资格查询）、appeal（申诉）、console.login（登录）' })}
-${field({ label: '开始日期', name: 'from', type: 'date', value: q.from, error: errors.from })}
-${field({ label: '结束日期', name: 'to', type: 'date', value: q.to, error: errors.to })}
-</div><input type="hidden" name="all" value="1">
-<p><button type="submit">查询</button> ${ok && searched ? h`<button type="submit" class="secondary" id="export-csv" formaction="/console/audit.csv">导出 CSV</button>` : ''}
-${rows.length > PAGE ? h`<button type="submit" class="secondary" name="before" value="${rows[PAGE - 1]!.id}" id="older">更早的记录</button>` : ''}</p>
-<p class="muted">查询与导出审计记录本身也会记入审计。</p></form>
+    const older = rows.length > PAGE ? rows[PAGE - 1]!.id : undefined;
+    const body = h`${searchForm(actor, q, errors, { canExport: ok && searched, older })}
 ${searched && ok ? auditTable(rows.slice(0, PAGE), names) : ''}`;
     return html(reply, consolePage(actor, { title: '审计', active: '/console/audit', body }), ok ? 200 : 400);
   };
@@ -123,46 +189,10 @@ ${searched && ok ? auditTable(rows.slice(0, PAGE), names) : ''}`;
         orgId: filter.orgId ?? null,
       },
     );
-    const names = await readerOf(platform, req).institutionNames();
-    // Chinese headers and China time, as on the page; codes kept beside the words for whoever filters the file.
-    const header = [
-      '编号',
-      '时间（北京时间）',
-      '操作',
-      '操作代码',
-      '操作人类型',
-      '操作人',
-      '机构',
-      '对象（盲索引）',
-      '目标',
-      '结果',
-      '应答码',
-      '请求编号',
-      '详情',
-    ];
-    const line = (r: (typeof rows)[number]) =>
-      [
-        r.id,
-        chinaTime(r.at),
-        actionText(r.action),
-        r.action,
-        ACTOR_TEXT[r.actor_type] ?? r.actor_type,
-        r.actor_id,
-        r.org_id ? `${names.get(r.org_id) ?? ''}（${r.org_id}）` : '',
-        r.subject_bidx,
-        r.target,
-        outcomeText(r.outcome),
-        r.resp_code,
-        r.request_id,
-        detailText(r.detail),
-      ]
-        .map(csvField)
-        .join(',');
-    // A BOM so that Excel opens the Chinese text as UTF-8.
-    const lines = ['\ufeff' + header.join(','), ...rows.map(line)];
+    const csv = auditCsv(rows, await readerOf(platform, req).institutionNames());
     return reply
       .type('text/csv; charset=utf-8')
       .header('content-disposition', `attachment; filename="audit-${new Date(platform.now()).toISOString().slice(0, 10)}.csv"`)
-      .send(lines.join('\r\n') + '\r\n');
+      .send(csv);
   });
 }

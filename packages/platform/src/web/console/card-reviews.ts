@@ -5,10 +5,13 @@ import { decideReview, listReviews, type ReviewDecision } from '../../domain/ehc
 import { html, need, type ConsoleContext } from './context.js';
 import { consolePage, csrfField, str, tag, time } from './layout.js';
 import { Fields, FormBody, IdParams } from '../route-schemas.js';
-import { cells, scrollTable } from './components.js';
+import { cells, postForm, scrollTable } from './components.js';
 
 const STATUS_TEXT = { open: '待处理', rejected: '已驳回自助登记', restored: '已恢复手机号' } as const;
 const DECISION_CONFIRM = '提交处理结果？提交后不能更改。';
+const INTRO =
+  '有人在电子健康卡页面自助领卡时填写的姓名，与医院经医保身份核验的姓名（ORG_EHC_004）不一致。' +
+  '电子健康卡已改用核验过的姓名，自助登记的手机号已停用、不再提供给医院。请核实后处理。';
 
 const HEADINGS = ['编号', '时间', '卡号', '证件号', '核验姓名', '自助登记姓名', '自助登记手机号', '核验来源', '状态', '处理'];
 
@@ -25,9 +28,17 @@ function whichFilter(which: 'open' | 'all'): Html {
 function decisionForm(actor: Actor, id: number): Html {
   const decision = h`<select name="decision" aria-label="处理结果"><option value="rejected">驳回自助登记（冒用或无效）</option>
 <option value="restored">恢复其手机号（已核实为本人）</option></select>`;
-  return h`<form method="post" action="/console/card-reviews/${id}" class="inline" data-confirm="${DECISION_CONFIRM}" data-confirm-ok="提交">
-${csrfField(actor)}${decision}
-<input name="note" maxlength="200" placeholder="备注（核实方式）" aria-label="备注"><button type="submit" class="small">提交</button></form>`;
+  const form = {
+    action: `/console/card-reviews/${id}`,
+    csrf: csrfField(actor),
+    className: 'inline',
+    confirm: { text: DECISION_CONFIRM, ok: '提交' },
+  };
+  return postForm(
+    form,
+    h`${decision}
+<input name="note" maxlength="200" placeholder="备注（核实方式）" aria-label="备注"><button type="submit" class="small">提交</button>`,
+  );
 }
 
 function reviewRow(r: Review, decide: (id: number) => Html | ''): Html {
@@ -52,7 +63,7 @@ export async function cardReviewRoutes({ app, platform }: ConsoleContext): Promi
     const rows = await listReviews(db, vault, which);
     await auditAction(db, actor, 'console.card_review.list', which, null, { requestId: req.id });
     const decide = (id: number) => (actor.role === 'operator' ? decisionForm(actor, id) : '');
-    const body = h`<p class="muted">有人在电子健康卡页面自助领卡时填写的姓名，与医院经医保身份核验的姓名（ORG_EHC_004）不一致。电子健康卡已改用核验过的姓名，自助登记的手机号已停用、不再提供给医院。请核实后处理。</p>
+    const body = h`<p class="muted">${INTRO}</p>
 ${whichFilter(which)}
 ${scrollTable(
   'card-reviews',

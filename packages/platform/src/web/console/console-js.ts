@@ -56,7 +56,8 @@ export const CONSOLE_JS = `(function () {
   function ask(form, submitter, text) {
     if (!dialog) buildDialog();
     dialog.querySelector('#confirm-message').textContent = text;
-    dialog.querySelector('#confirm-ok').textContent = (submitter && submitter.getAttribute('data-confirm-ok')) || form.getAttribute('data-confirm-ok') || '确定';
+    var ok = (submitter && submitter.getAttribute('data-confirm-ok')) || form.getAttribute('data-confirm-ok');
+    dialog.querySelector('#confirm-ok').textContent = ok || '确定';
     pending = { form: form, submitter: submitter };
     dialog.showModal();
     dialog.querySelector('#confirm-cancel').focus();

@@ -1,5 +1,5 @@
 import { FEE_TYPES, MED_TYPES } from '@mdl/protocol';
-import { h, raw } from '../html.js';
+import { h, raw, type Html } from '../html.js';
 import {
   coverageToForm,
   parseCoverageForm,
@@ -11,7 +11,8 @@ import {
 import type { Actor } from '../../domain/console/auth.js';
 import type { CoveragePolicy } from '../../domain/coverage.js';
 import { actorOf, html, need, type ConsoleContext } from './context.js';
-import { consolePage, csrfField, field, str, yuan } from './layout.js';
+import { consolePage, csrfField, field, notice, str, yuan } from './layout.js';
+import { alertCard, card, hiddenInputs, postForm } from './components.js';
 import { Fields, FormBody } from '../route-schemas.js';
 
 function describe(p: CoveragePolicy): string {
@@ -24,50 +25,78 @@ function list(v: unknown): string[] {
   return Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : typeof v === 'string' ? [v] : [];
 }
 
-/** The coverage policy page (§1.2.3): current rule, form, preview, save. Markup kept minimal. */
-export async function coverageRoutes({ app, platform }: ConsoleContext): Promise<void> {
-  const boxes = (name: string, dict: Record<string, string>, chosen: string[]) =>
-    h`<fieldset><legend>${name === 'medTypes' ? '覆盖的医疗类别' : '覆盖的费用类别'}</legend>${Object.entries(dict).map(
-      ([code, text]) =>
-        h`<label><input type="checkbox" name="${name}" value="${code}"${raw(chosen.includes(code) ? ' checked' : '')}> ${code} ${text}</label> `,
-    )}</fieldset>`;
-  const hidden = (f: CoverageForm) =>
-    h`${f.medTypes.map((c) => h`<input type="hidden" name="medTypes" value="${c}">`)}${f.feeTypes.map((c) => h`<input type="hidden" name="feeTypes" value="${c}">`)}
-<input type="hidden" name="maxAgeDays" value="${f.maxAgeDays}"><input type="hidden" name="maxFutureMinutes" value="${f.maxFutureMinutes}">
-<input type="hidden" name="minAmountYuan" value="${f.minAmountYuan}">`;
+type Preview = { policy: CoveragePolicy; result: CoveragePreview };
 
-  const render = async (
-    actor: Actor,
-    f: CoverageForm,
-    errors: Record<string, string>,
-    preview?: { policy: CoveragePolicy; result: CoveragePreview },
-    saved = false,
-  ) => {
-    const current = await platform.coverage.get();
-    const canEdit = actor.role === 'operator';
-    const previewCard = preview
-      ? h`<div class="card" id="coverage-preview"><h3>预览</h3><p>${describe(preview.policy)}</p>
-<p>近 30 天保存的 ${preview.result.items} 条欠费中，按新范围将有 <b id="coverage-refused">${preview.result.refused}</b> 条被拒收。</p>
-<ul>${preview.result.byReason.map((r) => h`<li>${r.reason}：${r.count} 条</li>`)}</ul>
-<form method="post" action="/console/coverage">${csrfField(actor)}${hidden(f)}
-<button type="submit" id="save-coverage">确认保存</button> <a class="button secondary" href="/console/coverage">取消</a></form></div>`
-      : '';
-    const body = h`${saved ? h`<div class="card ok" role="status">已保存，之后处理的上报按新范围接收（10 秒内生效）。</div>` : ''}
-<div class="card"><h3>当前覆盖范围</h3><p id="current-coverage">${describe(current)}</p>
-<p>范围外的项目在处理上报时逐条拒收（回调与 ORG_MDL_005 中 state 为 2 并说明原因），不保存；已保存的记录不受调整影响。</p></div>
-${errors.form ? h`<div class="card bad" role="alert">${errors.form}</div>` : ''}
-${
-  canEdit
-    ? h`<form method="post" action="/console/coverage/preview" class="card" id="coverage-form" novalidate>${csrfField(actor)}<h3>调整覆盖范围</h3>
-${boxes('medTypes', MED_TYPES, f.medTypes)}${errors.medTypes ? h`<div class="field-error">${errors.medTypes}</div>` : ''}
-${boxes('feeTypes', FEE_TYPES, f.feeTypes)}${errors.feeTypes ? h`<div class="field-error">${errors.feeTypes}</div>` : ''}
-<div class="row">${field({ label: '最早产生时间（天内）', name: 'maxAgeDays', value: f.maxAgeDays, error: errors.maxAgeDays })}
-${field({ label: '允许晚于当前（分钟）', name: 'maxFutureMinutes', value: f.maxFutureMinutes, error: errors.maxFutureMinutes })}
-${field({ label: '最低金额（元）', name: 'minAmountYuan', value: f.minAmountYuan, error: errors.minAmountYuan })}</div>
-<p><button type="submit">预览影响</button></p></form>`
-    : ''
+/** One checkbox per code of a dictionary (医疗类别 or 费用类别), the chosen ones ticked. */
+function boxes(name: 'medTypes' | 'feeTypes', dict: Record<string, string>, chosen: string[]): Html {
+  const box = ([code, text]: [string, string]) => {
+    const checked = raw(chosen.includes(code) ? ' checked' : '');
+    return h`<label><input type="checkbox" name="${name}" value="${code}"${checked}> ${code} ${text}</label> `;
+  };
+  return h`<fieldset><legend>${name === 'medTypes' ? '覆盖的医疗类别' : '覆盖的费用类别'}</legend>${Object.entries(dict).map(box)}</fieldset>`;
 }
-${previewCard}`;
+
+function hidden(f: CoverageForm): Html {
+  const codes = [...f.medTypes.map((c) => ['medTypes', c] as const), ...f.feeTypes.map((c) => ['feeTypes', c] as const)];
+  const limits = [
+    ['maxAgeDays', f.maxAgeDays],
+    ['maxFutureMinutes', f.maxFutureMinutes],
+    ['minAmountYuan', f.minAmountYuan],
+  ] as const;
+  return hiddenInputs([...codes, ...limits]);
+}
+
+/** What the new range would refuse of the last 30 days, with the form that saves it (the same values, hidden). */
+function previewCard(actor: Actor, f: CoverageForm, { policy, result }: Preview): Html {
+  const save = postForm(
+    { action: '/console/coverage', csrf: csrfField(actor) },
+    h`${hidden(f)}
+<button type="submit" id="save-coverage">确认保存</button> <a class="button secondary" href="/console/coverage">取消</a>`,
+  );
+  const refused = h`<b id="coverage-refused">${result.refused}</b>`;
+  return card(
+    '预览',
+    h`<p>${describe(policy)}</p>
+<p>近 30 天保存的 ${result.items} 条欠费中，按新范围将有 ${refused} 条被拒收。</p>
+<ul>${result.byReason.map((r) => h`<li>${r.reason}：${r.count} 条</li>`)}</ul>
+${save}`,
+    'coverage-preview',
+  );
+}
+
+const fieldError = (text: string | undefined) => (text ? h`<div class="field-error">${text}</div>` : '');
+
+/** The operator's form: the new range, previewed before anything is saved. */
+function coverageForm(actor: Actor, f: CoverageForm, errors: Record<string, string>): Html {
+  const limits = h`<div class="row">${field({ label: '最早产生时间（天内）', name: 'maxAgeDays', value: f.maxAgeDays, error: errors.maxAgeDays })}
+${field({ label: '允许晚于当前（分钟）', name: 'maxFutureMinutes', value: f.maxFutureMinutes, error: errors.maxFutureMinutes })}
+${field({ label: '最低金额（元）', name: 'minAmountYuan', value: f.minAmountYuan, error: errors.minAmountYuan })}</div>`;
+  const form = { action: '/console/coverage/preview', csrf: csrfField(actor), className: 'card', id: 'coverage-form', novalidate: true };
+  return postForm(
+    form,
+    h`<h3>调整覆盖范围</h3>
+${boxes('medTypes', MED_TYPES, f.medTypes)}${fieldError(errors.medTypes)}
+${boxes('feeTypes', FEE_TYPES, f.feeTypes)}${fieldError(errors.feeTypes)}
+${limits}
+<p><button type="submit">预览影响</button></p>`,
+  );
+}
+
+const RULE_NOTE = '范围外的项目在处理上报时逐条拒收（回调与 ORG_MDL_005 中 state 为 2 并说明原因），不保存；已保存的记录不受调整影响。';
+
+/** The coverage policy page (§1.2.3): current rule, form, preview, save. */
+export async function coverageRoutes({ app, platform }: ConsoleContext): Promise<void> {
+  const render = async (actor: Actor, f: CoverageForm, errors: Record<string, string>, preview?: Preview, saved = false) => {
+    const current = await platform.coverage.get();
+    const body = h`${saved ? notice('已保存，之后处理的上报按新范围接收（10 秒内生效）。') : ''}
+${card(
+  '当前覆盖范围',
+  h`<p id="current-coverage">${describe(current)}</p>
+<p>${RULE_NOTE}</p>`,
+)}
+${alertCard(errors.form)}
+${actor.role === 'operator' ? coverageForm(actor, f, errors) : ''}
+${preview ? previewCard(actor, f, preview) : ''}`;
     return consolePage(actor, { title: '覆盖范围（先诊后付费用）', active: '/console/coverage', body });
   };
 

@@ -2,6 +2,7 @@ import { h, raw, type Html } from '../html.js';
 import { actorOf, type ConsoleContext, html, readerOf } from './context.js';
 import { consolePage, regionName, yuan } from './layout.js';
 import { CONSOLE_ASSETS } from './assets.js';
+import { card } from './components.js';
 
 /** JSON inside a <script type="application/json">: `<` is escaped so no text can close the element. */
 export function jsonForScript(v: unknown): string {
@@ -16,6 +17,9 @@ function kpi(id: string, label: string, value: string, href: string | null, note
   const inner = h`<span class="muted">${label}</span><b>${value}</b>${note ? h`<span class="muted">${note}</span>` : ''}`;
   return href ? h`<a class="kpi" id="${id}" href="${href}">${inner}</a>` : h`<div class="kpi" id="${id}">${inner}</div>`;
 }
+
+/** Where dashboard.js draws its charts (trend, by region, by institution, callbacks, queries). */
+const CHARTS = ['chart-trend', 'chart-region', 'chart-institution', 'chart-callbacks', 'chart-queries'];
 
 export async function dashboardRoutes({ app, platform }: ConsoleContext): Promise<void> {
   app.get('/', async (req, reply) => {
@@ -36,13 +40,7 @@ export async function dashboardRoutes({ app, platform }: ConsoleContext): Promis
   ${kpi('kpi-callbacks', '回调成功率（30 天）', rate, '/console/callbacks', `成功 ${k.callbackDelivered} 次 · 失败 ${k.callbackFailed} 次`)}
   ${kpi('kpi-failed-batches', '待处理回调', `${k.failedBatches} 批`, '/console/callbacks', `投递失败 ${k.failedBatches} · 待回调 ${k.pendingBatches}`)}
 </div>
-<div class="charts">
-  <div class="card"><div class="chart" id="chart-trend"></div></div>
-  <div class="card"><div class="chart" id="chart-region"></div></div>
-  <div class="card"><div class="chart" id="chart-institution"></div></div>
-  <div class="card"><div class="chart" id="chart-callbacks"></div></div>
-  <div class="card"><div class="chart" id="chart-queries"></div></div>
-</div>
+<div class="charts">${CHARTS.map((id) => card('', h`<div class="chart" id="${id}"></div>`))}</div>
 <script type="application/json" id="dashboard-data">${raw(jsonForScript(data))}</script>`;
     return html(
       reply,

@@ -134,5 +134,6 @@ export function exportHref(path: string, query: Record<string, string | undefine
 
 /** The line above a list: totals over everything the filter matches, and the export of the same rows. */
 export function listTotals(text: Html, href: string): Html {
-  return h`<p class="totals" id="list-totals"><span>${text}</span> <a class="button secondary small" href="${href}" id="export-csv" download>导出 CSV</a></p>`;
+  const download = h`<a class="button secondary small" href="${href}" id="export-csv" download>导出 CSV</a>`;
+  return h`<p class="totals" id="list-totals"><span>${text}</span> ${download}</p>`;
 }

@@ -9,6 +9,7 @@ import { privatePageHeaders } from '../security.js';
 import { BAD_REQUEST_TEXT, isSchemaError } from '../error-pages.js';
 import { CONSOLE_CSS, consolePage, field, str } from './layout.js';
 import { CONSOLE_ASSETS } from './assets.js';
+import { alertCard } from './components.js';
 import { dashboardRoutes } from './dashboard.js';
 import { institutionRoutes } from './institutions.js';
 import { batchRoutes } from './batches.js';
@@ -29,6 +30,18 @@ import { receiptRoutes } from './receipts.js';
 const LOGIN_COOKIE = 'mdl_console_login';
 const PUBLIC_ROUTES = new Set(['/console/login', '/console/assets/:file']);
 
+const CODE_ATTRS = 'inputmode="numeric" pattern="[0-9]{6}" maxlength="6" autocomplete="one-time-code"';
+
+/** Pages show personal data and one-time secrets; scripts only from here. */
+const CONSOLE_CSP = [
+  "default-src 'self'",
+  "script-src 'self'",
+  "style-src 'self' 'unsafe-inline'",
+  "img-src 'self' data:",
+  "frame-ancestors 'none'",
+  "form-action 'self'",
+].join('; ');
+
 function loginPage(o: { error?: string; info?: string; username?: string; csrf: string }): string {
   return page({
     title: '诊疗失信人员信息管理系统 · 登录',
@@ -40,7 +53,7 @@ ${o.error ? h`<p class="bad" role="alert" id="login-error">${o.error}</p>` : ''}
 <input type="hidden" name="_csrf" value="${o.csrf}">
 ${field({ label: '用户名', name: 'username', value: o.username ?? '', required: true, attrs: 'autocomplete="username"' })}
 ${field({ label: '密码', name: 'password', type: 'password', required: true, attrs: 'autocomplete="current-password"' })}
-${field({ label: '动态口令', name: 'code', attrs: 'inputmode="numeric" pattern="[0-9]{6}" maxlength="6" autocomplete="one-time-code"', hint: '身份验证器应用中的 6 位数字' })}
+${field({ label: '动态口令', name: 'code', attrs: CODE_ATTRS, hint: '身份验证器应用中的 6 位数字' })}
 <p><button type="submit">登录</button></p></form>
 <p class="muted">连续 5 次登录失败将锁定账户 15 分钟；30 分钟无操作自动退出。</p></div>`,
   });
@@ -63,20 +76,14 @@ export const consolePlugin: FastifyPluginAsync<{ platform: Platform }> = async (
     if (status >= 500) req.log.error({ err, requestId: req.id }, 'console error');
     // A route schema's refusal names fields in English: the reader gets one plain sentence instead.
     const message = status >= 500 ? `系统错误，请求编号 ${req.id}` : isSchemaError(err) ? BAD_REQUEST_TEXT : err.message;
-    const body = h`<div class="card bad" role="alert"><p>${message}</p><p><a href="/console">返回总览</a></p></div>`;
+    const body = h`${alertCard(h`<p>${message}</p><p><a href="/console">返回总览</a></p>`)}`;
     reply.code(status).type('text/html; charset=utf-8');
     return req.consoleActor
       ? consolePage(req.consoleActor, { title: status === 404 ? '不存在' : status === 403 ? '无权访问' : '出错了', active: '', body })
       : page({ title: '出错了', body });
   });
 
-  // Pages show personal data and one-time secrets; scripts only from here.
-  app.addHook(
-    'onRequest',
-    privatePageHeaders(
-      "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; frame-ancestors 'none'; form-action 'self'",
-    ),
-  );
+  app.addHook('onRequest', privatePageHeaders(CONSOLE_CSP));
 
   app.addHook('preHandler', async (req, reply) => {
     if (PUBLIC_ROUTES.has(req.routeOptions.url ?? '')) return;

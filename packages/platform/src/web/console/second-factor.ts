@@ -4,16 +4,45 @@ import type { Actor } from '../../domain/console/auth.js';
 import { enrolmentUser } from '../../domain/console/users.js';
 import { confirmEnrolment, proposeEnrolment, setInstitutionRequiresTotp } from '../../domain/second-factor.js';
 import { actorOf, ConsoleHttpError, html, need, type ConsoleContext } from './context.js';
-import { consolePage, csrfField, field, str } from './layout.js';
+import { consolePage, csrfField, field, notice, str } from './layout.js';
+import { card, postForm } from './components.js';
 import { FormBody, OrgParams } from '../route-schemas.js';
+
+type Enrolment = ReturnType<typeof proposeEnrolment>;
 
 /** The operator's switch on an institution's page: whether its staff must have a second factor. */
 export function institutionFactorForm(actor: Actor, orgId: string, required: boolean): Html {
-  if (actor.role !== 'operator') return h`<p id="require-totp">员工登录动态口令：${required ? '必须' : '未绑定的账户可仅凭密码登录'}</p>`;
-  return h`<form method="post" action="/console/institutions/${encodeURIComponent(orgId)}/second-factor" class="filters" id="require-totp">${csrfField(actor)}
+  const now = required ? '必须' : '未绑定的账户可仅凭密码登录';
+  if (actor.role !== 'operator') return h`<p id="require-totp">员工登录动态口令：${now}</p>`;
+  const action = `/console/institutions/${encodeURIComponent(orgId)}/second-factor`;
+  return postForm(
+    { action, csrf: csrfField(actor), className: 'filters', id: 'require-totp' },
+    h`
 <input type="hidden" name="required" value="${required ? '0' : '1'}">
-<span>员工登录动态口令：<b>${required ? '必须' : '未绑定的账户可仅凭密码登录'}</b></span>
-<button class="small secondary" type="submit">${required ? '不再强制' : '强制所有员工使用动态口令'}</button></form>`;
+<span>员工登录动态口令：<b>${now}</b></span>
+<button class="small secondary" type="submit">${required ? '不再强制' : '强制所有员工使用动态口令'}</button>`,
+  );
+}
+
+const ENROLLED = h`${notice('动态口令已绑定，此后登录需要输入动态口令。', 'ok', 'totp-done')}
+<p><a class="button" href="/console">返回总览</a></p>`;
+
+/** The QR code and key of a proposed secret, and the form that binds it once a code from it verifies. */
+function enrolCard(actor: Actor, p: Enrolment, qr: Html, error: string | undefined): Html {
+  const attrs = 'inputmode="numeric" autocomplete="one-time-code" maxlength="6"';
+  const form = postForm(
+    { action: '/console/second-factor', csrf: csrfField(actor), id: 'totp-enrol' },
+    h`<input type="hidden" name="sealed" value="${p.sealed}">
+${field({ label: '动态口令', name: 'code', error, focus: !!error, attrs })}
+<p><button type="submit">绑定</button></p>`,
+  );
+  return card(
+    '',
+    h`<p>用身份验证器应用扫描二维码（或手动输入密钥），再输入应用显示的 6 位动态口令完成绑定。</p>
+<figure class="qrbox" id="totp-qr" role="img" aria-label="动态口令二维码">${qr}</figure>
+<p>密钥：<code id="totp-secret">${p.secret}</code></p>
+${form}`,
+  );
 }
 
 export async function secondFactorRoutes({ app, platform }: ConsoleContext): Promise<void> {
@@ -29,27 +58,12 @@ export async function secondFactorRoutes({ app, platform }: ConsoleContext): Pro
 
   const enrolPage = async (actor: Actor, o: { error?: string; done?: boolean }) => {
     const user = await enrolmentUser(db, actor.userId);
-    if (o.done) {
-      return consolePage(actor, {
-        title: '动态口令',
-        active: '/console/second-factor',
-        body: h`<div class="card ok" role="status" id="totp-done">动态口令已绑定，此后登录需要输入动态口令。</div>
-<p><a class="button" href="/console">返回总览</a></p>`,
-      });
-    }
+    if (o.done) return consolePage(actor, { title: '动态口令', active: '/console/second-factor', body: ENROLLED });
     // A new secret each time the page is shown; nothing is stored until a code from it verifies.
     const p = proposeEnrolment(vault, user, platform.now());
     const state = h`<p id="totp-state">${user.totp_secret_enc ? '已绑定动态口令。可在此更换（例如换了手机）。' : '尚未绑定动态口令。'}</p>`;
-    return consolePage(actor, {
-      title: '动态口令',
-      active: '/console/second-factor',
-      body: h`${state}<div class="card"><p>用身份验证器应用扫描二维码（或手动输入密钥），再输入应用显示的 6 位动态口令完成绑定。</p>
-<figure class="qrbox" id="totp-qr" role="img" aria-label="动态口令二维码">${await qrSvg(p.otpauth)}</figure>
-<p>密钥：<code id="totp-secret">${p.secret}</code></p>
-<form method="post" action="/console/second-factor" id="totp-enrol">${csrfField(actor)}<input type="hidden" name="sealed" value="${p.sealed}">
-${field({ label: '动态口令', name: 'code', error: o.error, focus: !!o.error, attrs: 'inputmode="numeric" autocomplete="one-time-code" maxlength="6"' })}
-<p><button type="submit">绑定</button></p></form></div>`,
-    });
+    const body = h`${state}${enrolCard(actor, p, await qrSvg(p.otpauth), o.error)}`;
+    return consolePage(actor, { title: '动态口令', active: '/console/second-factor', body });
   };
 
   app.get('/second-factor', async (req, reply) => html(reply, await enrolPage(actorOf(req), {})));

@@ -5,6 +5,7 @@ import { qrSvg } from '../ehc/common.js';
 import type { Platform } from '../../platform.js';
 import { actorOf, html, type ConsoleContext } from './context.js';
 import { consolePage } from './layout.js';
+import { card } from './components.js';
 import { KindParams } from '../route-schemas.js';
 
 /**
@@ -62,10 +63,14 @@ function copyable(id: string, label: string, value: string): Html {
 }
 
 function appBody(v: Extract<OnceView, { kind: 'app' }>): Html {
-  return h`<div class="card"><p class="warn" role="status"><b>密钥只显示这一次</b>：刷新或关闭本页后无法再次查看，
+  const back = h`<a class="button" href="/console/institutions/${encodeURIComponent(v.orgId)}">我已妥善保存，返回机构</a>`;
+  return card(
+    '',
+    h`<p class="warn" role="status"><b>密钥只显示这一次</b>：刷新或关闭本页后无法再次查看，
 请立即复制并通过安全渠道交给机构。</p>
 <dl class="kv">${copyable('new-app-id', 'appId', v.appId)}${copyable('new-secret', '密钥', v.secret)}</dl>
-<p><a class="button" href="/console/institutions/${encodeURIComponent(v.orgId)}">我已妥善保存，返回机构</a></p></div>`;
+<p>${back}</p>`,
+  );
 }
 
 async function userBody(v: Extract<OnceView, { kind: 'user' }>): Promise<Html> {
@@ -75,8 +80,12 @@ async function userBody(v: Extract<OnceView, { kind: 'user' }>): Promise<Html> {
 <figure class="qrbox" id="totp-qr" role="img" aria-label="动态口令二维码">${await qrSvg(v.otpauth!)}</figure>
 <dl class="kv">${copyable('totp-secret', '密钥', v.totpSecret)}</dl>`
     : '';
-  return h`<div class="card"><p>已创建账户 <b id="created-user">${v.username}</b>（${ROLE_TEXT[v.role]}）。</p>${totp}
-<p><a class="button" href="/console/users">返回账户列表</a></p></div>`;
+  const created = h`<p>已创建账户 <b id="created-user">${v.username}</b>（${ROLE_TEXT[v.role]}）。</p>`;
+  return card(
+    '',
+    h`${created}${totp}
+<p><a class="button" href="/console/users">返回账户列表</a></p>`,
+  );
 }
 
 const GONE = h`<div class="card" role="status" id="once-gone"><p>该页面只显示一次，已经显示过或已过期，不能再次查看。</p>

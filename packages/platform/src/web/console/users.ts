@@ -9,7 +9,8 @@ import {
   type Role,
 } from '../../domain/console/auth.js';
 import { actorOf, html, need, SESSION_COOKIE, type ConsoleContext } from './context.js';
-import { consolePage, csrfField, field, num, str, tag, time } from './layout.js';
+import { consolePage, csrfField, field, notice, type FieldOpts, num, str, tag, time } from './layout.js';
+import { cells, postForm, scrollTable } from './components.js';
 import { errorSummary, firstError } from '../form.js';
 import { consoleReader } from '../../domain/console/reader.js';
 import { setUserStatus } from '../../domain/console/users.js';
@@ -22,11 +23,35 @@ import { FormBody, IdParams } from '../route-schemas.js';
 function statusForm(actor: Actor, id: number, username: string, active: boolean, locked: boolean): Html {
   const disabling = active && !locked;
   const text = active ? (locked ? '解锁' : '停用') : '启用';
-  const confirm = `停用账户 ${username}？该账户将立即退出登录，且不能再登录，直到重新启用。`;
-  return h`<form class="inline" method="post" action="/console/users/${id}/status"${disabling ? h` data-confirm="${confirm}" data-confirm-ok="停用"` : ''}>
-${csrfField(actor)}<input type="hidden" name="status" value="${disabling ? 'disabled' : 'active'}">
-<button class="small ${disabling ? 'danger' : 'secondary'}" type="submit">${text}</button></form>`;
+  const confirm = { text: `停用账户 ${username}？该账户将立即退出登录，且不能再登录，直到重新启用。`, ok: '停用' };
+  const form = {
+    action: `/console/users/${id}/status`,
+    csrf: csrfField(actor),
+    className: 'inline',
+    confirm: disabling ? confirm : undefined,
+  };
+  return postForm(
+    form,
+    h`<input type="hidden" name="status" value="${disabling ? 'disabled' : 'active'}">
+<button class="small ${disabling ? 'danger' : 'secondary'}" type="submit">${text}</button>`,
+  );
 }
+
+const USER_HEADINGS = ['用户名', '角色', '机构', '状态', '最近登录', '创建时间', '操作'];
+
+type UserRow = Awaited<ReturnType<ReturnType<typeof consoleReader>['users']>>[number];
+
+/** One account; every account but the viewer's own can be disabled, unlocked or enabled. */
+function userRow(actor: Actor, u: UserRow, names: Map<string, string>, now: number): Html {
+  const locked = Boolean(u.locked_until && u.locked_until.getTime() > now);
+  const status = u.status === 'active' ? (locked ? tag('已锁定', 'warn') : tag('正常', 'ok')) : tag('已停用', 'bad');
+  const action = u.id !== actor.userId ? statusForm(actor, u.id, u.username, u.status === 'active', locked) : '';
+  const org = u.org_id ? (names.get(u.org_id) ?? u.org_id) : '';
+  return h`<tr>${cells(u.username, ROLE_TEXT[u.role], org)}
+${cells(status, time(u.last_login_at), time(u.created_at), action)}</tr>`;
+}
+
+const PASSWORD_HINT = '至少 10 位，含大小写字母、数字、符号中的三类';
 
 const USER_FIELDS = ['username', 'role', 'orgId', 'password'] as const;
 
@@ -41,21 +66,35 @@ function userForm(
     ['', '（运营、审计人员不选）'],
     ...institutions.map((i): [string, string] => [i.org_id, `${i.org_name}（${i.org_id}）`]),
   ];
-  return h`<form method="post" action="/console/users" class="card" id="user-form" novalidate>${csrfField(actor)}<h3>新建账户</h3>
+  const input = (name: (typeof USER_FIELDS)[number], label: string, more: Partial<FieldOpts> = {}) =>
+    field({ label, name, value: values[name], error: errors[name], focus: first === name, ...more });
+  const roles = Object.entries(ROLE_TEXT) as [string, string][];
+  const password = { type: 'password', hint: PASSWORD_HINT, attrs: 'autocomplete="new-password"' };
+  const form = { action: '/console/users', csrf: csrfField(actor), className: 'card', id: 'user-form', novalidate: true };
+  return postForm(
+    form,
+    h`<h3>新建账户</h3>
 ${errorSummary(errors, errors.form)}<div class="row">
-${field({ label: '用户名', name: 'username', value: values.username, error: errors.username, focus: first === 'username' })}
-${field({ label: '角色', name: 'role', value: values.role, error: errors.role, focus: first === 'role', options: Object.entries(ROLE_TEXT) as [string, string][] })}
-${field({ label: '所属机构（医疗机构人员必选）', name: 'orgId', value: values.orgId, error: errors.orgId, focus: first === 'orgId', options: orgs })}
-${field({
-  label: '初始密码',
-  name: 'password',
-  type: 'password',
-  error: errors.password,
-  focus: first === 'password',
-  hint: '至少 10 位，含大小写字母、数字、符号中的三类',
-  attrs: 'autocomplete="new-password"',
-})}
-</div><p><button type="submit">创建</button></p></form>`;
+${input('username', '用户名')}
+${input('role', '角色', { options: roles })}
+${input('orgId', '所属机构（医疗机构人员必选）', { options: orgs })}
+${input('password', '初始密码', password)}
+</div><p><button type="submit">创建</button></p>`,
+  );
+}
+
+function passwordForm(actor: Actor, errors: Record<string, string>): Html {
+  const password = (label: string, name: string, autocomplete: string, hint?: string) =>
+    field({ label, name, type: 'password', error: errors[name], hint, attrs: `autocomplete="${autocomplete}"` });
+  const form = { action: '/console/password', csrf: csrfField(actor), className: 'card', id: 'password-form', novalidate: true };
+  return postForm(
+    form,
+    h`
+${password('当前密码', 'current', 'current-password')}
+${password('新密码', 'next', 'new-password', PASSWORD_HINT)}
+${password('再次输入新密码', 'confirm', 'new-password')}
+<p><button type="submit">修改密码</button></p>`,
+  );
 }
 
 /** Accounts (operators only): create auditors, institution staff and other operators; unlock; disable. */
@@ -66,19 +105,14 @@ export async function userRoutes({ app, platform }: ConsoleContext): Promise<voi
     const now = platform.now();
     const institutions = await listInstitutions(db, undefined);
     const names = new Map(institutions.map((i) => [i.org_id, i.org_name]));
-    return consolePage(actor, {
-      title: '账户',
-      active: '/console/users',
-      body: h`
-<div class="tablewrap" tabindex="0" role="region" aria-label="表格，可左右滚动"><table class="data" id="users"><thead><tr><th>用户名</th><th>角色</th><th>机构</th><th>状态</th><th>最近登录</th><th>创建时间</th><th>操作</th></tr></thead><tbody>
-${users.map((u) => {
-  const locked = u.locked_until && u.locked_until.getTime() > now;
-  return h`<tr><td>${u.username}</td><td>${ROLE_TEXT[u.role]}</td><td>${u.org_id ? (names.get(u.org_id) ?? u.org_id) : ''}</td>
-<td>${u.status === 'active' ? (locked ? tag('已锁定', 'warn') : tag('正常', 'ok')) : tag('已停用', 'bad')}</td><td>${time(u.last_login_at)}</td><td>${time(u.created_at)}</td>
-<td>${u.id !== actor.userId ? statusForm(actor, u.id, u.username, u.status === 'active', Boolean(locked)) : ''}</td></tr>`;
-})}</tbody></table></div>
-${userForm(actor, values, errors, institutions)}`,
-    });
+    const body = h`
+${scrollTable(
+  'users',
+  USER_HEADINGS,
+  users.map((u) => userRow(actor, u, names, now)),
+)}
+${userForm(actor, values, errors, institutions)}`;
+    return consolePage(actor, { title: '账户', active: '/console/users', body });
   };
 
   app.get('/users', async (req, reply) => html(reply, await render(need(req, 'operator'))));
@@ -113,17 +147,11 @@ ${userForm(actor, values, errors, institutions)}`,
     return reply.redirect('/console/users', 303);
   });
 
-  const passwordPage = (actor: Actor, errors: Record<string, string> = {}, done = false) =>
-    consolePage(actor, {
-      title: '修改密码',
-      active: '',
-      body: h`${done ? h`<div class="card ok" role="status">密码已修改，其他设备上的登录已退出。</div>` : ''}
-<form method="post" action="/console/password" class="card" id="password-form" novalidate>${csrfField(actor)}
-${field({ label: '当前密码', name: 'current', type: 'password', error: errors.current, attrs: 'autocomplete="current-password"' })}
-${field({ label: '新密码', name: 'next', type: 'password', error: errors.next, hint: '至少 10 位，含大小写字母、数字、符号中的三类', attrs: 'autocomplete="new-password"' })}
-${field({ label: '再次输入新密码', name: 'confirm', type: 'password', error: errors.confirm, attrs: 'autocomplete="new-password"' })}
-<p><button type="submit">修改密码</button></p></form>`,
-    });
+  const passwordPage = (actor: Actor, errors: Record<string, string> = {}, done = false) => {
+    const body = h`${done ? notice('密码已修改，其他设备上的登录已退出。') : ''}
+${passwordForm(actor, errors)}`;
+    return consolePage(actor, { title: '修改密码', active: '', body });
+  };
 
   app.get('/password', async (req, reply) => html(reply, passwordPage(actorOf(req))));
 
