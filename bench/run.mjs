@@ -113,7 +113,7 @@ machine.pgSettings = Object.fromEntries(
     )
   ).rows.map((r) => [r.name, `${r.setting}${r.unit ? ' ' + r.unit : ''}`]),
 );
-// A Unix socket (`?host=/var/run/postgresql`) costs the platform less than loopback TCP (bench/analysis.md).
+// Which way the bench reached PostgreSQL: loopback TCP or a Unix socket (`?host=/var/run/postgresql`).
 machine.pgConnection = /[?&]host=\//.test(settings.databaseUrl) ? 'Unix socket' : 'TCP';
 machine.redis = settings.redisUrl ? sh(`redis-cli -u ${settings.redisUrl} info server | grep redis_version | tr -d '\\r'`) : 'not used';
 log(`machine: ${machine.nproc} cores, ${machine.cpu}, node ${machine.node}`);

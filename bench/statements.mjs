@@ -10,14 +10,22 @@ async function client() {
   return c;
 }
 
+/** The schema pg_stat_statements was created in (the bench's own search_path does not reach it). */
+async function statStatementsSchema(c) {
+  await c.query('CREATE EXTENSION IF NOT EXISTS pg_stat_statements SCHEMA public');
+  const r = await c.query(
+    `SELECT n.nspname FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace WHERE e.extname = 'pg_stat_statements'`,
+  );
+  return c.escapeIdentifier(r.rows[0].nspname);
+}
+
 /** Resets pg_stat_statements when it is there; returns whether it is. */
 export async function statStatementsReset() {
   const c = await client();
   try {
     const loaded = (await c.query(`SELECT setting FROM pg_settings WHERE name = 'shared_preload_libraries'`)).rows[0]?.setting ?? '';
     if (!loaded.includes('pg_stat_statements')) return false;
-    await c.query('CREATE EXTENSION IF NOT EXISTS pg_stat_statements');
-    await c.query('SELECT pg_stat_statements_reset()');
+    await c.query(`SELECT ${await statStatementsSchema(c)}.pg_stat_statements_reset()`);
     return true;
   } catch {
     return false;
@@ -32,7 +40,7 @@ export async function statStatementsTop() {
     const r = await c.query(
       `SELECT left(regexp_replace(query, '\\s+', ' ', 'g'), 120) AS query, calls, round(mean_exec_time::numeric, 4) AS mean_ms,
          round(mean_plan_time::numeric, 4) AS plan_ms, round(total_exec_time::numeric, 1) AS total_ms
-       FROM pg_stat_statements ORDER BY total_exec_time DESC LIMIT 12`,
+       FROM ${await statStatementsSchema(c)}.pg_stat_statements ORDER BY total_exec_time DESC LIMIT 12`,
     );
     return r.rows;
   } finally {
