@@ -38,9 +38,11 @@ export async function statStatementsTop() {
   const c = await client();
   try {
     const r = await c.query(
-      `SELECT left(regexp_replace(query, '\\s+', ' ', 'g'), 120) AS query, calls, round(mean_exec_time::numeric, 4) AS mean_ms,
-         round(mean_plan_time::numeric, 4) AS plan_ms, round(total_exec_time::numeric, 1) AS total_ms
-       FROM ${await statStatementsSchema(c)}.pg_stat_statements ORDER BY total_exec_time DESC LIMIT 12`,
+      // A multi-row INSERT is a statement of its own per row count: grouped by their text's start, they are one.
+      `SELECT left(regexp_replace(query, '\\s+', ' ', 'g'), 120) AS query, sum(calls)::int AS calls,
+         round((sum(total_exec_time) / sum(calls))::numeric, 4) AS mean_ms,
+         round((sum(total_plan_time) / sum(calls))::numeric, 4) AS plan_ms, round(sum(total_exec_time)::numeric, 1) AS total_ms
+       FROM ${await statStatementsSchema(c)}.pg_stat_statements GROUP BY 1 ORDER BY sum(total_exec_time) DESC LIMIT 12`,
     );
     return r.rows;
   } finally {
