@@ -1,5 +1,5 @@
 import { MdlError, RespCode, type GenAuthUrlResponse } from '@mdl/protocol';
-import { audit, auditEvent } from '../domain/audit.js';
+import { auditApp } from '../domain/audit.js';
 import { openSession } from '../domain/ehc/sessions.js';
 import { defineApi } from './types.js';
 
@@ -35,16 +35,13 @@ export const genAuthUrl = defineApi('ORG_EHC_001', {
       reply.wxMiniAppId = c.ehcWxMiniAppId;
       reply.wxMiniPath = wxMiniPath;
     }
-    await audit(
-      platform.db,
-      auditEvent('app', caller.appId, 'ehc.auth.open', {
-        orgId: req.orgId,
-        target: `outAuthNo=${req.outAuthNo}`,
-        respCode: '000000',
-        requestId: requestId,
-        detail: `session=${session.id}`,
-      }),
-    );
+    await auditApp(platform.db, caller, 'ehc.auth.open', {
+      orgId: req.orgId,
+      target: `outAuthNo=${req.outAuthNo}`,
+      respCode: '000000',
+      requestId: requestId,
+      detail: `session=${session.id}`,
+    });
     return reply;
   },
 });

@@ -1,5 +1,5 @@
 import { MdlError, RespCode, documentProblem } from '@mdl/protocol';
-import { audit, auditEvent } from '../domain/audit.js';
+import { auditApp } from '../domain/audit.js';
 import { entryUrl, issueEntryToken } from '../domain/citizen/tokens.js';
 import { assertRealName } from '../domain/persons.js';
 import { defineApi } from './types.js';
@@ -31,16 +31,13 @@ export const getIntoMdlUrl = defineApi('ORG_MDL_004', {
     );
     const mdrUrl = entryUrl(config.publicUrl, token);
     if (mdrUrl.length > 200) throw new MdlError(RespCode.SYSTEM_ERROR, '应用入口链接超长，请检查 PUBLIC_URL 配置');
-    await audit(
-      db,
-      auditEvent('app', caller.appId, 'mdr.link', {
-        orgId: caller.orgId,
-        subject: subjectBidx,
-        respCode: '000000',
-        requestId: requestId,
-        detail: JSON.stringify({ expiresAt: expiresAt.toISOString(), known: Boolean(person) }),
-      }),
-    );
+    await auditApp(db, caller, 'mdr.link', {
+      orgId: caller.orgId,
+      subject: subjectBidx,
+      respCode: '000000',
+      requestId: requestId,
+      detail: JSON.stringify({ expiresAt: expiresAt.toISOString(), known: Boolean(person) }),
+    });
     return { mdrUrl, extData: { expiresAt: expiresAt.toISOString() } };
   },
 });

@@ -1,5 +1,5 @@
 import { MdlError, RespCode } from '@mdl/protocol';
-import { audit, auditEvent } from '../domain/audit.js';
+import { auditApp } from '../domain/audit.js';
 import { personById } from '../domain/ehc/index.js';
 import { effectiveStatus, findByOutAuthNo } from '../domain/ehc/sessions.js';
 import { cardView } from '../domain/persons.js';
@@ -19,17 +19,14 @@ export const queryAuthResult = defineApi('ORG_EHC_002', {
     if (authStatus !== 'succ') return { authStatus };
     const person = await personById(platform.db, session.person_id!);
     if (!person) throw new Error(`session ${session.id} names a missing person`);
-    await audit(
-      platform.db,
-      auditEvent('app', caller.appId, 'ehc.auth.reveal', {
-        orgId: req.orgId,
-        subject: person.id_no_bidx,
-        target: `outAuthNo=${req.outAuthNo}`,
-        respCode: '000000',
-        requestId: requestId,
-        detail: `session=${session.id}; fields=ehealthCardId,cardNo,idType,idNo,userName,userSex,birthday,mobilePhone`,
-      }),
-    );
+    await auditApp(platform.db, caller, 'ehc.auth.reveal', {
+      orgId: req.orgId,
+      subject: person.id_no_bidx,
+      target: `outAuthNo=${req.outAuthNo}`,
+      respCode: '000000',
+      requestId: requestId,
+      detail: `session=${session.id}; fields=ehealthCardId,cardNo,idType,idNo,userName,userSex,birthday,mobilePhone`,
+    });
     return { ...cardView(platform.vault, person), authStatus };
   },
 });

@@ -1,4 +1,4 @@
-import { audit, auditEvent } from '../domain/audit.js';
+import { auditApp } from '../domain/audit.js';
 import { cardView, getOrRegisterPerson } from '../domain/persons.js';
 import { defineApi } from './types.js';
 
@@ -21,16 +21,13 @@ export const queryEcAuthResult = defineApi('ORG_EHC_004', {
             // An institution's 医保 identity outranks a name typed at /card 领卡 (domain/ehc/self-registration.ts).
             { verifiedBy: caller.appId },
           );
-    await audit(
-      platform.db,
-      auditEvent('app', caller.appId, created ? 'ehc.register' : 'ehc.lookup', {
-        orgId: caller.orgId,
-        subject: person.id_no_bidx,
-        target: `type=${req.type}`,
-        respCode: '000000',
-        requestId: requestId,
-      }),
-    );
+    await auditApp(platform.db, caller, created ? 'ehc.register' : 'ehc.lookup', {
+      orgId: caller.orgId,
+      subject: person.id_no_bidx,
+      target: `type=${req.type}`,
+      respCode: '000000',
+      requestId: requestId,
+    });
     return cardView(platform.vault, person);
   },
 });

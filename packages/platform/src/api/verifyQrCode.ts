@@ -1,5 +1,5 @@
 import { MdlError, RespCode } from '@mdl/protocol';
-import { audit, auditEvent } from '../domain/audit.js';
+import { auditApp } from '../domain/audit.js';
 import { personById } from '../domain/ehc/index.js';
 import { cardView } from '../domain/persons.js';
 import { spendCode } from '../domain/ehc/spent-codes.js';
@@ -28,18 +28,15 @@ export const verifyQrCode = defineApi('ORG_EHC_003', {
     // A code that is not one at all fails the field rule (000105); a well-formed code that is expired, forged, of
     // another environment or of no card is a business refusal (-2, docs/error-codes.md).
     const code = refusal?.reason === 'malformed' ? RespCode.INVALID_PARAM : RespCode.APP_BAD_REQUEST;
-    await audit(
-      platform.db,
-      auditEvent('app', caller.appId, 'ehc.code.verify', {
-        orgId: req.orgId,
-        subject: person?.id_no_bidx ?? null,
-        target: refusal ? `refused=${refusal.reason}` : 'ok',
-        outcome: refusal ? 'refused' : 'ok',
-        respCode: refusal ? code : RespCode.SUCCESS,
-        requestId: requestId,
-        detail: refusal ? null : 'fields=ehealthCardId,cardNo,cardType,idType,idNo,userName',
-      }),
-    );
+    await auditApp(platform.db, caller, 'ehc.code.verify', {
+      orgId: req.orgId,
+      subject: person?.id_no_bidx ?? null,
+      target: refusal ? `refused=${refusal.reason}` : 'ok',
+      outcome: refusal ? 'refused' : 'ok',
+      respCode: refusal ? code : RespCode.SUCCESS,
+      requestId: requestId,
+      detail: refusal ? null : 'fields=ehealthCardId,cardNo,cardType,idType,idNo,userName',
+    });
     if (refusal) throw new MdlError(code, refusal.message);
     // Only the guide's required fields: sex, birthday and phone are optional there and a kiosk that scans a
     // code does not need them.

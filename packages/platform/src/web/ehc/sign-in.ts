@@ -1,6 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ID_TYPES } from '@mdl/protocol';
-import { audit, auditEvent, type AuditAction } from '../../domain/audit.js';
+import { auditCitizen, type AuditAction } from '../../domain/audit.js';
 import { challengeKey, checkCode, openChallenge } from '../../domain/ehc/card-otp.js';
 import { CITIZEN_COOKIE, CITIZEN_SESSION_SECONDS, endCardSession, openCardSession } from '../../domain/ehc/citizen.js';
 import { personById } from '../../domain/ehc/index.js';
@@ -31,14 +31,7 @@ export function signInRoutes(app: PageApp, platform: Platform): void {
   const csrf = (req: FastifyRequest, reply: FastifyReply) => cardCsrf(req, reply, secure());
 
   const staleForm = async (req: FastifyRequest, reply: FastifyReply) => {
-    await audit(
-      db,
-      auditEvent('citizen', 'card', 'ehc.card.csrf', {
-        target: req.url.slice(0, 120),
-        outcome: 'refused',
-        requestId: req.id,
-      }),
-    );
+    await auditCitizen(db, 'card', 'ehc.card.csrf', { target: req.url.slice(0, 120), outcome: 'refused', requestId: req.id });
     return sendPage(reply, '表单已失效', STALE_FORM, { status: 403 });
   };
 
@@ -136,18 +129,7 @@ export function signInRoutes(app: PageApp, platform: Platform): void {
   });
 
   function citizenAudit(subject: string, cardNo: string, action: AuditAction, requestId: string): Promise<void> {
-    return audit(db, {
-      actor_type: 'citizen',
-      actor_id: `card:${cardNo}`,
-      org_id: null,
-      subject_bidx: subject,
-      action,
-      target: null,
-      outcome: 'ok',
-      resp_code: null,
-      request_id: requestId,
-      detail: null,
-    });
+    return auditCitizen(db, `card:${cardNo}`, action, { subject, requestId });
   }
 
   function identityForm(
