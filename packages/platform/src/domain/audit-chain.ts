@@ -15,9 +15,9 @@ import type { Vault } from '../vault.js';
 const PURPOSE = 'audit-chain';
 const GENESIS = '0'.repeat(64);
 /**
- * Events per seal. A seal holds its events in memory while it hashes them (about 1.5 kB each as rows): 5,000 keep
- * a worker that catches up on a backlog (API processes write events, only workers seal) well inside its memory
- * budget, where 20,000 at a time lifted the bench's ingest server to 278 MB.
+ * Events per seal. A seal holds its events in memory while it hashes them: 5,000 keep a worker that catches up on
+ * a backlog (API processes write events, only workers seal) inside its memory budget, where 20,000 at a time lifted
+ * the bench's ingest server to 278 MB (225 MB with 5,000; bench/analysis.md).
  */
 const MAX_PER_SEAL = 5_000;
 
