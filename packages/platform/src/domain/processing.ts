@@ -43,7 +43,7 @@ export async function processBatch(deps: ProcessDeps, batchId: number): Promise<
     const events: AuditInput[] = [];
     // The items the batch names, locked: what they are now, and the subjects they belong to before the batch.
     const existing = await existingItems(trx, batch.org_id, itemIdsOf(batch, payload));
-    const result =
+    const { touched, ...result } =
       batch.kind === 'REPORT'
         ? await applyReport(deps, trx, batch, payload as ReportOverdueDataRequest, existing, events, coverage)
         : await applyUpdate(deps, trx, batch, payload as UpdateOverdueDataRequest, existing, events);
@@ -54,13 +54,13 @@ export async function processBatch(deps: ProcessDeps, batchId: number): Promise<
         processed_at: new Date(deps.now()),
         accepted_count: result.accepted,
         rejected_count: result.rejected,
-        result_enc: deps.vault.encrypt(JSON.stringify({ persons: result.persons, accepted: result.accepted, rejected: result.rejected })),
+        result_enc: deps.vault.encrypt(JSON.stringify(result)),
       })
       .where('id', '=', batch.id)
       .execute();
     // The read model follows every subject the batch touched: the items' subjects before (read locked above,
     // so a concurrent batch that moved one has committed) and after (the keys the batch wrote).
-    if (result.touched.size > 0) await refreshSubjects(trx, [...[...existing.values()].map((i) => i.subject_bidx), ...result.touched]);
+    if (touched.size > 0) await refreshSubjects(trx, [...[...existing.values()].map((i) => i.subject_bidx), ...touched]);
     await auditMany(trx, events);
     await deps.enqueueCallback(trx, batch.id, batch.request_id);
     return 'done' as const;

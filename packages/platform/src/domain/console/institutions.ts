@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely';
-import type { DB } from '../../db/schema.js';
+import type { DB, Institution } from '../../db/schema.js';
 import { outboundPorts, type InstitutionInput } from '../credentials.js';
 
 /** Form values of an institution, as typed (strings), and their checks with messages per field. */
@@ -99,15 +99,9 @@ export function parseInstitutionForm(f: InstitutionForm, isNew: boolean): { inpu
   };
 }
 
-export function institutionToForm(row: {
-  org_id: string;
-  org_name: string;
-  region: string | null;
-  endpoint_url: string | null;
-  notify_hosts: string;
-  payment_channels: string;
-  outbound_ports: string;
-}): InstitutionForm {
+export function institutionToForm(
+  row: Pick<Institution, 'org_id' | 'org_name' | 'region' | 'endpoint_url' | 'notify_hosts' | 'payment_channels' | 'outbound_ports'>,
+): InstitutionForm {
   const channels = JSON.parse(row.payment_channels) as { kind?: string; label?: string; value?: string }[];
   return {
     orgId: row.org_id,
