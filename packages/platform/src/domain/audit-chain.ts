@@ -19,7 +19,7 @@ const GENESIS = '0'.repeat(64);
  * a backlog (API processes write events, only workers seal) inside its memory budget, where 20,000 at a time lifted
  * the bench's ingest server to 278 MB (225 MB with 5,000; bench/analysis.md).
  */
-const MAX_PER_SEAL = 5_000;
+export const MAX_PER_SEAL = 5_000;
 
 type Event = Selectable<AuditEventTable>;
 
