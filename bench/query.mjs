@@ -3,7 +3,7 @@ import { openReply, sealRequest } from '@mdl/protocol';
 import { cpuSnapshot, cpuUsage, fmt, loadAverage, log, personAt } from './common.mjs';
 import { runLoad } from './httpload.mjs';
 
-const QUERY_PATH = '/qmdl/queryOverdueData';
+export const QUERY_PATH = '/qmdl/queryOverdueData';
 
 /**
  * Sealed ORG_MDL_002 requests for distinct random persons (distinct payloads, so no two requests share

@@ -11,7 +11,7 @@ import pg from 'pg';
 import { addInstitution, rebuildSubjects } from '@mdl/platform/testing';
 import { explainHot, statStatementsReset, statStatementsTop } from './statements.mjs';
 import { fmt, log, procMemory, settings } from './common.mjs';
-import { loadData } from './load.mjs';
+import { loadData, vacuumSteadyState } from './load.mjs';
 import { measureEcho, measureQuery } from './query.mjs';
 import { measureIngest } from './ingest.mjs';
 import { writeReport } from './report.mjs';
@@ -31,12 +31,18 @@ function sh(cmd) {
   }
 }
 
+// The platform runs with the Node flags its deployment gives it (deploy/systemd); BENCH_PLATFORM_NODE_FLAGS overrides
+// them for a what-if run.
+const PLATFORM_NODE_FLAGS = (process.env.BENCH_PLATFORM_NODE_FLAGS ?? '').split(' ').filter(Boolean);
+
 /** Starts bench/server.mjs in its own process and samples its memory until stopped. */
 async function startServer(kind, env, logName) {
   const fd = openSync(join(outDir, `${logName}.log`), 'w');
   // BENCH_CPU_PROF=1 writes a V8 CPU profile of each server to bench/out/ (open it in Chrome DevTools).
-  const execArgv =
-    process.env.BENCH_CPU_PROF === '1' ? ['--cpu-prof', `--cpu-prof-dir=${outDir}`, `--cpu-prof-name=${logName}.cpuprofile`] : [];
+  const execArgv = [
+    ...(kind === 'platform' ? PLATFORM_NODE_FLAGS : []),
+    ...(process.env.BENCH_CPU_PROF === '1' ? ['--cpu-prof', `--cpu-prof-dir=${outDir}`, `--cpu-prof-name=${logName}.cpuprofile`] : []),
+  ];
   const child = fork(join(here, 'server.mjs'), [kind], { env: { ...process.env, ...env }, execArgv, stdio: ['ignore', fd, fd, 'ipc'] });
   const port = await new Promise((resolve, reject) => {
     child.once('message', (m) => (m?.ready ? resolve(m.port) : reject(new Error('unexpected message'))));
@@ -146,7 +152,11 @@ if (settings.skipLoad) {
   log(`load: read model rebuilt in ${fmt(load.readModelSeconds, 1)} s`);
   t = Date.now();
   // The bench schema's tables only: the database is shared with other schemas.
-  await sql`VACUUM (FREEZE, ANALYZE) person, arrears_item, arrears_subject, institution, app_credential, setting`.execute(fresh.db);
+  await vacuumSteadyState({
+    databaseUrl: settings.databaseUrl,
+    schema: settings.schema,
+    tables: ['person', 'arrears_item', 'arrears_subject', 'institution', 'app_credential', 'setting'],
+  });
   load.vacuumSeconds = (Date.now() - t) / 1000;
   log(`load: VACUUM (FREEZE, ANALYZE) in ${fmt(load.vacuumSeconds, 1)} s`);
   load.readModelSize = (await sql`SELECT pg_size_pretty(pg_total_relation_size('arrears_subject')) AS s`.execute(fresh.db)).rows[0].s;

@@ -49,4 +49,28 @@ describe('audit group commit', () => {
     await writer.write(query('gc-after'));
     assert.equal(await committed('gc-after'), 1, 'the writer still works after a failed group');
   });
+  it('stores every text exactly as given, in order, whatever an array literal would make of it', async () => {
+    // The group's columns travel as arrays (db/audit-rows.ts): quotes, backslashes, braces, commas, the word NULL
+    // and an empty string must come back as they went in, and a missing value as NULL.
+    const awkward = ['NULL', 'null', '', '"quoted"', 'back\\slash', '{braces}', 'a,b', '中文；全角', ' padded ', "it's"];
+    const writer = new AuditWriter(t.platform.db, 50, 2);
+    await Promise.all(
+      awkward.map((text, i) =>
+        writer.write(auditEvent('app', text, 'arrears.query', { target: text, detail: text, requestId: `aw-${i}` })),
+      ),
+    );
+    await writer.write(auditEvent('app', 'app-x', 'arrears.query', { requestId: 'aw-null' }));
+    const rows = await t.platform.db
+      .selectFrom('audit_event')
+      .select(['id', 'actor_id', 'target', 'detail', 'request_id', 'org_id'])
+      .where('request_id', 'like', 'aw-%')
+      .orderBy('id')
+      .execute();
+    assert.deepEqual(
+      rows.map((r) => [r.request_id, r.actor_id, r.target, r.detail]),
+      // An empty target or detail is stored as none (`clip`); the actor id is kept as it is, empty too.
+      [...awkward.map((text, i) => [`aw-${i}`, text, text || null, text || null]), ['aw-null', 'app-x', null, null]],
+    );
+    assert.ok(rows.every((r) => r.org_id === null));
+  });
 });

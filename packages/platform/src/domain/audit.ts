@@ -1,4 +1,5 @@
 import type { Kysely } from 'kysely';
+import { insertAuditRows } from '../db/audit-rows.js';
 import type { DB, NewAuditEvent } from '../db/schema.js';
 import { Grouped } from './grouped.js';
 
@@ -155,12 +156,11 @@ export function auditSystem(db: Kysely<DB>, action: AuditAction, f: AuditFacts =
 
 /** Append one event to the audit trail. Callers pass their transaction when the event belongs to a write. */
 export async function audit(db: Kysely<DB>, event: AuditInput): Promise<void> {
-  await db.insertInto('audit_event').values(clip(event)).execute();
+  await insertAuditRows(db, [clip(event)]);
 }
 
 export async function auditMany(db: Kysely<DB>, events: AuditInput[]): Promise<void> {
-  if (events.length === 0) return;
-  await db.insertInto('audit_event').values(events.map(clip)).execute();
+  await insertAuditRows(db, events.map(clip));
 }
 
 function clip(e: AuditInput): AuditInput {
