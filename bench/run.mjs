@@ -31,18 +31,12 @@ function sh(cmd) {
   }
 }
 
-// The platform runs with the Node flags its deployment gives it (deploy/systemd); BENCH_PLATFORM_NODE_FLAGS overrides
-// them for a what-if run.
-const PLATFORM_NODE_FLAGS = (process.env.BENCH_PLATFORM_NODE_FLAGS ?? '').split(' ').filter(Boolean);
-
 /** Starts bench/server.mjs in its own process and samples its memory until stopped. */
 async function startServer(kind, env, logName) {
   const fd = openSync(join(outDir, `${logName}.log`), 'w');
   // BENCH_CPU_PROF=1 writes a V8 CPU profile of each server to bench/out/ (open it in Chrome DevTools).
-  const execArgv = [
-    ...(kind === 'platform' ? PLATFORM_NODE_FLAGS : []),
-    ...(process.env.BENCH_CPU_PROF === '1' ? ['--cpu-prof', `--cpu-prof-dir=${outDir}`, `--cpu-prof-name=${logName}.cpuprofile`] : []),
-  ];
+  const execArgv =
+    process.env.BENCH_CPU_PROF === '1' ? ['--cpu-prof', `--cpu-prof-dir=${outDir}`, `--cpu-prof-name=${logName}.cpuprofile`] : [];
   const child = fork(join(here, 'server.mjs'), [kind], { env: { ...process.env, ...env }, execArgv, stdio: ['ignore', fd, fd, 'ipc'] });
   const port = await new Promise((resolve, reject) => {
     child.once('message', (m) => (m?.ready ? resolve(m.port) : reject(new Error('unexpected message'))));

@@ -11,6 +11,7 @@ import * as m011 from './migrations/011_subject_read_model.js';
 import * as m012 from './migrations/012_citizen_sign_in.js';
 import * as m013 from './migrations/013_keys_and_factors.js';
 import * as m015 from './migrations/015_appeal_receipt.js';
+import * as m016 from './migrations/016_drop_item_person_index.js';
 
 /** One ordered migration set for PGlite and PostgreSQL. Append only; never edit an applied one. */
 const MIGRATIONS: { id: string; up: string }[] = [
@@ -25,6 +26,7 @@ const MIGRATIONS: { id: string; up: string }[] = [
   { id: '012_citizen_sign_in', up: m012.up },
   { id: '013_keys_and_factors', up: m013.up },
   { id: '015_appeal_receipt', up: m015.up },
+  { id: '016_drop_item_person_index', up: m016.up },
 ];
 
 export interface MigrateResult {

@@ -2,8 +2,9 @@ import { randomBytes } from 'node:crypto';
 import { ITEM_STATES, LOCAL_RECORD_NOTE, chinaDate, chinaTimeToEpochMs, identityProblem, isRealName, yuanToFen } from '@mdl/protocol';
 import type { ReportOverdueDataRequest, ResultItem, ResultPerson, UnsettledPerson, UpdateOverdueDataRequest } from '@mdl/protocol';
 import type { Kysely, Transaction } from 'kysely';
+import { insertItemRows, type NewItemRow } from '../db/item-rows.js';
 import type { ArrearsItem, ArrearsItemTable, Batch, DB, Person } from '../db/schema.js';
-import type { Insertable, Updateable } from 'kysely';
+import type { Updateable } from 'kysely';
 import type { Vault } from '../vault.js';
 import { auditEvent, type AuditAction, auditMany, type AuditInput } from './audit.js';
 import type { BatchResult } from './batches.js';
@@ -178,7 +179,7 @@ async function applyReport(
       ? (await trx.selectFrom('person').selectAll().where('ehealth_card_id', 'in', cardIds).execute()).map((p) => [p.ehealth_card_id, p])
       : [],
   );
-  const fresh: Insertable<ArrearsItemTable>[] = [];
+  const fresh: NewItemRow[] = [];
   const now = deps.now();
   for (const p of payload.unsettleList ?? []) {
     const who = { idNo: p.idNo ?? '', userName: p.userName ?? '' };
@@ -275,7 +276,7 @@ async function applyReport(
       }),
     );
   }
-  if (fresh.length > 0) await trx.insertInto('arrears_item').values(fresh).execute();
+  await insertItemRows(trx, fresh);
   for (const f of fresh) touched.add(f.subject_bidx!);
   return { persons, accepted, rejected, touched };
 }
