@@ -22,7 +22,7 @@ export async function unnestInsert<Row>(
   const { name, table, columns } = statement;
   const arrays = columns.map(([c]) => rows.map((r) => asText(r[c])));
   const names = sql.raw(columns.map(([c]) => c).join(', '));
-  const casts = sql.raw(columns.map(([c, type], i) => `c${i}::${type}`).join(', '));
+  const casts = sql.raw(columns.map(([, type], i) => `c${i}::${type}`).join(', '));
   const aliases = sql.raw(columns.map((_, i) => `c${i}`).join(', '));
   const params = sql.join(arrays.map((a) => sql`${a}::text[]`));
   await sql`${prepared(name)}INSERT INTO ${sql.raw(table)} (${names}) SELECT ${casts} FROM unnest(${params}) AS u(${aliases})`.execute(db);
