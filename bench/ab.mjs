@@ -15,7 +15,13 @@ import { adminPlatform } from './setup.mjs';
 const here = import.meta.dirname;
 const rounds = Number(process.env.AB_ROUNDS || 6);
 const windowMs = Number(process.env.AB_WINDOW_S || 5) * 1000;
-const envOf = (s) => Object.fromEntries((s || '').split(' ').filter(Boolean).map((kv) => kv.split('=')));
+const envOf = (s) =>
+  Object.fromEntries(
+    (s || '')
+      .split(' ')
+      .filter(Boolean)
+      .map((kv) => kv.split('=')),
+  );
 
 function start(label, dir, extraEnv) {
   const fd = openSync(`/tmp/ab-${label}.log`, 'w');
@@ -32,7 +38,14 @@ function start(label, dir, extraEnv) {
 }
 
 const admin = await adminPlatform();
-const persons = Number((await admin.db.selectFrom('person').select((e) => e.fn.countAll().as('n')).executeTakeFirst()).n);
+const persons = Number(
+  (
+    await admin.db
+      .selectFrom('person')
+      .select((e) => e.fn.countAll().as('n'))
+      .executeTakeFirst()
+  ).n,
+);
 const inst = await addInstitution(admin, 'H35010000001', { orgName: '压测查询医院' });
 const sides = [
   await start('A', process.env.AB_A || join(here, '..'), envOf(process.env.AB_A_ENV)),
@@ -40,21 +53,41 @@ const sides = [
 ];
 const pool = requestPool(inst, persons, Math.ceil((rounds * 2 + 2) * (windowMs / 1000) * 5000), process.env.AB_MIX || 'worst');
 const sum = { A: { n: 0, cpu: 0, s: 0, p99: [] }, B: { n: 0, cpu: 0, s: 0, p99: [] } };
-for (const s of sides) await runLoad({ port: s.port, path: QUERY_PATH, connections: settings.connections, durationMs: 4000, nextBody: pool.next, check: queryCheck(inst) });
+for (const s of sides)
+  await runLoad({
+    port: s.port,
+    path: QUERY_PATH,
+    connections: settings.connections,
+    durationMs: 4000,
+    nextBody: pool.next,
+    check: queryCheck(inst),
+  });
 for (let r = 0; r < rounds; r++) {
   for (const s of r % 2 ? [...sides].reverse() : sides) {
     const c0 = cpuSnapshot();
-    const x = await runLoad({ port: s.port, path: QUERY_PATH, connections: settings.connections, durationMs: windowMs, nextBody: pool.next, check: queryCheck(inst) });
+    const x = await runLoad({
+      port: s.port,
+      path: QUERY_PATH,
+      connections: settings.connections,
+      durationMs: windowMs,
+      nextBody: pool.next,
+      check: queryCheck(inst),
+    });
     const cpu = cpuUsage(c0, cpuSnapshot(), new Map([[s.pid, 'server']]));
     const t = sum[s.label];
     t.n += x.rps * (windowMs / 1000);
     t.cpu += cpu.server * (windowMs / 1000);
     t.s += windowMs / 1000;
     t.p99.push(x.p99);
-    log(`ab: round ${r + 1} ${s.label}: ${fmt(x.rps)} req/s, server ${cpu.server} cores, ${fmt((cpu.server / x.rps) * 1000, 3)} ms CPU/query, p99 ${fmt(x.p99, 1)} ms, errors ${x.errors}`);
+    log(
+      `ab: round ${r + 1} ${s.label}: ${fmt(x.rps)} req/s, server ${cpu.server} cores, ${fmt((cpu.server / x.rps) * 1000, 3)} ms CPU/query, p99 ${fmt(x.p99, 1)} ms, errors ${x.errors}`,
+    );
   }
 }
-for (const [k, t] of Object.entries(sum)) log(`ab: ${k}: ${fmt(t.n / t.s)} req/s, ${fmt((t.cpu / t.n) * 1000, 3)} ms CPU/query, p99 median ${fmt(t.p99.sort((a, b) => a - b)[t.p99.length >> 1], 1)} ms`);
+for (const [k, t] of Object.entries(sum))
+  log(
+    `ab: ${k}: ${fmt(t.n / t.s)} req/s, ${fmt((t.cpu / t.n) * 1000, 3)} ms CPU/query, p99 median ${fmt(t.p99.sort((a, b) => a - b)[t.p99.length >> 1], 1)} ms`,
+  );
 for (const s of sides) s.child.kill();
 await admin.close();
 process.exit(0);
