@@ -54,7 +54,9 @@ export function writeReport(path, R, readFileSync = fsRead) {
         `Table sizes with indexes: person ${R.load.personSize}, arrears_item ${R.load.itemSize}` +
         (R.load.readModelSize
           ? `, read model arrears_subject ${R.load.readModelSize} (rebuilt from the ledger in ${n(R.load.readModelSeconds, 0)} s). ` +
-            `Then \`VACUUM (FREEZE, ANALYZE)\` of the bench tables (${n(R.load.vacuumSeconds, 0)} s): the queries run on a steady state, not on freshly loaded pages.`
+            `Then \`VACUUM (FREEZE, ANALYZE)\` of the bench tables, run as the schema's owner, and \`pg_prewarm\` of the read model ` +
+            `(${R.load.prewarmedMb === undefined ? 'not available' : n(R.load.prewarmedMb) + ' MB'}; ${n(R.load.vacuumSeconds, 0)} s in all): ` +
+            'the queries run on a steady state, not on freshly loaded pages nor a cold cache.'
           : '.'),
     );
   L.push('');
