@@ -12,6 +12,7 @@ import { connect } from 'node:net';
  * @param {number} o.durationMs
  * @param {() => Buffer} o.nextBody  next request body (already serialised)
  * @param {(status: number, body: Buffer, n: number) => boolean} o.check  true when the reply is a success
+ * @param {boolean} [o.keepLatencies]  return the sorted latencies too
  */
 export async function runLoad(o) {
   const head = (len) =>
@@ -103,5 +104,7 @@ export async function runLoad(o) {
     max: latencies[latencies.length - 1] ?? NaN,
     mean: latencies.reduce((s, x) => s + x, 0) / (latencies.length || 1),
     firstErrors,
+    // Every success's latency, for merging windows (bench/interleaved.mjs); only when asked for.
+    ...(o.keepLatencies ? { latencies } : {}),
   };
 }

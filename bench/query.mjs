@@ -98,22 +98,3 @@ export async function measureQuery({
   );
   return { ...r, sealedOnTheFly: pool.extra };
 }
-
-export async function measureEcho({ port, inst, connections, warmupMs, durationMs, roles = new Map() }) {
-  // The same kind of body as ORG_MDL_002 (a sealed envelope, ~0.6 kB), parsed and sent back as JSON.
-  const pool = requestPool(inst, 1_000_000, 5000);
-  const bodies = Array.from({ length: 5000 }, () => pool.next());
-  let at = 0;
-  const nextBody = () => bodies[at++ % bodies.length];
-  const check = (_s, body) => body.length > 100;
-  log(`query: echo warm-up ${warmupMs / 1000} s at ${connections} connections`);
-  await runLoad({ port, path: '/echo', connections, durationMs: warmupMs, nextBody, check });
-  const load0 = loadAverage();
-  const c0 = cpuSnapshot();
-  const r = await runLoad({ port, path: '/echo', connections, durationMs, nextBody, check });
-  r.cpu = cpuUsage(c0, cpuSnapshot(), roles);
-  r.loadAverage = `${load0} → ${loadAverage()}`;
-  log(`query: CPU in cores ${JSON.stringify(r.cpu)}; load average ${r.loadAverage}`);
-  log(`query: echo ${fmt(r.rps)} req/s  p50 ${fmt(r.p50, 2)} ms  p99 ${fmt(r.p99, 2)} ms  errors ${r.errors}`);
-  return r;
-}

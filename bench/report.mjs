@@ -71,6 +71,11 @@ export function writeReport(path, R, readFileSync = fsRead) {
     const worstP99 = Math.max(...q.map((r) => r.org002.p99));
     row('ORG_MDL_002 throughput (req/s)', '', (r) => n(r.org002.rps));
     row('echo route throughput (req/s)', '', (r) => n(r.echo.rps));
+    if (q.every((r) => r.org002.windowRps && r.echo.windowRps)) {
+      // The two sides alternate in short windows (bench/interleaved.mjs); the spread shows the machine's drift.
+      row('ORG_MDL_002 per window (req/s)', '', (r) => r.org002.windowRps.map((x) => n(x)).join(', '));
+      row('echo per window (req/s)', '', (r) => r.echo.windowRps.map((x) => n(x)).join(', '));
+    }
     row(
       '**ORG_MDL_002 / echo** (worst case: every person asked about has items)',
       '≥ 20 %',

@@ -12,7 +12,8 @@ import { addInstitution, rebuildSubjects } from '@mdl/platform/testing';
 import { explainHot, statStatementsReset, statStatementsTop } from './statements.mjs';
 import { fmt, log, procMemory, settings } from './common.mjs';
 import { loadData, vacuumSteadyState } from './load.mjs';
-import { measureEcho, measureQuery } from './query.mjs';
+import { measureWorstAgainstEcho } from './interleaved.mjs';
+import { measureQuery } from './query.mjs';
 import { measureIngest } from './ingest.mjs';
 import { writeReport } from './report.mjs';
 import { adminPlatform, resetSchema } from './setup.mjs';
@@ -181,8 +182,10 @@ if (settings.queryRuns > 0) {
   const statStatements = await statStatementsReset();
   for (let r = 0; r < settings.queryRuns; r++) {
     log(`query: run ${r + 1}/${settings.queryRuns}`);
-    const q = await measureQuery({
+    // The worst case and echo in alternating windows (bench/interleaved.mjs): the ratio compares like with like.
+    const { org002: q, echo: e } = await measureWorstAgainstEcho({
       port: platform.port,
+      echoPort: echo.port,
       inst,
       persons: load.persons,
       connections: settings.connections,
@@ -192,14 +195,6 @@ if (settings.queryRuns > 0) {
       roles,
     });
     expectedRps = Math.max(1000, q.rps);
-    const e = await measureEcho({
-      port: echo.port,
-      inst,
-      connections: settings.connections,
-      warmupMs: settings.warmupMs,
-      durationMs: settings.durationMs,
-      roles,
-    });
     // The realistic mix beside the worst case: 80 % persons with no arrears, 20 % with items.
     const m = await measureQuery({
       port: platform.port,
