@@ -91,6 +91,15 @@ export async function runLoad(o) {
   await Promise.all(Array.from({ length: o.connections }, oneConnection));
   const seconds = (performance.now() - started) / 1000;
   latencies.sort((a, b) => a - b);
+  return {
+    ...summary({ seconds, ok, errors, latencies, firstErrors }),
+    // Every success's latency, for merging windows (bench/interleaved.mjs); only when asked for.
+    ...(o.keepLatencies ? { latencies } : {}),
+  };
+}
+
+/** A load's figures from its counts and its sorted latencies (one window, or several merged). */
+export function summary({ seconds, ok, errors, latencies, firstErrors }) {
   const pct = (p) => latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))] ?? NaN;
   return {
     seconds,
@@ -104,7 +113,5 @@ export async function runLoad(o) {
     max: latencies[latencies.length - 1] ?? NaN,
     mean: latencies.reduce((s, x) => s + x, 0) / (latencies.length || 1),
     firstErrors,
-    // Every success's latency, for merging windows (bench/interleaved.mjs); only when asked for.
-    ...(o.keepLatencies ? { latencies } : {}),
   };
 }

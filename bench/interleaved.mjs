@@ -3,7 +3,7 @@
 // followed by a 20 s window of the other compared two machines. Alternating short windows (the order reversed each
 // round) puts the same drift under both sides; each side's figures are summed over its windows.
 import { cpuSnapshot, cpuUsage, fmt, loadAverage, log } from './common.mjs';
-import { runLoad } from './httpload.mjs';
+import { runLoad, summary } from './httpload.mjs';
 import { QUERY_PATH, queryCheck, requestPool } from './query.mjs';
 
 const ROUNDS = 4;
@@ -48,26 +48,18 @@ export async function measureWorstAgainstEcho({ port, echoPort, inst, persons, c
 
 /** One side's windows as one measurement: counts summed, percentiles over every latency, CPU averaged over time. */
 function merge(ws) {
-  const latencies = ws.flatMap((w) => w.latencies).sort((a, b) => a - b);
-  const pct = (p) => latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))] ?? NaN;
   const seconds = ws.reduce((s, w) => s + w.seconds, 0);
-  const ok = ws.reduce((s, w) => s + w.ok, 0);
-  const errors = ws.reduce((s, w) => s + w.errors, 0);
   const cpu = {};
   for (const w of ws) for (const [k, v] of Object.entries(w.cpu)) cpu[k] = (cpu[k] ?? 0) + (v * w.seconds) / seconds;
   for (const k of Object.keys(cpu)) cpu[k] = Math.round(cpu[k] * 100) / 100;
   return {
-    seconds,
-    requests: ok + errors,
-    ok,
-    errors,
-    rps: ok / seconds,
-    p50: pct(50),
-    p90: pct(90),
-    p99: pct(99),
-    max: latencies[latencies.length - 1] ?? NaN,
-    mean: latencies.reduce((s, x) => s + x, 0) / (latencies.length || 1),
-    firstErrors: ws.flatMap((w) => w.firstErrors).slice(0, 5),
+    ...summary({
+      seconds,
+      ok: ws.reduce((s, w) => s + w.ok, 0),
+      errors: ws.reduce((s, w) => s + w.errors, 0),
+      latencies: ws.flatMap((w) => w.latencies).sort((a, b) => a - b),
+      firstErrors: ws.flatMap((w) => w.firstErrors).slice(0, 5),
+    }),
     windowRps: ws.map((w) => w.rps),
     cpu,
   };
