@@ -2,12 +2,12 @@ import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, describe, it } from 'node:test';
 import pg from 'pg';
+import { freePort } from './support/ports.js';
 
 /**
  * Real `mdl` processes started at the same moment (issue #14): on PostgreSQL every one of them comes up, on a
@@ -32,14 +32,6 @@ function start(args: string[], env: Record<string, string>): Proc {
   child.stdout!.on('data', (d: Buffer) => ((p.out += d.toString()), (p.stdout += d.toString())));
   child.stderr!.on('data', (d: Buffer) => (p.out += d.toString()));
   return p;
-}
-
-async function freePort(): Promise<number> {
-  const s = createServer().listen(0, '127.0.0.1');
-  await new Promise((r) => s.once('listening', r));
-  const port = (s.address() as { port: number }).port;
-  await new Promise((r) => s.close(r));
-  return port;
 }
 
 /** Resolves when `ready` holds, fails when the process exits first or the time is up. */

@@ -2,7 +2,6 @@ import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -11,6 +10,7 @@ import pg from 'pg';
 import { DEMO_INSURED } from '@mdl/platform/testing';
 import { call } from './support/client.js';
 import { CITY_APP_ID, CITY_SECRET, startSimulator, type Simulator } from './support/ehc-simulator.js';
+import { freePort } from './support/ports.js';
 
 /**
  * `npm start` (mdl start) with MDL_EHC_REGISTRY=upstream as a real process beside the simulator process: it starts,
@@ -19,14 +19,6 @@ import { CITY_APP_ID, CITY_SECRET, startSimulator, type Simulator } from './supp
  */
 const MDL = fileURLToPath(new URL('../../bin/mdl.js', import.meta.url));
 const databaseUrl = process.env.DATABASE_URL || undefined;
-
-async function freePort(): Promise<number> {
-  const s = createServer().listen(0, '127.0.0.1');
-  await new Promise((r) => s.once('listening', r));
-  const port = (s.address() as { port: number }).port;
-  await new Promise((r) => s.close(r));
-  return port;
-}
 
 function run(args: string[], env: Record<string, string>) {
   const child: ChildProcess = spawn(process.execPath, [MDL, ...args], { env: { ...process.env, MDL_LOG_LEVEL: 'warn', ...env } });
