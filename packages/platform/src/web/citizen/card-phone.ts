@@ -21,11 +21,16 @@ const FAILED = '验证码不正确或已失效，请重新获取';
  * verified them by real name), so they may give the card a phone — once it has proved theirs with an SMS
  * code. A session from a hospital portal, or a card that already has a phone, gets no form.
  */
+/** The session's card when it may be given a phone here: entered through the channel, and no phone yet. */
+async function phoneLessCard(platform: Platform, s: CitizenSession | undefined) {
+  if (!s || s.entered_by !== 'channel' || s.person_id === null) return undefined;
+  const p = await cardOfPerson(platform.db, s.person_id);
+  return p && p.phone_enc === null ? p : undefined;
+}
+
 /** Whether this /mdr session may give its card a phone here (the overview links the page then). */
 export async function mayGivePhone(platform: Platform, s: CitizenSession): Promise<boolean> {
-  if (s.entered_by !== 'channel' || s.person_id === null) return false;
-  const p = await cardOfPerson(platform.db, s.person_id);
-  return p !== undefined && p.phone_enc === null;
+  return (await phoneLessCard(platform, s)) !== undefined;
 }
 
 export function cardPhoneRoutes(
@@ -38,12 +43,7 @@ export function cardPhoneRoutes(
   const send = (reply: FastifyReply, body: string, status = 200) => reply.code(status).type('text/html; charset=utf-8').send(body);
   const refuse = (reply: FastifyReply, status = 403) => send(reply, CANNOT_GIVE_PHONE, status);
 
-  /** The session's card when it may be given a phone here. */
-  async function eligible(s: CitizenSession | undefined) {
-    if (!s || !(await mayGivePhone(platform, s)) || s.person_id === null) return undefined;
-    const p = await cardOfPerson(db, s.person_id);
-    return p && p.phone_enc === null ? p : undefined;
-  }
+  const eligible = (s: CitizenSession | undefined) => phoneLessCard(platform, s);
 
   app.get(PATH, async (req, reply) => {
     const s = await sessionOf(req);
