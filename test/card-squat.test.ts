@@ -152,6 +152,18 @@ describe('a self-registered name never blocks a verified source (real HTTP)', ()
     const portal = await enter(inst.appId, inst.secret, { orgId: inst.orgId, ehealthCardId: String(made.payload!.ehealthCardId) });
     assert.equal((await fetch(`${base}/mdr/card-phone`, { headers: { cookie: portal } })).status, 403);
     assert.equal((await fetch(`${base}/mdr/card-phone`)).status, 403, 'nor no session');
+    // Nor a form posted from the portal's session with that session's own token: refused before any code is sent.
+    const portalPage = await (await fetch(`${base}/mdr/`, { headers: { cookie: portal } })).text();
+    assert.doesNotMatch(portalPage, /id="card-phone"/, 'the portal session is not offered the page');
+    const portalCsrf = /name="csrf" value="([^"]+)"/.exec(portalPage)![1]!;
+    const portalPost = await fetch(`${base}/mdr/card-phone`, {
+      method: 'POST',
+      redirect: 'manual',
+      headers: { cookie: portal, 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ csrf: portalCsrf, mobilePhone: orphan.mobilePhone }).toString(),
+    });
+    assert.equal(portalPost.status, 403);
+    assert.match(await portalPost.text(), /无法绑定/, 'the refusal page, not the stale-form page');
 
     const mzt = await createApp(t.platform.db, t.platform.vault, { kind: 'channel', env: 'prod', label: '闽政通' });
     const cookie = await enter(mzt.appId, mzt.secret, {});

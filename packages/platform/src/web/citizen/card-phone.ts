@@ -45,6 +45,16 @@ export function cardPhoneRoutes(
 
   const eligible = (s: CitizenSession | undefined) => phoneLessCard(platform, s);
 
+  /** A form posted here: its session, fields and card, or undefined once the refusal has been sent. */
+  async function posted(req: FastifyRequest, body: FormBody, reply: FastifyReply) {
+    const s = await sessionOf(req);
+    const b = body ?? {};
+    if (!s || !sameToken(b.csrf, s.csrf)) return void (await send(reply, STALE_FORM, 403));
+    const p = await eligible(s);
+    if (!p) return void (await refuse(reply));
+    return { s, b, p };
+  }
+
   app.get(PATH, async (req, reply) => {
     const s = await sessionOf(req);
     if (!s || !(await eligible(s))) return refuse(reply);
@@ -52,11 +62,9 @@ export function cardPhoneRoutes(
   });
 
   app.post(PATH, { schema: { body: FormBody } }, async (req, reply) => {
-    const s = await sessionOf(req);
-    const b = req.body ?? {};
-    if (!s || !sameToken(b.csrf, s.csrf)) return send(reply, STALE_FORM, 403);
-    const p = await eligible(s);
-    if (!p) return refuse(reply);
+    const form = await posted(req, req.body, reply);
+    if (!form) return reply;
+    const { s, b, p } = form;
     const phone = withoutSpaces(typeof b.mobilePhone === 'string' ? b.mobilePhone : '');
     const problem = phoneProblem(phone);
     if (problem) return send(reply, phoneFormPage(s.csrf, phone, problem), 400);
@@ -76,11 +84,9 @@ export function cardPhoneRoutes(
   });
 
   app.post(`${PATH}/verify`, { schema: { body: FormBody } }, async (req, reply) => {
-    const s = await sessionOf(req);
-    const b = req.body ?? {};
-    if (!s || !sameToken(b.csrf, s.csrf)) return send(reply, STALE_FORM, 403);
-    const p = await eligible(s);
-    if (!p) return refuse(reply);
+    const form = await posted(req, req.body, reply);
+    if (!form) return reply;
+    const { s, b, p } = form;
     const challenge = typeof b.challenge === 'string' ? b.challenge : '';
     if (!(await guardCardAttempt(db, `card-id:${p.id_no_bidx}`, req.ip, platform.now())).ok)
       return send(reply, codeFormPage(s.csrf, challenge, FAILED), 429);
