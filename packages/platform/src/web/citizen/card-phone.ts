@@ -21,16 +21,16 @@ const FAILED = '验证码不正确或已失效，请重新获取';
  * verified them by real name), so they may give the card a phone — once it has proved theirs with an SMS
  * code. A session from a hospital portal, or a card that already has a phone, gets no form.
  */
+/** Whether this /mdr session may give its card a phone here (the overview links the page then). */
+export async function mayGivePhone(platform: Platform, s: CitizenSession): Promise<boolean> {
+  return (await phoneLessCard(platform, s)) !== undefined;
+}
+
 /** The session's card when it may be given a phone here: entered through the channel, and no phone yet. */
 async function phoneLessCard(platform: Platform, s: CitizenSession | undefined) {
   if (!s || s.entered_by !== 'channel' || s.person_id === null) return undefined;
   const p = await cardOfPerson(platform.db, s.person_id);
   return p && p.phone_enc === null ? p : undefined;
-}
-
-/** Whether this /mdr session may give its card a phone here (the overview links the page then). */
-export async function mayGivePhone(platform: Platform, s: CitizenSession): Promise<boolean> {
-  return (await phoneLessCard(platform, s)) !== undefined;
 }
 
 export function cardPhoneRoutes(
@@ -49,9 +49,15 @@ export function cardPhoneRoutes(
   async function posted(req: FastifyRequest, body: FormBody, reply: FastifyReply) {
     const s = await sessionOf(req);
     const b = body ?? {};
-    if (!s || !sameToken(b.csrf, s.csrf)) return void (await send(reply, STALE_FORM, 403));
+    if (!s || !sameToken(b.csrf, s.csrf)) {
+      send(reply, STALE_FORM, 403);
+      return undefined;
+    }
     const p = await eligible(s);
-    if (!p) return void (await refuse(reply));
+    if (!p) {
+      refuse(reply);
+      return undefined;
+    }
     return { s, b, p };
   }
 
