@@ -146,3 +146,15 @@ export function cpuUsage(a, b, roles) {
 export function loadAverage() {
   return readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
 }
+
+/**
+ * The schema an extension lives in, creating it in `public` first if the database lacks it (the bench's own
+ * search_path does not reach it). `c` is a node-postgres client connected as a role that may create extensions.
+ */
+export async function extensionSchema(c, name) {
+  await c.query(`CREATE EXTENSION IF NOT EXISTS ${c.escapeIdentifier(name)} SCHEMA public`);
+  const r = await c.query(`SELECT n.nspname FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace WHERE e.extname = $1`, [
+    name,
+  ]);
+  return c.escapeIdentifier(r.rows[0].nspname);
+}

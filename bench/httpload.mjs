@@ -3,6 +3,7 @@
 // clock starts, so the generator spends its time on sockets, not on building requests.
 import { performance } from 'node:perf_hooks';
 import { connect } from 'node:net';
+import { percentile } from './common.mjs';
 
 /**
  * @param {object} o
@@ -100,7 +101,7 @@ export async function runLoad(o) {
 
 /** A load's figures from its counts and its sorted latencies (one window, or several merged). */
 export function summary({ seconds, ok, errors, latencies, firstErrors }) {
-  const pct = (p) => latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))] ?? NaN;
+  const pct = (p) => percentile(latencies, p);
   return {
     seconds,
     requests: ok + errors,

@@ -1,12 +1,38 @@
-// ORG_MDL_002 (worst case) against the echo route in alternating windows. This virtual machine's speed drifts by
-// tens of percent within minutes (echo alone: 16,300 to 30,400 req/s on 2026-12-07), so a 20 s window of one
-// followed by a 20 s window of the other compared two machines. Alternating short windows (the order reversed each
-// round) puts the same drift under both sides; each side's figures are summed over its windows.
+// Alternating windows. This virtual machine's speed drifts by tens of percent within minutes (echo alone: 16,300 to
+// 30,400 req/s on 2026-12-07), so a 20 s window of one load followed by a 20 s window of another compared two
+// machines. Alternating short windows (the order reversed each round) puts the same drift under every side; each
+// side's figures are summed over its windows. `npm run bench` uses it for ORG_MDL_002 against echo, `bench/ab.mjs`
+// for two platform builds.
 import { cpuSnapshot, cpuUsage, fmt, loadAverage, log } from './common.mjs';
 import { runLoad, summary } from './httpload.mjs';
 import { QUERY_PATH, queryCheck, requestPool } from './query.mjs';
 
 const ROUNDS = 4;
+
+/**
+ * Warms every side up for `warmupMs`, then runs `rounds` rounds of one `windowMs` window per side. `sides` maps a
+ * name to what `runLoad` needs (port, path, nextBody, check); `roles` labels pids for the CPU figures. Returns each
+ * side's windows merged into one measurement, with the load average over the whole span.
+ */
+export async function alternate({ sides, connections, warmupMs, rounds, windowMs, roles }) {
+  const names = Object.keys(sides);
+  for (const name of names) {
+    log(`${name}: warm-up ${warmupMs / 1000} s at ${connections} connections`);
+    await runLoad({ ...sides[name], connections, durationMs: warmupMs });
+  }
+  const windows = Object.fromEntries(names.map((n) => [n, []]));
+  const load0 = loadAverage();
+  for (let r = 0; r < rounds; r++) {
+    for (const name of r % 2 ? [...names].reverse() : names) {
+      const c0 = cpuSnapshot();
+      const w = await runLoad({ ...sides[name], connections, durationMs: windowMs, keepLatencies: true });
+      w.cpu = cpuUsage(c0, cpuSnapshot(), roles);
+      windows[name].push(w);
+    }
+  }
+  const loadAverageSpan = `${load0} → ${loadAverage()}`;
+  return Object.fromEntries(names.map((n) => [n, { ...merge(windows[n]), loadAverage: loadAverageSpan }]));
+}
 
 export async function measureWorstAgainstEcho({ port, echoPort, inst, persons, connections, warmupMs, durationMs, expectedRps, roles }) {
   const pool = requestPool(inst, persons, Math.ceil(((warmupMs + durationMs) / 1000) * expectedRps * 1.2));
@@ -17,33 +43,18 @@ export async function measureWorstAgainstEcho({ port, echoPort, inst, persons, c
     org002: { port, path: QUERY_PATH, nextBody: pool.next, check: queryCheck(inst) },
     echo: { port: echoPort, path: '/echo', nextBody: () => echoBodies[at++ % echoBodies.length], check: (_s, body) => body.length > 100 },
   };
-  for (const [name, side] of Object.entries(sides)) {
-    log(`query: ${name} warm-up ${warmupMs / 1000} s at ${connections} connections`);
-    await runLoad({ ...side, connections, durationMs: warmupMs });
-  }
-  const windows = { org002: [], echo: [] };
-  const load0 = loadAverage();
-  for (let r = 0; r < ROUNDS; r++) {
-    for (const name of r % 2 ? ['echo', 'org002'] : ['org002', 'echo']) {
-      const c0 = cpuSnapshot();
-      const w = await runLoad({ ...sides[name], connections, durationMs: durationMs / ROUNDS, keepLatencies: true });
-      w.cpu = cpuUsage(c0, cpuSnapshot(), roles);
-      windows[name].push(w);
-    }
-  }
-  const loadAverageSpan = `${load0} → ${loadAverage()}`;
-  const org002 = { ...merge(windows.org002), loadAverage: loadAverageSpan, sealedOnTheFly: pool.extra };
-  const echo = { ...merge(windows.echo), loadAverage: loadAverageSpan };
-  for (const [name, r] of [
+  const r = await alternate({ sides, connections, warmupMs, rounds: ROUNDS, windowMs: durationMs / ROUNDS, roles });
+  const org002 = { ...r.org002, sealedOnTheFly: pool.extra };
+  for (const [name, m] of [
     ['ORG_MDL_002 (worst)', org002],
-    ['echo', echo],
+    ['echo', r.echo],
   ]) {
-    log(`query: CPU in cores ${JSON.stringify(r.cpu)}`);
+    log(`query: CPU in cores ${JSON.stringify(m.cpu)}`);
     log(
-      `query: ${name} ${fmt(r.rps)} req/s over ${ROUNDS} windows (${r.windowRps.map((x) => fmt(x)).join(', ')})  p50 ${fmt(r.p50, 2)} ms  p99 ${fmt(r.p99, 2)} ms  errors ${r.errors}`,
+      `query: ${name} ${fmt(m.rps)} req/s over ${ROUNDS} windows (${m.windowRps.map((x) => fmt(x)).join(', ')})  p50 ${fmt(m.p50, 2)} ms  p99 ${fmt(m.p99, 2)} ms  errors ${m.errors}`,
     );
   }
-  return { org002, echo };
+  return { org002, echo: r.echo };
 }
 
 /** One side's windows as one measurement: counts summed, percentiles over every latency, CPU averaged over time. */

@@ -7,7 +7,7 @@ import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
 import pg from 'pg';
 import copyStreams from 'pg-copy-streams';
-import { LOADER_ORGS, fmt, log, personAt } from './common.mjs';
+import { LOADER_ORGS, extensionSchema, fmt, log, personAt } from './common.mjs';
 
 const PERSON_COLS = 'id, id_type, id_no_bidx, id_no_enc, name_bidx, name_enc, phone_enc, ehealth_card_id, card_no, card_type';
 const ITEM_COLS =
@@ -235,13 +235,9 @@ export async function vacuumSteadyState({ databaseUrl, schema, tables, warm = []
  */
 async function prewarm(c, relations) {
   try {
-    await c.query('CREATE EXTENSION IF NOT EXISTS pg_prewarm SCHEMA public');
-    const ns = (
-      await c.query(`SELECT n.nspname FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace WHERE e.extname = 'pg_prewarm'`)
-    ).rows[0].nspname;
+    const ns = await extensionSchema(c, 'pg_prewarm');
     let blocks = 0;
-    for (const r of relations)
-      blocks += Number((await c.query(`SELECT ${c.escapeIdentifier(ns)}.pg_prewarm($1::regclass) AS n`, [r])).rows[0].n);
+    for (const r of relations) blocks += Number((await c.query(`SELECT ${ns}.pg_prewarm($1::regclass) AS n`, [r])).rows[0].n);
     return (blocks * 8) / 1024;
   } catch (e) {
     log(`load: pg_prewarm not available (${e.message}); the first query run meets a cold read model`);

@@ -2,21 +2,12 @@
 // loaded (it needs shared_preload_libraries, which the bench may not change on a shared server), else one
 // EXPLAIN (ANALYZE, BUFFERS) of each hot statement, run a few times so the figure is warm.
 import pg from 'pg';
-import { log, personAt, settings } from './common.mjs';
+import { extensionSchema, log, personAt, settings } from './common.mjs';
 
 async function client() {
   const c = new pg.Client({ connectionString: settings.databaseUrl, options: `-c search_path="${settings.schema}"` });
   await c.connect();
   return c;
-}
-
-/** The schema pg_stat_statements was created in (the bench's own search_path does not reach it). */
-async function statStatementsSchema(c) {
-  await c.query('CREATE EXTENSION IF NOT EXISTS pg_stat_statements SCHEMA public');
-  const r = await c.query(
-    `SELECT n.nspname FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace WHERE e.extname = 'pg_stat_statements'`,
-  );
-  return c.escapeIdentifier(r.rows[0].nspname);
 }
 
 /** Resets pg_stat_statements when it is there; returns whether it is. */
@@ -25,7 +16,7 @@ export async function statStatementsReset() {
   try {
     const loaded = (await c.query(`SELECT setting FROM pg_settings WHERE name = 'shared_preload_libraries'`)).rows[0]?.setting ?? '';
     if (!loaded.includes('pg_stat_statements')) return false;
-    await c.query(`SELECT ${await statStatementsSchema(c)}.pg_stat_statements_reset()`);
+    await c.query(`SELECT ${await extensionSchema(c, 'pg_stat_statements')}.pg_stat_statements_reset()`);
     return true;
   } catch {
     return false;
@@ -42,7 +33,7 @@ export async function statStatementsTop() {
       `SELECT left(regexp_replace(query, '\\s+', ' ', 'g'), 120) AS query, sum(calls)::int AS calls,
          round((sum(total_exec_time) / sum(calls))::numeric, 4) AS mean_ms,
          round((sum(total_plan_time) / sum(calls))::numeric, 4) AS plan_ms, round(sum(total_exec_time)::numeric, 1) AS total_ms
-       FROM ${await statStatementsSchema(c)}.pg_stat_statements GROUP BY 1 ORDER BY sum(total_exec_time) DESC LIMIT 12`,
+       FROM ${await extensionSchema(c, 'pg_stat_statements')}.pg_stat_statements GROUP BY 1 ORDER BY sum(total_exec_time) DESC LIMIT 12`,
     );
     return r.rows;
   } finally {
