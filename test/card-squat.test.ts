@@ -156,14 +156,19 @@ describe('a self-registered name never blocks a verified source (real HTTP)', ()
     const portalPage = await (await fetch(`${base}/mdr/`, { headers: { cookie: portal } })).text();
     assert.doesNotMatch(portalPage, /id="card-phone"/, 'the portal session is not offered the page');
     const portalCsrf = /name="csrf" value="([^"]+)"/.exec(portalPage)![1]!;
-    const portalPost = await fetch(`${base}/mdr/card-phone`, {
-      method: 'POST',
-      redirect: 'manual',
-      headers: { cookie: portal, 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({ csrf: portalCsrf, mobilePhone: orphan.mobilePhone }).toString(),
-    });
-    assert.equal(portalPost.status, 403);
-    assert.match(await portalPost.text(), /无法绑定/, 'the refusal page, not the stale-form page');
+    for (const [path, fields] of [
+      ['/mdr/card-phone', { mobilePhone: orphan.mobilePhone }],
+      ['/mdr/card-phone/verify', { challenge: 'x', code: '000000' }],
+    ] as const) {
+      const portalPost = await fetch(`${base}${path}`, {
+        method: 'POST',
+        redirect: 'manual',
+        headers: { cookie: portal, 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ csrf: portalCsrf, ...fields }).toString(),
+      });
+      assert.equal(portalPost.status, 403, path);
+      assert.match(await portalPost.text(), /无法绑定/, `${path}: the refusal page, not the stale-form page`);
+    }
 
     const mzt = await createApp(t.platform.db, t.platform.vault, { kind: 'channel', env: 'prod', label: '闽政通' });
     const cookie = await enter(mzt.appId, mzt.secret, {});

@@ -43,8 +43,6 @@ export function cardPhoneRoutes(
   const send = (reply: FastifyReply, body: string, status = 200) => reply.code(status).type('text/html; charset=utf-8').send(body);
   const refuse = (reply: FastifyReply, status = 403) => send(reply, CANNOT_GIVE_PHONE, status);
 
-  const eligible = (s: CitizenSession | undefined) => phoneLessCard(platform, s);
-
   /** A form posted here: its session, fields and card, or undefined once the refusal has been sent. */
   async function posted(req: FastifyRequest, body: FormBody, reply: FastifyReply) {
     const s = await sessionOf(req);
@@ -53,7 +51,7 @@ export function cardPhoneRoutes(
       send(reply, STALE_FORM, 403);
       return undefined;
     }
-    const p = await eligible(s);
+    const p = await phoneLessCard(platform, s);
     if (!p) {
       refuse(reply);
       return undefined;
@@ -63,7 +61,7 @@ export function cardPhoneRoutes(
 
   app.get(PATH, async (req, reply) => {
     const s = await sessionOf(req);
-    if (!s || !(await eligible(s))) return refuse(reply);
+    if (!s || !(await phoneLessCard(platform, s))) return refuse(reply);
     return send(reply, phoneFormPage(s.csrf, ''));
   });
 
