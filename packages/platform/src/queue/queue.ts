@@ -32,6 +32,8 @@ const RECLAIM_INTERVAL_S = 5;
 const RECLAIM_GRACE_S = 5;
 /** What pg-boss 10's maintenance writes into a job it expired (plans.js, failJobsByTimeout). */
 const EXPIRED_MESSAGE = 'job failed by timeout in active state';
+/** How long stop() waits for running handlers and pg-boss's own statements before the database may close. */
+const STOP_TIMEOUT_MS = 10_000;
 
 export type JobHandler<T> = (data: T, meta: { id: string; retryCount: number; retryLimit: number }) => Promise<void>;
 
@@ -39,6 +41,12 @@ export class JobQueue {
   readonly boss: PgBoss;
   #started = false;
   #reclaimTimer: NodeJS.Timeout | undefined;
+  /**
+   * Handlers running and statements on their way, ours and pg-boss's: pg-boss completes a job without awaiting
+   * it, and a fetch under way when stop() begins may still hand a worker a job. stop() waits for all of them, so
+   * that nothing reaches the database after it resolves (it is closed next).
+   */
+  readonly #inFlight = new Set<Promise<unknown>>();
 
   constructor(
     private readonly database: Database,
@@ -79,7 +87,7 @@ export class JobQueue {
    */
   #patient(database: Database): SqlExecutor {
     return {
-      executeSql: (text, values) => whileDatabaseAway(() => database.executeSql(text, values), { maxMs: 60_000 }),
+      executeSql: (text, values) => this.#track(whileDatabaseAway(() => database.executeSql(text, values), { maxMs: 60_000 })),
     };
   }
 
@@ -141,15 +149,15 @@ export class JobQueue {
       worker.id = await this.boss.work<T>(
         type.name,
         { pollingIntervalSeconds: opts.pollingIntervalSeconds ?? 1, batchSize: 1, includeMetadata: true },
-        async ([job]) => {
+        ([job]) => {
           const j = job as PgBoss.JobWithMetadata<T>;
-          try {
-            await handler(j.data, { id: j.id, retryCount: j.retryCount, retryLimit: j.retryLimit });
-          } finally {
-            // A worker that just found a job looks again at once instead of sleeping out its polling
-            // interval: a busy queue drains at the speed of the work, an idle one still polls slowly.
-            if (worker.id) this.boss.notifyWorker(worker.id);
-          }
+          return this.#track(
+            handler(j.data, { id: j.id, retryCount: j.retryCount, retryLimit: j.retryLimit }).finally(() => {
+              // A worker that just found a job looks again at once instead of sleeping out its polling
+              // interval: a busy queue drains at the speed of the work, an idle one still polls slowly.
+              if (worker.id && this.#started) this.boss.notifyWorker(worker.id);
+            }),
+          );
         },
       );
     }
@@ -164,12 +172,14 @@ export class JobQueue {
    */
   async reclaimExpired(): Promise<number> {
     try {
-      const r = await this.database.executeSql(
-        `UPDATE "${this.schema}".job SET state = 'retry', start_after = now()
+      const r = await this.#track(
+        this.database.executeSql(
+          `UPDATE "${this.schema}".job SET state = 'retry', start_after = now()
           WHERE (state = 'active' AND started_on + expire_in + interval '${RECLAIM_GRACE_S} seconds' < now()
                  AND retry_count < retry_limit)
              OR (state = 'retry' AND start_after > now() AND output #>> '{value,message}' = '${EXPIRED_MESSAGE}')
           RETURNING name, id`,
+        ),
       );
       for (const row of r.rows) this.log.warn({ queue: row.name, jobId: row.id }, 'job lease ran out (its worker stopped): run again now');
       return r.rows.length;
@@ -184,7 +194,26 @@ export class JobQueue {
     this.#reclaimTimer = undefined;
     if (!this.#started) return;
     this.#started = false;
-    await this.boss.stop({ graceful: true, wait: true, timeout: 10_000 });
+    const deadline = Date.now() + STOP_TIMEOUT_MS;
+    await this.boss.stop({ graceful: true, wait: true, timeout: STOP_TIMEOUT_MS });
+    // A settled promise may start the next one (a handler's end, its completion): look again after each turn.
+    while (this.#inFlight.size > 0 && Date.now() < deadline) {
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise((r) => (timer = setTimeout(r, deadline - Date.now())));
+      await Promise.race([Promise.allSettled([...this.#inFlight]), timeout]);
+      clearTimeout(timer);
+      await new Promise((r) => setImmediate(r));
+    }
+    if (this.#inFlight.size > 0) this.log.warn({ running: this.#inFlight.size }, 'job queue stopped with work still running');
+  }
+
+  #track<R>(work: Promise<R>): Promise<R> {
+    this.#inFlight.add(work);
+    work.then(
+      () => this.#inFlight.delete(work),
+      () => this.#inFlight.delete(work),
+    );
+    return work;
   }
 }
 
