@@ -24,7 +24,8 @@ export async function startWorkers(platform: JobsHost, opts: { pollingIntervalSe
       platform.metrics.batchProcessed(outcome);
       platform.log.info({ batchId, requestId, outcome }, 'batch processed');
     },
-    { ...polling, concurrency: 4 },
+    // Two batches per fetch: half the fetches and completions per batch, still four batches in flight.
+    { ...polling, concurrency: 2, batchSize: 2 },
   );
   await platform.jobs.work(
     platform.callbackJob,
@@ -40,7 +41,8 @@ export async function startWorkers(platform: JobsHost, opts: { pollingIntervalSe
     },
     // A delivery mostly waits for the hospital's answer and holds no connection meanwhile: more of them at
     // once keep callbacks up with processing when many hospitals report together.
-    { ...polling, concurrency: 12 },
+    // Four per fetch: a quarter of the fetches and completions per callback, still twelve in flight.
+    { ...polling, concurrency: 3, batchSize: 4 },
   );
   await platform.jobs.work(
     CallbackDeadJob,
