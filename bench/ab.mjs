@@ -19,7 +19,8 @@ const envOf = (s) =>
     (s || '')
       .split(' ')
       .filter(Boolean)
-      .map((kv) => kv.split('=')),
+      // At the first '=' only: a value may hold one (a URL's query string).
+      .map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]),
   );
 
 function start(label, dir, extraEnv) {

@@ -1,4 +1,5 @@
-import { createCipheriv, createDecipheriv, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHmac, timingSafeEqual } from 'node:crypto';
+import { publicRandomBytes } from './random-pool.js';
 
 /**
  * Personal data at rest: SM4-CBC under the platform master key with a random IV per value, and a keyed
@@ -41,7 +42,7 @@ export class Vault {
   }
 
   encrypt(plain: string): string {
-    const iv = randomBytes(16);
+    const iv = publicRandomBytes(16);
     const c = createCipheriv('sm4-cbc', this.#encKey, iv);
     const body = Buffer.concat([iv, c.update(plain, 'utf8'), c.final()]);
     return 'v2:' + Buffer.concat([body, this.#tag(body)]).toString('base64');

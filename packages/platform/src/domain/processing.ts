@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import { ITEM_STATES, LOCAL_RECORD_NOTE, chinaDate, chinaTimeToEpochMs, identityProblem, isRealName, yuanToFen } from '@mdl/protocol';
 import type { ReportOverdueDataRequest, ResultItem, ResultPerson, UnsettledPerson, UpdateOverdueDataRequest } from '@mdl/protocol';
 import type { Kysely, Transaction } from 'kysely';
@@ -11,11 +10,12 @@ import type { BatchResult } from './batches.js';
 import { coverageProblem, type CoveragePolicy } from './coverage.js';
 import { checkRealName } from './persons.js';
 import { refreshSubjects } from './subjects.js';
+import { publicRandomBytes } from '../random-pool.js';
 
 /** Platform trace id: T + China date + 20 hex characters, 29 characters (guide: at most 40). */
 export function newTraceId(now: number): string {
   const d = chinaDate(now).replace(/-/g, '');
-  return `T${d}${randomBytes(10).toString('hex')}`;
+  return `T${d}${publicRandomBytes(10).toString('hex')}`;
 }
 
 export interface ProcessDeps {
