@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, describe, it } from 'node:test';
-import pg from 'pg';
+import { dropTestSchema } from '@mdl/platform/testing';
 import { freePort } from './support/ports.js';
 
 /**
@@ -85,10 +85,8 @@ describe('processes started together', () => {
           for (const p of [a, worker, b]) assert.equal(await p.exited, 0, `${round}: a clean stop:\n${p.out}`);
         }
       } finally {
-        const c = new pg.Client({ connectionString: databaseUrl });
-        await c.connect();
-        await c.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE; DROP SCHEMA IF EXISTS "${schema}_jobs" CASCADE`);
-        await c.end();
+        // The runtime role too: it outlives the schema otherwise (one left per run).
+        await dropTestSchema(databaseUrl!, schema);
       }
     },
   );

@@ -6,8 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
-import pg from 'pg';
-import { DEMO_INSURED } from '@mdl/platform/testing';
+import { DEMO_INSURED, dropTestSchema } from '@mdl/platform/testing';
 import { call } from './support/client.js';
 import { CITY_APP_ID, CITY_SECRET, startSimulator, type Simulator } from './support/ehc-simulator.js';
 import { freePort } from './support/ports.js';
@@ -51,14 +50,7 @@ describe('mdl start with MDL_EHC_REGISTRY=upstream', () => {
   after(async () => {
     await sim?.stop();
     rmSync(dir, { recursive: true, force: true });
-    if (databaseUrl) {
-      const c = new pg.Client({ connectionString: databaseUrl });
-      await c.connect();
-      await c.query(
-        `DROP SCHEMA IF EXISTS "${schema}" CASCADE; DROP SCHEMA IF EXISTS "${schema}_jobs" CASCADE; DROP ROLE IF EXISTS "mdl_rt_${schema}"`,
-      );
-      await c.end();
-    }
+    if (databaseUrl) await dropTestSchema(databaseUrl, schema);
   });
 
   it('refuses to start without the city system’s address rather than issue cards itself', async () => {

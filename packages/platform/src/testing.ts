@@ -60,17 +60,23 @@ export async function startTestPlatform(overrides: Partial<Config> = {}, opts: P
       // t.app, not the first app: a test may replace it to restart the HTTP side on the same platform.
       await t.app.close();
       await platform.close();
-      if (databaseUrl) {
-        const c = new pg.Client({ connectionString: databaseUrl });
-        await c.connect();
-        await c.query(
-          `DROP SCHEMA IF EXISTS "${schema}" CASCADE; DROP SCHEMA IF EXISTS "${schema}_jobs" CASCADE; DROP ROLE IF EXISTS "mdl_rt_${schema}"`,
-        );
-        await c.end();
-      }
+      if (databaseUrl) await dropTestSchema(databaseUrl, schema);
     },
   };
   return t;
+}
+
+/** Removes what a platform made on PostgreSQL for a test schema: the schema, its job schema and its runtime role. */
+export async function dropTestSchema(databaseUrl: string, schema: string): Promise<void> {
+  const c = new pg.Client({ connectionString: databaseUrl });
+  await c.connect();
+  try {
+    await c.query(
+      `DROP SCHEMA IF EXISTS "${schema}" CASCADE; DROP SCHEMA IF EXISTS "${schema}_jobs" CASCADE; DROP ROLE IF EXISTS "mdl_rt_${schema}"`,
+    );
+  } finally {
+    await c.end();
+  }
 }
 
 export interface TestInstitution {
