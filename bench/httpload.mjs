@@ -7,7 +7,7 @@ import { percentile } from './common.mjs';
 
 /**
  * @param {object} o
- * @param {number} o.port
+ * @param {number | number[]} o.port  several: the connections are spread over them in turn (two API processes)
  * @param {string} o.path
  * @param {number} o.connections
  * @param {number} o.durationMs
@@ -16,9 +16,10 @@ import { percentile } from './common.mjs';
  * @param {boolean} [o.keepLatencies]  return the sorted latencies too
  */
 export async function runLoad(o) {
-  const head = (len) =>
+  const ports = [o.port].flat();
+  const head = (len, port) =>
     Buffer.from(
-      `POST ${o.path} HTTP/1.1\r\nHost: 127.0.0.1:${o.port}\r\nContent-Type: application/json; charset=utf-8\r\nX-Api-Sign-Version: 2.0.0\r\nContent-Length: ${len}\r\nConnection: keep-alive\r\n\r\n`,
+      `POST ${o.path} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nContent-Type: application/json; charset=utf-8\r\nX-Api-Sign-Version: 2.0.0\r\nContent-Length: ${len}\r\nConnection: keep-alive\r\n\r\n`,
     );
   const latencies = [];
   let ok = 0;
@@ -28,9 +29,9 @@ export async function runLoad(o) {
   const started = performance.now();
   const deadline = started + o.durationMs;
 
-  const oneConnection = () =>
+  const oneConnection = (port) =>
     new Promise((resolve) => {
-      const sock = connect({ port: o.port, host: '127.0.0.1', noDelay: true });
+      const sock = connect({ port, host: '127.0.0.1', noDelay: true });
       let buf = Buffer.alloc(0);
       let t0 = 0;
       let expect = -1;
@@ -41,7 +42,7 @@ export async function runLoad(o) {
         const body = o.nextBody();
         sent++;
         t0 = performance.now();
-        sock.write(Buffer.concat([head(body.length), body]));
+        sock.write(Buffer.concat([head(body.length, port), body]));
       };
       const fail = (why) => {
         errors++;
@@ -89,7 +90,7 @@ export async function runLoad(o) {
       });
     });
 
-  await Promise.all(Array.from({ length: o.connections }, oneConnection));
+  await Promise.all(Array.from({ length: o.connections }, (_, i) => oneConnection(ports[i % ports.length])));
   const seconds = (performance.now() - started) / 1000;
   latencies.sort((a, b) => a - b);
   return {

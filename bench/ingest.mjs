@@ -174,10 +174,18 @@ export async function measureIngest({ admin, port, run, hospitals, totalItems, p
   const orgs = hs.map((x) => x.inst.orgId);
   const db = admin.db;
   const inLedger = await sql`SELECT count(*)::int AS n FROM arrears_item WHERE org_id = ANY(${orgs})`.execute(db);
-  const batches =
-    await sql`SELECT callback_status, count(*)::int AS n, sum(callback_attempts)::int AS attempts FROM batch WHERE org_id = ANY(${orgs}) GROUP BY 1`.execute(
+  // The platform records a delivery after the hospital has answered, so the last few callbacks may still be on
+  // their way into the ledger when the last one arrives: the records get up to 10 s (the clock has stopped).
+  const statusOf = () =>
+    sql`SELECT callback_status, count(*)::int AS n, sum(callback_attempts)::int AS attempts FROM batch WHERE org_id = ANY(${orgs}) GROUP BY 1`.execute(
       db,
     );
+  let batches = await statusOf();
+  for (let waited = 0; !timedOut && waited < 10_000; waited += 100) {
+    if (batches.rows.find((r) => r.callback_status === 'delivered')?.n === batchesPerHospital * hospitals) break;
+    await new Promise((r) => setTimeout(r, 100));
+    batches = await statusOf();
+  }
   const byStatus = Object.fromEntries(batches.rows.map((r) => [r.callback_status, r.n]));
   const attempts = batches.rows.reduce((s, r) => s + r.attempts, 0);
   await Promise.all(hs.map((x) => new Promise((r) => x.server.close(r))));

@@ -173,8 +173,12 @@ if (settings.queryRuns > 0) {
   const inst = await addInstitution(adminP, 'H35010000001', { orgName: '压测查询医院' });
   const platform = await startServer('platform', { BENCH_WORKERS: '0' }, 'platform-query');
   const echo = await startServer('echo', {}, 'echo');
+  // A second API process on the same database and Redis: the deployed layout (two \`mdl serve\` per host), for a
+  // figure beside the single-process headline.
+  const platform2 = await startServer('platform', { BENCH_WORKERS: '0' }, 'platform-query-2');
   const roles = new Map([
     [platform.pid, 'platform server'],
+    [platform2.pid, 'platform server 2'],
     [echo.pid, 'echo server'],
     [process.pid, 'load generator'],
   ]);
@@ -207,10 +211,23 @@ if (settings.queryRuns > 0) {
       roles,
       mix: 'mix',
     });
+    // The worst case again, its connections spread over both API processes.
+    const two = await measureQuery({
+      port: [platform.port, platform2.port],
+      inst,
+      persons: load.persons,
+      connections: settings.connections,
+      warmupMs: settings.warmupMs,
+      durationMs: settings.durationMs,
+      expectedRps,
+      roles,
+      mix: 'worst',
+    });
     results.query.push({
       run: r + 1,
       org002: q,
       mix: m,
+      twoProcesses: two,
       echo: e,
       ratio: q.rps / e.rps,
       mixRatio: m.rps / e.rps,
@@ -224,6 +241,7 @@ if (settings.queryRuns > 0) {
     explain: await explainHot({ vault: adminP.vault, persons: load.persons, orgId: inst.orgId }),
   };
   results.queryServerMemory = await platform.stop();
+  results.queryServer2Memory = await platform2.stop();
   await echo.stop();
   log(`query: platform server peak RSS ${fmt(results.queryServerMemory.peakRssMb)} MB`);
   save();
