@@ -14,6 +14,9 @@ import { percentile } from './common.mjs';
  * @param {() => Buffer} o.nextBody  next request body (already serialised)
  * @param {(status: number, body: Buffer, n: number) => boolean} o.check  true when the reply is a success
  * @param {boolean} [o.keepLatencies]  return the sorted latencies too
+ * @param {number} [o.rate]  a fixed total rate (req/s) instead of the closed loop: each connection sends on a
+ *   schedule, and a request's latency counts from when it was due, so a server that falls behind is not
+ *   flattered by the load slowing down with it (no coordinated omission)
  */
 export async function runLoad(o) {
   const ports = [o.port].flat();
@@ -29,20 +32,33 @@ export async function runLoad(o) {
   const started = performance.now();
   const deadline = started + o.durationMs;
 
-  const oneConnection = (port) =>
+  // On a fixed rate, each connection's requests are due every `every` ms, the connections staggered evenly.
+  const every = o.rate ? (o.connections / o.rate) * 1000 : 0;
+  const oneConnection = (port, i) =>
     new Promise((resolve) => {
       const sock = connect({ port, host: '127.0.0.1', noDelay: true });
       let buf = Buffer.alloc(0);
       let t0 = 0;
+      let due = started + (every * i) / o.connections - every;
       let expect = -1;
       let headerLen = 0;
       let status = 0;
-      const send = () => {
-        if (performance.now() >= deadline) return void sock.end(resolve);
+      const write = () => {
         const body = o.nextBody();
         sent++;
-        t0 = performance.now();
         sock.write(Buffer.concat([head(body.length, port), body]));
+      };
+      const send = () => {
+        if (performance.now() >= deadline || (every && due + every >= deadline)) return void sock.end(resolve);
+        if (!every) {
+          t0 = performance.now();
+          return write();
+        }
+        due += every;
+        t0 = due;
+        const wait = due - performance.now();
+        if (wait > 0) setTimeout(write, wait);
+        else write();
       };
       const fail = (why) => {
         errors++;
@@ -90,7 +106,7 @@ export async function runLoad(o) {
       });
     });
 
-  await Promise.all(Array.from({ length: o.connections }, (_, i) => oneConnection(ports[i % ports.length])));
+  await Promise.all(Array.from({ length: o.connections }, (_, i) => oneConnection(ports[i % ports.length], i)));
   const seconds = (performance.now() - started) / 1000;
   latencies.sort((a, b) => a - b);
   return {

@@ -81,20 +81,22 @@ export async function measureQuery({
   expectedRps = 4000,
   roles = new Map(),
   mix = 'worst',
+  rate,
 }) {
   const pool = requestPool(inst, persons, Math.ceil(((warmupMs + durationMs) / 1000) * expectedRps * 1.2), mix);
   const check = queryCheck(inst);
-  log(`query: ORG_MDL_002 (${mix}) warm-up ${warmupMs / 1000} s at ${connections} connections`);
-  const warm = await runLoad({ port, path: QUERY_PATH, connections, durationMs: warmupMs, nextBody: pool.next, check });
+  const how = rate ? `at a fixed ${fmt(rate)} req/s over ${connections} connections` : `at ${connections} connections`;
+  log(`query: ORG_MDL_002 (${mix}) warm-up ${warmupMs / 1000} s ${how}`);
+  const warm = await runLoad({ port, path: QUERY_PATH, connections, durationMs: warmupMs, nextBody: pool.next, check, rate });
   log(`query: warm-up ${fmt(warm.rps)} req/s, ${warm.errors} errors`);
   const load0 = loadAverage();
   const c0 = cpuSnapshot();
-  const r = await runLoad({ port, path: QUERY_PATH, connections, durationMs, nextBody: pool.next, check });
+  const r = await runLoad({ port, path: QUERY_PATH, connections, durationMs, nextBody: pool.next, check, rate });
   r.cpu = cpuUsage(c0, cpuSnapshot(), roles);
   r.loadAverage = `${load0} → ${loadAverage()}`;
   log(`query: CPU in cores ${JSON.stringify(r.cpu)}; load average ${r.loadAverage}`);
   log(
-    `query: ORG_MDL_002 (${mix}) ${fmt(r.rps)} req/s  p50 ${fmt(r.p50, 2)} ms  p99 ${fmt(r.p99, 2)} ms  errors ${r.errors}${r.firstErrors.length ? ' e.g. ' + r.firstErrors[0] : ''}`,
+    `query: ORG_MDL_002 (${mix}${rate ? `, fixed rate ${fmt(rate)}/s` : ''}) ${fmt(r.rps)} req/s  p50 ${fmt(r.p50, 2)} ms  p99 ${fmt(r.p99, 2)} ms  errors ${r.errors}${r.firstErrors.length ? ' e.g. ' + r.firstErrors[0] : ''}`,
   );
   return { ...r, sealedOnTheFly: pool.extra };
 }

@@ -103,6 +103,11 @@ export function writeReport(path, R, readFileSync = fsRead) {
       row('two API processes: platform CPU per query (ms, both processes)', '', (r) => n((both(r) / r.twoProcesses.rps) * 1000, 3));
       row('two API processes: requests / errors', '', (r) => `${n(r.twoProcesses.requests)} / ${n(r.twoProcesses.errors)}`);
     }
+    if (q.every((r) => r.halfRate)) {
+      // Below saturation, latency counted from when each request was due (bench/httpload.mjs `rate`).
+      row('worst case at a fixed rate of half its throughput: req/s', '', (r) => n(r.halfRate.rps));
+      row('fixed half rate: p50 / p99 latency (ms)', '', (r) => `${n(r.halfRate.p50, 2)} / ${n(r.halfRate.p99, 2)}`);
+    }
     row('ORG_MDL_002 max latency (ms)', '', (r) => n(r.org002.max, 1));
     row(
       'ORG_MDL_002 requests / errors',
@@ -169,6 +174,14 @@ export function writeReport(path, R, readFileSync = fsRead) {
         cpu: r.mix.cpu,
         load: r.mix.loadAverage,
         rps: r.mix.rps,
+        server: 'platform server',
+      });
+    if (r.halfRate)
+      cpuRows.push({
+        label: `ORG_MDL_002 at half rate run ${r.run}`,
+        cpu: r.halfRate.cpu,
+        load: r.halfRate.loadAverage,
+        rps: r.halfRate.rps,
         server: 'platform server',
       });
     if (r.twoProcesses)

@@ -223,11 +223,26 @@ if (settings.queryRuns > 0) {
       roles,
       mix: 'worst',
     });
+    // Latency below saturation: the worst case at a fixed rate of half this run's throughput. A closed loop of 64
+    // connections at saturation measures the queue (p50 = 64 / throughput), not the request.
+    const paced = await measureQuery({
+      port: platform.port,
+      inst,
+      persons: load.persons,
+      connections: settings.connections,
+      warmupMs: settings.warmupMs,
+      durationMs: settings.durationMs,
+      expectedRps: q.rps / 2,
+      roles,
+      mix: 'worst',
+      rate: Math.round(q.rps / 2),
+    });
     results.query.push({
       run: r + 1,
       org002: q,
       mix: m,
       twoProcesses: two,
+      halfRate: paced,
       echo: e,
       ratio: q.rps / e.rps,
       mixRatio: m.rps / e.rps,
