@@ -199,44 +199,24 @@ if (settings.queryRuns > 0) {
       roles,
     });
     expectedRps = Math.max(1000, q.rps);
+    // What the three measurements below share; each names its own port(s), mix and rate.
+    const common = {
+      inst,
+      persons: load.persons,
+      connections: settings.connections,
+      warmupMs: settings.warmupMs,
+      durationMs: settings.durationMs,
+      expectedRps,
+      roles,
+    };
     // The realistic mix beside the worst case: 80 % persons with no arrears, 20 % with items.
-    const m = await measureQuery({
-      port: platform.port,
-      inst,
-      persons: load.persons,
-      connections: settings.connections,
-      warmupMs: settings.warmupMs,
-      durationMs: settings.durationMs,
-      expectedRps,
-      roles,
-      mix: 'mix',
-    });
+    const m = await measureQuery({ ...common, port: platform.port, mix: 'mix' });
     // The worst case again, its connections spread over both API processes.
-    const two = await measureQuery({
-      port: [platform.port, platform2.port],
-      inst,
-      persons: load.persons,
-      connections: settings.connections,
-      warmupMs: settings.warmupMs,
-      durationMs: settings.durationMs,
-      expectedRps,
-      roles,
-      mix: 'worst',
-    });
+    const two = await measureQuery({ ...common, port: [platform.port, platform2.port], mix: 'worst' });
     // Latency below saturation: the worst case at a fixed rate of half this run's throughput. A closed loop of 64
     // connections at saturation measures the queue (p50 = 64 / throughput), not the request.
-    const paced = await measureQuery({
-      port: platform.port,
-      inst,
-      persons: load.persons,
-      connections: settings.connections,
-      warmupMs: settings.warmupMs,
-      durationMs: settings.durationMs,
-      expectedRps: q.rps / 2,
-      roles,
-      mix: 'worst',
-      rate: Math.round(q.rps / 2),
-    });
+    const half = Math.round(q.rps / 2);
+    const paced = await measureQuery({ ...common, port: platform.port, mix: 'worst', expectedRps: half, rate: half });
     results.query.push({
       run: r + 1,
       org002: q,
