@@ -40,9 +40,10 @@ export async function startWorkers(platform: JobsHost, opts: { pollingIntervalSe
       }
     },
     // A delivery mostly waits for the hospital's answer and holds no connection meanwhile: more of them at
-    // once keep callbacks up with processing when many hospitals report together.
-    // Four per fetch: a quarter of the fetches and completions per callback, still twelve in flight.
-    { ...polling, concurrency: 3, batchSize: 4 },
+    // once keep callbacks up with processing when many hospitals report together. One per fetch: jobs fetched
+    // together free their worker only when the slowest is done, so one hospital that hangs until the time-out
+    // would hold up three other hospitals' callbacks.
+    { ...polling, concurrency: 12 },
   );
   await platform.jobs.work(
     CallbackDeadJob,
