@@ -24,8 +24,7 @@ export async function startWorkers(platform: JobsHost, opts: { pollingIntervalSe
       platform.metrics.batchProcessed(outcome);
       platform.log.info({ batchId, requestId, outcome }, 'batch processed');
     },
-    // Two batches per fetch: half the fetches and completions per batch, still four batches in flight.
-    { ...polling, concurrency: 2, batchSize: 2 },
+    { ...polling, concurrency: 4 },
   );
   await platform.jobs.work(
     platform.callbackJob,
@@ -40,9 +39,7 @@ export async function startWorkers(platform: JobsHost, opts: { pollingIntervalSe
       }
     },
     // A delivery mostly waits for the hospital's answer and holds no connection meanwhile: more of them at
-    // once keep callbacks up with processing when many hospitals report together. One per fetch: jobs fetched
-    // together free their worker only when the slowest is done, so one hospital that hangs until the time-out
-    // would hold up three other hospitals' callbacks.
+    // once keep callbacks up with processing when many hospitals report together.
     { ...polling, concurrency: 12 },
   );
   await platform.jobs.work(

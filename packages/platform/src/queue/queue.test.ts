@@ -66,44 +66,4 @@ describe('JobQueue.stop waits for the work it started', () => {
     await delay(1200); // past a worker's polling interval and pg-boss's stop monitor
     assert.deepEqual(late, [], 'no statement after stop');
   });
-
-  it('jobs fetched together run side by side; the one that fails is failed alone, the others complete', async () => {
-    const schema = t.platform.jobs.schema;
-    const type = defineJob<{ n: number; requestId?: string }>('queue-batch-test-v1', { retryLimit: 0 });
-    const q = new JobQueue(t.platform.database, schema, createLogger('silent'));
-    await q.start([type]);
-    const ids: string[] = [];
-    for (let n = 0; n < 4; n++) ids.push((await q.send(type, { n }))!);
-    let running = 0;
-    let most = 0;
-    const ran: number[] = [];
-    await q.work(
-      type,
-      async ({ n }) => {
-        most = Math.max(most, ++running);
-        await delay(200);
-        running--;
-        ran.push(n);
-        if (n === 2) throw new Error('hospital answered 500');
-      },
-      { batchSize: 4, pollingIntervalSeconds: 0.5 },
-    );
-    const states = async () =>
-      (await t.platform.database.executeSql(`SELECT id, state FROM "${schema}".job WHERE id = ANY($1::uuid[])`, [ids])).rows.map((r) => [
-        ids.indexOf(r.id as string),
-        r.state,
-      ]);
-    for (let i = 0; i < 50 && (await states()).some(([, s]) => s === 'created' || s === 'active'); i++) await delay(100);
-    await q.stop();
-    assert.equal(most, 4, 'the four were fetched together and ran at once');
-    assert.deepEqual(ran.sort(), [0, 1, 2, 3], 'each ran once');
-    assert.deepEqual((await states()).sort(), [
-      [0, 'completed'],
-      [1, 'completed'],
-      [2, 'failed'],
-      [3, 'completed'],
-    ]);
-    const { rows } = await t.platform.database.executeSql(`SELECT output FROM "${schema}".job WHERE id = $1`, [ids[2]]);
-    assert.match(JSON.stringify(rows[0]?.output), /hospital answered 500/, 'the failure is recorded with its reason');
-  });
 });

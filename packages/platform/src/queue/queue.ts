@@ -138,14 +138,14 @@ export class JobQueue {
   }
 
   /**
-   * Runs `handler` for each job of the type: `concurrency` workers, each fetching up to `batchSize` jobs at a
-   * time. Jobs fetched together run side by side, each on its own; one that fails is failed alone, and pg-boss
-   * then completes the rest in one statement. A larger batch costs fewer fetches and completions per job.
+   * Runs `handler` for each job of the type, `concurrency` at a time, one job per worker: a worker that fetched
+   * several would be free again only when the slowest of them is done, so one hospital that never answers would
+   * hold up others' jobs (test/callback-isolation.test.ts).
    */
   async work<T>(
     type: JobType<T>,
     handler: JobHandler<T>,
-    opts: { pollingIntervalSeconds?: number; concurrency?: number; batchSize?: number } = {},
+    opts: { pollingIntervalSeconds?: number; concurrency?: number } = {},
   ): Promise<void> {
     this.#reclaimTimer ??= setInterval(() => void this.reclaimExpired(), RECLAIM_INTERVAL_S * 1000).unref();
     for (let i = 0; i < (opts.concurrency ?? 1); i++) {
@@ -153,26 +153,19 @@ export class JobQueue {
       const worker: { id?: string } = {};
       worker.id = await this.boss.work<T>(
         type.name,
-        { pollingIntervalSeconds: opts.pollingIntervalSeconds ?? 1, batchSize: opts.batchSize ?? 1, includeMetadata: true },
-        (jobs) =>
-          this.#track(
-            this.#runEach(type.name, jobs as PgBoss.JobWithMetadata<T>[], handler).finally(() => {
-              // A worker that just found work looks again at once instead of sleeping out its polling
+        { pollingIntervalSeconds: opts.pollingIntervalSeconds ?? 1, batchSize: 1, includeMetadata: true },
+        ([job]) => {
+          const j = job as PgBoss.JobWithMetadata<T>;
+          return this.#track(
+            handler(j.data, { id: j.id, retryCount: j.retryCount, retryLimit: j.retryLimit }).finally(() => {
+              // A worker that just found a job looks again at once instead of sleeping out its polling
               // interval: a busy queue drains at the speed of the work, an idle one still polls slowly.
               if (worker.id && this.#started) this.boss.notifyWorker(worker.id);
             }),
-          ),
+          );
+        },
       );
     }
-  }
-
-  async #runEach<T>(name: string, jobs: PgBoss.JobWithMetadata<T>[], handler: JobHandler<T>): Promise<void> {
-    const run = (j: PgBoss.JobWithMetadata<T>) => handler(j.data, { id: j.id, retryCount: j.retryCount, retryLimit: j.retryLimit });
-    // One job: pg-boss fails it if the handler throws.
-    if (jobs.length === 1) return run(jobs[0]!);
-    const results = await Promise.allSettled(jobs.map(run));
-    // pg-boss's completion touches only jobs still active, so these stay failed.
-    for (const [i, r] of results.entries()) if (r.status === 'rejected') await this.boss.fail(name, jobs[i]!.id, r.reason);
   }
 
   /**
