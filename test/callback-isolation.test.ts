@@ -5,7 +5,7 @@ import { before, describe, it } from 'node:test';
 import type { TestInstitution } from '@mdl/platform/testing';
 import { call } from './support/client.js';
 import type { TestHospital } from './support/hospital.js';
-import { chinaTime, eventually } from './support/people.js';
+import { anonymousPatient, chinaTime, eventually } from './support/people.js';
 import { suiteScope } from './support/scope.js';
 import { startWithHospital } from './support/suite.js';
 
@@ -54,16 +54,9 @@ describe('a hospital whose callback URL never answers holds up no other hospital
       notifyUrl,
       orgRequestId,
       unsettleList: [
-        {
-          idNo: '',
-          idType: '',
-          userName: '',
-          ehealthCardId: '',
-          userType: '01',
-          itemList: [
-            { orgTraceId: `${orgRequestId}-1`, medType: '11', feeType: '01', itemName: '诊查费', amount: '10', actualTime: chinaTime(1) },
-          ],
-        },
+        anonymousPatient([
+          { orgTraceId: `${orgRequestId}-1`, medType: '11', feeType: '01', itemName: '诊查费', amount: '10', actualTime: chinaTime(1) },
+        ]),
       ],
     });
 

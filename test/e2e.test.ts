@@ -3,7 +3,7 @@ import { before, describe, it } from 'node:test';
 import type { TestInstitution, TestPlatform } from '@mdl/platform/testing';
 import { call } from './support/client.js';
 import { TestHospital } from './support/hospital.js';
-import { chinaTime, eventually, residentId } from './support/people.js';
+import { anonymousPatient, chinaTime, eventually, residentId } from './support/people.js';
 import { suiteScope } from './support/scope.js';
 import { startWithHospital } from './support/suite.js';
 
@@ -53,24 +53,9 @@ describe('end to end: report → callback → query → pay → callback → que
           actualTime: yesterday,
         })),
       },
-      {
-        // A non-real-name patient: none of the four identity fields (guide §4.3.1.2).
-        idNo: '',
-        idType: '',
-        userName: '',
-        ehealthCardId: '',
-        userType: '01',
-        itemList: [
-          {
-            orgTraceId: `${orgRequestId}-anon`,
-            medType: '11',
-            feeType: '01',
-            itemName: '诊查费',
-            amount: '10',
-            actualTime: twoDaysAgo,
-          },
-        ],
-      },
+      anonymousPatient([
+        { orgTraceId: `${orgRequestId}-anon`, medType: '11', feeType: '01', itemName: '诊查费', amount: '10', actualTime: twoDaysAgo },
+      ]),
     ],
   });
 
