@@ -109,12 +109,9 @@ describe('multi-node deployment behind nginx (deploy/)', { timeout: 300_000 }, (
     // 1. Migrations first (mdl-migrate.service), then the operator's first steps from docs/operations.md.
     const migrate = commandOf('mdl-migrate.service');
     await run('mdl migrate', migrate.argv, procEnv(migrate.environment), ROOT);
-    // A command's answer is its last line: log lines (JSON too, at MDL_LOG_LEVEL=info) may come before it.
-    const mdl = async (args: string[], stdin = '') =>
-      (await run(`mdl ${args[0]}`, [process.execPath, join(ROOT, 'bin/mdl.js'), ...args], procEnv({}), ROOT, stdin))
-        .trim()
-        .split('\n')
-        .at(-1)!;
+    // A command's answer is its standard output; its log lines go to standard error.
+    const mdl = (args: string[], stdin = '') =>
+      run(`mdl ${args[0]}`, [process.execPath, join(ROOT, 'bin/mdl.js'), ...args], procEnv({}), ROOT, stdin);
     const operator = JSON.parse(
       await mdl(['users', 'create', '--username', 'admin', '--role', 'operator', '--json'], 'Deploy-Admin-2026\n'),
     ) as {

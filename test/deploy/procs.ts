@@ -32,7 +32,10 @@ export async function freeUnitPort(taken: Set<number>): Promise<number> {
 export interface Proc {
   name: string;
   child: ChildProcess;
+  /** Standard output and error as they came (shown when a test fails). */
   output: () => string;
+  /** Standard output alone: a command's answer, without the log lines that go to standard error. */
+  stdout: () => string;
   exited: Promise<number | null>;
 }
 
@@ -40,19 +43,20 @@ export interface Proc {
 export function start(name: string, argv: string[], env: Record<string, string>, cwd: string): Proc {
   const child = spawn(argv[0]!, argv.slice(1), { cwd, env, stdio: ['pipe', 'pipe', 'pipe'] });
   let out = '';
-  child.stdout!.on('data', (c: Buffer) => (out += c.toString()));
+  let stdout = '';
+  child.stdout!.on('data', (c: Buffer) => ((out += c.toString()), (stdout += c.toString())));
   child.stderr!.on('data', (c: Buffer) => (out += c.toString()));
   const exited = new Promise<number | null>((r) => child.once('exit', (code, signal) => r(code ?? (signal ? -1 : null))));
-  return { name, child, output: () => out, exited };
+  return { name, child, output: () => out, stdout: () => stdout, exited };
 }
 
-/** Runs a command to its end, optionally with standard input; throws with its output when it fails. */
+/** Runs a command to its end, optionally with standard input: its standard output; throws with all its output when it fails. */
 export async function run(name: string, argv: string[], env: Record<string, string>, cwd: string, stdin = ''): Promise<string> {
   const p = start(name, argv, env, cwd);
   p.child.stdin!.end(stdin);
   const code = await p.exited;
   if (code !== 0) throw new Error(`${name} exited ${code}:\n${p.output()}`);
-  return p.output();
+  return p.stdout();
 }
 
 /** SIGTERM, then SIGKILL if it is still running after `graceMs`. */

@@ -255,7 +255,8 @@ describe('faults survived (issue #14)', { timeout: 540_000 }, () => {
       '--json',
     ]);
     assert.equal(await cli.exited, 0, cli.output());
-    cred = JSON.parse(cli.output()) as { appId: string; secret: string };
+    // Standard output only: a warning the command logs (to standard error) is not part of its answer.
+    cred = JSON.parse(cli.stdout()) as { appId: string; secret: string };
     await platformUp(platform);
     figures.concurrentStartMs = Date.now() - t0;
     hospital = new TestHospital(cred.appId, cred.secret);
