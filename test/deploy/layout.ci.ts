@@ -82,6 +82,8 @@ describe('multi-node deployment behind nginx (deploy/)', { timeout: 300_000 }, (
     const admin = new pg.Client({ connectionString: BASE_DATABASE_URL });
     await admin.connect();
     await admin.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
+    // Roles belong to the cluster, not the database: the platform's runtime role would outlive it (one per run).
+    await admin.query(`DROP ROLE IF EXISTS "mdl_rt_${schema}"`);
     await admin.end();
     const redis = new Redis(REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 1 });
     await redis.connect();
