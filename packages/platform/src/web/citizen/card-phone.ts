@@ -14,13 +14,6 @@ import { FormBody, type PageApp } from '../route-schemas.js';
 
 const FAILED = '验证码不正确或已失效，请重新获取';
 
-/**
- * The stronger path to a phone-less e-health card (issue #12): a card an institution made through
- * ORG_EHC_004 has no phone of record, and /card never lets whoever signs in first set one. Here the person
- * came in through the 闽政通 channel's signed entry (ORG_MDL_004 from the channel credential: 闽政通 has
- * verified them by real name), so they may give the card a phone — once it has proved theirs with an SMS
- * code. A session from a hospital portal, or a card that already has a phone, gets no form.
- */
 /** Whether this /mdr session may give its card a phone here (the overview links the page then). */
 export async function mayGivePhone(platform: Platform, s: CitizenSession): Promise<boolean> {
   return (await phoneLessCard(platform, s)) !== undefined;
@@ -33,6 +26,13 @@ async function phoneLessCard(platform: Platform, s: CitizenSession | undefined) 
   return p && p.phone_enc === null ? p : undefined;
 }
 
+/**
+ * The stronger path to a phone-less e-health card (issue #12): a card an institution made through
+ * ORG_EHC_004 has no phone of record, and /card never lets whoever signs in first set one. Here the person
+ * came in through the 闽政通 channel's signed entry (ORG_MDL_004 from the channel credential: 闽政通 has
+ * verified them by real name), so they may give the card a phone — once it has proved theirs with an SMS
+ * code. A session from a hospital portal, or a card that already has a phone, gets no form.
+ */
 export function cardPhoneRoutes(
   app: PageApp,
   platform: Platform,
