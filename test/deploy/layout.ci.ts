@@ -15,6 +15,7 @@ import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
 import { Redis } from 'ioredis';
 import { PlatformClient } from '@mdl/hospital';
+import { runtimeRole } from '@mdl/platform/testing';
 import { TestHospital } from '../support/hospital.js';
 import { chinaTime, residentId } from '../support/people.js';
 import { fetchTrusting } from './https-fetch.js';
@@ -83,7 +84,7 @@ describe('multi-node deployment behind nginx (deploy/)', { timeout: 300_000 }, (
     await admin.connect();
     await admin.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
     // Roles belong to the cluster, not the database: the platform's runtime role would outlive it (one per run).
-    await admin.query(`DROP ROLE IF EXISTS "mdl_rt_${schema}"`);
+    await admin.query(`DROP ROLE IF EXISTS "${runtimeRole(schema)}"`);
     await admin.end();
     const redis = new Redis(REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 1 });
     await redis.connect();

@@ -5,6 +5,7 @@ import type { Insertable } from 'kysely';
 import pg from 'pg';
 import { buildApp } from './app.js';
 import { loadConfig, type Config } from './config.js';
+import { runtimeRole } from './db/database.js';
 import type { ArrearsItemTable } from './db/schema.js';
 import { createApp, upsertInstitution } from './domain/credentials.js';
 import { createLogger } from './log.js';
@@ -72,7 +73,7 @@ export async function dropTestSchema(databaseUrl: string, schema: string): Promi
   await c.connect();
   try {
     await c.query(
-      `DROP SCHEMA IF EXISTS "${schema}" CASCADE; DROP SCHEMA IF EXISTS "${schema}_jobs" CASCADE; DROP ROLE IF EXISTS "mdl_rt_${schema}"`,
+      `DROP SCHEMA IF EXISTS "${schema}" CASCADE; DROP SCHEMA IF EXISTS "${schema}_jobs" CASCADE; DROP ROLE IF EXISTS "${runtimeRole(schema)}"`,
     );
   } finally {
     await c.end();
@@ -141,6 +142,7 @@ export function testItem(over: Partial<Insertable<ArrearsItemTable>> & { trace_i
 // What the repository's own tests (test/, bench/) drive directly besides the harness above: a deliberate
 // list, so that no internal file is reachable by its path. Not an API for host applications.
 export { API_HANDLERS } from './api/index.js';
+export { runtimeRole } from './db/database.js';
 export { createUser } from './domain/console/auth.js';
 export { base32Decode, totp } from './domain/console/totp.js';
 export { decideAppeal, fileAppeal } from './domain/appeals.js';

@@ -4,10 +4,10 @@ import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { sql, type Kysely } from 'kysely';
-import pg from 'pg';
 import { loadConfig } from '../config.js';
 import type { DB } from '../db/schema.js';
 import { createPlatform, type Platform } from '../platform.js';
+import { dropTestSchema } from '../testing.js';
 import { main } from './mdl.js';
 
 function capture() {
@@ -36,14 +36,7 @@ describe('audit trail: runtime role, seal chain, mdl audit verify, CLI changes a
     : { MDL_DATA_DIR: dir, MDL_LOG_LEVEL: 'silent' };
   after(async () => {
     rmSync(dir, { recursive: true, force: true });
-    if (pgUrl) {
-      const c = new pg.Client({ connectionString: pgUrl });
-      await c.connect();
-      await c.query(
-        `DROP SCHEMA IF EXISTS "${schema}" CASCADE; DROP SCHEMA IF EXISTS "${schema}_jobs" CASCADE; DROP ROLE IF EXISTS "mdl_rt_${schema}"`,
-      );
-      await c.end();
-    }
+    if (pgUrl) await dropTestSchema(pgUrl, schema);
   });
   const withPlatform = async <T>(fn: (p: Platform) => Promise<T>): Promise<T> => {
     const p = await createPlatform(loadConfig(env), { queue: false });

@@ -3,12 +3,11 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import pg from 'pg';
 import { residentIdCheckChar } from '@mdl/protocol';
 import { main } from '../../cli/mdl.js';
 import { loadConfig } from '../../config.js';
 import { createPlatform, MasterKeyMismatchError, type Platform } from '../../platform.js';
-import { addInstitution, createUser, rebuildSubjects, testItem } from '../../testing.js';
+import { addInstitution, createUser, dropTestSchema, rebuildSubjects, testItem } from '../../testing.js';
 import { signIn } from '../console/auth.js';
 import { parseAuditQuery, searchAudit } from '../console/audit-search.js';
 import { base32Decode, totp } from '../console/totp.js';
@@ -117,12 +116,7 @@ describe('master-key rotation', () => {
   });
   after(async () => {
     rmSync(dir, { recursive: true, force: true });
-    if (pgUrl) {
-      const c = new pg.Client({ connectionString: pgUrl });
-      await c.connect();
-      await c.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE; DROP ROLE IF EXISTS "mdl_rt_${schema}"`);
-      await c.end();
-    }
+    if (pgUrl) await dropTestSchema(pgUrl, schema);
   });
 
   it('an interrupted rotation is recorded; the platform refuses to start until it is finished', async () => {
