@@ -6,7 +6,7 @@ import { unnestInsert } from './unnest-insert.js';
 export type NewItemRow = Omit<Insertable<ArrearsItemTable>, 'id' | 'created_at' | 'updated_at'>;
 
 const ITEM_INSERT = {
-  name: 'mdl_item_insert',
+  name: 'mdl_item_insert_new',
   table: 'arrears_item',
   columns: [
     ['trace_id', 'text'],
@@ -31,9 +31,16 @@ const ITEM_INSERT = {
     ['last_batch_id', 'bigint'],
     ['settled_at', 'timestamptz'],
   ],
+  // An item already on the ledger is skipped, not an error: the caller learns which were new from what comes
+  // back, and reads only the others. A concurrent batch inserting the same item makes this one wait for it.
+  tail: ' ON CONFLICT (org_id, org_trace_id) DO NOTHING RETURNING org_trace_id',
 } as const;
 
-/** A batch's new items in one prepared statement (processing, per batch). */
-export async function insertItemRows(db: Kysely<DB>, rows: NewItemRow[]): Promise<void> {
-  await unnestInsert(db, ITEM_INSERT, rows);
+/**
+ * A batch's items in one prepared statement (processing, per batch), each inserted only if its
+ * (org_id, org_trace_id) is not on the ledger yet. Returns the org trace ids it inserted.
+ */
+export async function insertNewItemRows(db: Kysely<DB>, rows: NewItemRow[]): Promise<Set<string>> {
+  const inserted = await unnestInsert<NewItemRow, { org_trace_id: string }>(db, ITEM_INSERT, rows);
+  return new Set(inserted.map((r) => r.org_trace_id));
 }

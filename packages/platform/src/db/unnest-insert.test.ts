@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { startTestPlatform, type TestPlatform } from '../testing.js';
-import { insertItemRows, type NewItemRow } from './item-rows.js';
+import { insertNewItemRows, type NewItemRow } from './item-rows.js';
 
 /**
  * The bulk insert sends every value as text and casts it back in SQL: what comes out of the ledger must be what
@@ -50,7 +50,7 @@ describe('bulk insert through unnest', () => {
         item_name: '',
       }),
     ];
-    await insertItemRows(t.platform.db, rows);
+    assert.deepEqual(await insertNewItemRows(t.platform.db, rows), new Set(['U-1', 'U-2', 'U-3']));
     const back = await t.platform.db
       .selectFrom('arrears_item')
       .select([
@@ -90,11 +90,25 @@ describe('bulk insert through unnest', () => {
     );
   });
 
-  it('inserts nothing for no rows, and a refused row leaves none of its group behind', async () => {
-    await insertItemRows(t.platform.db, []);
-    // The second row repeats the first's (org_id, org_trace_id): the statement fails as a whole.
-    await assert.rejects(insertItemRows(t.platform.db, [row(10), row(11, { org_trace_id: 'U-10' })]));
-    const left = await t.platform.db.selectFrom('arrears_item').select('id').where('trace_id', 'in', ['TUNNEST10', 'TUNNEST11']).execute();
-    assert.equal(left.length, 0);
+  it('inserts nothing for no rows, and skips an item already on the ledger without touching it', async () => {
+    assert.deepEqual(await insertNewItemRows(t.platform.db, []), new Set());
+    await insertNewItemRows(t.platform.db, [row(10)]);
+    // U-10 is there: the second insert stores U-11 only, and U-10 keeps its trace id and amount.
+    const inserted = await insertNewItemRows(t.platform.db, [row(12, { org_trace_id: 'U-10', amount_fen: 1 }), row(11)]);
+    assert.deepEqual(inserted, new Set(['U-11']));
+    const rows = await t.platform.db
+      .selectFrom('arrears_item')
+      .select(['org_trace_id', 'trace_id', 'amount_fen'])
+      .where('org_trace_id', 'in', ['U-10', 'U-11'])
+      .orderBy('org_trace_id')
+      .execute();
+    assert.deepEqual(
+      rows.map((r) => [r.org_trace_id, r.trace_id, Number(r.amount_fen)]),
+      [
+        ['U-10', 'TUNNEST10', 12345],
+        ['U-11', 'TUNNEST11', 12345],
+      ],
+    );
+    assert.equal((await t.platform.db.selectFrom('arrears_item').select('id').where('trace_id', '=', 'TUNNEST12').execute()).length, 0);
   });
 });

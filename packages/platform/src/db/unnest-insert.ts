@@ -5,6 +5,14 @@ import type { DB } from './schema.js';
 /** A column of a bulk insert and the PostgreSQL type its text is cast to. */
 export type UnnestColumn<Row> = readonly [keyof Row & string, 'text' | 'boolean' | 'bigint' | 'timestamptz'];
 
+/** A fixed insert: its prepared name, table and columns, and what follows the rows (ON CONFLICT, RETURNING). */
+export interface UnnestStatement<Row> {
+  name: string;
+  table: string;
+  columns: readonly UnnestColumn<Row>[];
+  tail?: string;
+}
+
 /**
  * Inserts rows in one statement of fixed text, whatever their number: each column goes as one text array, `unnest`
  * turns the arrays back into rows, and each column is cast to its type. The text never varies, so it is prepared
@@ -13,19 +21,23 @@ export type UnnestColumn<Row> = readonly [keyof Row & string, 'text' | 'boolean'
  * serial ids follow it. Values travel as text so that both drivers (node-postgres, PGlite) serialise them the
  * same way: Dates as ISO strings, numbers and booleans as their literals, null as NULL.
  */
-export async function unnestInsert<Row>(
+export async function unnestInsert<Row, Out = unknown>(
   db: Kysely<DB>,
-  statement: { name: string; table: string; columns: readonly UnnestColumn<Row>[] },
+  statement: UnnestStatement<Row>,
   rows: readonly Row[],
-): Promise<void> {
-  if (rows.length === 0) return;
-  const { name, table, columns } = statement;
+): Promise<Out[]> {
+  if (rows.length === 0) return [];
+  const { name, table, columns, tail = '' } = statement;
   const arrays = columns.map(([c]) => rows.map((r) => asText(r[c])));
   const names = sql.raw(columns.map(([c]) => c).join(', '));
   const casts = sql.raw(columns.map(([, type], i) => `c${i}::${type}`).join(', '));
   const aliases = sql.raw(columns.map((_, i) => `c${i}`).join(', '));
   const params = sql.join(arrays.map((a) => sql`${a}::text[]`));
-  await sql`${prepared(name)}INSERT INTO ${sql.raw(table)} (${names}) SELECT ${casts} FROM unnest(${params}) AS u(${aliases})`.execute(db);
+  const r =
+    await sql<Out>`${prepared(name)}INSERT INTO ${sql.raw(table)} (${names}) SELECT ${casts} FROM unnest(${params}) AS u(${aliases})${sql.raw(tail)}`.execute(
+      db,
+    );
+  return r.rows;
 }
 
 function asText(v: unknown): string | null {

@@ -2,7 +2,7 @@ import type { Kysely } from 'kysely';
 import type { DB } from '../db/schema.js';
 import { audit, auditEvent, type AuditAction, type AuditInput } from './audit.js';
 import { noticeItemChange, type NoticeDeps } from './notices.js';
-import { stateChangeProblem } from './processing.js';
+import { stateChangeProblem } from './update-items.js';
 import { refreshSubjects } from './subjects.js';
 
 /**
