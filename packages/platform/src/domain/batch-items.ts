@@ -1,4 +1,4 @@
-import { chinaDate, identityProblem, isRealName } from '@mdl/protocol';
+import { chinaDate, chinaMidnight, identityProblem, isRealName } from '@mdl/protocol';
 import type { ResultItem, ResultPerson, UnsettledPerson } from '@mdl/protocol';
 import type { Kysely, Transaction } from 'kysely';
 import type { ArrearsItem, Batch, DB, Person } from '../db/schema.js';
@@ -14,10 +14,14 @@ import { publicRandomBytes } from '../random-pool.js';
  * belongs to, the answer per person, the audit event, the locked read of stored items.
  */
 
+/** The trace ids' date part, kept for the day it was made: formatting a date costs more than the id's randomness. */
+let traceDay = { day: NaN, text: '' };
+
 /** Platform trace id: T + China date + 20 hex characters, 29 characters (guide: at most 40). */
 export function newTraceId(now: number): string {
-  const d = chinaDate(now).replace(/-/g, '');
-  return `T${d}${publicRandomBytes(10).toString('hex')}`;
+  const day = chinaMidnight(now);
+  if (day !== traceDay.day) traceDay = { day, text: `T${chinaDate(now).replace(/-/g, '')}` };
+  return traceDay.text + publicRandomBytes(10).toString('hex');
 }
 
 export interface ProcessDeps {

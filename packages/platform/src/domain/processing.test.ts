@@ -6,6 +6,7 @@ import { startTestPlatform, type TestPlatform } from '../testing.js';
 import { upsertInstitution, type Caller } from './credentials.js';
 import { acceptBatch, findBatch, readResult } from './batches.js';
 import { getOrRegisterPerson } from './persons.js';
+import { newTraceId } from './batch-items.js';
 import { processBatch, type ProcessDeps } from './processing.js';
 
 /**
@@ -138,5 +139,16 @@ describe('report processing: items already on the ledger', () => {
       .where('org_trace_id', '=', 'P-1')
       .executeTakeFirstOrThrow();
     assert.deepEqual({ ...p1, amount_fen: Number(p1.amount_fen) }, { amount_fen: 500, state: '1' });
+  });
+
+  it('gives trace ids the China date of their moment, on either side of China midnight and back again', () => {
+    const midnight = Date.parse('2026-12-07T16:00:00Z'); // 2026-12-08 00:00 in China
+    const ids = [midnight - 1, midnight, midnight - 1].map((t) => newTraceId(t));
+    assert.deepEqual(
+      ids.map((id) => id.slice(0, 9)),
+      ['T20261207', 'T20261208', 'T20261207'],
+    );
+    for (const id of ids) assert.match(id, /^T\d{8}[0-9a-f]{20}$/);
+    assert.equal(new Set(ids).size, 3);
   });
 });
