@@ -51,7 +51,8 @@ export async function queryArrears(
     // The 强校验, on the card and name the read model carries. A person with no read-model row yet (registered
     // by a path that had no item to refresh) is read from the master index instead.
     const card = personRow?.ehealth_card_id;
-    await assertRealName(db, vault, req, card ? { idKey: personKey, cardId: card, nameKey: personRow!.name_bidx } : undefined);
+    const known = card ? { idKey: personKey, cardId: card, nameKey: personRow!.name_bidx } : undefined;
+    await assertRealName(db, vault, req, known, personKey);
   }
 
   const unpaid: SubjectItem[] = [];

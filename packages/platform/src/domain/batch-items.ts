@@ -84,7 +84,8 @@ export async function resolveSubject(
     const who = { idType: p.idType!, idNo: p.idNo!, userName: p.userName!, ehealthCardId: p.ehealthCardId! };
     const check = await checkRealName(trx, deps.vault, who, cards);
     if ('problem' in check) return check;
-    return { real: true, personId: check.person.id, key: deps.vault.personKey(who.idType, who.idNo) };
+    // The 强校验 matched the card's person to this identity: their blind index is its key.
+    return { real: true, personId: check.person.id, key: check.person.id_no_bidx };
   }
   // Without an idNo the patient cannot be told apart from another: each record is a subject of its own
   // (key '' here, vault.recordKey per item), never one pooled subject per institution (issue #13 item 8).

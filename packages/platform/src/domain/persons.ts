@@ -63,16 +63,18 @@ export function indexEntry(p: Person): IndexEntry {
  * - a card given must be on the master index and belong to exactly this identity (idType and idNo);
  * - a person on the master index must be named as registered.
  * An identity that is not on the index, with no card given, has nothing to be checked against and passes.
- * `entry` is the index entry found for the card or for the identity. Returns the reason, or undefined.
+ * `entry` is the index entry found for the card or for the identity; `whoKey` is the identity's personKey when
+ * the caller has already made it (a blind index costs an HMAC). Returns the reason, or undefined.
  */
 export function strongCheck(
   vault: Vault,
   entry: IndexEntry | undefined,
   who: Identity & { ehealthCardId?: string | null | undefined },
+  whoKey?: string,
 ): string | undefined {
   if (who.ehealthCardId) {
     if (!entry) return '电子健康卡主索引不存在';
-    if (entry.cardId !== who.ehealthCardId || entry.idKey !== vault.personKey(who.idType, who.idNo)) {
+    if (entry.cardId !== who.ehealthCardId || entry.idKey !== (whoKey ?? vault.personKey(who.idType, who.idNo))) {
       return '电子健康卡主索引与证件信息不一致';
     }
   }
@@ -94,16 +96,18 @@ export async function checkRealName(
 
 /**
  * The 强校验 of a query or entry link (ORG_MDL_002/004), on the identity: throws -2 with the reason.
- * `known` is the entry when the caller has already read it (ORG_MDL_002 from its read model).
+ * `known` is the entry when the caller has already read it (ORG_MDL_002 from its read model), and `whoKey` the
+ * identity's personKey when it has made it.
  */
 export async function assertRealName(
   db: Kysely<DB>,
   vault: Vault,
   who: Identity & { ehealthCardId?: string | null | undefined },
   known?: IndexEntry,
+  whoKey?: string,
 ): Promise<Person | undefined> {
   const person = known ? undefined : await findPersonByIdentity(db, vault, who.idType, who.idNo);
-  const problem = strongCheck(vault, known ?? (person && indexEntry(person)), who);
+  const problem = strongCheck(vault, known ?? (person && indexEntry(person)), who, whoKey);
   if (problem) throw new MdlError(RespCode.APP_BAD_REQUEST, problem);
   return person;
 }
