@@ -111,4 +111,11 @@ describe('bulk insert through unnest', () => {
     );
     assert.equal((await t.platform.db.selectFrom('arrears_item').select('id').where('trace_id', '=', 'TUNNEST12').execute()).length, 0);
   });
+
+  it('fails as a whole when one row breaks a constraint: none of its group is left behind', async () => {
+    // State 'X' breaks the table's CHECK; the good row before it must not stay either.
+    await assert.rejects(insertNewItemRows(t.platform.db, [row(20), row(21, { state: 'X' as '0' })]));
+    const left = await t.platform.db.selectFrom('arrears_item').select('id').where('trace_id', 'in', ['TUNNEST20', 'TUNNEST21']).execute();
+    assert.equal(left.length, 0);
+  });
 });
