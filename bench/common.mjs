@@ -22,7 +22,8 @@ export const settings = {
   hospitals: Number(process.env.BENCH_HOSPITALS || 20),
   ingestItems: Number(process.env.BENCH_INGEST_ITEMS || 200_000),
   ingestTimeoutMs: Number(process.env.BENCH_INGEST_TIMEOUT_S || 600) * 1000,
-  /** Also run the ingest with the job-loop fix proposed in docs/BENCHMARKS.md applied at run time. */
+  /** The fixed-rate measurement's rate in req/s; 0: half the run's closed-loop throughput. Set it to compare two builds at one rate. */
+  fixedRate: Number(process.env.BENCH_FIXED_RATE || 0),
 };
 
 /** Institutions that own the bulk-loaded items (not the ingest hospitals). */
