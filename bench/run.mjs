@@ -213,8 +213,8 @@ if (settings.queryRuns > 0) {
     const m = await measureQuery({ ...common, port: platform.port, mix: 'mix' });
     // The worst case again, its connections spread over both API processes.
     const two = await measureQuery({ ...common, port: [platform.port, platform2.port], mix: 'worst' });
-    // Latency below saturation: the worst case at a fixed rate of half this run's throughput. A closed loop of 64
-    // connections at saturation measures the queue (p50 = 64 / throughput), not the request.
+    // Latency below saturation: the worst case at a fixed rate, half this run's throughput unless BENCH_FIXED_RATE
+    // sets one. A closed loop of 64 connections at saturation measures the queue (p50 = 64 / throughput), not the request.
     const half = settings.fixedRate || Math.round(q.rps / 2);
     const paced = await measureQuery({ ...common, port: platform.port, mix: 'worst', expectedRps: half, rate: half });
     results.query.push({
