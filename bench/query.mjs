@@ -24,14 +24,18 @@ function pickPerson(mix, persons) {
 
 export function requestPool(inst, persons, size, mix = 'worst') {
   const t = Date.now();
-  const seen = new Set();
+  // Person → the last timestamp sealed for them. A pool larger than the population asks about some persons twice,
+  // and two requests for one person sealed in the same millisecond are the same request: the platform rightly
+  // refuses the second as a replay. So a repeat gets a later timestamp than the person's last one.
+  const seen = new Map();
   const bodies = [];
   const make = () => {
     let i;
     let tries = 0;
     do i = pickPerson(mix, persons);
     while (seen.has(i) && ++tries < 20);
-    seen.add(i);
+    const timestamp = Math.max(Date.now(), (seen.get(i) ?? 0) + 1);
+    seen.set(i, timestamp);
     const x = personAt(i);
     const payload = {
       orgId: inst.orgId,
@@ -41,7 +45,7 @@ export function requestPool(inst, persons, size, mix = 'worst') {
       userName: x.userName,
       ehealthCardId: x.ehealthCardId,
     };
-    return Buffer.from(JSON.stringify(sealRequest(payload, { appId: inst.appId, secret: inst.secret })));
+    return Buffer.from(JSON.stringify(sealRequest(payload, { appId: inst.appId, secret: inst.secret, timestamp: String(timestamp) })));
   };
   for (let k = 0; k < size; k++) bodies.push(make());
   log(`query: sealed ${fmt(size)} ORG_MDL_002 requests (${mix}) in ${fmt((Date.now() - t) / 1000, 1)} s`);
