@@ -3,9 +3,9 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { before, describe, it } from 'node:test';
 import type { TestInstitution } from '@mdl/platform/testing';
-import { call } from './support/client.js';
 import type { TestHospital } from './support/hospital.js';
-import { anonymousPatient, chinaTime, eventually } from './support/people.js';
+import { anonymousPatient, eventually } from './support/people.js';
+import { reportItem, reportOverdue } from './support/report.js';
 import { suiteScope } from './support/scope.js';
 import { startWithHospital } from './support/suite.js';
 
@@ -48,17 +48,7 @@ describe('a hospital whose callback URL never answers holds up no other hospital
   });
 
   const report = (inst: TestInstitution, orgRequestId: string, notifyUrl: string) =>
-    call(base, '/umdl/reportOverdueData', inst.appId, inst.secret, {
-      orgId: inst.orgId,
-      orgName: inst.orgName,
-      notifyUrl,
-      orgRequestId,
-      unsettleList: [
-        anonymousPatient([
-          { orgTraceId: `${orgRequestId}-1`, medType: '11', feeType: '01', itemName: '诊查费', amount: '10', actualTime: chinaTime(1) },
-        ]),
-      ],
-    });
+    reportOverdue(base, inst, orgRequestId, notifyUrl, [anonymousPatient([reportItem(`${orgRequestId}-1`, { amount: '10' })])]);
 
   it('nine deliveries held by one hospital: another hospital still gets its callbacks at once', async () => {
     for (let i = 0; i < 9; i++) assert.equal((await report(bad, `HANG-${i}`, hangingUrl)).respCode, '000000');

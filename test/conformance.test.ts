@@ -14,6 +14,7 @@ import {
 import { call } from './support/client.js';
 import { TestHospital } from './support/hospital.js';
 import { chinaTime, residentId } from './support/people.js';
+import { reportBody, reportItem, reportOverdue } from './support/report.js';
 import { suiteScope } from './support/scope.js';
 import { issueCard, startWithHospital } from './support/suite.js';
 
@@ -201,22 +202,9 @@ describe('conformance over real HTTP', () => {
     card = await issueCard(base, a, { idNo, userName, psnNo: 'P31' });
   });
 
-  const item = (orgTraceId: string, over: Record<string, string> = {}) => ({
-    orgTraceId,
-    medType: '11',
-    feeType: '01',
-    itemName: '诊查费',
-    amount: '20.00',
-    actualTime: chinaTime(1),
-    ...over,
-  });
-  const report = (orgRequestId: string, persons: object[]) => ({
-    orgId: a.orgId,
-    orgName: a.orgName,
-    notifyUrl: `${hospital.url}/umdl/callback`,
-    orgRequestId,
-    unsettleList: persons,
-  });
+  // `over` may change any field, medType and feeType too: the conformance cases vary them.
+  const item = (orgTraceId: string, over: Record<string, string> = {}) => ({ ...reportItem(orgTraceId), ...over });
+  const report = (orgRequestId: string, persons: object[]) => reportBody(a, orgRequestId, `${hospital.url}/umdl/callback`, persons);
   /** The ORG_002 of one batch, whatever else arrives meanwhile. */
   async function callbackFor(orgRequestId: string) {
     for (let n = 1; ; n++) {
@@ -547,18 +535,9 @@ describe('conformance: ORG_MDL_005 while a batch is processing', () => {
     const t = scope.add(await startTestPlatform({}, { workers: false }), (x) => x.close());
     const base = await t.listen();
     const a = await addInstitution(t.platform, 'H35010200032');
-    const r = await call(base, '/umdl/reportOverdueData', a.appId, a.secret, {
-      orgId: a.orgId,
-      orgName: a.orgName,
-      notifyUrl: 'http://127.0.0.1:9/umdl/callback',
-      orgRequestId: 'CF-P',
-      unsettleList: [
-        {
-          userType: '01',
-          itemList: [{ orgTraceId: 'CF-P1', medType: '11', feeType: '01', itemName: '诊查费', amount: '9.00', actualTime: chinaTime(1) }],
-        },
-      ],
-    });
+    const r = await reportOverdue(base, a, 'CF-P', 'http://127.0.0.1:9/umdl/callback', [
+      { userType: '01', itemList: [reportItem('CF-P1', { amount: '9.00' })] },
+    ]);
     assert.equal(r.payload!.state, 'success');
     const q = await call(base, '/qmdl/queryReportResult', a.appId, a.secret, { orgId: a.orgId, orgRequestId: 'CF-P' });
     assert.equal(q.respCode, '-3');

@@ -4,6 +4,7 @@ import type { TestInstitution, TestPlatform } from '@mdl/platform/testing';
 import { call } from './support/client.js';
 import { TestHospital } from './support/hospital.js';
 import { anonymousPatient, chinaTime, eventually, residentId } from './support/people.js';
+import { reportBody, reportItem } from './support/report.js';
 import { suiteScope } from './support/scope.js';
 import { startWithHospital } from './support/suite.js';
 
@@ -31,12 +32,8 @@ describe('end to end: report → callback → query → pay → callback → que
     [inst] = suite.insts;
   });
 
-  const report = (orgRequestId: string, items: { orgTraceId: string; amount: string }[]) => ({
-    orgId: inst.orgId,
-    orgName: inst.orgName,
-    notifyUrl: `${hospital.url}/umdl/callback`,
-    orgRequestId,
-    unsettleList: [
+  const report = (orgRequestId: string, items: { orgTraceId: string; amount: string }[]) =>
+    reportBody(inst, orgRequestId, `${hospital.url}/umdl/callback`, [
       {
         idNo,
         idType: '01',
@@ -44,20 +41,10 @@ describe('end to end: report → callback → query → pay → callback → que
         ehealthCardId,
         mobilePhone: '13800000000',
         userType: '02',
-        itemList: items.map((i) => ({
-          orgTraceId: i.orgTraceId,
-          medType: '11',
-          feeType: '01',
-          itemName: '诊查费',
-          amount: i.amount,
-          actualTime: yesterday,
-        })),
+        itemList: items.map((i) => reportItem(i.orgTraceId, { amount: i.amount, actualTime: yesterday })),
       },
-      anonymousPatient([
-        { orgTraceId: `${orgRequestId}-anon`, medType: '11', feeType: '01', itemName: '诊查费', amount: '10', actualTime: twoDaysAgo },
-      ]),
-    ],
-  });
+      anonymousPatient([reportItem(`${orgRequestId}-anon`, { amount: '10', actualTime: twoDaysAgo })]),
+    ]);
 
   it('gets the insured person a card (ORG_EHC_004)', async () => {
     const r = await call(base, '/ehc/queryEcAuthResult', inst.appId, inst.secret, {

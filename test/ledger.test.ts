@@ -4,7 +4,8 @@ import { sql } from 'kysely';
 import type { TestInstitution, TestPlatform } from '@mdl/platform/testing';
 import { call } from './support/client.js';
 import { TestHospital } from './support/hospital.js';
-import { chinaTime, eventually, residentId } from './support/people.js';
+import { eventually, residentId } from './support/people.js';
+import { reportBody, reportItem } from './support/report.js';
 import { suiteScope } from './support/scope.js';
 import { issueCard, startWithHospital } from './support/suite.js';
 
@@ -27,21 +28,9 @@ describe('ledger rules', () => {
     card = await issueCard(base, a, { idNo, userName, psnNo: 'P2' });
   });
 
-  const item = (orgTraceId: string, amount = '20.00') => ({
-    orgTraceId,
-    medType: '11',
-    feeType: '01',
-    itemName: '诊查费',
-    amount,
-    actualTime: chinaTime(1),
-  });
-  const reportFrom = (inst: TestInstitution, orgRequestId: string, persons: object[]) => ({
-    orgId: inst.orgId,
-    orgName: inst.orgName,
-    notifyUrl: `${hospital.url}/umdl/callback`,
-    orgRequestId,
-    unsettleList: persons,
-  });
+  const item = (orgTraceId: string, amount = '20.00') => reportItem(orgTraceId, { amount });
+  const reportFrom = (inst: TestInstitution, orgRequestId: string, persons: object[]) =>
+    reportBody(inst, orgRequestId, `${hospital.url}/umdl/callback`, persons);
 
   it('refuses a real-name person whose card does not match, and keeps the others of the batch', async () => {
     const before = hospital.callbacks.length;

@@ -15,7 +15,8 @@ import {
 } from '@mdl/platform/testing';
 import { call } from './support/client.js';
 import { TestHospital } from './support/hospital.js';
-import { chinaTime, eventually, residentId } from './support/people.js';
+import { eventually, residentId } from './support/people.js';
+import { reportItem, reportOverdue } from './support/report.js';
 import { suiteScope } from './support/scope.js';
 
 /** The value of one sample in Prometheus text, or undefined when the series is absent. */
@@ -79,22 +80,16 @@ describe('metrics listener, request log and request id in jobs', () => {
   });
 
   const report = (orgRequestId: string, notifyUrl: string, orgTraceId: string) =>
-    call(base, '/umdl/reportOverdueData', inst.appId, inst.secret, {
-      orgId: inst.orgId,
-      orgName: inst.orgName,
-      notifyUrl,
-      orgRequestId,
-      unsettleList: [
-        {
-          idNo,
-          idType: '01',
-          userName: '陈指标',
-          ehealthCardId: '',
-          userType: '02',
-          itemList: [{ orgTraceId, medType: '11', feeType: '01', itemName: '诊查费', amount: '12.00', actualTime: chinaTime(1) }],
-        },
-      ],
-    });
+    reportOverdue(base, inst, orgRequestId, notifyUrl, [
+      {
+        idNo,
+        idType: '01',
+        userName: '陈指标',
+        ehealthCardId: '',
+        userType: '02',
+        itemList: [reportItem(orgTraceId, { amount: '12.00' })],
+      },
+    ]);
 
   it('listens on its own port, loopback, and the public port serves no metrics', async () => {
     const url = new URL(metricsUrl);

@@ -3,7 +3,8 @@ import { before, describe, it } from 'node:test';
 import type { TestInstitution, TestPlatform } from '@mdl/platform/testing';
 import { call } from './support/client.js';
 import { TestHospital } from './support/hospital.js';
-import { chinaTime, residentId } from './support/people.js';
+import { residentId } from './support/people.js';
+import { reportItem, reportOverdue } from './support/report.js';
 import { suiteScope } from './support/scope.js';
 import { issueCard, startWithHospital } from './support/suite.js';
 
@@ -43,26 +44,15 @@ describe('ORG_MDL_002: orgId filter and non-real-name patients', () => {
       [b, hb, '22.00'],
     ] as const) {
       const n = h.callbacks.length;
-      const r = await call(base, '/umdl/reportOverdueData', inst.appId, inst.secret, {
-        orgId: inst.orgId,
-        orgName: inst.orgName,
-        notifyUrl: `${h.url}/umdl/callback`,
-        orgRequestId: `S-${inst.orgId}`,
-        unsettleList: [{ idNo, idType: '01', userName, ehealthCardId: card, userType: '01', itemList: [item(`R-${inst.orgId}`, amount)] }],
-      });
+      const r = await reportOverdue(base, inst, `S-${inst.orgId}`, `${h.url}/umdl/callback`, [
+        { idNo, idType: '01', userName, ehealthCardId: card, userType: '01', itemList: [item(`R-${inst.orgId}`, amount)] },
+      ]);
       assert.equal(r.respCode, '000000');
       await h.waitForCallbacks(n + 1);
     }
   });
 
-  const item = (orgTraceId: string, amount: string) => ({
-    orgTraceId,
-    medType: '11',
-    feeType: '01',
-    itemName: '诊查费',
-    amount,
-    actualTime: chinaTime(1),
-  });
+  const item = (orgTraceId: string, amount: string) => reportItem(orgTraceId, { amount });
   const query = (inst: TestInstitution, extra: object) =>
     call(base, '/qmdl/queryOverdueData', inst.appId, inst.secret, {
       businessType: '01101',
@@ -94,13 +84,9 @@ describe('ORG_MDL_002: orgId filter and non-real-name patients', () => {
 
   it('answers a non-real-name patient to the institution that reported it, and to nobody else', async () => {
     const n = hospital.callbacks.length;
-    await call(base, '/umdl/reportOverdueData', a.appId, a.secret, {
-      orgId: a.orgId,
-      orgName: a.orgName,
-      notifyUrl: `${hospital.url}/umdl/callback`,
-      orgRequestId: 'S-local',
-      unsettleList: [{ ...local, userType: '01', itemList: [item('N-1', '33.00')] }],
-    });
+    await reportOverdue(base, a, 'S-local', `${hospital.url}/umdl/callback`, [
+      { ...local, userType: '01', itemList: [item('N-1', '33.00')] },
+    ]);
     const cb = (await hospital.waitForCallbacks(n + 1))[n]!;
     assert.notEqual(cb.reportResultList![0]!.itemList[0]!.traceId, '', 'stored');
     const mine = await query(a, { ...local, ehealthCardId: '' });
@@ -124,17 +110,11 @@ describe('ORG_MDL_002: orgId filter and non-real-name patients', () => {
 
   it('keeps records reported without an idNo apart instead of pooling them into one patient per institution', async () => {
     const n = hospital.callbacks.length;
-    await call(base, '/umdl/reportOverdueData', a.appId, a.secret, {
-      orgId: a.orgId,
-      orgName: a.orgName,
-      notifyUrl: `${hospital.url}/umdl/callback`,
-      orgRequestId: 'S-anon',
-      unsettleList: [
-        { userType: '01', itemList: [item('A-1', '10.00')] },
-        { userType: '01', itemList: [item('A-2', '10.00')] },
-        { userType: '01', itemList: [item('A-3', '10.00')] },
-      ],
-    });
+    await reportOverdue(base, a, 'S-anon', `${hospital.url}/umdl/callback`, [
+      { userType: '01', itemList: [item('A-1', '10.00')] },
+      { userType: '01', itemList: [item('A-2', '10.00')] },
+      { userType: '01', itemList: [item('A-3', '10.00')] },
+    ]);
     const cb = (await hospital.waitForCallbacks(n + 1))[n]!;
     assert.equal(cb.reportResultList!.length, 3);
     const rows = await t.platform.db

@@ -6,7 +6,8 @@ import type { Config } from '@mdl/platform';
 import { callbackRequestId, createHospitalListener } from '@mdl/hospital';
 import { createApp, itemsToReconcile, refreshItem, startTestPlatform, upsertInstitution, type TestPlatform } from '@mdl/platform/testing';
 import { call } from './support/client.js';
-import { chinaTime, eventually, residentId } from './support/people.js';
+import { eventually, residentId } from './support/people.js';
+import { reportItem, reportOverdue } from './support/report.js';
 import { suiteScope } from './support/scope.js';
 
 /**
@@ -81,24 +82,9 @@ async function production(scope: ReturnType<typeof suiteScope>, over: Partial<Co
 let ehealthCardId = '';
 
 async function report(t: TestPlatform, orgRequestId: string, notifyUrl: string): Promise<void> {
-  const r = await call(t.url, '/umdl/reportOverdueData', appId, secret, {
-    orgId,
-    orgName,
-    notifyUrl,
-    orgRequestId,
-    unsettleList: [
-      {
-        idNo,
-        idType: '01',
-        userName,
-        ehealthCardId,
-        userType: '02',
-        itemList: [
-          { orgTraceId: `T-${orgRequestId}`, medType: '11', feeType: '01', itemName: '诊查费', amount: '25.00', actualTime: chinaTime(1) },
-        ],
-      },
-    ],
-  });
+  const r = await reportOverdue(t.url, { appId, secret, orgId, orgName }, orgRequestId, notifyUrl, [
+    { idNo, idType: '01', userName, ehealthCardId, userType: '02', itemList: [reportItem(`T-${orgRequestId}`, { amount: '25.00' })] },
+  ]);
   assert.equal(r.respCode, '000000', r.respMsg);
 }
 

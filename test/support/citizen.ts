@@ -3,6 +3,7 @@ import { upsertInstitution, addInstitution, type TestInstitution, type TestPlatf
 import { call } from './client.js';
 import { TestHospital } from './hospital.js';
 import { chinaTime } from './people.js';
+import { reportItem, reportOverdue } from './report.js';
 import { issueCard } from './suite.js';
 
 /** An institution with its own test hospital on loopback (ORG_002 and ORG_001), registered as its endpoint. */
@@ -50,27 +51,20 @@ export async function report(
   people: { patient: Patient; items: ItemSpec[] }[],
 ): Promise<void> {
   const before = site.hospital.callbacks.length;
-  const r = await call(base, '/umdl/reportOverdueData', site.inst.appId, site.inst.secret, {
-    orgId: site.inst.orgId,
-    orgName: site.inst.orgName,
-    notifyUrl: `${site.hospital.url}/umdl/callback`,
+  const r = await reportOverdue(
+    base,
+    site.inst,
     orgRequestId,
-    unsettleList: people.map(({ patient, items }) => ({
+    `${site.hospital.url}/umdl/callback`,
+    people.map(({ patient, items }) => ({
       idNo: patient.idNo,
       idType: '01',
       userName: patient.userName,
       ehealthCardId: patient.ehealthCardId,
       userType: '02',
-      itemList: items.map((i) => ({
-        orgTraceId: i.orgTraceId,
-        medType: '11',
-        feeType: '01',
-        itemName: i.itemName,
-        amount: i.amount,
-        actualTime: chinaTime(i.daysAgo),
-      })),
+      itemList: items.map((i) => reportItem(i.orgTraceId, { amount: i.amount, itemName: i.itemName, actualTime: chinaTime(i.daysAgo) })),
     })),
-  });
+  );
   assert.equal(r.respCode, '000000', r.respMsg);
   // This batch's callback: platform notices (ORG_002 UPDATE of a refresh) may arrive in between.
   for (let n = before + 1; !(await site.hospital.waitForCallbacks(n)).some((c) => c.extData?.orgRequestId === orgRequestId); n++);

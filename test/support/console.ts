@@ -1,7 +1,7 @@
 import type { Page } from 'playwright-core';
 import { base32Decode, totp, type TestInstitution, type TestPlatform } from '@mdl/platform/testing';
-import { call } from './client.js';
 import { chinaTime, eventually } from './people.js';
+import { reportItem, reportOverdue } from './report.js';
 import { issueCard } from './suite.js';
 
 /** Helpers shared by the console browser tests. */
@@ -31,27 +31,20 @@ export async function report(
   orgRequestId: string,
   persons: ReportPerson[],
 ): Promise<void> {
-  const r = await call(t.url, '/umdl/reportOverdueData', inst.appId, inst.secret, {
-    orgId: inst.orgId,
-    orgName: inst.orgName,
-    notifyUrl,
+  const r = await reportOverdue(
+    t.url,
+    inst,
     orgRequestId,
-    unsettleList: persons.map((p) => ({
+    notifyUrl,
+    persons.map((p) => ({
       idNo: p.idNo,
       idType: p.idType,
       userName: p.userName,
       ehealthCardId: p.ehealthCardId,
       userType: p.ehealthCardId ? '02' : '01',
-      itemList: p.items.map((i) => ({
-        orgTraceId: i.orgTraceId,
-        medType: '11',
-        feeType: '01',
-        itemName: '诊查费',
-        amount: i.amount,
-        actualTime: chinaTime(i.daysAgo ?? 1),
-      })),
+      itemList: p.items.map((i) => reportItem(i.orgTraceId, { amount: i.amount, actualTime: chinaTime(i.daysAgo ?? 1) })),
     })),
-  });
+  );
   if (r.respCode !== '000000') throw new Error(`report ${orgRequestId}: ${r.respCode} ${r.respMsg}`);
 }
 
