@@ -93,6 +93,14 @@ export async function resolveSubject(
   return { real: false, personId: null, key: deps.vault.localKey(orgId, p.idType ?? '', p.idNo, p.userName ?? '') };
 }
 
+/**
+ * The blind index of the identity a refused person or call claims, for its audit event: null when it names no
+ * idType and idNo. Made only for the refused: an accepted subject's key is already known.
+ */
+export function claimedKey(vault: Vault, p: IdentityFields): string | null {
+  return p.idType && p.idNo ? vault.personKey(p.idType, p.idNo) : null;
+}
+
 /** What a batch did: its answer, and the subject keys of the items it wrote, where they were and are now. */
 export interface Applied extends BatchResult {
   touched: Set<string>;

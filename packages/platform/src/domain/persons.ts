@@ -33,13 +33,15 @@ export interface CardView {
 /** The card type this registry issues: 01, the e-health card itself. */
 export const CARD_TYPE_EHC = '01';
 
-export async function findPersonByIdentity(db: Kysely<DB>, vault: Vault, idType: string, idNo: string): Promise<Person | undefined> {
-  return db
-    .selectFrom('person')
-    .selectAll()
-    .where('id_type', '=', idType)
-    .where('id_no_bidx', '=', vault.personKey(idType, idNo))
-    .executeTakeFirst();
+/** `key` is the identity's personKey when the caller has already made it (a blind index costs an HMAC). */
+export async function findPersonByIdentity(
+  db: Kysely<DB>,
+  vault: Vault,
+  idType: string,
+  idNo: string,
+  key = vault.personKey(idType, idNo),
+): Promise<Person | undefined> {
+  return db.selectFrom('person').selectAll().where('id_type', '=', idType).where('id_no_bidx', '=', key).executeTakeFirst();
 }
 
 export async function findPersonByCard(db: Kysely<DB>, ehealthCardId: string): Promise<Person | undefined> {
@@ -106,8 +108,10 @@ export async function assertRealName(
   known?: IndexEntry,
   whoKey?: string,
 ): Promise<Person | undefined> {
-  const person = known ? undefined : await findPersonByIdentity(db, vault, who.idType, who.idNo);
-  const problem = strongCheck(vault, known ?? (person && indexEntry(person)), who, whoKey);
+  // One blind index for both the look-up and the card check.
+  const key = whoKey ?? vault.personKey(who.idType, who.idNo);
+  const person = known ? undefined : await findPersonByIdentity(db, vault, who.idType, who.idNo, key);
+  const problem = strongCheck(vault, known ?? (person && indexEntry(person)), who, key);
   if (problem) throw new MdlError(RespCode.APP_BAD_REQUEST, problem);
   return person;
 }

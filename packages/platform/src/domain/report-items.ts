@@ -6,6 +6,7 @@ import type { ArrearsItem, ArrearsItemTable, Batch, DB } from '../db/schema.js';
 import type { AuditInput } from './audit.js';
 import {
   type Applied,
+  claimedKey,
   event,
   existingItems,
   newTraceId,
@@ -74,7 +75,7 @@ export async function applyReport(
           items,
           items.map((i) => ({ orgTraceId: i.orgTraceId, msg: subject.problem })),
         ),
-        event: event(batch, 'item.report', p.idType && p.idNo ? deps.vault.personKey(p.idType, p.idNo) : null, 'refused', {
+        event: event(batch, 'item.report', claimedKey(deps.vault, p), 'refused', {
           reason: subject.problem,
           traceIds: items.map((i) => i.traceId),
         }),

@@ -3,7 +3,7 @@ import type { ResultItem, UpdateOverdueDataRequest } from '@mdl/protocol';
 import type { Transaction, Updateable } from 'kysely';
 import type { ArrearsItemTable, Batch, DB } from '../db/schema.js';
 import type { AuditInput } from './audit.js';
-import { type Applied, event, existingItems, personResult, type ProcessDeps, resolveSubject } from './batch-items.js';
+import { type Applied, claimedKey, event, existingItems, personResult, type ProcessDeps, resolveSubject } from './batch-items.js';
 
 /**
  * The item state machine of docs/decisions.md "Item states": 0 → 1 (paid), 0 → 2 (revoked), the same state
@@ -37,7 +37,6 @@ export async function applyUpdate(
   );
   const who = { idNo: payload.idNo ?? '', userName: payload.userName ?? '' };
   const subject = await resolveSubject(deps, trx, batch.org_id, payload);
-  const subjectKey = payload.idType && payload.idNo ? deps.vault.personKey(payload.idType, payload.idNo) : null;
   const touched = new Set<string>();
   const now = new Date(deps.now());
   const items: ResultItem[] = [];
@@ -76,10 +75,16 @@ export async function applyUpdate(
   }
   const accepted = items.length - failures.length;
   events.push(
-    event(batch, 'item.update', 'problem' in subject ? subjectKey : subject.key || null, failures.length ? 'refused' : 'ok', {
-      accepted,
-      failures: failures.length ? failures : undefined,
-    }),
+    event(
+      batch,
+      'item.update',
+      'problem' in subject ? claimedKey(deps.vault, payload) : subject.key || null,
+      failures.length ? 'refused' : 'ok',
+      {
+        accepted,
+        failures: failures.length ? failures : undefined,
+      },
+    ),
   );
   const before = [...existing.values()].map((i) => i.subject_bidx);
   return { persons: [personResult(who, items, failures)], accepted, rejected: failures.length, touched, before };
