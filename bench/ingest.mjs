@@ -51,7 +51,7 @@ function callbackServer(inst, totals) {
   return new Promise((r) => server.listen(0, '127.0.0.1', () => r(server)));
 }
 
-function batchPayload(inst, notifyUrl, h, b, persons) {
+function batchPayload(inst, notifyUrl, h, b, persons, run) {
   const unsettleList = [];
   const nPersons = ITEMS_PER_BATCH / ITEMS_PER_PERSON;
   for (let n = 0; n < nPersons; n++) {
@@ -68,7 +68,9 @@ function batchPayload(inst, notifyUrl, h, b, persons) {
       unsettleList.push({ idNo: '', idType: '', userName: '', ehealthCardId: '', userType: '01', itemList });
       continue;
     }
-    const x = personAt(Math.floor((((h * 1_000_003 + b * 7919 + n * 104_729) % persons) + persons) % persons));
+    // Each run reports other persons (a new day's patients), so that a second run, or a run on a kept data set,
+    // does not find the first run's persons and index pages already in PostgreSQL's cache.
+    const x = personAt((((h * 1_000_003 + b * 7919 + n * 104_729 + (Number(run) % persons) * 15_485_863) % persons) + persons) % persons);
     unsettleList.push({
       idNo: x.idNo,
       idType: '01',
@@ -129,7 +131,7 @@ export async function measureIngest({ admin, port, run, hospitals, totalItems, p
   const hospitalLoop = async (h) => {
     const { inst, notifyUrl } = hs[h];
     for (let b = 0; b < batchesPerHospital; b++) {
-      const payload = batchPayload(inst, notifyUrl, h, b, persons);
+      const payload = batchPayload(inst, notifyUrl, h, b, persons, run);
       const env = sealRequest(payload, { appId: inst.appId, secret: inst.secret });
       try {
         const res = await fetch(`${base}/umdl/reportOverdueData`, {

@@ -33,7 +33,9 @@ export async function statStatementsTop() {
       `SELECT left(regexp_replace(query, '\\s+', ' ', 'g'), 120) AS query, sum(calls)::int AS calls,
          round((sum(total_exec_time) / sum(calls))::numeric, 4) AS mean_ms,
          round((sum(total_plan_time) / sum(calls))::numeric, 4) AS plan_ms, round(sum(total_exec_time)::numeric, 1) AS total_ms
-       FROM ${await extensionSchema(c, 'pg_stat_statements')}.pg_stat_statements GROUP BY 1 ORDER BY sum(total_exec_time) DESC LIMIT 12`,
+       FROM ${await extensionSchema(c, 'pg_stat_statements')}.pg_stat_statements
+       -- With pg_stat_statements.track_planning on, a statement planned and never run has a row with no calls.
+       WHERE calls > 0 GROUP BY 1 ORDER BY sum(total_exec_time) DESC LIMIT 12`,
     );
     return r.rows;
   } finally {

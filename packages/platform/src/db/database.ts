@@ -5,7 +5,7 @@ import { Kysely, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
 import type { DB } from './schema.js';
 import { Mutex } from './mutex.js';
-import { usePreparedStatements } from './prepared.js';
+import { nameOfText, usePreparedStatements } from './prepared.js';
 import { PGliteDialect } from './pglite-dialect.js';
 import { startPGlite } from './pglite-boot.js';
 import { secureDataDir } from './data-dir-modes.js';
@@ -99,7 +99,11 @@ async function openPostgres(url: string, schema: string, max: number): Promise<D
     connectionString: url,
     max,
     types: pgTypes,
-    options: `-c search_path="${schema}"`,
+    // pg-boss's job table is partitioned by queue: a custom plan prunes the partitions at planning time, so
+    // PostgreSQL's cost model always prefers it and plans its fetch and complete again for every job. The generic
+    // plan prunes them when it runs (the same rows read); this mode applies only to the named statements of
+    // executeSql, since an unnamed statement is planned each time anyway.
+    options: `-c search_path="${schema}" -c plan_cache_mode=force_generic_plan`,
     connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
   });
   ownerPool.on('error', () => {});
@@ -128,7 +132,10 @@ async function openPostgres(url: string, schema: string, max: number): Promise<D
     kind: 'postgres',
     schema,
     async executeSql(text, values) {
-      const r = await ownerPool.query(text, values);
+      // pg-boss's statements with parameters are a few fixed texts run for every job: named, each connection plans
+      // them once (a script without parameters may hold several statements, which a named statement cannot).
+      const name = values?.length ? nameOfText(text) : undefined;
+      const r = await (name === undefined ? ownerPool.query(text, values) : ownerPool.query({ name, text, values }));
       return { rows: r.rows };
     },
     poolStats: () => ({ max, open: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }),

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { sql, type RawBuilder } from 'kysely';
 import type pg from 'pg';
 
@@ -13,6 +14,30 @@ const MARK = /^\/\*prepared:([a-z0-9_]+)\*\//;
 export function prepared(name: string): RawBuilder<unknown> {
   if (!/^[a-z0-9_]+$/.test(name)) throw new Error(`bad prepared statement name ${name}`);
   return sql.raw(`/*prepared:${name}*/`);
+}
+
+/** How many distinct texts `nameOfText` names; past that, a new text runs unnamed (one-off statements). */
+const MAX_NAMED_TEXTS = 200;
+const namesByText = new Map<string, string>();
+
+/**
+ * A name for a parameterised statement from a small fixed set that other code writes (pg-boss's fetch, complete
+ * and insert run for every job): the same text gets the same name, so a connection parses and plans it once.
+ * Undefined past the first MAX_NAMED_TEXTS texts, so that texts that vary cannot fill each connection with plans.
+ */
+export function nameOfText(text: string): string | undefined {
+  let name = namesByText.get(text);
+  if (name === undefined && namesByText.size < MAX_NAMED_TEXTS) {
+    name = `t_${createHash('sha1').update(text).digest('hex').slice(0, 24)}`;
+    namesByText.set(text, name);
+  }
+  return name;
+}
+
+/** The text with the mark of `nameOfText` (when it has a name), for statements that go through a Kysely pool. */
+export function markedByText(text: string): string {
+  const name = nameOfText(text);
+  return name === undefined ? text : `/*prepared:${name}*/${text}`;
 }
 
 type Query = (...args: unknown[]) => unknown;

@@ -67,3 +67,51 @@ describe('JobQueue.stop waits for the work it started', () => {
     assert.deepEqual(late, [], 'no statement after stop');
   });
 });
+
+/** The nodes of an EXPLAIN (FORMAT JSON) plan, depth first. */
+function planNodes(node: Record<string, unknown>): Record<string, unknown>[] {
+  const children = (node['Plans'] as Record<string, unknown>[] | undefined) ?? [];
+  return [node, ...children.flatMap(planNodes)];
+}
+
+describe('a deep queue', () => {
+  let t: TestPlatform;
+  before(async () => {
+    t = await startTestPlatform({}, { workers: false });
+  });
+  after(() => t.close());
+
+  it('a fetch reads the first waiting jobs in the order it takes them, not the whole queue', async () => {
+    const real = t.platform.database;
+    const fetches: { text: string; values: unknown[] }[] = [];
+    const database: Database = {
+      ...real,
+      executeSql(text, values) {
+        if (/SKIP LOCKED/.test(text)) fetches.push({ text, values: values ?? [] });
+        return real.executeSql(text, values);
+      },
+    };
+    const schema = t.platform.jobs.schema;
+    // A queue made after the platform's start: its partition must get the index too.
+    const type = defineJob<{ n: number }>('queue-depth-test-v1', { retryLimit: 0 });
+    const q = new JobQueue(database, schema, createLogger('silent'));
+    await q.start([type]);
+    const depth = 800;
+    await q.boss.insert(Array.from({ length: depth }, (_, n) => ({ name: type.name, data: { n } })));
+    await real.executeSql(`ANALYZE "${schema}".job`);
+    const [first] = await q.boss.fetch<{ n: number }>(type.name);
+    assert.ok(first, 'a job was fetched');
+    const fetch = fetches.at(-1);
+    assert.ok(fetch, 'pg-boss fetched through executeSql');
+
+    const { rows } = await real.executeSql(`EXPLAIN (ANALYZE, FORMAT JSON) ${fetch.text}`, fetch.values);
+    const plan = (rows[0]?.['QUERY PLAN'] as { Plan: Record<string, unknown> }[])[0]!.Plan;
+    const nodes = planNodes(plan);
+    const scans = nodes.filter((n) => String(n['Node Type']).includes('Scan') && String(n['Relation Name'] ?? '').startsWith('j'));
+    assert.ok(scans.length > 0, `the plan reads the queue's partition: ${JSON.stringify(nodes.map((n) => n['Node Type']))}`);
+    assert.ok(!nodes.some((n) => n['Node Type'] === 'Sort'), 'no sort of the waiting jobs');
+    const read = Math.max(...scans.map((n) => Number(n['Actual Rows'])));
+    assert.ok(read <= 10, `a fetch of one job read ${read} of ${depth - 1} waiting jobs`);
+    await q.stop();
+  });
+});

@@ -4,6 +4,7 @@ import type { Logger } from '../log.js';
 import type { Database, SqlExecutor } from '../db/database.js';
 import { isDatabaseAway, whileDatabaseAway, type WaitOptions } from '../db/outage.js';
 import type { DB } from '../db/schema.js';
+import { markedByText } from '../db/prepared.js';
 
 /**
  * A typed, versioned job. The version is part of the queue name: a change to the data shape gets a new
@@ -34,6 +35,16 @@ const RECLAIM_GRACE_S = 5;
 const EXPIRED_MESSAGE = 'job failed by timeout in active state';
 /** How long stop() waits for running handlers and pg-boss's own statements before the database may close. */
 const STOP_TIMEOUT_MS = 10_000;
+
+/**
+ * pg-boss 10 takes the next job in (priority, created_on, id) order, but its index of waiting jobs is by
+ * start_after: every fetch read and sorted the whole waiting queue, so a queue a burst of reports had made 1,000
+ * deep cost 2–3 ms a fetch and drained in quadratic time (bench/analysis.md, 2026-12-08). This index holds the
+ * waiting jobs in the order a fetch takes them, so a fetch reads the first few. Made on the partitioned table, it
+ * is made on every queue's partition, those created later included (ATTACH PARTITION adds it).
+ */
+export const FETCH_ORDER_INDEX = (schema: string) =>
+  `CREATE INDEX IF NOT EXISTS mdl_job_fetch_order ON "${schema}".job (name, priority DESC, created_on, id) WHERE state < 'active'`;
 
 export type JobHandler<T> = (data: T, meta: { id: string; retryCount: number; retryLimit: number }) => Promise<void>;
 
@@ -101,6 +112,7 @@ export class JobQueue {
     await this.database.exclusive(async () => {
       if (!this.#started) {
         await this.boss.start();
+        await this.database.executeSql(FETCH_ORDER_INDEX(this.schema));
         this.#started = true;
       }
       const existing = new Map((await this.boss.getQueues()).map((q) => [q.name, q]));
@@ -231,7 +243,8 @@ function sameOptions(have: PgBoss.QueueResult, want: JobType<unknown>['options']
 function transactionExecutor(trx: Transaction<DB> | Kysely<DB>): SqlExecutor {
   return {
     async executeSql(text, values) {
-      const r = await trx.executeQuery(CompiledQuery.raw(text, values ?? []));
+      // pg-boss's insert of a job enqueued in the business transaction: named like the statements of executeSql.
+      const r = await trx.executeQuery(CompiledQuery.raw(values?.length ? markedByText(text) : text, values ?? []));
       return { rows: r.rows as Record<string, unknown>[] };
     },
   };
