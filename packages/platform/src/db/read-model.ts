@@ -25,7 +25,7 @@ export interface SubjectRow {
  * two transactions changing several subjects cannot deadlock on them.
  */
 async function lockSubjects(db: Kysely<DB>, keys: string[]): Promise<void> {
-  await sql`INSERT INTO arrears_subject (subject_bidx) SELECT unnest(${keys}::text[]) ORDER BY 1
+  await sql`${prepared('mdl_subject_lock')}INSERT INTO arrears_subject (subject_bidx) SELECT unnest(${keys}::text[]) ORDER BY 1
     ON CONFLICT (subject_bidx) DO UPDATE SET updated_at = now()`.execute(db);
 }
 
@@ -35,7 +35,8 @@ function derive(keys: string[] | null) {
     ? sql`SELECT unnest(${keys}::text[]) AS key`
     : sql`SELECT id_no_bidx AS key FROM person UNION SELECT subject_bidx FROM arrears_item`;
   const itemFilter = keys ? sql`subject_bidx = ANY(${keys}::text[]) AND` : sql``;
-  return sql`INSERT INTO arrears_subject AS s
+  // Run for every batch (of keys), the statement is prepared: its text is fixed, only the keys vary.
+  return sql`${keys ? prepared('mdl_subject_derive') : sql``}INSERT INTO arrears_subject AS s
       (subject_bidx, person_id, ehealth_card_id, name_bidx, unpaid_count, unpaid_total_fen, oldest_unpaid_at, items, updated_at)
     SELECT k.key, p.id, p.ehealth_card_id, p.name_bidx, coalesce(a.n, 0), coalesce(a.total, 0), a.oldest, coalesce(a.items, '[]'), now()
     FROM (${which}) k
