@@ -57,8 +57,8 @@ export function writeReport(path, R, readFileSync = fsRead) {
         (R.load.readModelSize
           ? `, read model arrears_subject ${R.load.readModelSize} (rebuilt from the ledger in ${n(R.load.readModelSeconds, 0)} s). ` +
             `Then \`VACUUM (FREEZE, ANALYZE)\` of the bench tables, run as the schema's owner, and \`pg_prewarm\` of the read model ` +
-            `(${R.load.prewarmedMb === undefined ? 'not available' : n(R.load.prewarmedMb) + ' MB'}; ${n(R.load.vacuumSeconds, 0)} s in all): ` +
-            'the queries run on a steady state, not on freshly loaded pages nor a cold cache.'
+            `(${R.load.prewarmedMb === undefined ? 'not available' : n(R.load.prewarmedMb) + ' MB'}), then a \`CHECKPOINT\` (${n(R.load.vacuumSeconds, 0)} s in all): ` +
+            'the queries run on a steady state, not on freshly loaded pages, a cold cache nor the write-out of the load.'
           : '.'),
     );
   L.push('');

@@ -156,7 +156,7 @@ if (settings.skipLoad) {
   load.prewarmedMb = warmed.prewarmedMb;
   load.vacuumSeconds = (Date.now() - t) / 1000;
   log(
-    `load: VACUUM (FREEZE, ANALYZE) and pg_prewarm of the read model (${fmt(load.prewarmedMb ?? 0)} MB) in ${fmt(load.vacuumSeconds, 1)} s`,
+    `load: VACUUM (FREEZE, ANALYZE), pg_prewarm of the read model (${fmt(load.prewarmedMb ?? 0)} MB) and CHECKPOINT in ${fmt(load.vacuumSeconds, 1)} s`,
   );
   load.readModelSize = (await sql`SELECT pg_size_pretty(pg_total_relation_size('arrears_subject')) AS s`.execute(fresh.db)).rows[0].s;
   await fresh.close();
