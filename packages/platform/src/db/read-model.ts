@@ -20,13 +20,16 @@ export interface SubjectRow {
 }
 
 /**
- * Takes the row lock of each subject (creating missing rows) in key order, so that two transactions
- * changing the same subject queue up instead of each writing a total that misses the other's items, and
- * two transactions changing several subjects cannot deadlock on them.
+ * Makes the transactions that change the same subjects queue up, so that none writes a total that misses another's
+ * items: an advisory lock per subject key (and schema), held to the end of the transaction and taken in the order
+ * of the lock ids, so that two transactions changing several subjects cannot deadlock (two keys that share an id
+ * only queue up). It writes nothing: the row lock it replaces (an upsert of each row) wrote a new version of every
+ * subject's row, its items included, and that version's WAL, for every batch, before the derivation wrote the row
+ * again (bench/analysis.md, 2026-12-08).
  */
 async function lockSubjects(db: Kysely<DB>, keys: string[]): Promise<void> {
-  await sql`${prepared('mdl_subject_lock')}INSERT INTO arrears_subject (subject_bidx) SELECT unnest(${keys}::text[]) ORDER BY 1
-    ON CONFLICT (subject_bidx) DO UPDATE SET updated_at = now()`.execute(db);
+  await sql`${prepared('mdl_subject_lock')}SELECT pg_advisory_xact_lock(hashtext(current_schema()), h)
+    FROM (SELECT DISTINCT hashtext(k) AS h FROM unnest(${keys}::text[]) AS k ORDER BY 1) AS ids`.execute(db);
 }
 
 /** The derivation of a subject's row from the ledger and the master index; `keys` null means all. */
