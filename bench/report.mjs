@@ -141,6 +141,12 @@ export function writeReport(path, R, readFileSync = fsRead) {
       ing.length ? pass(ing.every((r) => r.itemsPerSecond >= 8000)) : '',
     );
     irow('wall time (s)', '', (r) => n(r.seconds, 1));
+    // Before the clock: the query phase's audit events, sealed by the ingest server (the API servers do not seal).
+    irow('before the clock: query-phase audit events sealed, s (CPU per event: server / PostgreSQL)', '', (r) =>
+      r.sealedBefore?.events
+        ? `${n(r.sealedBefore.events)}, ${n(r.sealedBefore.seconds, 1)} s (${n(r.sealedBefore.serverUsPerEvent, 1)} / ${n(r.sealedBefore.postgresUsPerEvent, 1)} µs)`
+        : '—',
+    );
     irow('all reports accepted after (s)', '', (r) => n(r.submitSeconds, 1));
     irow('items in arrears_item for these hospitals', '= expected', (r) => `${n(r.ledgerItems)} / ${n(r.expected)}`);
     irow('items in callbacks (accepted)', '= expected', (r) => `${n(r.callbackItems)} (${n(r.callbackAccepted)})`);

@@ -15,6 +15,7 @@ import { loadData, vacuumSteadyState } from './load.mjs';
 import { measureWorstAgainstEcho } from './interleaved.mjs';
 import { measureQuery } from './query.mjs';
 import { measureIngest } from './ingest.mjs';
+import { awaitAuditSealed } from './seal.mjs';
 import { writeReport } from './report.mjs';
 import { adminPlatform, resetSchema } from './setup.mjs';
 import { keepStartupSection, measureStartup, spliceStartupSection, startupSection } from './startup.mjs';
@@ -248,6 +249,7 @@ for (let k = 0; k < settings.ingestRuns; k++) {
   const runId = String((Math.floor(Date.now() / 1000) * 10 + k) % 1e9).padStart(9, '0');
   const server = await startServer('platform', { BENCH_WORKERS: '1', BENCH_SERVER_LOG_LEVEL: 'info' }, `platform-ingest-${k + 1}`);
   log(`ingest: run ${k + 1}/${settings.ingestRuns}`);
+  const sealedBefore = await awaitAuditSealed({ pid: server.pid });
   const ingestStatements = await statStatementsReset();
   const r = await measureIngest({
     admin: adminP,
@@ -265,6 +267,7 @@ for (let k = 0; k < settings.ingestRuns; k++) {
   });
   // Per 100-item batch, where PostgreSQL's time goes (pg_stat_statements, when the server has it loaded).
   if (ingestStatements) r.statements = await statStatementsTop();
+  r.sealedBefore = sealedBefore;
   r.memory = await server.stop();
   results.ingest.push(r);
   log(`ingest: server peak RSS ${fmt(r.memory.peakRssMb)} MB`);
