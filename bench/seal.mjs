@@ -1,7 +1,8 @@
 // The audit events of the query phase are sealed before the ingest clock starts. The API servers under test do not
-// seal (sealing runs where the jobs run, as in `mdl serve --no-jobs`), so the ingest server found some 800,000 events
-// waiting: sealing them (≈ 16 µs of CPU each) fell into the ingest window and was counted as the ingest's CPU, 0.04 ms
-// per item (2026-12-08). What sealing them takes is reported on its own: it is the queries' cost, paid by a worker.
+// seal (sealing runs where the jobs run, as in `mdl serve --no-jobs`), so the ingest server found about a million
+// events waiting: sealing them (8–11 µs of its CPU each) fell into the ingest window and was counted as the ingest's
+// CPU, 0.04–0.06 ms per item (2026-12-08). What sealing them takes is reported on its own: it is the queries' cost,
+// paid by a worker process.
 import { performance } from 'node:perf_hooks';
 import { setTimeout as delay } from 'node:timers/promises';
 import pg from 'pg';

@@ -132,7 +132,7 @@ async function openPostgres(url: string, schema: string, max: number): Promise<D
     kind: 'postgres',
     schema,
     async executeSql(text, values) {
-      // pg-boss's statements with parameters are a few fixed texts run for every job: named, each connection plans
+      // pg-boss's statements with parameters are a few fixed texts run for every job: named, each connection parses
       // them once (a script without parameters may hold several statements, which a named statement cannot).
       const name = values?.length ? nameOfText(text) : undefined;
       const r = await (name === undefined ? ownerPool.query(text, values) : ownerPool.query({ name, text, values }));

@@ -22,8 +22,9 @@ const namesByText = new Map<string, string>();
 
 /**
  * A name for a parameterised statement from a small fixed set that other code writes (pg-boss's fetch, complete
- * and insert run for every job): the same text gets the same name, so a connection parses and plans it once.
- * Undefined past the first MAX_NAMED_TEXTS texts, so that texts that vary cannot fill each connection with plans.
+ * and insert run for every job): the same text gets the same name, so a connection parses it once, and plans it
+ * once where PostgreSQL keeps a generic plan. Undefined past the first MAX_NAMED_TEXTS texts, so that texts that
+ * vary cannot fill each connection with prepared statements.
  */
 export function nameOfText(text: string): string | undefined {
   let name = namesByText.get(text);

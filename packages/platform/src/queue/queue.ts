@@ -43,8 +43,16 @@ const STOP_TIMEOUT_MS = 10_000;
  * waiting jobs in the order a fetch takes them, so a fetch reads the first few. Made on the partitioned table, it
  * is made on every queue's partition, those created later included (ATTACH PARTITION adds it).
  */
-export const FETCH_ORDER_INDEX = (schema: string) =>
-  `CREATE INDEX IF NOT EXISTS mdl_job_fetch_order ON "${schema}".job (name, priority DESC, created_on, id) WHERE state < 'active'`;
+const FETCH_ORDER_INDEX = 'mdl_job_fetch_order';
+
+/** Makes FETCH_ORDER_INDEX where it is missing; where it exists, one catalogue read (CREATE INDEX would lock the table). */
+async function ensureFetchOrderIndex(database: Database, schema: string): Promise<void> {
+  const { rows } = await database.executeSql(`SELECT to_regclass($1) IS NOT NULL AS present`, [`"${schema}".${FETCH_ORDER_INDEX}`]);
+  if (rows[0]?.['present'] === true) return;
+  await database.executeSql(
+    `CREATE INDEX IF NOT EXISTS ${FETCH_ORDER_INDEX} ON "${schema}".job (name, priority DESC, created_on, id) WHERE state < 'active'`,
+  );
+}
 
 export type JobHandler<T> = (data: T, meta: { id: string; retryCount: number; retryLimit: number }) => Promise<void>;
 
@@ -112,7 +120,7 @@ export class JobQueue {
     await this.database.exclusive(async () => {
       if (!this.#started) {
         await this.boss.start();
-        await this.database.executeSql(FETCH_ORDER_INDEX(this.schema));
+        await ensureFetchOrderIndex(this.database, this.schema);
         this.#started = true;
       }
       const existing = new Map((await this.boss.getQueues()).map((q) => [q.name, q]));
