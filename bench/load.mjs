@@ -230,8 +230,8 @@ export async function vacuumSteadyState({ databaseUrl, schema, tables, warm = []
 
 /**
  * Writes out what the load and VACUUM dirtied (gigabytes) before anything is measured: otherwise the checkpoint
- * that follows a bulk load runs during the measured phases, and the first ingest after a load measured 3,993 items/s
- * where the next, on the same data, measured 5,311 (2026-12-08). A server in service has no bulk load to flush.
+ * that follows a bulk load runs during the measured phases: the first ingest after a load measured 3,993 items/s,
+ * later ones on the same data 5,524–5,846 (2026-12-08). A server in service has no bulk load to flush.
  * CHECKPOINT needs a superuser or pg_checkpoint; without either, the phases pay for it, as before.
  */
 async function checkpoint(c) {
