@@ -24,6 +24,8 @@ export const settings = {
   ingestTimeoutMs: Number(process.env.BENCH_INGEST_TIMEOUT_S || 600) * 1000,
   /** The fixed-rate measurement's rate in req/s; 0: half the run's closed-loop throughput. Set it to compare two builds at one rate. */
   fixedRate: Number(process.env.BENCH_FIXED_RATE || 0),
+  /** BENCH_AUDIT_SEAL=off: the servers under test do not seal the audit trail, to measure what the SM3 chain costs. */
+  auditSeal: process.env.BENCH_AUDIT_SEAL !== 'off',
 };
 
 /** Institutions that own the bulk-loaded items (not the ingest hospitals). */

@@ -250,7 +250,7 @@ for (let k = 0; k < settings.ingestRuns; k++) {
   const server = await startServer('platform', { BENCH_WORKERS: '1', BENCH_SERVER_LOG_LEVEL: 'info' }, `platform-ingest-${k + 1}`);
   log(`ingest: run ${k + 1}/${settings.ingestRuns}`);
   // With BENCH_AUDIT_SEAL=off nothing seals: there is nothing to wait for.
-  const sealedBefore = process.env.BENCH_AUDIT_SEAL === 'off' ? undefined : await awaitAuditSealed({ pid: server.pid });
+  const sealedBefore = settings.auditSeal ? await awaitAuditSealed({ pid: server.pid }) : undefined;
   const ingestStatements = await statStatementsReset();
   const r = await measureIngest({
     admin: adminP,

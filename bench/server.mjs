@@ -11,15 +11,16 @@ const kind = process.argv[2];
 async function startPlatform() {
   const { buildApp, createLogger, createPlatform } = await import('@mdl/platform');
   const { benchConfig } = await import('./setup.mjs');
+  const { settings } = await import('./common.mjs');
   if (process.env.BENCH_TRACE === '1') await traceTimings();
   // The one setting the bench changes: the per-credential rate limit (default 500/s), so that a single
   // credential can be driven at full speed.
   const config = benchConfig({ rateLimitPerSecond: 1_000_000, logLevel: process.env.BENCH_SERVER_LOG_LEVEL || 'warn' });
-  // BENCH_AUDIT_SEAL=off: no audit sealing in this server, to measure what the SM3 chain costs (issue #12).
+  // No audit sealing with BENCH_AUDIT_SEAL=off (issue #12).
   const platform = await createPlatform(config, {
     workers: process.env.BENCH_WORKERS === '1',
     log: createLogger(config.logLevel),
-    ...(process.env.BENCH_AUDIT_SEAL === 'off' ? { auditSealEveryMs: false } : {}),
+    ...(settings.auditSeal ? {} : { auditSealEveryMs: false }),
   });
   const app = await buildApp(platform);
   await app.listen({ port: 0, host: '127.0.0.1' });

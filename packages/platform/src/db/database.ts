@@ -5,7 +5,7 @@ import { Kysely, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
 import type { DB } from './schema.js';
 import { Mutex } from './mutex.js';
-import { nameOfText, usePreparedStatements } from './prepared.js';
+import { markedByText, usePreparedStatements } from './prepared.js';
 import { PGliteDialect } from './pglite-dialect.js';
 import { startPGlite } from './pglite-boot.js';
 import { secureDataDir } from './data-dir-modes.js';
@@ -123,6 +123,7 @@ async function openPostgres(url: string, schema: string, max: number): Promise<D
   pool.on('error', () => {});
   pool.on('connect', (client) => client.on('error', () => {}));
   usePreparedStatements(pool);
+  usePreparedStatements(ownerPool);
   const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
   const ownerDb = new Kysely<DB>({ dialect: new PostgresDialect({ pool: ownerPool }) });
   const lockKey = [SETUP_LOCK, schemaKey(schema)];
@@ -134,8 +135,7 @@ async function openPostgres(url: string, schema: string, max: number): Promise<D
     async executeSql(text, values) {
       // pg-boss's statements with parameters are a few fixed texts run for every job: named, each connection parses
       // them once (a script without parameters may hold several statements, which a named statement cannot).
-      const name = values?.length ? nameOfText(text) : undefined;
-      const r = await (name === undefined ? ownerPool.query(text, values) : ownerPool.query({ name, text, values }));
+      const r = await ownerPool.query(values?.length ? markedByText(text) : text, values);
       return { rows: r.rows };
     },
     poolStats: () => ({ max, open: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }),

@@ -10,10 +10,11 @@ import type pg from 'pg';
  * comment.
  */
 const MARK = /^\/\*prepared:([a-z0-9_]+)\*\//;
+const mark = (name: string) => `/*prepared:${name}*/`;
 
 export function prepared(name: string): RawBuilder<unknown> {
   if (!/^[a-z0-9_]+$/.test(name)) throw new Error(`bad prepared statement name ${name}`);
-  return sql.raw(`/*prepared:${name}*/`);
+  return sql.raw(mark(name));
 }
 
 /** How many distinct texts `nameOfText` names; past that, a new text runs unnamed (one-off statements). */
@@ -26,7 +27,7 @@ const namesByText = new Map<string, string>();
  * once where PostgreSQL keeps a generic plan. Undefined past the first MAX_NAMED_TEXTS texts, so that texts that
  * vary cannot fill each connection with prepared statements.
  */
-export function nameOfText(text: string): string | undefined {
+function nameOfText(text: string): string | undefined {
   let name = namesByText.get(text);
   if (name === undefined && namesByText.size < MAX_NAMED_TEXTS) {
     name = `t_${createHash('sha1').update(text).digest('hex').slice(0, 24)}`;
@@ -35,10 +36,10 @@ export function nameOfText(text: string): string | undefined {
   return name;
 }
 
-/** The text with the mark of `nameOfText` (when it has a name), for statements that go through a Kysely pool. */
+/** The text with the mark of `nameOfText` (when it has a name): a pool that honours marks runs it named. */
 export function markedByText(text: string): string {
   const name = nameOfText(text);
-  return name === undefined ? text : `/*prepared:${name}*/${text}`;
+  return name === undefined ? text : mark(name) + text;
 }
 
 type Query = (...args: unknown[]) => unknown;
@@ -49,8 +50,9 @@ export function usePreparedStatements(pool: pg.Pool): void {
     const plain = client.query.bind(client) as Query;
     (client as unknown as { query: Query }).query = (text: unknown, values?: unknown, cb?: unknown) => {
       const m = typeof text === 'string' ? MARK.exec(text) : null;
+      // Kysely passes no callback; pg.Pool's own query() does.
       if (!m) return cb === undefined ? plain(text, values) : plain(text, values, cb);
-      return plain({ name: m[1], text, values });
+      return cb === undefined ? plain({ name: m[1], text, values }) : plain({ name: m[1], text, values }, cb);
     };
   });
 }
