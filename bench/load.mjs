@@ -18,7 +18,7 @@ const DAY = 86_400_000;
 async function connect(url, schema) {
   const c = new pg.Client({ connectionString: url, options: `-c search_path="${schema}"` });
   await c.connect();
-  // Bulk-load settings for these sessions only. replica role skips the person_id foreign-key trigger:
+  // Bulk-load settings for these sessions only. replica role skips the triggers (the person_id check):
   // the generator only ever points an item at a person it wrote.
   await c.query(`SET synchronous_commit = off; SET session_replication_role = replica; SET maintenance_work_mem = '1GB'`);
   return c;

@@ -12,6 +12,7 @@ import * as m012 from './migrations/012_citizen_sign_in.js';
 import * as m013 from './migrations/013_keys_and_factors.js';
 import * as m015 from './migrations/015_appeal_receipt.js';
 import * as m016 from './migrations/016_drop_item_person_index.js';
+import * as m017 from './migrations/017_item_person_check.js';
 
 /** One ordered migration set for PGlite and PostgreSQL. Append only; never edit an applied one. */
 const MIGRATIONS: { id: string; up: string }[] = [
@@ -27,6 +28,7 @@ const MIGRATIONS: { id: string; up: string }[] = [
   { id: '013_keys_and_factors', up: m013.up },
   { id: '015_appeal_receipt', up: m015.up },
   { id: '016_drop_item_person_index', up: m016.up },
+  { id: '017_item_person_check', up: m017.up },
 ];
 
 export interface MigrateResult {
