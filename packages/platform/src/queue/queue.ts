@@ -146,10 +146,6 @@ export class JobQueue {
   }
 
   /**
-   * Each worker takes one job at a time so that one failing job never drags others into a retry;
-   * `concurrency` runs several such workers in this process.
-   */
-  /**
    * Run `fn` again while the database is away (a restart, a failover) instead of failing the job, which would
    * count an attempt and wait out the retry delay. For work that is safe to repeat (one transaction).
    */
@@ -161,6 +157,7 @@ export class JobQueue {
    * Runs `handler` for each job of the type, `concurrency` at a time, one job per worker: a worker that fetched
    * several would be free again only when the slowest of them is done, so one hospital that never answers would
    * hold up others' jobs (test/callback-isolation.test.ts).
+   * One job per worker also keeps one failing job from dragging others into a retry.
    */
   async work<T>(
     type: JobType<T>,
