@@ -1,7 +1,8 @@
 import { chinaDate, chinaMidnight, identityProblem, isRealName } from '@mdl/protocol';
 import type { ResultItem, ResultPerson, UnsettledPerson } from '@mdl/protocol';
 import type { Kysely, Transaction } from 'kysely';
-import type { ArrearsItem, Batch, DB, Person } from '../db/schema.js';
+import type { CardHolder } from '../db/person-rows.js';
+import type { ArrearsItem, Batch, DB } from '../db/schema.js';
 import type { Vault } from '../vault.js';
 import { auditEvent, type AuditAction, type AuditInput } from './audit.js';
 import type { BatchResult } from './batches.js';
@@ -76,7 +77,7 @@ export async function resolveSubject(
   trx: Transaction<DB>,
   orgId: string,
   p: IdentityFields,
-  cards?: Map<string, Person>,
+  cards?: Map<string, CardHolder>,
 ): Promise<Subject | { problem: string }> {
   const problem = identityProblem(p);
   if (problem) return { problem };

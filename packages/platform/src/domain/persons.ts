@@ -1,6 +1,7 @@
 import { randomBytes, randomInt } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import { MdlError, RespCode, documentProblem, residentIdFacts } from '@mdl/protocol';
+import type { CardHolder } from '../db/person-rows.js';
 import type { DB, Person } from '../db/schema.js';
 
 export type { Person };
@@ -55,7 +56,7 @@ export interface IndexEntry {
   nameKey: string | null;
 }
 
-export function indexEntry(p: Person): IndexEntry {
+export function indexEntry(p: CardHolder): IndexEntry {
   return { idKey: p.id_no_bidx, cardId: p.ehealth_card_id, nameKey: p.name_bidx };
 }
 
@@ -89,8 +90,8 @@ export async function checkRealName(
   db: Kysely<DB>,
   vault: Vault,
   who: Identity & { ehealthCardId: string },
-  cards?: Map<string, Person>,
-): Promise<{ person: Person } | { problem: string }> {
+  cards?: Map<string, CardHolder>,
+): Promise<{ person: CardHolder } | { problem: string }> {
   const person = cards ? cards.get(who.ehealthCardId) : await findPersonByCard(db, who.ehealthCardId);
   const problem = strongCheck(vault, person && indexEntry(person), who);
   return problem || !person ? { problem: problem ?? '电子健康卡主索引不存在' } : { person };

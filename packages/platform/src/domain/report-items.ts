@@ -2,6 +2,7 @@ import { LOCAL_RECORD_NOTE, chinaTimeToEpochMs, yuanToFen } from '@mdl/protocol'
 import type { ReportOverdueDataRequest, ResultItem, ResultPerson, UnsettledPerson } from '@mdl/protocol';
 import type { Transaction, Updateable } from 'kysely';
 import { insertNewItemRows, type NewItemRow } from '../db/item-rows.js';
+import { findCardHolders } from '../db/person-rows.js';
 import type { ArrearsItem, ArrearsItemTable, Batch, DB } from '../db/schema.js';
 import type { AuditInput } from './audit.js';
 import {
@@ -54,11 +55,7 @@ export async function applyReport(
   // One read for every card of the batch and one insert for every new item: a batch costs a handful of
   // round trips however many persons it carries.
   const cardIds = [...new Set((payload.unsettleList ?? []).map((p) => p.ehealthCardId).filter((c): c is string => Boolean(c)))];
-  const cards = new Map(
-    cardIds.length
-      ? (await trx.selectFrom('person').selectAll().where('ehealth_card_id', 'in', cardIds).execute()).map((p) => [p.ehealth_card_id, p])
-      : [],
-  );
+  const cards = new Map(cardIds.length ? (await findCardHolders(trx, cardIds)).map((p) => [p.ehealth_card_id, p]) : []);
   const now = deps.now();
   const plans: PersonPlan[] = [];
   for (const [index, p] of (payload.unsettleList ?? []).entries()) {
