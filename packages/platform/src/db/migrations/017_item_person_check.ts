@@ -2,11 +2,11 @@
  * An item's `person_id` names a person that exists, checked once per statement instead of once per row.
  *
  * The foreign key `arrears_item.person_id → person` checked each inserted item with a look-up of its person and a
- * `FOR KEY SHARE` lock, which writes the person's row: about half of a reported batch's insert and a fifth of the
- * database's time per batch (bench/analysis.md, 2026-12-08). The lock only guards against the person being deleted
- * or renumbered meanwhile, and the master index never does either: it is now refused outright, for every role,
- * as the audit trail refuses changes. With persons kept, an existence check that reads committed rows holds as
- * the key did: one anti-join of the statement's new items against `person`, and no row written.
+ * `FOR KEY SHARE` lock, which writes the person's row: 0.94–1.12 ms of a 100-item insert, against 0.22–0.35 ms for
+ * the check below (bench/analysis.md, 2026-12-08). The lock only guards against the person being deleted or
+ * renumbered meanwhile, and the master index never does either: it is now refused outright by a trigger, as the
+ * audit trail refuses changes. With persons kept, an existence check that reads committed rows holds as the key
+ * did: one anti-join of the statement's new items against `person`, and no row written.
  *
  * - `person`: DELETE, TRUNCATE and a change of `id` are refused.
  * - `arrears_item`: each INSERT is checked as a whole (transition table); an UPDATE that sets `person_id` (a
