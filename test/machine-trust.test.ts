@@ -2,15 +2,12 @@ import assert from 'node:assert/strict';
 import type { AddressInfo } from 'node:net';
 import { connect } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { residentIdCheckChar, sealRequest, openReply, type CallbackRequest, type Envelope } from '@mdl/protocol';
+import { residentId, sealRequest, openReply, type CallbackRequest, type Envelope } from '@mdl/protocol';
 import { createHospitalServer } from '@mdl/hospital';
 import { addInstitution, createApp, startTestPlatform, type TestInstitution, type TestPlatform } from '@mdl/platform/testing';
 import { sql } from 'kysely';
 
-function rid(seq: number): string {
-  const f = `35010219900307${String(seq).padStart(3, '0')}`;
-  return f + residentIdCheckChar(f);
-}
+const rid = (seq: number) => residentId('350102', '19900307', seq);
 
 /**
  * Issue #11 items 3, 5 and 7 and issue #13 item 7 on a sandbox, over real HTTP on loopback: replays in other

@@ -1,10 +1,6 @@
-import { DAY_MS, epochMsToChinaTime, residentIdCheckChar } from '@mdl/protocol';
+import { DAY_MS, epochMsToChinaTime } from '@mdl/protocol';
 
-/** A valid resident ID number (GB 11643) from a region, a birth date and a sequence number. */
-export function residentId(region: string, birth: string, seq: number): string {
-  const first17 = `${region}${birth}${String(seq).padStart(3, '0')}`;
-  return first17 + residentIdCheckChar(first17);
-}
+export { residentId } from '@mdl/protocol';
 
 /** China time, `daysAgo` days before now, in the guide's format. */
 export function chinaTime(daysAgo = 0): string {

@@ -5,7 +5,7 @@ import { acceptBatch, findBatch, type BatchKind } from './domain/batches.js';
 import { getOrRegisterPerson } from './domain/persons.js';
 import { processBatch } from './domain/processing.js';
 import type { Platform } from './platform.js';
-import { rid } from './demo-people.js';
+import { residentId as rid } from '@mdl/protocol';
 
 /**
  * Thirty days of believable demo history, so the dashboard's trends show a month of work rather than 29

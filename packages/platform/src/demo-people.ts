@@ -1,10 +1,4 @@
-import { residentIdCheckChar } from '@mdl/protocol';
-
-/** A resident ID number with its check character: region, birth date, sequence. */
-export function rid(region: string, birth: string, seq: number): string {
-  const f = `${region}${birth}${String(seq).padStart(3, '0')}`;
-  return f + residentIdCheckChar(f);
-}
+import { residentId as rid } from '@mdl/protocol';
 
 /**
  * The sandbox's demo people, shared by the platform's demo data (demo.ts) and the city e-health-card simulator

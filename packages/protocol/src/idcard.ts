@@ -8,6 +8,12 @@ export function residentIdCheckChar(first17: string): string {
   return CHECK[sum % 11]!;
 }
 
+/** A valid number from a region (6 digits), a birth date (YYYYMMDD) and a sequence number (the demo's and tests'). */
+export function residentId(region: string, birth: string, seq: number): string {
+  const first17 = `${region}${birth}${String(seq).padStart(3, '0')}`;
+  return first17 + residentIdCheckChar(first17);
+}
+
 /** Returns a Chinese reason when the number is not valid, undefined when it is. */
 export function residentIdProblem(idNo: string): string | undefined {
   if (!/^\d{17}[\dXx]$/.test(idNo)) return '身份证号应为 17 位数字加 1 位校验码';

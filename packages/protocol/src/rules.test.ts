@@ -8,6 +8,7 @@ import {
   maskIdNo,
   maskName,
   reportOverdueDataRequest,
+  residentId,
   residentIdCheckChar,
   residentIdProblem,
   validate,
@@ -20,6 +21,10 @@ describe('resident ID (GB 11643)', () => {
     assert.equal(residentIdCheckChar('11010519491231002'), 'X');
     assert.equal(residentIdProblem('11010519491231002X'), undefined);
     assert.equal(residentIdProblem('11010519491231002x'), undefined);
+  });
+  it('makes a valid number from a region, a birth date and a sequence (the standard example again)', () => {
+    assert.equal(residentId('110105', '19491231', 2), '11010519491231002X');
+    assert.equal(residentIdProblem(residentId('350102', '19900307', 123)), undefined);
   });
   it('rejects a wrong check digit, a bad date and a wrong length', () => {
     assert.match(residentIdProblem('110105194912310021')!, /校验码/);

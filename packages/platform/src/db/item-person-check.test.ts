@@ -1,17 +1,14 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { sql } from 'kysely';
-import { residentIdCheckChar } from '@mdl/protocol';
+import { residentId } from '@mdl/protocol';
 import { getOrRegisterPerson } from '../domain/persons.js';
 import { startTestPlatform, testItem, type TestPlatform } from '../testing.js';
 import { insertNewItemRows } from './item-rows.js';
 
 const ORG = 'H35010000098';
 
-function residentId(seq: number): string {
-  const first17 = `35010219800101${String(seq).padStart(3, '0')}`;
-  return first17 + residentIdCheckChar(first17);
-}
+const idOf = (seq: number) => residentId('350102', '19800101', seq);
 
 /**
  * An item's person must exist (migration 017): the check runs once per insert, not once per row, and rests on
@@ -23,7 +20,7 @@ describe('an item names a person who exists', () => {
 
   before(async () => {
     t = await startTestPlatform({}, { queue: false });
-    const who = { idType: '01', idNo: residentId(1), userName: '林一' };
+    const who = { idType: '01', idNo: idOf(1), userName: '林一' };
     personId = Number((await getOrRegisterPerson(t.platform.db, t.platform.vault, who)).person.id);
   });
   after(() => t?.close());
@@ -67,7 +64,7 @@ describe('an item names a person who exists', () => {
   });
 
   it('refuses to delete, truncate or renumber a person, with items or without', async () => {
-    const other = await getOrRegisterPerson(t.platform.db, t.platform.vault, { idType: '01', idNo: residentId(2), userName: '林二' });
+    const other = await getOrRegisterPerson(t.platform.db, t.platform.vault, { idType: '01', idNo: idOf(2), userName: '林二' });
     const otherId = Number(other.person.id);
     const kept = /person rows are kept|permission denied/;
     await assert.rejects(sql`DELETE FROM person WHERE id = ${otherId}`.execute(t.platform.db), kept);

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { epochMsToChinaTime, residentIdCheckChar } from '@mdl/protocol';
+import { epochMsToChinaTime, residentId } from '@mdl/protocol';
 import type { ReportOverdueDataRequest, UpdateOverdueDataRequest } from '@mdl/protocol';
 import { startTestPlatform, type TestPlatform } from '../testing.js';
 import { upsertInstitution } from './credentials.js';
@@ -23,10 +23,7 @@ function rng(seed: number): () => number {
   };
 }
 
-function residentId(seq: number): string {
-  const first17 = `35020319${String(70 + (seq % 30))}0101${String(seq).padStart(3, '0')}`.slice(0, 17);
-  return first17 + residentIdCheckChar(first17);
-}
+const idOf = (seq: number) => residentId('350203', `19${70 + (seq % 30)}0101`, seq);
 
 /**
  * The read model must always say what the ledger says: random reports, re-reports, updates (paid, revoked,
@@ -44,7 +41,7 @@ describe('ORG_MDL_002 read model follows the ledger', () => {
     deps = { ...t.platform.processDeps, enqueueCallback: async () => {} };
     for (const o of orgs) await upsertInstitution(t.platform.db, { orgId: o, orgName: `医院${o.slice(-2)}`, notifyHosts: ['127.0.0.1'] });
     for (let i = 0; i < 6; i++) {
-      const who = { idType: '01', idNo: residentId(i + 1), userName: `病人${i}` };
+      const who = { idType: '01', idNo: idOf(i + 1), userName: `病人${i}` };
       const { person } = await getOrRegisterPerson(t.platform.db, t.platform.vault, who);
       people.push({ idNo: who.idNo, userName: who.userName, card: person.ehealth_card_id });
     }

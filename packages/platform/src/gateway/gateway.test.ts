@@ -1,14 +1,11 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { residentIdCheckChar, sealRequest, openReply, verifySign, type Envelope } from '@mdl/protocol';
+import { residentId, sealRequest, openReply, verifySign, type Envelope } from '@mdl/protocol';
 import { sql } from 'kysely';
 import { addInstitution, startTestPlatform, type TestInstitution, type TestPlatform } from '../testing.js';
 import { createApp, setAppStatus } from '../domain/credentials.js';
 
-function rid(seq: number): string {
-  const f = `35010219900307${String(seq).padStart(3, '0')}`;
-  return f + residentIdCheckChar(f);
-}
+const rid = (seq: number) => residentId('350102', '19900307', seq);
 
 /** Every response code of PROTOCOL.md, reached through the HTTP interface (inject: no socket needed). */
 describe('gateway response codes', () => {

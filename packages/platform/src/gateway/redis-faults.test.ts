@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { type Server, type Socket, connect, createServer } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { Redis } from 'ioredis';
-import { residentIdCheckChar, sealRequest, type Envelope } from '@mdl/protocol';
+import { residentId, sealRequest, type Envelope } from '@mdl/protocol';
 import { createApp } from '../domain/credentials.js';
 import { startTestPlatform, type TestPlatform } from '../testing.js';
 import { RedisState } from './shared-state.js';
@@ -45,10 +45,7 @@ async function freezableProxy(target: URL): Promise<{ url: string; freeze(): voi
   };
 }
 
-function rid(seq: number): string {
-  const f = `35010219900307${String(seq).padStart(3, '0')}`;
-  return f + residentIdCheckChar(f);
-}
+const rid = (seq: number) => residentId('350102', '19900307', seq);
 
 describe('Redis with time limits and memory (issue #14)', { skip: !REDIS_URL && 'needs REDIS_URL' }, () => {
   let t: TestPlatform;

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { MdlError, residentIdCheckChar } from '@mdl/protocol';
+import { MdlError, residentId } from '@mdl/protocol';
 import { startTestPlatform, type TestPlatform } from '../../testing.js';
 import { queryArrears } from '../arrears.js';
 import type { Caller } from '../credentials.js';
@@ -8,10 +8,7 @@ import { DEFAULT_POLICY } from '../eligibility.js';
 import { cardView, getOrRegisterPerson } from '../persons.js';
 import { runDataUpgrades } from './upgrade.js';
 
-function residentId(birth: string, seq: string): string {
-  const first17 = `350102${birth}${seq}`;
-  return first17 + residentIdCheckChar(first17);
-}
+const idOf = (birth: string, seq: string) => residentId('350102', birth, Number(seq));
 
 const caller: Caller = { appId: 'app-x', kind: 'institution', orgId: 'H35010200001', env: 'prod', secret: '' };
 
@@ -35,15 +32,15 @@ describe('name index keyed per person; sex and birthday not stored (issue #12)',
 
   it('two people of the same name have unrelated name indexes, and the 强校验 still holds', async () => {
     const { db, vault } = t.platform;
-    const a = (await getOrRegisterPerson(db, vault, { idType: '01', idNo: residentId('19900307', '123'), userName: '林晓梅' })).person;
-    const b = (await getOrRegisterPerson(db, vault, { idType: '01', idNo: residentId('19851111', '224'), userName: '林晓梅' })).person;
+    const a = (await getOrRegisterPerson(db, vault, { idType: '01', idNo: idOf('19900307', '123'), userName: '林晓梅' })).person;
+    const b = (await getOrRegisterPerson(db, vault, { idType: '01', idNo: idOf('19851111', '224'), userName: '林晓梅' })).person;
     assert.notEqual(a.name_bidx, b.name_bidx);
     const rows = await db.selectFrom('arrears_subject').select('name_bidx').where('person_id', 'in', [a.id, b.id]).execute();
     assert.equal(new Set(rows.map((r) => r.name_bidx)).size, 2);
-    const ok = await query(residentId('19900307', '123'), '林晓梅', a.ehealth_card_id);
+    const ok = await query(idOf('19900307', '123'), '林晓梅', a.ehealth_card_id);
     assert.equal(ok.decision.unpaidCount, 0);
     await assert.rejects(
-      query(residentId('19900307', '123'), '林晓海', a.ehealth_card_id),
+      query(idOf('19900307', '123'), '林晓海', a.ehealth_card_id),
       (e: unknown) => e instanceof MdlError && /姓名/.test(e.message),
     );
   });
@@ -52,7 +49,7 @@ describe('name index keyed per person; sex and birthday not stored (issue #12)',
     const { db, vault } = t.platform;
     const cols = await db.selectFrom('person').selectAll().limit(1).executeTakeFirstOrThrow();
     assert.ok(!('sex' in cols) && !('birthday' in cols), 'no clear sex or birthday column');
-    const p = (await getOrRegisterPerson(db, vault, { idType: '01', idNo: residentId('19900307', '123'), userName: '林晓梅' })).person;
+    const p = (await getOrRegisterPerson(db, vault, { idType: '01', idNo: idOf('19900307', '123'), userName: '林晓梅' })).person;
     const v = cardView(vault, p);
     assert.equal(v.birthday, '19900307');
     assert.equal(v.userSex, '1'); // the 17th digit (3) is odd
@@ -64,7 +61,7 @@ describe('name index keyed per person; sex and birthday not stored (issue #12)',
 
   it('the upgrade re-keys name indexes written the old way (HMAC of the name alone), read model too', async () => {
     const { db, vault, database } = t.platform;
-    const idNo = residentId('19700101', '335');
+    const idNo = idOf('19700101', '335');
     const p = (await getOrRegisterPerson(db, vault, { idType: '01', idNo, userName: '陈大文' })).person;
     const old = vault.index('name', '陈大文');
     await db.updateTable('person').set({ name_bidx: old }).execute();

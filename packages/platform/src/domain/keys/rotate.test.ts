@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { residentIdCheckChar } from '@mdl/protocol';
+import { residentId } from '@mdl/protocol';
 import { main } from '../../cli/mdl.js';
 import { loadConfig } from '../../config.js';
 import { createPlatform, MasterKeyMismatchError, type Platform } from '../../platform.js';
@@ -19,10 +19,7 @@ import { DEFAULT_POLICY } from '../eligibility.js';
 import { cardView, getOrRegisterPerson } from '../persons.js';
 import { rotateMasterKey, RotationError } from './rotate.js';
 
-function residentId(seq: number): string {
-  const first17 = `35010219${String(60 + seq).padStart(2, '0')}0101${String(100 + seq).padStart(3, '0')}`;
-  return first17 + residentIdCheckChar(first17);
-}
+const idOf = (seq: number) => residentId('350102', `19${String(60 + seq).padStart(2, '0')}0101`, 100 + seq);
 
 function capture() {
   const out: string[] = [];
@@ -47,7 +44,7 @@ describe('master-key rotation', () => {
     : { MDL_DATA_DIR: dir, MDL_LOG_LEVEL: 'silent' };
   const ORG = 'H35010200001';
   const people = Array.from({ length: 7 }, (_, i) => ({
-    idNo: residentId(i),
+    idNo: idOf(i),
     userName: i % 2 ? '林晓梅' : '陈大文',
     phone: `1380000000${i}`,
   }));
@@ -239,7 +236,7 @@ describe('mdl keys rotate on the embedded default', () => {
 
   it('makes the new key itself (kept in master.key.next until the end), or takes --new-key', async () => {
     const p = await createPlatform(loadConfig(env), { queue: false });
-    const idNo = residentId(9);
+    const idNo = idOf(9);
     await getOrRegisterPerson(p.db, p.vault, { idType: '01', idNo, userName: '王芳', mobilePhone: '13900000009' });
     const event = {
       actor_type: 'system',
