@@ -5,7 +5,7 @@ import { acceptBatch, findBatch, type BatchKind } from './domain/batches.js';
 import { getOrRegisterPerson } from './domain/persons.js';
 import { processBatch } from './domain/processing.js';
 import type { Platform } from './platform.js';
-import { residentId as rid } from '@mdl/protocol';
+import { residentId } from '@mdl/protocol';
 
 /**
  * Thirty days of believable demo history, so the dashboard's trends show a month of work rather than 29
@@ -40,14 +40,14 @@ export function demoRandom(seed: number): () => number {
 }
 
 const HISTORY_PERSONS = [
-  ['王秀英', rid('350102', '19620415', 311)],
-  ['李建华', rid('350203', '19700822', 312)],
-  ['刘芳', rid('350503', '19880130', 313)],
-  ['吴志强', rid('350104', '19920611', 314)],
-  ['郑美玲', rid('350206', '19751203', 315)],
-  ['林国栋', rid('350582', '19581018', 316)],
-  ['黄晓燕', rid('350102', '19990227', 317)],
-  ['陈志明', rid('350211', '19830909', 318)],
+  ['王秀英', residentId('350102', '19620415', 311)],
+  ['李建华', residentId('350203', '19700822', 312)],
+  ['刘芳', residentId('350503', '19880130', 313)],
+  ['吴志强', residentId('350104', '19920611', 314)],
+  ['郑美玲', residentId('350206', '19751203', 315)],
+  ['林国栋', residentId('350582', '19581018', 316)],
+  ['黄晓燕', residentId('350102', '19990227', 317)],
+  ['陈志明', residentId('350211', '19830909', 318)],
 ] as const;
 
 /**

@@ -1,4 +1,4 @@
-import { residentId as rid } from '@mdl/protocol';
+import { residentId } from '@mdl/protocol';
 
 /**
  * The sandbox's demo people, shared by the platform's demo data (demo.ts) and the city e-health-card simulator
@@ -6,10 +6,10 @@ import { residentId as rid } from '@mdl/protocol';
  * cards from it. Kept apart from demo.ts so the simulator loads none of the platform.
  */
 export const DEMO_PERSONS = [
-  { idNo: rid('350102', '19900307', 123), userName: '林晓梅', mobilePhone: '13800000001' },
-  { idNo: rid('350203', '19851112', 456), userName: '陈建国', mobilePhone: '13800000002' },
-  { idNo: rid('350503', '20010520', 789), userName: '黄丽华', mobilePhone: '13800000003' },
-  { idNo: rid('350102', '19770101', 222), userName: '张伟', mobilePhone: '13800000004' },
+  { idNo: residentId('350102', '19900307', 123), userName: '林晓梅', mobilePhone: '13800000001' },
+  { idNo: residentId('350203', '19851112', 456), userName: '陈建国', mobilePhone: '13800000002' },
+  { idNo: residentId('350503', '20010520', 789), userName: '黄丽华', mobilePhone: '13800000003' },
+  { idNo: residentId('350102', '19770101', 222), userName: '张伟', mobilePhone: '13800000004' },
 ];
 
 /** How the city e-health-card simulator knows them as insured persons (ORG_EHC_004's psnNo, cardNo, insuplcAdmdvs). */
@@ -22,7 +22,7 @@ export const DEMO_INSURED = DEMO_PERSONS.map((d, i) => ({
 
 /** An insured person from outside Fujian (异地参保) with no e-health card yet: ORG_EHC_004 must send insuplcAdmdvs. */
 export const DEMO_REMOTE_INSURED = {
-  idNo: rid('510302', '19920815', 331),
+  idNo: residentId('510302', '19920815', 331),
   userName: '刘洋',
   mobilePhone: '13800000005',
   psnNo: '51000000000000000000000101',
