@@ -134,8 +134,8 @@ async function openPostgres(url: string, schema: string, max: number): Promise<D
     schema,
     async executeSql(text, values) {
       // pg-boss's statements with parameters are a few fixed texts run for every job: named, each connection parses
-      // them once (a script without parameters may hold several statements, which a named statement cannot).
-      const r = await ownerPool.query(values?.length ? markedByText(text) : text, values);
+      // them once.
+      const r = await ownerPool.query(markedByText(text, values), values);
       return { rows: r.rows };
     },
     poolStats: () => ({ max, open: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }),

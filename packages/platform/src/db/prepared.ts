@@ -36,9 +36,13 @@ function nameOfText(text: string): string | undefined {
   return name;
 }
 
-/** The text with the mark of `nameOfText` (when it has a name): a pool that honours marks runs it named. */
-export function markedByText(text: string): string {
-  const name = nameOfText(text);
+/**
+ * The text of a statement with parameters, with the mark of `nameOfText` (when it has a name): a pool that honours
+ * marks runs it named. A text without parameters is left as it is: it may hold several statements (a script), which
+ * a named statement cannot.
+ */
+export function markedByText(text: string, values: readonly unknown[] | undefined): string {
+  const name = values?.length ? nameOfText(text) : undefined;
   return name === undefined ? text : mark(name) + text;
 }
 

@@ -249,7 +249,7 @@ function transactionExecutor(trx: Transaction<DB> | Kysely<DB>): SqlExecutor {
   return {
     async executeSql(text, values) {
       // pg-boss's insert of a job enqueued in the business transaction: named like the statements of executeSql.
-      const r = await trx.executeQuery(CompiledQuery.raw(values?.length ? markedByText(text) : text, values ?? []));
+      const r = await trx.executeQuery(CompiledQuery.raw(markedByText(text, values), values ?? []));
       return { rows: r.rows as Record<string, unknown>[] };
     },
   };
