@@ -3,7 +3,8 @@
 import { performance } from 'node:perf_hooks';
 import { createHash } from 'node:crypto';
 import { readFileSync, readdirSync } from 'node:fs';
-import { residentIdCheckChar } from '@mdl/protocol';
+import pg from 'pg';
+import { residentId } from '@mdl/protocol';
 
 export const settings = {
   databaseUrl: process.env.DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/test',
@@ -58,19 +59,25 @@ const GIVEN = '晓梅建国丽华志明秀英伟强海燕文斌春兰振宇雅�
 const BIRTH0 = Date.UTC(1940, 0, 1);
 const DAYS = 25_000; // 1940 .. ~2008
 
+/** A connection to the bench's schema, for the bench's own reads (statement statistics, the sealing wait). */
+export async function benchClient() {
+  const c = new pg.Client({ connectionString: settings.databaseUrl, options: `-c search_path="${settings.schema}"` });
+  await c.connect();
+  return c;
+}
+
 /** Person #i of the synthetic population (0-based), the same on every call. */
 export function personAt(i) {
   const region = REGIONS[i % REGIONS.length];
   const day = Math.floor(i / REGIONS.length) % DAYS;
   const seq = Math.floor(i / (REGIONS.length * DAYS)) + 1; // unique for i < 20 * 25,000 * 999
   const birth = new Date(BIRTH0 + day * 86_400_000).toISOString().slice(0, 10).replace(/-/g, '');
-  const first17 = `${region}${birth}${String(seq).padStart(3, '0')}`;
-  const idNo = first17 + residentIdCheckChar(first17);
+  const idNo = residentId(region, birth, seq);
   const userName = SURNAMES[i % SURNAMES.length] + GIVEN[(i >> 3) % GIVEN.length] + (i % 3 === 0 ? '' : GIVEN[(i >> 7) % GIVEN.length]);
   const ehealthCardId = createHash('md5').update(`card:${i}`).digest('hex').toUpperCase();
   const cardNo = String(100_000_000_000 + i);
   const phone = `13${String(i % 1_000_000_000).padStart(9, '0')}`;
-  return { idType: '01', idNo, userName, ehealthCardId, cardNo, phone, birthday: birth, sex: Number(first17[16]) % 2 === 1 ? '1' : '2' };
+  return { idType: '01', idNo, userName, ehealthCardId, cardNo, phone, birthday: birth, sex: Number(idNo[16]) % 2 === 1 ? '1' : '2' };
 }
 
 export function chinaTime(msAgo = 0) {

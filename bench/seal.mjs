@@ -5,12 +5,10 @@
 // paid by a worker process.
 import { performance } from 'node:perf_hooks';
 import { setTimeout as delay } from 'node:timers/promises';
-import pg from 'pg';
-import { cpuSnapshot, cpuUsage, fmt, log, settings } from './common.mjs';
+import { benchClient, cpuSnapshot, cpuUsage, fmt, log } from './common.mjs';
 
 export async function awaitAuditSealed({ pid, timeoutMs = 600_000 }) {
-  const c = new pg.Client({ connectionString: settings.databaseUrl, options: `-c search_path="${settings.schema}"` });
-  await c.connect();
+  const c = await benchClient();
   const pending = async () =>
     Number(
       (await c.query(`SELECT count(*) AS n FROM audit_event WHERE id > (SELECT coalesce(max(last_id), 0) FROM audit_seal)`)).rows[0].n,

@@ -1,18 +1,11 @@
 // Per-statement time from PostgreSQL for the hot statements: pg_stat_statements when the server has it
 // loaded (it needs shared_preload_libraries, which the bench may not change on a shared server), else one
 // EXPLAIN (ANALYZE, BUFFERS) of each hot statement, run a few times so the figure is warm.
-import pg from 'pg';
-import { extensionSchema, log, personAt, settings } from './common.mjs';
-
-async function client() {
-  const c = new pg.Client({ connectionString: settings.databaseUrl, options: `-c search_path="${settings.schema}"` });
-  await c.connect();
-  return c;
-}
+import { benchClient, extensionSchema, log, personAt } from './common.mjs';
 
 /** Resets pg_stat_statements when it is there; returns whether it is. */
 export async function statStatementsReset() {
-  const c = await client();
+  const c = await benchClient();
   try {
     const loaded = (await c.query(`SELECT setting FROM pg_settings WHERE name = 'shared_preload_libraries'`)).rows[0]?.setting ?? '';
     if (!loaded.includes('pg_stat_statements')) return false;
@@ -26,7 +19,7 @@ export async function statStatementsReset() {
 }
 
 export async function statStatementsTop() {
-  const c = await client();
+  const c = await benchClient();
   try {
     const r = await c.query(
       // A multi-row INSERT is a statement of its own per row count: grouped by their text's start, they are one.
@@ -45,7 +38,7 @@ export async function statStatementsTop() {
 
 /** EXPLAIN ANALYZE of the hot statements against the loaded set: planning and execution time, plan shape. */
 export async function explainHot({ vault, persons, orgId }) {
-  const c = await client();
+  const c = await benchClient();
   const out = [];
   try {
     const keys = (i) => {
