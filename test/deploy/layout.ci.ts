@@ -17,7 +17,7 @@ import { Redis } from 'ioredis';
 import { PlatformClient } from '@mdl/hospital';
 import { runtimeRole } from '@mdl/platform/testing';
 import { TestHospital } from '../support/hospital.js';
-import { chinaTime, residentId } from '../support/people.js';
+import { chinaTime, eventually, residentId } from '../support/people.js';
 import { fetchTrusting } from './https-fetch.js';
 import { makeCertificate, renderSite, startNginx } from './nginx.js';
 import { type Proc, freePort, freeUnitPort, run, start, stop, until } from './procs.js';
@@ -285,7 +285,8 @@ describe('multi-node deployment behind nginx (deploy/)', { timeout: 300_000 }, (
     assert.equal(health.status, 200);
     const requestId = health.headers.get('x-request-id') ?? '';
     assert.match(requestId, /^[0-9a-f]{32}$/, 'nginx gives the request id the platform logs and echoes');
-    assert.ok(readFileSync(join(dir, 'access.log'), 'utf8').includes(requestId));
+    // nginx writes the access log after the response has gone out: the line may land a moment after we read it.
+    await eventually(async () => assert.ok(readFileSync(join(dir, 'access.log'), 'utf8').includes(requestId)), 5_000);
 
     // 6. Metrics: on each process's own loopback port (MDL_METRICS_HOST from the env file), never through nginx.
     assert.equal(env.MDL_METRICS_HOST, '127.0.0.1');
